@@ -1,0 +1,9 @@
+DROP TABLE setup_tokens;
+DROP TABLE login_lockouts;
+DROP TABLE login_failures;
+DROP TABLE user_roles;
+DROP TABLE users;
+DROP TABLE memberships;
+DROP TABLE practices;
+DROP TABLE organisation_lmcs;
+DROP TABLE organisations;

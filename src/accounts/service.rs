@@ -1,0 +1,478 @@
+//! Account use-cases. Each runs in one transaction on a blocking thread
+//! (password hashing is deliberately slow).
+
+use chrono::{Duration, NaiveDateTime, Utc};
+use diesel::Connection;
+
+use super::model::{
+    EmailAddress, Grant, Grants, NewPassword, PersonName, Role, RoleScope, ThrottlePolicy,
+    account_subject, address_subject, minutes_until,
+};
+use super::password;
+use super::store::{self, NewUser, NewUserRole, SetupToken, User};
+use crate::db::{DbConn, Pool};
+use crate::error::{AppError, AppResult, FieldError};
+use crate::registry::model::{OrganisationCode, PracticeCode};
+use crate::registry::store::{Organisation, Practice};
+use crate::token;
+
+/// How long the first-run setup link works.
+pub const SETUP_LINK_VALID_FOR: Duration = Duration::hours(1);
+
+fn now() -> NaiveDateTime {
+    Utc::now().naive_utc()
+}
+
+/// A role with the names of what it is for, for pages.
+#[derive(Debug, Clone)]
+pub struct RoleHeld {
+    pub grant: Grant,
+    pub organisation_code: Option<String>,
+    pub organisation_name: Option<String>,
+    pub practice_code: Option<String>,
+    pub practice_name: Option<String>,
+}
+
+impl RoleHeld {
+    /// "Returning officer, Demo CCG (D9C)".
+    pub fn describe(&self) -> String {
+        let label = self.grant.role.label();
+        match (
+            &self.organisation_name,
+            &self.organisation_code,
+            &self.practice_name,
+            &self.practice_code,
+        ) {
+            (Some(name), Some(code), _, _) | (_, _, Some(name), Some(code)) => {
+                format!("{label}, {name} ({code})")
+            }
+            _ => label.to_owned(),
+        }
+    }
+}
+
+fn roles_held(rows: Vec<store::RoleRow>) -> Vec<(i32, RoleHeld)> {
+    rows.into_iter()
+        .filter_map(|row| {
+            let role = Role::parse(&row.role)?;
+            Some((
+                row.user_id,
+                RoleHeld {
+                    grant: Grant {
+                        role,
+                        organisation_id: row.organisation_id,
+                        practice_id: row.practice_id,
+                    },
+                    organisation_code: row.organisation_code,
+                    organisation_name: row.organisation_name,
+                    practice_code: row.practice_code,
+                    practice_name: row.practice_name,
+                },
+            ))
+        })
+        .collect()
+}
+
+/// The logged-in user as every request sees them.
+#[derive(Debug, Clone)]
+pub struct SessionUser {
+    pub id: i32,
+    pub name: String,
+    pub email: String,
+    pub roles: Vec<RoleHeld>,
+    pub sessions_valid_after: NaiveDateTime,
+}
+
+impl SessionUser {
+    pub fn grants(&self) -> Grants {
+        Grants(self.roles.iter().map(|r| r.grant.clone()).collect())
+    }
+}
+
+pub fn session_user(pool: &Pool, user_id: i32) -> AppResult<Option<SessionUser>> {
+    let mut conn = pool.get()?;
+    let Some(user) = User::find(&mut conn, user_id)? else {
+        return Ok(None);
+    };
+    let roles = roles_held(store::roles_of(&mut conn, Some(&[user.id]))?)
+        .into_iter()
+        .map(|(_, r)| r)
+        .collect();
+    Ok(Some(SessionUser {
+        id: user.id,
+        name: user.name,
+        email: user.email,
+        roles,
+        sessions_valid_after: user.sessions_valid_after,
+    }))
+}
+
+pub struct Credentials {
+    pub email: String,
+    pub password: String,
+    /// The client's network address, for the per-address throttle.
+    pub address: String,
+}
+
+/// Checks an email and password, applying the login throttle. Unknown
+/// accounts take as long as known ones and count toward the throttle, so
+/// neither timing nor lockouts tell who has an account.
+pub fn authenticate(
+    pool: &Pool,
+    policy: ThrottlePolicy,
+    credentials: Credentials,
+) -> AppResult<SessionUser> {
+    let mut errors = Vec::new();
+    let email = match EmailAddress::parse("email", &credentials.email) {
+        Ok(e) => Some(e),
+        Err(e) => {
+            errors.push(FieldError::new(
+                "email",
+                login_email_message(&credentials.email, &e),
+            ));
+            None
+        }
+    };
+    if credentials.password.is_empty() {
+        errors.push(FieldError::new("password", "Enter your password"));
+    }
+    let Some(email) = email.filter(|_| errors.is_empty()) else {
+        return Err(AppError::Invalid(errors));
+    };
+
+    let subjects = [
+        account_subject(&email),
+        address_subject(&credentials.address),
+    ];
+    let mut conn = pool.get()?;
+    let started = now();
+    if let Some(until) =
+        store::latest_lockout_end(&mut conn, &subjects)?.filter(|until| *until > started)
+    {
+        return Err(throttled(started, until));
+    }
+
+    let user = User::find_by_email(&mut conn, email.normalized())?;
+    let matches = match &user {
+        Some(user) => password::verify(&user.password_hash, &credentials.password),
+        None => {
+            password::verify_against_nobody(&credentials.password);
+            false
+        }
+    };
+
+    let at = now();
+    if let (true, Some(user)) = (matches, user) {
+        store::clear_login_failures(&mut conn, &subjects[0])?;
+        drop(conn);
+        return session_user(pool, user.id)?.ok_or(AppError::NotFound);
+    }
+
+    let locked_until = conn.transaction::<_, AppError, _>(|c| {
+        let mut locked_until = None;
+        for subject in &subjects {
+            store::record_login_failure(c, subject, at)?;
+            let last_end = store::latest_lockout_end(c, std::slice::from_ref(subject))?;
+            let since = policy.counting_since(at, last_end);
+            if policy.should_lock(store::count_login_failures_since(c, subject, since)?) {
+                let until = at + policy.period;
+                store::lock_out(c, subject, at, until)?;
+                locked_until = Some(until);
+            }
+        }
+        Ok(locked_until)
+    })?;
+    match locked_until {
+        Some(until) => Err(throttled(at, until)),
+        None => Err(AppError::invalid(
+            "email",
+            "Email address or password is not correct",
+        )),
+    }
+}
+
+fn login_email_message(input: &str, error: &FieldError) -> String {
+    if input.trim().is_empty() {
+        "Enter your email address".to_owned()
+    } else {
+        error.message.clone()
+    }
+}
+
+fn throttled(now: NaiveDateTime, until: NaiveDateTime) -> AppError {
+    let minutes = minutes_until(now, until);
+    let unit = if minutes == 1 { "minute" } else { "minutes" };
+    AppError::Throttled(format!(
+        "There have been too many failed attempts to log in. Wait {minutes} {unit}, then try again."
+    ))
+}
+
+/// What a new account is for, as given on the command line or a form.
+pub struct NewAccount {
+    pub email: String,
+    pub name: String,
+    pub password: String,
+    pub role: String,
+    /// An organisation code, or a practice code for `practice_rep`.
+    pub scope_code: Option<String>,
+}
+
+/// Creates a user with one role. Errors name the field at fault.
+pub fn create_user(pool: &Pool, account: NewAccount) -> AppResult<i32> {
+    let mut errors = Vec::new();
+    let email = EmailAddress::parse("email", &account.email)
+        .map_err(|e| errors.push(e))
+        .ok();
+    let name = PersonName::parse("name", &account.name)
+        .map_err(|e| errors.push(e))
+        .ok();
+    let password = NewPassword::parse("password", &account.password, email.as_ref())
+        .map_err(|e| errors.push(e))
+        .ok();
+    let role = Role::parse(account.role.trim());
+    if role.is_none() {
+        let names: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
+        errors.push(FieldError::new(
+            "role",
+            format!("Role must be one of {}", names.join(", ")),
+        ));
+    }
+    let (Some(email), Some(name), Some(password), Some(role)) = (email, name, password, role)
+    else {
+        return Err(AppError::Invalid(errors));
+    };
+    let password_hash = password::hash(password.expose()).map_err(AppError::Internal)?;
+    let mut conn = pool.get()?;
+    conn.transaction(|c| {
+        let (organisation_id, practice_id) = resolve_scope(c, role, account.scope_code.as_deref())?;
+        if User::find_by_email(c, email.normalized())?.is_some() {
+            return Err(AppError::invalid(
+                "email",
+                "An account with this email address already exists",
+            ));
+        }
+        let at = now();
+        let user_id = NewUser {
+            email: email.as_str(),
+            email_normalized: email.normalized(),
+            name: name.as_str(),
+            password_hash: &password_hash,
+            created_at: at,
+            sessions_valid_after: at,
+        }
+        .insert(c)?;
+        NewUserRole {
+            user_id,
+            role: role.as_str(),
+            organisation_id,
+            practice_id,
+            created_at: at,
+        }
+        .insert(c)?;
+        Ok(user_id)
+    })
+}
+
+/// Finds what a role is for: nothing for a system administrator, a practice
+/// for a practice representative, an organisation otherwise.
+fn resolve_scope(
+    conn: &mut DbConn,
+    role: Role,
+    code: Option<&str>,
+) -> AppResult<(Option<i32>, Option<i32>)> {
+    let code = code.map(str::trim).filter(|c| !c.is_empty());
+    match (role.scope(), code) {
+        (RoleScope::Everything, None) => Ok((None, None)),
+        (RoleScope::Everything, Some(_)) => Err(AppError::invalid(
+            "org",
+            "A system administrator is not for one organisation: leave out --org",
+        )),
+        (RoleScope::Organisation, None) => Err(AppError::invalid(
+            "org",
+            format!(
+                "Enter the ODS code of the organisation the {} is for",
+                role.label().to_lowercase()
+            ),
+        )),
+        (RoleScope::Practice, None) => Err(AppError::invalid(
+            "org",
+            "Enter the ODS code of the practice the representative is for",
+        )),
+        (RoleScope::Organisation, Some(code)) => {
+            let code =
+                OrganisationCode::parse("org", code).map_err(|e| AppError::Invalid(vec![e]))?;
+            let organisation =
+                Organisation::find_by_code(conn, code.as_str())?.ok_or_else(|| {
+                    AppError::invalid(
+                        "org",
+                        format!("There is no organisation with ODS code {}", code.as_str()),
+                    )
+                })?;
+            if role == Role::LmcObserver && organisation.kind != "lmc" {
+                return Err(AppError::invalid(
+                    "org",
+                    format!(
+                        "{} is not a local medical committee: an LMC observer is for an LMC",
+                        code.as_str()
+                    ),
+                ));
+            }
+            Ok((Some(organisation.id), None))
+        }
+        (RoleScope::Practice, Some(code)) => {
+            let code = PracticeCode::parse("org", code).map_err(|e| AppError::Invalid(vec![e]))?;
+            let practice = Practice::find_by_code(conn, code.as_str())?.ok_or_else(|| {
+                AppError::invalid(
+                    "org",
+                    format!("There is no practice with ODS code {}", code.as_str()),
+                )
+            })?;
+            Ok((None, Some(practice.id)))
+        }
+    }
+}
+
+/// Sets a user's password and ends their other sessions.
+pub fn set_password(pool: &Pool, email: &str, new_password: &str) -> AppResult<()> {
+    let email = EmailAddress::parse("email", email).map_err(|e| AppError::Invalid(vec![e]))?;
+    let password = NewPassword::parse("password", new_password, Some(&email))
+        .map_err(|e| AppError::Invalid(vec![e]))?;
+    let hash = password::hash(password.expose()).map_err(AppError::Internal)?;
+    let mut conn = pool.get()?;
+    conn.transaction(|c| {
+        let user = User::find_by_email(c, email.normalized())?.ok_or_else(|| {
+            AppError::invalid(
+                "email",
+                format!("There is no account for {}", email.as_str()),
+            )
+        })?;
+        User::set_password(c, user.id, &hash, now())?;
+        Ok(())
+    })
+}
+
+/// A user with their roles, for the administrators' list.
+pub struct UserSummary {
+    pub user: User,
+    pub roles: Vec<RoleHeld>,
+}
+
+pub fn list_users(pool: &Pool) -> AppResult<Vec<UserSummary>> {
+    let mut conn = pool.get()?;
+    let users = User::all(&mut conn)?;
+    let mut roles = roles_held(store::roles_of(&mut conn, None)?);
+    Ok(users
+        .into_iter()
+        .map(|user| {
+            let (mine, rest): (Vec<_>, Vec<_>) =
+                roles.drain(..).partition(|(uid, _)| *uid == user.id);
+            roles = rest;
+            UserSummary {
+                user,
+                roles: mine.into_iter().map(|(_, r)| r).collect(),
+            }
+        })
+        .collect())
+}
+
+/// When nobody has an account yet, issues a single-use link for creating
+/// the first system administrator (earlier unused links stop working).
+/// Returns the raw token, to be shown once on the console.
+pub fn issue_setup_token(pool: &Pool) -> AppResult<Option<String>> {
+    let mut conn = pool.get()?;
+    conn.transaction(|c| {
+        if User::count(c)? > 0 {
+            return Ok(None);
+        }
+        let at = now();
+        SetupToken::withdraw_unused(c, at)?;
+        let raw = token::link_token();
+        SetupToken::insert(c, &token::digest(&raw), at, at + SETUP_LINK_VALID_FOR)?;
+        Ok(Some(raw))
+    })
+}
+
+fn usable_setup_token(conn: &mut DbConn, raw: &str, at: NaiveDateTime) -> AppResult<SetupToken> {
+    let gone = || {
+        AppError::Gone(
+            "This setup link has expired or has already been used. Restart Quorate to get a new link \
+             if nobody has an account yet."
+                .into(),
+        )
+    };
+    let found = SetupToken::find_by_digest(conn, &token::digest(raw))?.ok_or_else(gone)?;
+    if found.used_at.is_some() || found.expires_at <= at || User::count(conn)? > 0 {
+        return Err(gone());
+    }
+    Ok(found)
+}
+
+pub fn check_setup_token(pool: &Pool, raw: &str) -> AppResult<()> {
+    let mut conn = pool.get()?;
+    usable_setup_token(&mut conn, raw, now()).map(|_| ())
+}
+
+pub struct FirstAdministrator {
+    pub name: String,
+    pub email: String,
+    pub password: String,
+    pub confirm_password: String,
+}
+
+/// Creates the first system administrator and uses up the setup link.
+pub fn complete_setup(pool: &Pool, raw: &str, form: FirstAdministrator) -> AppResult<i32> {
+    {
+        let mut conn = pool.get()?;
+        usable_setup_token(&mut conn, raw, now())?;
+    }
+    let mut errors = Vec::new();
+    let name = PersonName::parse("name", &form.name)
+        .map_err(|e| errors.push(e))
+        .ok();
+    let email = EmailAddress::parse("email", &form.email)
+        .map_err(|e| errors.push(e))
+        .ok();
+    let password = NewPassword::parse("password", &form.password, email.as_ref())
+        .map_err(|e| errors.push(e))
+        .ok();
+    if password.is_some() && form.password != form.confirm_password {
+        errors.push(FieldError::new(
+            "confirm-password",
+            "Passwords do not match – enter the same password twice",
+        ));
+    }
+    let (Some(name), Some(email), Some(password), true) =
+        (name, email, password, errors.is_empty())
+    else {
+        return Err(AppError::Invalid(errors));
+    };
+    let hash = password::hash(password.expose()).map_err(AppError::Internal)?;
+    let mut conn = pool.get()?;
+    conn.transaction(|c| {
+        let at = now();
+        let found = usable_setup_token(c, raw, at)?;
+        if SetupToken::mark_used(c, found.id, at)? != 1 {
+            return Err(AppError::Gone(
+                "This setup link has already been used.".into(),
+            ));
+        }
+        let user_id = NewUser {
+            email: email.as_str(),
+            email_normalized: email.normalized(),
+            name: name.as_str(),
+            password_hash: &hash,
+            created_at: at,
+            sessions_valid_after: at,
+        }
+        .insert(c)?;
+        NewUserRole {
+            user_id,
+            role: Role::SystemAdmin.as_str(),
+            organisation_id: None,
+            practice_id: None,
+            created_at: at,
+        }
+        .insert(c)?;
+        Ok(user_id)
+    })
+}

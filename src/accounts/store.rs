@@ -1,0 +1,247 @@
+//! Queries for users, their roles, the login throttle and setup tokens.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::DbConn;
+use crate::db::schema::{
+    login_failures, login_lockouts, organisations, practices, setup_tokens, user_roles, users,
+};
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = users, check_for_backend(crate::db::MultiBackend))]
+pub struct User {
+    pub id: i32,
+    pub email: String,
+    pub email_normalized: String,
+    pub name: String,
+    pub password_hash: String,
+    pub created_at: NaiveDateTime,
+    pub sessions_valid_after: NaiveDateTime,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = users)]
+pub struct NewUser<'a> {
+    pub email: &'a str,
+    pub email_normalized: &'a str,
+    pub name: &'a str,
+    pub password_hash: &'a str,
+    pub created_at: NaiveDateTime,
+    pub sessions_valid_after: NaiveDateTime,
+}
+
+impl NewUser<'_> {
+    pub fn insert(&self, conn: &mut DbConn) -> QueryResult<i32> {
+        diesel::insert_into(users::table)
+            .values(self)
+            .returning(users::id)
+            .get_result(conn)
+    }
+}
+
+impl User {
+    pub fn find(conn: &mut DbConn, id: i32) -> QueryResult<Option<User>> {
+        users::table
+            .find(id)
+            .select(User::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    pub fn find_by_email(conn: &mut DbConn, email_normalized: &str) -> QueryResult<Option<User>> {
+        users::table
+            .filter(users::email_normalized.eq(email_normalized))
+            .select(User::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    pub fn count(conn: &mut DbConn) -> QueryResult<i64> {
+        users::table.count().get_result(conn)
+    }
+
+    pub fn all(conn: &mut DbConn) -> QueryResult<Vec<User>> {
+        users::table
+            .order(users::email_normalized.asc())
+            .select(User::as_select())
+            .load(conn)
+    }
+
+    /// Replaces the password and ends every session started before now.
+    pub fn set_password(
+        conn: &mut DbConn,
+        id: i32,
+        password_hash: &str,
+        now: NaiveDateTime,
+    ) -> QueryResult<usize> {
+        diesel::update(users::table.find(id))
+            .set((
+                users::password_hash.eq(password_hash),
+                users::sessions_valid_after.eq(now),
+            ))
+            .execute(conn)
+    }
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = user_roles)]
+pub struct NewUserRole<'a> {
+    pub user_id: i32,
+    pub role: &'a str,
+    pub organisation_id: Option<i32>,
+    pub practice_id: Option<i32>,
+    pub created_at: NaiveDateTime,
+}
+
+impl NewUserRole<'_> {
+    pub fn insert(&self, conn: &mut DbConn) -> QueryResult<usize> {
+        diesel::insert_into(user_roles::table)
+            .values(self)
+            .execute(conn)
+    }
+}
+
+/// A role row with the names of what it is for.
+#[derive(Debug, Clone, Queryable)]
+pub struct RoleRow {
+    pub user_id: i32,
+    pub role: String,
+    pub organisation_id: Option<i32>,
+    pub practice_id: Option<i32>,
+    pub organisation_code: Option<String>,
+    pub organisation_name: Option<String>,
+    pub practice_code: Option<String>,
+    pub practice_name: Option<String>,
+}
+
+/// Roles of the given users (all users when `user_ids` is `None`).
+pub fn roles_of(conn: &mut DbConn, user_ids: Option<&[i32]>) -> QueryResult<Vec<RoleRow>> {
+    let mut query = user_roles::table
+        .left_join(organisations::table)
+        .left_join(practices::table)
+        .select((
+            user_roles::user_id,
+            user_roles::role,
+            user_roles::organisation_id,
+            user_roles::practice_id,
+            organisations::ods_code.nullable(),
+            organisations::name.nullable(),
+            practices::ods_code.nullable(),
+            practices::name.nullable(),
+        ))
+        .order((user_roles::user_id.asc(), user_roles::id.asc()))
+        .into_boxed();
+    if let Some(ids) = user_ids {
+        query = query.filter(user_roles::user_id.eq_any(ids.to_vec()));
+    }
+    query.load(conn)
+}
+
+pub fn record_login_failure(
+    conn: &mut DbConn,
+    subject: &str,
+    at: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::insert_into(login_failures::table)
+        .values((
+            login_failures::subject.eq(subject),
+            login_failures::failed_at.eq(at),
+        ))
+        .execute(conn)
+}
+
+pub fn count_login_failures_since(
+    conn: &mut DbConn,
+    subject: &str,
+    since: NaiveDateTime,
+) -> QueryResult<i64> {
+    login_failures::table
+        .filter(login_failures::subject.eq(subject))
+        .filter(login_failures::failed_at.gt(since))
+        .count()
+        .get_result(conn)
+}
+
+pub fn clear_login_failures(conn: &mut DbConn, subject: &str) -> QueryResult<usize> {
+    diesel::delete(login_failures::table.filter(login_failures::subject.eq(subject))).execute(conn)
+}
+
+/// The end of the latest lockout of any of `subjects`.
+pub fn latest_lockout_end(
+    conn: &mut DbConn,
+    subjects: &[String],
+) -> QueryResult<Option<NaiveDateTime>> {
+    login_lockouts::table
+        .filter(login_lockouts::subject.eq_any(subjects.to_vec()))
+        .select(diesel::dsl::max(login_lockouts::locked_until))
+        .first(conn)
+}
+
+pub fn lock_out(
+    conn: &mut DbConn,
+    subject: &str,
+    now: NaiveDateTime,
+    until: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::insert_into(login_lockouts::table)
+        .values((
+            login_lockouts::subject.eq(subject),
+            login_lockouts::locked_at.eq(now),
+            login_lockouts::locked_until.eq(until),
+        ))
+        .execute(conn)
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = setup_tokens, check_for_backend(crate::db::MultiBackend))]
+pub struct SetupToken {
+    pub id: i32,
+    pub token_digest: String,
+    pub created_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+    pub used_at: Option<NaiveDateTime>,
+}
+
+impl SetupToken {
+    pub fn insert(
+        conn: &mut DbConn,
+        digest: &str,
+        now: NaiveDateTime,
+        expires_at: NaiveDateTime,
+    ) -> QueryResult<usize> {
+        diesel::insert_into(setup_tokens::table)
+            .values((
+                setup_tokens::token_digest.eq(digest),
+                setup_tokens::created_at.eq(now),
+                setup_tokens::expires_at.eq(expires_at),
+            ))
+            .execute(conn)
+    }
+
+    /// Unused tokens stop working when a new one is issued.
+    pub fn withdraw_unused(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<usize> {
+        diesel::update(setup_tokens::table.filter(setup_tokens::used_at.is_null()))
+            .set(setup_tokens::expires_at.eq(now))
+            .execute(conn)
+    }
+
+    pub fn find_by_digest(conn: &mut DbConn, digest: &str) -> QueryResult<Option<SetupToken>> {
+        setup_tokens::table
+            .filter(setup_tokens::token_digest.eq(digest))
+            .select(SetupToken::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    /// Marks the token used; 0 rows when someone else used it first.
+    pub fn mark_used(conn: &mut DbConn, id: i32, now: NaiveDateTime) -> QueryResult<usize> {
+        diesel::update(
+            setup_tokens::table
+                .find(id)
+                .filter(setup_tokens::used_at.is_null()),
+        )
+        .set(setup_tokens::used_at.eq(now))
+        .execute(conn)
+    }
+}

@@ -1,0 +1,277 @@
+//! The command line: `quorate [serve] | migrate | demo | admin …`.
+//! Exit codes: 0 ok, 1 runtime failure, 2 bad usage; errors are one line
+//! on stderr.
+
+use std::io::BufRead;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::accounts::service::{self, NewAccount};
+use crate::config::Settings;
+use crate::db::{self, PoolOptions};
+use crate::error::AppError;
+use crate::web::{Application, StartError};
+
+#[derive(Parser)]
+#[command(
+    name = "quorate",
+    version,
+    about = "Quorate: member practice register, consultations and formal ballots"
+)]
+#[command(args_conflicts_with_subcommands = true)]
+struct Cli {
+    /// A TOML file of settings (overrides the defaults; QUORATE_* variables override it).
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    serve: ServeArgs,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web server (the default).
+    Serve(ServeArgs),
+    /// Create or update the database schema, then exit.
+    Migrate,
+    /// Load the demonstration organisation, practices and accounts, then exit.
+    Demo,
+    /// Manage user accounts.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+#[derive(Args, Default)]
+struct ServeArgs {
+    /// Load demonstration data (clearly labelled "Demo") before serving.
+    #[arg(long)]
+    demo: bool,
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create a user with one role.
+    CreateUser {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// system_admin, org_admin, returning_officer, practice_rep, lmc_observer or committee_member.
+        #[arg(long)]
+        role: String,
+        /// ODS code of the organisation the role is for (of the practice, for practice_rep).
+        #[arg(long, value_name = "CODE")]
+        org: Option<String>,
+        /// Read the password from the first line of standard input.
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+    /// Set a user's password (and end their sessions).
+    SetPassword {
+        #[arg(long)]
+        email: String,
+        /// Read the password from the first line of standard input.
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+}
+
+/// A failure with the exit code it deserves.
+struct Failure {
+    code: u8,
+    message: String,
+}
+
+impl Failure {
+    fn usage(message: impl Into<String>) -> Self {
+        Failure {
+            code: 2,
+            message: message.into(),
+        }
+    }
+    fn runtime(message: impl Into<String>) -> Self {
+        Failure {
+            code: 1,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<AppError> for Failure {
+    fn from(e: AppError) -> Self {
+        match e {
+            AppError::Invalid(errors) => Failure::usage(
+                errors
+                    .iter()
+                    .map(|e| format!("{}: {}", e.field, e.message))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ),
+            AppError::Unavailable(m) | AppError::Internal(m) => Failure::runtime(m),
+            other => Failure::runtime(other.to_string()),
+        }
+    }
+}
+
+impl From<StartError> for Failure {
+    fn from(e: StartError) -> Self {
+        match e {
+            StartError::Config(c) => Failure::usage(c.to_string()),
+            other => Failure::runtime(other.to_string()),
+        }
+    }
+}
+
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // Help and version go to stdout with 0; usage errors exit with 2.
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            let line = failure.message.replace('\n', " ");
+            eprintln!("quorate: {line}");
+            ExitCode::from(failure.code)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<(), Failure> {
+    let settings =
+        Settings::load(cli.config.as_deref()).map_err(|e| Failure::usage(e.to_string()))?;
+    init_logging(&settings);
+    match cli.command {
+        None => serve(settings, cli.serve.demo),
+        Some(Command::Serve(args)) => serve(settings, args.demo || cli.serve.demo),
+        Some(Command::Migrate) => {
+            let applied =
+                db::migrate(&settings.database_url).map_err(|e| Failure::runtime(e.to_string()))?;
+            if applied.is_empty() {
+                println!(
+                    "The database {} is up to date.",
+                    settings.database_url.redacted()
+                );
+            } else {
+                println!(
+                    "Applied {} migration(s) to {}: {}",
+                    applied.len(),
+                    settings.database_url.redacted(),
+                    applied.join(", ")
+                );
+            }
+            Ok(())
+        }
+        Some(Command::Demo) => {
+            let pool = open_pool(&settings)?;
+            match crate::demo::load(&pool)? {
+                Some(demo) => print_demo(&demo),
+                None => println!("The demo data is already loaded."),
+            }
+            Ok(())
+        }
+        Some(Command::Admin(AdminCommand::CreateUser {
+            email,
+            name,
+            role,
+            org,
+            password_stdin: _,
+        })) => {
+            let password = read_password()?;
+            let pool = open_pool(&settings)?;
+            service::create_user(
+                &pool,
+                NewAccount {
+                    email: email.clone(),
+                    name,
+                    password,
+                    role,
+                    scope_code: org,
+                },
+            )?;
+            println!("Created the account {email}.");
+            Ok(())
+        }
+        Some(Command::Admin(AdminCommand::SetPassword {
+            email,
+            password_stdin: _,
+        })) => {
+            let password = read_password()?;
+            let pool = open_pool(&settings)?;
+            service::set_password(&pool, &email, &password)?;
+            println!("Set the password of {email}; their other sessions have ended.");
+            Ok(())
+        }
+    }
+}
+
+fn init_logging(settings: &Settings) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .or_else(|_| tracing_subscriber::EnvFilter::try_new(&settings.log))
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+fn open_pool(settings: &Settings) -> Result<db::Pool, Failure> {
+    db::connect(
+        &settings.database_url,
+        &PoolOptions {
+            max_size: 2,
+            connection_timeout: std::time::Duration::from_secs(settings.db_timeout_seconds),
+        },
+    )
+    .map_err(|e| Failure::runtime(e.to_string()))
+}
+
+/// The first line of standard input, without its line ending.
+fn read_password() -> Result<String, Failure> {
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line).map_err(|e| {
+        Failure::runtime(format!("cannot read the password from standard input: {e}"))
+    })?;
+    let password = line.strip_suffix('\n').unwrap_or(&line);
+    let password = password.strip_suffix('\r').unwrap_or(password);
+    if password.is_empty() {
+        return Err(Failure::usage(
+            "password: give the password on the first line of standard input",
+        ));
+    }
+    Ok(password.to_owned())
+}
+
+fn print_demo(demo: &crate::demo::DemoAccounts) {
+    println!("Loaded the demo data (organisations and practices named \"Demo …\").");
+    println!("Demo accounts, all with the password {}:", demo.password);
+    for (email, role) in &demo.accounts {
+        println!("  {email}  ({role})");
+    }
+    println!(
+        "Keep the password: it is shown only now. Change one with `quorate admin set-password`."
+    );
+}
+
+fn serve(settings: Settings, demo: bool) -> Result<(), Failure> {
+    actix_web::rt::System::new().block_on(async move {
+        let database = settings.database_url.redacted();
+        let app = Application::build(settings, demo).await?;
+        println!("Quorate is listening on port {} (database {database}).", app.port());
+        if let Some(demo) = &app.demo {
+            print_demo(demo);
+        }
+        if let Some(url) = &app.setup_url {
+            println!("Nobody has an account yet. To create the first administrator, open this link within 1 hour:");
+            println!("  {url}");
+        }
+        app.run_until_stopped().await.map_err(|e| Failure::runtime(format!("server stopped: {e}")))
+    })
+}

@@ -1,0 +1,109 @@
+// Written to match migrations/{sqlite,postgres}; keep the column order of
+// each table the same as in the migrations (RETURNING maps by position).
+
+diesel::table! {
+    organisations (id) {
+        id -> Integer,
+        kind -> Text,
+        ods_code -> Text,
+        name -> Text,
+        is_demo -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    organisation_lmcs (organisation_id, lmc_id) {
+        organisation_id -> Integer,
+        lmc_id -> Integer,
+    }
+}
+
+diesel::table! {
+    practices (id) {
+        id -> Integer,
+        ods_code -> Text,
+        name -> Text,
+        is_demo -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    memberships (id) {
+        id -> Integer,
+        practice_id -> Integer,
+        organisation_id -> Integer,
+        joined_on -> Date,
+        left_on -> Nullable<Date>,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Integer,
+        email -> Text,
+        email_normalized -> Text,
+        name -> Text,
+        password_hash -> Text,
+        created_at -> Timestamp,
+        sessions_valid_after -> Timestamp,
+    }
+}
+
+diesel::table! {
+    user_roles (id) {
+        id -> Integer,
+        user_id -> Integer,
+        role -> Text,
+        organisation_id -> Nullable<Integer>,
+        practice_id -> Nullable<Integer>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    login_failures (id) {
+        id -> Integer,
+        subject -> Text,
+        failed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    login_lockouts (id) {
+        id -> Integer,
+        subject -> Text,
+        locked_at -> Timestamp,
+        locked_until -> Timestamp,
+    }
+}
+
+diesel::table! {
+    setup_tokens (id) {
+        id -> Integer,
+        token_digest -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(memberships -> organisations (organisation_id));
+diesel::joinable!(memberships -> practices (practice_id));
+diesel::joinable!(user_roles -> users (user_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    organisations,
+    organisation_lmcs,
+    practices,
+    memberships,
+    users,
+    user_roles,
+    login_failures,
+    login_lockouts,
+    setup_tokens,
+);
+
+diesel::joinable!(user_roles -> organisations (organisation_id));
+diesel::joinable!(user_roles -> practices (practice_id));

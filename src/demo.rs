@@ -1,0 +1,160 @@
+//! Demonstration data: an LMC, a CCG with member practices and an account
+//! for each role. Everything is named "Demo …" and uses the reserved
+//! `.invalid` email domain, so it cannot be mistaken for real data or reach
+//! a real inbox.
+
+use chrono::{NaiveDate, Utc};
+use diesel::Connection;
+
+use crate::accounts::model::Role;
+use crate::accounts::password;
+use crate::accounts::store::{NewUser, NewUserRole};
+use crate::db::Pool;
+use crate::error::{AppError, AppResult};
+use crate::registry::store::{NewOrganisation, NewPractice, Organisation, Practice};
+
+pub const DEMO_CCG: &str = "D9C";
+pub const DEMO_LMC: &str = "D9L";
+const EMAIL_DOMAIN: &str = "demo.quorate.invalid";
+
+const PRACTICES: &[(&str, &str)] = &[
+    ("Y99001", "Demo Riverside Surgery"),
+    ("Y99002", "Demo Market Street Medical Centre"),
+    ("Y99003", "Demo Hillview Family Practice"),
+    ("Y99004", "Demo Station Road Health Centre"),
+    ("Y99005", "Demo Orchard Lane Surgery"),
+    ("Y99006", "Demo Castle Green Practice"),
+    ("Y99007", "Demo Millbrook Medical Group"),
+    ("Y99008", "Demo Westgate Surgery"),
+];
+
+/// The demo accounts created, for the console. They share one password.
+#[derive(Debug, Clone)]
+pub struct DemoAccounts {
+    pub password: String,
+    pub accounts: Vec<(String, String)>,
+}
+
+/// Loads the demo data unless it is already there (then returns `None`).
+pub fn load(pool: &Pool) -> AppResult<Option<DemoAccounts>> {
+    let mut conn = pool.get()?;
+    if Organisation::find_by_code(&mut conn, DEMO_CCG)?.is_some() {
+        return Ok(None);
+    }
+    let shared_password = format!("demo-{}", crate::token::random_token(12));
+    let hash = password::hash(&shared_password).map_err(AppError::Internal)?;
+    let now = Utc::now().naive_utc();
+    let joined =
+        NaiveDate::from_ymd_opt(2024, 4, 1).ok_or_else(|| AppError::Internal("date".into()))?;
+
+    let accounts = conn.transaction::<_, AppError, _>(|c| {
+        let lmc = NewOrganisation {
+            kind: "lmc",
+            ods_code: DEMO_LMC,
+            name: "Demo Local Medical Committee",
+            is_demo: true,
+            created_at: now,
+        }
+        .insert(c)?;
+        let ccg = NewOrganisation {
+            kind: "ccg",
+            ods_code: DEMO_CCG,
+            name: "Demo Clinical Commissioning Group",
+            is_demo: true,
+            created_at: now,
+        }
+        .insert(c)?;
+        Organisation::add_covering_lmc(c, ccg, lmc)?;
+
+        let mut practice_ids = Vec::new();
+        for (code, name) in PRACTICES {
+            let id = NewPractice {
+                ods_code: code,
+                name,
+                is_demo: true,
+                created_at: now,
+            }
+            .insert(c)?;
+            Practice::join(c, id, ccg, joined)?;
+            practice_ids.push((id, *code, *name));
+        }
+
+        let mut people: Vec<(String, String, Role, Option<i32>, Option<i32>)> = vec![
+            (
+                "admin".into(),
+                "Demo System Administrator".into(),
+                Role::SystemAdmin,
+                None,
+                None,
+            ),
+            (
+                "board".into(),
+                "Demo Board Officer".into(),
+                Role::OrgAdmin,
+                Some(ccg),
+                None,
+            ),
+            (
+                "returning.officer".into(),
+                "Demo Returning Officer".into(),
+                Role::ReturningOfficer,
+                Some(ccg),
+                None,
+            ),
+            (
+                "lmc.observer".into(),
+                "Demo LMC Observer".into(),
+                Role::LmcObserver,
+                Some(lmc),
+                None,
+            ),
+            (
+                "committee".into(),
+                "Demo Committee Member".into(),
+                Role::CommitteeMember,
+                Some(ccg),
+                None,
+            ),
+        ];
+        for (id, code, name) in &practice_ids {
+            people.push((
+                format!("manager.{}", code.to_lowercase()),
+                format!(
+                    "Demo Practice Manager, {}",
+                    name.trim_start_matches("Demo ")
+                ),
+                Role::PracticeRep,
+                None,
+                Some(*id),
+            ));
+        }
+
+        let mut accounts = Vec::new();
+        for (local, name, role, organisation_id, practice_id) in people {
+            let email = format!("{local}@{EMAIL_DOMAIN}");
+            let user_id = NewUser {
+                email: &email,
+                email_normalized: &email,
+                name: &name,
+                password_hash: &hash,
+                created_at: now,
+                sessions_valid_after: now,
+            }
+            .insert(c)?;
+            NewUserRole {
+                user_id,
+                role: role.as_str(),
+                organisation_id,
+                practice_id,
+                created_at: now,
+            }
+            .insert(c)?;
+            accounts.push((email, role.label().to_owned()));
+        }
+        Ok(accounts)
+    })?;
+    Ok(Some(DemoAccounts {
+        password: shared_password,
+        accounts,
+    }))
+}

@@ -1,0 +1,12 @@
+//! Quorate: the register, consultations, formal ballots and certified
+//! results of a membership organisation of GP practices.
+
+pub mod accounts;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod registry;
+pub mod token;
+pub mod web;

@@ -1,0 +1,144 @@
+//! The register's validated codes and kinds. The full register (addresses,
+//! list sizes, imports) builds on these.
+
+use serde::Serialize;
+
+use crate::error::FieldError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrganisationKind {
+    Ccg,
+    Lmc,
+    Federation,
+    Pcn,
+}
+
+impl OrganisationKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrganisationKind::Ccg => "ccg",
+            OrganisationKind::Lmc => "lmc",
+            OrganisationKind::Federation => "federation",
+            OrganisationKind::Pcn => "pcn",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            OrganisationKind::Ccg,
+            OrganisationKind::Lmc,
+            OrganisationKind::Federation,
+            OrganisationKind::Pcn,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            OrganisationKind::Ccg => "Clinical commissioning group",
+            OrganisationKind::Lmc => "Local medical committee",
+            OrganisationKind::Federation => "GP federation",
+            OrganisationKind::Pcn => "Primary care network",
+        }
+    }
+}
+
+/// An organisation's ODS code: 3 or 5 letters and digits, upper-cased
+/// (for example `08V` or `A3A8R`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OrganisationCode(String);
+
+impl OrganisationCode {
+    pub fn parse(field: &str, input: &str) -> Result<Self, FieldError> {
+        let code = input.trim().to_ascii_uppercase();
+        if code.is_empty() {
+            return Err(FieldError::new(field, "Enter the organisation's ODS code"));
+        }
+        if !(code.len() == 3 || code.len() == 5) || !code.chars().all(|c| c.is_ascii_alphanumeric())
+        {
+            return Err(FieldError::new(
+                field,
+                "Organisation ODS code must be 3 or 5 letters and numbers, like 08V",
+            ));
+        }
+        Ok(OrganisationCode(code))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A GP practice's ODS code: a letter and five digits, upper-cased
+/// (for example `F84012`, or `Y02345` for newer practices).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PracticeCode(String);
+
+impl PracticeCode {
+    pub fn parse(field: &str, input: &str) -> Result<Self, FieldError> {
+        let code = input.trim().to_ascii_uppercase();
+        if code.is_empty() {
+            return Err(FieldError::new(field, "Enter the practice's ODS code"));
+        }
+        let mut chars = code.chars();
+        let well_formed = code.len() == 6
+            && chars.next().is_some_and(|c| c.is_ascii_uppercase())
+            && chars.all(|c| c.is_ascii_digit());
+        if !well_formed {
+            return Err(FieldError::new(
+                field,
+                "Practice ODS code must be a letter followed by 5 numbers, like F84012",
+            ));
+        }
+        Ok(PracticeCode(code))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn organisation_codes() {
+        assert_eq!(
+            OrganisationCode::parse("org", " 08v ").map(|c| c.0),
+            Ok("08V".into())
+        );
+        assert_eq!(
+            OrganisationCode::parse("org", "a3a8r").map(|c| c.0),
+            Ok("A3A8R".into())
+        );
+        for bad in ["", "08", "08VV", "08V-1", "ABCDEF"] {
+            assert!(OrganisationCode::parse("org", bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn practice_codes() {
+        assert_eq!(
+            PracticeCode::parse("p", "f84012").map(|c| c.0),
+            Ok("F84012".into())
+        );
+        assert_eq!(
+            PracticeCode::parse("p", "Y02345").map(|c| c.0),
+            Ok("Y02345".into())
+        );
+        for bad in ["", "F8401", "F840123", "184012", "FF4012", "F84O12"] {
+            assert!(PracticeCode::parse("p", bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn kinds_round_trip() {
+        for k in ["ccg", "lmc", "federation", "pcn"] {
+            assert_eq!(OrganisationKind::parse(k).map(|k| k.as_str()), Some(k));
+        }
+        assert!(OrganisationKind::parse("icb").is_none());
+    }
+}

@@ -1,0 +1,140 @@
+//! Who is asking: the session cookie names a user; extractors load them
+//! once per request and enforce what each handler needs.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+
+use actix_session::{Session, SessionExt};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, web};
+use chrono::Utc;
+
+use super::AppState;
+use crate::accounts::model::Role;
+use crate::accounts::service::{self, SessionUser};
+use crate::error::AppError;
+use crate::token;
+
+const USER_ID: &str = "uid";
+const ISSUED_AT_MS: &str = "iat";
+const SESSION_ID: &str = "sid";
+
+/// Starts a fresh session for `user_id`: new session id, new CSRF token.
+pub fn log_in(session: &Session, user_id: i32) -> Result<(), AppError> {
+    // clear + renew rather than purge: a purged session ignores later inserts.
+    session.clear();
+    session.renew();
+    let insert_failed =
+        |e: actix_session::SessionInsertError| AppError::Internal(format!("session: {e}"));
+    session
+        .insert(SESSION_ID, token::random_token(16))
+        .map_err(insert_failed)?;
+    session.insert(USER_ID, user_id).map_err(insert_failed)?;
+    session
+        .insert(ISSUED_AT_MS, Utc::now().timestamp_millis())
+        .map_err(insert_failed)?;
+    super::csrf::rotate(session);
+    Ok(())
+}
+
+pub fn log_out(session: &Session) {
+    session.clear();
+    session.renew();
+}
+
+/// The user of this request's session, if the session is still valid.
+#[derive(Clone)]
+pub struct MaybeUser(pub Option<Rc<SessionUser>>);
+
+async fn load_user(req: &HttpRequest) -> Result<Option<Rc<SessionUser>>, AppError> {
+    if let Some(cached) = req.extensions().get::<MaybeUser>() {
+        return Ok(cached.0.clone());
+    }
+    let session = req.get_session();
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .ok_or_else(|| AppError::Internal("application state missing".into()))?
+        .clone();
+    let user_id = session.get::<i32>(USER_ID).ok().flatten();
+    let issued_ms = session.get::<i64>(ISSUED_AT_MS).ok().flatten();
+    let user = match (user_id, issued_ms) {
+        (Some(user_id), Some(issued_ms)) => {
+            let pool = state.pool.clone();
+            let found = web::block(move || service::session_user(&pool, user_id))
+                .await
+                .map_err(|e| AppError::Internal(format!("blocking: {e}")))??;
+            let max_age_ms = i64::from(state.settings.session_hours) * 3_600_000;
+            let now_ms = Utc::now().timestamp_millis();
+            found.filter(|u| {
+                issued_ms >= u.sessions_valid_after.and_utc().timestamp_millis()
+                    && now_ms - issued_ms < max_age_ms
+            })
+        }
+        _ => None,
+    };
+    if user.is_none() && user_id.is_some() {
+        // Expired, revoked or deleted: forget it rather than ask again.
+        session.purge();
+    }
+    let user = user.map(Rc::new);
+    req.extensions_mut().insert(MaybeUser(user.clone()));
+    Ok(user)
+}
+
+impl FromRequest for MaybeUser {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move { load_user(&req).await.map(MaybeUser) })
+    }
+}
+
+/// A logged-in user; anyone else is sent to the login page.
+#[derive(Clone)]
+pub struct CurrentUser(pub Rc<SessionUser>);
+
+impl std::ops::Deref for CurrentUser {
+    type Target = SessionUser;
+    fn deref(&self) -> &SessionUser {
+        &self.0
+    }
+}
+
+impl FromRequest for CurrentUser {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            load_user(&req)
+                .await?
+                .map(CurrentUser)
+                .ok_or(AppError::LoginRequired)
+        })
+    }
+}
+
+/// A logged-in system administrator; other users get the 403 page.
+pub struct RequireSystemAdmin(pub CurrentUser);
+
+impl FromRequest for RequireSystemAdmin {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let user = CurrentUser::from_request(req, payload);
+        Box::pin(async move {
+            let user = user.await?;
+            if user.grants().has_role(Role::SystemAdmin) {
+                Ok(RequireSystemAdmin(user))
+            } else {
+                Err(AppError::Forbidden(
+                    "Only system administrators can manage user accounts.".into(),
+                ))
+            }
+        })
+    }
+}

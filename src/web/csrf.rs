@@ -1,0 +1,88 @@
+//! CSRF protection for every state-changing form: a random token kept in
+//! the (encrypted) session, sent back in a hidden `_csrf` field, compared in
+//! constant time. Cross-site requests are refused before the token is read.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_session::{Session, SessionExt};
+use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
+use serde::de::DeserializeOwned;
+
+use crate::error::AppError;
+use crate::token;
+
+pub const SESSION_KEY: &str = "csrf";
+pub const FIELD: &str = "_csrf";
+
+/// The session's token, created when first needed.
+pub fn token(session: &Session) -> String {
+    if let Ok(Some(existing)) = session.get::<String>(SESSION_KEY) {
+        return existing;
+    }
+    let fresh = token::random_token(32);
+    // A failed insert only means the form will be refused and shown again.
+    let _ = session.insert(SESSION_KEY, &fresh);
+    fresh
+}
+
+/// Replaces the token (at login, so a token seen before login is useless after).
+pub fn rotate(session: &Session) -> String {
+    let fresh = token::random_token(32);
+    let _ = session.insert(SESSION_KEY, &fresh);
+    fresh
+}
+
+/// A URL-encoded form whose CSRF token matched the session's.
+pub struct CsrfForm<T>(pub T);
+
+/// For forms with no fields besides the token (log out).
+#[derive(serde::Deserialize)]
+pub struct NoFields {}
+
+impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let session = req.get_session();
+        let cross_site = req
+            .headers()
+            .get("sec-fetch-site")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.eq_ignore_ascii_case("cross-site"));
+        let is_form = req
+            .headers()
+            .get(actix_web::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+        let body = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            if cross_site {
+                return Err(AppError::CsrfRejected);
+            }
+            let body = body
+                .await
+                .map_err(|e| AppError::BadRequest(format!("the form could not be read: {e}")))?;
+            if !is_form && !body.is_empty() {
+                return Err(AppError::BadRequest(
+                    "forms must be sent as application/x-www-form-urlencoded".into(),
+                ));
+            }
+            let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body)
+                .map_err(|e| AppError::BadRequest(format!("the form could not be read: {e}")))?;
+            let sent = pairs
+                .iter()
+                .find(|(k, _)| k == FIELD)
+                .map(|(_, v)| v.as_str());
+            let expected = session.get::<String>(SESSION_KEY).ok().flatten();
+            match (sent, expected) {
+                (Some(sent), Some(expected)) if token::constant_time_eq(sent, &expected) => {}
+                _ => return Err(AppError::CsrfRejected),
+            }
+            serde_urlencoded::from_bytes(&body)
+                .map(CsrfForm)
+                .map_err(|e| AppError::BadRequest(format!("the form could not be read: {e}")))
+        })
+    }
+}

@@ -1,0 +1,223 @@
+//! The one place where errors become responses: an HTML page in the
+//! NHS.UK style, or JSON for `/api/` routes.
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::{StatusCode, header};
+use actix_web::middleware::Next;
+use actix_web::{HttpMessage, HttpResponse, ResponseError, web};
+use serde_json::json;
+
+use super::AppState;
+use super::middleware::RequestId;
+use super::render::{Layout, render};
+use crate::error::{AppError, FieldError};
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::Forbidden(_) | AppError::CsrfRejected => StatusCode::FORBIDDEN,
+            AppError::LoginRequired => StatusCode::UNAUTHORIZED,
+            AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Gone(_) => StatusCode::GONE,
+            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// A bare status; `error_pages` fills in the body, since only it sees the request.
+    fn error_response(&self) -> HttpResponse {
+        HttpResponse::new(self.status_code())
+    }
+}
+
+/// What an error page says.
+#[derive(serde::Serialize)]
+struct ErrorPage {
+    heading: String,
+    paragraphs: Vec<String>,
+    errors: Vec<FieldError>,
+    request_id: Option<String>,
+    show_home_link: bool,
+}
+
+fn describe(status: StatusCode, error: Option<&AppError>) -> ErrorPage {
+    let page = |heading: &str, paragraphs: Vec<String>| ErrorPage {
+        heading: heading.to_owned(),
+        paragraphs,
+        errors: Vec::new(),
+        request_id: None,
+        show_home_link: true,
+    };
+    match (status.as_u16(), error) {
+        (_, Some(AppError::Forbidden(why))) => page(
+            "You cannot view this page",
+            vec![why.clone(), "If you think you should be able to, contact your organisation's Quorate administrator.".into()],
+        ),
+        (_, Some(AppError::CsrfRejected)) => page(
+            "Your form could not be sent",
+            vec![
+                "Quorate could not confirm that the form came from this site. Nothing was saved.".into(),
+                "Go back, reload the page and try again.".into(),
+            ],
+        ),
+        (_, Some(AppError::Gone(why))) => page("This link no longer works", vec![why.clone()]),
+        (_, Some(AppError::Throttled(why))) => page("Too many attempts", vec![why.clone()]),
+        (_, Some(AppError::BadRequest(why))) => page(
+            "There is a problem with your request",
+            vec![format!("Quorate could not use what was sent: {why}. Nothing was saved.")],
+        ),
+        (_, Some(AppError::Invalid(errors))) => ErrorPage {
+            errors: errors.clone(),
+            ..page("There is a problem with what you sent", vec!["Nothing was saved.".into()])
+        },
+        (404, _) => page(
+            "Page not found",
+            vec![
+                "If you typed the web address, check it is correct.".into(),
+                "If you pasted the web address, check you copied the entire address.".into(),
+            ],
+        ),
+        (405, _) => page("Page not found", vec!["This page cannot be used in that way.".into()]),
+        (413, _) => page("What you sent is too large", vec!["Nothing was saved. Send a smaller file or form.".into()]),
+        (503, _) => page(
+            "Sorry, the service is unavailable",
+            vec![
+                "Quorate cannot reach its database at the moment. Nothing you sent has been saved.".into(),
+                "Try again in a few minutes.".into(),
+            ],
+        ),
+        (500..=599, _) => page(
+            "Sorry, there is a problem with the service",
+            vec![
+                "Try again later.".into(),
+                "Nothing you sent in this request has been saved.".into(),
+            ],
+        ),
+        _ => page("There is a problem with your request", vec!["Go back and try again.".into()]),
+    }
+}
+
+fn wants_json(path: &str) -> bool {
+    path.starts_with("/api/")
+}
+
+/// Middleware: turns error responses and empty 4xx/5xx responses into
+/// pages (or JSON), logs server errors with the request id, and sends
+/// visitors who must log in to the login page.
+pub async fn error_pages(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let res = next.call(req).await?.map_into_boxed_body();
+    let status = res.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return Ok(res);
+    }
+    let app_error = res
+        .response()
+        .error()
+        .and_then(|e| e.as_error::<AppError>());
+    let has_body = !matches!(
+        res.response().body().size(),
+        actix_web::body::BodySize::Sized(0) | actix_web::body::BodySize::None
+    );
+    if app_error.is_none() && has_body && res.response().error().is_none() {
+        // A page the handler rendered itself (a form with errors).
+        return Ok(res);
+    }
+    let request = res.request().clone();
+    let request_id = request
+        .extensions()
+        .get::<RequestId>()
+        .map(|id| id.0.clone());
+    let path = request.path().to_owned();
+
+    match app_error {
+        Some(AppError::Internal(detail)) | Some(AppError::Unavailable(detail)) => {
+            tracing::error!(request_id = request_id.as_deref().unwrap_or("-"), error = %detail, "request failed");
+        }
+        None if status.is_server_error() => {
+            let detail = res
+                .response()
+                .error()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            tracing::error!(request_id = request_id.as_deref().unwrap_or("-"), error = %detail, "request failed");
+        }
+        _ => {}
+    }
+
+    if matches!(app_error, Some(AppError::LoginRequired)) && !wants_json(&path) {
+        let target = request
+            .uri()
+            .path_and_query()
+            .map(|pq| pq.as_str())
+            .unwrap_or("/");
+        let location = format!("/login?next={}", url_encode(target));
+        let response = HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, location))
+            .finish();
+        return Ok(ServiceResponse::new(request, response));
+    }
+
+    let mut page = describe(status, app_error);
+    if status.is_server_error() {
+        page.request_id = request_id.clone();
+    }
+    let response = if wants_json(&path) {
+        HttpResponse::build(status).json(json!({
+            "error": page.heading,
+            "detail": page.paragraphs.first(),
+            "errors": page.errors,
+            "request_id": request_id,
+        }))
+    } else {
+        match request.app_data::<web::Data<AppState>>() {
+            Some(state) => {
+                let layout = Layout {
+                    title: page.heading.clone(),
+                    csrf: String::new(),
+                    viewer: None,
+                    nav: Vec::new(),
+                    flash: None,
+                    errors: Vec::new(),
+                    nhs_branding: state.settings.nhs_branding,
+                    operator_name: state.settings.operator_name.clone(),
+                };
+                match render(&state.templates, "errors/page", &layout, &page) {
+                    Ok(html) => HttpResponse::build(status)
+                        .content_type("text/html; charset=utf-8")
+                        .body(html),
+                    Err(e) => {
+                        tracing::error!(error = %e, "error page could not be rendered");
+                        plain(status, &page)
+                    }
+                }
+            }
+            None => plain(status, &page),
+        }
+    };
+    Ok(ServiceResponse::new(request, response))
+}
+
+fn plain(status: StatusCode, page: &ErrorPage) -> HttpResponse {
+    HttpResponse::build(status)
+        .content_type("text/plain; charset=utf-8")
+        .body(page.heading.clone())
+}
+
+/// Percent-encodes a path for a query parameter.
+pub fn url_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

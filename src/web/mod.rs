@@ -1,0 +1,209 @@
+//! The HTTP server: state shared by handlers, middleware, start-up.
+
+pub mod assets;
+pub mod auth;
+pub mod csrf;
+pub mod error;
+pub mod health;
+pub mod middleware;
+pub mod page;
+pub mod pages;
+pub mod render;
+pub mod routes;
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_session::SessionMiddleware;
+use actix_session::config::{CookieContentSecurity, SessionLifecycle};
+use actix_session::storage::CookieSessionStore;
+use actix_web::cookie::{Key, SameSite};
+use actix_web::dev::Server;
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpRequest, HttpServer, web};
+
+use crate::config::Settings;
+use crate::db::{self, Pool, PoolOptions};
+use render::Templates;
+
+pub const SESSION_COOKIE: &str = "quorate_session";
+
+/// What every handler can reach.
+pub struct AppState {
+    pub pool: Pool,
+    pub templates: Templates,
+    pub settings: Arc<Settings>,
+}
+
+impl AppState {
+    /// Runs a blocking service call (database, password hashing) off the
+    /// async threads.
+    pub async fn run<T, F>(&self, f: F) -> Result<T, crate::error::AppError>
+    where
+        F: FnOnce(&Pool) -> Result<T, crate::error::AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        web::block(move || f(&pool))
+            .await
+            .map_err(|e| crate::error::AppError::Internal(format!("blocking task: {e}")))?
+    }
+}
+
+/// The address a request comes from, for the login throttle.
+pub fn client_address(req: &HttpRequest, settings: &Settings) -> String {
+    if settings.trust_forwarded_for {
+        if let Some(ip) = req.connection_info().realip_remote_addr() {
+            return ip.to_owned();
+        }
+    }
+    req.peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("{0}")]
+    Config(#[from] crate::config::ConfigError),
+    #[error("{0}")]
+    Database(#[from] db::InitError),
+    #[error("{0}")]
+    Templates(String),
+    #[error("cannot listen on {address}: {source}")]
+    Bind {
+        address: String,
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Setup(String),
+}
+
+/// A server ready to run, with the port it listens on.
+pub struct Application {
+    server: Server,
+    port: u16,
+    /// The first-run setup link, when nobody has an account yet.
+    pub setup_url: Option<String>,
+    /// Demo accounts created by this start, with their shared password.
+    pub demo: Option<crate::demo::DemoAccounts>,
+}
+
+impl Application {
+    /// Migrates the database, prepares everything and binds the listener.
+    /// Blocking work runs on a blocking thread.
+    pub async fn build(settings: Settings, load_demo: bool) -> Result<Application, StartError> {
+        let settings = Arc::new(settings);
+        let key = settings.resolve_secret_key()?;
+        let key = Key::derive_from(key.expose().as_bytes());
+        let templates = render::load_templates().map_err(StartError::Templates)?;
+
+        let prepared = {
+            let settings = settings.clone();
+            actix_web::rt::task::spawn_blocking(move || prepare_database(&settings, load_demo))
+                .await
+                .map_err(|e| StartError::Setup(format!("start-up task failed: {e}")))??
+        };
+        let (pool, setup_token, demo) = prepared;
+
+        let listener = TcpListener::bind(&settings.bind).map_err(|source| StartError::Bind {
+            address: settings.bind.clone(),
+            source,
+        })?;
+        let port = listener
+            .local_addr()
+            .map_err(|source| StartError::Bind {
+                address: settings.bind.clone(),
+                source,
+            })?
+            .port();
+        let setup_url = setup_token.map(|t| format!("{}/setup/{t}", public_base(&settings, port)));
+
+        let state = web::Data::new(AppState {
+            pool,
+            templates,
+            settings: settings.clone(),
+        });
+        let secure = settings.uses_https();
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .app_data(web::FormConfig::default().limit(64 * 1024))
+                .app_data(web::PayloadConfig::default().limit(256 * 1024))
+                .wrap(
+                    SessionMiddleware::builder(CookieSessionStore::default(), key.clone())
+                        .cookie_name(SESSION_COOKIE.into())
+                        .cookie_content_security(CookieContentSecurity::Private)
+                        .cookie_http_only(true)
+                        .cookie_same_site(SameSite::Lax)
+                        .cookie_secure(secure)
+                        .cookie_path("/".into())
+                        .session_lifecycle(SessionLifecycle::BrowserSession(Default::default()))
+                        .build(),
+                )
+                .wrap(from_fn(error::error_pages))
+                .wrap(middleware::security_headers())
+                .wrap(from_fn(middleware::request_log))
+                .configure(routes::configure)
+        })
+        .listen(listener)
+        .map_err(|source| StartError::Bind {
+            address: settings.bind.clone(),
+            source,
+        })?
+        .shutdown_timeout(10);
+        if settings.workers > 0 {
+            server = server.workers(settings.workers);
+        }
+        Ok(Application {
+            server: server.run(),
+            port,
+            setup_url,
+            demo,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+
+    pub fn into_server(self) -> Server {
+        self.server
+    }
+}
+
+/// The base URL, with the real port when the configured bind asked for port 0.
+fn public_base(settings: &Settings, port: u16) -> String {
+    if settings.bind.ends_with(":0") && settings.base_url.ends_with(":0") {
+        format!("{}{}", settings.base_url.trim_end_matches('0'), port)
+    } else {
+        settings.base_url.clone()
+    }
+}
+
+type Prepared = (Pool, Option<String>, Option<crate::demo::DemoAccounts>);
+
+fn prepare_database(settings: &Settings, load_demo: bool) -> Result<Prepared, StartError> {
+    let pool = db::connect(
+        &settings.database_url,
+        &PoolOptions {
+            max_size: settings.db_pool_size,
+            connection_timeout: Duration::from_secs(settings.db_timeout_seconds),
+        },
+    )?;
+    crate::accounts::password::warm_up();
+    let demo = if load_demo {
+        crate::demo::load(&pool)
+            .map_err(|e| StartError::Setup(format!("loading demo data: {e}")))?
+    } else {
+        None
+    };
+    let setup_token = crate::accounts::service::issue_setup_token(&pool)
+        .map_err(|e| StartError::Setup(format!("issuing the setup link: {e}")))?;
+    Ok((pool, setup_token, demo))
+}
