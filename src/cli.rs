@@ -263,14 +263,15 @@ fn print_demo(demo: &crate::demo::DemoAccounts) {
 fn serve(settings: Settings, demo: bool) -> Result<(), Failure> {
     actix_web::rt::System::new().block_on(async move {
         let database = settings.database_url.redacted();
+        let base_url = settings.base_url.clone();
         let app = Application::build(settings, demo).await?;
         println!("Quorate is listening on port {} (database {database}).", app.port());
         if let Some(demo) = &app.demo {
             print_demo(demo);
         }
-        if let Some(url) = &app.setup_url {
+        if let Some(token) = &app.setup_token {
             println!("Nobody has an account yet. To create the first administrator, open this link within 1 hour:");
-            println!("  {url}");
+            println!("  {base_url}/setup/{token}");
         }
         app.run_until_stopped().await.map_err(|e| Failure::runtime(format!("server stopped: {e}")))
     })

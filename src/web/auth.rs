@@ -74,7 +74,9 @@ async fn load_user(req: &HttpRequest) -> Result<Option<Rc<SessionUser>>, AppErro
     };
     if user.is_none() && user_id.is_some() {
         // Expired, revoked or deleted: forget it rather than ask again.
-        session.purge();
+        // (clear, not purge: a purged session would drop the CSRF token
+        // the login page is about to store.)
+        session.clear();
     }
     let user = user.map(Rc::new);
     req.extensions_mut().insert(MaybeUser(user.clone()));

@@ -84,8 +84,9 @@ pub enum StartError {
 pub struct Application {
     server: Server,
     port: u16,
-    /// The first-run setup link, when nobody has an account yet.
-    pub setup_url: Option<String>,
+    /// The first-run setup token, when nobody has an account yet: the
+    /// link is `{base_url}/setup/{token}`.
+    pub setup_token: Option<String>,
     /// Demo accounts created by this start, with their shared password.
     pub demo: Option<crate::demo::DemoAccounts>,
 }
@@ -118,7 +119,6 @@ impl Application {
                 source,
             })?
             .port();
-        let setup_url = setup_token.map(|t| format!("{}/setup/{t}", public_base(&settings, port)));
 
         let state = web::Data::new(AppState {
             pool,
@@ -159,7 +159,7 @@ impl Application {
         Ok(Application {
             server: server.run(),
             port,
-            setup_url,
+            setup_token,
             demo,
         })
     }
@@ -174,15 +174,6 @@ impl Application {
 
     pub fn into_server(self) -> Server {
         self.server
-    }
-}
-
-/// The base URL, with the real port when the configured bind asked for port 0.
-fn public_base(settings: &Settings, port: u16) -> String {
-    if settings.bind.ends_with(":0") && settings.base_url.ends_with(":0") {
-        format!("{}{}", settings.base_url.trim_end_matches('0'), port)
-    } else {
-        settings.base_url.clone()
     }
 }
 

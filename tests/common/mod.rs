@@ -1,0 +1,338 @@
+//! Starts the real server on 127.0.0.1:0 with a fresh database: a temporary
+//! SQLite file, or a PostgreSQL database created for the test and dropped
+//! afterwards (when QUORATE_TEST_POSTGRES_URL names a server).
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use diesel::Connection;
+use diesel::connection::SimpleConnection;
+use quorate::accounts::service::{self as accounts, NewAccount};
+use quorate::config::Settings;
+use quorate::db::{self, Pool, PoolOptions};
+use quorate::registry::store::{NewOrganisation, NewPractice, Organisation, Practice};
+use quorate::web::Application;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A test password that meets the rules.
+pub const PASSWORD: &str = "correct horse battery";
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub database_url: String,
+    pub pool: Pool,
+    pub data_dir: PathBuf,
+    pub setup_token: Option<String>,
+    pub backend: Backend,
+    postgres: Option<PostgresDatabase>,
+    _dir: tempfile::TempDir,
+}
+
+/// A database made for one test on the PostgreSQL server, dropped with it.
+struct PostgresDatabase {
+    admin_url: String,
+    name: String,
+}
+
+impl Drop for PostgresDatabase {
+    fn drop(&mut self) {
+        if let Ok(mut conn) = diesel::PgConnection::establish(&self.admin_url) {
+            let _ = conn.batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ));
+        }
+    }
+}
+
+/// `postgres://host/db?x` with the database name replaced.
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let scheme_end = base.find("://").map_or(0, |i| i + 3);
+    let server = match base[scheme_end..].find('/') {
+        Some(i) => &base[..scheme_end + i],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{server}/{name}?{q}"),
+        None => format!("{server}/{name}"),
+    }
+}
+
+pub fn postgres_admin_url() -> Option<String> {
+    std::env::var("QUORATE_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+}
+
+fn fresh_postgres_database() -> (String, PostgresDatabase) {
+    let admin_url =
+        postgres_admin_url().expect("QUORATE_TEST_POSTGRES_URL is set for PostgreSQL tests");
+    let name = format!(
+        "quorate_test_{}",
+        quorate::token::random_token(9)
+            .to_lowercase()
+            .replace(['-', '_'], "x")
+    );
+    let mut conn =
+        diesel::PgConnection::establish(&admin_url).expect("connect to the PostgreSQL test server");
+    conn.batch_execute(&format!("CREATE DATABASE {name}"))
+        .expect("create a test database");
+    (
+        with_database(&admin_url, &name),
+        PostgresDatabase { admin_url, name },
+    )
+}
+
+pub fn settings_for(
+    database_url: &str,
+    data_dir: &std::path::Path,
+    extra: &[(&str, &str)],
+) -> Settings {
+    let mut env: Vec<(String, String)> = vec![
+        ("QUORATE_DATABASE_URL".into(), database_url.into()),
+        ("QUORATE_BIND".into(), "127.0.0.1:0".into()),
+        ("QUORATE_DATA_DIR".into(), data_dir.display().to_string()),
+        ("QUORATE_WORKERS".into(), "2".into()),
+        ("QUORATE_DB_POOL_SIZE".into(), "4".into()),
+    ];
+    env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    Settings::load_from(None, env).expect("test settings are valid")
+}
+
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, &[]).await
+}
+
+/// Starts the app with extra `QUORATE_*` settings.
+pub async fn spawn_app_with(backend: Backend, extra: &[(&str, &str)]) -> TestApp {
+    init_test_logging();
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let (database_url, postgres) = match backend {
+        Backend::Sqlite => (
+            format!("sqlite://{}", dir.path().join("quorate.db").display()),
+            None,
+        ),
+        Backend::Postgres => {
+            let (url, db) = fresh_postgres_database();
+            (url, Some(db))
+        }
+    };
+    let data_dir = dir.path().join("data");
+    let settings = settings_for(&database_url, &data_dir, extra);
+    let app = Application::build(settings.clone(), false)
+        .await
+        .expect("the application starts");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let setup_token = app.setup_token.clone();
+    actix_web::rt::spawn(app.into_server());
+
+    let pool = db::connect(
+        &settings.database_url,
+        &PoolOptions {
+            max_size: 2,
+            connection_timeout: Duration::from_secs(10),
+        },
+    )
+    .expect("test pool");
+    TestApp {
+        address,
+        client: client(),
+        database_url,
+        pool,
+        data_dir,
+        setup_token,
+        backend,
+        postgres,
+        _dir: dir,
+    }
+}
+
+/// A browser-like client: keeps cookies, does not follow redirects (so
+/// tests can check them).
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("HTTP client")
+}
+
+/// Server logs in test output when TEST_LOG is set.
+fn init_test_logging() {
+    if std::env::var_os("TEST_LOG").is_some() {
+        let _ = tracing_subscriber::fmt()
+            .with_test_writer()
+            .with_env_filter("info")
+            .try_init();
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.expect("GET")
+    }
+
+    pub async fn get_text(&self, path: &str) -> (u16, String) {
+        let response = self.get(path).await;
+        let status = response.status().as_u16();
+        (status, response.text().await.expect("body"))
+    }
+
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .form(fields)
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    /// The CSRF token of the form on `path`.
+    pub async fn csrf_token(&self, path: &str) -> String {
+        let (_, body) = self.get_text(path).await;
+        csrf_in(&body).unwrap_or_else(|| panic!("no CSRF field on {path}: {body}"))
+    }
+
+    /// Posts a form the way a browser would: with the page's CSRF token.
+    pub async fn submit(
+        &self,
+        form_page: &str,
+        action: &str,
+        fields: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let token = self.csrf_token(form_page).await;
+        let mut all = vec![("_csrf", token.as_str())];
+        all.extend_from_slice(fields);
+        self.post_form(action, &all).await
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> reqwest::Response {
+        self.submit(
+            "/login",
+            "/login",
+            &[("email", email), ("password", password)],
+        )
+        .await
+    }
+
+    pub async fn logout(&self) -> reqwest::Response {
+        self.submit("/", "/logout", &[]).await
+    }
+
+    /// A fresh client (no cookies) against the same server.
+    pub fn new_visitor(&self) -> TestApp {
+        TestApp {
+            address: self.address.clone(),
+            client: client(),
+            database_url: self.database_url.clone(),
+            pool: self.pool.clone(),
+            data_dir: self.data_dir.clone(),
+            setup_token: None,
+            backend: self.backend,
+            postgres: None,
+            _dir: tempfile::tempdir().expect("temporary folder"),
+        }
+    }
+
+    pub fn create_organisation(&self, kind: &str, code: &str, name: &str) -> i32 {
+        let mut conn = self.pool.get().expect("connection");
+        NewOrganisation {
+            kind,
+            ods_code: code,
+            name,
+            is_demo: false,
+            created_at: chrono::Utc::now().naive_utc(),
+        }
+        .insert(&mut conn)
+        .expect("insert organisation")
+    }
+
+    pub fn cover_with_lmc(&self, organisation_id: i32, lmc_id: i32) {
+        let mut conn = self.pool.get().expect("connection");
+        Organisation::add_covering_lmc(&mut conn, organisation_id, lmc_id).expect("cover");
+    }
+
+    pub fn create_member_practice(&self, code: &str, name: &str, organisation_id: i32) -> i32 {
+        let mut conn = self.pool.get().expect("connection");
+        let id = NewPractice {
+            ods_code: code,
+            name,
+            is_demo: false,
+            created_at: chrono::Utc::now().naive_utc(),
+        }
+        .insert(&mut conn)
+        .expect("insert practice");
+        let joined = chrono::NaiveDate::from_ymd_opt(2024, 4, 1).expect("date");
+        Practice::join(&mut conn, id, organisation_id, joined).expect("join");
+        id
+    }
+
+    /// Creates a user through the same service the CLI uses.
+    pub fn create_user(&self, email: &str, role: &str, scope: Option<&str>) {
+        accounts::create_user(
+            &self.pool,
+            NewAccount {
+                email: email.into(),
+                name: format!("Test {role}"),
+                password: PASSWORD.into(),
+                role: role.into(),
+                scope_code: scope.map(str::to_owned),
+            },
+        )
+        .expect("create user");
+    }
+}
+
+pub fn csrf_in(body: &str) -> Option<String> {
+    let marker = "name=\"_csrf\" value=\"";
+    let start = body.find(marker)? + marker.len();
+    let end = body[start..].find('"')? + start;
+    Some(body[start..end].to_owned())
+}
+
+/// Runs each test body on SQLite, and on PostgreSQL too when the suite was
+/// built with QUORATE_TEST_POSTGRES_URL set.
+#[macro_export]
+macro_rules! backend_tests {
+    ($(async fn $name:ident($app:ident: TestApp) $body:block)*) => {
+        mod sqlite {
+            #[allow(unused_imports)]
+            use super::*;
+            $(
+                #[actix_web::test]
+                async fn $name() {
+                    let $app = $crate::common::spawn_app($crate::common::Backend::Sqlite).await;
+                    $body
+                }
+            )*
+        }
+        #[cfg(quorate_pg_tests)]
+        mod postgres {
+            #[allow(unused_imports)]
+            use super::*;
+            $(
+                #[actix_web::test]
+                async fn $name() {
+                    let $app = $crate::common::spawn_app($crate::common::Backend::Postgres).await;
+                    $body
+                }
+            )*
+        }
+    };
+}
