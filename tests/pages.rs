@@ -1,0 +1,151 @@
+//! Pages, error pages, authorisation by role and by object, assets, health.
+
+mod common;
+
+use common::PASSWORD;
+
+backend_tests! {
+    async fn an_unknown_page_gets_the_not_found_page(app: TestApp) {
+        let (status, body) = app.get_text("/no/such/page").await;
+        assert_eq!(status, 404);
+        assert!(body.contains("<h1 class=\"nhsuk-heading-l\">Page not found</h1>"), "{body}");
+        assert!(body.contains("If you typed the web address, check it is correct."));
+        assert!(body.contains("nhsuk-header"), "in the same layout as every page");
+        // An unknown organisation is not found either, once logged in.
+        app.create_user("admin@example.org", "system_admin", None);
+        app.login("admin@example.org", PASSWORD).await;
+        assert_eq!(app.get_text("/organisations/ZZZ").await.0, 404);
+        assert_eq!(app.get_text("/organisations/not-a-code").await.0, 404);
+    }
+
+    async fn a_wrong_method_gets_an_error_page_not_a_blank(app: TestApp) {
+        let response = app.client.put(app.url("/login")).send().await.expect("PUT");
+        assert_eq!(response.status(), 405);
+        assert!(response.text().await.expect("body").contains("Page not found"));
+    }
+
+    async fn a_practice_representative_may_not_see_the_user_list(app: TestApp) {
+        let ccg = app.create_organisation("ccg", "08V", "Test CCG");
+        app.create_member_practice("F84012", "Test Surgery", ccg);
+        app.create_user("rep@example.org", "practice_rep", Some("F84012"));
+        app.login("rep@example.org", PASSWORD).await;
+        let (status, body) = app.get_text("/admin/users").await;
+        assert_eq!(status, 403);
+        assert!(body.contains("You cannot view this page"), "{body}");
+        assert!(body.contains("Only system administrators can manage user accounts."));
+        assert!(!body.contains("rep@example.org"), "the page shows none of the data");
+        // Their own organisation's page, yes, but not the member list.
+        let (status, body) = app.get_text("/organisations/08V").await;
+        assert_eq!(status, 200);
+        assert!(!body.contains("Member practices today"));
+    }
+
+    async fn organisation_pages_are_authorised_by_object(app: TestApp) {
+        let lmc = app.create_organisation("lmc", "L01", "Test LMC");
+        let ccg = app.create_organisation("ccg", "08V", "Covered CCG");
+        let other = app.create_organisation("ccg", "09A", "Other CCG");
+        app.cover_with_lmc(ccg, lmc);
+        app.create_member_practice("F84012", "Covered Surgery", ccg);
+        app.create_member_practice("G12345", "Other Surgery", other);
+        app.create_user("board@example.org", "org_admin", Some("08V"));
+        app.create_user("observer@example.org", "lmc_observer", Some("L01"));
+
+        app.login("board@example.org", PASSWORD).await;
+        let (status, body) = app.get_text("/organisations/08V").await;
+        assert_eq!(status, 200);
+        assert!(body.contains("Covered Surgery"));
+        let (status, body) = app.get_text("/organisations/09A").await;
+        assert_eq!(status, 403, "an administrator of one CCG cannot see another");
+        assert!(!body.contains("Other Surgery"));
+        let (_, list) = app.get_text("/organisations").await;
+        assert!(list.contains("Covered CCG") && !list.contains("Other CCG"));
+
+        let observer = app.new_visitor();
+        observer.login("observer@example.org", PASSWORD).await;
+        let (status, body) = observer.get_text("/organisations/08V").await;
+        assert_eq!(status, 200, "the LMC's observer sees a CCG it covers");
+        assert!(body.contains("Covered Surgery") && body.contains("Test LMC (L01)"));
+        assert_eq!(observer.get_text("/organisations/09A").await.0, 403);
+    }
+
+    async fn navigation_follows_the_role(app: TestApp) {
+        let ccg = app.create_organisation("ccg", "08V", "Test CCG");
+        app.create_member_practice("F84012", "Test Surgery", ccg);
+        app.create_user("admin@example.org", "system_admin", None);
+        app.create_user("rep@example.org", "practice_rep", Some("F84012"));
+        app.login("admin@example.org", PASSWORD).await;
+        let (_, body) = app.get_text("/").await;
+        assert!(body.contains("href=\"/admin/users\">Users</a>"), "{body}");
+        let rep = app.new_visitor();
+        rep.login("rep@example.org", PASSWORD).await;
+        let (_, body) = rep.get_text("/").await;
+        assert!(!body.contains("/admin/users"));
+        assert!(body.contains("Practice representative, Test Surgery (F84012)"), "{body}");
+    }
+
+    async fn healthz_answers_with_json_when_the_database_answers(app: TestApp) {
+        let response = app.get("/healthz").await;
+        assert_eq!(response.status(), 200);
+        let body: serde_json::Value = response.json().await.expect("JSON");
+        assert_eq!(body["status"], "ok");
+        assert_eq!(body["database"], "ok");
+    }
+
+    async fn every_response_has_the_security_headers(app: TestApp) {
+        for path in ["/login", "/healthz", "/no/such/page", "/assets/css/nhsuk-frontend.min.css"] {
+            let response = app.get(path).await;
+            let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+            let csp = header("content-security-policy");
+            assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+            assert!(csp.contains("script-src 'none'") && !csp.contains("unsafe-inline"), "{path}: {csp}");
+            assert_eq!(header("x-content-type-options"), "nosniff", "{path}");
+            assert_eq!(header("referrer-policy"), "same-origin", "{path}");
+            assert!(!header("x-request-id").is_empty(), "{path}");
+        }
+    }
+
+    async fn pages_and_styles_load_nothing_from_other_sites(app: TestApp) {
+        app.create_user("admin@example.org", "system_admin", None);
+        let mut bodies = vec![app.get_text("/login").await.1, app.get_text("/accessibility").await.1];
+        app.login("admin@example.org", PASSWORD).await;
+        for path in ["/", "/account", "/organisations", "/admin/users"] {
+            let (status, body) = app.get_text(path).await;
+            assert_eq!(status, 200, "{path}");
+            bodies.push(body);
+        }
+        let response = app.get("/assets/css/nhsuk-frontend.min.css").await;
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.headers()["content-type"], "text/css");
+        bodies.push(response.text().await.expect("css"));
+        for body in &bodies {
+            let outside = body
+                .match_indices("http")
+                .map(|(i, _)| &body[i..body.len().min(i + 40)])
+                .find(|s| (s.starts_with("http://") || s.starts_with("https://")) && !s.starts_with("http://www.w3.org/2000/svg"));
+            assert!(outside.is_none(), "outside URL: {outside:?}");
+        }
+        // The icons the CSS refers to are served where it expects them.
+        assert_eq!(app.get("/assets/images/nhsuk-icon-arrow-up.svg").await.status(), 200);
+        assert_eq!(app.get("/assets/manifest.json").await.status(), 200);
+        assert_eq!(app.get("/assets/../Cargo.toml").await.status(), 404);
+    }
+
+    async fn the_layout_has_a_skip_link_landmarks_and_a_title(app: TestApp) {
+        let (_, body) = app.get_text("/login").await;
+        let skip = body.find("nhsuk-skip-link").expect("skip link");
+        let header = body.find("<header").expect("header");
+        assert!(skip < header, "the skip link comes first");
+        assert!(body.contains("href=\"#maincontent\""));
+        assert!(body.contains("<main class=\"nhsuk-main-wrapper nhsuk-main-wrapper--s\" id=\"maincontent\">"));
+        assert!(body.contains("<html lang=\"en\">"));
+        assert!(body.contains("<label class=\"nhsuk-label\" for=\"email\">"));
+        assert!(!body.contains("<svg class=\"nhsuk-header__logo\""), "no NHS logo unless configured");
+    }
+}
+
+#[actix_web::test]
+async fn the_nhs_logo_appears_only_when_configured() {
+    let app = common::spawn_app_with(common::Backend::Sqlite, &[("QUORATE_NHS_BRANDING", "true")]).await;
+    let (_, body) = app.get_text("/login").await;
+    assert!(body.contains("<svg class=\"nhsuk-header__logo\""));
+}
