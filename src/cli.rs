@@ -20,7 +20,6 @@ use crate::web::{Application, StartError};
     version,
     about = "Quorate: member practice register, consultations and formal ballots"
 )]
-#[command(args_conflicts_with_subcommands = true)]
 struct Cli {
     /// A TOML file of settings (overrides the defaults; QUORATE_* variables override it).
     #[arg(long, global = true, value_name = "FILE")]
@@ -55,8 +54,10 @@ struct ServeArgs {
 enum AdminCommand {
     /// Create a user with one role.
     CreateUser {
+        /// The user's email address (their login; unique, whatever its case).
         #[arg(long)]
         email: String,
+        /// The user's full name.
         #[arg(long)]
         name: String,
         /// system_admin, org_admin, returning_officer, practice_rep, lmc_observer or committee_member.
@@ -71,6 +72,7 @@ enum AdminCommand {
     },
     /// Set a user's password (and end their sessions).
     SetPassword {
+        /// The email address of the account.
         #[arg(long)]
         email: String,
         /// Read the password from the first line of standard input.

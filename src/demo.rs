@@ -28,6 +28,14 @@ const PRACTICES: &[(&str, &str)] = &[
     ("Y99008", "Demo Westgate Surgery"),
 ];
 
+struct DemoPerson {
+    local: String,
+    name: String,
+    role: Role,
+    organisation_id: Option<i32>,
+    practice_id: Option<i32>,
+}
+
 /// The demo accounts created, for the console. They share one password.
 #[derive(Debug, Clone)]
 pub struct DemoAccounts {
@@ -79,47 +87,54 @@ pub fn load(pool: &Pool) -> AppResult<Option<DemoAccounts>> {
             practice_ids.push((id, *code, *name));
         }
 
-        let mut people: Vec<(String, String, Role, Option<i32>, Option<i32>)> = vec![
-            (
-                "admin".into(),
-                "Demo System Administrator".into(),
+        let person = |local: &str, name: &str, role, organisation_id, practice_id| DemoPerson {
+            local: local.to_owned(),
+            name: name.to_owned(),
+            role,
+            organisation_id,
+            practice_id,
+        };
+        let mut people = vec![
+            person(
+                "admin",
+                "Demo System Administrator",
                 Role::SystemAdmin,
                 None,
                 None,
             ),
-            (
-                "board".into(),
-                "Demo Board Officer".into(),
+            person(
+                "board",
+                "Demo Board Officer",
                 Role::OrgAdmin,
                 Some(ccg),
                 None,
             ),
-            (
-                "returning.officer".into(),
-                "Demo Returning Officer".into(),
+            person(
+                "returning.officer",
+                "Demo Returning Officer",
                 Role::ReturningOfficer,
                 Some(ccg),
                 None,
             ),
-            (
-                "lmc.observer".into(),
-                "Demo LMC Observer".into(),
+            person(
+                "lmc.observer",
+                "Demo LMC Observer",
                 Role::LmcObserver,
                 Some(lmc),
                 None,
             ),
-            (
-                "committee".into(),
-                "Demo Committee Member".into(),
+            person(
+                "committee",
+                "Demo Committee Member",
                 Role::CommitteeMember,
                 Some(ccg),
                 None,
             ),
         ];
         for (id, code, name) in &practice_ids {
-            people.push((
-                format!("manager.{}", code.to_lowercase()),
-                format!(
+            people.push(person(
+                &format!("manager.{}", code.to_lowercase()),
+                &format!(
                     "Demo Practice Manager, {}",
                     name.trim_start_matches("Demo ")
                 ),
@@ -130,7 +145,14 @@ pub fn load(pool: &Pool) -> AppResult<Option<DemoAccounts>> {
         }
 
         let mut accounts = Vec::new();
-        for (local, name, role, organisation_id, practice_id) in people {
+        for DemoPerson {
+            local,
+            name,
+            role,
+            organisation_id,
+            practice_id,
+        } in people
+        {
             let email = format!("{local}@{EMAIL_DOMAIN}");
             let user_id = NewUser {
                 email: &email,

@@ -9,7 +9,6 @@ pub fn random_token(bytes: usize) -> String {
     let mut buf = vec![0u8; bytes];
     // The OS random source failing is not something the program can work
     // around: refusing to continue is safer than a weak token.
-    #[allow(clippy::expect_used)]
     getrandom::fill(&mut buf).expect("the operating system's random number source failed");
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buf)
 }

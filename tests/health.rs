@@ -22,8 +22,14 @@ async fn healthz_is_503_when_the_database_does_not_answer() {
         templates: render::load_templates().expect("templates"),
         settings: Arc::new(settings),
     });
-    let app = atest::init_service(App::new().app_data(state).route("/healthz", web::get().to(health::healthz))).await;
-    let response = atest::call_service(&app, atest::TestRequest::get().uri("/healthz").to_request()).await;
+    let app = atest::init_service(
+        App::new()
+            .app_data(state)
+            .route("/healthz", web::get().to(health::healthz)),
+    )
+    .await;
+    let response =
+        atest::call_service(&app, atest::TestRequest::get().uri("/healthz").to_request()).await;
     assert_eq!(response.status(), 503);
     let body: serde_json::Value = atest::read_body_json(response).await;
     assert_eq!(body["status"], "unavailable");

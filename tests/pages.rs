@@ -141,11 +141,26 @@ backend_tests! {
         assert!(body.contains("<label class=\"nhsuk-label\" for=\"email\">"));
         assert!(!body.contains("<svg class=\"nhsuk-header__logo\""), "no NHS logo unless configured");
     }
+
+    async fn demo_data_is_labelled_and_its_accounts_work(app: TestApp) {
+        let demo = quorate::demo::load(&app.pool).expect("load").expect("loaded the first time");
+        assert!(quorate::demo::load(&app.pool).expect("load again").is_none(), "loading twice changes nothing");
+        assert!(demo.accounts.iter().all(|(email, _)| email.ends_with("@demo.quorate.invalid")));
+        assert_eq!(app.login("board@demo.quorate.invalid", &demo.password).await.status(), 303);
+        let (status, body) = app.get_text("/organisations/D9C").await;
+        assert_eq!(status, 200);
+        assert!(body.contains("This is demonstration data"), "{body}");
+        assert!(body.contains("Demo Riverside Surgery"));
+        let rep = app.new_visitor();
+        assert_eq!(rep.login("manager.y99001@demo.quorate.invalid", &demo.password).await.status(), 303);
+        assert_eq!(rep.get_text("/admin/users").await.0, 403);
+    }
 }
 
 #[actix_web::test]
 async fn the_nhs_logo_appears_only_when_configured() {
-    let app = common::spawn_app_with(common::Backend::Sqlite, &[("QUORATE_NHS_BRANDING", "true")]).await;
+    let app =
+        common::spawn_app_with(common::Backend::Sqlite, &[("QUORATE_NHS_BRANDING", "true")]).await;
     let (_, body) = app.get_text("/login").await;
     assert!(body.contains("<svg class=\"nhsuk-header__logo\""));
 }

@@ -28,7 +28,7 @@ const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/po
 
 /// Any number will do as long as every Quorate instance uses the same one:
 /// it serialises migrations when several servers start together.
-const MIGRATION_LOCK_KEY: i64 = 0x5155_4f52_4154_45;
+const MIGRATION_LOCK_KEY: i64 = 0x0051_554f_5241_5445;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
