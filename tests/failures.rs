@@ -1,0 +1,86 @@
+//! `/healthz` says 503 when the database does not answer: here a real
+//! PostgreSQL client pointed at a loopback port where nothing listens.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::{App, test as atest, web};
+use quorate::config::Settings;
+use quorate::db::{DatabaseUrl, Manager};
+use quorate::web::{AppState, health, render};
+
+#[actix_web::test]
+async fn healthz_is_503_when_the_database_does_not_answer() {
+    // Port 9 (discard) on loopback: nothing listens there on this machine.
+    let url = DatabaseUrl::parse("postgres://quorate@127.0.0.1:9/quorate").expect("url");
+    let pool = diesel::r2d2::Pool::builder()
+        .connection_timeout(Duration::from_millis(500))
+        .build_unchecked(Manager::new(url));
+    let settings = Settings::load_from(None, Vec::new()).expect("defaults");
+    let state = web::Data::new(AppState {
+        pool,
+        templates: render::load_templates().expect("templates"),
+        settings: Arc::new(settings),
+    });
+    let app = atest::init_service(
+        App::new()
+            .app_data(state)
+            .route("/healthz", web::get().to(health::healthz)),
+    )
+    .await;
+    let response =
+        atest::call_service(&app, atest::TestRequest::get().uri("/healthz").to_request()).await;
+    assert_eq!(response.status(), 503);
+    let body: serde_json::Value = atest::read_body_json(response).await;
+    assert_eq!(body["status"], "unavailable");
+    assert_eq!(body["database"], "error");
+}
+
+/// A request that fails inside gets the 500 page with a reference that is
+/// also in the log and the `x-request-id` header, and no internal detail.
+#[actix_web::test]
+async fn a_server_error_shows_the_request_id_and_hides_the_detail() {
+    use actix_web::middleware::from_fn;
+    use quorate::error::AppError;
+    use quorate::web::{error::error_pages, middleware::request_log};
+
+    async fn broken() -> Result<actix_web::HttpResponse, AppError> {
+        Err(AppError::Internal(
+            "secret detail: connection string xyz".into(),
+        ))
+    }
+    let url = DatabaseUrl::parse("sqlite://:memory:").expect("url");
+    let state = web::Data::new(AppState {
+        pool: diesel::r2d2::Pool::builder().build_unchecked(Manager::new(url)),
+        templates: render::load_templates().expect("templates"),
+        settings: Arc::new(Settings::load_from(None, Vec::new()).expect("defaults")),
+    });
+    let app = atest::init_service(
+        App::new()
+            .app_data(state)
+            .wrap(from_fn(error_pages))
+            .wrap(from_fn(request_log))
+            .route("/broken", web::get().to(broken)),
+    )
+    .await;
+    let response =
+        atest::call_service(&app, atest::TestRequest::get().uri("/broken").to_request()).await;
+    assert_eq!(response.status(), 500);
+    let request_id = response
+        .headers()
+        .get("x-request-id")
+        .expect("request id")
+        .to_str()
+        .expect("text")
+        .to_owned();
+    let body = String::from_utf8(atest::read_body(response).await.to_vec()).expect("utf-8");
+    assert!(
+        body.contains("Sorry, there is a problem with the service"),
+        "{body}"
+    );
+    assert!(
+        body.contains(&format!("<strong>{request_id}</strong>")),
+        "{body}"
+    );
+    assert!(!body.contains("secret detail"), "{body}");
+}
