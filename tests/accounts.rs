@@ -220,6 +220,34 @@ backend_tests! {
         assert_eq!(location(&response), "/");
     }
 
+    async fn a_user_changes_their_password_and_other_sessions_end(app: TestApp) {
+        app.create_user("jane@example.org", "system_admin", None);
+        let laptop = app.new_visitor();
+        assert_eq!(app.login("jane@example.org", PASSWORD).await.status(), 303);
+        assert_eq!(laptop.login("jane@example.org", PASSWORD).await.status(), 303);
+
+        let wrong = app
+            .submit("/account", "/account/password", &[("current_password", "not it at all"), ("new_password", "a fresh passphrase"), ("confirm_password", "a fresh passphrase")])
+            .await;
+        assert_eq!(wrong.status(), 422);
+        assert!(wrong.text().await.expect("body").contains("<a href=\"#current-password\">Your current password is not correct</a>"));
+        let weak = app
+            .submit("/account", "/account/password", &[("current_password", PASSWORD), ("new_password", "jane@example.org"), ("confirm_password", "jane@example.org")])
+            .await;
+        assert!(weak.text().await.expect("body").contains("Password must not be your email address"));
+
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(5)).await;
+        let done = app
+            .submit("/account", "/account/password", &[("current_password", PASSWORD), ("new_password", "a fresh passphrase"), ("confirm_password", "a fresh passphrase")])
+            .await;
+        assert_eq!(done.status(), 303);
+        let (status, body) = app.get_text("/account").await;
+        assert_eq!(status, 200, "this session carries on");
+        assert!(body.contains("Password changed"));
+        assert_eq!(laptop.get("/account").await.status(), 303, "the other session has ended");
+        assert_eq!(laptop.login("jane@example.org", "a fresh passphrase").await.status(), 303);
+    }
+
     async fn changing_the_password_ends_existing_sessions(app: TestApp) {
         app.create_user("jane@example.org", "system_admin", None);
         assert_eq!(app.login("jane@example.org", PASSWORD).await.status(), 303);

@@ -202,17 +202,65 @@ struct AccountPage<'a> {
     roles: Vec<String>,
 }
 
+fn account_page(user: &CurrentUser) -> AccountPage<'_> {
+    AccountPage {
+        name: &user.name,
+        email: &user.email,
+        roles: user.roles.iter().map(|r| r.describe()).collect(),
+    }
+}
+
 pub async fn account(ui: Ui, user: CurrentUser) -> AppResult<HttpResponse> {
-    let roles = user.roles.iter().map(|r| r.describe()).collect();
-    ui.page(
-        "accounts/account",
-        "Your account",
-        &AccountPage {
-            name: &user.name,
-            email: &user.email,
-            roles,
-        },
-    )
+    ui.page("accounts/account", "Your account", &account_page(&user))
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    #[serde(default)]
+    current_password: String,
+    #[serde(default)]
+    new_password: String,
+    #[serde(default)]
+    confirm_password: String,
+}
+
+pub async fn change_password(
+    ui: Ui,
+    user: CurrentUser,
+    form: CsrfForm<PasswordForm>,
+) -> AppResult<HttpResponse> {
+    let form = form.0;
+    let change = service::PasswordChange {
+        current: form.current_password,
+        new: form.new_password,
+        confirm: form.confirm_password,
+    };
+    let user_id = user.id;
+    match ui
+        .state()
+        .run(move |pool| service::change_own_password(pool, user_id, change))
+        .await
+    {
+        Ok(()) => {
+            // Older sessions ended with the change; this one starts afresh.
+            auth::log_in(ui.session(), user_id)?;
+            Ok(ui.see_other(
+                "/account",
+                Some(Flash {
+                    heading: "Password changed".into(),
+                    body: Some("You have been logged out everywhere else.".into()),
+                }),
+            ))
+        }
+        Err(AppError::Invalid(errors)) => ui.form_errors(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "accounts/account",
+            "Your account",
+            errors,
+            &account_page(&user),
+        ),
+        Err(other) => Err(other),
+    }
 }
 
 #[derive(Serialize)]

@@ -476,3 +476,42 @@ pub fn complete_setup(pool: &Pool, raw: &str, form: FirstAdministrator) -> AppRe
         Ok(user_id)
     })
 }
+
+pub struct PasswordChange {
+    pub current: String,
+    pub new: String,
+    pub confirm: String,
+}
+
+/// A logged-in user changes their own password; their other sessions end.
+pub fn change_own_password(pool: &Pool, user_id: i32, change: PasswordChange) -> AppResult<()> {
+    let mut conn = pool.get()?;
+    let user = User::find(&mut conn, user_id)?.ok_or(AppError::LoginRequired)?;
+    drop(conn);
+    if change.current.is_empty() {
+        return Err(AppError::invalid(
+            "current-password",
+            "Enter your current password",
+        ));
+    }
+    if !password::verify(&user.password_hash, &change.current) {
+        return Err(AppError::invalid(
+            "current-password",
+            "Your current password is not correct",
+        ));
+    }
+    let email =
+        EmailAddress::parse("email", &user.email).map_err(|e| AppError::Invalid(vec![e]))?;
+    let new = NewPassword::parse("new-password", &change.new, Some(&email))
+        .map_err(|e| AppError::Invalid(vec![e]))?;
+    if change.new != change.confirm {
+        return Err(AppError::invalid(
+            "confirm-password",
+            "Passwords do not match – enter the same new password twice",
+        ));
+    }
+    let hash = password::hash(new.expose()).map_err(AppError::Internal)?;
+    let mut conn = pool.get()?;
+    User::set_password(&mut conn, user.id, &hash, now())?;
+    Ok(())
+}

@@ -23,6 +23,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(post().to(accounts::routes::setup)),
         )
         .service(resource("/account").route(get().to(accounts::routes::account)))
+        .service(resource("/account/password").route(post().to(accounts::routes::change_password)))
         .service(resource("/admin/users").route(get().to(accounts::routes::users)))
         // Register
         .service(resource("/organisations").route(get().to(registry::routes::organisations)))
