@@ -41,6 +41,19 @@ enum Command {
     /// Manage user accounts.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Email delivery.
+    #[command(subcommand)]
+    Mail(MailCommand),
+}
+
+#[derive(Subcommand)]
+enum MailCommand {
+    /// Run the delivery worker alone (without the web server).
+    Run {
+        /// Stop when no message is due, instead of waiting for more.
+        #[arg(long)]
+        until_idle: bool,
+    },
 }
 
 #[derive(Args, Default)]
@@ -147,20 +160,15 @@ pub fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<(), Failure> {
-    let settings =
-        Settings::load(cli.config.as_deref()).map_err(|e| Failure::usage(e.to_string()))?;
+    let settings = Settings::load(cli.config.as_deref()).map_err(|e| Failure::usage(e.to_string()))?;
     init_logging(&settings);
     match cli.command {
         None => serve(settings, cli.serve.demo),
         Some(Command::Serve(args)) => serve(settings, args.demo || cli.serve.demo),
         Some(Command::Migrate) => {
-            let applied =
-                db::migrate(&settings.database_url).map_err(|e| Failure::runtime(e.to_string()))?;
+            let applied = db::migrate(&settings.database_url).map_err(|e| Failure::runtime(e.to_string()))?;
             if applied.is_empty() {
-                println!(
-                    "The database {} is up to date.",
-                    settings.database_url.redacted()
-                );
+                println!("The database {} is up to date.", settings.database_url.redacted());
             } else {
                 println!(
                     "Applied {} migration(s) to {}: {}",
@@ -179,6 +187,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             }
             Ok(())
         }
+        Some(Command::Mail(MailCommand::Run { until_idle })) => run_mail_worker(settings, until_idle),
         Some(Command::Admin(AdminCommand::CreateUser {
             email,
             name,
@@ -214,6 +223,24 @@ fn run(cli: Cli) -> Result<(), Failure> {
     }
 }
 
+fn run_mail_worker(settings: Settings, until_idle: bool) -> Result<(), Failure> {
+    let pool = open_pool(&settings)?;
+    let worker = crate::mail::worker::Worker::new(pool, &settings).map_err(Failure::usage)?;
+    actix_web::rt::System::new().block_on(async move {
+        if until_idle {
+            let stats = worker.run_until_idle().await?;
+            println!(
+                "Sent {} message(s); {} will be tried again later; {} failed.",
+                stats.sent, stats.retrying, stats.failed
+            );
+        } else {
+            println!("Delivering email through {}. Stop with Ctrl-C.", worker.describe());
+            worker.run_forever().await;
+        }
+        Ok(())
+    })
+}
+
 fn init_logging(settings: &Settings) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .or_else(|_| tracing_subscriber::EnvFilter::try_new(&settings.log))
@@ -238,9 +265,10 @@ fn open_pool(settings: &Settings) -> Result<db::Pool, Failure> {
 /// The first line of standard input, without its line ending.
 fn read_password() -> Result<String, Failure> {
     let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line).map_err(|e| {
-        Failure::runtime(format!("cannot read the password from standard input: {e}"))
-    })?;
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| Failure::runtime(format!("cannot read the password from standard input: {e}")))?;
     let password = line.strip_suffix('\n').unwrap_or(&line);
     let password = password.strip_suffix('\r').unwrap_or(password);
     if password.is_empty() {
@@ -257,9 +285,7 @@ fn print_demo(demo: &crate::demo::DemoAccounts) {
     for (email, role) in &demo.accounts {
         println!("  {email}  ({role})");
     }
-    println!(
-        "Keep the password: it is shown only now. Change one with `quorate admin set-password`."
-    );
+    println!("Keep the password: it is shown only now. Change one with `quorate admin set-password`.");
 }
 
 fn serve(settings: Settings, demo: bool) -> Result<(), Failure> {
@@ -275,6 +301,8 @@ fn serve(settings: Settings, demo: bool) -> Result<(), Failure> {
             println!("Nobody has an account yet. To create the first administrator, open this link within 1 hour:");
             println!("  {base_url}/setup/{token}");
         }
-        app.run_until_stopped().await.map_err(|e| Failure::runtime(format!("server stopped: {e}")))
+        app.run_until_stopped()
+            .await
+            .map_err(|e| Failure::runtime(format!("server stopped: {e}")))
     })
 }

@@ -31,32 +31,14 @@ impl std::fmt::Debug for Secret {
     }
 }
 
+/// Every setting; see `config/default.toml` for what each one means.
 #[derive(Debug, Clone, Deserialize)]
-struct RawSettings {
-    database_url: String,
-    bind: String,
-    base_url: String,
-    #[serde(default)]
-    secret_key: Option<Secret>,
-    data_dir: PathBuf,
-    db_pool_size: u32,
-    db_timeout_seconds: u64,
-    workers: usize,
-    log: String,
-    login_max_failures: u32,
-    login_lockout_minutes: u32,
-    session_hours: u32,
-    trust_forwarded_for: bool,
-    nhs_branding: bool,
-    operator_name: String,
-}
-
-#[derive(Debug, Clone)]
 pub struct Settings {
     pub database_url: DatabaseUrl,
     pub bind: String,
     /// Without a trailing slash.
     pub base_url: String,
+    #[serde(default)]
     pub secret_key: Option<Secret>,
     pub data_dir: PathBuf,
     pub db_pool_size: u32,
@@ -69,6 +51,20 @@ pub struct Settings {
     pub trust_forwarded_for: bool,
     pub nhs_branding: bool,
     pub operator_name: String,
+    /// Empty: write `.eml` files into `mail_dir` instead of sending.
+    #[serde(default)]
+    pub smtp_url: Option<Secret>,
+    pub mail_from: String,
+    pub mail_dir: PathBuf,
+    pub mail_worker: bool,
+    pub mail_poll_ms: u64,
+    pub mail_batch_size: u32,
+    pub mail_concurrency: usize,
+    pub mail_rate_per_second: u32,
+    pub mail_send_timeout_seconds: u64,
+    pub mail_retry_base_seconds: u64,
+    pub mail_retry_limit_hours: u64,
+    pub mail_lease_seconds: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -86,8 +82,8 @@ impl Settings {
         file: Option<&Path>,
         env: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Settings, ConfigError> {
-        let mut builder = config::Config::builder()
-            .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml));
+        let mut builder =
+            config::Config::builder().add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml));
         if let Some(path) = file {
             if !path.is_file() {
                 return Err(ConfigError(format!(
@@ -104,63 +100,62 @@ impl Settings {
                 Some((setting, value))
             })
             .collect();
-        builder = builder.add_source(
-            config::Environment::default()
-                .source(Some(overrides))
-                .try_parsing(true),
-        );
-        let raw: RawSettings = builder
+        builder = builder.add_source(config::Environment::default().source(Some(overrides)).try_parsing(true));
+        let settings: Settings = builder
             .build()
             .and_then(|c| c.try_deserialize())
             .map_err(|e| ConfigError(format!("configuration: {e}")))?;
-        Self::validate(raw)
+        Self::validate(settings)
     }
 
-    fn validate(raw: RawSettings) -> Result<Settings, ConfigError> {
-        let database_url = DatabaseUrl::parse(&raw.database_url).map_err(ConfigError)?;
-        let base_url = raw.base_url.trim().trim_end_matches('/').to_owned();
-        if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
-            return Err(ConfigError(
-                "base_url must start with http:// or https://".into(),
-            ));
+    fn validate(mut settings: Settings) -> Result<Settings, ConfigError> {
+        settings.base_url = settings.base_url.trim().trim_end_matches('/').to_owned();
+        if !(settings.base_url.starts_with("http://") || settings.base_url.starts_with("https://")) {
+            return Err(ConfigError("base_url must start with http:// or https://".into()));
         }
-        if raw.bind.trim().is_empty() {
+        settings.bind = settings.bind.trim().to_owned();
+        if settings.bind.is_empty() {
             return Err(ConfigError(
                 "bind must be an address and port, like 127.0.0.1:8080".into(),
             ));
         }
-        if raw.db_pool_size == 0 {
+        if settings.db_pool_size == 0 {
             return Err(ConfigError("db_pool_size must be at least 1".into()));
         }
-        if raw.login_max_failures == 0 || raw.login_lockout_minutes == 0 {
+        settings.db_timeout_seconds = settings.db_timeout_seconds.max(1);
+        if settings.login_max_failures == 0 || settings.login_lockout_minutes == 0 {
             return Err(ConfigError(
                 "login_max_failures and login_lockout_minutes must be at least 1".into(),
             ));
         }
-        if raw.session_hours == 0 {
+        if settings.session_hours == 0 {
             return Err(ConfigError("session_hours must be at least 1".into()));
         }
-        let secret_key = raw.secret_key.filter(|s| !s.expose().is_empty());
-        if let Some(secret) = &secret_key {
+        settings.secret_key = settings.secret_key.filter(|s| !s.expose().is_empty());
+        if let Some(secret) = &settings.secret_key {
             check_secret_length(secret.expose())?;
         }
-        Ok(Settings {
-            database_url,
-            bind: raw.bind.trim().to_owned(),
-            base_url,
-            secret_key,
-            data_dir: raw.data_dir,
-            db_pool_size: raw.db_pool_size,
-            db_timeout_seconds: raw.db_timeout_seconds.max(1),
-            workers: raw.workers,
-            log: raw.log,
-            login_max_failures: raw.login_max_failures,
-            login_lockout_minutes: raw.login_lockout_minutes,
-            session_hours: raw.session_hours,
-            trust_forwarded_for: raw.trust_forwarded_for,
-            nhs_branding: raw.nhs_branding,
-            operator_name: raw.operator_name,
-        })
+        settings.smtp_url = settings.smtp_url.filter(|s| !s.expose().trim().is_empty());
+        if let Some(url) = &settings.smtp_url {
+            let url = url.expose().trim();
+            if !(url.starts_with("smtp://") || url.starts_with("smtps://")) {
+                return Err(ConfigError("smtp_url must start with smtp:// or smtps://".into()));
+            }
+        }
+        if settings.mail_from.parse::<lettre::message::Mailbox>().is_err() {
+            return Err(ConfigError(
+                "mail_from must be an email address, optionally with a name: Quorate <quorate@example.org>".into(),
+            ));
+        }
+        if settings.mail_batch_size == 0 || settings.mail_concurrency == 0 {
+            return Err(ConfigError(
+                "mail_batch_size and mail_concurrency must be at least 1".into(),
+            ));
+        }
+        settings.mail_poll_ms = settings.mail_poll_ms.max(10);
+        settings.mail_send_timeout_seconds = settings.mail_send_timeout_seconds.max(1);
+        settings.mail_lease_seconds = settings.mail_lease_seconds.max(settings.mail_send_timeout_seconds + 5);
+        Ok(settings)
     }
 
     pub fn uses_https(&self) -> bool {
@@ -177,8 +172,7 @@ impl Settings {
         match std::fs::read_to_string(&path) {
             Ok(text) => {
                 let text = text.trim().to_owned();
-                check_secret_length(&text)
-                    .map_err(|e| ConfigError(format!("{}: {e}", path.display())))?;
+                check_secret_length(&text).map_err(|e| ConfigError(format!("{}: {e}", path.display())))?;
                 Ok(Secret(text))
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => generate_secret_file(&path),
@@ -200,8 +194,7 @@ fn generate_secret_file(path: &Path) -> Result<Secret, ConfigError> {
     use std::io::Write;
     let secret = crate::token::random_token(48);
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent)
-            .map_err(|e| ConfigError(format!("cannot create {}: {e}", parent.display())))?;
+        std::fs::create_dir_all(parent).map_err(|e| ConfigError(format!("cannot create {}: {e}", parent.display())))?;
     }
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
@@ -213,8 +206,7 @@ fn generate_secret_file(path: &Path) -> Result<Secret, ConfigError> {
     let mut file = options
         .open(path)
         .map_err(|e| ConfigError(format!("cannot create {}: {e}", path.display())))?;
-    writeln!(file, "{secret}")
-        .map_err(|e| ConfigError(format!("cannot write {}: {e}", path.display())))?;
+    writeln!(file, "{secret}").map_err(|e| ConfigError(format!("cannot write {}: {e}", path.display())))?;
     tracing::info!(path = %path.display(), "generated a new session key");
     Ok(Secret(secret))
 }
@@ -224,10 +216,7 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
     #[test]
@@ -257,22 +246,25 @@ mod tests {
         assert_eq!(settings.base_url, "https://quorate.example");
         assert!(settings.uses_https());
         assert_eq!(settings.login_max_failures, 7);
-        assert_eq!(
-            settings.database_url.backend(),
-            crate::db::Backend::Postgres
-        );
+        assert_eq!(settings.database_url.backend(), crate::db::Backend::Postgres);
+    }
+
+    #[test]
+    fn smtp_credentials_are_redacted() {
+        let settings = Settings::load_from(None, env(&[("QUORATE_SMTP_URL", "smtps://user:hunter22@mail.example")]))
+            .expect("loads");
+        assert!(!format!("{settings:?}").contains("hunter22"));
+        assert!(Settings::load_from(None, env(&[("QUORATE_SMTP_URL", "http://x")])).is_err());
+        assert!(Settings::load_from(None, env(&[("QUORATE_MAIL_FROM", "not an address")])).is_err());
     }
 
     #[test]
     fn bad_values_name_the_setting() {
-        let err = Settings::load_from(None, env(&[("QUORATE_DATABASE_URL", "mysql://x")]))
-            .expect_err("rejected");
+        let err = Settings::load_from(None, env(&[("QUORATE_DATABASE_URL", "mysql://x")])).expect_err("rejected");
         assert!(err.to_string().contains("sqlite://"), "{err}");
-        let err = Settings::load_from(None, env(&[("QUORATE_SECRET_KEY", "short")]))
-            .expect_err("rejected");
+        let err = Settings::load_from(None, env(&[("QUORATE_SECRET_KEY", "short")])).expect_err("rejected");
         assert!(err.to_string().contains("secret_key"), "{err}");
-        let err = Settings::load_from(None, env(&[("QUORATE_LOGIN_MAX_FAILURES", "many")]))
-            .expect_err("rejected");
+        let err = Settings::load_from(None, env(&[("QUORATE_LOGIN_MAX_FAILURES", "many")])).expect_err("rejected");
         assert!(err.to_string().contains("login_max_failures"), "{err}");
     }
 
@@ -280,10 +272,7 @@ mod tests {
     fn secret_never_appears_in_debug_output() {
         let settings = Settings::load_from(
             None,
-            env(&[(
-                "QUORATE_SECRET_KEY",
-                "a-very-long-secret-value-that-is-private-0123",
-            )]),
+            env(&[("QUORATE_SECRET_KEY", "a-very-long-secret-value-that-is-private-0123")]),
         )
         .expect("loads");
         let printed = format!("{settings:?}");

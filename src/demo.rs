@@ -52,8 +52,7 @@ pub fn load(pool: &Pool) -> AppResult<Option<DemoAccounts>> {
     let shared_password = format!("demo-{}", crate::token::random_token(12));
     let hash = password::hash(&shared_password).map_err(AppError::Internal)?;
     let now = Utc::now().naive_utc();
-    let joined =
-        NaiveDate::from_ymd_opt(2024, 4, 1).ok_or_else(|| AppError::Internal("date".into()))?;
+    let joined = NaiveDate::from_ymd_opt(2024, 4, 1).ok_or_else(|| AppError::Internal("date".into()))?;
 
     let accounts = conn.transaction::<_, AppError, _>(|c| {
         let lmc = NewOrganisation {
@@ -95,20 +94,8 @@ pub fn load(pool: &Pool) -> AppResult<Option<DemoAccounts>> {
             practice_id,
         };
         let mut people = vec![
-            person(
-                "admin",
-                "Demo System Administrator",
-                Role::SystemAdmin,
-                None,
-                None,
-            ),
-            person(
-                "board",
-                "Demo Board Officer",
-                Role::OrgAdmin,
-                Some(ccg),
-                None,
-            ),
+            person("admin", "Demo System Administrator", Role::SystemAdmin, None, None),
+            person("board", "Demo Board Officer", Role::OrgAdmin, Some(ccg), None),
             person(
                 "returning.officer",
                 "Demo Returning Officer",
@@ -116,13 +103,7 @@ pub fn load(pool: &Pool) -> AppResult<Option<DemoAccounts>> {
                 Some(ccg),
                 None,
             ),
-            person(
-                "lmc.observer",
-                "Demo LMC Observer",
-                Role::LmcObserver,
-                Some(lmc),
-                None,
-            ),
+            person("lmc.observer", "Demo LMC Observer", Role::LmcObserver, Some(lmc), None),
             person(
                 "committee",
                 "Demo Committee Member",
@@ -134,10 +115,7 @@ pub fn load(pool: &Pool) -> AppResult<Option<DemoAccounts>> {
         for (id, code, name) in &practice_ids {
             people.push(person(
                 &format!("manager.{}", code.to_lowercase()),
-                &format!(
-                    "Demo Practice Manager, {}",
-                    name.trim_start_matches("Demo ")
-                ),
+                &format!("Demo Practice Manager, {}", name.trim_start_matches("Demo ")),
                 Role::PracticeRep,
                 None,
                 Some(*id),

@@ -7,6 +7,8 @@ pub mod config;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod mail;
 pub mod registry;
+pub mod time;
 pub mod token;
 pub mod web;

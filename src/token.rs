@@ -38,10 +38,7 @@ mod tests {
         let b = link_token();
         assert_ne!(a, b);
         assert_eq!(a.len(), 22);
-        assert!(
-            a.chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        );
+        assert!(a.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
     }
 
     #[test]

@@ -118,10 +118,7 @@ fn a_database_that_does_not_answer_is_a_runtime_failure_with_one_line() {
     let dir = tempfile::tempdir().expect("dir");
     let output = quorate(
         &["migrate"],
-        &[(
-            "QUORATE_DATABASE_URL",
-            "postgres://quorate@127.0.0.1:9/quorate",
-        )],
+        &[("QUORATE_DATABASE_URL", "postgres://quorate@127.0.0.1:9/quorate")],
         None,
         dir.path(),
     );
@@ -129,9 +126,7 @@ fn a_database_that_does_not_answer_is_a_runtime_failure_with_one_line() {
     let message = stderr(&output);
     assert_eq!(message.trim().lines().count(), 1, "{message}");
     assert!(
-        message.starts_with(
-            "quorate: cannot connect to the database postgres://quorate@127.0.0.1:9/quorate"
-        ),
+        message.starts_with("quorate: cannot connect to the database postgres://quorate@127.0.0.1:9/quorate"),
         "{message}"
     );
 }
@@ -147,12 +142,7 @@ fn a_bad_setting_is_bad_usage() {
     );
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("must start with sqlite:// or postgres://"));
-    let output = quorate(
-        &["--config", "/no/such/file.toml", "migrate"],
-        &[],
-        None,
-        dir.path(),
-    );
+    let output = quorate(&["--config", "/no/such/file.toml", "migrate"], &[], None, dir.path());
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("/no/such/file.toml does not exist"));
 }
@@ -203,10 +193,7 @@ async fn start_up_in_an_empty_folder_creates_the_database_and_serves() {
             break;
         }
         if let Some(rest) = line.split("listening on port ").nth(1) {
-            port = rest
-                .split_whitespace()
-                .next()
-                .and_then(|p| p.parse::<u16>().ok());
+            port = rest.split_whitespace().next().and_then(|p| p.parse::<u16>().ok());
         }
         if let Some(i) = line.find("/setup/") {
             setup_path = Some(line[i..].trim().to_owned());
@@ -231,11 +218,8 @@ async fn start_up_in_an_empty_folder_creates_the_database_and_serves() {
     let _ = child.wait();
 
     assert!(dir.path().join("quorate.db").is_file());
-    let url = quorate::db::DatabaseUrl::parse(&format!(
-        "sqlite://{}",
-        dir.path().join("quorate.db").display()
-    ))
-    .expect("url");
+    let url =
+        quorate::db::DatabaseUrl::parse(&format!("sqlite://{}", dir.path().join("quorate.db").display())).expect("url");
     assert!(
         quorate::db::migrate(&url).expect("open").is_empty(),
         "already migrated at start-up"

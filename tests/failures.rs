@@ -20,6 +20,7 @@ async fn healthz_is_503_when_the_database_does_not_answer() {
     let state = web::Data::new(AppState {
         pool,
         templates: render::load_templates().expect("templates"),
+        outbox: quorate::mail::service::Outbox::new(&settings).expect("outbox"),
         settings: Arc::new(settings),
     });
     let app = atest::init_service(
@@ -28,8 +29,7 @@ async fn healthz_is_503_when_the_database_does_not_answer() {
             .route("/healthz", web::get().to(health::healthz)),
     )
     .await;
-    let response =
-        atest::call_service(&app, atest::TestRequest::get().uri("/healthz").to_request()).await;
+    let response = atest::call_service(&app, atest::TestRequest::get().uri("/healthz").to_request()).await;
     assert_eq!(response.status(), 503);
     let body: serde_json::Value = atest::read_body_json(response).await;
     assert_eq!(body["status"], "unavailable");
@@ -45,15 +45,15 @@ async fn a_server_error_shows_the_request_id_and_hides_the_detail() {
     use quorate::web::{error::error_pages, middleware::request_log};
 
     async fn broken() -> Result<actix_web::HttpResponse, AppError> {
-        Err(AppError::Internal(
-            "secret detail: connection string xyz".into(),
-        ))
+        Err(AppError::Internal("secret detail: connection string xyz".into()))
     }
     let url = DatabaseUrl::parse("sqlite://:memory:").expect("url");
+    let settings = Settings::load_from(None, Vec::new()).expect("defaults");
     let state = web::Data::new(AppState {
         pool: diesel::r2d2::Pool::builder().build_unchecked(Manager::new(url)),
         templates: render::load_templates().expect("templates"),
-        settings: Arc::new(Settings::load_from(None, Vec::new()).expect("defaults")),
+        outbox: quorate::mail::service::Outbox::new(&settings).expect("outbox"),
+        settings: Arc::new(settings),
     });
     let app = atest::init_service(
         App::new()
@@ -63,8 +63,7 @@ async fn a_server_error_shows_the_request_id_and_hides_the_detail() {
             .route("/broken", web::get().to(broken)),
     )
     .await;
-    let response =
-        atest::call_service(&app, atest::TestRequest::get().uri("/broken").to_request()).await;
+    let response = atest::call_service(&app, atest::TestRequest::get().uri("/broken").to_request()).await;
     assert_eq!(response.status(), 500);
     let request_id = response
         .headers()
@@ -74,13 +73,7 @@ async fn a_server_error_shows_the_request_id_and_hides_the_detail() {
         .expect("text")
         .to_owned();
     let body = String::from_utf8(atest::read_body(response).await.to_vec()).expect("utf-8");
-    assert!(
-        body.contains("Sorry, there is a problem with the service"),
-        "{body}"
-    );
-    assert!(
-        body.contains(&format!("<strong>{request_id}</strong>")),
-        "{body}"
-    );
+    assert!(body.contains("Sorry, there is a problem with the service"), "{body}");
+    assert!(body.contains(&format!("<strong>{request_id}</strong>")), "{body}");
     assert!(!body.contains("secret detail"), "{body}");
 }

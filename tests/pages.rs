@@ -159,8 +159,7 @@ backend_tests! {
 
 #[actix_web::test]
 async fn the_nhs_logo_appears_only_when_configured() {
-    let app =
-        common::spawn_app_with(common::Backend::Sqlite, &[("QUORATE_NHS_BRANDING", "true")]).await;
+    let app = common::spawn_app_with(common::Backend::Sqlite, &[("QUORATE_NHS_BRANDING", "true")]).await;
     let (_, body) = app.get_text("/login").await;
     assert!(body.contains("<svg class=\"nhsuk-header__logo\""));
 }

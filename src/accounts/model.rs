@@ -20,10 +20,7 @@ impl EmailAddress {
             return Err(FieldError::new(field, "Enter an email address"));
         }
         if value.chars().count() > 254 {
-            return Err(FieldError::new(
-                field,
-                "Email address must be 254 characters or less",
-            ));
+            return Err(FieldError::new(field, "Email address must be 254 characters or less"));
         }
         let well_formed = match value.split_once('@') {
             Some((local, domain)) => {
@@ -33,9 +30,9 @@ impl EmailAddress {
                     && !domain.starts_with('.')
                     && !domain.ends_with('.')
                     && !domain.contains("..")
-                    && !value.chars().any(|c| {
-                        c.is_whitespace() || c.is_control() || c == '<' || c == '>' || c == ','
-                    })
+                    && !value
+                        .chars()
+                        .any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>' || c == ',')
             }
             None => false,
         };
@@ -71,10 +68,7 @@ impl PersonName {
             return Err(FieldError::new(field, "Enter a full name"));
         }
         if value.chars().count() > 100 {
-            return Err(FieldError::new(
-                field,
-                "Full name must be 100 characters or less",
-            ));
+            return Err(FieldError::new(field, "Full name must be 100 characters or less"));
         }
         if value.chars().any(char::is_control) {
             return Err(FieldError::new(
@@ -168,11 +162,7 @@ impl std::fmt::Debug for NewPassword {
 }
 
 impl NewPassword {
-    pub fn parse(
-        field: &str,
-        input: &str,
-        email: Option<&EmailAddress>,
-    ) -> Result<Self, FieldError> {
+    pub fn parse(field: &str, input: &str, email: Option<&EmailAddress>) -> Result<Self, FieldError> {
         if input.is_empty() {
             return Err(FieldError::new(field, "Enter a password"));
         }
@@ -193,10 +183,7 @@ impl NewPassword {
         if let Some(email) = email {
             let local = email.normalized().split('@').next().unwrap_or_default();
             if lowered == email.normalized() || lowered == local {
-                return Err(FieldError::new(
-                    field,
-                    "Password must not be your email address",
-                ));
+                return Err(FieldError::new(field, "Password must not be your email address"));
             }
         }
         if COMMON_PASSWORDS.contains(&lowered.as_str()) || is_one_repeated_character(&lowered) {
@@ -337,10 +324,7 @@ impl Grants {
         self.runs_organisation(org.id)
             || self.observes_organisation(&org.covering_lmc_ids)
             || self.holds_for_organisation(Role::CommitteeMember, org.id)
-            || org
-                .member_practice_ids
-                .iter()
-                .any(|p| self.represents_practice(*p))
+            || org.member_practice_ids.iter().any(|p| self.represents_practice(*p))
     }
 
     /// Who may see the list of member practices and staff-only details.
@@ -369,11 +353,7 @@ impl ThrottlePolicy {
     /// Failures that count now: those within the period and after the end of
     /// the last lockout (so a served lockout is not followed by another at
     /// the first new mistake).
-    pub fn counting_since(
-        &self,
-        now: NaiveDateTime,
-        last_lockout_end: Option<NaiveDateTime>,
-    ) -> NaiveDateTime {
+    pub fn counting_since(&self, now: NaiveDateTime, last_lockout_end: Option<NaiveDateTime>) -> NaiveDateTime {
         let window_start = now - self.period;
         last_lockout_end.map_or(window_start, |end| end.max(window_start))
     }
@@ -433,8 +413,7 @@ mod tests {
         let e = email("practice.manager@example.org");
         assert!(NewPassword::parse("password", "short", Some(&e)).is_err());
         assert!(NewPassword::parse("password", "", Some(&e)).is_err());
-        let same = NewPassword::parse("password", "Practice.Manager@example.org", Some(&e))
-            .expect_err("email");
+        let same = NewPassword::parse("password", "Practice.Manager@example.org", Some(&e)).expect_err("email");
         assert!(same.message.contains("email address"));
         let common = NewPassword::parse("password", "Password1234", Some(&e)).expect_err("common");
         assert!(common.message.contains("too common"));
@@ -480,15 +459,11 @@ mod tests {
         let other_rep = Grants(vec![grant(Role::PracticeRep, None, Some(200))]);
         let sysadmin = Grants(vec![grant(Role::SystemAdmin, None, None)]);
 
-        assert!(
-            admin_here.may_view_organisation(&org) && admin_here.may_oversee_organisation(&org)
-        );
+        assert!(admin_here.may_view_organisation(&org) && admin_here.may_oversee_organisation(&org));
         assert!(!admin_elsewhere.may_view_organisation(&org));
         assert!(observer.may_view_organisation(&org) && observer.may_oversee_organisation(&org));
         assert!(!other_observer.may_view_organisation(&org));
-        assert!(
-            member_rep.may_view_organisation(&org) && !member_rep.may_oversee_organisation(&org)
-        );
+        assert!(member_rep.may_view_organisation(&org) && !member_rep.may_oversee_organisation(&org));
         assert!(!other_rep.may_view_organisation(&org));
         assert!(sysadmin.may_oversee_organisation(&org));
     }
@@ -502,10 +477,7 @@ mod tests {
         let now = chrono::DateTime::from_timestamp(1_800_000_000, 0)
             .expect("time")
             .naive_utc();
-        assert_eq!(
-            policy.counting_since(now, None),
-            now - Duration::minutes(15)
-        );
+        assert_eq!(policy.counting_since(now, None), now - Duration::minutes(15));
         let ended = now - Duration::minutes(2);
         assert_eq!(policy.counting_since(now, Some(ended)), ended);
         assert!(!policy.should_lock(4));

@@ -33,20 +33,12 @@ struct LoginPage<'a> {
 
 const LOGIN_TITLE: &str = "Log in to Quorate";
 
-pub async fn login_form(
-    ui: Ui,
-    user: MaybeUser,
-    query: web::Query<LoginQuery>,
-) -> AppResult<HttpResponse> {
+pub async fn login_form(ui: Ui, user: MaybeUser, query: web::Query<LoginQuery>) -> AppResult<HttpResponse> {
     let next = safe_next(query.next.as_deref());
     if user.0.is_some() {
         return Ok(ui.see_other(next, None));
     }
-    ui.page(
-        "accounts/login",
-        LOGIN_TITLE,
-        &LoginPage { email: "", next },
-    )
+    ui.page("accounts/login", LOGIN_TITLE, &LoginPage { email: "", next })
 }
 
 #[derive(Deserialize)]
@@ -151,11 +143,7 @@ pub struct SetupForm {
     confirm_password: String,
 }
 
-pub async fn setup(
-    ui: Ui,
-    token: web::Path<String>,
-    form: CsrfForm<SetupForm>,
-) -> AppResult<HttpResponse> {
+pub async fn setup(ui: Ui, token: web::Path<String>, form: CsrfForm<SetupForm>) -> AppResult<HttpResponse> {
     let token = token.into_inner();
     let form = form.0;
     let page = SetupPage {
@@ -224,11 +212,7 @@ pub struct PasswordForm {
     confirm_password: String,
 }
 
-pub async fn change_password(
-    ui: Ui,
-    user: CurrentUser,
-    form: CsrfForm<PasswordForm>,
-) -> AppResult<HttpResponse> {
+pub async fn change_password(ui: Ui, user: CurrentUser, form: CsrfForm<PasswordForm>) -> AppResult<HttpResponse> {
     let form = form.0;
     let change = service::PasswordChange {
         current: form.current_password,

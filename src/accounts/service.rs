@@ -5,8 +5,8 @@ use chrono::{Duration, NaiveDateTime, Utc};
 use diesel::Connection;
 
 use super::model::{
-    EmailAddress, Grant, Grants, NewPassword, PersonName, Role, RoleScope, ThrottlePolicy,
-    account_subject, address_subject, minutes_until,
+    EmailAddress, Grant, Grants, NewPassword, PersonName, Role, RoleScope, ThrottlePolicy, account_subject,
+    address_subject, minutes_until,
 };
 use super::password;
 use super::store::{self, NewUser, NewUserRole, SetupToken, User};
@@ -117,19 +117,12 @@ pub struct Credentials {
 /// Checks an email and password, applying the login throttle. Unknown
 /// accounts take as long as known ones and count toward the throttle, so
 /// neither timing nor lockouts tell who has an account.
-pub fn authenticate(
-    pool: &Pool,
-    policy: ThrottlePolicy,
-    credentials: Credentials,
-) -> AppResult<SessionUser> {
+pub fn authenticate(pool: &Pool, policy: ThrottlePolicy, credentials: Credentials) -> AppResult<SessionUser> {
     let mut errors = Vec::new();
     let email = match EmailAddress::parse("email", &credentials.email) {
         Ok(e) => Some(e),
         Err(e) => {
-            errors.push(FieldError::new(
-                "email",
-                login_email_message(&credentials.email, &e),
-            ));
+            errors.push(FieldError::new("email", login_email_message(&credentials.email, &e)));
             None
         }
     };
@@ -140,15 +133,10 @@ pub fn authenticate(
         return Err(AppError::Invalid(errors));
     };
 
-    let subjects = [
-        account_subject(&email),
-        address_subject(&credentials.address),
-    ];
+    let subjects = [account_subject(&email), address_subject(&credentials.address)];
     let mut conn = pool.get()?;
     let started = now();
-    if let Some(until) =
-        store::latest_lockout_end(&mut conn, &subjects)?.filter(|until| *until > started)
-    {
+    if let Some(until) = store::latest_lockout_end(&mut conn, &subjects)?.filter(|until| *until > started) {
         return Err(throttled(started, until));
     }
 
@@ -184,10 +172,7 @@ pub fn authenticate(
     })?;
     match locked_until {
         Some(until) => Err(throttled(at, until)),
-        None => Err(AppError::invalid(
-            "email",
-            "Email address or password is not correct",
-        )),
+        None => Err(AppError::invalid("email", "Email address or password is not correct")),
     }
 }
 
@@ -237,8 +222,7 @@ pub fn create_user(pool: &Pool, account: NewAccount) -> AppResult<i32> {
             format!("Role must be one of {}", names.join(", ")),
         ));
     }
-    let (Some(email), Some(name), Some(password), Some(role)) = (email, name, password, role)
-    else {
+    let (Some(email), Some(name), Some(password), Some(role)) = (email, name, password, role) else {
         return Err(AppError::Invalid(errors));
     };
     let password_hash = password::hash(password.expose()).map_err(AppError::Internal)?;
@@ -275,11 +259,7 @@ pub fn create_user(pool: &Pool, account: NewAccount) -> AppResult<i32> {
 
 /// Finds what a role is for: nothing for a system administrator, a practice
 /// for a practice representative, an organisation otherwise.
-fn resolve_scope(
-    conn: &mut DbConn,
-    role: Role,
-    code: Option<&str>,
-) -> AppResult<(Option<i32>, Option<i32>)> {
+fn resolve_scope(conn: &mut DbConn, role: Role, code: Option<&str>) -> AppResult<(Option<i32>, Option<i32>)> {
     let code = code.map(str::trim).filter(|c| !c.is_empty());
     match (role.scope(), code) {
         (RoleScope::Everything, None) => Ok((None, None)),
@@ -299,15 +279,13 @@ fn resolve_scope(
             "Enter the ODS code of the practice the representative is for",
         )),
         (RoleScope::Organisation, Some(code)) => {
-            let code =
-                OrganisationCode::parse("org", code).map_err(|e| AppError::Invalid(vec![e]))?;
-            let organisation =
-                Organisation::find_by_code(conn, code.as_str())?.ok_or_else(|| {
-                    AppError::invalid(
-                        "org",
-                        format!("There is no organisation with ODS code {}", code.as_str()),
-                    )
-                })?;
+            let code = OrganisationCode::parse("org", code).map_err(|e| AppError::Invalid(vec![e]))?;
+            let organisation = Organisation::find_by_code(conn, code.as_str())?.ok_or_else(|| {
+                AppError::invalid(
+                    "org",
+                    format!("There is no organisation with ODS code {}", code.as_str()),
+                )
+            })?;
             if role == Role::LmcObserver && organisation.kind != "lmc" {
                 return Err(AppError::invalid(
                     "org",
@@ -322,10 +300,7 @@ fn resolve_scope(
         (RoleScope::Practice, Some(code)) => {
             let code = PracticeCode::parse("org", code).map_err(|e| AppError::Invalid(vec![e]))?;
             let practice = Practice::find_by_code(conn, code.as_str())?.ok_or_else(|| {
-                AppError::invalid(
-                    "org",
-                    format!("There is no practice with ODS code {}", code.as_str()),
-                )
+                AppError::invalid("org", format!("There is no practice with ODS code {}", code.as_str()))
             })?;
             Ok((None, Some(practice.id)))
         }
@@ -335,17 +310,13 @@ fn resolve_scope(
 /// Sets a user's password and ends their other sessions.
 pub fn set_password(pool: &Pool, email: &str, new_password: &str) -> AppResult<()> {
     let email = EmailAddress::parse("email", email).map_err(|e| AppError::Invalid(vec![e]))?;
-    let password = NewPassword::parse("password", new_password, Some(&email))
-        .map_err(|e| AppError::Invalid(vec![e]))?;
+    let password =
+        NewPassword::parse("password", new_password, Some(&email)).map_err(|e| AppError::Invalid(vec![e]))?;
     let hash = password::hash(password.expose()).map_err(AppError::Internal)?;
     let mut conn = pool.get()?;
     conn.transaction(|c| {
-        let user = User::find_by_email(c, email.normalized())?.ok_or_else(|| {
-            AppError::invalid(
-                "email",
-                format!("There is no account for {}", email.as_str()),
-            )
-        })?;
+        let user = User::find_by_email(c, email.normalized())?
+            .ok_or_else(|| AppError::invalid("email", format!("There is no account for {}", email.as_str())))?;
         User::set_password(c, user.id, &hash, now())?;
         Ok(())
     })
@@ -364,8 +335,7 @@ pub fn list_users(pool: &Pool) -> AppResult<Vec<UserSummary>> {
     Ok(users
         .into_iter()
         .map(|user| {
-            let (mine, rest): (Vec<_>, Vec<_>) =
-                roles.drain(..).partition(|(uid, _)| *uid == user.id);
+            let (mine, rest): (Vec<_>, Vec<_>) = roles.drain(..).partition(|(uid, _)| *uid == user.id);
             roles = rest;
             UserSummary {
                 user,
@@ -426,9 +396,7 @@ pub fn complete_setup(pool: &Pool, raw: &str, form: FirstAdministrator) -> AppRe
         usable_setup_token(&mut conn, raw, now())?;
     }
     let mut errors = Vec::new();
-    let name = PersonName::parse("name", &form.name)
-        .map_err(|e| errors.push(e))
-        .ok();
+    let name = PersonName::parse("name", &form.name).map_err(|e| errors.push(e)).ok();
     let email = EmailAddress::parse("email", &form.email)
         .map_err(|e| errors.push(e))
         .ok();
@@ -441,9 +409,7 @@ pub fn complete_setup(pool: &Pool, raw: &str, form: FirstAdministrator) -> AppRe
             "Passwords do not match – enter the same password twice",
         ));
     }
-    let (Some(name), Some(email), Some(password), true) =
-        (name, email, password, errors.is_empty())
-    else {
+    let (Some(name), Some(email), Some(password), true) = (name, email, password, errors.is_empty()) else {
         return Err(AppError::Invalid(errors));
     };
     let hash = password::hash(password.expose()).map_err(AppError::Internal)?;
@@ -452,9 +418,7 @@ pub fn complete_setup(pool: &Pool, raw: &str, form: FirstAdministrator) -> AppRe
         let at = now();
         let found = usable_setup_token(c, raw, at)?;
         if SetupToken::mark_used(c, found.id, at)? != 1 {
-            return Err(AppError::Gone(
-                "This setup link has already been used.".into(),
-            ));
+            return Err(AppError::Gone("This setup link has already been used.".into()));
         }
         let user_id = NewUser {
             email: email.as_str(),
@@ -489,10 +453,7 @@ pub fn change_own_password(pool: &Pool, user_id: i32, change: PasswordChange) ->
     let user = User::find(&mut conn, user_id)?.ok_or(AppError::LoginRequired)?;
     drop(conn);
     if change.current.is_empty() {
-        return Err(AppError::invalid(
-            "current-password",
-            "Enter your current password",
-        ));
+        return Err(AppError::invalid("current-password", "Enter your current password"));
     }
     if !password::verify(&user.password_hash, &change.current) {
         return Err(AppError::invalid(
@@ -500,10 +461,8 @@ pub fn change_own_password(pool: &Pool, user_id: i32, change: PasswordChange) ->
             "Your current password is not correct",
         ));
     }
-    let email =
-        EmailAddress::parse("email", &user.email).map_err(|e| AppError::Invalid(vec![e]))?;
-    let new = NewPassword::parse("new-password", &change.new, Some(&email))
-        .map_err(|e| AppError::Invalid(vec![e]))?;
+    let email = EmailAddress::parse("email", &user.email).map_err(|e| AppError::Invalid(vec![e]))?;
+    let new = NewPassword::parse("new-password", &change.new, Some(&email)).map_err(|e| AppError::Invalid(vec![e]))?;
     if change.new != change.confirm {
         return Err(AppError::invalid(
             "confirm-password",

@@ -4,9 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::DbConn;
-use crate::db::schema::{
-    login_failures, login_lockouts, organisations, practices, setup_tokens, user_roles, users,
-};
+use crate::db::schema::{login_failures, login_lockouts, organisations, practices, setup_tokens, user_roles, users};
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = users, check_for_backend(crate::db::MultiBackend))]
@@ -42,11 +40,7 @@ impl NewUser<'_> {
 
 impl User {
     pub fn find(conn: &mut DbConn, id: i32) -> QueryResult<Option<User>> {
-        users::table
-            .find(id)
-            .select(User::as_select())
-            .first(conn)
-            .optional()
+        users::table.find(id).select(User::as_select()).first(conn).optional()
     }
 
     pub fn find_by_email(conn: &mut DbConn, email_normalized: &str) -> QueryResult<Option<User>> {
@@ -69,12 +63,7 @@ impl User {
     }
 
     /// Replaces the password and ends every session started before now.
-    pub fn set_password(
-        conn: &mut DbConn,
-        id: i32,
-        password_hash: &str,
-        now: NaiveDateTime,
-    ) -> QueryResult<usize> {
+    pub fn set_password(conn: &mut DbConn, id: i32, password_hash: &str, now: NaiveDateTime) -> QueryResult<usize> {
         diesel::update(users::table.find(id))
             .set((
                 users::password_hash.eq(password_hash),
@@ -96,9 +85,7 @@ pub struct NewUserRole<'a> {
 
 impl NewUserRole<'_> {
     pub fn insert(&self, conn: &mut DbConn) -> QueryResult<usize> {
-        diesel::insert_into(user_roles::table)
-            .values(self)
-            .execute(conn)
+        diesel::insert_into(user_roles::table).values(self).execute(conn)
     }
 }
 
@@ -138,24 +125,13 @@ pub fn roles_of(conn: &mut DbConn, user_ids: Option<&[i32]>) -> QueryResult<Vec<
     query.load(conn)
 }
 
-pub fn record_login_failure(
-    conn: &mut DbConn,
-    subject: &str,
-    at: NaiveDateTime,
-) -> QueryResult<usize> {
+pub fn record_login_failure(conn: &mut DbConn, subject: &str, at: NaiveDateTime) -> QueryResult<usize> {
     diesel::insert_into(login_failures::table)
-        .values((
-            login_failures::subject.eq(subject),
-            login_failures::failed_at.eq(at),
-        ))
+        .values((login_failures::subject.eq(subject), login_failures::failed_at.eq(at)))
         .execute(conn)
 }
 
-pub fn count_login_failures_since(
-    conn: &mut DbConn,
-    subject: &str,
-    since: NaiveDateTime,
-) -> QueryResult<i64> {
+pub fn count_login_failures_since(conn: &mut DbConn, subject: &str, since: NaiveDateTime) -> QueryResult<i64> {
     login_failures::table
         .filter(login_failures::subject.eq(subject))
         .filter(login_failures::failed_at.gt(since))
@@ -168,22 +144,14 @@ pub fn clear_login_failures(conn: &mut DbConn, subject: &str) -> QueryResult<usi
 }
 
 /// The end of the latest lockout of any of `subjects`.
-pub fn latest_lockout_end(
-    conn: &mut DbConn,
-    subjects: &[String],
-) -> QueryResult<Option<NaiveDateTime>> {
+pub fn latest_lockout_end(conn: &mut DbConn, subjects: &[String]) -> QueryResult<Option<NaiveDateTime>> {
     login_lockouts::table
         .filter(login_lockouts::subject.eq_any(subjects.to_vec()))
         .select(diesel::dsl::max(login_lockouts::locked_until))
         .first(conn)
 }
 
-pub fn lock_out(
-    conn: &mut DbConn,
-    subject: &str,
-    now: NaiveDateTime,
-    until: NaiveDateTime,
-) -> QueryResult<usize> {
+pub fn lock_out(conn: &mut DbConn, subject: &str, now: NaiveDateTime, until: NaiveDateTime) -> QueryResult<usize> {
     diesel::insert_into(login_lockouts::table)
         .values((
             login_lockouts::subject.eq(subject),
@@ -236,12 +204,8 @@ impl SetupToken {
 
     /// Marks the token used; 0 rows when someone else used it first.
     pub fn mark_used(conn: &mut DbConn, id: i32, now: NaiveDateTime) -> QueryResult<usize> {
-        diesel::update(
-            setup_tokens::table
-                .find(id)
-                .filter(setup_tokens::used_at.is_null()),
-        )
-        .set(setup_tokens::used_at.eq(now))
-        .execute(conn)
+        diesel::update(setup_tokens::table.find(id).filter(setup_tokens::used_at.is_null()))
+            .set(setup_tokens::used_at.eq(now))
+            .execute(conn)
     }
 }

@@ -37,7 +37,8 @@ pub enum Backend {
 }
 
 /// A database URL whose scheme names a backend we support.
-#[derive(Clone)]
+#[derive(Clone, serde::Deserialize)]
+#[serde(try_from = "String")]
 pub struct DatabaseUrl {
     backend: Backend,
     url: String,
@@ -48,9 +49,7 @@ impl DatabaseUrl {
         let url = url.trim();
         if let Some(path) = url.strip_prefix("sqlite://") {
             if path.is_empty() {
-                return Err(
-                    "database URL sqlite:// needs a file path, like sqlite://quorate.db".into(),
-                );
+                return Err("database URL sqlite:// needs a file path, like sqlite://quorate.db".into());
             }
             Ok(DatabaseUrl {
                 backend: Backend::Sqlite,
@@ -81,6 +80,13 @@ impl DatabaseUrl {
             Backend::Sqlite => format!("sqlite://{}", self.url),
             Backend::Postgres => redact_password(&self.url),
         }
+    }
+}
+
+impl TryFrom<String> for DatabaseUrl {
+    type Error = String;
+    fn try_from(url: String) -> Result<Self, String> {
+        DatabaseUrl::parse(&url)
     }
 }
 
@@ -145,19 +151,16 @@ impl ManageConnection for Manager {
     fn connect(&self) -> Result<DbConn, r2d2::Error> {
         match self.url.backend {
             Backend::Postgres => Ok(DbConn::Postgres(
-                diesel::PgConnection::establish(&self.url.url)
-                    .map_err(r2d2::Error::ConnectionError)?,
+                diesel::PgConnection::establish(&self.url.url).map_err(r2d2::Error::ConnectionError)?,
             )),
             Backend::Sqlite => Ok(DbConn::Sqlite(
-                diesel::SqliteConnection::establish(&self.url.url)
-                    .map_err(r2d2::Error::ConnectionError)?,
+                diesel::SqliteConnection::establish(&self.url.url).map_err(r2d2::Error::ConnectionError)?,
             )),
         }
     }
 
     fn is_valid(&self, conn: &mut DbConn) -> Result<(), r2d2::Error> {
-        conn.batch_execute("SELECT 1")
-            .map_err(r2d2::Error::QueryError)
+        conn.batch_execute("SELECT 1").map_err(r2d2::Error::QueryError)
     }
 
     fn has_broken(&self, _conn: &mut DbConn) -> bool {
@@ -184,9 +187,7 @@ impl CustomizeConnection<DbConn, r2d2::Error> for ConnectionSettings {
                      PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
                 ))
                 .map_err(r2d2::Error::QueryError),
-            DbConn::Postgres(c) => c
-                .batch_execute("SET TIME ZONE 'UTC'")
-                .map_err(r2d2::Error::QueryError),
+            DbConn::Postgres(c) => c.batch_execute("SET TIME ZONE 'UTC'").map_err(r2d2::Error::QueryError),
         }
     }
 }
@@ -194,10 +195,7 @@ impl CustomizeConnection<DbConn, r2d2::Error> for ConnectionSettings {
 #[derive(Debug, thiserror::Error)]
 pub enum InitError {
     #[error("cannot create the folder for the SQLite database {path}: {source}")]
-    CreateFolder {
-        path: String,
-        source: std::io::Error,
-    },
+    CreateFolder { path: String, source: std::io::Error },
     #[error("cannot connect to the database {url}: {source}")]
     Connect { url: String, source: r2d2::Error },
     #[error("cannot migrate the database: {0}")]
@@ -221,11 +219,9 @@ pub fn migrate(url: &DatabaseUrl) -> Result<Vec<String>, InitError> {
         DbConn::Sqlite(c) => {
             // The pragma does nothing inside the transaction each migration
             // runs in, so turn foreign keys off around the whole run.
-            c.batch_execute("PRAGMA foreign_keys = OFF;")
-                .map_err(migrate_error)?;
+            c.batch_execute("PRAGMA foreign_keys = OFF;").map_err(migrate_error)?;
             let applied = c.run_pending_migrations(SQLITE_MIGRATIONS).map(versions);
-            c.batch_execute("PRAGMA foreign_keys = ON;")
-                .map_err(migrate_error)?;
+            c.batch_execute("PRAGMA foreign_keys = ON;").map_err(migrate_error)?;
             applied
         }
         DbConn::Postgres(c) => {
@@ -321,10 +317,7 @@ mod tests {
             redact_password("postgres://bob:hunter2@db:5432/q"),
             "postgres://bob:[redacted]@db:5432/q"
         );
-        assert_eq!(
-            redact_password("postgres://bob@db/q"),
-            "postgres://bob@db/q"
-        );
+        assert_eq!(redact_password("postgres://bob@db/q"), "postgres://bob@db/q");
         assert_eq!(
             redact_password("postgres://db/q?user=a&password=x"),
             "postgres://db/q?user=a&password=[redacted]"

@@ -103,7 +103,53 @@ diesel::allow_tables_to_appear_in_same_query!(
     login_failures,
     login_lockouts,
     setup_tokens,
+    outbox_messages,
+    password_tokens,
 );
 
 diesel::joinable!(user_roles -> organisations (organisation_id));
 diesel::joinable!(user_roles -> practices (practice_id));
+
+diesel::table! {
+    outbox_messages (id) {
+        id -> Integer,
+        message_id -> Text,
+        recipient_email -> Text,
+        recipient_name -> Text,
+        template -> Text,
+        subject -> Text,
+        body_text -> Text,
+        body_html -> Text,
+        event_kind -> Text,
+        event_id -> Nullable<Integer>,
+        organisation_id -> Nullable<Integer>,
+        practice_id -> Nullable<Integer>,
+        user_id -> Nullable<Integer>,
+        state -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        give_up_at -> Timestamp,
+        claimed_by -> Nullable<Text>,
+        claimed_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+        resend_of -> Nullable<Integer>,
+    }
+}
+
+diesel::table! {
+    password_tokens (id) {
+        id -> Integer,
+        user_id -> Integer,
+        purpose -> Text,
+        token_digest -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(outbox_messages -> organisations (organisation_id));
+diesel::joinable!(outbox_messages -> practices (practice_id));
+diesel::joinable!(password_tokens -> users (user_id));

@@ -56,8 +56,7 @@ impl OrganisationCode {
         if code.is_empty() {
             return Err(FieldError::new(field, "Enter the organisation's ODS code"));
         }
-        if !(code.len() == 3 || code.len() == 5) || !code.chars().all(|c| c.is_ascii_alphanumeric())
-        {
+        if !(code.len() == 3 || code.len() == 5) || !code.chars().all(|c| c.is_ascii_alphanumeric()) {
             return Err(FieldError::new(
                 field,
                 "Organisation ODS code must be 3 or 5 letters and numbers, like 08V",
@@ -106,14 +105,8 @@ mod tests {
 
     #[test]
     fn organisation_codes() {
-        assert_eq!(
-            OrganisationCode::parse("org", " 08v ").map(|c| c.0),
-            Ok("08V".into())
-        );
-        assert_eq!(
-            OrganisationCode::parse("org", "a3a8r").map(|c| c.0),
-            Ok("A3A8R".into())
-        );
+        assert_eq!(OrganisationCode::parse("org", " 08v ").map(|c| c.0), Ok("08V".into()));
+        assert_eq!(OrganisationCode::parse("org", "a3a8r").map(|c| c.0), Ok("A3A8R".into()));
         for bad in ["", "08", "08VV", "08V-1", "ABCDEF"] {
             assert!(OrganisationCode::parse("org", bad).is_err(), "{bad}");
         }
@@ -121,14 +114,8 @@ mod tests {
 
     #[test]
     fn practice_codes() {
-        assert_eq!(
-            PracticeCode::parse("p", "f84012").map(|c| c.0),
-            Ok("F84012".into())
-        );
-        assert_eq!(
-            PracticeCode::parse("p", "Y02345").map(|c| c.0),
-            Ok("Y02345".into())
-        );
+        assert_eq!(PracticeCode::parse("p", "f84012").map(|c| c.0), Ok("F84012".into()));
+        assert_eq!(PracticeCode::parse("p", "Y02345").map(|c| c.0), Ok("Y02345".into()));
         for bad in ["", "F8401", "F840123", "184012", "FF4012", "F84O12"] {
             assert!(PracticeCode::parse("p", bad).is_err(), "{bad}");
         }

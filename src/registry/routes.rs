@@ -62,11 +62,7 @@ struct OrganisationPage {
     member_count: usize,
 }
 
-pub async fn organisation(
-    ui: Ui,
-    user: CurrentUser,
-    code: web::Path<String>,
-) -> AppResult<HttpResponse> {
+pub async fn organisation(ui: Ui, user: CurrentUser, code: web::Path<String>) -> AppResult<HttpResponse> {
     let grants = user.grants();
     let code = code.into_inner();
     let detail = ui
@@ -76,11 +72,7 @@ pub async fn organisation(
     let title = detail.organisation.name.clone();
     let page = OrganisationPage {
         organisation: detail.organisation.into(),
-        lmcs: detail
-            .covering_lmcs
-            .into_iter()
-            .map(OrganisationView::from)
-            .collect(),
+        lmcs: detail.covering_lmcs.into_iter().map(OrganisationView::from).collect(),
         members: detail.members.map(|members| {
             members
                 .into_iter()

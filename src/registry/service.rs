@@ -17,8 +17,7 @@ pub struct OrganisationSummary {
 }
 
 fn summary(org: Organisation) -> OrganisationSummary {
-    let kind =
-        OrganisationKind::parse(&org.kind).map_or(org.kind.clone(), |k| k.label().to_owned());
+    let kind = OrganisationKind::parse(&org.kind).map_or(org.kind.clone(), |k| k.label().to_owned());
     OrganisationSummary {
         code: org.ods_code,
         name: org.name,
@@ -54,15 +53,10 @@ pub struct OrganisationDetail {
     pub member_count: usize,
 }
 
-pub fn organisation_detail(
-    pool: &Pool,
-    grants: &Grants,
-    code: &str,
-) -> AppResult<OrganisationDetail> {
+pub fn organisation_detail(pool: &Pool, grants: &Grants, code: &str) -> AppResult<OrganisationDetail> {
     let code = OrganisationCode::parse("code", code).map_err(|_| AppError::NotFound)?;
     let mut conn = pool.get()?;
-    let organisation =
-        Organisation::find_by_code(&mut conn, code.as_str())?.ok_or(AppError::NotFound)?;
+    let organisation = Organisation::find_by_code(&mut conn, code.as_str())?.ok_or(AppError::NotFound)?;
     let lmcs = Organisation::covering_lmcs(&mut conn, organisation.id)?;
     let members = Practice::members_on(&mut conn, organisation.id, Utc::now().date_naive())?;
     let facts = OrganisationFacts {

@@ -126,31 +126,18 @@ impl Practice {
     }
 
     /// Practices that are members of organisation `id` on `day`.
-    pub fn members_on(
-        conn: &mut DbConn,
-        organisation_id: i32,
-        day: NaiveDate,
-    ) -> QueryResult<Vec<Practice>> {
+    pub fn members_on(conn: &mut DbConn, organisation_id: i32, day: NaiveDate) -> QueryResult<Vec<Practice>> {
         memberships::table
             .inner_join(practices::table)
             .filter(memberships::organisation_id.eq(organisation_id))
             .filter(memberships::joined_on.le(day))
-            .filter(
-                memberships::left_on
-                    .is_null()
-                    .or(memberships::left_on.gt(day)),
-            )
+            .filter(memberships::left_on.is_null().or(memberships::left_on.gt(day)))
             .order(practices::name.asc())
             .select(Practice::as_select())
             .load(conn)
     }
 
-    pub fn join(
-        conn: &mut DbConn,
-        practice_id: i32,
-        organisation_id: i32,
-        joined_on: NaiveDate,
-    ) -> QueryResult<usize> {
+    pub fn join(conn: &mut DbConn, practice_id: i32, organisation_id: i32, joined_on: NaiveDate) -> QueryResult<usize> {
         diesel::insert_into(memberships::table)
             .values((
                 memberships::practice_id.eq(practice_id),

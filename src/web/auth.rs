@@ -24,8 +24,7 @@ pub fn log_in(session: &Session, user_id: i32) -> Result<(), AppError> {
     // clear + renew rather than purge: a purged session ignores later inserts.
     session.clear();
     session.renew();
-    let insert_failed =
-        |e: actix_session::SessionInsertError| AppError::Internal(format!("session: {e}"));
+    let insert_failed = |e: actix_session::SessionInsertError| AppError::Internal(format!("session: {e}"));
     session
         .insert(SESSION_ID, token::random_token(16))
         .map_err(insert_failed)?;
@@ -66,8 +65,7 @@ async fn load_user(req: &HttpRequest) -> Result<Option<Rc<SessionUser>>, AppErro
             let max_age_ms = i64::from(state.settings.session_hours) * 3_600_000;
             let now_ms = Utc::now().timestamp_millis();
             found.filter(|u| {
-                issued_ms >= u.sessions_valid_after.and_utc().timestamp_millis()
-                    && now_ms - issued_ms < max_age_ms
+                issued_ms >= u.sessions_valid_after.and_utc().timestamp_millis() && now_ms - issued_ms < max_age_ms
             })
         }
         _ => None,
@@ -110,12 +108,7 @@ impl FromRequest for CurrentUser {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
-        Box::pin(async move {
-            load_user(&req)
-                .await?
-                .map(CurrentUser)
-                .ok_or(AppError::LoginRequired)
-        })
+        Box::pin(async move { load_user(&req).await?.map(CurrentUser).ok_or(AppError::LoginRequired) })
     }
 }
 

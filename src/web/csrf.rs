@@ -71,10 +71,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
             }
             let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body)
                 .map_err(|e| AppError::BadRequest(format!("the form could not be read: {e}")))?;
-            let sent = pairs
-                .iter()
-                .find(|(k, _)| k == FIELD)
-                .map(|(_, v)| v.as_str());
+            let sent = pairs.iter().find(|(k, _)| k == FIELD).map(|(_, v)| v.as_str());
             let expected = session.get::<String>(SESSION_KEY).ok().flatten();
             match (sent, expected) {
                 (Some(sent), Some(expected)) if token::constant_time_eq(sent, &expected) => {}

@@ -55,7 +55,10 @@ fn describe(status: StatusCode, error: Option<&AppError>) -> ErrorPage {
     match (status.as_u16(), error) {
         (_, Some(AppError::Forbidden(why))) => page(
             "You cannot view this page",
-            vec![why.clone(), "If you think you should be able to, contact your organisation's Quorate administrator.".into()],
+            vec![
+                why.clone(),
+                "If you think you should be able to, contact your organisation's Quorate administrator.".into(),
+            ],
         ),
         (_, Some(AppError::CsrfRejected)) => page(
             "Your form could not be sent",
@@ -68,11 +71,16 @@ fn describe(status: StatusCode, error: Option<&AppError>) -> ErrorPage {
         (_, Some(AppError::Throttled(why))) => page("Too many attempts", vec![why.clone()]),
         (_, Some(AppError::BadRequest(why))) => page(
             "There is a problem with your request",
-            vec![format!("Quorate could not use what was sent: {why}. Nothing was saved.")],
+            vec![format!(
+                "Quorate could not use what was sent: {why}. Nothing was saved."
+            )],
         ),
         (_, Some(AppError::Invalid(errors))) => ErrorPage {
             errors: errors.clone(),
-            ..page("There is a problem with what you sent", vec!["Nothing was saved.".into()])
+            ..page(
+                "There is a problem with what you sent",
+                vec!["Nothing was saved.".into()],
+            )
         },
         (404, _) => page(
             "Page not found",
@@ -82,7 +90,10 @@ fn describe(status: StatusCode, error: Option<&AppError>) -> ErrorPage {
             ],
         ),
         (405, _) => page("Page not found", vec!["This page cannot be used in that way.".into()]),
-        (413, _) => page("What you sent is too large", vec!["Nothing was saved. Send a smaller file or form.".into()]),
+        (413, _) => page(
+            "What you sent is too large",
+            vec!["Nothing was saved. Send a smaller file or form.".into()],
+        ),
         (503, _) => page(
             "Sorry, the service is unavailable",
             vec![
@@ -97,7 +108,10 @@ fn describe(status: StatusCode, error: Option<&AppError>) -> ErrorPage {
                 "Nothing you sent in this request has been saved.".into(),
             ],
         ),
-        _ => page("There is a problem with your request", vec!["Go back and try again.".into()]),
+        _ => page(
+            "There is a problem with your request",
+            vec!["Go back and try again.".into()],
+        ),
     }
 }
 
@@ -117,10 +131,7 @@ pub async fn error_pages(
     if !(status.is_client_error() || status.is_server_error()) {
         return Ok(res);
     }
-    let app_error = res
-        .response()
-        .error()
-        .and_then(|e| e.as_error::<AppError>());
+    let app_error = res.response().error().and_then(|e| e.as_error::<AppError>());
     let has_body = !matches!(
         res.response().body().size(),
         actix_web::body::BodySize::Sized(0) | actix_web::body::BodySize::None
@@ -130,10 +141,7 @@ pub async fn error_pages(
         return Ok(res);
     }
     let request = res.request().clone();
-    let request_id = request
-        .extensions()
-        .get::<RequestId>()
-        .map(|id| id.0.clone());
+    let request_id = request.extensions().get::<RequestId>().map(|id| id.0.clone());
     let path = request.path().to_owned();
 
     match app_error {
@@ -141,22 +149,14 @@ pub async fn error_pages(
             tracing::error!(request_id = request_id.as_deref().unwrap_or("-"), error = %detail, "request failed");
         }
         None if status.is_server_error() => {
-            let detail = res
-                .response()
-                .error()
-                .map(|e| e.to_string())
-                .unwrap_or_default();
+            let detail = res.response().error().map(|e| e.to_string()).unwrap_or_default();
             tracing::error!(request_id = request_id.as_deref().unwrap_or("-"), error = %detail, "request failed");
         }
         _ => {}
     }
 
     if matches!(app_error, Some(AppError::LoginRequired)) && !wants_json(&path) {
-        let target = request
-            .uri()
-            .path_and_query()
-            .map(|pq| pq.as_str())
-            .unwrap_or("/");
+        let target = request.uri().path_and_query().map(|pq| pq.as_str()).unwrap_or("/");
         let location = format!("/login?next={}", url_encode(target));
         let response = HttpResponse::SeeOther()
             .insert_header((header::LOCATION, location))
@@ -214,9 +214,7 @@ fn plain(status: StatusCode, page: &ErrorPage) -> HttpResponse {
 pub fn url_encode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
-                (b as char).to_string()
-            }
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (b as char).to_string(),
             _ => format!("%{b:02X}"),
         })
         .collect()

@@ -34,6 +34,7 @@ pub struct AppState {
     pub pool: Pool,
     pub templates: Templates,
     pub settings: Arc<Settings>,
+    pub outbox: crate::mail::service::Outbox,
 }
 
 impl AppState {
@@ -72,10 +73,7 @@ pub enum StartError {
     #[error("{0}")]
     Templates(String),
     #[error("cannot listen on {address}: {source}")]
-    Bind {
-        address: String,
-        source: std::io::Error,
-    },
+    Bind { address: String, source: std::io::Error },
     #[error("{0}")]
     Setup(String),
 }
@@ -99,6 +97,7 @@ impl Application {
         let key = settings.resolve_secret_key()?;
         let key = Key::derive_from(key.expose().as_bytes());
         let templates = render::load_templates().map_err(StartError::Templates)?;
+        let outbox = crate::mail::service::Outbox::new(&settings).map_err(StartError::Templates)?;
 
         let prepared = {
             let settings = settings.clone();
@@ -120,10 +119,15 @@ impl Application {
             })?
             .port();
 
+        if settings.mail_worker {
+            let worker = crate::mail::worker::Worker::new(pool.clone(), &settings).map_err(StartError::Setup)?;
+            actix_web::rt::spawn(worker.run_forever());
+        }
         let state = web::Data::new(AppState {
             pool,
             templates,
             settings: settings.clone(),
+            outbox,
         });
         let secure = settings.uses_https();
         let mut server = HttpServer::new(move || {
@@ -189,8 +193,7 @@ fn prepare_database(settings: &Settings, load_demo: bool) -> Result<Prepared, St
     )?;
     crate::accounts::password::warm_up();
     let demo = if load_demo {
-        crate::demo::load(&pool)
-            .map_err(|e| StartError::Setup(format!("loading demo data: {e}")))?
+        crate::demo::load(&pool).map_err(|e| StartError::Setup(format!("loading demo data: {e}")))?
     } else {
         None
     };

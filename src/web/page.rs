@@ -35,8 +35,7 @@ impl FromRequest for Ui {
         let session = req.get_session();
         let path = req.path().to_owned();
         Box::pin(async move {
-            let state =
-                state.ok_or_else(|| AppError::Internal("application state missing".into()))?;
+            let state = state.ok_or_else(|| AppError::Internal("application state missing".into()))?;
             Ok(Ui {
                 state,
                 session,
@@ -56,12 +55,7 @@ impl Ui {
         &self.session
     }
 
-    pub fn page<T: Serialize>(
-        &self,
-        template: &str,
-        title: &str,
-        page: &T,
-    ) -> AppResult<HttpResponse> {
+    pub fn page<T: Serialize>(&self, template: &str, title: &str, page: &T) -> AppResult<HttpResponse> {
         self.page_with_status(StatusCode::OK, template, title, Vec::new(), page)
     }
 
@@ -96,8 +90,7 @@ impl Ui {
             nhs_branding: self.state.settings.nhs_branding,
             operator_name: self.state.settings.operator_name.clone(),
         };
-        let html =
-            render(&self.state.templates, template, &layout, page).map_err(AppError::Internal)?;
+        let html = render(&self.state.templates, template, &layout, page).map_err(AppError::Internal)?;
         Ok(HttpResponse::build(status)
             .content_type("text/html; charset=utf-8")
             .body(html))

@@ -57,11 +57,7 @@ pub async fn home(ui: Ui, user: CurrentUser) -> AppResult<HttpResponse> {
 }
 
 pub async fn accessibility(ui: Ui) -> AppResult<HttpResponse> {
-    ui.page(
-        "accessibility",
-        "Accessibility statement",
-        &serde_json::json!({}),
-    )
+    ui.page("accessibility", "Accessibility statement", &serde_json::json!({}))
 }
 
 pub async fn not_found() -> Result<HttpResponse, AppError> {

@@ -3,6 +3,8 @@
 //! afterwards (when QUORATE_TEST_POSTGRES_URL names a server).
 #![allow(dead_code)]
 
+pub mod smtp;
+
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -31,6 +33,7 @@ pub struct TestApp {
     pub data_dir: PathBuf,
     pub setup_token: Option<String>,
     pub backend: Backend,
+    pub settings: Settings,
     postgres: Option<PostgresDatabase>,
     _dir: tempfile::TempDir,
 }
@@ -44,10 +47,7 @@ struct PostgresDatabase {
 impl Drop for PostgresDatabase {
     fn drop(&mut self) {
         if let Ok(mut conn) = diesel::PgConnection::establish(&self.admin_url) {
-            let _ = conn.batch_execute(&format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                self.name
-            ));
+            let _ = conn.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
         }
     }
 }
@@ -76,35 +76,30 @@ pub fn postgres_admin_url() -> Option<String> {
 }
 
 fn fresh_postgres_database() -> (String, PostgresDatabase) {
-    let admin_url =
-        postgres_admin_url().expect("QUORATE_TEST_POSTGRES_URL is set for PostgreSQL tests");
+    let admin_url = postgres_admin_url().expect("QUORATE_TEST_POSTGRES_URL is set for PostgreSQL tests");
     let name = format!(
         "quorate_test_{}",
-        quorate::token::random_token(9)
-            .to_lowercase()
-            .replace(['-', '_'], "x")
+        quorate::token::random_token(9).to_lowercase().replace(['-', '_'], "x")
     );
-    let mut conn =
-        diesel::PgConnection::establish(&admin_url).expect("connect to the PostgreSQL test server");
+    let mut conn = diesel::PgConnection::establish(&admin_url).expect("connect to the PostgreSQL test server");
     conn.batch_execute(&format!("CREATE DATABASE {name}"))
         .expect("create a test database");
-    (
-        with_database(&admin_url, &name),
-        PostgresDatabase { admin_url, name },
-    )
+    (with_database(&admin_url, &name), PostgresDatabase { admin_url, name })
 }
 
-pub fn settings_for(
-    database_url: &str,
-    data_dir: &std::path::Path,
-    extra: &[(&str, &str)],
-) -> Settings {
+pub fn settings_for(database_url: &str, data_dir: &std::path::Path, extra: &[(&str, &str)]) -> Settings {
     let mut env: Vec<(String, String)> = vec![
         ("QUORATE_DATABASE_URL".into(), database_url.into()),
         ("QUORATE_BIND".into(), "127.0.0.1:0".into()),
         ("QUORATE_DATA_DIR".into(), data_dir.display().to_string()),
         ("QUORATE_WORKERS".into(), "2".into()),
         ("QUORATE_DB_POOL_SIZE".into(), "4".into()),
+        // Tests run the delivery worker themselves, so they know when it ran.
+        ("QUORATE_MAIL_WORKER".into(), "false".into()),
+        ("QUORATE_MAIL_DIR".into(), data_dir.join("mail").display().to_string()),
+        ("QUORATE_MAIL_FROM".into(), "Quorate Test <quorate@test.example>".into()),
+        ("QUORATE_MAIL_RATE_PER_SECOND".into(), "0".into()),
+        ("QUORATE_MAIL_RETRY_BASE_SECONDS".into(), "1".into()),
     ];
     env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     Settings::load_from(None, env).expect("test settings are valid")
@@ -119,10 +114,7 @@ pub async fn spawn_app_with(backend: Backend, extra: &[(&str, &str)]) -> TestApp
     init_test_logging();
     let dir = tempfile::tempdir().expect("temporary folder");
     let (database_url, postgres) = match backend {
-        Backend::Sqlite => (
-            format!("sqlite://{}", dir.path().join("quorate.db").display()),
-            None,
-        ),
+        Backend::Sqlite => (format!("sqlite://{}", dir.path().join("quorate.db").display()), None),
         Backend::Postgres => {
             let (url, db) = fresh_postgres_database();
             (url, Some(db))
@@ -153,8 +145,28 @@ pub async fn spawn_app_with(backend: Backend, extra: &[(&str, &str)]) -> TestApp
         data_dir,
         setup_token,
         backend,
+        settings,
         postgres,
         _dir: dir,
+    }
+}
+
+impl TestApp {
+    /// A delivery worker for this app's database, sending to `smtp_url`
+    /// (or to .eml files when `None`), with `extra` settings.
+    pub fn mail_worker(&self, smtp_url: Option<&str>, extra: &[(&str, &str)]) -> quorate::mail::worker::Worker {
+        // Later pairs win, so the caller's `extra` comes last.
+        let mut pairs: Vec<(&str, &str)> = vec![("QUORATE_MAIL_SEND_TIMEOUT_SECONDS", "5")];
+        if let Some(url) = smtp_url {
+            pairs.push(("QUORATE_SMTP_URL", url));
+        }
+        pairs.extend_from_slice(extra);
+        let settings = settings_for(&self.database_url, &self.data_dir, &pairs);
+        quorate::mail::worker::Worker::new(self.pool.clone(), &settings).expect("worker")
+    }
+
+    pub fn outbox(&self) -> quorate::mail::service::Outbox {
+        quorate::mail::service::Outbox::new(&self.settings).expect("outbox")
     }
 }
 
@@ -210,12 +222,7 @@ impl TestApp {
     }
 
     /// Posts a form the way a browser would: with the page's CSRF token.
-    pub async fn submit(
-        &self,
-        form_page: &str,
-        action: &str,
-        fields: &[(&str, &str)],
-    ) -> reqwest::Response {
+    pub async fn submit(&self, form_page: &str, action: &str, fields: &[(&str, &str)]) -> reqwest::Response {
         let token = self.csrf_token(form_page).await;
         let mut all = vec![("_csrf", token.as_str())];
         all.extend_from_slice(fields);
@@ -223,12 +230,8 @@ impl TestApp {
     }
 
     pub async fn login(&self, email: &str, password: &str) -> reqwest::Response {
-        self.submit(
-            "/login",
-            "/login",
-            &[("email", email), ("password", password)],
-        )
-        .await
+        self.submit("/login", "/login", &[("email", email), ("password", password)])
+            .await
     }
 
     pub async fn logout(&self) -> reqwest::Response {
@@ -245,6 +248,7 @@ impl TestApp {
             data_dir: self.data_dir.clone(),
             setup_token: None,
             backend: self.backend,
+            settings: self.settings.clone(),
             postgres: None,
             _dir: tempfile::tempdir().expect("temporary folder"),
         }

@@ -1,0 +1,251 @@
+//! The outbox: messages are rendered and written inside the caller's
+//! transaction, so a message exists exactly when the event that caused it
+//! does. The worker (`worker.rs`) sends them.
+
+use std::sync::Arc;
+
+use chrono::{Duration, Utc};
+use diesel::Connection;
+use serde_json::Value;
+
+use super::model::{EventKind, MessageState, RetryPolicy};
+use super::store::{self, NewOutboxMessage, OutboxMessage};
+use super::templates::MailTemplates;
+use crate::config::Settings;
+use crate::db::{DbConn, Pool};
+use crate::error::{AppError, AppResult};
+
+/// One message to write to the outbox.
+pub struct Mail {
+    /// Template name under `templates/email/`.
+    pub template: &'static str,
+    pub to_email: String,
+    pub to_name: String,
+    /// Who sends it ("Demo Clinical Commissioning Group"), shown in the message.
+    pub sender: String,
+    /// Why the recipient gets it, shown at the foot of the message.
+    pub reason: String,
+    pub event: EventKind,
+    pub event_id: Option<i32>,
+    pub organisation_id: Option<i32>,
+    pub practice_id: Option<i32>,
+    pub user_id: Option<i32>,
+    /// The template's own fields.
+    pub context: Value,
+}
+
+struct OutboxInner {
+    templates: MailTemplates,
+    message_id_domain: String,
+    retry: RetryPolicy,
+    base_url: String,
+}
+
+/// Renders and writes messages; cheap to clone.
+#[derive(Clone)]
+pub struct Outbox(Arc<OutboxInner>);
+
+impl Outbox {
+    pub fn new(settings: &Settings) -> Result<Self, String> {
+        let from: lettre::message::Mailbox = settings.mail_from.parse().map_err(|e| format!("mail_from: {e}"))?;
+        Ok(Outbox(Arc::new(OutboxInner {
+            templates: MailTemplates::load()?,
+            message_id_domain: from.email.domain().to_owned(),
+            retry: retry_policy(settings),
+            base_url: settings.base_url.clone(),
+        })))
+    }
+
+    /// The public address links in messages start with.
+    pub fn base_url(&self) -> &str {
+        &self.0.base_url
+    }
+
+    fn new_message_id(&self) -> String {
+        format!("<{}@{}>", crate::token::random_token(18), self.0.message_id_domain)
+    }
+
+    /// Writes `mail` as a pending message. Call it inside the transaction
+    /// of the event that causes the message. A message whose template fails
+    /// is written as failed with the reason, so the event still happens and
+    /// the failure shows on the delivery record.
+    pub fn enqueue(&self, conn: &mut DbConn, mail: Mail) -> diesel::QueryResult<i32> {
+        let now = Utc::now().naive_utc();
+        let mut context = match mail.context {
+            Value::Object(map) => map,
+            _ => serde_json::Map::new(),
+        };
+        context.insert("recipient_name".into(), Value::String(mail.to_name.clone()));
+        context.insert("recipient_email".into(), Value::String(mail.to_email.clone()));
+        context.insert("sender".into(), Value::String(mail.sender.clone()));
+        context.insert("reason".into(), Value::String(mail.reason.clone()));
+        let rendered = self.0.templates.render(mail.template, &Value::Object(context));
+        let (subject, text, html, state, error) = match &rendered {
+            Ok(r) => (
+                r.subject.as_str(),
+                r.text.as_str(),
+                r.html.as_str(),
+                MessageState::Pending,
+                None,
+            ),
+            Err(e) => {
+                tracing::error!(template = mail.template, error = %e, "email could not be prepared");
+                (
+                    mail.template,
+                    "",
+                    "",
+                    MessageState::Failed,
+                    Some(format!("The message could not be prepared: {e}")),
+                )
+            }
+        };
+        let message_id = self.new_message_id();
+        NewOutboxMessage {
+            message_id: &message_id,
+            recipient_email: &mail.to_email,
+            recipient_name: &mail.to_name,
+            template: mail.template,
+            subject,
+            body_text: text,
+            body_html: html,
+            event_kind: mail.event.as_str(),
+            event_id: mail.event_id,
+            organisation_id: mail.organisation_id,
+            practice_id: mail.practice_id,
+            user_id: mail.user_id,
+            state: state.as_str(),
+            attempts: 0,
+            next_attempt_at: now,
+            give_up_at: now + self.0.retry.limit,
+            last_error: error.as_deref(),
+            created_at: now,
+            resend_of: None,
+        }
+        .insert(conn)
+    }
+
+    /// Sends a message again as a new message (new Message-ID), keeping the
+    /// old one on the record. `new_address` replaces the recipient's address.
+    pub fn resend(
+        &self,
+        conn: &mut DbConn,
+        original: &OutboxMessage,
+        new_address: Option<&str>,
+    ) -> diesel::QueryResult<i32> {
+        let now = Utc::now().naive_utc();
+        let message_id = self.new_message_id();
+        NewOutboxMessage {
+            message_id: &message_id,
+            recipient_email: new_address.unwrap_or(&original.recipient_email),
+            recipient_name: &original.recipient_name,
+            template: &original.template,
+            subject: &original.subject,
+            body_text: &original.body_text,
+            body_html: &original.body_html,
+            event_kind: &original.event_kind,
+            event_id: original.event_id,
+            organisation_id: original.organisation_id,
+            practice_id: original.practice_id,
+            user_id: original.user_id,
+            state: MessageState::Pending.as_str(),
+            attempts: 0,
+            next_attempt_at: now,
+            give_up_at: now + self.0.retry.limit,
+            last_error: None,
+            created_at: now,
+            resend_of: Some(original.id),
+        }
+        .insert(conn)
+    }
+}
+
+pub fn retry_policy(settings: &Settings) -> RetryPolicy {
+    RetryPolicy {
+        base: Duration::seconds(settings.mail_retry_base_seconds.min(86_400) as i64),
+        limit: Duration::hours(settings.mail_retry_limit_hours.min(24 * 30) as i64),
+    }
+}
+
+/// Cancels the messages of an event that have not been sent yet (a
+/// cancelled ballot sends nothing more). Call inside the event's transaction.
+pub fn cancel_pending(conn: &mut DbConn, event: EventKind, event_id: i32, reason: &str) -> diesel::QueryResult<usize> {
+    store::cancel_pending_for_event(conn, event.as_str(), event_id, reason)
+}
+
+pub struct DeliveryRecord {
+    pub messages: Vec<OutboxMessage>,
+    pub counts: DeliveryCounts,
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct DeliveryCounts {
+    pub sent: i64,
+    pub pending: i64,
+    pub failed: i64,
+    pub cancelled: i64,
+}
+
+impl DeliveryCounts {
+    fn from_rows(rows: Vec<(String, i64)>) -> Self {
+        let mut counts = DeliveryCounts::default();
+        for (state, n) in rows {
+            match MessageState::parse(&state) {
+                Some(MessageState::Sent) => counts.sent += n,
+                Some(MessageState::Pending | MessageState::Sending) => counts.pending += n,
+                Some(MessageState::Failed) => counts.failed += n,
+                Some(MessageState::Cancelled) => counts.cancelled += n,
+                None => {}
+            }
+        }
+        counts
+    }
+}
+
+/// The most messages one delivery record page lists.
+pub const DELIVERY_PAGE_LIMIT: i64 = 500;
+
+pub fn delivery_record(
+    pool: &Pool,
+    organisation_id: i32,
+    state: Option<MessageState>,
+    event: Option<(EventKind, i32)>,
+) -> AppResult<DeliveryRecord> {
+    let mut conn = pool.get()?;
+    let event = event.map(|(kind, id)| (kind.as_str(), id));
+    let messages = store::for_organisation(&mut conn, organisation_id, state, event, DELIVERY_PAGE_LIMIT)?;
+    let counts = DeliveryCounts::from_rows(store::counts_for_organisation(&mut conn, organisation_id, event)?);
+    Ok(DeliveryRecord { messages, counts })
+}
+
+/// Resends one message of `organisation_id` (optionally to a corrected
+/// address) and returns the new message's id.
+pub fn resend(
+    pool: &Pool,
+    outbox: &Outbox,
+    organisation_id: i32,
+    message_id: i32,
+    new_address: Option<&str>,
+) -> AppResult<i32> {
+    let new_address = match new_address.map(str::trim).filter(|a| !a.is_empty()) {
+        Some(address) => Some(
+            crate::accounts::model::EmailAddress::parse("email", address)
+                .map_err(|e| AppError::Invalid(vec![e]))?
+                .as_str()
+                .to_owned(),
+        ),
+        None => None,
+    };
+    let mut conn = pool.get()?;
+    conn.transaction(|c| {
+        let original = store::find(c, message_id)?
+            .filter(|m| m.organisation_id == Some(organisation_id))
+            .ok_or(AppError::NotFound)?;
+        if original.body_text.is_empty() {
+            return Err(AppError::invalid(
+                "message",
+                "This message could not be prepared, so it cannot be sent again",
+            ));
+        }
+        Ok(outbox.resend(c, &original, new_address.as_deref())?)
+    })
+}
