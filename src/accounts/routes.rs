@@ -287,3 +287,220 @@ mod tests {
         assert_eq!(safe_next(None), "/");
     }
 }
+
+#[derive(Serialize)]
+struct ForgotPage<'a> {
+    email: &'a str,
+}
+
+const FORGOT_TITLE: &str = "Reset your password";
+
+pub async fn forgot_password_form(ui: Ui) -> AppResult<HttpResponse> {
+    ui.page("accounts/forgot_password", FORGOT_TITLE, &ForgotPage { email: "" })
+}
+
+#[derive(Deserialize)]
+pub struct ForgotForm {
+    #[serde(default)]
+    email: String,
+}
+
+pub async fn forgot_password(ui: Ui, form: CsrfForm<ForgotForm>) -> AppResult<HttpResponse> {
+    let email = form.0.email;
+    let outbox = ui.state().outbox.clone();
+    let address = email.clone();
+    match ui
+        .state()
+        .run(move |pool| service::request_password_reset(pool, &outbox, &address))
+        .await
+    {
+        Ok(()) => ui.page(
+            "accounts/forgot_password_sent",
+            "Check your email",
+            &ForgotPage { email: email.trim() },
+        ),
+        Err(AppError::Invalid(errors)) => ui.form_errors(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "accounts/forgot_password",
+            FORGOT_TITLE,
+            errors,
+            &ForgotPage { email: &email },
+        ),
+        Err(other) => Err(other),
+    }
+}
+
+#[derive(Serialize)]
+struct PasswordLinkPage {
+    heading: &'static str,
+    name: String,
+    email: String,
+    action: String,
+}
+
+fn password_link_page(link: service::PasswordLink, token: &str) -> PasswordLinkPage {
+    PasswordLinkPage {
+        heading: if link.is_invitation {
+            "Choose your password"
+        } else {
+            "Choose a new password"
+        },
+        name: link.name,
+        email: link.email,
+        action: format!("/password/{token}"),
+    }
+}
+
+pub async fn password_link_form(ui: Ui, token: web::Path<String>) -> AppResult<HttpResponse> {
+    let token = token.into_inner();
+    let raw = token.clone();
+    let link = ui
+        .state()
+        .run(move |pool| service::check_password_link(pool, &raw))
+        .await?;
+    let page = password_link_page(link, &token);
+    ui.page("accounts/password_link", page.heading, &page)
+}
+
+#[derive(Deserialize)]
+pub struct NewPasswordForm {
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    confirm_password: String,
+}
+
+pub async fn password_link(
+    ui: Ui,
+    token: web::Path<String>,
+    form: CsrfForm<NewPasswordForm>,
+) -> AppResult<HttpResponse> {
+    let token = token.into_inner();
+    let form = form.0;
+    let raw = token.clone();
+    let result = ui
+        .state()
+        .run(move |pool| service::set_password_with_link(pool, &raw, &form.password, &form.confirm_password))
+        .await;
+    match result {
+        Ok(user_id) => {
+            auth::log_in(ui.session(), user_id)?;
+            Ok(ui.see_other(
+                "/",
+                Some(Flash {
+                    heading: "Your password is set".into(),
+                    body: None,
+                }),
+            ))
+        }
+        Err(AppError::Invalid(errors)) => {
+            let raw = token.clone();
+            let link = ui
+                .state()
+                .run(move |pool| service::check_password_link(pool, &raw))
+                .await?;
+            let page = password_link_page(link, &token);
+            ui.form_errors(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "accounts/password_link",
+                page.heading,
+                errors,
+                &page,
+            )
+        }
+        Err(other) => Err(other),
+    }
+}
+
+#[derive(Serialize)]
+struct RoleOption {
+    value: &'static str,
+    label: &'static str,
+    id: String,
+    checked: bool,
+}
+
+#[derive(Serialize)]
+struct InvitePage<'a> {
+    name: &'a str,
+    email: &'a str,
+    org: &'a str,
+    roles: Vec<RoleOption>,
+}
+
+fn invite_page<'a>(name: &'a str, email: &'a str, org: &'a str, role: &str) -> InvitePage<'a> {
+    let roles = super::model::Role::ALL
+        .iter()
+        .enumerate()
+        .map(|(i, r)| RoleOption {
+            value: r.as_str(),
+            label: r.label(),
+            id: if i == 0 {
+                "role".to_owned()
+            } else {
+                format!("role-{}", i + 1)
+            },
+            checked: r.as_str() == role,
+        })
+        .collect();
+    InvitePage {
+        name,
+        email,
+        org,
+        roles,
+    }
+}
+
+const INVITE_TITLE: &str = "Invite a user";
+
+pub async fn invite_form(ui: Ui, _admin: RequireSystemAdmin) -> AppResult<HttpResponse> {
+    ui.page("accounts/invite", INVITE_TITLE, &invite_page("", "", "", ""))
+}
+
+#[derive(Deserialize)]
+pub struct InviteForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    org: String,
+}
+
+pub async fn invite(ui: Ui, admin: RequireSystemAdmin, form: CsrfForm<InviteForm>) -> AppResult<HttpResponse> {
+    let form = form.0;
+    let inviter = (*admin.0.0).clone();
+    let outbox = ui.state().outbox.clone();
+    let invitation = service::Invitation {
+        name: form.name.clone(),
+        email: form.email.clone(),
+        role: form.role.clone(),
+        scope_code: Some(form.org.clone()),
+    };
+    match ui
+        .state()
+        .run(move |pool| service::invite_user(pool, &outbox, &inviter, invitation))
+        .await
+    {
+        Ok(_) => Ok(ui.see_other(
+            "/admin/users",
+            Some(Flash {
+                heading: "Invitation sent".into(),
+                body: Some(format!(
+                    "{} will get an email with a link to choose their password.",
+                    form.email.trim()
+                )),
+            }),
+        )),
+        Err(AppError::Invalid(errors)) => ui.form_errors(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "accounts/invite",
+            INVITE_TITLE,
+            errors,
+            &invite_page(&form.name, &form.email, &form.org, &form.role),
+        ),
+        Err(other) => Err(other),
+    }
+}

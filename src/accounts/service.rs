@@ -3,6 +3,7 @@
 
 use chrono::{Duration, NaiveDateTime, Utc};
 use diesel::Connection;
+use serde_json::json;
 
 use super::model::{
     EmailAddress, Grant, Grants, NewPassword, PersonName, Role, RoleScope, ThrottlePolicy, account_subject,
@@ -12,6 +13,8 @@ use super::password;
 use super::store::{self, NewUser, NewUserRole, SetupToken, User};
 use crate::db::{DbConn, Pool};
 use crate::error::{AppError, AppResult, FieldError};
+use crate::mail::model::EventKind;
+use crate::mail::service::{Mail, Outbox};
 use crate::registry::model::{OrganisationCode, PracticeCode};
 use crate::registry::store::{Organisation, Practice};
 use crate::token;
@@ -473,4 +476,245 @@ pub fn change_own_password(pool: &Pool, user_id: i32, change: PasswordChange) ->
     let mut conn = pool.get()?;
     User::set_password(&mut conn, user.id, &hash, now())?;
     Ok(())
+}
+
+/// Stored instead of a hash for accounts that have not chosen a password:
+/// it is not a PHC string, so no password matches it.
+const NO_PASSWORD: &str = "!";
+pub const INVITATION_VALID_FOR: Duration = Duration::days(7);
+pub const RESET_VALID_FOR: Duration = Duration::hours(1);
+/// Reset emails one account can be sent per hour.
+const MAX_RESETS_PER_HOUR: i64 = 3;
+
+const INVITATION: &str = "invitation";
+const RESET: &str = "reset";
+
+/// Who may invite whom: a system administrator anyone; an organisation
+/// administrator people for their own organisation and representatives of
+/// its member practices.
+fn may_invite(inviter: &Grants, role: Role, organisation_id: Option<i32>, practice_org: Option<i32>) -> bool {
+    if inviter.is_system_admin() {
+        return true;
+    }
+    let administers = |org: Option<i32>| {
+        org.is_some_and(|id| {
+            inviter
+                .0
+                .iter()
+                .any(|g| g.role == Role::OrgAdmin && g.organisation_id == Some(id))
+        })
+    };
+    match role.scope() {
+        RoleScope::Everything => false,
+        RoleScope::Organisation => role != Role::LmcObserver && administers(organisation_id),
+        RoleScope::Practice => administers(practice_org),
+    }
+}
+
+pub struct Invitation {
+    pub name: String,
+    pub email: String,
+    pub role: String,
+    pub scope_code: Option<String>,
+}
+
+/// Creates an account without a password and emails its holder a
+/// single-use link to choose one, in one transaction.
+pub fn invite_user(pool: &Pool, outbox: &Outbox, inviter: &SessionUser, invitation: Invitation) -> AppResult<i32> {
+    let mut errors = Vec::new();
+    let email = EmailAddress::parse("email", &invitation.email)
+        .map_err(|e| errors.push(e))
+        .ok();
+    let name = PersonName::parse("name", &invitation.name)
+        .map_err(|e| errors.push(e))
+        .ok();
+    let role = Role::parse(invitation.role.trim());
+    if role.is_none() {
+        errors.push(FieldError::new("role", "Select the role the person will have"));
+    }
+    let (Some(email), Some(name), Some(role)) = (email, name, role) else {
+        return Err(AppError::Invalid(errors));
+    };
+    let grants = inviter.grants();
+    let mut conn = pool.get()?;
+    conn.transaction(|c| {
+        let (organisation_id, practice_id) = resolve_scope(c, role, invitation.scope_code.as_deref())?;
+        let today = Utc::now().date_naive();
+        let practice_org = match practice_id {
+            Some(id) => Organisation::of_practice_on(c, id, today)?,
+            None => None,
+        };
+        if !may_invite(&grants, role, organisation_id, practice_org.as_ref().map(|o| o.id)) {
+            return Err(AppError::Forbidden(
+                "You can only invite people to roles in the organisations you administer.".into(),
+            ));
+        }
+        if User::find_by_email(c, email.normalized())?.is_some() {
+            return Err(AppError::invalid(
+                "email",
+                "An account with this email address already exists",
+            ));
+        }
+        let at = now();
+        let user_id = NewUser {
+            email: email.as_str(),
+            email_normalized: email.normalized(),
+            name: name.as_str(),
+            password_hash: NO_PASSWORD,
+            created_at: at,
+            sessions_valid_after: at,
+        }
+        .insert(c)?;
+        NewUserRole {
+            user_id,
+            role: role.as_str(),
+            organisation_id,
+            practice_id,
+            created_at: at,
+        }
+        .insert(c)?;
+        let raw = token::link_token();
+        let expires = at + INVITATION_VALID_FOR;
+        store::PasswordToken::insert(c, user_id, INVITATION, &token::digest(&raw), at, expires)?;
+
+        let organisation = match organisation_id {
+            Some(id) => Organisation::with_ids(c, &[id])?.into_iter().next(),
+            None => practice_org,
+        };
+        let sender = organisation
+            .as_ref()
+            .map_or_else(|| outbox.operator_name().to_owned(), |o| o.name.clone());
+        outbox.enqueue(
+            c,
+            Mail {
+                template: "account_invitation",
+                to_email: email.as_str().to_owned(),
+                to_name: name.as_str().to_owned(),
+                reason: format!(
+                    "You get this email because {} created a Quorate account for you.",
+                    inviter.name
+                ),
+                sender,
+                event: EventKind::Account,
+                event_id: Some(user_id),
+                organisation_id: organisation.as_ref().map(|o| o.id),
+                practice_id,
+                user_id: Some(user_id),
+                context: json!({
+                    "inviter_name": inviter.name,
+                    "role_label": role.label().to_lowercase(),
+                    "link": format!("{}/password/{raw}", outbox.base_url()),
+                    "expires": crate::time::date_time(expires),
+                }),
+            },
+        )?;
+        Ok(user_id)
+    })
+}
+
+/// Emails a single-use reset link if the address has an account. Says
+/// nothing either way, so the answer does not reveal who has an account.
+pub fn request_password_reset(pool: &Pool, outbox: &Outbox, email: &str) -> AppResult<()> {
+    let email = EmailAddress::parse("email", email).map_err(|e| {
+        let message = if email.trim().is_empty() {
+            "Enter your email address".to_owned()
+        } else {
+            e.message
+        };
+        AppError::invalid("email", message)
+    })?;
+    let mut conn = pool.get()?;
+    conn.transaction(|c| {
+        let Some(user) = User::find_by_email(c, email.normalized())? else {
+            return Ok(());
+        };
+        let at = now();
+        if store::PasswordToken::count_since(c, user.id, RESET, at - Duration::hours(1))? >= MAX_RESETS_PER_HOUR {
+            tracing::warn!(user_id = user.id, "password reset refused: too many in the last hour");
+            return Ok(());
+        }
+        let raw = token::link_token();
+        let expires = at + RESET_VALID_FOR;
+        store::PasswordToken::insert(c, user.id, RESET, &token::digest(&raw), at, expires)?;
+        outbox.enqueue(
+            c,
+            Mail {
+                template: "password_reset",
+                to_email: user.email.clone(),
+                to_name: user.name.clone(),
+                sender: outbox.operator_name().to_owned(),
+                reason: "You get this email because someone asked to reset the password of your Quorate account."
+                    .into(),
+                event: EventKind::Account,
+                event_id: Some(user.id),
+                organisation_id: None,
+                practice_id: None,
+                user_id: Some(user.id),
+                context: json!({
+                    "link": format!("{}/password/{raw}", outbox.base_url()),
+                    "expires": crate::time::date_time(expires),
+                }),
+            },
+        )?;
+        Ok(())
+    })
+}
+
+/// What a usable password link is for, for its page.
+pub struct PasswordLink {
+    pub is_invitation: bool,
+    pub name: String,
+    pub email: String,
+}
+
+fn usable_password_token(conn: &mut DbConn, raw: &str, at: NaiveDateTime) -> AppResult<store::PasswordToken> {
+    let gone = || {
+        AppError::Gone(
+            "This link has expired or has already been used. Ask for a new one on the \"Forgot your password?\" page."
+                .into(),
+        )
+    };
+    let found = store::PasswordToken::find_by_digest(conn, &token::digest(raw))?.ok_or_else(gone)?;
+    if found.used_at.is_some() || found.expires_at <= at {
+        return Err(gone());
+    }
+    Ok(found)
+}
+
+pub fn check_password_link(pool: &Pool, raw: &str) -> AppResult<PasswordLink> {
+    let mut conn = pool.get()?;
+    let found = usable_password_token(&mut conn, raw, now())?;
+    let user = User::find(&mut conn, found.user_id)?.ok_or(AppError::NotFound)?;
+    Ok(PasswordLink {
+        is_invitation: found.purpose == INVITATION,
+        name: user.name,
+        email: user.email,
+    })
+}
+
+/// Sets the password through a link, uses the link up and ends the user's
+/// other sessions. Returns the user to log in.
+pub fn set_password_with_link(pool: &Pool, raw: &str, new_password: &str, confirm: &str) -> AppResult<i32> {
+    let link = check_password_link(pool, raw)?;
+    let email = EmailAddress::parse("email", &link.email).map_err(|e| AppError::Invalid(vec![e]))?;
+    let password =
+        NewPassword::parse("password", new_password, Some(&email)).map_err(|e| AppError::Invalid(vec![e]))?;
+    if new_password != confirm {
+        return Err(AppError::invalid(
+            "confirm-password",
+            "Passwords do not match – enter the same password twice",
+        ));
+    }
+    let hash = password::hash(password.expose()).map_err(AppError::Internal)?;
+    let mut conn = pool.get()?;
+    conn.transaction(|c| {
+        let at = now();
+        let found = usable_password_token(c, raw, at)?;
+        if store::PasswordToken::use_up(c, &found, at)? != 1 {
+            return Err(AppError::Gone("This link has already been used.".into()));
+        }
+        User::set_password(c, found.user_id, &hash, at)?;
+        store::clear_login_failures(c, &account_subject(&email))?;
+        Ok(found.user_id)
+    })
 }

@@ -4,7 +4,9 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::DbConn;
-use crate::db::schema::{login_failures, login_lockouts, organisations, practices, setup_tokens, user_roles, users};
+use crate::db::schema::{
+    login_failures, login_lockouts, organisations, password_tokens, practices, setup_tokens, user_roles, users,
+};
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = users, check_for_backend(crate::db::MultiBackend))]
@@ -207,5 +209,75 @@ impl SetupToken {
         diesel::update(setup_tokens::table.find(id).filter(setup_tokens::used_at.is_null()))
             .set(setup_tokens::used_at.eq(now))
             .execute(conn)
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = password_tokens, check_for_backend(crate::db::MultiBackend))]
+pub struct PasswordToken {
+    pub id: i32,
+    pub user_id: i32,
+    pub purpose: String,
+    pub token_digest: String,
+    pub created_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+    pub used_at: Option<NaiveDateTime>,
+}
+
+impl PasswordToken {
+    pub fn insert(
+        conn: &mut DbConn,
+        user_id: i32,
+        purpose: &str,
+        digest: &str,
+        now: NaiveDateTime,
+        expires_at: NaiveDateTime,
+    ) -> QueryResult<usize> {
+        diesel::insert_into(password_tokens::table)
+            .values((
+                password_tokens::user_id.eq(user_id),
+                password_tokens::purpose.eq(purpose),
+                password_tokens::token_digest.eq(digest),
+                password_tokens::created_at.eq(now),
+                password_tokens::expires_at.eq(expires_at),
+            ))
+            .execute(conn)
+    }
+
+    pub fn find_by_digest(conn: &mut DbConn, digest: &str) -> QueryResult<Option<PasswordToken>> {
+        password_tokens::table
+            .filter(password_tokens::token_digest.eq(digest))
+            .select(PasswordToken::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    /// Uses the token and withdraws the user's other unused tokens; 0 when
+    /// someone used it first.
+    pub fn use_up(conn: &mut DbConn, token: &PasswordToken, now: NaiveDateTime) -> QueryResult<usize> {
+        let used = diesel::update(
+            password_tokens::table
+                .find(token.id)
+                .filter(password_tokens::used_at.is_null()),
+        )
+        .set(password_tokens::used_at.eq(now))
+        .execute(conn)?;
+        diesel::update(
+            password_tokens::table
+                .filter(password_tokens::user_id.eq(token.user_id))
+                .filter(password_tokens::used_at.is_null()),
+        )
+        .set(password_tokens::expires_at.eq(now))
+        .execute(conn)?;
+        Ok(used)
+    }
+
+    pub fn count_since(conn: &mut DbConn, user_id: i32, purpose: &str, since: NaiveDateTime) -> QueryResult<i64> {
+        password_tokens::table
+            .filter(password_tokens::user_id.eq(user_id))
+            .filter(password_tokens::purpose.eq(purpose))
+            .filter(password_tokens::created_at.gt(since))
+            .count()
+            .get_result(conn)
     }
 }

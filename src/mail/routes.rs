@@ -1,1 +1,176 @@
-//! Delivery record pages.
+//! The delivery record: every message an organisation sent, with its state.
+
+use actix_web::{HttpResponse, web};
+use serde::{Deserialize, Serialize};
+
+use super::model::MessageState;
+use super::service::{self, DELIVERY_PAGE_LIMIT, DeliveryCounts};
+use crate::error::{AppError, AppResult};
+use crate::registry::service::overseen_organisation;
+use crate::web::auth::CurrentUser;
+use crate::web::csrf::CsrfForm;
+use crate::web::page::Ui;
+use crate::web::render::Flash;
+
+#[derive(Deserialize)]
+pub struct DeliveryQuery {
+    state: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Filter {
+    href: String,
+    label: &'static str,
+    current: bool,
+}
+
+#[derive(Serialize)]
+struct Row {
+    id: i32,
+    recipient_name: String,
+    recipient_email: String,
+    subject: String,
+    written: String,
+    state_label: &'static str,
+    state_colour: &'static str,
+    attempts: i32,
+    detail: String,
+    can_resend: bool,
+}
+
+#[derive(Serialize)]
+struct DeliveryPage {
+    organisation_name: String,
+    code: String,
+    counts: DeliveryCounts,
+    filters: Vec<Filter>,
+    rows: Vec<Row>,
+    may_act: bool,
+    limit: i64,
+    state: String,
+}
+
+pub async fn deliveries(
+    ui: Ui,
+    user: CurrentUser,
+    code: web::Path<String>,
+    query: web::Query<DeliveryQuery>,
+) -> AppResult<HttpResponse> {
+    let code = code.into_inner();
+    let state = match query.state.as_deref().filter(|s| !s.is_empty() && *s != "all") {
+        Some(s) => Some(MessageState::parse(s).ok_or_else(|| {
+            AppError::BadRequest("state must be one of all, pending, sending, sent, failed or cancelled".into())
+        })?),
+        None => None,
+    };
+    let grants = user.grants();
+    let lookup = code.clone();
+    let (organisation, record) = ui
+        .state()
+        .run(move |pool| {
+            let organisation = overseen_organisation(pool, &grants, &lookup)?;
+            let record = service::delivery_record(pool, organisation.id, state, None)?;
+            Ok((organisation, record))
+        })
+        .await?;
+    let base = format!("/organisations/{code}/deliveries");
+    let filters = [
+        (None, "All"),
+        (Some(MessageState::Failed), "Failed"),
+        (Some(MessageState::Pending), "Waiting to send"),
+        (Some(MessageState::Sent), "Sent"),
+    ]
+    .into_iter()
+    .map(|(s, label)| Filter {
+        href: s.map_or_else(|| base.clone(), |s| format!("{base}?state={}", s.as_str())),
+        label,
+        current: s == state,
+    })
+    .collect();
+    let rows = record
+        .messages
+        .into_iter()
+        .map(|m| {
+            let message_state = MessageState::parse(&m.state).unwrap_or(MessageState::Pending);
+            let detail = match (message_state, m.sent_at, &m.last_error) {
+                (MessageState::Sent, Some(at), _) => format!("Sent at {}", crate::time::date_time(at)),
+                (_, _, Some(error)) => error.clone(),
+                _ => String::new(),
+            };
+            Row {
+                id: m.id,
+                recipient_name: m.recipient_name,
+                recipient_email: m.recipient_email,
+                subject: m.subject,
+                written: crate::time::date_time(m.created_at),
+                state_label: message_state.label(),
+                state_colour: message_state.tag_colour(),
+                attempts: m.attempts,
+                detail,
+                can_resend: organisation.may_act
+                    && matches!(message_state, MessageState::Sent | MessageState::Failed)
+                    && !m.body_text.is_empty(),
+            }
+        })
+        .collect();
+    let page = DeliveryPage {
+        organisation_name: organisation.summary.name.clone(),
+        code,
+        counts: record.counts,
+        filters,
+        rows,
+        may_act: organisation.may_act,
+        limit: DELIVERY_PAGE_LIMIT,
+        state: state.map_or("all", |s| s.as_str()).to_owned(),
+    };
+    ui.page("mail/deliveries", "Email delivery record", &page)
+}
+
+#[derive(Deserialize)]
+pub struct ResendForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    state: String,
+}
+
+pub async fn resend(
+    ui: Ui,
+    user: CurrentUser,
+    path: web::Path<(String, i32)>,
+    form: CsrfForm<ResendForm>,
+) -> AppResult<HttpResponse> {
+    let (code, message_id) = path.into_inner();
+    let form = form.0;
+    let grants = user.grants();
+    let outbox = ui.state().outbox.clone();
+    let lookup = code.clone();
+    let new_address = form.email.clone();
+    ui.state()
+        .run(move |pool| {
+            let organisation = overseen_organisation(pool, &grants, &lookup)?;
+            if !organisation.may_act {
+                return Err(AppError::Forbidden(
+                    "Observers can see the delivery record but cannot send messages.".into(),
+                ));
+            }
+            service::resend(pool, &outbox, organisation.id, message_id, Some(&new_address))
+        })
+        .await
+        .map_err(|e| match e {
+            // One form per row: a bad address is reported on the next page.
+            AppError::Invalid(errors) => {
+                AppError::BadRequest(errors.into_iter().map(|e| e.message).collect::<Vec<_>>().join("; "))
+            }
+            other => other,
+        })?;
+    let state = MessageState::parse(&form.state).map_or(String::new(), |s| format!("?state={}", s.as_str()));
+    let to = form.email.trim();
+    Ok(ui.see_other(
+        &format!("/organisations/{code}/deliveries{state}"),
+        Some(Flash {
+            heading: "Message queued to send again".into(),
+            body: (!to.is_empty()).then(|| format!("It will go to {to}.")),
+        }),
+    ))
+}

@@ -39,6 +39,7 @@ struct OutboxInner {
     message_id_domain: String,
     retry: RetryPolicy,
     base_url: String,
+    operator_name: String,
 }
 
 /// Renders and writes messages; cheap to clone.
@@ -53,12 +54,18 @@ impl Outbox {
             message_id_domain: from.email.domain().to_owned(),
             retry: retry_policy(settings),
             base_url: settings.base_url.clone(),
+            operator_name: settings.operator_name.clone(),
         })))
     }
 
     /// The public address links in messages start with.
     pub fn base_url(&self) -> &str {
         &self.0.base_url
+    }
+
+    /// Who runs this Quorate: the sender of messages no organisation sends.
+    pub fn operator_name(&self) -> &str {
+        &self.0.operator_name
     }
 
     fn new_message_id(&self) -> String {

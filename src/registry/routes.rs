@@ -60,6 +60,7 @@ struct OrganisationPage {
     lmcs: Vec<OrganisationView>,
     members: Option<Vec<MemberView>>,
     member_count: usize,
+    may_oversee: bool,
 }
 
 pub async fn organisation(ui: Ui, user: CurrentUser, code: web::Path<String>) -> AppResult<HttpResponse> {
@@ -70,7 +71,9 @@ pub async fn organisation(ui: Ui, user: CurrentUser, code: web::Path<String>) ->
         .run(move |pool| service::organisation_detail(pool, &grants, &code))
         .await?;
     let title = detail.organisation.name.clone();
+    let may_oversee = detail.members.is_some();
     let page = OrganisationPage {
+        may_oversee,
         organisation: detail.organisation.into(),
         lmcs: detail.covering_lmcs.into_iter().map(OrganisationView::from).collect(),
         members: detail.members.map(|members| {

@@ -78,3 +78,35 @@ pub fn organisation_detail(pool: &Pool, grants: &Grants, code: &str) -> AppResul
         covering_lmcs: lmcs.into_iter().map(summary).collect(),
     })
 }
+
+/// An organisation someone may oversee (runs it, or observes it for its LMC).
+pub struct Overseen {
+    pub id: i32,
+    pub summary: OrganisationSummary,
+    /// True for those who run it (administrators, the returning officer);
+    /// observers may look but not act.
+    pub may_act: bool,
+}
+
+pub fn overseen_organisation(pool: &Pool, grants: &Grants, code: &str) -> AppResult<Overseen> {
+    let code = OrganisationCode::parse("code", code).map_err(|_| AppError::NotFound)?;
+    let mut conn = pool.get()?;
+    let organisation = Organisation::find_by_code(&mut conn, code.as_str())?.ok_or(AppError::NotFound)?;
+    let lmcs = Organisation::covering_lmcs(&mut conn, organisation.id)?;
+    let facts = OrganisationFacts {
+        id: organisation.id,
+        covering_lmc_ids: lmcs.iter().map(|l| l.id).collect(),
+        member_practice_ids: Vec::new(),
+    };
+    if !grants.may_oversee_organisation(&facts) {
+        return Err(AppError::Forbidden(format!(
+            "Only the people who run {} and observers from its local medical committee can view its email delivery record.",
+            organisation.name
+        )));
+    }
+    Ok(Overseen {
+        id: organisation.id,
+        may_act: grants.runs_organisation(organisation.id),
+        summary: summary(organisation),
+    })
+}

@@ -78,6 +78,19 @@ impl Organisation {
             .load(conn)
     }
 
+    /// The organisation practice `practice_id` is a member of on `day`.
+    pub fn of_practice_on(conn: &mut DbConn, practice_id: i32, day: NaiveDate) -> QueryResult<Option<Organisation>> {
+        memberships::table
+            .inner_join(organisations::table)
+            .filter(memberships::practice_id.eq(practice_id))
+            .filter(memberships::joined_on.le(day))
+            .filter(memberships::left_on.is_null().or(memberships::left_on.gt(day)))
+            .order(memberships::joined_on.desc())
+            .select(Organisation::as_select())
+            .first(conn)
+            .optional()
+    }
+
     pub fn add_covering_lmc(conn: &mut DbConn, id: i32, lmc_id: i32) -> QueryResult<usize> {
         diesel::insert_into(organisation_lmcs::table)
             .values((

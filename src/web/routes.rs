@@ -3,7 +3,7 @@
 use actix_web::web::{self, get, post, resource};
 
 use super::{assets, health, pages};
-use crate::{accounts, registry};
+use crate::{accounts, mail, registry};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(resource("/healthz").route(get().to(health::healthz)))
@@ -25,8 +25,26 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/account").route(get().to(accounts::routes::account)))
         .service(resource("/account/password").route(post().to(accounts::routes::change_password)))
         .service(resource("/admin/users").route(get().to(accounts::routes::users)))
+        .service(
+            resource("/admin/users/invite")
+                .route(get().to(accounts::routes::invite_form))
+                .route(post().to(accounts::routes::invite)),
+        )
+        .service(
+            resource("/forgot-password")
+                .route(get().to(accounts::routes::forgot_password_form))
+                .route(post().to(accounts::routes::forgot_password)),
+        )
+        .service(
+            resource("/password/{token}")
+                .route(get().to(accounts::routes::password_link_form))
+                .route(post().to(accounts::routes::password_link)),
+        )
         // Register
         .service(resource("/organisations").route(get().to(registry::routes::organisations)))
         .service(resource("/organisations/{code}").route(get().to(registry::routes::organisation)))
+        // Email
+        .service(resource("/organisations/{code}/deliveries").route(get().to(mail::routes::deliveries)))
+        .service(resource("/organisations/{code}/deliveries/{id}/resend").route(post().to(mail::routes::resend)))
         .default_service(web::to(pages::not_found));
 }
