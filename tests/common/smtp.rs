@@ -25,6 +25,9 @@ impl Received {
 #[derive(Default)]
 struct Shared {
     received: Vec<Received>,
+    /// Only count messages (for load runs, so the sink's memory stays flat).
+    count_only: bool,
+    count: usize,
 }
 
 #[derive(Clone)]
@@ -67,7 +70,10 @@ impl Handler for Sink {
     fn data_end(&mut self) -> Response {
         if let Some(done) = self.current.take() {
             if let Ok(mut shared) = self.shared.lock() {
-                shared.received.push(done);
+                shared.count += 1;
+                if !shared.count_only {
+                    shared.received.push(done);
+                }
             }
         }
         response::OK
@@ -84,6 +90,19 @@ impl SmtpSink {
     pub fn start() -> SmtpSink {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         Self::start_on(listener)
+    }
+
+    /// A server that only counts what it receives.
+    pub fn start_counting() -> SmtpSink {
+        let sink = Self::start();
+        if let Ok(mut shared) = sink.shared.lock() {
+            shared.count_only = true;
+        }
+        sink
+    }
+
+    pub fn count(&self) -> usize {
+        self.shared.lock().map(|s| s.count).unwrap_or_default()
     }
 
     /// Starts a server on a port chosen earlier (to bring a "down" server up).
