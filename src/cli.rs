@@ -225,8 +225,9 @@ fn run(cli: Cli) -> Result<(), Failure> {
 
 fn run_mail_worker(settings: Settings, until_idle: bool) -> Result<(), Failure> {
     let pool = open_pool(&settings)?;
-    let worker = crate::mail::worker::Worker::new(pool, &settings).map_err(Failure::usage)?;
     actix_web::rt::System::new().block_on(async move {
+        // The SMTP connection pool needs the runtime, so build it inside.
+        let worker = crate::mail::worker::Worker::new(pool, &settings).map_err(Failure::usage)?;
         if until_idle {
             let stats = worker.run_until_idle().await?;
             println!(

@@ -91,6 +91,22 @@ backend_tests! {
         assert!(stderr(&unknown).contains("no account for nobody@example.org"), "{}", stderr(&unknown));
     }
 
+    async fn mail_run_until_idle_delivers_what_is_due_and_exits(app: TestApp) {
+        let sink = common::smtp::SmtpSink::start();
+        app.create_user("jane@example.org", "system_admin", None);
+        quorate::accounts::service::request_password_reset(&app.pool, &app.outbox(), "jane@example.org").expect("reset");
+        let mut env = app_env(&app);
+        env.push(("QUORATE_SMTP_URL", sink.url()));
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let cwd = tempfile::tempdir().expect("cwd");
+        let output = quorate(&["mail", "run", "--until-idle"], &env, None, cwd.path());
+        assert!(output.status.success(), "{}", stderr(&output));
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(stdout.contains("Sent 1 message(s); 0 will be tried again later; 0 failed."), "{stdout}");
+        assert_eq!(sink.wait_for(1).len(), 1);
+        assert!(!stderr(&output).contains("smtp://"), "the SMTP URL is not logged");
+    }
+
     async fn bad_arguments_exit_with_2_and_name_the_problem(app: TestApp) {
         let cases: &[(&[&str], Option<&str>, &str)] = &[
             (&["admin", "create-user", "--email", "a@example.org", "--name", "A", "--role", "king", "--password-stdin"], Some(PASSWORD), "Role must be one of"),

@@ -191,3 +191,25 @@ backend_tests! {
         assert!(!body.contains("bounce@example.org"));
     }
 }
+
+/// The worker inside `quorate serve` delivers without being asked.
+#[actix_web::test]
+async fn the_server_delivers_mail_by_itself() {
+    let sink = SmtpSink::start();
+    let url = sink.url();
+    let app = common::spawn_app_with(
+        common::Backend::Sqlite,
+        &[
+            ("QUORATE_MAIL_WORKER", "true"),
+            ("QUORATE_SMTP_URL", &url),
+            ("QUORATE_MAIL_POLL_MS", "50"),
+        ],
+    )
+    .await;
+    app.create_user("jane@example.org", "system_admin", None);
+    app.submit("/forgot-password", "/forgot-password", &[("email", "jane@example.org")])
+        .await;
+    let received = sink.wait_for_async(1).await;
+    assert_eq!(received.len(), 1);
+    assert_eq!(received[0].to, vec!["jane@example.org".to_owned()]);
+}

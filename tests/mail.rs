@@ -221,6 +221,21 @@ backend_tests! {
         assert_eq!(store::count_in_state(&mut conn, MessageState::Pending).expect("count"), 0);
     }
 
+    async fn many_messages_are_written_together_or_not_at_all(app: TestApp) {
+        let outbox = app.outbox();
+        let mut conn = app.pool.get().expect("connection");
+        let mails = |n: usize| (0..n).map(|i| reset_mail(&format!("p{i}@example.org"), 13)).collect::<Vec<_>>();
+        let rolled_back: Result<(), diesel::result::Error> = conn.transaction(|c| {
+            outbox.enqueue_all(c, mails(1200))?;
+            Err(diesel::result::Error::RollbackTransaction)
+        });
+        assert!(rolled_back.is_err());
+        assert_eq!(store::count_unfinished(&mut conn).expect("count"), 0, "nothing written");
+        let written = conn.transaction(|c| outbox.enqueue_all(c, mails(1200))).expect("write");
+        assert_eq!(written, 1200);
+        assert_eq!(store::count_in_state(&mut conn, MessageState::Pending).expect("count"), 1200);
+    }
+
     async fn two_workers_never_send_the_same_message(app: TestApp) {
         let sink = SmtpSink::start();
         for n in 0..60 {

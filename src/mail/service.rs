@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::model::{EventKind, MessageState, RetryPolicy};
 use super::store::{self, NewOutboxMessage, OutboxMessage};
-use super::templates::MailTemplates;
+use super::templates::{MailTemplates, Rendered};
 use crate::config::Settings;
 use crate::db::{DbConn, Pool};
 use crate::error::{AppError, AppResult};
@@ -32,6 +32,53 @@ pub struct Mail {
     pub user_id: Option<i32>,
     /// The template's own fields.
     pub context: Value,
+}
+
+/// Rows per multi-row insert: well under both backends' parameter limits.
+const INSERT_CHUNK: usize = 500;
+
+/// A message rendered and ready to write.
+struct PreparedMessage {
+    message_id: String,
+    to_email: String,
+    to_name: String,
+    template: &'static str,
+    rendered: Rendered,
+    event: EventKind,
+    event_id: Option<i32>,
+    organisation_id: Option<i32>,
+    practice_id: Option<i32>,
+    user_id: Option<i32>,
+    state: MessageState,
+    error: Option<String>,
+    now: chrono::NaiveDateTime,
+    give_up_at: chrono::NaiveDateTime,
+}
+
+impl PreparedMessage {
+    fn as_row(&self) -> NewOutboxMessage<'_> {
+        NewOutboxMessage {
+            message_id: &self.message_id,
+            recipient_email: &self.to_email,
+            recipient_name: &self.to_name,
+            template: self.template,
+            subject: &self.rendered.subject,
+            body_text: &self.rendered.text,
+            body_html: &self.rendered.html,
+            event_kind: self.event.as_str(),
+            event_id: self.event_id,
+            organisation_id: self.organisation_id,
+            practice_id: self.practice_id,
+            user_id: self.user_id,
+            state: self.state.as_str(),
+            attempts: 0,
+            next_attempt_at: self.now,
+            give_up_at: self.give_up_at,
+            last_error: self.error.as_deref(),
+            created_at: self.now,
+            resend_of: None,
+        }
+    }
 }
 
 struct OutboxInner {
@@ -77,58 +124,64 @@ impl Outbox {
     /// is written as failed with the reason, so the event still happens and
     /// the failure shows on the delivery record.
     pub fn enqueue(&self, conn: &mut DbConn, mail: Mail) -> diesel::QueryResult<i32> {
+        let prepared = self.prepare(mail, Utc::now().naive_utc());
+        prepared.as_row().insert(conn)
+    }
+
+    /// Writes many messages (a ballot's notices) with multi-row inserts.
+    /// Call it inside the transaction of the event that causes them.
+    pub fn enqueue_all(&self, conn: &mut DbConn, mails: Vec<Mail>) -> diesel::QueryResult<usize> {
         let now = Utc::now().naive_utc();
+        let prepared: Vec<PreparedMessage> = mails.into_iter().map(|mail| self.prepare(mail, now)).collect();
+        let rows: Vec<NewOutboxMessage<'_>> = prepared.iter().map(PreparedMessage::as_row).collect();
+        let mut written = 0;
+        for chunk in rows.chunks(INSERT_CHUNK) {
+            written += store::insert_all(conn, chunk)?;
+        }
+        Ok(written)
+    }
+
+    fn prepare(&self, mail: Mail, now: chrono::NaiveDateTime) -> PreparedMessage {
         let mut context = match mail.context {
             Value::Object(map) => map,
             _ => serde_json::Map::new(),
         };
         context.insert("recipient_name".into(), Value::String(mail.to_name.clone()));
         context.insert("recipient_email".into(), Value::String(mail.to_email.clone()));
-        context.insert("sender".into(), Value::String(mail.sender.clone()));
-        context.insert("reason".into(), Value::String(mail.reason.clone()));
-        let rendered = self.0.templates.render(mail.template, &Value::Object(context));
-        let (subject, text, html, state, error) = match &rendered {
-            Ok(r) => (
-                r.subject.as_str(),
-                r.text.as_str(),
-                r.html.as_str(),
-                MessageState::Pending,
-                None,
-            ),
+        context.insert("sender".into(), Value::String(mail.sender));
+        context.insert("reason".into(), Value::String(mail.reason));
+        let (rendered, state, error) = match self.0.templates.render(mail.template, &Value::Object(context)) {
+            Ok(rendered) => (rendered, MessageState::Pending, None),
             Err(e) => {
                 tracing::error!(template = mail.template, error = %e, "email could not be prepared");
+                let empty = Rendered {
+                    subject: mail.template.to_owned(),
+                    text: String::new(),
+                    html: String::new(),
+                };
                 (
-                    mail.template,
-                    "",
-                    "",
+                    empty,
                     MessageState::Failed,
                     Some(format!("The message could not be prepared: {e}")),
                 )
             }
         };
-        let message_id = self.new_message_id();
-        NewOutboxMessage {
-            message_id: &message_id,
-            recipient_email: &mail.to_email,
-            recipient_name: &mail.to_name,
+        PreparedMessage {
+            message_id: self.new_message_id(),
+            to_email: mail.to_email,
+            to_name: mail.to_name,
             template: mail.template,
-            subject,
-            body_text: text,
-            body_html: html,
-            event_kind: mail.event.as_str(),
+            rendered,
+            event: mail.event,
             event_id: mail.event_id,
             organisation_id: mail.organisation_id,
             practice_id: mail.practice_id,
             user_id: mail.user_id,
-            state: state.as_str(),
-            attempts: 0,
-            next_attempt_at: now,
+            state,
+            error,
+            now,
             give_up_at: now + self.0.retry.limit,
-            last_error: error.as_deref(),
-            created_at: now,
-            resend_of: None,
         }
-        .insert(conn)
     }
 
     /// Sends a message again as a new message (new Message-ID), keeping the

@@ -42,6 +42,13 @@ impl NewOutboxMessage<'_> {
     }
 }
 
+/// One multi-row INSERT (not expressible through `MultiBackend`).
+pub fn insert_all(conn: &mut DbConn, rows: &[NewOutboxMessage<'_>]) -> QueryResult<usize> {
+    crate::per_backend!(conn, |c| diesel::insert_into(outbox_messages::table)
+        .values(rows)
+        .execute(c))
+}
+
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = outbox_messages, check_for_backend(crate::db::MultiBackend))]
 pub struct OutboxMessage {

@@ -46,9 +46,33 @@ pub struct WorkerStats {
     pub failed: usize,
 }
 
+/// Holds the transport so that dropping it outside an async runtime (when
+/// the process ends with the worker still running) does not panic: lettre's
+/// connection pool spawns a clean-up task when dropped, which needs one.
+struct TransportSlot(Option<Transport>);
+
+impl Drop for TransportSlot {
+    fn drop(&mut self) {
+        if let Some(transport) = self.0.take() {
+            if tokio::runtime::Handle::try_current().is_ok() {
+                drop(transport);
+            } else {
+                // The process is ending; the operating system closes the sockets.
+                std::mem::forget(transport);
+            }
+        }
+    }
+}
+
+impl TransportSlot {
+    fn get(&self) -> Option<&Transport> {
+        self.0.as_ref()
+    }
+}
+
 pub struct Worker {
     pool: Pool,
-    transport: Arc<Transport>,
+    transport: Arc<TransportSlot>,
     from: Mailbox,
     id: String,
     batch_size: i32,
@@ -83,7 +107,7 @@ impl Worker {
         });
         Ok(Worker {
             pool,
-            transport: Arc::new(Transport::from_settings(settings)?),
+            transport: Arc::new(TransportSlot(Some(Transport::from_settings(settings)?))),
             from,
             id: crate::token::random_token(9),
             batch_size: i32::try_from(settings.mail_batch_size).unwrap_or(i32::MAX),
@@ -97,7 +121,7 @@ impl Worker {
     }
 
     pub fn describe(&self) -> String {
-        self.transport.describe()
+        self.transport.get().map_or_else(String::new, Transport::describe)
     }
 
     /// Claims one batch of due messages, sends them and records the
@@ -118,7 +142,10 @@ impl Worker {
                 if let Some(pacer) = &self.pacer {
                     pacer.wait().await;
                 }
-                let outcome = self.transport.send(&self.from, &message, self.send_timeout).await;
+                let outcome = match self.transport.get() {
+                    Some(transport) => transport.send(&self.from, &message, self.send_timeout).await,
+                    None => Outcome::Transient("the mail transport has shut down".into()),
+                };
                 (message, outcome)
             })
             .buffer_unordered(self.concurrency)

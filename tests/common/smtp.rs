@@ -135,6 +135,19 @@ impl SmtpSink {
         self.shared.lock().map(|s| s.received.clone()).unwrap_or_default()
     }
 
+    /// Like `wait_for`, without blocking the test's runtime (for when the
+    /// server under test sends by itself).
+    pub async fn wait_for_async(&self, n: usize) -> Vec<Received> {
+        let started = Instant::now();
+        loop {
+            let received = self.received();
+            if received.len() >= n || started.elapsed() > Duration::from_secs(20) {
+                return received;
+            }
+            actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
     /// Waits until at least `n` messages arrived (at most 20 seconds).
     pub fn wait_for(&self, n: usize) -> Vec<Received> {
         let started = Instant::now();
