@@ -9,7 +9,6 @@
 //! `cargo bench --bench mail -- write` measures only the writing.
 
 #[path = "../common/mod.rs"]
-#[allow(dead_code)]
 mod common;
 
 use std::time::Instant;
