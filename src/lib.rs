@@ -2,6 +2,7 @@
 //! results of a membership organisation of GP practices.
 
 pub mod accounts;
+pub mod audit;
 pub mod cli;
 pub mod config;
 pub mod db;

@@ -26,6 +26,43 @@ diesel::table! {
         name -> Text,
         is_demo -> Bool,
         created_at -> Timestamp,
+        address_1 -> Text,
+        address_2 -> Text,
+        address_3 -> Text,
+        address_4 -> Text,
+        address_5 -> Text,
+        postcode -> Text,
+        status -> Text,
+        opened_on -> Nullable<Date>,
+        closed_on -> Nullable<Date>,
+        telephone -> Text,
+        prescribing_setting -> Text,
+    }
+}
+
+diesel::table! {
+    list_sizes (id) {
+        id -> Integer,
+        practice_id -> Integer,
+        extract_date -> Date,
+        patients -> Integer,
+        recorded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> Integer,
+        at -> Timestamp,
+        actor_user_id -> Nullable<Integer>,
+        actor -> Text,
+        organisation_id -> Nullable<Integer>,
+        action -> Text,
+        object_kind -> Text,
+        object_key -> Text,
+        summary -> Text,
+        previous_hash -> Text,
+        hash -> Text,
     }
 }
 
@@ -91,6 +128,7 @@ diesel::table! {
 
 diesel::joinable!(memberships -> organisations (organisation_id));
 diesel::joinable!(memberships -> practices (practice_id));
+diesel::joinable!(list_sizes -> practices (practice_id));
 diesel::joinable!(user_roles -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -105,6 +143,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     setup_tokens,
     outbox_messages,
     password_tokens,
+    list_sizes,
+    audit_log,
 );
 
 diesel::joinable!(user_roles -> organisations (organisation_id));

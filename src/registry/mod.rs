@@ -1,6 +1,7 @@
 //! The register: organisations (CCGs, LMCs), member practices, memberships.
 
 pub mod model;
+pub mod ods;
 pub mod routes;
 pub mod service;
 pub mod store;

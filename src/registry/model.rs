@@ -99,9 +99,95 @@ impl PracticeCode {
     }
 }
 
+/// Whether a practice is open, per ODS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PracticeStatus {
+    Active,
+    Closed,
+    Dormant,
+    Proposed,
+}
+
+impl PracticeStatus {
+    pub const ALL: [PracticeStatus; 4] = [
+        PracticeStatus::Active,
+        PracticeStatus::Closed,
+        PracticeStatus::Dormant,
+        PracticeStatus::Proposed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PracticeStatus::Active => "active",
+            PracticeStatus::Closed => "closed",
+            PracticeStatus::Dormant => "dormant",
+            PracticeStatus::Proposed => "proposed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|status| status.as_str() == s)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            PracticeStatus::Active => "Active",
+            PracticeStatus::Closed => "Closed",
+            PracticeStatus::Dormant => "Dormant",
+            PracticeStatus::Proposed => "Proposed",
+        }
+    }
+}
+
+/// A UK postcode, upper-cased with one space before the inward code
+/// (for example `TS18 1HU`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Postcode(String);
+
+impl Postcode {
+    pub fn parse(field: &str, input: &str) -> Result<Self, FieldError> {
+        let compact: String = input
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect::<String>()
+            .to_ascii_uppercase();
+        if compact.is_empty() {
+            return Err(FieldError::new(field, "Enter a postcode"));
+        }
+        let well_formed = (5..=7).contains(&compact.len()) && compact.is_char_boundary(compact.len() - 3) && {
+            let (outward, inward) = compact.split_at(compact.len() - 3);
+            let inward: Vec<char> = inward.chars().collect();
+            let outward_ok = outward.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+                && outward.chars().any(|c| c.is_ascii_digit())
+                && outward.chars().all(|c| c.is_ascii_alphanumeric());
+            outward_ok && inward[0].is_ascii_digit() && inward[1].is_ascii_uppercase() && inward[2].is_ascii_uppercase()
+        };
+        if !well_formed {
+            return Err(FieldError::new(field, "Enter a real postcode, like TS18 1HU"));
+        }
+        let (outward, inward) = compact.split_at(compact.len() - 3);
+        Ok(Postcode(format!("{outward} {inward}")))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn postcodes_are_normalised() {
+        assert_eq!(Postcode::parse("p", "ts181hu").map(|p| p.0), Ok("TS18 1HU".into()));
+        assert_eq!(Postcode::parse("p", " sw1a  1aa ").map(|p| p.0), Ok("SW1A 1AA".into()));
+        assert_eq!(Postcode::parse("p", "M1 1AE").map(|p| p.0), Ok("M1 1AE".into()));
+        for bad in ["", "TS18", "12345", "TS18 1H1", "TS18-1HU", "ÅS18 1HU"] {
+            assert!(Postcode::parse("p", bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn organisation_codes() {

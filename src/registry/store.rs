@@ -109,6 +109,147 @@ pub struct Practice {
     pub name: String,
     pub is_demo: bool,
     pub created_at: NaiveDateTime,
+    pub address_1: String,
+    pub address_2: String,
+    pub address_3: String,
+    pub address_4: String,
+    pub address_5: String,
+    pub postcode: String,
+    pub status: String,
+    pub opened_on: Option<NaiveDate>,
+    pub closed_on: Option<NaiveDate>,
+    pub telephone: String,
+    pub prescribing_setting: String,
+}
+
+/// The fields of a practice that come from ODS (and can be edited).
+#[derive(Debug, Clone, PartialEq, Eq, Insertable, AsChangeset)]
+#[diesel(table_name = practices, treat_none_as_null = true)]
+pub struct PracticeDetails {
+    pub name: String,
+    pub address_1: String,
+    pub address_2: String,
+    pub address_3: String,
+    pub address_4: String,
+    pub address_5: String,
+    pub postcode: String,
+    pub status: String,
+    pub opened_on: Option<NaiveDate>,
+    pub closed_on: Option<NaiveDate>,
+    pub telephone: String,
+    pub prescribing_setting: String,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = practices)]
+struct NewPracticeRow {
+    ods_code: String,
+    is_demo: bool,
+    created_at: NaiveDateTime,
+    #[diesel(embed)]
+    details: PracticeDetails,
+}
+
+impl Practice {
+    pub fn details(&self) -> PracticeDetails {
+        PracticeDetails {
+            name: self.name.clone(),
+            address_1: self.address_1.clone(),
+            address_2: self.address_2.clone(),
+            address_3: self.address_3.clone(),
+            address_4: self.address_4.clone(),
+            address_5: self.address_5.clone(),
+            postcode: self.postcode.clone(),
+            status: self.status.clone(),
+            opened_on: self.opened_on,
+            closed_on: self.closed_on,
+            telephone: self.telephone.clone(),
+            prescribing_setting: self.prescribing_setting.clone(),
+        }
+    }
+
+    /// Every practice whose code is in `codes`.
+    pub fn with_codes(conn: &mut DbConn, codes: &[String]) -> QueryResult<Vec<Practice>> {
+        let mut found = Vec::with_capacity(codes.len());
+        for chunk in codes.chunks(5_000) {
+            found.extend(
+                practices::table
+                    .filter(practices::ods_code.eq_any(chunk))
+                    .select(Practice::as_select())
+                    .load(conn)?,
+            );
+        }
+        Ok(found)
+    }
+
+    /// Practices with an open membership of `organisation_id`.
+    pub fn current_members(conn: &mut DbConn, organisation_id: i32) -> QueryResult<Vec<Practice>> {
+        memberships::table
+            .inner_join(practices::table)
+            .filter(memberships::organisation_id.eq(organisation_id))
+            .filter(memberships::left_on.is_null())
+            .select(Practice::as_select())
+            .load(conn)
+    }
+
+    pub fn update_details(conn: &mut DbConn, id: i32, details: &PracticeDetails) -> QueryResult<usize> {
+        diesel::update(practices::table.find(id)).set(details).execute(conn)
+    }
+
+    /// Inserts many new practices with one statement per chunk.
+    pub fn insert_all(
+        conn: &mut DbConn,
+        rows: Vec<(String, PracticeDetails)>,
+        now: NaiveDateTime,
+    ) -> QueryResult<usize> {
+        let values: Vec<NewPracticeRow> = rows
+            .into_iter()
+            .map(|(ods_code, details)| NewPracticeRow {
+                ods_code,
+                is_demo: false,
+                created_at: now,
+                details,
+            })
+            .collect();
+        let mut written = 0;
+        for chunk in values.chunks(500) {
+            written += crate::per_backend!(conn, |c| diesel::insert_into(practices::table).values(chunk).execute(c))?;
+        }
+        Ok(written)
+    }
+
+    /// Ends practice `practice_id`'s open membership of `organisation_id`.
+    pub fn leave(conn: &mut DbConn, practice_id: i32, organisation_id: i32, left_on: NaiveDate) -> QueryResult<usize> {
+        diesel::update(
+            memberships::table
+                .filter(memberships::practice_id.eq(practice_id))
+                .filter(memberships::organisation_id.eq(organisation_id))
+                .filter(memberships::left_on.is_null()),
+        )
+        .set(memberships::left_on.eq(left_on))
+        .execute(conn)
+    }
+
+    /// Opens memberships in bulk: (practice id, joined on).
+    pub fn join_all(conn: &mut DbConn, organisation_id: i32, joins: &[(i32, NaiveDate)]) -> QueryResult<usize> {
+        let values: Vec<_> = joins
+            .iter()
+            .map(|(practice_id, joined_on)| {
+                (
+                    memberships::practice_id.eq(*practice_id),
+                    memberships::organisation_id.eq(organisation_id),
+                    memberships::joined_on.eq(*joined_on),
+                )
+            })
+            .collect();
+        let mut written = 0;
+        for chunk in values.chunks(500) {
+            written += crate::per_backend!(conn, |c| diesel::insert_into(memberships::table)
+                .values(chunk)
+                .execute(c))?;
+        }
+        Ok(written)
+    }
 }
 
 #[derive(Insertable)]

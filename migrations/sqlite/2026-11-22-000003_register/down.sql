@@ -1,0 +1,13 @@
+DROP TABLE audit_log;
+DROP TABLE list_sizes;
+ALTER TABLE practices DROP COLUMN prescribing_setting;
+ALTER TABLE practices DROP COLUMN telephone;
+ALTER TABLE practices DROP COLUMN closed_on;
+ALTER TABLE practices DROP COLUMN opened_on;
+ALTER TABLE practices DROP COLUMN status;
+ALTER TABLE practices DROP COLUMN postcode;
+ALTER TABLE practices DROP COLUMN address_5;
+ALTER TABLE practices DROP COLUMN address_4;
+ALTER TABLE practices DROP COLUMN address_3;
+ALTER TABLE practices DROP COLUMN address_2;
+ALTER TABLE practices DROP COLUMN address_1;

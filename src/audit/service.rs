@@ -1,0 +1,53 @@
+//! Appending to and checking the audit log.
+
+use chrono::Utc;
+use diesel::connection::SimpleConnection;
+
+use super::model::{Actor, Entry, GENESIS_HASH, first_break, to_micros};
+use super::store;
+use crate::db::{DbConn, Pool};
+use crate::error::AppResult;
+
+/// Serialises appends on PostgreSQL so two transactions cannot chain to
+/// the same entry (SQLite has one writer at a time already).
+const AUDIT_LOCK_KEY: i64 = 0x0051_4155_4449_5400;
+
+/// What happened, for `record`.
+pub struct Event<'a> {
+    pub organisation_id: Option<i32>,
+    pub action: &'a str,
+    pub object_kind: &'a str,
+    pub object_key: &'a str,
+    pub summary: String,
+}
+
+/// Appends an entry. Call it inside the transaction of the action.
+pub fn record(conn: &mut DbConn, actor: &Actor, event: Event<'_>) -> diesel::QueryResult<()> {
+    if let DbConn::Postgres(c) = conn {
+        c.batch_execute(&format!("SELECT pg_advisory_xact_lock({AUDIT_LOCK_KEY})"))?;
+    }
+    let entry = Entry {
+        at: to_micros(Utc::now().naive_utc()),
+        actor_user_id: actor.user_id,
+        actor: actor.label.clone(),
+        organisation_id: event.organisation_id,
+        action: event.action.to_owned(),
+        object_kind: event.object_kind.to_owned(),
+        object_key: event.object_key.to_owned(),
+        summary: event.summary,
+    };
+    let previous = store::last_hash(conn)?.unwrap_or_else(|| GENESIS_HASH.to_owned());
+    let hash = entry.chained_hash(&previous);
+    store::insert(conn, &entry, &previous, &hash)?;
+    Ok(())
+}
+
+/// The number of entries checked, or the id of the first that breaks the chain.
+pub fn verify(pool: &Pool) -> AppResult<Result<usize, i32>> {
+    let mut conn = pool.get()?;
+    let entries = store::all(&mut conn)?;
+    Ok(match first_break(&entries) {
+        Some(id) => Err(id),
+        None => Ok(entries.len()),
+    })
+}
