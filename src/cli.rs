@@ -44,6 +44,47 @@ enum Command {
     /// Email delivery.
     #[command(subcommand)]
     Mail(MailCommand),
+    /// Import NHS files into the register.
+    #[command(subcommand)]
+    Import(ImportCommand),
+    /// Check the audit log's hash chain.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Import GP practices from the ODS epraccur.csv file (either format).
+    Practices {
+        /// The epraccur.csv file.
+        file: PathBuf,
+        /// ODS code of the organisation whose members to import (repeat for several).
+        #[arg(long = "org", value_name = "CODE", required = true)]
+        orgs: Vec<String>,
+        /// Show what would change, and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Import the good rows even if some rows are bad.
+        #[arg(long)]
+        skip_bad_rows: bool,
+    },
+    /// Import registered list sizes from NHS Digital's gp-reg-pat-prac-all.csv.
+    ListSizes {
+        /// The gp-reg-pat-prac-all.csv file.
+        file: PathBuf,
+        /// Show what would change, and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Import the good rows even if some rows are bad.
+        #[arg(long)]
+        skip_bad_rows: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Recompute the chain and name the first entry that does not match.
+    Verify,
 }
 
 #[derive(Subcommand)]
@@ -188,6 +229,23 @@ fn run(cli: Cli) -> Result<(), Failure> {
             Ok(())
         }
         Some(Command::Mail(MailCommand::Run { until_idle })) => run_mail_worker(settings, until_idle),
+        Some(Command::Import(command)) => crate::registry::cli::run_import(&open_pool(&settings)?, command.into())
+            .map_err(|e| match e {
+                crate::registry::cli::ImportFailure::Usage(m) => Failure::usage(m),
+                crate::registry::cli::ImportFailure::Runtime(m) => Failure::runtime(m),
+            }),
+        Some(Command::Audit(AuditCommand::Verify)) => {
+            let pool = open_pool(&settings)?;
+            match crate::audit::service::verify(&pool)? {
+                Ok(count) => {
+                    println!("The audit log's {count} entries are intact.");
+                    Ok(())
+                }
+                Err(id) => Err(Failure::runtime(format!(
+                    "audit log entry {id} does not match the chain: it or an entry before it was edited, deleted, reordered or inserted"
+                ))),
+            }
+        }
         Some(Command::Admin(AdminCommand::CreateUser {
             email,
             name,
@@ -306,4 +364,31 @@ fn serve(settings: Settings, demo: bool) -> Result<(), Failure> {
             .await
             .map_err(|e| Failure::runtime(format!("server stopped: {e}")))
     })
+}
+
+impl From<ImportCommand> for crate::registry::cli::ImportRequest {
+    fn from(command: ImportCommand) -> Self {
+        match command {
+            ImportCommand::Practices {
+                file,
+                orgs,
+                dry_run,
+                skip_bad_rows,
+            } => crate::registry::cli::ImportRequest::Practices {
+                file,
+                orgs,
+                dry_run,
+                skip_bad_rows,
+            },
+            ImportCommand::ListSizes {
+                file,
+                dry_run,
+                skip_bad_rows,
+            } => crate::registry::cli::ImportRequest::ListSizes {
+                file,
+                dry_run,
+                skip_bad_rows,
+            },
+        }
+    }
 }

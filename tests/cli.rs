@@ -107,6 +107,37 @@ backend_tests! {
         assert!(!stderr(&output).contains("smtp://"), "the SMTP URL is not logged");
     }
 
+    async fn import_on_the_command_line_shows_a_summary_and_refuses_bad_rows(app: TestApp) {
+        app.create_organisation("ccg", "08V", "Tower Hamlets CCG");
+        let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/epraccur_2019-12_08V.csv");
+        let fixture = fixture.to_str().expect("path");
+        let dry = run_for(&app, &["import", "practices", fixture, "--org", "08v", "--dry-run"], None);
+        assert!(dry.status.success(), "{}", stderr(&dry));
+        let out = String::from_utf8_lossy(&dry.stdout);
+        assert!(out.contains("08V                  35     36"), "{out}");
+        assert!(out.contains("Dry run: nothing was changed."));
+        let real = run_for(&app, &["import", "practices", fixture, "--org", "08V"], None);
+        assert!(real.status.success(), "{}", stderr(&real));
+        assert!(String::from_utf8_lossy(&real.stdout).contains("Imported."));
+
+        let sizes = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/gp-reg-pat-prac-all_01JAN2021_08V_16C.csv");
+        let sizes_out = run_for(&app, &["import", "list-sizes", sizes.to_str().expect("path")], None);
+        assert!(sizes_out.status.success(), "{}", stderr(&sizes_out));
+        assert!(String::from_utf8_lossy(&sizes_out.stdout).contains("    35        0"), "{}", String::from_utf8_lossy(&sizes_out.stdout));
+
+        let dir = tempfile::tempdir().expect("dir");
+        let bad = dir.path().join("bad.csv");
+        std::fs::write(&bad, "\"F84999\",\"x\",\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"\",\"2019\",\"\",\"A\",\"B\",\"08V\",\"\",\"\",\"\",\"\",\"\",\"\",\"0\",\"\",\"08V\",\"\",\"4\",\"\"\n").expect("write");
+        let refused = run_for(&app, &["import", "practices", bad.to_str().expect("path"), "--org", "08V"], None);
+        assert_eq!(refused.status.code(), Some(2));
+        assert!(String::from_utf8_lossy(&refused.stdout).contains("Line 1: open date \"2019\" is not a real date"), "{}", String::from_utf8_lossy(&refused.stdout));
+        assert!(stderr(&refused).contains("--skip-bad-rows"));
+
+        let verify = run_for(&app, &["audit", "verify"], None);
+        assert!(verify.status.success());
+        assert!(String::from_utf8_lossy(&verify.stdout).contains("2 entries are intact"));
+    }
+
     async fn bad_arguments_exit_with_2_and_name_the_problem(app: TestApp) {
         let cases: &[(&[&str], Option<&str>, &str)] = &[
             (&["admin", "create-user", "--email", "a@example.org", "--name", "A", "--role", "king", "--password-stdin"], Some(PASSWORD), "Role must be one of"),

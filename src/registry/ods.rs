@@ -174,6 +174,11 @@ pub fn read_epraccur(bytes: &[u8], commissioners: &[&str]) -> Result<EpraccurExt
         if !commissioners.contains(&field(15)) {
             continue;
         }
+        if field(26).is_empty() {
+            // No prescribing setting: not identifiable as a GP practice.
+            extract.not_gp_practices += 1;
+            continue;
+        }
         let Some((format, gp)) = is_gp_practice(field(26)) else {
             extract.errors.push(LineError::new(
                 line,

@@ -301,3 +301,66 @@ impl Practice {
             .execute(conn)
     }
 }
+
+/// Registered list sizes, one row per practice and extract date.
+pub mod list_sizes {
+    use chrono::{NaiveDate, NaiveDateTime};
+    use diesel::prelude::*;
+
+    use crate::db::DbConn;
+    use crate::db::schema::list_sizes;
+
+    /// (practice id, patients) recorded for `extract_date`.
+    pub fn on_date(conn: &mut DbConn, extract_date: NaiveDate) -> QueryResult<Vec<(i32, i32)>> {
+        list_sizes::table
+            .filter(list_sizes::extract_date.eq(extract_date))
+            .select((list_sizes::practice_id, list_sizes::patients))
+            .load(conn)
+    }
+
+    pub fn insert_all(conn: &mut DbConn, rows: &[(i32, NaiveDate, i32)], now: NaiveDateTime) -> QueryResult<usize> {
+        let values: Vec<_> = rows
+            .iter()
+            .map(|(practice_id, extract_date, patients)| {
+                (
+                    list_sizes::practice_id.eq(*practice_id),
+                    list_sizes::extract_date.eq(*extract_date),
+                    list_sizes::patients.eq(*patients),
+                    list_sizes::recorded_at.eq(now),
+                )
+            })
+            .collect();
+        let mut written = 0;
+        for chunk in values.chunks(1_000) {
+            written += crate::per_backend!(conn, |c| diesel::insert_into(list_sizes::table)
+                .values(chunk)
+                .execute(c))?;
+        }
+        Ok(written)
+    }
+
+    pub fn update(
+        conn: &mut DbConn,
+        practice_id: i32,
+        extract_date: NaiveDate,
+        patients: i32,
+        now: NaiveDateTime,
+    ) -> QueryResult<usize> {
+        diesel::update(
+            list_sizes::table
+                .filter(list_sizes::practice_id.eq(practice_id))
+                .filter(list_sizes::extract_date.eq(extract_date)),
+        )
+        .set((list_sizes::patients.eq(patients), list_sizes::recorded_at.eq(now)))
+        .execute(conn)
+    }
+
+    /// A practice's list sizes, newest first.
+    pub fn history(conn: &mut DbConn, practice_id: i32) -> QueryResult<Vec<(NaiveDate, i32)>> {
+        list_sizes::table
+            .filter(list_sizes::practice_id.eq(practice_id))
+            .order(list_sizes::extract_date.desc())
+            .select((list_sizes::extract_date, list_sizes::patients))
+            .load(conn)
+    }
+}
