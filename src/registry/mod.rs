@@ -4,6 +4,7 @@ pub mod cli;
 pub mod import;
 pub mod model;
 pub mod ods;
+pub mod register;
 pub mod routes;
 pub mod service;
 pub mod store;

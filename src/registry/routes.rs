@@ -4,7 +4,7 @@ use actix_web::{HttpResponse, web};
 use serde::Serialize;
 
 use super::service::{self, OrganisationSummary};
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::web::auth::CurrentUser;
 use crate::web::page::Ui;
 
@@ -88,4 +88,364 @@ pub async fn organisation(ui: Ui, user: CurrentUser, code: web::Path<String>) ->
         member_count: detail.member_count,
     };
     ui.page("registry/organisation", &title, &page)
+}
+
+/// The query string of the register page, checked.
+struct RegisterParams {
+    day: chrono::NaiveDate,
+    query: super::register::RegisterQuery,
+    /// The raw values, to show the form again.
+    search: String,
+    statuses: Vec<String>,
+    min: String,
+    max: String,
+}
+
+fn register_params(query_string: &str) -> AppResult<RegisterParams> {
+    use super::model::PracticeStatus;
+    use super::register::{RegisterQuery, SortKey};
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query_string)
+        .map_err(|e| AppError::BadRequest(format!("the address's query cannot be read: {e}")))?;
+    let mut params = RegisterParams {
+        day: chrono::Utc::now().date_naive(),
+        query: RegisterQuery::default(),
+        search: String::new(),
+        statuses: Vec::new(),
+        min: String::new(),
+        max: String::new(),
+    };
+    let size = |name: &str, value: &str| -> AppResult<Option<i32>> {
+        let value = value.trim().replace(',', "");
+        if value.is_empty() {
+            return Ok(None);
+        }
+        value
+            .parse::<i32>()
+            .map(Some)
+            .map_err(|_| AppError::BadRequest(format!("{name} must be a whole number of patients")))
+    };
+    for (key, value) in pairs {
+        match key.as_str() {
+            "q" => {
+                params.query.search = value.trim().to_owned();
+                params.search = value;
+            }
+            "status" => {
+                let status = PracticeStatus::parse(&value).ok_or_else(|| {
+                    AppError::BadRequest(format!(
+                        "status must be active, closed, dormant or proposed, not \"{value}\""
+                    ))
+                })?;
+                params.query.statuses.push(status);
+                params.statuses.push(value);
+            }
+            "min" => {
+                params.query.min_list_size = size("The smallest list size", &value)?;
+                params.min = value;
+            }
+            "max" => {
+                params.query.max_list_size = size("The largest list size", &value)?;
+                params.max = value;
+            }
+            "sort" => {
+                params.query.sort = SortKey::parse(&value)
+                    .ok_or_else(|| AppError::BadRequest("sort must be name, code or list_size".into()))?;
+            }
+            "order" => params.query.descending = value == "desc",
+            "page" => {
+                params.query.page = value
+                    .parse()
+                    .map_err(|_| AppError::BadRequest("page must be a page number".into()))?;
+            }
+            "on" if !value.trim().is_empty() => {
+                params.day = chrono::NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d")
+                    .map_err(|_| AppError::BadRequest(format!("on must be a date like 2026-12-01, not \"{value}\"")))?;
+            }
+            _ => {}
+        }
+    }
+    Ok(params)
+}
+
+#[derive(Serialize)]
+struct RegisterRow {
+    code: String,
+    name: String,
+    postcode: String,
+    status: &'static str,
+    status_colour: &'static str,
+    list_size: String,
+    list_size_date: String,
+}
+
+#[derive(Serialize)]
+struct SortHeader {
+    label: &'static str,
+    href: String,
+    aria_sort: &'static str,
+    numeric: bool,
+}
+
+#[derive(Serialize)]
+struct StatusOption {
+    value: &'static str,
+    label: &'static str,
+    checked: bool,
+}
+
+#[derive(Serialize)]
+struct PageLink {
+    number: usize,
+    href: String,
+    current: bool,
+}
+
+#[derive(Serialize)]
+struct RegisterView {
+    organisation: String,
+    code: String,
+    day: String,
+    day_iso: String,
+    search: String,
+    min: String,
+    max: String,
+    statuses: Vec<StatusOption>,
+    headers: Vec<SortHeader>,
+    rows: Vec<RegisterRow>,
+    total: usize,
+    first: usize,
+    last: usize,
+    pages: Vec<PageLink>,
+    previous: Option<String>,
+    next: Option<String>,
+    csv_href: String,
+}
+
+fn status_colour(status: super::model::PracticeStatus) -> &'static str {
+    use super::model::PracticeStatus;
+    match status {
+        PracticeStatus::Active => "green",
+        PracticeStatus::Closed => "grey",
+        PracticeStatus::Dormant => "yellow",
+        PracticeStatus::Proposed => "blue",
+    }
+}
+
+pub async fn register(
+    ui: Ui,
+    user: CurrentUser,
+    code: web::Path<String>,
+    req: actix_web::HttpRequest,
+) -> AppResult<HttpResponse> {
+    use super::register::SortKey;
+    let params = register_params(req.query_string())?;
+    let code = code.into_inner().to_ascii_uppercase();
+    let grants = user.grants();
+    let (lookup, day, query) = (code.clone(), params.day, params.query.clone());
+    let (organisation, page) = ui
+        .state()
+        .run(move |pool| service::register_on(pool, &grants, &lookup, day, &query))
+        .await?;
+
+    // Links keep every filter; only the changed key differs.
+    let base = format!("/organisations/{code}/practices");
+    let mut kept: Vec<(&str, String)> = vec![("q", params.search.clone())];
+    kept.extend(params.statuses.iter().map(|s| ("status", s.clone())));
+    kept.extend([
+        ("min", params.min.clone()),
+        ("max", params.max.clone()),
+        ("on", params.day.to_string()),
+    ]);
+    let link = |sort: SortKey, descending: bool, page: usize| {
+        let mut pairs = kept.clone();
+        pairs.push(("sort", sort.as_str().to_owned()));
+        pairs.push(("order", if descending { "desc" } else { "asc" }.to_owned()));
+        pairs.push(("page", page.to_string()));
+        let pairs: Vec<(&str, String)> = pairs.into_iter().filter(|(_, v)| !v.is_empty()).collect();
+        format!("{base}?{}", serde_urlencoded::to_string(pairs).unwrap_or_default())
+    };
+    let (sort, descending) = (params.query.sort, params.query.descending);
+    let headers = [
+        ("Practice", SortKey::Name, false),
+        ("ODS code", SortKey::Code, false),
+        ("List size", SortKey::ListSize, true),
+    ]
+    .into_iter()
+    .map(|(label, key, numeric)| {
+        let current = key == sort;
+        SortHeader {
+            label,
+            href: link(key, current && !descending, 1),
+            aria_sort: match (current, descending) {
+                (false, _) => "none",
+                (true, false) => "ascending",
+                (true, true) => "descending",
+            },
+            numeric,
+        }
+    })
+    .collect();
+    let per_page = params.query.per_page;
+    let first = if page.total == 0 {
+        0
+    } else {
+        (page.page - 1) * per_page + 1
+    };
+    let view = RegisterView {
+        organisation: organisation.summary.name.clone(),
+        code: code.clone(),
+        day: crate::time::date(params.day.and_hms_opt(12, 0, 0).unwrap_or_default()),
+        day_iso: params.day.to_string(),
+        search: params.search.clone(),
+        min: params.min.clone(),
+        max: params.max.clone(),
+        statuses: super::model::PracticeStatus::ALL
+            .into_iter()
+            .map(|s| StatusOption {
+                value: s.as_str(),
+                label: s.label(),
+                checked: params.query.statuses.contains(&s),
+            })
+            .collect(),
+        headers,
+        rows: page
+            .entries
+            .iter()
+            .map(|e| RegisterRow {
+                code: e.code.clone(),
+                name: e.name.clone(),
+                postcode: e.postcode.clone(),
+                status: e.status.label(),
+                status_colour: status_colour(e.status),
+                list_size: e.list_size.map(|(_, n)| group_thousands(n)).unwrap_or_default(),
+                list_size_date: e
+                    .list_size
+                    .map(|(d, _)| d.format("%-d %B %Y").to_string())
+                    .unwrap_or_default(),
+            })
+            .collect(),
+        total: page.total,
+        first,
+        last: (first + page.entries.len()).saturating_sub(1),
+        pages: (1..=page.pages)
+            .filter(|n| *n == 1 || *n == page.pages || n.abs_diff(page.page) <= 2)
+            .map(|n| PageLink {
+                number: n,
+                href: link(sort, descending, n),
+                current: n == page.page,
+            })
+            .collect(),
+        previous: (page.page > 1).then(|| link(sort, descending, page.page - 1)),
+        next: (page.page < page.pages).then(|| link(sort, descending, page.page + 1)),
+        csv_href: format!("/organisations/{code}/register.csv?on={}", params.day),
+    };
+    ui.page("registry/practices", "Register of member practices", &view)
+}
+
+/// "12,345".
+pub fn group_thousands(n: i32) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 { format!("-{out}") } else { out }
+}
+
+pub async fn register_csv(
+    user: CurrentUser,
+    state: web::Data<crate::web::AppState>,
+    code: web::Path<String>,
+    req: actix_web::HttpRequest,
+) -> AppResult<HttpResponse> {
+    let params = register_params(req.query_string())?;
+    let code = code.into_inner().to_ascii_uppercase();
+    let grants = user.grants();
+    let (lookup, day) = (code.clone(), params.day);
+    let csv = state
+        .run(move |pool| service::register_csv(pool, &grants, &lookup, day))
+        .await?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            actix_web::http::header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"register-{code}-{day}.csv\""),
+        ))
+        .body(csv))
+}
+
+#[derive(Serialize)]
+struct MembershipRow {
+    organisation: String,
+    joined: String,
+    left: String,
+}
+
+#[derive(Serialize)]
+struct SizeRow {
+    date: String,
+    patients: String,
+}
+
+#[derive(Serialize)]
+struct PracticeView {
+    code: String,
+    name: String,
+    address: Vec<String>,
+    postcode: String,
+    telephone: String,
+    status: &'static str,
+    status_colour: &'static str,
+    opened: String,
+    closed: String,
+    memberships: Vec<MembershipRow>,
+    list_sizes: Vec<SizeRow>,
+}
+
+pub async fn practice(ui: Ui, user: CurrentUser, ods: web::Path<String>) -> AppResult<HttpResponse> {
+    let grants = user.grants();
+    let ods = ods.into_inner();
+    let detail = ui
+        .state()
+        .run(move |pool| service::practice_detail(pool, &grants, &ods))
+        .await?;
+    let p = &detail.practice;
+    let date = |d: chrono::NaiveDate| d.format("%-d %B %Y").to_string();
+    let view = PracticeView {
+        code: p.ods_code.clone(),
+        name: p.name.clone(),
+        address: [&p.address_1, &p.address_2, &p.address_3, &p.address_4, &p.address_5]
+            .into_iter()
+            .filter(|l| !l.is_empty())
+            .cloned()
+            .collect(),
+        postcode: p.postcode.clone(),
+        telephone: p.telephone.clone(),
+        status: detail.status_today.label(),
+        status_colour: status_colour(detail.status_today),
+        opened: p.opened_on.map(date).unwrap_or_default(),
+        closed: p.closed_on.map(date).unwrap_or_default(),
+        memberships: detail
+            .memberships
+            .iter()
+            .map(|(code, name, joined, left)| MembershipRow {
+                organisation: format!("{name} ({code})"),
+                joined: date(*joined),
+                left: left.map(date).unwrap_or_default(),
+            })
+            .collect(),
+        list_sizes: detail
+            .list_sizes
+            .iter()
+            .map(|(d, n)| SizeRow {
+                date: date(*d),
+                patients: group_thousands(*n),
+            })
+            .collect(),
+    };
+    let title = view.name.clone();
+    ui.page("registry/practice", &title, &view)
 }

@@ -1,5 +1,5 @@
-//! Register use-cases available so far: which organisations a user may see,
-//! and one organisation's page.
+//! Register use-cases: which organisations a user may see, an
+//! organisation's page and register as at a date, a practice's page.
 
 use chrono::Utc;
 
@@ -108,5 +108,137 @@ pub fn overseen_organisation(pool: &Pool, grants: &Grants, code: &str) -> AppRes
         id: organisation.id,
         may_act: grants.runs_organisation(organisation.id),
         summary: summary(organisation),
+    })
+}
+
+/// The register of `code` as it stood on `day`, searched and paged.
+pub fn register_on(
+    pool: &Pool,
+    grants: &Grants,
+    code: &str,
+    day: chrono::NaiveDate,
+    query: &super::register::RegisterQuery,
+) -> AppResult<(Overseen, super::register::RegisterPage)> {
+    let organisation = overseen_organisation(pool, grants, code)?;
+    let entries = register_entries(pool, organisation.id, day)?;
+    Ok((organisation, super::register::select(entries, query)))
+}
+
+fn register_entries(
+    pool: &Pool,
+    organisation_id: i32,
+    day: chrono::NaiveDate,
+) -> AppResult<Vec<super::register::RegisterEntry>> {
+    let mut conn = pool.get()?;
+    let members = Practice::members_with_joined_on(&mut conn, organisation_id, day)?;
+    let ids: Vec<i32> = members.iter().map(|(p, _)| p.id).collect();
+    let sizes = super::store::list_sizes::latest_on(&mut conn, &ids, day)?;
+    Ok(members
+        .into_iter()
+        .map(|(practice, joined_on)| super::register::RegisterEntry {
+            status: super::register::status_on(&practice, day),
+            list_size: sizes.get(&practice.id).copied(),
+            address: [
+                &practice.address_1,
+                &practice.address_2,
+                &practice.address_3,
+                &practice.address_4,
+                &practice.address_5,
+            ]
+            .into_iter()
+            .filter(|line| !line.is_empty())
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", "),
+            code: practice.ods_code,
+            name: practice.name,
+            postcode: practice.postcode,
+            joined_on,
+        })
+        .collect())
+}
+
+/// The register of `code` on `day` as CSV, for spreadsheets.
+pub fn register_csv(pool: &Pool, grants: &Grants, code: &str, day: chrono::NaiveDate) -> AppResult<String> {
+    let organisation = overseen_organisation(pool, grants, code)?;
+    let mut entries = register_entries(pool, organisation.id, day)?;
+    entries.sort_by(|a, b| a.code.cmp(&b.code));
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let write_error = |e: csv::Error| AppError::Internal(format!("writing CSV: {e}"));
+    writer
+        .write_record([
+            "ods_code",
+            "name",
+            "address",
+            "postcode",
+            "status",
+            "member_since",
+            "list_size",
+            "list_size_extract_date",
+        ])
+        .map_err(write_error)?;
+    for entry in entries {
+        let (size, extract) = entry
+            .list_size
+            .map_or((String::new(), String::new()), |(d, n)| (n.to_string(), d.to_string()));
+        writer
+            .write_record([
+                entry.code.as_str(),
+                &entry.name,
+                &entry.address,
+                &entry.postcode,
+                entry.status.as_str(),
+                &entry.joined_on.to_string(),
+                &size,
+                &extract,
+            ])
+            .map_err(write_error)?;
+    }
+    let bytes = writer
+        .into_inner()
+        .map_err(|e| AppError::Internal(format!("writing CSV: {e}")))?;
+    String::from_utf8(bytes).map_err(|e| AppError::Internal(format!("writing CSV: {e}")))
+}
+
+pub struct PracticeDetail {
+    pub practice: Practice,
+    pub status_today: super::model::PracticeStatus,
+    pub memberships: Vec<(String, String, chrono::NaiveDate, Option<chrono::NaiveDate>)>,
+    pub list_sizes: Vec<(chrono::NaiveDate, i32)>,
+}
+
+/// A practice's page: those who run or observe an organisation it belongs
+/// or belonged to, and its own representatives, may see it.
+pub fn practice_detail(pool: &Pool, grants: &Grants, ods: &str) -> AppResult<PracticeDetail> {
+    let code = super::model::PracticeCode::parse("code", ods).map_err(|_| AppError::NotFound)?;
+    let mut conn = pool.get()?;
+    let practice = Practice::find_by_code(&mut conn, code.as_str())?.ok_or(AppError::NotFound)?;
+    let memberships = Practice::membership_history(&mut conn, practice.id)?;
+    let mut allowed = grants.is_system_admin() || grants.represents_practice(practice.id);
+    for (org_code, _, _, _) in &memberships {
+        if allowed {
+            break;
+        }
+        if let Some(organisation) = Organisation::find_by_code(&mut conn, org_code)? {
+            let lmcs = Organisation::covering_lmcs(&mut conn, organisation.id)?;
+            allowed = grants.may_oversee_organisation(&OrganisationFacts {
+                id: organisation.id,
+                covering_lmc_ids: lmcs.iter().map(|l| l.id).collect(),
+                member_practice_ids: Vec::new(),
+            });
+        }
+    }
+    if !allowed {
+        return Err(AppError::Forbidden(format!(
+            "Only the people who run {}'s organisation, its LMC's observers and the practice's own representatives can view this page.",
+            practice.name
+        )));
+    }
+    let list_sizes = super::store::list_sizes::history(&mut conn, practice.id)?;
+    Ok(PracticeDetail {
+        status_today: super::register::status_on(&practice, Utc::now().date_naive()),
+        practice,
+        memberships,
+        list_sizes,
     })
 }

@@ -279,6 +279,39 @@ impl Practice {
             .optional()
     }
 
+    /// Members of organisation `id` on `day`, with the day each joined.
+    pub fn members_with_joined_on(
+        conn: &mut DbConn,
+        organisation_id: i32,
+        day: NaiveDate,
+    ) -> QueryResult<Vec<(Practice, NaiveDate)>> {
+        memberships::table
+            .inner_join(practices::table)
+            .filter(memberships::organisation_id.eq(organisation_id))
+            .filter(memberships::joined_on.le(day))
+            .filter(memberships::left_on.is_null().or(memberships::left_on.gt(day)))
+            .select((Practice::as_select(), memberships::joined_on))
+            .load(conn)
+    }
+
+    /// A practice's memberships: (organisation code, name, joined, left).
+    pub fn membership_history(
+        conn: &mut DbConn,
+        practice_id: i32,
+    ) -> QueryResult<Vec<(String, String, NaiveDate, Option<NaiveDate>)>> {
+        memberships::table
+            .inner_join(organisations::table)
+            .filter(memberships::practice_id.eq(practice_id))
+            .order((memberships::joined_on.desc(), memberships::id.desc()))
+            .select((
+                organisations::ods_code,
+                organisations::name,
+                memberships::joined_on,
+                memberships::left_on,
+            ))
+            .load(conn)
+    }
+
     /// Practices that are members of organisation `id` on `day`.
     pub fn members_on(conn: &mut DbConn, organisation_id: i32, day: NaiveDate) -> QueryResult<Vec<Practice>> {
         memberships::table
@@ -353,6 +386,29 @@ pub mod list_sizes {
         )
         .set((list_sizes::patients.eq(patients), list_sizes::recorded_at.eq(now)))
         .execute(conn)
+    }
+
+    /// For each of `practice_ids`, the latest list size extracted on or before `day`.
+    pub fn latest_on(
+        conn: &mut DbConn,
+        practice_ids: &[i32],
+        day: NaiveDate,
+    ) -> QueryResult<std::collections::HashMap<i32, (NaiveDate, i32)>> {
+        let mut latest = std::collections::HashMap::new();
+        for chunk in practice_ids.chunks(5_000) {
+            let rows: Vec<(i32, NaiveDate, i32)> = list_sizes::table
+                .filter(list_sizes::practice_id.eq_any(chunk))
+                .filter(list_sizes::extract_date.le(day))
+                .select((list_sizes::practice_id, list_sizes::extract_date, list_sizes::patients))
+                .load(conn)?;
+            for (practice_id, date, patients) in rows {
+                let entry = latest.entry(practice_id).or_insert((date, patients));
+                if date > entry.0 {
+                    *entry = (date, patients);
+                }
+            }
+        }
+        Ok(latest)
     }
 
     /// A practice's list sizes, newest first.

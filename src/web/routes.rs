@@ -43,6 +43,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         // Register
         .service(resource("/organisations").route(get().to(registry::routes::organisations)))
         .service(resource("/organisations/{code}").route(get().to(registry::routes::organisation)))
+        .service(resource("/organisations/{code}/practices").route(get().to(registry::routes::register)))
+        .service(resource("/organisations/{code}/register.csv").route(get().to(registry::routes::register_csv)))
+        .service(resource("/practices/{ods}").route(get().to(registry::routes::practice)))
         // Email
         .service(resource("/organisations/{code}/deliveries").route(get().to(mail::routes::deliveries)))
         .service(resource("/organisations/{code}/deliveries/{id}/resend").route(post().to(mail::routes::resend)))
