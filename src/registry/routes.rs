@@ -431,10 +431,10 @@ pub async fn practice(ui: Ui, user: CurrentUser, ods: web::Path<String>) -> AppR
         memberships: detail
             .memberships
             .iter()
-            .map(|(code, name, joined, left)| MembershipRow {
-                organisation: format!("{name} ({code})"),
-                joined: date(*joined),
-                left: left.map(date).unwrap_or_default(),
+            .map(|m| MembershipRow {
+                organisation: format!("{} ({})", m.organisation_name, m.organisation_code),
+                joined: date(m.joined_on),
+                left: m.left_on.map(date).unwrap_or_default(),
             })
             .collect(),
         list_sizes: detail

@@ -203,7 +203,7 @@ pub fn register_csv(pool: &Pool, grants: &Grants, code: &str, day: chrono::Naive
 pub struct PracticeDetail {
     pub practice: Practice,
     pub status_today: super::model::PracticeStatus,
-    pub memberships: Vec<(String, String, chrono::NaiveDate, Option<chrono::NaiveDate>)>,
+    pub memberships: Vec<super::store::MembershipRecord>,
     pub list_sizes: Vec<(chrono::NaiveDate, i32)>,
 }
 
@@ -215,11 +215,11 @@ pub fn practice_detail(pool: &Pool, grants: &Grants, ods: &str) -> AppResult<Pra
     let practice = Practice::find_by_code(&mut conn, code.as_str())?.ok_or(AppError::NotFound)?;
     let memberships = Practice::membership_history(&mut conn, practice.id)?;
     let mut allowed = grants.is_system_admin() || grants.represents_practice(practice.id);
-    for (org_code, _, _, _) in &memberships {
+    for membership in &memberships {
         if allowed {
             break;
         }
-        if let Some(organisation) = Organisation::find_by_code(&mut conn, org_code)? {
+        if let Some(organisation) = Organisation::find_by_code(&mut conn, &membership.organisation_code)? {
             let lmcs = Organisation::covering_lmcs(&mut conn, organisation.id)?;
             allowed = grants.may_oversee_organisation(&OrganisationFacts {
                 id: organisation.id,

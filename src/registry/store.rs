@@ -140,6 +140,15 @@ pub struct PracticeDetails {
     pub prescribing_setting: String,
 }
 
+/// One membership of a practice, with the organisation's code and name.
+#[derive(Debug, Clone, Queryable)]
+pub struct MembershipRecord {
+    pub organisation_code: String,
+    pub organisation_name: String,
+    pub joined_on: NaiveDate,
+    pub left_on: Option<NaiveDate>,
+}
+
 #[derive(Insertable)]
 #[diesel(table_name = practices)]
 struct NewPracticeRow {
@@ -295,10 +304,7 @@ impl Practice {
     }
 
     /// A practice's memberships: (organisation code, name, joined, left).
-    pub fn membership_history(
-        conn: &mut DbConn,
-        practice_id: i32,
-    ) -> QueryResult<Vec<(String, String, NaiveDate, Option<NaiveDate>)>> {
+    pub fn membership_history(conn: &mut DbConn, practice_id: i32) -> QueryResult<Vec<MembershipRecord>> {
         memberships::table
             .inner_join(organisations::table)
             .filter(memberships::practice_id.eq(practice_id))
