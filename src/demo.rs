@@ -8,7 +8,7 @@ use diesel::Connection;
 
 use crate::accounts::model::Role;
 use crate::accounts::password;
-use crate::accounts::store::{NewUser, NewUserRole};
+use crate::accounts::store::UserWithRole;
 use crate::db::Pool;
 use crate::error::{AppError, AppResult};
 use crate::registry::store::{NewOrganisation, NewPractice, Organisation, Practice};
@@ -132,23 +132,16 @@ pub fn load(pool: &Pool) -> AppResult<Option<DemoAccounts>> {
         } in people
         {
             let email = format!("{local}@{EMAIL_DOMAIN}");
-            let user_id = NewUser {
+            UserWithRole {
                 email: &email,
                 email_normalized: &email,
                 name: &name,
                 password_hash: &hash,
-                created_at: now,
-                sessions_valid_after: now,
-            }
-            .insert(c)?;
-            NewUserRole {
-                user_id,
                 role: role.as_str(),
                 organisation_id,
                 practice_id,
-                created_at: now,
             }
-            .insert(c)?;
+            .insert(c, now)?;
             accounts.push((email, role.label().to_owned()));
         }
         Ok(accounts)

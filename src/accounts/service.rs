@@ -10,7 +10,7 @@ use super::model::{
     address_subject, minutes_until,
 };
 use super::password;
-use super::store::{self, NewUser, NewUserRole, SetupToken, User};
+use super::store::{self, SetupToken, User, UserWithRole};
 use crate::db::{DbConn, Pool};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::mail::model::EventKind;
@@ -239,23 +239,16 @@ pub fn create_user(pool: &Pool, account: NewAccount) -> AppResult<i32> {
             ));
         }
         let at = now();
-        let user_id = NewUser {
+        let user_id = UserWithRole {
             email: email.as_str(),
             email_normalized: email.normalized(),
             name: name.as_str(),
             password_hash: &password_hash,
-            created_at: at,
-            sessions_valid_after: at,
-        }
-        .insert(c)?;
-        NewUserRole {
-            user_id,
             role: role.as_str(),
             organisation_id,
             practice_id,
-            created_at: at,
         }
-        .insert(c)?;
+        .insert(c, at)?;
         Ok(user_id)
     })
 }
@@ -423,23 +416,16 @@ pub fn complete_setup(pool: &Pool, raw: &str, form: FirstAdministrator) -> AppRe
         if SetupToken::mark_used(c, found.id, at)? != 1 {
             return Err(AppError::Gone("This setup link has already been used.".into()));
         }
-        let user_id = NewUser {
+        let user_id = UserWithRole {
             email: email.as_str(),
             email_normalized: email.normalized(),
             name: name.as_str(),
             password_hash: &hash,
-            created_at: at,
-            sessions_valid_after: at,
-        }
-        .insert(c)?;
-        NewUserRole {
-            user_id,
             role: Role::SystemAdmin.as_str(),
             organisation_id: None,
             practice_id: None,
-            created_at: at,
         }
-        .insert(c)?;
+        .insert(c, at)?;
         Ok(user_id)
     })
 }
@@ -556,23 +542,16 @@ pub fn invite_user(pool: &Pool, outbox: &Outbox, inviter: &SessionUser, invitati
             ));
         }
         let at = now();
-        let user_id = NewUser {
+        let user_id = UserWithRole {
             email: email.as_str(),
             email_normalized: email.normalized(),
             name: name.as_str(),
             password_hash: NO_PASSWORD,
-            created_at: at,
-            sessions_valid_after: at,
-        }
-        .insert(c)?;
-        NewUserRole {
-            user_id,
             role: role.as_str(),
             organisation_id,
             practice_id,
-            created_at: at,
         }
-        .insert(c)?;
+        .insert(c, at)?;
         let raw = token::link_token();
         let expires = at + INVITATION_VALID_FOR;
         store::PasswordToken::insert(c, user_id, INVITATION, &token::digest(&raw), at, expires)?;

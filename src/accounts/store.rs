@@ -75,6 +75,40 @@ impl User {
     }
 }
 
+/// A new user and their first role, written together.
+pub struct UserWithRole<'a> {
+    pub email: &'a str,
+    pub email_normalized: &'a str,
+    pub name: &'a str,
+    pub password_hash: &'a str,
+    pub role: &'a str,
+    pub organisation_id: Option<i32>,
+    pub practice_id: Option<i32>,
+}
+
+impl UserWithRole<'_> {
+    pub fn insert(&self, conn: &mut DbConn, at: NaiveDateTime) -> QueryResult<i32> {
+        let user_id = NewUser {
+            email: self.email,
+            email_normalized: self.email_normalized,
+            name: self.name,
+            password_hash: self.password_hash,
+            created_at: at,
+            sessions_valid_after: at,
+        }
+        .insert(conn)?;
+        NewUserRole {
+            user_id,
+            role: self.role,
+            organisation_id: self.organisation_id,
+            practice_id: self.practice_id,
+            created_at: at,
+        }
+        .insert(conn)?;
+        Ok(user_id)
+    }
+}
+
 #[derive(Insertable)]
 #[diesel(table_name = user_roles)]
 pub struct NewUserRole<'a> {

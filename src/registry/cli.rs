@@ -182,6 +182,39 @@ fn bad_rows_refusal(count: usize) -> ImportFailure {
     ))
 }
 
+/// Runs a dry run or an import and reports it: `plan` and `apply` give the
+/// plan, `errors` its bad rows, `print` its summary.
+fn run_one<P>(
+    dry_run: bool,
+    skip_bad_rows: bool,
+    plan: impl FnOnce() -> Result<P, AppError>,
+    apply: impl FnOnce() -> Result<P, AppError>,
+    errors: impl Fn(&P) -> usize,
+    print: impl Fn(&P, bool),
+) -> Result<(), ImportFailure> {
+    if dry_run {
+        let plan = plan()?;
+        print(&plan, false);
+        if errors(&plan) > 0 && !skip_bad_rows {
+            return Err(bad_rows_refusal(errors(&plan)));
+        }
+        return Ok(());
+    }
+    match apply() {
+        Ok(plan) => {
+            print(&plan, true);
+            Ok(())
+        }
+        Err(AppError::Invalid(errors)) if errors.iter().all(|e| e.message.starts_with("Line ")) => {
+            for error in errors.iter().take(50) {
+                println!("  {}", error.message);
+            }
+            Err(bad_rows_refusal(errors.len()))
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
 pub fn run_import(pool: &Pool, request: ImportRequest) -> Result<(), ImportFailure> {
     let actor = Actor::command_line();
     match request {
@@ -193,27 +226,14 @@ pub fn run_import(pool: &Pool, request: ImportRequest) -> Result<(), ImportFailu
         } => {
             let orgs: Vec<String> = orgs.iter().map(|o| o.trim().to_ascii_uppercase()).collect();
             let bytes = read_file(&file)?;
-            if dry_run {
-                let plan = import::plan_practices(pool, &orgs, &bytes)?;
-                print_practice_plan(&plan, false);
-                if !plan.errors.is_empty() && !skip_bad_rows {
-                    return Err(bad_rows_refusal(plan.errors.len()));
-                }
-                return Ok(());
-            }
-            match import::apply_practices(pool, &actor, &orgs, &bytes, skip_bad_rows) {
-                Ok(plan) => {
-                    print_practice_plan(&plan, true);
-                    Ok(())
-                }
-                Err(AppError::Invalid(errors)) if errors.iter().all(|e| e.message.starts_with("Line ")) => {
-                    for error in errors.iter().take(50) {
-                        println!("  {}", error.message);
-                    }
-                    Err(bad_rows_refusal(errors.len()))
-                }
-                Err(other) => Err(other.into()),
-            }
+            run_one(
+                dry_run,
+                skip_bad_rows,
+                || import::plan_practices(pool, &orgs, &bytes),
+                || import::apply_practices(pool, &actor, &orgs, &bytes, skip_bad_rows),
+                |plan| plan.errors.len(),
+                print_practice_plan,
+            )
         }
         ImportRequest::ListSizes {
             file,
@@ -221,27 +241,14 @@ pub fn run_import(pool: &Pool, request: ImportRequest) -> Result<(), ImportFailu
             skip_bad_rows,
         } => {
             let bytes = read_file(&file)?;
-            if dry_run {
-                let plan = import::plan_list_sizes(pool, &bytes)?;
-                print_size_plan(&plan, false);
-                if !plan.errors.is_empty() && !skip_bad_rows {
-                    return Err(bad_rows_refusal(plan.errors.len()));
-                }
-                return Ok(());
-            }
-            match import::apply_list_sizes(pool, &actor, &bytes, skip_bad_rows) {
-                Ok(plan) => {
-                    print_size_plan(&plan, true);
-                    Ok(())
-                }
-                Err(AppError::Invalid(errors)) if errors.iter().all(|e| e.message.starts_with("Line ")) => {
-                    for error in errors.iter().take(50) {
-                        println!("  {}", error.message);
-                    }
-                    Err(bad_rows_refusal(errors.len()))
-                }
-                Err(other) => Err(other.into()),
-            }
+            run_one(
+                dry_run,
+                skip_bad_rows,
+                || import::plan_list_sizes(pool, &bytes),
+                || import::apply_list_sizes(pool, &actor, &bytes, skip_bad_rows),
+                |plan| plan.errors.len(),
+                print_size_plan,
+            )
         }
     }
 }
