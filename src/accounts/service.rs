@@ -541,54 +541,80 @@ pub fn invite_user(pool: &Pool, outbox: &Outbox, inviter: &SessionUser, invitati
                 "An account with this email address already exists",
             ));
         }
-        let at = now();
-        let user_id = UserWithRole {
-            email: email.as_str(),
-            email_normalized: email.normalized(),
-            name: name.as_str(),
-            password_hash: NO_PASSWORD,
-            role: role.as_str(),
-            organisation_id,
-            practice_id,
-        }
-        .insert(c, at)?;
-        let raw = token::link_token();
-        let expires = at + INVITATION_VALID_FOR;
-        store::PasswordToken::insert(c, user_id, INVITATION, &token::digest(&raw), at, expires)?;
-
         let organisation = match organisation_id {
             Some(id) => Organisation::with_ids(c, &[id])?.into_iter().next(),
             None => practice_org,
         };
-        let sender = organisation
-            .as_ref()
-            .map_or_else(|| outbox.operator_name().to_owned(), |o| o.name.clone());
-        outbox.enqueue(
+        invite_within(
             c,
-            Mail {
-                template: "account_invitation",
-                to_email: email.as_str().to_owned(),
-                to_name: name.as_str().to_owned(),
-                reason: format!(
-                    "You get this email because {} created a Quorate account for you.",
-                    inviter.name
-                ),
-                sender,
-                event: EventKind::Account,
-                event_id: Some(user_id),
-                organisation_id: organisation.as_ref().map(|o| o.id),
+            outbox,
+            &inviter.name,
+            Invitee {
+                email: &email,
+                name: &name,
+                role,
+                organisation_id,
                 practice_id,
-                user_id: Some(user_id),
-                context: json!({
-                    "inviter_name": inviter.name,
-                    "role_label": role.label().to_lowercase(),
-                    "link": format!("{}/password/{raw}", outbox.base_url()),
-                    "expires": crate::time::date_time(expires),
-                }),
+                sending_organisation: organisation.as_ref(),
             },
-        )?;
-        Ok(user_id)
+        )
     })
+}
+
+/// Who an invitation is for and what role they get.
+pub struct Invitee<'a> {
+    pub email: &'a EmailAddress,
+    pub name: &'a PersonName,
+    pub role: Role,
+    pub organisation_id: Option<i32>,
+    pub practice_id: Option<i32>,
+    /// Named as the sender; its delivery record shows the message.
+    pub sending_organisation: Option<&'a Organisation>,
+}
+
+/// Creates an account without a password, with one role, and emails its
+/// holder a single-use link to choose one. Call it inside the transaction
+/// of the action that invites them; the caller has checked the email is new.
+pub fn invite_within(conn: &mut DbConn, outbox: &Outbox, inviter_name: &str, invitee: Invitee<'_>) -> AppResult<i32> {
+    let at = now();
+    let user_id = UserWithRole {
+        email: invitee.email.as_str(),
+        email_normalized: invitee.email.normalized(),
+        name: invitee.name.as_str(),
+        password_hash: NO_PASSWORD,
+        role: invitee.role.as_str(),
+        organisation_id: invitee.organisation_id,
+        practice_id: invitee.practice_id,
+    }
+    .insert(conn, at)?;
+    let raw = token::link_token();
+    let expires = at + INVITATION_VALID_FOR;
+    store::PasswordToken::insert(conn, user_id, INVITATION, &token::digest(&raw), at, expires)?;
+    let sender = invitee
+        .sending_organisation
+        .map_or_else(|| outbox.operator_name().to_owned(), |o| o.name.clone());
+    outbox.enqueue(
+        conn,
+        Mail {
+            template: "account_invitation",
+            to_email: invitee.email.as_str().to_owned(),
+            to_name: invitee.name.as_str().to_owned(),
+            reason: format!("You get this email because {inviter_name} created a Quorate account for you."),
+            sender,
+            event: EventKind::Account,
+            event_id: Some(user_id),
+            organisation_id: invitee.sending_organisation.map(|o| o.id),
+            practice_id: invitee.practice_id,
+            user_id: Some(user_id),
+            context: json!({
+                "inviter_name": inviter_name,
+                "role_label": invitee.role.label().to_lowercase(),
+                "link": format!("{}/password/{raw}", outbox.base_url()),
+                "expires": crate::time::date_time(expires),
+            }),
+        },
+    )?;
+    Ok(user_id)
 }
 
 /// Emails a single-use reset link if the address has an account. Says

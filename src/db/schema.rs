@@ -51,6 +51,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    representatives (id) {
+        id -> Integer,
+        practice_id -> Integer,
+        user_id -> Integer,
+        kind -> Text,
+        started_on -> Date,
+        ended_on -> Nullable<Date>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     audit_log (id) {
         id -> Integer,
         at -> Timestamp,
@@ -129,6 +141,8 @@ diesel::table! {
 diesel::joinable!(memberships -> organisations (organisation_id));
 diesel::joinable!(memberships -> practices (practice_id));
 diesel::joinable!(list_sizes -> practices (practice_id));
+diesel::joinable!(representatives -> practices (practice_id));
+diesel::joinable!(representatives -> users (user_id));
 diesel::joinable!(user_roles -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -145,6 +159,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     password_tokens,
     list_sizes,
     audit_log,
+    representatives,
 );
 
 diesel::joinable!(user_roles -> organisations (organisation_id));

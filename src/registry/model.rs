@@ -99,6 +99,58 @@ impl PracticeCode {
     }
 }
 
+/// How a person acts for a practice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RepresentativeKind {
+    /// Casts the practice's vote; exactly one at a time.
+    Nominated,
+    /// Votes when the nominated representative cannot; at most one.
+    Deputy,
+    PracticeManager,
+    GpPartner,
+    SalariedGp,
+}
+
+impl RepresentativeKind {
+    pub const ALL: [RepresentativeKind; 5] = [
+        RepresentativeKind::Nominated,
+        RepresentativeKind::Deputy,
+        RepresentativeKind::PracticeManager,
+        RepresentativeKind::GpPartner,
+        RepresentativeKind::SalariedGp,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RepresentativeKind::Nominated => "nominated",
+            RepresentativeKind::Deputy => "deputy",
+            RepresentativeKind::PracticeManager => "practice_manager",
+            RepresentativeKind::GpPartner => "gp_partner",
+            RepresentativeKind::SalariedGp => "salaried_gp",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            RepresentativeKind::Nominated => "Nominated voting representative",
+            RepresentativeKind::Deputy => "Deputy voting representative",
+            RepresentativeKind::PracticeManager => "Practice manager",
+            RepresentativeKind::GpPartner => "GP partner",
+            RepresentativeKind::SalariedGp => "Salaried GP",
+        }
+    }
+
+    /// Only one person at a time may hold this for a practice.
+    pub fn is_single(self) -> bool {
+        matches!(self, RepresentativeKind::Nominated | RepresentativeKind::Deputy)
+    }
+}
+
 /// Whether a practice is open, per ODS.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]

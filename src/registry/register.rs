@@ -18,6 +18,8 @@ pub struct RegisterEntry {
     pub joined_on: NaiveDate,
     /// The latest list size extracted on or before the date.
     pub list_size: Option<(NaiveDate, i32)>,
+    /// It had a nominated voting representative on the date.
+    pub has_nominated: bool,
 }
 
 /// A practice's status on `day`, from its current status and its dates.
@@ -71,6 +73,8 @@ pub struct RegisterQuery {
     pub statuses: Vec<PracticeStatus>,
     pub min_list_size: Option<i32>,
     pub max_list_size: Option<i32>,
+    /// Only practices with (true) or without (false) a nominated representative.
+    pub nominated: Option<bool>,
     pub sort: SortKey,
     pub descending: bool,
     /// 1-based.
@@ -85,6 +89,7 @@ impl Default for RegisterQuery {
             statuses: Vec::new(),
             min_list_size: None,
             max_list_size: None,
+            nominated: None,
             sort: SortKey::Name,
             descending: false,
             page: 1,
@@ -120,6 +125,7 @@ pub fn select(entries: Vec<RegisterEntry>, query: &RegisterQuery) -> RegisterPag
                 || squash(&e.postcode).contains(&needle)
         })
         .filter(|e| query.statuses.is_empty() || query.statuses.contains(&e.status))
+        .filter(|e| query.nominated.is_none_or(|wanted| e.has_nominated == wanted))
         .filter(|e| {
             let size = e.list_size.map(|(_, n)| n);
             query.min_list_size.is_none_or(|min| size.is_some_and(|n| n >= min))
@@ -173,6 +179,7 @@ mod tests {
             status,
             joined_on: day(2013, 4, 1),
             list_size: size.map(|n| (day(2021, 1, 1), n)),
+            has_nominated: code == "F84012",
         }
     }
 
@@ -256,6 +263,28 @@ mod tests {
             },
         );
         assert_eq!(biggest_first.entries[0].code, "F84012");
+        let represented = select(
+            sample(),
+            &RegisterQuery {
+                nominated: Some(true),
+                ..Default::default()
+            },
+        );
+        assert_eq!(
+            represented.entries.iter().map(|e| e.code.as_str()).collect::<Vec<_>>(),
+            vec!["F84012"]
+        );
+        assert_eq!(
+            select(
+                sample(),
+                &RegisterQuery {
+                    nominated: Some(false),
+                    ..Default::default()
+                }
+            )
+            .total,
+            3
+        );
         let page_two = select(
             sample(),
             &RegisterQuery {

@@ -6,7 +6,9 @@ use serde::Serialize;
 use super::service::{self, OrganisationSummary};
 use crate::error::{AppError, AppResult};
 use crate::web::auth::CurrentUser;
+use crate::web::csrf::CsrfForm;
 use crate::web::page::Ui;
+use crate::web::render::Flash;
 
 #[derive(Serialize)]
 struct OrganisationView {
@@ -99,6 +101,7 @@ struct RegisterParams {
     statuses: Vec<String>,
     min: String,
     max: String,
+    nominated: String,
 }
 
 fn register_params(query_string: &str) -> AppResult<RegisterParams> {
@@ -113,6 +116,7 @@ fn register_params(query_string: &str) -> AppResult<RegisterParams> {
         statuses: Vec::new(),
         min: String::new(),
         max: String::new(),
+        nominated: String::new(),
     };
     let size = |name: &str, value: &str| -> AppResult<Option<i32>> {
         let value = value.trim().replace(',', "");
@@ -146,6 +150,15 @@ fn register_params(query_string: &str) -> AppResult<RegisterParams> {
             "max" => {
                 params.query.max_list_size = size("The largest list size", &value)?;
                 params.max = value;
+            }
+            "nominated" => {
+                params.query.nominated = match value.as_str() {
+                    "" => None,
+                    "yes" => Some(true),
+                    "no" => Some(false),
+                    _ => return Err(AppError::BadRequest("nominated must be yes or no".into())),
+                };
+                params.nominated = value;
             }
             "sort" => {
                 params.query.sort = SortKey::parse(&value)
@@ -209,6 +222,9 @@ struct RegisterView {
     search: String,
     min: String,
     max: String,
+    nominated_any: bool,
+    nominated_yes: bool,
+    nominated_no: bool,
     statuses: Vec<StatusOption>,
     headers: Vec<SortHeader>,
     rows: Vec<RegisterRow>,
@@ -299,6 +315,9 @@ pub async fn register(
         search: params.search.clone(),
         min: params.min.clone(),
         max: params.max.clone(),
+        nominated_any: params.query.nominated.is_none(),
+        nominated_yes: params.query.nominated == Some(true),
+        nominated_no: params.query.nominated == Some(false),
         statuses: super::model::PracticeStatus::ALL
             .into_iter()
             .map(|s| StatusOption {
@@ -391,6 +410,25 @@ struct SizeRow {
 }
 
 #[derive(Serialize)]
+struct RepresentativeRow {
+    id: i32,
+    name: String,
+    email: String,
+    role: &'static str,
+    from: String,
+    to: String,
+    current: bool,
+}
+
+#[derive(Serialize)]
+struct KindOption {
+    value: &'static str,
+    label: &'static str,
+    id: String,
+    checked: bool,
+}
+
+#[derive(Serialize)]
 struct PracticeView {
     code: String,
     name: String,
@@ -403,18 +441,22 @@ struct PracticeView {
     closed: String,
     memberships: Vec<MembershipRow>,
     list_sizes: Vec<SizeRow>,
+    representatives: Vec<RepresentativeRow>,
+    may_manage: bool,
+    kinds: Vec<KindOption>,
+    form_name: String,
+    form_email: String,
 }
 
-pub async fn practice(ui: Ui, user: CurrentUser, ods: web::Path<String>) -> AppResult<HttpResponse> {
-    let grants = user.grants();
-    let ods = ods.into_inner();
-    let detail = ui
-        .state()
-        .run(move |pool| service::practice_detail(pool, &grants, &ods))
-        .await?;
+fn date_text(d: chrono::NaiveDate) -> String {
+    d.format("%-d %B %Y").to_string()
+}
+
+fn practice_view(detail: service::PracticeDetail, form: Option<&RepresentativeForm>) -> PracticeView {
+    use super::model::RepresentativeKind;
     let p = &detail.practice;
-    let date = |d: chrono::NaiveDate| d.format("%-d %B %Y").to_string();
-    let view = PracticeView {
+    let chosen = form.map(|f| f.kind.as_str()).unwrap_or_default();
+    PracticeView {
         code: p.ods_code.clone(),
         name: p.name.clone(),
         address: [&p.address_1, &p.address_2, &p.address_3, &p.address_4, &p.address_5]
@@ -426,26 +468,145 @@ pub async fn practice(ui: Ui, user: CurrentUser, ods: web::Path<String>) -> AppR
         telephone: p.telephone.clone(),
         status: detail.status_today.label(),
         status_colour: status_colour(detail.status_today),
-        opened: p.opened_on.map(date).unwrap_or_default(),
-        closed: p.closed_on.map(date).unwrap_or_default(),
+        opened: p.opened_on.map(date_text).unwrap_or_default(),
+        closed: p.closed_on.map(date_text).unwrap_or_default(),
         memberships: detail
             .memberships
             .iter()
             .map(|m| MembershipRow {
                 organisation: format!("{} ({})", m.organisation_name, m.organisation_code),
-                joined: date(m.joined_on),
-                left: m.left_on.map(date).unwrap_or_default(),
+                joined: date_text(m.joined_on),
+                left: m.left_on.map(date_text).unwrap_or_default(),
             })
             .collect(),
         list_sizes: detail
             .list_sizes
             .iter()
             .map(|(d, n)| SizeRow {
-                date: date(*d),
+                date: date_text(*d),
                 patients: group_thousands(*n),
             })
             .collect(),
-    };
+        representatives: detail
+            .representatives
+            .iter()
+            .map(|r| RepresentativeRow {
+                id: r.id,
+                name: r.name.clone(),
+                email: r.email.clone(),
+                role: RepresentativeKind::parse(&r.kind).map_or("Representative", RepresentativeKind::label),
+                from: date_text(r.started_on),
+                to: r.ended_on.map(date_text).unwrap_or_default(),
+                current: r.ended_on.is_none(),
+            })
+            .collect(),
+        may_manage: detail.may_manage,
+        kinds: RepresentativeKind::ALL
+            .iter()
+            .enumerate()
+            .map(|(i, k)| KindOption {
+                value: k.as_str(),
+                label: k.label(),
+                id: if i == 0 {
+                    "kind".to_owned()
+                } else {
+                    format!("kind-{}", i + 1)
+                },
+                checked: k.as_str() == chosen,
+            })
+            .collect(),
+        form_name: form.map(|f| f.name.clone()).unwrap_or_default(),
+        form_email: form.map(|f| f.email.clone()).unwrap_or_default(),
+    }
+}
+
+async fn load_practice(ui: &Ui, user: &CurrentUser, ods: &str) -> AppResult<service::PracticeDetail> {
+    let grants = user.grants();
+    let ods = ods.to_owned();
+    ui.state()
+        .run(move |pool| service::practice_detail(pool, &grants, &ods))
+        .await
+}
+
+pub async fn practice(ui: Ui, user: CurrentUser, ods: web::Path<String>) -> AppResult<HttpResponse> {
+    let view = practice_view(load_practice(&ui, &user, &ods).await?, None);
     let title = view.name.clone();
     ui.page("registry/practice", &title, &view)
+}
+
+#[derive(serde::Deserialize)]
+pub struct RepresentativeForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    kind: String,
+}
+
+pub async fn add_representative(
+    ui: Ui,
+    user: CurrentUser,
+    ods: web::Path<String>,
+    form: CsrfForm<RepresentativeForm>,
+) -> AppResult<HttpResponse> {
+    let ods = ods.into_inner();
+    let form = form.0;
+    let actor = (*user.0).clone();
+    let outbox = ui.state().outbox.clone();
+    let new = service::NewRepresentative {
+        name: form.name.clone(),
+        email: form.email.clone(),
+        kind: form.kind.clone(),
+    };
+    let code = ods.clone();
+    match ui
+        .state()
+        .run(move |pool| service::add_representative(pool, &outbox, &actor, &code, new))
+        .await
+    {
+        Ok(()) => Ok(ui.see_other(
+            &format!("/practices/{}", ods.to_ascii_uppercase()),
+            Some(Flash {
+                heading: "Representative added".into(),
+                body: Some(format!(
+                    "{} has been added. If they had no account, they have been emailed an invitation.",
+                    form.name.trim()
+                )),
+            }),
+        )),
+        Err(AppError::Invalid(errors)) => {
+            let view = practice_view(load_practice(&ui, &user, &ods).await?, Some(&form));
+            let title = view.name.clone();
+            ui.form_errors(
+                actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+                "registry/practice",
+                &title,
+                errors,
+                &view,
+            )
+        }
+        Err(other) => Err(other),
+    }
+}
+
+pub async fn end_representative(
+    ui: Ui,
+    user: CurrentUser,
+    path: web::Path<(String, i32)>,
+    _form: CsrfForm<crate::web::csrf::NoFields>,
+) -> AppResult<HttpResponse> {
+    let (ods, id) = path.into_inner();
+    let actor = (*user.0).clone();
+    let code = ods.clone();
+    ui.state()
+        .run(move |pool| service::end_representative(pool, &actor, &code, id))
+        .await?;
+    Ok(ui.see_other(
+        &format!("/practices/{}", ods.to_ascii_uppercase()),
+        Some(Flash {
+            heading: "Role ended".into(),
+            body: None,
+        }),
+    ))
 }

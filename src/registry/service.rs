@@ -133,11 +133,16 @@ fn register_entries(
     let members = Practice::members_with_joined_on(&mut conn, organisation_id, day)?;
     let ids: Vec<i32> = members.iter().map(|(p, _)| p.id).collect();
     let sizes = super::store::list_sizes::latest_on(&mut conn, &ids, day)?;
+    let represented: std::collections::HashSet<i32> =
+        super::store::representatives::practices_with_nominated_on(&mut conn, &ids, day)?
+            .into_iter()
+            .collect();
     Ok(members
         .into_iter()
         .map(|(practice, joined_on)| super::register::RegisterEntry {
             status: super::register::status_on(&practice, day),
             list_size: sizes.get(&practice.id).copied(),
+            has_nominated: represented.contains(&practice.id),
             address: [
                 &practice.address_1,
                 &practice.address_2,
@@ -202,6 +207,9 @@ pub fn register_csv(pool: &Pool, grants: &Grants, code: &str, day: chrono::Naive
 
 pub struct PracticeDetail {
     pub practice: Practice,
+    pub representatives: Vec<super::store::representatives::RepresentativeRecord>,
+    /// The viewer may add and end representatives.
+    pub may_manage: bool,
     pub status_today: super::model::PracticeStatus,
     pub memberships: Vec<super::store::MembershipRecord>,
     pub list_sizes: Vec<(chrono::NaiveDate, i32)>,
@@ -235,10 +243,191 @@ pub fn practice_detail(pool: &Pool, grants: &Grants, ods: &str) -> AppResult<Pra
         )));
     }
     let list_sizes = super::store::list_sizes::history(&mut conn, practice.id)?;
+    let representatives = super::store::representatives::of_practice(&mut conn, practice.id)?;
+    let may_manage = managing_organisation(&mut conn, grants, &practice).is_ok();
     Ok(PracticeDetail {
+        representatives,
+        may_manage,
         status_today: super::register::status_on(&practice, Utc::now().date_naive()),
         practice,
         memberships,
         list_sizes,
+    })
+}
+
+/// Who may manage a practice's representatives: a system administrator, or
+/// an administrator of the organisation it is a member of today.
+fn managing_organisation(
+    conn: &mut crate::db::DbConn,
+    grants: &Grants,
+    practice: &Practice,
+) -> AppResult<Option<Organisation>> {
+    let organisation = Organisation::of_practice_on(conn, practice.id, Utc::now().date_naive())?;
+    let administers = organisation.as_ref().is_some_and(|o| {
+        grants
+            .0
+            .iter()
+            .any(|g| g.role == Role::OrgAdmin && g.organisation_id == Some(o.id))
+    });
+    if grants.is_system_admin() || administers {
+        Ok(organisation)
+    } else {
+        Err(AppError::Forbidden(format!(
+            "Only administrators of {}'s organisation can change its representatives.",
+            practice.name
+        )))
+    }
+}
+
+pub struct NewRepresentative {
+    pub name: String,
+    pub email: String,
+    pub kind: String,
+}
+
+/// Adds a representative to a practice: an existing account gets the
+/// practice representative role, a new person is invited by email. A new
+/// nominated representative (or deputy) replaces the current one.
+pub fn add_representative(
+    pool: &Pool,
+    outbox: &crate::mail::service::Outbox,
+    actor: &crate::accounts::service::SessionUser,
+    ods: &str,
+    new: NewRepresentative,
+) -> AppResult<()> {
+    use super::model::RepresentativeKind;
+    use super::store::representatives;
+    use crate::accounts::model::{EmailAddress, PersonName};
+    use crate::error::FieldError;
+    let mut errors = Vec::new();
+    let name = PersonName::parse("name", &new.name).map_err(|e| errors.push(e)).ok();
+    let email = EmailAddress::parse("email", &new.email)
+        .map_err(|e| errors.push(e))
+        .ok();
+    let kind = RepresentativeKind::parse(new.kind.trim());
+    if kind.is_none() {
+        errors.push(FieldError::new("kind", "Select how the person acts for the practice"));
+    }
+    let (Some(name), Some(email), Some(kind)) = (name, email, kind) else {
+        return Err(AppError::Invalid(errors));
+    };
+    let code = super::model::PracticeCode::parse("code", ods).map_err(|_| AppError::NotFound)?;
+    let grants = actor.grants();
+    let mut conn = pool.get()?;
+    diesel::Connection::transaction(&mut conn, |c| {
+        let practice = Practice::find_by_code(c, code.as_str())?.ok_or(AppError::NotFound)?;
+        let organisation = managing_organisation(c, &grants, &practice)?;
+        let now = Utc::now().naive_utc();
+        let today = now.date();
+        let user_id = match crate::accounts::store::User::find_by_email(c, email.normalized())? {
+            Some(user) => {
+                let held = crate::accounts::store::roles_of(c, Some(&[user.id]))?;
+                if !held
+                    .iter()
+                    .any(|r| r.role == Role::PracticeRep.as_str() && r.practice_id == Some(practice.id))
+                {
+                    crate::accounts::store::NewUserRole {
+                        user_id: user.id,
+                        role: Role::PracticeRep.as_str(),
+                        organisation_id: None,
+                        practice_id: Some(practice.id),
+                        created_at: now,
+                    }
+                    .insert(c)?;
+                }
+                user.id
+            }
+            None => crate::accounts::service::invite_within(
+                c,
+                outbox,
+                &actor.name,
+                crate::accounts::service::Invitee {
+                    email: &email,
+                    name: &name,
+                    role: Role::PracticeRep,
+                    organisation_id: None,
+                    practice_id: Some(practice.id),
+                    sending_organisation: organisation.as_ref(),
+                },
+            )?,
+        };
+        let current = representatives::of_practice(c, practice.id)?;
+        if current
+            .iter()
+            .any(|r| r.ended_on.is_none() && r.user_id == user_id && r.kind == kind.as_str())
+        {
+            return Err(AppError::invalid(
+                "email",
+                format!(
+                    "{} is already the practice's {}",
+                    email.as_str(),
+                    kind.label().to_lowercase()
+                ),
+            ));
+        }
+        let replaced: Vec<String> = current
+            .iter()
+            .filter(|r| kind.is_single() && r.ended_on.is_none() && r.kind == kind.as_str())
+            .map(|r| format!("{} <{}>", r.name, r.email))
+            .collect();
+        if kind.is_single() {
+            representatives::end_current(c, practice.id, kind.as_str(), today)?;
+        }
+        representatives::insert(c, practice.id, user_id, kind.as_str(), today, now)?;
+        let mut summary = format!(
+            "{} <{}> became {}",
+            name.as_str(),
+            email.as_str(),
+            kind.label().to_lowercase()
+        );
+        if !replaced.is_empty() {
+            summary.push_str(&format!(", replacing {}", replaced.join(", ")));
+        }
+        crate::audit::service::record(
+            c,
+            &crate::audit::model::Actor::user(actor.id, &actor.name, &actor.email),
+            crate::audit::service::Event {
+                organisation_id: organisation.as_ref().map(|o| o.id),
+                action: "practice.representative_added",
+                object_kind: "practice",
+                object_key: &practice.ods_code,
+                summary,
+            },
+        )?;
+        Ok(())
+    })
+}
+
+/// Ends one representative's role for a practice (from today).
+pub fn end_representative(
+    pool: &Pool,
+    actor: &crate::accounts::service::SessionUser,
+    ods: &str,
+    representative_id: i32,
+) -> AppResult<()> {
+    use super::store::representatives;
+    let code = super::model::PracticeCode::parse("code", ods).map_err(|_| AppError::NotFound)?;
+    let grants = actor.grants();
+    let mut conn = pool.get()?;
+    diesel::Connection::transaction(&mut conn, |c| {
+        let practice = Practice::find_by_code(c, code.as_str())?.ok_or(AppError::NotFound)?;
+        let organisation = managing_organisation(c, &grants, &practice)?;
+        let record = representatives::of_practice(c, practice.id)?
+            .into_iter()
+            .find(|r| r.id == representative_id && r.ended_on.is_none())
+            .ok_or(AppError::NotFound)?;
+        representatives::end(c, representative_id, practice.id, Utc::now().date_naive())?;
+        crate::audit::service::record(
+            c,
+            &crate::audit::model::Actor::user(actor.id, &actor.name, &actor.email),
+            crate::audit::service::Event {
+                organisation_id: organisation.as_ref().map(|o| o.id),
+                action: "practice.representative_ended",
+                object_kind: "practice",
+                object_key: &practice.ods_code,
+                summary: format!("{} <{}> is no longer {}", record.name, record.email, record.kind),
+            },
+        )?;
+        Ok(())
     })
 }

@@ -426,3 +426,111 @@ pub mod list_sizes {
             .load(conn)
     }
 }
+
+/// People acting for practices.
+pub mod representatives {
+    use chrono::{NaiveDate, NaiveDateTime};
+    use diesel::prelude::*;
+
+    use crate::db::DbConn;
+    use crate::db::schema::{representatives, users};
+
+    /// A representative with their name and email.
+    #[derive(Debug, Clone, Queryable)]
+    pub struct RepresentativeRecord {
+        pub id: i32,
+        pub kind: String,
+        pub started_on: NaiveDate,
+        pub ended_on: Option<NaiveDate>,
+        pub user_id: i32,
+        pub name: String,
+        pub email: String,
+    }
+
+    /// A practice's representatives, current ones first, newest first.
+    pub fn of_practice(conn: &mut DbConn, practice_id: i32) -> QueryResult<Vec<RepresentativeRecord>> {
+        let mut all: Vec<RepresentativeRecord> = representatives::table
+            .inner_join(users::table)
+            .filter(representatives::practice_id.eq(practice_id))
+            .order((representatives::started_on.desc(), representatives::id.desc()))
+            .select((
+                representatives::id,
+                representatives::kind,
+                representatives::started_on,
+                representatives::ended_on,
+                users::id,
+                users::name,
+                users::email,
+            ))
+            .load(conn)?;
+        all.sort_by_key(|r| r.ended_on.is_some());
+        Ok(all)
+    }
+
+    /// Practices (of `practice_ids`) with a nominated representative on `day`.
+    pub fn practices_with_nominated_on(
+        conn: &mut DbConn,
+        practice_ids: &[i32],
+        day: NaiveDate,
+    ) -> QueryResult<Vec<i32>> {
+        let mut found = Vec::new();
+        for chunk in practice_ids.chunks(5_000) {
+            found.extend(
+                representatives::table
+                    .filter(representatives::practice_id.eq_any(chunk))
+                    .filter(representatives::kind.eq("nominated"))
+                    .filter(representatives::started_on.le(day))
+                    .filter(
+                        representatives::ended_on
+                            .is_null()
+                            .or(representatives::ended_on.gt(day)),
+                    )
+                    .select(representatives::practice_id)
+                    .load::<i32>(conn)?,
+            );
+        }
+        Ok(found)
+    }
+
+    /// Ends the current holder of `kind` for a practice; returns how many ended.
+    pub fn end_current(conn: &mut DbConn, practice_id: i32, kind: &str, on: NaiveDate) -> QueryResult<usize> {
+        diesel::update(
+            representatives::table
+                .filter(representatives::practice_id.eq(practice_id))
+                .filter(representatives::kind.eq(kind))
+                .filter(representatives::ended_on.is_null()),
+        )
+        .set(representatives::ended_on.eq(on))
+        .execute(conn)
+    }
+
+    pub fn end(conn: &mut DbConn, id: i32, practice_id: i32, on: NaiveDate) -> QueryResult<usize> {
+        diesel::update(
+            representatives::table
+                .filter(representatives::id.eq(id))
+                .filter(representatives::practice_id.eq(practice_id))
+                .filter(representatives::ended_on.is_null()),
+        )
+        .set(representatives::ended_on.eq(on))
+        .execute(conn)
+    }
+
+    pub fn insert(
+        conn: &mut DbConn,
+        practice_id: i32,
+        user_id: i32,
+        kind: &str,
+        started_on: NaiveDate,
+        now: NaiveDateTime,
+    ) -> QueryResult<usize> {
+        diesel::insert_into(representatives::table)
+            .values((
+                representatives::practice_id.eq(practice_id),
+                representatives::user_id.eq(user_id),
+                representatives::kind.eq(kind),
+                representatives::started_on.eq(started_on),
+                representatives::created_at.eq(now),
+            ))
+            .execute(conn)
+    }
+}

@@ -46,6 +46,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/organisations/{code}/practices").route(get().to(registry::routes::register)))
         .service(resource("/organisations/{code}/register.csv").route(get().to(registry::routes::register_csv)))
         .service(resource("/practices/{ods}").route(get().to(registry::routes::practice)))
+        .service(resource("/practices/{ods}/representatives").route(post().to(registry::routes::add_representative)))
+        .service(
+            resource("/practices/{ods}/representatives/{id}/end")
+                .route(post().to(registry::routes::end_representative)),
+        )
         // Email
         .service(resource("/organisations/{code}/deliveries").route(get().to(mail::routes::deliveries)))
         .service(resource("/organisations/{code}/deliveries/{id}/resend").route(post().to(mail::routes::resend)))
