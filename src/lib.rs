@@ -8,6 +8,7 @@ pub mod config;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod format;
 pub mod mail;
 pub mod registry;
 pub mod time;

@@ -63,6 +63,23 @@ diesel::table! {
 }
 
 diesel::table! {
+    constitution_settings (organisation_id) {
+        organisation_id -> Integer,
+        weighting -> Text,
+        patients_per_vote -> Integer,
+        quorum_basis -> Text,
+        quorum_percent -> Integer,
+        ordinary_threshold -> Text,
+        amendment_threshold -> Text,
+        removal_threshold -> Text,
+        dissolution_threshold -> Text,
+        minimum_notice_days -> Integer,
+        voters -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     audit_log (id) {
         id -> Integer,
         at -> Timestamp,
@@ -160,6 +177,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     list_sizes,
     audit_log,
     representatives,
+    constitution_settings,
 );
 
 diesel::joinable!(user_roles -> organisations (organisation_id));

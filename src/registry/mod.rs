@@ -1,6 +1,7 @@
 //! The register: organisations (CCGs, LMCs), member practices, memberships.
 
 pub mod cli;
+pub mod constitution;
 pub mod import;
 pub mod model;
 pub mod ods;

@@ -336,7 +336,10 @@ pub async fn register(
                 postcode: e.postcode.clone(),
                 status: e.status.label(),
                 status_colour: status_colour(e.status),
-                list_size: e.list_size.map(|(_, n)| group_thousands(n)).unwrap_or_default(),
+                list_size: e
+                    .list_size
+                    .map(|(_, n)| crate::format::group_thousands(n))
+                    .unwrap_or_default(),
                 list_size_date: e
                     .list_size
                     .map(|(d, _)| d.format("%-d %B %Y").to_string())
@@ -359,19 +362,6 @@ pub async fn register(
         csv_href: format!("/organisations/{code}/register.csv?on={}", params.day),
     };
     ui.page("registry/practices", "Register of member practices", &view)
-}
-
-/// "12,345".
-pub fn group_thousands(n: i32) -> String {
-    let digits = n.unsigned_abs().to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if n < 0 { format!("-{out}") } else { out }
 }
 
 pub async fn register_csv(
@@ -484,7 +474,7 @@ fn practice_view(detail: service::PracticeDetail, form: Option<&RepresentativeFo
             .iter()
             .map(|(d, n)| SizeRow {
                 date: date_text(*d),
-                patients: group_thousands(*n),
+                patients: crate::format::group_thousands(*n),
             })
             .collect(),
         representatives: detail
@@ -609,4 +599,205 @@ pub async fn end_representative(
             body: None,
         }),
     ))
+}
+
+#[derive(Serialize)]
+struct Choice {
+    value: String,
+    label: String,
+    id: String,
+    checked: bool,
+}
+
+fn choices(field: &str, options: &[(&str, &str)], current: &str) -> Vec<Choice> {
+    options
+        .iter()
+        .enumerate()
+        .map(|(i, (value, label))| Choice {
+            value: (*value).to_owned(),
+            label: (*label).to_owned(),
+            id: if i == 0 {
+                field.to_owned()
+            } else {
+                format!("{field}-{}", i + 1)
+            },
+            checked: *value == current,
+        })
+        .collect()
+}
+
+#[derive(Serialize)]
+struct ThresholdField {
+    id: String,
+    name: &'static str,
+    label: &'static str,
+    options: Vec<Choice>,
+}
+
+#[derive(Serialize)]
+struct SettingsRow {
+    key: &'static str,
+    value: String,
+}
+
+#[derive(Serialize)]
+struct SettingsView {
+    organisation: String,
+    code: String,
+    summary: Vec<SettingsRow>,
+    may_edit: bool,
+    weighting: Vec<Choice>,
+    patients_per_vote: String,
+    quorum_basis: Vec<Choice>,
+    quorum_percent: String,
+    thresholds: Vec<ThresholdField>,
+    minimum_notice_days: String,
+    voters: Vec<Choice>,
+}
+
+fn settings_view(
+    overseen: &service::Overseen,
+    settings: &super::constitution::ConstitutionSettings,
+    form: &super::constitution::SettingsForm,
+    may_edit: bool,
+) -> SettingsView {
+    use super::constitution::{DECISIONS, Threshold};
+    let threshold_field = |(name, label): (&'static str, &'static str), current: &str| {
+        let mut options: Vec<(String, String)> = Threshold::PRESETS.iter().map(|t| (t.stored(), t.label())).collect();
+        if let Some(custom) = Threshold::parse(current).filter(|t| !Threshold::PRESETS.contains(t)) {
+            options.push((custom.stored(), custom.label()));
+        }
+        ThresholdField {
+            id: name.replace('_', "-"),
+            name,
+            label,
+            options: options
+                .into_iter()
+                .enumerate()
+                .map(|(i, (value, label))| Choice {
+                    checked: value == current,
+                    value,
+                    label,
+                    id: i.to_string(),
+                })
+                .collect(),
+        }
+    };
+    SettingsView {
+        organisation: overseen.summary.name.clone(),
+        code: overseen.summary.code.clone(),
+        summary: settings
+            .describe()
+            .into_iter()
+            .map(|(key, value)| SettingsRow { key, value })
+            .collect(),
+        may_edit,
+        weighting: choices(
+            "weighting",
+            &[
+                ("per_practice", "One practice, one vote"),
+                ("per_patients", "One vote per so many registered patients, rounded up"),
+                ("list_size", "By registered list size"),
+            ],
+            &form.weighting,
+        ),
+        patients_per_vote: form.patients_per_vote.clone(),
+        quorum_basis: choices(
+            "quorum-basis",
+            &[
+                ("practices", "A share of member practices"),
+                ("weight", "A share of the total vote weight"),
+                ("none", "No quorum"),
+            ],
+            &form.quorum_basis,
+        ),
+        quorum_percent: form.quorum_percent.clone(),
+        thresholds: vec![
+            threshold_field(DECISIONS[0], &form.ordinary_threshold),
+            threshold_field(DECISIONS[1], &form.amendment_threshold),
+            threshold_field(DECISIONS[2], &form.removal_threshold),
+            threshold_field(DECISIONS[3], &form.dissolution_threshold),
+        ],
+        minimum_notice_days: form.minimum_notice_days.clone(),
+        voters: choices(
+            "voters",
+            &[
+                (
+                    "nominated_or_deputy",
+                    "The nominated voting representative or their deputy",
+                ),
+                ("nominated", "Only the nominated voting representative"),
+            ],
+            &form.voters,
+        ),
+    }
+}
+
+fn administers(user: &CurrentUser, organisation_id: i32) -> bool {
+    let grants = user.grants();
+    grants.is_system_admin()
+        || grants
+            .0
+            .iter()
+            .any(|g| g.role == crate::accounts::model::Role::OrgAdmin && g.organisation_id == Some(organisation_id))
+}
+
+const SETTINGS_TITLE: &str = "Constitution settings";
+
+pub async fn constitution(ui: Ui, user: CurrentUser, code: web::Path<String>) -> AppResult<HttpResponse> {
+    let grants = user.grants();
+    let code = code.into_inner();
+    let (overseen, settings) = ui
+        .state()
+        .run(move |pool| service::constitution(pool, &grants, &code))
+        .await?;
+    let view = settings_view(
+        &overseen,
+        &settings,
+        &settings.to_form(),
+        administers(&user, overseen.id),
+    );
+    ui.page("registry/constitution", SETTINGS_TITLE, &view)
+}
+
+pub async fn update_constitution(
+    ui: Ui,
+    user: CurrentUser,
+    code: web::Path<String>,
+    form: CsrfForm<super::constitution::SettingsForm>,
+) -> AppResult<HttpResponse> {
+    let code = code.into_inner().to_ascii_uppercase();
+    let form = form.0;
+    let actor = (*user.0).clone();
+    let (lookup, submitted) = (code.clone(), form.clone());
+    match ui
+        .state()
+        .run(move |pool| service::update_constitution(pool, &actor, &lookup, &submitted))
+        .await
+    {
+        Ok(()) => Ok(ui.see_other(
+            &format!("/organisations/{code}/settings"),
+            Some(Flash {
+                heading: "Constitution settings saved".into(),
+                body: None,
+            }),
+        )),
+        Err(AppError::Invalid(errors)) => {
+            let grants = user.grants();
+            let lookup = code.clone();
+            let (overseen, settings) = ui
+                .state()
+                .run(move |pool| service::constitution(pool, &grants, &lookup))
+                .await?;
+            let view = settings_view(&overseen, &settings, &form, true);
+            ui.form_errors(
+                actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+                "registry/constitution",
+                SETTINGS_TITLE,
+                errors,
+                &view,
+            )
+        }
+        Err(other) => Err(other),
+    }
 }

@@ -431,3 +431,77 @@ pub fn end_representative(
         Ok(())
     })
 }
+
+/// An organisation's constitution settings (the defaults until set).
+pub fn constitution(
+    pool: &Pool,
+    grants: &Grants,
+    code: &str,
+) -> AppResult<(Overseen, super::constitution::ConstitutionSettings)> {
+    let organisation = overseen_organisation(pool, grants, code)?;
+    let mut conn = pool.get()?;
+    let settings = load_constitution(&mut conn, organisation.id)?;
+    Ok((organisation, settings))
+}
+
+/// The stored settings, or the defaults. Ballots take their rules from here.
+pub fn load_constitution(
+    conn: &mut crate::db::DbConn,
+    organisation_id: i32,
+) -> AppResult<super::constitution::ConstitutionSettings> {
+    use super::constitution::ConstitutionSettings;
+    match super::store::constitution::find(conn, organisation_id)? {
+        Some(form) => ConstitutionSettings::from_form(&form).map_err(|_| {
+            AppError::Internal(format!(
+                "stored constitution settings of organisation {organisation_id} are invalid"
+            ))
+        }),
+        None => Ok(ConstitutionSettings::default()),
+    }
+}
+
+/// Saves new settings (organisation administrators only), audited with
+/// each change before and after.
+pub fn update_constitution(
+    pool: &Pool,
+    actor: &crate::accounts::service::SessionUser,
+    code: &str,
+    form: &super::constitution::SettingsForm,
+) -> AppResult<()> {
+    use super::constitution::{ConstitutionSettings, describe_changes};
+    let grants = actor.grants();
+    let organisation = overseen_organisation(pool, &grants, code)?;
+    let administers = grants.is_system_admin()
+        || grants
+            .0
+            .iter()
+            .any(|g| g.role == Role::OrgAdmin && g.organisation_id == Some(organisation.id));
+    if !administers {
+        return Err(AppError::Forbidden(format!(
+            "Only administrators of {} can change its constitution settings.",
+            organisation.summary.name
+        )));
+    }
+    let after = ConstitutionSettings::from_form(form).map_err(AppError::Invalid)?;
+    let mut conn = pool.get()?;
+    diesel::Connection::transaction(&mut conn, |c| {
+        let before = load_constitution(c, organisation.id)?;
+        let changes = describe_changes(&before, &after);
+        if changes.is_empty() {
+            return Ok(());
+        }
+        super::store::constitution::save(c, organisation.id, &after.to_form(), Utc::now().naive_utc())?;
+        crate::audit::service::record(
+            c,
+            &crate::audit::model::Actor::user(actor.id, &actor.name, &actor.email),
+            crate::audit::service::Event {
+                organisation_id: Some(organisation.id),
+                action: "organisation.constitution_updated",
+                object_kind: "organisation",
+                object_key: &organisation.summary.code,
+                summary: changes,
+            },
+        )?;
+        Ok(())
+    })
+}

@@ -534,3 +534,73 @@ pub mod representatives {
             .execute(conn)
     }
 }
+
+/// Constitution settings, stored as text and checked on the way out.
+pub mod constitution {
+    use chrono::NaiveDateTime;
+    use diesel::prelude::*;
+
+    use crate::db::DbConn;
+    use crate::db::schema::constitution_settings;
+    use crate::registry::constitution::SettingsForm;
+
+    type Row = (String, i32, String, i32, String, String, String, String, i32, String);
+
+    pub fn find(conn: &mut DbConn, organisation_id: i32) -> QueryResult<Option<SettingsForm>> {
+        let row: Option<Row> = constitution_settings::table
+            .find(organisation_id)
+            .select((
+                constitution_settings::weighting,
+                constitution_settings::patients_per_vote,
+                constitution_settings::quorum_basis,
+                constitution_settings::quorum_percent,
+                constitution_settings::ordinary_threshold,
+                constitution_settings::amendment_threshold,
+                constitution_settings::removal_threshold,
+                constitution_settings::dissolution_threshold,
+                constitution_settings::minimum_notice_days,
+                constitution_settings::voters,
+            ))
+            .first(conn)
+            .optional()?;
+        Ok(row.map(
+            |(weighting, per, basis, percent, ordinary, amendment, removal, dissolution, notice, voters)| {
+                SettingsForm {
+                    weighting,
+                    patients_per_vote: per.to_string(),
+                    quorum_basis: basis,
+                    quorum_percent: percent.to_string(),
+                    ordinary_threshold: ordinary,
+                    amendment_threshold: amendment,
+                    removal_threshold: removal,
+                    dissolution_threshold: dissolution,
+                    minimum_notice_days: notice.to_string(),
+                    voters,
+                }
+            },
+        ))
+    }
+
+    /// Replaces the settings (the form must already be checked).
+    pub fn save(conn: &mut DbConn, organisation_id: i32, form: &SettingsForm, now: NaiveDateTime) -> QueryResult<()> {
+        let number = |s: &str| s.replace(',', "").trim().parse::<i32>().unwrap_or(0);
+        diesel::delete(constitution_settings::table.find(organisation_id)).execute(conn)?;
+        diesel::insert_into(constitution_settings::table)
+            .values((
+                constitution_settings::organisation_id.eq(organisation_id),
+                constitution_settings::weighting.eq(&form.weighting),
+                constitution_settings::patients_per_vote.eq(number(&form.patients_per_vote).max(1)),
+                constitution_settings::quorum_basis.eq(&form.quorum_basis),
+                constitution_settings::quorum_percent.eq(number(&form.quorum_percent)),
+                constitution_settings::ordinary_threshold.eq(&form.ordinary_threshold),
+                constitution_settings::amendment_threshold.eq(&form.amendment_threshold),
+                constitution_settings::removal_threshold.eq(&form.removal_threshold),
+                constitution_settings::dissolution_threshold.eq(&form.dissolution_threshold),
+                constitution_settings::minimum_notice_days.eq(number(&form.minimum_notice_days)),
+                constitution_settings::voters.eq(&form.voters),
+                constitution_settings::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+        Ok(())
+    }
+}

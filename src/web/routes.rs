@@ -44,6 +44,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/organisations").route(get().to(registry::routes::organisations)))
         .service(resource("/organisations/{code}").route(get().to(registry::routes::organisation)))
         .service(resource("/organisations/{code}/practices").route(get().to(registry::routes::register)))
+        .service(
+            resource("/organisations/{code}/settings")
+                .route(get().to(registry::routes::constitution))
+                .route(post().to(registry::routes::update_constitution)),
+        )
         .service(resource("/organisations/{code}/register.csv").route(get().to(registry::routes::register_csv)))
         .service(resource("/practices/{ods}").route(get().to(registry::routes::practice)))
         .service(resource("/practices/{ods}/representatives").route(post().to(registry::routes::add_representative)))

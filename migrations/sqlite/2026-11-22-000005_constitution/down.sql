@@ -1,0 +1,1 @@
+DROP TABLE constitution_settings;

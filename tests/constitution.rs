@@ -1,0 +1,98 @@
+//! Constitution settings: defaults, edits by administrators, audited,
+//! errors named, observers read only.
+
+mod common;
+
+use common::{PASSWORD, TestApp};
+
+async fn setup(app: &TestApp) {
+    let lmc = app.create_organisation("lmc", "L01", "Test LMC");
+    let ccg = app.create_organisation("ccg", "08V", "Tower Hamlets CCG");
+    app.cover_with_lmc(ccg, lmc);
+    app.create_user("board@example.org", "org_admin", Some("08V"));
+    app.create_user("observer@example.org", "lmc_observer", Some("L01"));
+    assert_eq!(app.login("board@example.org", PASSWORD).await.status(), 303);
+}
+
+fn form<'a>(overrides: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    let mut fields = vec![
+        ("weighting", "per_practice"),
+        ("patients_per_vote", "2000"),
+        ("quorum_basis", "practices"),
+        ("quorum_percent", "50"),
+        ("ordinary_threshold", "gt:1/2"),
+        ("amendment_threshold", "ge:2/3"),
+        ("removal_threshold", "ge:2/3"),
+        ("dissolution_threshold", "ge:3/4"),
+        ("minimum_notice_days", "14"),
+        ("voters", "nominated_or_deputy"),
+    ];
+    for (key, value) in overrides {
+        if let Some(field) = fields.iter_mut().find(|(k, _)| k == key) {
+            field.1 = value;
+        }
+    }
+    fields
+}
+
+fn audit_summaries(app: &TestApp) -> Vec<String> {
+    let mut conn = app.pool.get().expect("connection");
+    quorate::audit::store::all(&mut conn)
+        .expect("audit")
+        .into_iter()
+        .map(|s| s.entry.summary)
+        .collect()
+}
+
+backend_tests! {
+    async fn administrators_change_the_settings_and_each_change_is_audited(app: TestApp) {
+        setup(&app).await;
+        let (status, page) = app.get_text("/organisations/08V/settings").await;
+        assert_eq!(status, 200);
+        assert!(page.contains("One practice, one vote") && page.contains("50% of member practices"), "defaults shown");
+
+        let fields = form(&[("weighting", "per_patients"), ("quorum_percent", "60"), ("amendment_threshold", "ge:3/4")]);
+        let response = app.submit("/organisations/08V/settings", "/organisations/08V/settings", &fields).await;
+        assert_eq!(response.status(), 303);
+        let (_, page) = app.get_text("/organisations/08V/settings").await;
+        assert!(page.contains("Constitution settings saved"));
+        assert!(page.contains("One vote per 2,000 registered patients, rounded up"), "{page}");
+        assert!(page.contains("60% of member practices"));
+        let summaries = audit_summaries(&app);
+        assert_eq!(summaries.len(), 1);
+        assert!(summaries[0].contains("Quorum: 50% of member practices → 60% of member practices"), "{summaries:?}");
+        assert!(summaries[0].contains("Constitution amendment: At least two thirds → At least three quarters"));
+
+        // Saving the same again changes nothing and audits nothing.
+        app.submit("/organisations/08V/settings", "/organisations/08V/settings", &fields).await;
+        assert_eq!(audit_summaries(&app).len(), 1);
+        assert!(quorate::audit::service::verify(&app.pool).expect("verify").is_ok());
+    }
+
+    async fn bad_settings_are_named_and_nothing_is_saved(app: TestApp) {
+        setup(&app).await;
+        let fields = form(&[("weighting", "per_patients"), ("patients_per_vote", "0"), ("quorum_percent", "150"), ("voters", "anyone")]);
+        let response = app.submit("/organisations/08V/settings", "/organisations/08V/settings", &fields).await;
+        assert_eq!(response.status(), 422);
+        let body = response.text().await.expect("body");
+        assert!(body.contains("<a href=\"#patients-per-vote\">Patients per vote must be a whole number from 1 to 1,000,000</a>"), "{body}");
+        assert!(body.contains("<a href=\"#quorum-percent\">Quorum must be a whole percentage from 0 to 100</a>"));
+        assert!(body.contains("<a href=\"#voters\">Select who may vote for a practice</a>"));
+        assert!(body.contains("value=\"150\""), "answers kept");
+        assert!(audit_summaries(&app).is_empty());
+        let (_, page) = app.get_text("/organisations/08V/settings").await;
+        assert!(page.contains("50% of member practices"), "unchanged");
+    }
+
+    async fn observers_read_but_cannot_change(app: TestApp) {
+        setup(&app).await;
+        let observer = app.new_visitor();
+        observer.login("observer@example.org", PASSWORD).await;
+        let (status, page) = observer.get_text("/organisations/08V/settings").await;
+        assert_eq!(status, 200);
+        assert!(!page.contains("Save settings"));
+        let response = observer.submit("/organisations/08V/settings", "/organisations/08V/settings", &form(&[("quorum_percent", "10")])).await;
+        assert_eq!(response.status(), 403);
+        assert!(audit_summaries(&app).is_empty());
+    }
+}
