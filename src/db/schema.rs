@@ -80,6 +80,19 @@ diesel::table! {
 }
 
 diesel::table! {
+    pending_imports (id) {
+        id -> Integer,
+        token -> Text,
+        organisation_id -> Integer,
+        kind -> Text,
+        file_name -> Text,
+        content -> Binary,
+        uploaded_by -> Integer,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     audit_log (id) {
         id -> Integer,
         at -> Timestamp,
@@ -178,6 +191,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
     representatives,
     constitution_settings,
+    pending_imports,
 );
 
 diesel::joinable!(user_roles -> organisations (organisation_id));

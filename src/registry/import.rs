@@ -480,3 +480,145 @@ pub fn apply_list_sizes(pool: &Pool, actor: &Actor, bytes: &[u8], skip_bad_rows:
         Ok(prepared.plan)
     })
 }
+
+/// What a web upload holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UploadKind {
+    Practices,
+    ListSizes,
+}
+
+impl UploadKind {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "practices" => Some(UploadKind::Practices),
+            "list_sizes" => Some(UploadKind::ListSizes),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UploadKind::Practices => "practices",
+            UploadKind::ListSizes => "list_sizes",
+        }
+    }
+}
+
+/// The plan of an uploaded file.
+pub enum UploadPlan {
+    Practices(PracticeImportPlan),
+    ListSizes(ListSizePlan),
+}
+
+impl UploadPlan {
+    pub fn errors(&self) -> &[LineError] {
+        match self {
+            UploadPlan::Practices(p) => &p.errors,
+            UploadPlan::ListSizes(p) => &p.errors,
+        }
+    }
+}
+
+pub struct StagedUpload {
+    pub file_name: String,
+    pub plan: UploadPlan,
+}
+
+/// How long an uploaded file waits for confirmation.
+const UPLOAD_KEPT_FOR: chrono::Duration = chrono::Duration::days(1);
+
+fn plan_for(pool: &Pool, organisation_code: &str, kind: UploadKind, bytes: &[u8]) -> AppResult<UploadPlan> {
+    Ok(match kind {
+        UploadKind::Practices => UploadPlan::Practices(plan_practices(pool, &[organisation_code.to_owned()], bytes)?),
+        UploadKind::ListSizes => UploadPlan::ListSizes(plan_list_sizes(pool, bytes)?),
+    })
+}
+
+/// Checks an uploaded file by planning its import; keeps it for the
+/// confirmation and returns the token that names it.
+pub fn stage_upload(
+    pool: &Pool,
+    organisation_id: i32,
+    organisation_code: &str,
+    uploaded_by: i32,
+    kind: UploadKind,
+    file_name: &str,
+    bytes: &[u8],
+) -> AppResult<String> {
+    plan_for(pool, organisation_code, kind, bytes)?;
+    let token = crate::token::link_token();
+    let now = Utc::now().naive_utc();
+    let mut conn = pool.get()?;
+    super::store::pending_imports::delete_older_than(&mut conn, now - UPLOAD_KEPT_FOR)?;
+    super::store::pending_imports::insert(
+        &mut conn,
+        &super::store::pending_imports::NewPendingImport {
+            token: &token,
+            organisation_id,
+            kind: kind.as_str(),
+            file_name,
+            content: bytes,
+            uploaded_by,
+            created_at: now,
+        },
+    )?;
+    Ok(token)
+}
+
+fn staged(
+    conn: &mut DbConn,
+    organisation_id: i32,
+    token: &str,
+) -> AppResult<super::store::pending_imports::PendingImport> {
+    let gone = || AppError::Gone("This upload has already been imported or has expired. Upload the file again.".into());
+    let pending = super::store::pending_imports::find(conn, token, organisation_id)?.ok_or_else(gone)?;
+    if pending.created_at < Utc::now().naive_utc() - UPLOAD_KEPT_FOR {
+        return Err(gone());
+    }
+    Ok(pending)
+}
+
+/// The preview of a staged upload, planned against the register as it is now.
+pub fn staged_plan(pool: &Pool, organisation_id: i32, organisation_code: &str, token: &str) -> AppResult<StagedUpload> {
+    let pending = {
+        let mut conn = pool.get()?;
+        staged(&mut conn, organisation_id, token)?
+    };
+    let kind = UploadKind::parse(&pending.kind).ok_or_else(|| AppError::Internal("unknown upload kind".into()))?;
+    Ok(StagedUpload {
+        plan: plan_for(pool, organisation_code, kind, &pending.content)?,
+        file_name: pending.file_name,
+    })
+}
+
+/// Imports a staged upload (all or nothing) and forgets the file.
+pub fn confirm_upload(
+    pool: &Pool,
+    actor: &Actor,
+    organisation_id: i32,
+    organisation_code: &str,
+    token: &str,
+    skip_bad_rows: bool,
+) -> AppResult<UploadPlan> {
+    let pending = {
+        let mut conn = pool.get()?;
+        staged(&mut conn, organisation_id, token)?
+    };
+    let plan = match UploadKind::parse(&pending.kind) {
+        Some(UploadKind::Practices) => UploadPlan::Practices(apply_practices(
+            pool,
+            actor,
+            &[organisation_code.to_owned()],
+            &pending.content,
+            skip_bad_rows,
+        )?),
+        Some(UploadKind::ListSizes) => {
+            UploadPlan::ListSizes(apply_list_sizes(pool, actor, &pending.content, skip_bad_rows)?)
+        }
+        None => return Err(AppError::Internal("unknown upload kind".into())),
+    };
+    let mut conn = pool.get()?;
+    super::store::pending_imports::delete(&mut conn, pending.id)?;
+    Ok(plan)
+}

@@ -801,3 +801,306 @@ pub async fn update_constitution(
         Err(other) => Err(other),
     }
 }
+
+/// The upload form of `/organisations/{code}/import`.
+#[derive(actix_multipart::form::MultipartForm)]
+pub struct UploadForm {
+    #[multipart(rename = "_csrf")]
+    csrf: Option<actix_multipart::form::text::Text<String>>,
+    kind: Option<actix_multipart::form::text::Text<String>>,
+    file: Option<actix_multipart::form::bytes::Bytes>,
+}
+
+/// Upload limits: the largest file accepted, and a clear message beyond it.
+pub fn upload_config() -> actix_multipart::form::MultipartFormConfig {
+    let limit = super::import::MAX_FILE_BYTES + 64 * 1024;
+    actix_multipart::form::MultipartFormConfig::default()
+        .total_limit(limit)
+        .memory_limit(limit)
+        .error_handler(|error, _req| {
+            let message = error.to_string();
+            if message.to_lowercase().contains("limit") {
+                AppError::BadRequest(format!(
+                    "the selected file must be smaller than {} MB",
+                    super::import::MAX_FILE_BYTES / 1024 / 1024
+                ))
+                .into()
+            } else {
+                AppError::BadRequest(format!("the upload could not be read: {message}")).into()
+            }
+        })
+}
+
+#[derive(Serialize)]
+struct UploadView {
+    organisation: String,
+    code: String,
+    kinds: Vec<Choice>,
+}
+
+fn upload_view(overseen: &service::Overseen, kind: &str) -> UploadView {
+    UploadView {
+        organisation: overseen.summary.name.clone(),
+        code: overseen.summary.code.clone(),
+        kinds: choices(
+            "kind",
+            &[
+                ("practices", "GP practices: the ODS epraccur.csv file"),
+                (
+                    "list_sizes",
+                    "Registered list sizes: NHS Digital's gp-reg-pat-prac-all.csv",
+                ),
+            ],
+            kind,
+        ),
+    }
+}
+
+async fn administered(ui: &Ui, user: &CurrentUser, code: &str) -> AppResult<service::Overseen> {
+    let grants = user.grants();
+    let lookup = code.to_owned();
+    let overseen = ui
+        .state()
+        .run(move |pool| service::overseen_organisation(pool, &grants, &lookup))
+        .await?;
+    if !administers(user, overseen.id) {
+        return Err(AppError::Forbidden(format!(
+            "Only administrators of {} can import into its register.",
+            overseen.summary.name
+        )));
+    }
+    Ok(overseen)
+}
+
+const UPLOAD_TITLE: &str = "Import NHS files";
+
+pub async fn upload_form(ui: Ui, user: CurrentUser, code: web::Path<String>) -> AppResult<HttpResponse> {
+    let overseen = administered(&ui, &user, &code).await?;
+    ui.page("registry/import", UPLOAD_TITLE, &upload_view(&overseen, "practices"))
+}
+
+pub async fn upload(
+    req: actix_web::HttpRequest,
+    ui: Ui,
+    user: CurrentUser,
+    code: web::Path<String>,
+    form: actix_multipart::form::MultipartForm<UploadForm>,
+) -> AppResult<HttpResponse> {
+    use super::import::UploadKind;
+    use crate::error::FieldError;
+    let form = form.into_inner();
+    crate::web::csrf::verify(&req, form.csrf.as_ref().map(|t| t.0.as_str()))?;
+    let overseen = administered(&ui, &user, &code).await?;
+    let kind_text = form.kind.map(|t| t.0).unwrap_or_default();
+    let kind = UploadKind::parse(&kind_text);
+    let file = form
+        .file
+        .filter(|f| f.file_name.as_deref().is_some_and(|n| !n.is_empty()));
+    let mut errors = Vec::new();
+    if kind.is_none() {
+        errors.push(FieldError::new("kind", "Select what the file holds"));
+    }
+    match &file {
+        None => errors.push(FieldError::new("file", "Select a CSV file")),
+        Some(f) if f.data.is_empty() => errors.push(FieldError::new("file", "The selected file is empty")),
+        Some(_) => {}
+    }
+    let (Some(kind), Some(file), true) = (kind, file, errors.is_empty()) else {
+        return ui.form_errors(
+            actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+            "registry/import",
+            UPLOAD_TITLE,
+            errors,
+            &upload_view(&overseen, &kind_text),
+        );
+    };
+    let file_name = file.file_name.clone().unwrap_or_default();
+    let (id, org_code, user_id) = (overseen.id, overseen.summary.code.clone(), user.id);
+    let data = file.data;
+    let staged = ui
+        .state()
+        .run(move |pool| super::import::stage_upload(pool, id, &org_code, user_id, kind, &file_name, &data))
+        .await;
+    match staged {
+        Ok(token) => Ok(ui.see_other(
+            &format!("/organisations/{}/import/{token}", overseen.summary.code),
+            None,
+        )),
+        Err(AppError::Invalid(errors)) => ui.form_errors(
+            actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+            "registry/import",
+            UPLOAD_TITLE,
+            errors.into_iter().map(|e| FieldError::new("file", e.message)).collect(),
+            &upload_view(&overseen, kind.as_str()),
+        ),
+        Err(other) => Err(other),
+    }
+}
+
+#[derive(Serialize)]
+struct ChangeRow {
+    code: String,
+    name: String,
+    field: String,
+    before: String,
+    after: String,
+}
+
+#[derive(Serialize)]
+struct RowError {
+    line: usize,
+    message: String,
+}
+
+#[derive(Serialize)]
+struct PreviewView {
+    organisation: String,
+    code: String,
+    token: String,
+    file_name: String,
+    is_practices: bool,
+    counts: Vec<SettingsRow>,
+    added: Vec<super::import::PracticeRef>,
+    changes: Vec<ChangeRow>,
+    left: Vec<super::import::PracticeRef>,
+    errors: Vec<RowError>,
+    changes_anything: bool,
+}
+
+pub async fn preview(ui: Ui, user: CurrentUser, path: web::Path<(String, String)>) -> AppResult<HttpResponse> {
+    use super::import::UploadPlan;
+    let (code, token) = path.into_inner();
+    let overseen = administered(&ui, &user, &code).await?;
+    let (id, org_code, lookup) = (overseen.id, overseen.summary.code.clone(), token.clone());
+    let staged = ui
+        .state()
+        .run(move |pool| super::import::staged_plan(pool, id, &org_code, &lookup))
+        .await?;
+    let errors = staged
+        .plan
+        .errors()
+        .iter()
+        .map(|e| RowError {
+            line: e.line,
+            message: e.message.clone(),
+        })
+        .collect();
+    let row = |key: &'static str, n: usize| SettingsRow {
+        key,
+        value: crate::format::group_thousands(i32::try_from(n).unwrap_or(i32::MAX)),
+    };
+    let mut view = PreviewView {
+        organisation: overseen.summary.name.clone(),
+        code: overseen.summary.code.clone(),
+        token,
+        file_name: staged.file_name,
+        is_practices: matches!(staged.plan, UploadPlan::Practices(_)),
+        counts: Vec::new(),
+        added: Vec::new(),
+        changes: Vec::new(),
+        left: Vec::new(),
+        errors,
+        changes_anything: false,
+    };
+    match staged.plan {
+        UploadPlan::Practices(plan) => {
+            if let Some(org) = plan.organisations.into_iter().next() {
+                view.counts = vec![
+                    row("Practices to add", org.added.len() + org.joined.len()),
+                    row("Practices that change", org.changed.len()),
+                    row("Practices that close", org.closed.len()),
+                    row("Practices that leave", org.left.len()),
+                    row("Unchanged", org.unchanged),
+                    row("Active members after the import", org.active_members),
+                ];
+                view.changes_anything = org.changes_anything();
+                view.changes = org
+                    .changed
+                    .iter()
+                    .flat_map(|c| {
+                        c.changes.iter().map(|f| ChangeRow {
+                            code: c.code.clone(),
+                            name: c.name.clone(),
+                            field: f.field.to_owned(),
+                            before: f.before.clone(),
+                            after: f.after.clone(),
+                        })
+                    })
+                    .collect();
+                view.added = org.added.into_iter().chain(org.joined).collect();
+                view.left = org.left;
+            }
+        }
+        UploadPlan::ListSizes(plan) => {
+            view.counts = vec![
+                row("List sizes to add", plan.added),
+                row("List sizes that change", plan.changed.len()),
+                row("Unchanged", plan.unchanged),
+                row("Practices not in the register (ignored)", plan.not_in_register),
+            ];
+            view.changes_anything = plan.added > 0 || !plan.changed.is_empty();
+            view.changes = plan
+                .changed
+                .iter()
+                .map(|c| ChangeRow {
+                    code: c.code.clone(),
+                    name: c.name.clone(),
+                    field: "registered patients".into(),
+                    before: c.before.to_string(),
+                    after: c.after.to_string(),
+                })
+                .collect();
+        }
+    }
+    ui.page(
+        "registry/import_preview",
+        "Check the changes before you import them",
+        &view,
+    )
+}
+
+#[derive(serde::Deserialize)]
+pub struct ConfirmForm {
+    skip_bad_rows: Option<String>,
+}
+
+pub async fn confirm_import(
+    ui: Ui,
+    user: CurrentUser,
+    path: web::Path<(String, String)>,
+    form: CsrfForm<ConfirmForm>,
+) -> AppResult<HttpResponse> {
+    use super::import::UploadPlan;
+    let (code, token) = path.into_inner();
+    let overseen = administered(&ui, &user, &code).await?;
+    let actor = crate::audit::model::Actor::user(user.id, &user.name, &user.email);
+    let skip = form.0.skip_bad_rows.is_some();
+    let (id, org_code) = (overseen.id, overseen.summary.code.clone());
+    let plan = ui
+        .state()
+        .run(move |pool| super::import::confirm_upload(pool, &actor, id, &org_code, &token, skip))
+        .await?;
+    let body = match plan {
+        UploadPlan::Practices(plan) => plan
+            .organisations
+            .first()
+            .map(|o| {
+                format!(
+                    "{} practices added, {} changed, {} closed and {} left.",
+                    o.added.len() + o.joined.len(),
+                    o.changed.len(),
+                    o.closed.len(),
+                    o.left.len()
+                )
+            })
+            .unwrap_or_default(),
+        UploadPlan::ListSizes(plan) => format!("{} list sizes added and {} changed.", plan.added, plan.changed.len()),
+    };
+    Ok(ui.see_other(
+        &format!("/organisations/{}/practices", overseen.summary.code),
+        Some(Flash {
+            heading: "Register updated".into(),
+            body: Some(body),
+        }),
+    ))
+}

@@ -604,3 +604,62 @@ pub mod constitution {
         Ok(())
     }
 }
+
+/// Files uploaded through the web, waiting for confirmation.
+pub mod pending_imports {
+    use chrono::NaiveDateTime;
+    use diesel::prelude::*;
+
+    use crate::db::DbConn;
+    use crate::db::schema::pending_imports;
+
+    #[derive(Debug, Clone, Queryable)]
+    pub struct PendingImport {
+        pub id: i32,
+        pub kind: String,
+        pub file_name: String,
+        pub content: Vec<u8>,
+        pub uploaded_by: i32,
+        pub created_at: NaiveDateTime,
+    }
+
+    #[derive(Insertable)]
+    #[diesel(table_name = pending_imports)]
+    pub struct NewPendingImport<'a> {
+        pub token: &'a str,
+        pub organisation_id: i32,
+        pub kind: &'a str,
+        pub file_name: &'a str,
+        pub content: &'a [u8],
+        pub uploaded_by: i32,
+        pub created_at: NaiveDateTime,
+    }
+
+    pub fn insert(conn: &mut DbConn, new: &NewPendingImport<'_>) -> QueryResult<usize> {
+        diesel::insert_into(pending_imports::table).values(new).execute(conn)
+    }
+
+    pub fn find(conn: &mut DbConn, token: &str, organisation_id: i32) -> QueryResult<Option<PendingImport>> {
+        pending_imports::table
+            .filter(pending_imports::token.eq(token))
+            .filter(pending_imports::organisation_id.eq(organisation_id))
+            .select((
+                pending_imports::id,
+                pending_imports::kind,
+                pending_imports::file_name,
+                pending_imports::content,
+                pending_imports::uploaded_by,
+                pending_imports::created_at,
+            ))
+            .first(conn)
+            .optional()
+    }
+
+    pub fn delete(conn: &mut DbConn, id: i32) -> QueryResult<usize> {
+        diesel::delete(pending_imports::table.find(id)).execute(conn)
+    }
+
+    pub fn delete_older_than(conn: &mut DbConn, before: NaiveDateTime) -> QueryResult<usize> {
+        diesel::delete(pending_imports::table.filter(pending_imports::created_at.lt(before))).execute(conn)
+    }
+}

@@ -33,6 +33,23 @@ pub fn rotate(session: &Session) -> String {
     fresh
 }
 
+fn is_cross_site(req: &HttpRequest) -> bool {
+    req.headers()
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("cross-site"))
+}
+
+/// For forms that are not URL-encoded (file uploads): checks the token a
+/// handler read from the form.
+pub fn verify(req: &HttpRequest, sent: Option<&str>) -> Result<(), AppError> {
+    let expected = req.get_session().get::<String>(SESSION_KEY).ok().flatten();
+    match (sent, expected) {
+        (Some(sent), Some(expected)) if !is_cross_site(req) && token::constant_time_eq(sent, &expected) => Ok(()),
+        _ => Err(AppError::CsrfRejected),
+    }
+}
+
 /// A URL-encoded form whose CSRF token matched the session's.
 pub struct CsrfForm<T>(pub T);
 
@@ -46,11 +63,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let session = req.get_session();
-        let cross_site = req
-            .headers()
-            .get("sec-fetch-site")
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.eq_ignore_ascii_case("cross-site"));
+        let cross_site = is_cross_site(req);
         let is_form = req
             .headers()
             .get(actix_web::http::header::CONTENT_TYPE)

@@ -49,6 +49,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(get().to(registry::routes::constitution))
                 .route(post().to(registry::routes::update_constitution)),
         )
+        .service(
+            resource("/organisations/{code}/import")
+                .app_data(registry::routes::upload_config())
+                .route(get().to(registry::routes::upload_form))
+                .route(post().to(registry::routes::upload)),
+        )
+        .service(resource("/organisations/{code}/import/{token}").route(get().to(registry::routes::preview)))
+        .service(
+            resource("/organisations/{code}/import/{token}/confirm").route(post().to(registry::routes::confirm_import)),
+        )
         .service(resource("/organisations/{code}/register.csv").route(get().to(registry::routes::register_csv)))
         .service(resource("/practices/{ods}").route(get().to(registry::routes::practice)))
         .service(resource("/practices/{ods}/representatives").route(post().to(registry::routes::add_representative)))
