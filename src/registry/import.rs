@@ -110,7 +110,7 @@ fn date_text(d: Option<NaiveDate>) -> String {
     d.map(|d| d.format("%-d %B %Y").to_string()).unwrap_or_default()
 }
 
-fn differences(before: &PracticeDetails, after: &PracticeDetails) -> Vec<FieldChange> {
+pub fn differences(before: &PracticeDetails, after: &PracticeDetails) -> Vec<FieldChange> {
     let mut changes = Vec::new();
     let mut compare = |field: &'static str, b: String, a: String| {
         if b != a {

@@ -5,6 +5,7 @@ pub mod constitution;
 pub mod import;
 pub mod model;
 pub mod ods;
+pub mod practice_form;
 pub mod register;
 pub mod routes;
 pub mod service;

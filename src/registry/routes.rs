@@ -1104,3 +1104,153 @@ pub async fn confirm_import(
         }),
     ))
 }
+
+#[derive(Serialize)]
+struct PracticeFormView {
+    is_new: bool,
+    heading: String,
+    action: String,
+    back: String,
+    form: super::practice_form::PracticeForm,
+    statuses: Vec<Choice>,
+}
+
+fn practice_form_view(
+    is_new: bool,
+    heading: String,
+    action: String,
+    back: String,
+    form: super::practice_form::PracticeForm,
+) -> PracticeFormView {
+    let options: Vec<(&str, &str)> = super::model::PracticeStatus::ALL
+        .iter()
+        .map(|s| (s.as_str(), s.label()))
+        .collect();
+    PracticeFormView {
+        statuses: choices("status", &options, &form.status),
+        is_new,
+        heading,
+        action,
+        back,
+        form,
+    }
+}
+
+pub async fn edit_practice_form(ui: Ui, user: CurrentUser, ods: web::Path<String>) -> AppResult<HttpResponse> {
+    let grants = user.grants();
+    let ods = ods.into_inner();
+    let (practice, form) = ui
+        .state()
+        .run(move |pool| service::practice_for_editing(pool, &grants, &ods))
+        .await?;
+    let code = practice.ods_code.clone();
+    let view = practice_form_view(
+        false,
+        format!("Change {}", practice.name),
+        format!("/practices/{code}/edit"),
+        format!("/practices/{code}"),
+        form,
+    );
+    ui.page("registry/practice_form", "Change practice details", &view)
+}
+
+pub async fn edit_practice(
+    ui: Ui,
+    user: CurrentUser,
+    ods: web::Path<String>,
+    form: CsrfForm<super::practice_form::PracticeForm>,
+) -> AppResult<HttpResponse> {
+    let code = ods.into_inner().to_ascii_uppercase();
+    let form = form.0;
+    let actor = (*user.0).clone();
+    let (lookup, submitted) = (code.clone(), form.clone());
+    match ui
+        .state()
+        .run(move |pool| service::edit_practice(pool, &actor, &lookup, &submitted))
+        .await
+    {
+        Ok(()) => Ok(ui.see_other(
+            &format!("/practices/{code}"),
+            Some(Flash {
+                heading: "Practice details saved".into(),
+                body: None,
+            }),
+        )),
+        Err(AppError::Invalid(errors)) => {
+            let view = practice_form_view(
+                false,
+                format!("Change {code}"),
+                format!("/practices/{code}/edit"),
+                format!("/practices/{code}"),
+                form,
+            );
+            ui.form_errors(
+                actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+                "registry/practice_form",
+                "Change practice details",
+                errors,
+                &view,
+            )
+        }
+        Err(other) => Err(other),
+    }
+}
+
+pub async fn add_practice_form(ui: Ui, user: CurrentUser, code: web::Path<String>) -> AppResult<HttpResponse> {
+    let overseen = administered(&ui, &user, &code).await?;
+    let org = overseen.summary.code.clone();
+    let form = super::practice_form::PracticeForm {
+        status: "active".into(),
+        ..Default::default()
+    };
+    let view = practice_form_view(
+        true,
+        "Add a practice".into(),
+        format!("/organisations/{org}/practices/new"),
+        format!("/organisations/{org}/practices"),
+        form,
+    );
+    ui.page("registry/practice_form", "Add a practice", &view)
+}
+
+pub async fn add_practice(
+    ui: Ui,
+    user: CurrentUser,
+    code: web::Path<String>,
+    form: CsrfForm<super::practice_form::PracticeForm>,
+) -> AppResult<HttpResponse> {
+    let org = code.into_inner().to_ascii_uppercase();
+    let form = form.0;
+    let actor = (*user.0).clone();
+    let (lookup, submitted) = (org.clone(), form.clone());
+    match ui
+        .state()
+        .run(move |pool| service::add_practice(pool, &actor, &lookup, &submitted))
+        .await
+    {
+        Ok(ods) => Ok(ui.see_other(
+            &format!("/practices/{ods}"),
+            Some(Flash {
+                heading: "Practice added".into(),
+                body: None,
+            }),
+        )),
+        Err(AppError::Invalid(errors)) => {
+            let view = practice_form_view(
+                true,
+                "Add a practice".into(),
+                format!("/organisations/{org}/practices/new"),
+                format!("/organisations/{org}/practices"),
+                form,
+            );
+            ui.form_errors(
+                actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+                "registry/practice_form",
+                "Add a practice",
+                errors,
+                &view,
+            )
+        }
+        Err(other) => Err(other),
+    }
+}

@@ -505,3 +505,120 @@ pub fn update_constitution(
         Ok(())
     })
 }
+
+fn audit_actor(actor: &crate::accounts::service::SessionUser) -> crate::audit::model::Actor {
+    crate::audit::model::Actor::user(actor.id, &actor.name, &actor.email)
+}
+
+/// The details of a practice, for its edit form (administrators only).
+pub fn practice_for_editing(
+    pool: &Pool,
+    grants: &Grants,
+    ods: &str,
+) -> AppResult<(Practice, super::practice_form::PracticeForm)> {
+    let code = super::model::PracticeCode::parse("code", ods).map_err(|_| AppError::NotFound)?;
+    let mut conn = pool.get()?;
+    let practice = Practice::find_by_code(&mut conn, code.as_str())?.ok_or(AppError::NotFound)?;
+    managing_organisation(&mut conn, grants, &practice)?;
+    let form = super::practice_form::PracticeForm::from_details(&practice.ods_code, &practice.details());
+    Ok((practice, form))
+}
+
+/// Changes a practice's details by hand (closing it included), audited.
+pub fn edit_practice(
+    pool: &Pool,
+    actor: &crate::accounts::service::SessionUser,
+    ods: &str,
+    form: &super::practice_form::PracticeForm,
+) -> AppResult<()> {
+    let code = super::model::PracticeCode::parse("code", ods).map_err(|_| AppError::NotFound)?;
+    let grants = actor.grants();
+    let mut conn = pool.get()?;
+    diesel::Connection::transaction(&mut conn, |c| {
+        let practice = Practice::find_by_code(c, code.as_str())?.ok_or(AppError::NotFound)?;
+        let organisation = managing_organisation(c, &grants, &practice)?;
+        let before = practice.details();
+        let after = form.checked_details(Some(&before)).map_err(AppError::Invalid)?;
+        let changes = super::import::differences(&before, &after);
+        if changes.is_empty() {
+            return Ok(());
+        }
+        Practice::update_details(c, practice.id, &after)?;
+        let summary = changes
+            .iter()
+            .map(|ch| format!("{}: \"{}\" → \"{}\"", ch.field, ch.before, ch.after))
+            .collect::<Vec<_>>()
+            .join("; ");
+        crate::audit::service::record(
+            c,
+            &audit_actor(actor),
+            crate::audit::service::Event {
+                organisation_id: organisation.as_ref().map(|o| o.id),
+                action: "practice.updated",
+                object_kind: "practice",
+                object_key: &practice.ods_code,
+                summary,
+            },
+        )?;
+        Ok(())
+    })
+}
+
+/// Adds a practice to an organisation's register by hand, audited.
+pub fn add_practice(
+    pool: &Pool,
+    actor: &crate::accounts::service::SessionUser,
+    organisation_code: &str,
+    form: &super::practice_form::PracticeForm,
+) -> AppResult<String> {
+    let grants = actor.grants();
+    let organisation = overseen_organisation(pool, &grants, organisation_code)?;
+    let administers = grants.is_system_admin()
+        || grants
+            .0
+            .iter()
+            .any(|g| g.role == Role::OrgAdmin && g.organisation_id == Some(organisation.id));
+    if !administers {
+        return Err(AppError::Forbidden(format!(
+            "Only administrators of {} can add practices to its register.",
+            organisation.summary.name
+        )));
+    }
+    let today = Utc::now().date_naive();
+    let mut errors = Vec::new();
+    let code = form.checked_code().map_err(|e| errors.push(e)).ok();
+    let details = form.checked_details(None).map_err(|e| errors.extend(e)).ok();
+    let joined_on = form.checked_joined_on(today).map_err(|e| errors.push(e)).ok();
+    let (Some(code), Some(details), Some(joined_on)) = (code, details, joined_on) else {
+        return Err(AppError::Invalid(errors));
+    };
+    let mut conn = pool.get()?;
+    diesel::Connection::transaction(&mut conn, |c| {
+        if Practice::find_by_code(c, code.as_str())?.is_some() {
+            return Err(AppError::invalid(
+                "code",
+                format!(
+                    "{} is already in the register; import the ODS file to move it between organisations",
+                    code.as_str()
+                ),
+            ));
+        }
+        let now = Utc::now().naive_utc();
+        let summary = format!("added {} {} (member from {joined_on})", code.as_str(), details.name);
+        Practice::insert_all(c, vec![(code.as_str().to_owned(), details)], now)?;
+        let practice = Practice::find_by_code(c, code.as_str())?.ok_or(AppError::NotFound)?;
+        Practice::join(c, practice.id, organisation.id, joined_on)?;
+        crate::audit::service::record(
+            c,
+            &audit_actor(actor),
+            crate::audit::service::Event {
+                organisation_id: Some(organisation.id),
+                action: "practice.added",
+                object_kind: "practice",
+                object_key: code.as_str(),
+                summary,
+            },
+        )?;
+        Ok(code.as_str().to_owned())
+    })
+}

@@ -61,6 +61,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .service(resource("/organisations/{code}/register.csv").route(get().to(registry::routes::register_csv)))
         .service(resource("/practices/{ods}").route(get().to(registry::routes::practice)))
+        .service(
+            resource("/practices/{ods}/edit")
+                .route(get().to(registry::routes::edit_practice_form))
+                .route(post().to(registry::routes::edit_practice)),
+        )
+        .service(
+            resource("/organisations/{code}/practices/new")
+                .route(get().to(registry::routes::add_practice_form))
+                .route(post().to(registry::routes::add_practice)),
+        )
         .service(resource("/practices/{ods}/representatives").route(post().to(registry::routes::add_representative)))
         .service(
             resource("/practices/{ods}/representatives/{id}/end")
