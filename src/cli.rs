@@ -124,6 +124,15 @@ enum AdminCommand {
         #[arg(long, required = true)]
         password_stdin: bool,
     },
+    /// Create a personal API token for a user and print it (shown only now).
+    Token {
+        /// The email address of the account.
+        #[arg(long)]
+        email: String,
+        /// What the token is for.
+        #[arg(long, default_value = "command line")]
+        name: String,
+    },
     /// Set a user's password (and end their sessions).
     SetPassword {
         /// The email address of the account.
@@ -266,6 +275,12 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 },
             )?;
             println!("Created the account {email}.");
+            Ok(())
+        }
+        Some(Command::Admin(AdminCommand::Token { email, name })) => {
+            let pool = open_pool(&settings)?;
+            let raw = service::create_api_token_for(&pool, &email, &name)?;
+            println!("{raw}");
             Ok(())
         }
         Some(Command::Admin(AdminCommand::SetPassword {

@@ -184,22 +184,76 @@ pub async fn setup(ui: Ui, token: web::Path<String>, form: CsrfForm<SetupForm>) 
 }
 
 #[derive(Serialize)]
-struct AccountPage<'a> {
-    name: &'a str,
-    email: &'a str,
+struct AccountPage {
+    name: String,
+    email: String,
     roles: Vec<String>,
+    tokens: Vec<TokenRow>,
+    /// A token just created: shown this once.
+    new_token: Option<String>,
 }
 
-fn account_page(user: &CurrentUser) -> AccountPage<'_> {
-    AccountPage {
-        name: &user.name,
-        email: &user.email,
+#[derive(Serialize)]
+struct TokenRow {
+    id: i32,
+    name: String,
+    created: String,
+    last_used: String,
+    live: bool,
+}
+
+async fn account_page(ui: &Ui, user: &CurrentUser, new_token: Option<String>) -> AppResult<AccountPage> {
+    let user_id = user.id;
+    let tokens = ui.state().run(move |pool| service::api_tokens(pool, user_id)).await?;
+    Ok(AccountPage {
+        name: user.name.clone(),
+        email: user.email.clone(),
         roles: user.roles.iter().map(|r| r.describe()).collect(),
-    }
+        tokens: tokens
+            .into_iter()
+            .map(|t| TokenRow {
+                id: t.id,
+                name: t.name,
+                created: crate::time::date(t.created_at),
+                last_used: t.last_used_at.map(crate::time::date_time).unwrap_or_else(|| "Never".into()),
+                live: t.revoked_at.is_none(),
+            })
+            .collect(),
+        new_token,
+    })
 }
 
 pub async fn account(ui: Ui, user: CurrentUser) -> AppResult<HttpResponse> {
-    ui.page("accounts/account", "Your account", &account_page(&user))
+    let page = account_page(&ui, &user, None).await?;
+    ui.page("accounts/account", "Your account", &page)
+}
+
+#[derive(Deserialize)]
+pub struct TokenForm {
+    #[serde(default)]
+    name: String,
+}
+
+/// Shows the new token on the page itself (not after a redirect), once.
+pub async fn create_token(ui: Ui, user: CurrentUser, form: CsrfForm<TokenForm>) -> AppResult<HttpResponse> {
+    let (user_id, name) = (user.id, form.0.name);
+    match ui.state().run(move |pool| service::create_api_token(pool, user_id, &name)).await {
+        Ok(raw) => {
+            let page = account_page(&ui, &user, Some(raw)).await?;
+            ui.page("accounts/account", "Your account", &page)
+        }
+        Err(AppError::Invalid(errors)) => {
+            let page = account_page(&ui, &user, None).await?;
+            ui.form_errors(StatusCode::UNPROCESSABLE_ENTITY, "accounts/account", "Your account", errors, &page)
+        }
+        Err(other) => Err(other),
+    }
+}
+
+pub async fn revoke_token(ui: Ui, user: CurrentUser, id: web::Path<i32>, _form: CsrfForm<NoFields>) -> AppResult<HttpResponse> {
+    let (user_id, id) = (user.id, id.into_inner());
+    ui.state().run(move |pool| service::revoke_api_token(pool, user_id, id)).await?;
+    Ok(ui.see_other("/account", Some(Flash { heading: "Token revoked".into(), body: None })))
 }
 
 #[derive(Deserialize)]
@@ -241,7 +295,7 @@ pub async fn change_password(ui: Ui, user: CurrentUser, form: CsrfForm<PasswordF
             "accounts/account",
             "Your account",
             errors,
-            &account_page(&user),
+            &account_page(&ui, &user, None).await?,
         ),
         Err(other) => Err(other),
     }

@@ -723,3 +723,59 @@ pub fn set_password_with_link(pool: &Pool, raw: &str, new_password: &str, confir
         Ok(found.user_id)
     })
 }
+
+/// Tokens start with this, so a leaked one is easy to recognise.
+const API_TOKEN_PREFIX: &str = "qrt_";
+
+/// Creates a personal API token and returns it: the only time it is shown.
+pub fn create_api_token(pool: &Pool, user_id: i32, name: &str) -> AppResult<String> {
+    let name = name.split_whitespace().collect::<Vec<_>>().join(" ");
+    if name.is_empty() {
+        return Err(AppError::invalid("token-name", "Enter a name for the token, like \"register sync\""));
+    }
+    if name.chars().count() > 60 {
+        return Err(AppError::invalid("token-name", "Token name must be 60 characters or less"));
+    }
+    let raw = format!("{API_TOKEN_PREFIX}{}", token::random_token(24));
+    let mut conn = pool.get()?;
+    store::api_tokens::insert(&mut conn, user_id, &name, &token::digest(&raw), now())?;
+    Ok(raw)
+}
+
+pub fn create_api_token_for(pool: &Pool, email: &str, name: &str) -> AppResult<String> {
+    let email = EmailAddress::parse("email", email).map_err(|e| AppError::Invalid(vec![e]))?;
+    let user = {
+        let mut conn = pool.get()?;
+        User::find_by_email(&mut conn, email.normalized())?
+            .ok_or_else(|| AppError::invalid("email", format!("There is no account for {}", email.as_str())))?
+    };
+    create_api_token(pool, user.id, name)
+}
+
+pub fn api_tokens(pool: &Pool, user_id: i32) -> AppResult<Vec<store::api_tokens::ApiToken>> {
+    let mut conn = pool.get()?;
+    Ok(store::api_tokens::of_user(&mut conn, user_id)?)
+}
+
+pub fn revoke_api_token(pool: &Pool, user_id: i32, token_id: i32) -> AppResult<()> {
+    let mut conn = pool.get()?;
+    match store::api_tokens::revoke(&mut conn, user_id, token_id, now())? {
+        0 => Err(AppError::NotFound),
+        _ => Ok(()),
+    }
+}
+
+/// The user a bearer token belongs to, if it is live.
+pub fn api_user(pool: &Pool, raw: &str) -> AppResult<Option<SessionUser>> {
+    if !raw.starts_with(API_TOKEN_PREFIX) {
+        return Ok(None);
+    }
+    let user_id = {
+        let mut conn = pool.get()?;
+        store::api_tokens::use_token(&mut conn, &token::digest(raw), now())?
+    };
+    match user_id {
+        Some(id) => session_user(pool, id),
+        None => Ok(None),
+    }
+}

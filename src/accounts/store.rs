@@ -315,3 +315,65 @@ impl PasswordToken {
             .get_result(conn)
     }
 }
+
+/// Personal API tokens.
+pub mod api_tokens {
+    use chrono::NaiveDateTime;
+    use diesel::prelude::*;
+
+    use crate::db::DbConn;
+    use crate::db::schema::api_tokens;
+
+    #[derive(Debug, Clone, Queryable)]
+    pub struct ApiToken {
+        pub id: i32,
+        pub name: String,
+        pub created_at: NaiveDateTime,
+        pub last_used_at: Option<NaiveDateTime>,
+        pub revoked_at: Option<NaiveDateTime>,
+    }
+
+    pub fn insert(conn: &mut DbConn, user_id: i32, name: &str, digest: &str, now: NaiveDateTime) -> QueryResult<usize> {
+        diesel::insert_into(api_tokens::table)
+            .values((
+                api_tokens::user_id.eq(user_id),
+                api_tokens::name.eq(name),
+                api_tokens::token_digest.eq(digest),
+                api_tokens::created_at.eq(now),
+            ))
+            .execute(conn)
+    }
+
+    pub fn of_user(conn: &mut DbConn, user_id: i32) -> QueryResult<Vec<ApiToken>> {
+        api_tokens::table
+            .filter(api_tokens::user_id.eq(user_id))
+            .order(api_tokens::id.desc())
+            .select((api_tokens::id, api_tokens::name, api_tokens::created_at, api_tokens::last_used_at, api_tokens::revoked_at))
+            .load(conn)
+    }
+
+    /// The user a live token belongs to, marking it used.
+    pub fn use_token(conn: &mut DbConn, digest: &str, now: NaiveDateTime) -> QueryResult<Option<i32>> {
+        let found: Option<(i32, i32)> = api_tokens::table
+            .filter(api_tokens::token_digest.eq(digest))
+            .filter(api_tokens::revoked_at.is_null())
+            .select((api_tokens::id, api_tokens::user_id))
+            .first(conn)
+            .optional()?;
+        if let Some((id, _)) = found {
+            diesel::update(api_tokens::table.find(id)).set(api_tokens::last_used_at.eq(now)).execute(conn)?;
+        }
+        Ok(found.map(|(_, user_id)| user_id))
+    }
+
+    pub fn revoke(conn: &mut DbConn, user_id: i32, id: i32, now: NaiveDateTime) -> QueryResult<usize> {
+        diesel::update(
+            api_tokens::table
+                .filter(api_tokens::id.eq(id))
+                .filter(api_tokens::user_id.eq(user_id))
+                .filter(api_tokens::revoked_at.is_null()),
+        )
+        .set(api_tokens::revoked_at.eq(now))
+        .execute(conn)
+    }
+}

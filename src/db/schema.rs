@@ -93,6 +93,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    api_tokens (id) {
+        id -> Integer,
+        user_id -> Integer,
+        name -> Text,
+        token_digest -> Text,
+        created_at -> Timestamp,
+        last_used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     audit_log (id) {
         id -> Integer,
         at -> Timestamp,
@@ -192,6 +204,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     representatives,
     constitution_settings,
     pending_imports,
+    api_tokens,
 );
 
 diesel::joinable!(user_roles -> organisations (organisation_id));

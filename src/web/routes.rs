@@ -24,6 +24,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .service(resource("/account").route(get().to(accounts::routes::account)))
         .service(resource("/account/password").route(post().to(accounts::routes::change_password)))
+        .service(resource("/account/tokens").route(post().to(accounts::routes::create_token)))
+        .service(resource("/account/tokens/{id}/revoke").route(post().to(accounts::routes::revoke_token)))
         .service(resource("/admin/users").route(get().to(accounts::routes::users)))
         .service(
             resource("/admin/users/invite")
