@@ -37,6 +37,9 @@ pub enum AppError {
     /// The form's CSRF token is missing or does not match the session.
     #[error("the form's security token did not match")]
     CsrfRejected,
+    /// It already exists (an organisation or practice with that code).
+    #[error("conflict: {0}")]
+    Conflict(String),
     #[error("too many attempts: {0}")]
     Throttled(String),
     /// The link (setup, reset, voting) is unknown, used or expired.

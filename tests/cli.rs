@@ -138,6 +138,18 @@ backend_tests! {
         assert!(String::from_utf8_lossy(&verify.stdout).contains("2 entries are intact"));
     }
 
+    async fn admin_token_prints_a_working_api_token(app: TestApp) {
+        app.create_user("jane@example.org", "system_admin", None);
+        let output = run_for(&app, &["admin", "token", "--email", "jane@example.org", "--name", "sync"], None);
+        assert!(output.status.success(), "{}", stderr(&output));
+        let token = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+        assert!(token.starts_with("qrt_"), "{token}");
+        let response = app.client.get(app.url("/api/v1/organisations")).bearer_auth(&token).send().await.expect("get");
+        assert_eq!(response.status(), 200);
+        let unknown = run_for(&app, &["admin", "token", "--email", "nobody@example.org"], None);
+        assert_eq!(unknown.status.code(), Some(2));
+    }
+
     async fn bad_arguments_exit_with_2_and_name_the_problem(app: TestApp) {
         let cases: &[(&[&str], Option<&str>, &str)] = &[
             (&["admin", "create-user", "--email", "a@example.org", "--name", "A", "--role", "king", "--password-stdin"], Some(PASSWORD), "Role must be one of"),

@@ -215,7 +215,10 @@ async fn account_page(ui: &Ui, user: &CurrentUser, new_token: Option<String>) ->
                 id: t.id,
                 name: t.name,
                 created: crate::time::date(t.created_at),
-                last_used: t.last_used_at.map(crate::time::date_time).unwrap_or_else(|| "Never".into()),
+                last_used: t
+                    .last_used_at
+                    .map(crate::time::date_time)
+                    .unwrap_or_else(|| "Never".into()),
                 live: t.revoked_at.is_none(),
             })
             .collect(),
@@ -237,23 +240,46 @@ pub struct TokenForm {
 /// Shows the new token on the page itself (not after a redirect), once.
 pub async fn create_token(ui: Ui, user: CurrentUser, form: CsrfForm<TokenForm>) -> AppResult<HttpResponse> {
     let (user_id, name) = (user.id, form.0.name);
-    match ui.state().run(move |pool| service::create_api_token(pool, user_id, &name)).await {
+    match ui
+        .state()
+        .run(move |pool| service::create_api_token(pool, user_id, &name))
+        .await
+    {
         Ok(raw) => {
             let page = account_page(&ui, &user, Some(raw)).await?;
             ui.page("accounts/account", "Your account", &page)
         }
         Err(AppError::Invalid(errors)) => {
             let page = account_page(&ui, &user, None).await?;
-            ui.form_errors(StatusCode::UNPROCESSABLE_ENTITY, "accounts/account", "Your account", errors, &page)
+            ui.form_errors(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "accounts/account",
+                "Your account",
+                errors,
+                &page,
+            )
         }
         Err(other) => Err(other),
     }
 }
 
-pub async fn revoke_token(ui: Ui, user: CurrentUser, id: web::Path<i32>, _form: CsrfForm<NoFields>) -> AppResult<HttpResponse> {
+pub async fn revoke_token(
+    ui: Ui,
+    user: CurrentUser,
+    id: web::Path<i32>,
+    _form: CsrfForm<NoFields>,
+) -> AppResult<HttpResponse> {
     let (user_id, id) = (user.id, id.into_inner());
-    ui.state().run(move |pool| service::revoke_api_token(pool, user_id, id)).await?;
-    Ok(ui.see_other("/account", Some(Flash { heading: "Token revoked".into(), body: None })))
+    ui.state()
+        .run(move |pool| service::revoke_api_token(pool, user_id, id))
+        .await?;
+    Ok(ui.see_other(
+        "/account",
+        Some(Flash {
+            heading: "Token revoked".into(),
+            body: None,
+        }),
+    ))
 }
 
 #[derive(Deserialize)]

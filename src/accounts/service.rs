@@ -731,10 +731,16 @@ const API_TOKEN_PREFIX: &str = "qrt_";
 pub fn create_api_token(pool: &Pool, user_id: i32, name: &str) -> AppResult<String> {
     let name = name.split_whitespace().collect::<Vec<_>>().join(" ");
     if name.is_empty() {
-        return Err(AppError::invalid("token-name", "Enter a name for the token, like \"register sync\""));
+        return Err(AppError::invalid(
+            "token-name",
+            "Enter a name for the token, like \"register sync\"",
+        ));
     }
     if name.chars().count() > 60 {
-        return Err(AppError::invalid("token-name", "Token name must be 60 characters or less"));
+        return Err(AppError::invalid(
+            "token-name",
+            "Token name must be 60 characters or less",
+        ));
     }
     let raw = format!("{API_TOKEN_PREFIX}{}", token::random_token(24));
     let mut conn = pool.get()?;

@@ -348,7 +348,13 @@ pub mod api_tokens {
         api_tokens::table
             .filter(api_tokens::user_id.eq(user_id))
             .order(api_tokens::id.desc())
-            .select((api_tokens::id, api_tokens::name, api_tokens::created_at, api_tokens::last_used_at, api_tokens::revoked_at))
+            .select((
+                api_tokens::id,
+                api_tokens::name,
+                api_tokens::created_at,
+                api_tokens::last_used_at,
+                api_tokens::revoked_at,
+            ))
             .load(conn)
     }
 
@@ -361,7 +367,9 @@ pub mod api_tokens {
             .first(conn)
             .optional()?;
         if let Some((id, _)) = found {
-            diesel::update(api_tokens::table.find(id)).set(api_tokens::last_used_at.eq(now)).execute(conn)?;
+            diesel::update(api_tokens::table.find(id))
+                .set(api_tokens::last_used_at.eq(now))
+                .execute(conn)?;
         }
         Ok(found.map(|(_, user_id)| user_id))
     }

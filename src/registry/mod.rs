@@ -1,5 +1,6 @@
 //! The register: organisations (CCGs, LMCs), member practices, memberships.
 
+pub mod api;
 pub mod cli;
 pub mod constitution;
 pub mod import;

@@ -1227,7 +1227,11 @@ pub async fn add_practice(
         .state()
         .run(move |pool| service::add_practice(pool, &actor, &lookup, &submitted))
         .await
-    {
+        .map_err(|e| match e {
+            // On the form, an existing code is a problem with the code field.
+            AppError::Conflict(message) => AppError::invalid("code", message),
+            other => other,
+        }) {
         Ok(ods) => Ok(ui.see_other(
             &format!("/practices/{ods}"),
             Some(Flash {

@@ -595,13 +595,10 @@ pub fn add_practice(
     let mut conn = pool.get()?;
     diesel::Connection::transaction(&mut conn, |c| {
         if Practice::find_by_code(c, code.as_str())?.is_some() {
-            return Err(AppError::invalid(
-                "code",
-                format!(
-                    "{} is already in the register; import the ODS file to move it between organisations",
-                    code.as_str()
-                ),
-            ));
+            return Err(AppError::Conflict(format!(
+                "{} is already in the register; import the ODS file to move it between organisations",
+                code.as_str()
+            )));
         }
         let now = Utc::now().naive_utc();
         let summary = format!("added {} {} (member from {joined_on})", code.as_str(), details.name);
@@ -620,5 +617,87 @@ pub fn add_practice(
             },
         )?;
         Ok(code.as_str().to_owned())
+    })
+}
+
+/// Creates an organisation (system administrators only), audited.
+pub fn create_organisation(
+    pool: &Pool,
+    actor: &crate::accounts::service::SessionUser,
+    code: &str,
+    name: &str,
+    kind: &str,
+    settings: Option<&super::constitution::SettingsForm>,
+) -> AppResult<OrganisationSummary> {
+    use crate::error::FieldError;
+    if !actor.grants().is_system_admin() {
+        return Err(AppError::Forbidden(
+            "Only system administrators can create organisations.".into(),
+        ));
+    }
+    let mut errors = Vec::new();
+    let code = OrganisationCode::parse("code", code).map_err(|e| errors.push(e)).ok();
+    let name = name.split_whitespace().collect::<Vec<_>>().join(" ");
+    if name.is_empty() {
+        errors.push(FieldError::new("name", "Enter the organisation's name"));
+    } else if name.chars().count() > 120 {
+        errors.push(FieldError::new(
+            "name",
+            "Organisation name must be 120 characters or less",
+        ));
+    }
+    let kind = OrganisationKind::parse(kind.trim());
+    if kind.is_none() {
+        errors.push(FieldError::new(
+            "kind",
+            "kind must be one of ccg, lmc, federation or pcn",
+        ));
+    }
+    let settings = match settings {
+        Some(form) => super::constitution::ConstitutionSettings::from_form(form)
+            .map_err(|e| errors.extend(e))
+            .ok(),
+        None => None,
+    };
+    let (Some(code), Some(kind), true) = (code, kind, errors.is_empty()) else {
+        return Err(AppError::Invalid(errors));
+    };
+    let mut conn = pool.get()?;
+    diesel::Connection::transaction(&mut conn, |c| {
+        if Organisation::find_by_code(c, code.as_str())?.is_some() {
+            return Err(AppError::Conflict(format!(
+                "An organisation with ODS code {} already exists",
+                code.as_str()
+            )));
+        }
+        let now = Utc::now().naive_utc();
+        let id = super::store::NewOrganisation {
+            kind: kind.as_str(),
+            ods_code: code.as_str(),
+            name: &name,
+            is_demo: false,
+            created_at: now,
+        }
+        .insert(c)?;
+        if let Some(settings) = &settings {
+            super::store::constitution::save(c, id, &settings.to_form(), now)?;
+        }
+        crate::audit::service::record(
+            c,
+            &audit_actor(actor),
+            crate::audit::service::Event {
+                organisation_id: Some(id),
+                action: "organisation.created",
+                object_kind: "organisation",
+                object_key: code.as_str(),
+                summary: format!("created {} {name} ({})", code.as_str(), kind.as_str()),
+            },
+        )?;
+        Ok(OrganisationSummary {
+            code: code.as_str().to_owned(),
+            name: name.clone(),
+            kind: kind.label().to_owned(),
+            is_demo: false,
+        })
     })
 }

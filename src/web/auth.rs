@@ -133,3 +133,29 @@ impl FromRequest for RequireSystemAdmin {
         })
     }
 }
+
+/// The user of a personal API token sent as `Authorization: Bearer …`.
+/// Session cookies are not accepted here, so the API needs no CSRF token.
+pub struct ApiUser(pub SessionUser);
+
+impl FromRequest for ApiUser {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let token = req
+            .headers()
+            .get(actix_web::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(|t| t.trim().to_owned());
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        Box::pin(async move {
+            let (Some(token), Some(state)) = (token, state) else {
+                return Err(AppError::LoginRequired);
+            };
+            let user = state.run(move |pool| service::api_user(pool, &token)).await?;
+            user.map(ApiUser).ok_or(AppError::LoginRequired)
+        })
+    }
+}

@@ -23,6 +23,7 @@ impl ResponseError for AppError {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::Gone(_) => StatusCode::GONE,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -68,6 +69,7 @@ fn describe(status: StatusCode, error: Option<&AppError>) -> ErrorPage {
             ],
         ),
         (_, Some(AppError::Gone(why))) => page("This link no longer works", vec![why.clone()]),
+        (_, Some(AppError::Conflict(why))) => page("That already exists", vec![why.clone()]),
         (_, Some(AppError::Throttled(why))) => page("Too many attempts", vec![why.clone()]),
         (_, Some(AppError::BadRequest(why))) => page(
             "There is a problem with your request",
@@ -113,6 +115,50 @@ fn describe(status: StatusCode, error: Option<&AppError>) -> ErrorPage {
             vec!["Go back and try again.".into()],
         ),
     }
+}
+
+/// `{"error": {"code": "...", "message": "...", "field": "..."}}`, with
+/// every field error under `errors` when there are several.
+fn json_error(
+    status: StatusCode,
+    error: Option<&AppError>,
+    page: &ErrorPage,
+    request_id: Option<&str>,
+) -> serde_json::Value {
+    let code = match status.as_u16() {
+        400 => "bad_request",
+        401 => "unauthorized",
+        403 => "forbidden",
+        404 => "not_found",
+        405 => "method_not_allowed",
+        409 => "conflict",
+        410 => "gone",
+        413 => "too_large",
+        422 => "invalid",
+        429 => "too_many_requests",
+        503 => "unavailable",
+        _ => "internal",
+    };
+    let (message, field) = match error {
+        Some(AppError::Invalid(errors)) => (
+            errors.first().map_or(String::new(), |e| e.message.clone()),
+            errors.first().map(|e| e.field.clone()),
+        ),
+        Some(AppError::LoginRequired) => (
+            "Send a live API token in an Authorization: Bearer header".to_owned(),
+            None,
+        ),
+        Some(AppError::Forbidden(why) | AppError::Conflict(why) | AppError::Gone(why) | AppError::Throttled(why)) => {
+            (why.clone(), None)
+        }
+        Some(AppError::BadRequest(why)) => (why.clone(), None),
+        _ => (page.heading.clone(), None),
+    };
+    json!({
+        "error": { "code": code, "message": message, "field": field },
+        "errors": page.errors,
+        "request_id": request_id,
+    })
 }
 
 fn wants_json(path: &str) -> bool {
@@ -169,12 +215,7 @@ pub async fn error_pages(
         page.request_id = request_id.clone();
     }
     let response = if wants_json(&path) {
-        HttpResponse::build(status).json(json!({
-            "error": page.heading,
-            "detail": page.paragraphs.first(),
-            "errors": page.errors,
-            "request_id": request_id,
-        }))
+        HttpResponse::build(status).json(json_error(status, app_error, &page, request_id.as_deref()))
     } else {
         match request.app_data::<web::Data<AppState>>() {
             Some(state) => {

@@ -81,5 +81,33 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         // Email
         .service(resource("/organisations/{code}/deliveries").route(get().to(mail::routes::deliveries)))
         .service(resource("/organisations/{code}/deliveries/{id}/resend").route(post().to(mail::routes::resend)))
+        // JSON API (personal tokens)
+        .service(
+            web::scope("/api/v1")
+                .app_data(registry::api::json_config())
+                .service(
+                    resource("/organisations")
+                        .route(get().to(registry::api::list_organisations))
+                        .route(post().to(registry::api::create_organisation)),
+                )
+                .service(resource("/organisations/{code}").route(get().to(registry::api::organisation)))
+                .service(
+                    resource("/organisations/{code}/settings").route(web::put().to(registry::api::update_settings)),
+                )
+                .service(
+                    resource("/organisations/{code}/practices")
+                        .route(get().to(registry::api::practices))
+                        .route(post().to(registry::api::create_practice)),
+                )
+                .service(
+                    resource("/practices/{ods}")
+                        .route(get().to(registry::api::practice))
+                        .route(web::put().to(registry::api::update_practice)),
+                )
+                .service(
+                    resource("/practices/{ods}/representatives").route(post().to(registry::api::add_representative)),
+                )
+                .default_service(web::to(pages::not_found)),
+        )
         .default_service(web::to(pages::not_found));
 }
