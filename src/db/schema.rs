@@ -105,6 +105,20 @@ diesel::table! {
 }
 
 diesel::table! {
+    practice_change_requests (id) {
+        id -> Integer,
+        practice_id -> Integer,
+        requested_by -> Integer,
+        proposed -> Text,
+        note -> Text,
+        state -> Text,
+        decided_by -> Nullable<Integer>,
+        decided_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     audit_log (id) {
         id -> Integer,
         at -> Timestamp,
@@ -184,6 +198,7 @@ diesel::joinable!(memberships -> organisations (organisation_id));
 diesel::joinable!(memberships -> practices (practice_id));
 diesel::joinable!(list_sizes -> practices (practice_id));
 diesel::joinable!(representatives -> practices (practice_id));
+diesel::joinable!(practice_change_requests -> practices (practice_id));
 diesel::joinable!(representatives -> users (user_id));
 diesel::joinable!(user_roles -> users (user_id));
 
@@ -205,6 +220,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     constitution_settings,
     pending_imports,
     api_tokens,
+    practice_change_requests,
 );
 
 diesel::joinable!(user_roles -> organisations (organisation_id));

@@ -433,6 +433,7 @@ struct PracticeView {
     list_sizes: Vec<SizeRow>,
     representatives: Vec<RepresentativeRow>,
     may_manage: bool,
+    may_propose: bool,
     kinds: Vec<KindOption>,
     form_name: String,
     form_email: String,
@@ -491,6 +492,7 @@ fn practice_view(detail: service::PracticeDetail, form: Option<&RepresentativeFo
             })
             .collect(),
         may_manage: detail.may_manage,
+        may_propose: detail.may_propose,
         kinds: RepresentativeKind::ALL
             .iter()
             .enumerate()
@@ -1257,4 +1259,177 @@ pub async fn add_practice(
         }
         Err(other) => Err(other),
     }
+}
+
+#[derive(Serialize)]
+struct ProposeView {
+    code: String,
+    name: String,
+    form: super::practice_form::PracticeForm,
+    statuses: Vec<Choice>,
+    note: String,
+}
+
+#[derive(serde::Deserialize)]
+pub struct ProposeForm {
+    #[serde(flatten)]
+    practice: super::practice_form::PracticeForm,
+    #[serde(default)]
+    note: String,
+}
+
+fn propose_view(code: &str, name: &str, form: super::practice_form::PracticeForm, note: String) -> ProposeView {
+    let options: Vec<(&str, &str)> = super::model::PracticeStatus::ALL
+        .iter()
+        .map(|s| (s.as_str(), s.label()))
+        .collect();
+    ProposeView {
+        statuses: choices("status", &options, &form.status),
+        code: code.to_owned(),
+        name: name.to_owned(),
+        form,
+        note,
+    }
+}
+
+const PROPOSE_TITLE: &str = "Propose a change";
+
+pub async fn propose_form(ui: Ui, user: CurrentUser, ods: web::Path<String>) -> AppResult<HttpResponse> {
+    let detail = load_practice(&ui, &user, &ods).await?;
+    if !user.grants().represents_practice(detail.practice.id) {
+        return Err(AppError::Forbidden(
+            "Only the practice's own representatives can propose changes to it.".into(),
+        ));
+    }
+    let p = &detail.practice;
+    let form = super::practice_form::PracticeForm::from_details(&p.ods_code, &p.details());
+    ui.page(
+        "registry/propose",
+        PROPOSE_TITLE,
+        &propose_view(&p.ods_code, &p.name, form, String::new()),
+    )
+}
+
+pub async fn propose(
+    ui: Ui,
+    user: CurrentUser,
+    ods: web::Path<String>,
+    form: CsrfForm<ProposeForm>,
+) -> AppResult<HttpResponse> {
+    let code = ods.into_inner().to_ascii_uppercase();
+    let form = form.0;
+    let actor = (*user.0).clone();
+    let (lookup, practice_form, note) = (code.clone(), form.practice.clone(), form.note.clone());
+    match ui
+        .state()
+        .run(move |pool| service::propose_change(pool, &actor, &lookup, &practice_form, &note))
+        .await
+    {
+        Ok(()) => Ok(ui.see_other(
+            &format!("/practices/{code}"),
+            Some(Flash {
+                heading: "Change proposed".into(),
+                body: Some("An administrator of your organisation will check it before it takes effect.".into()),
+            }),
+        )),
+        Err(AppError::Invalid(errors)) => {
+            let name = form.practice.name.clone();
+            ui.form_errors(
+                actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+                "registry/propose",
+                PROPOSE_TITLE,
+                errors,
+                &propose_view(&code, &name, form.practice, form.note),
+            )
+        }
+        Err(other) => Err(other),
+    }
+}
+
+#[derive(Serialize)]
+struct ProposalRow {
+    id: i32,
+    practice: String,
+    code: String,
+    requested_by: String,
+    when: String,
+    changes: Vec<ChangeRow>,
+    note: String,
+}
+
+#[derive(Serialize)]
+struct ProposalsView {
+    organisation: String,
+    code: String,
+    proposals: Vec<ProposalRow>,
+}
+
+pub async fn proposals(ui: Ui, user: CurrentUser, code: web::Path<String>) -> AppResult<HttpResponse> {
+    let grants = user.grants();
+    let code = code.into_inner();
+    let (organisation, proposals) = ui
+        .state()
+        .run(move |pool| service::proposals(pool, &grants, &code))
+        .await?;
+    let view = ProposalsView {
+        organisation: organisation.summary.name.clone(),
+        code: organisation.summary.code.clone(),
+        proposals: proposals
+            .into_iter()
+            .map(|p| ProposalRow {
+                id: p.id,
+                practice: p.practice_name.clone(),
+                code: p.practice_code.clone(),
+                requested_by: p.requested_by,
+                when: crate::time::date_time(p.created_at),
+                changes: p
+                    .changes
+                    .iter()
+                    .map(|f| ChangeRow {
+                        code: p.practice_code.clone(),
+                        name: p.practice_name.clone(),
+                        field: f.field.to_owned(),
+                        before: f.before.clone(),
+                        after: f.after.clone(),
+                    })
+                    .collect(),
+                note: p.note,
+            })
+            .collect(),
+    };
+    ui.page("registry/proposals", "Proposed changes", &view)
+}
+
+pub async fn decide_proposal(
+    ui: Ui,
+    user: CurrentUser,
+    path: web::Path<(String, i32, String)>,
+    _form: CsrfForm<crate::web::csrf::NoFields>,
+) -> AppResult<HttpResponse> {
+    let (code, id, decision) = path.into_inner();
+    let approve = match decision.as_str() {
+        "approve" => true,
+        "reject" => false,
+        _ => return Err(AppError::NotFound),
+    };
+    let actor = (*user.0).clone();
+    let lookup = code.clone();
+    let practice = ui
+        .state()
+        .run(move |pool| service::decide_proposal(pool, &actor, &lookup, id, approve))
+        .await?;
+    Ok(ui.see_other(
+        &format!("/organisations/{}/proposals", code.to_ascii_uppercase()),
+        Some(Flash {
+            heading: if approve {
+                "Change approved".into()
+            } else {
+                "Change rejected".into()
+            },
+            body: Some(format!(
+                "{practice}'s proposed change has been {}.",
+                if approve { "applied" } else { "rejected" }
+            )),
+        }),
+    ))
 }

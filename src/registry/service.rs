@@ -210,6 +210,8 @@ pub struct PracticeDetail {
     pub representatives: Vec<super::store::representatives::RepresentativeRecord>,
     /// The viewer may add and end representatives.
     pub may_manage: bool,
+    /// The viewer represents the practice and may propose changes.
+    pub may_propose: bool,
     pub status_today: super::model::PracticeStatus,
     pub memberships: Vec<super::store::MembershipRecord>,
     pub list_sizes: Vec<(chrono::NaiveDate, i32)>,
@@ -248,6 +250,7 @@ pub fn practice_detail(pool: &Pool, grants: &Grants, ods: &str) -> AppResult<Pra
     Ok(PracticeDetail {
         representatives,
         may_manage,
+        may_propose: grants.represents_practice(practice.id),
         status_today: super::register::status_on(&practice, Utc::now().date_naive()),
         practice,
         memberships,
@@ -537,33 +540,48 @@ pub fn edit_practice(
     diesel::Connection::transaction(&mut conn, |c| {
         let practice = Practice::find_by_code(c, code.as_str())?.ok_or(AppError::NotFound)?;
         let organisation = managing_organisation(c, &grants, &practice)?;
-        let before = practice.details();
-        let after = form.checked_details(Some(&before)).map_err(AppError::Invalid)?;
-        let changes = super::import::differences(&before, &after);
-        if changes.is_empty() {
-            return Ok(());
-        }
-        Practice::update_details(c, practice.id, &after)?;
-        let summary = changes
-            .iter()
-            .map(|ch| format!("{}: \"{}\" → \"{}\"", ch.field, ch.before, ch.after))
-            .collect::<Vec<_>>()
-            .join("; ");
-        crate::audit::service::record(
-            c,
-            &audit_actor(actor),
-            crate::audit::service::Event {
-                organisation_id: organisation.as_ref().map(|o| o.id),
-                action: "practice.updated",
-                object_kind: "practice",
-                object_key: &practice.ods_code,
-                summary,
-            },
-        )?;
-        Ok(())
+        apply_details(c, actor, &practice, organisation.as_ref(), form, "practice.updated")
     })
 }
 
+/// Writes checked details to a practice and audits each change. Returns
+/// whether anything changed.
+fn apply_details(
+    c: &mut crate::db::DbConn,
+    actor: &crate::accounts::service::SessionUser,
+    practice: &Practice,
+    organisation: Option<&Organisation>,
+    form: &super::practice_form::PracticeForm,
+    action: &str,
+) -> AppResult<()> {
+    let before = practice.details();
+    let after = form.checked_details(Some(&before)).map_err(AppError::Invalid)?;
+    let changes = super::import::differences(&before, &after);
+    if changes.is_empty() {
+        return Ok(());
+    }
+    Practice::update_details(c, practice.id, &after)?;
+    crate::audit::service::record(
+        c,
+        &audit_actor(actor),
+        crate::audit::service::Event {
+            organisation_id: organisation.map(|o| o.id),
+            action,
+            object_kind: "practice",
+            object_key: &practice.ods_code,
+            summary: describe_field_changes(&changes),
+        },
+    )?;
+    Ok(())
+}
+
+fn describe_field_changes(changes: &[super::import::FieldChange]) -> String {
+    changes
+        .iter()
+        .map(|ch| format!("{}: \"{}\" → \"{}\"", ch.field, ch.before, ch.after))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
 /// Adds a practice to an organisation's register by hand, audited.
 pub fn add_practice(
     pool: &Pool,
@@ -699,5 +717,156 @@ pub fn create_organisation(
             kind: kind.label().to_owned(),
             is_demo: false,
         })
+    })
+}
+
+/// A practice's own representative proposes new details (and a note, for
+/// example about a new nominated representative) for an administrator to approve.
+pub fn propose_change(
+    pool: &Pool,
+    actor: &crate::accounts::service::SessionUser,
+    ods: &str,
+    form: &super::practice_form::PracticeForm,
+    note: &str,
+) -> AppResult<()> {
+    let code = super::model::PracticeCode::parse("code", ods).map_err(|_| AppError::NotFound)?;
+    let mut conn = pool.get()?;
+    diesel::Connection::transaction(&mut conn, |c| {
+        let practice = Practice::find_by_code(c, code.as_str())?.ok_or(AppError::NotFound)?;
+        if !actor.grants().represents_practice(practice.id) {
+            return Err(AppError::Forbidden(format!(
+                "Only {}'s own representatives can propose changes to it.",
+                practice.name
+            )));
+        }
+        let before = practice.details();
+        let after = form.checked_details(Some(&before)).map_err(AppError::Invalid)?;
+        let note = note.trim();
+        if note.chars().count() > 2000 {
+            return Err(AppError::invalid("note", "Note must be 2,000 characters or less"));
+        }
+        let changes = super::import::differences(&before, &after);
+        if changes.is_empty() && note.is_empty() {
+            return Err(AppError::invalid(
+                "name",
+                "Change at least one detail, or write a note for the administrators",
+            ));
+        }
+        let proposed = serde_json::to_string(form).map_err(|e| AppError::Internal(format!("proposal: {e}")))?;
+        super::store::change_requests::insert(c, practice.id, actor.id, &proposed, note, Utc::now().naive_utc())?;
+        let organisation = Organisation::of_practice_on(c, practice.id, Utc::now().date_naive())?;
+        crate::audit::service::record(
+            c,
+            &audit_actor(actor),
+            crate::audit::service::Event {
+                organisation_id: organisation.map(|o| o.id),
+                action: "practice.change_proposed",
+                object_kind: "practice",
+                object_key: &practice.ods_code,
+                summary: if changes.is_empty() {
+                    format!("note: {note}")
+                } else {
+                    describe_field_changes(&changes)
+                },
+            },
+        )?;
+        Ok(())
+    })
+}
+
+/// A pending proposal with what it would change.
+pub struct Proposal {
+    pub id: i32,
+    pub practice_code: String,
+    pub practice_name: String,
+    pub requested_by: String,
+    pub created_at: chrono::NaiveDateTime,
+    pub changes: Vec<super::import::FieldChange>,
+    pub note: String,
+}
+
+fn administered_organisation(pool: &Pool, grants: &Grants, code: &str) -> AppResult<Overseen> {
+    let organisation = overseen_organisation(pool, grants, code)?;
+    let administers = grants.is_system_admin()
+        || grants
+            .0
+            .iter()
+            .any(|g| g.role == Role::OrgAdmin && g.organisation_id == Some(organisation.id));
+    if !administers {
+        return Err(AppError::Forbidden(format!(
+            "Only administrators of {} can decide on proposed changes.",
+            organisation.summary.name
+        )));
+    }
+    Ok(organisation)
+}
+
+pub fn proposals(pool: &Pool, grants: &Grants, code: &str) -> AppResult<(Overseen, Vec<Proposal>)> {
+    let organisation = administered_organisation(pool, grants, code)?;
+    let mut conn = pool.get()?;
+    let requests = super::store::change_requests::pending_for(&mut conn, organisation.id)?;
+    let mut proposals = Vec::new();
+    for request in requests {
+        let practice = Practice::find_by_code(&mut conn, &request.practice_code)?.ok_or(AppError::NotFound)?;
+        let form: super::practice_form::PracticeForm = serde_json::from_str(&request.proposed)
+            .map_err(|e| AppError::Internal(format!("proposal {}: {e}", request.id)))?;
+        let changes = form
+            .checked_details(Some(&practice.details()))
+            .map(|after| super::import::differences(&practice.details(), &after))
+            .unwrap_or_default();
+        proposals.push(Proposal {
+            id: request.id,
+            practice_code: request.practice_code,
+            practice_name: request.practice_name,
+            requested_by: request.requested_by,
+            created_at: request.created_at,
+            changes,
+            note: request.note,
+        });
+    }
+    Ok((organisation, proposals))
+}
+
+/// Approves (applying the details) or rejects a proposal, in one transaction.
+pub fn decide_proposal(
+    pool: &Pool,
+    actor: &crate::accounts::service::SessionUser,
+    code: &str,
+    id: i32,
+    approve: bool,
+) -> AppResult<String> {
+    let organisation = administered_organisation(pool, &actor.grants(), code)?;
+    let mut conn = pool.get()?;
+    diesel::Connection::transaction(&mut conn, |c| {
+        let request = super::store::change_requests::pending_for(c, organisation.id)?
+            .into_iter()
+            .find(|r| r.id == id)
+            .ok_or(AppError::NotFound)?;
+        let practice = Practice::find_by_code(c, &request.practice_code)?.ok_or(AppError::NotFound)?;
+        let members = Organisation::with_ids(c, &[organisation.id])?;
+        if approve {
+            let form: super::practice_form::PracticeForm = serde_json::from_str(&request.proposed)
+                .map_err(|e| AppError::Internal(format!("proposal {id}: {e}")))?;
+            apply_details(c, actor, &practice, members.first(), &form, "practice.change_approved")?;
+        } else {
+            crate::audit::service::record(
+                c,
+                &audit_actor(actor),
+                crate::audit::service::Event {
+                    organisation_id: Some(organisation.id),
+                    action: "practice.change_rejected",
+                    object_kind: "practice",
+                    object_key: &practice.ods_code,
+                    summary: format!("rejected the change proposed by {}", request.requested_by),
+                },
+            )?;
+        }
+        let state = if approve { "approved" } else { "rejected" };
+        if super::store::change_requests::decide(c, id, state, actor.id, Utc::now().naive_utc())? != 1 {
+            return Err(AppError::Conflict(
+                "Someone else decided on this proposal first.".into(),
+            ));
+        }
+        Ok(practice.name)
     })
 }

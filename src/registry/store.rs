@@ -663,3 +663,91 @@ pub mod pending_imports {
         diesel::delete(pending_imports::table.filter(pending_imports::created_at.lt(before))).execute(conn)
     }
 }
+
+/// Changes proposed by a practice's representatives.
+pub mod change_requests {
+    use chrono::NaiveDateTime;
+    use diesel::prelude::*;
+
+    use crate::db::DbConn;
+    use crate::db::schema::{memberships, practice_change_requests, practices, users};
+
+    #[derive(Debug, Clone, Queryable)]
+    pub struct ChangeRequest {
+        pub id: i32,
+        pub practice_id: i32,
+        pub practice_code: String,
+        pub practice_name: String,
+        pub requested_by: String,
+        pub proposed: String,
+        pub note: String,
+        pub created_at: NaiveDateTime,
+    }
+
+    pub fn insert(
+        conn: &mut DbConn,
+        practice_id: i32,
+        requested_by: i32,
+        proposed: &str,
+        note: &str,
+        now: NaiveDateTime,
+    ) -> QueryResult<usize> {
+        diesel::insert_into(practice_change_requests::table)
+            .values((
+                practice_change_requests::practice_id.eq(practice_id),
+                practice_change_requests::requested_by.eq(requested_by),
+                practice_change_requests::proposed.eq(proposed),
+                practice_change_requests::note.eq(note),
+                practice_change_requests::state.eq("pending"),
+                practice_change_requests::created_at.eq(now),
+            ))
+            .execute(conn)
+    }
+
+    /// Pending requests for practices currently members of `organisation_id`.
+    pub fn pending_for(conn: &mut DbConn, organisation_id: i32) -> QueryResult<Vec<ChangeRequest>> {
+        let member_ids: Vec<i32> = memberships::table
+            .filter(memberships::organisation_id.eq(organisation_id))
+            .filter(memberships::left_on.is_null())
+            .select(memberships::practice_id)
+            .load(conn)?;
+        let mut found = Vec::new();
+        for chunk in member_ids.chunks(5_000) {
+            found.extend(
+                practice_change_requests::table
+                    .inner_join(practices::table)
+                    .inner_join(users::table.on(users::id.eq(practice_change_requests::requested_by)))
+                    .filter(practice_change_requests::state.eq("pending"))
+                    .filter(practice_change_requests::practice_id.eq_any(chunk))
+                    .order(practice_change_requests::id.asc())
+                    .select((
+                        practice_change_requests::id,
+                        practice_change_requests::practice_id,
+                        practices::ods_code,
+                        practices::name,
+                        users::name,
+                        practice_change_requests::proposed,
+                        practice_change_requests::note,
+                        practice_change_requests::created_at,
+                    ))
+                    .load::<ChangeRequest>(conn)?,
+            );
+        }
+        Ok(found)
+    }
+
+    /// Marks a pending request decided; 0 when it was not pending.
+    pub fn decide(conn: &mut DbConn, id: i32, state: &str, decided_by: i32, now: NaiveDateTime) -> QueryResult<usize> {
+        diesel::update(
+            practice_change_requests::table
+                .filter(practice_change_requests::id.eq(id))
+                .filter(practice_change_requests::state.eq("pending")),
+        )
+        .set((
+            practice_change_requests::state.eq(state),
+            practice_change_requests::decided_by.eq(decided_by),
+            practice_change_requests::decided_at.eq(now),
+        ))
+        .execute(conn)
+    }
+}

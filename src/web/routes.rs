@@ -64,6 +64,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/organisations/{code}/register.csv").route(get().to(registry::routes::register_csv)))
         .service(resource("/practices/{ods}").route(get().to(registry::routes::practice)))
         .service(
+            resource("/practices/{ods}/propose")
+                .route(get().to(registry::routes::propose_form))
+                .route(post().to(registry::routes::propose)),
+        )
+        .service(resource("/organisations/{code}/proposals").route(get().to(registry::routes::proposals)))
+        .service(
+            resource("/organisations/{code}/proposals/{id}/{decision}")
+                .route(post().to(registry::routes::decide_proposal)),
+        )
+        .service(
             resource("/practices/{ods}/edit")
                 .route(get().to(registry::routes::edit_practice_form))
                 .route(post().to(registry::routes::edit_practice)),
