@@ -84,6 +84,35 @@ backend_tests! {
         assert!(page.contains("50% of member practices"), "unchanged");
     }
 
+    async fn system_administrators_set_which_lmc_covers_an_organisation(app: TestApp) {
+        setup(&app).await;
+        app.create_organisation("lmc", "L02", "Second LMC");
+        app.create_user("second@example.org", "lmc_observer", Some("L02"));
+        app.create_user("admin@example.org", "system_admin", None);
+        let admin = app.new_visitor();
+        admin.login("admin@example.org", PASSWORD).await;
+        let observer = app.new_visitor();
+        observer.login("second@example.org", PASSWORD).await;
+        assert_eq!(observer.get_text("/organisations/08V").await.0, 403);
+
+        let response = admin.submit("/organisations/08V", "/organisations/08V/lmcs/add", &[("lmc", "l02")]).await;
+        assert_eq!(response.status(), 303);
+        let (_, page) = admin.get_text("/organisations/08V").await;
+        assert!(page.contains("Second LMC now covers this organisation"));
+        assert_eq!(observer.get_text("/organisations/08V/practices").await.0, 200, "its observers now see the register");
+        assert_eq!(admin.submit("/organisations/08V", "/organisations/08V/lmcs/add", &[("lmc", "08V")]).await.status(), 400, "not an LMC");
+
+        assert_eq!(admin.submit("/organisations/08V", "/organisations/08V/lmcs/remove", &[("lmc", "L02")]).await.status(), 303);
+        assert_eq!(observer.get_text("/organisations/08V").await.0, 403);
+        // Organisation administrators cannot change coverage.
+        assert_eq!(app.submit("/organisations/08V", "/organisations/08V/lmcs/remove", &[("lmc", "L01")]).await.status(), 403);
+        let actions: Vec<String> = {
+            let mut conn = app.pool.get().expect("connection");
+            quorate::audit::store::all(&mut conn).expect("audit").into_iter().map(|s| s.entry.action).collect()
+        };
+        assert_eq!(actions, vec!["organisation.lmc_added", "organisation.lmc_removed"]);
+    }
+
     async fn observers_read_but_cannot_change(app: TestApp) {
         setup(&app).await;
         let observer = app.new_visitor();

@@ -70,6 +70,13 @@ backend_tests! {
 
     async fn the_2025_and_2026_formats_both_import_for_16c(app: TestApp) {
         let ccg = app.create_organisation("ccg", "16C", "Tees Valley");
+        let old = app.create_organisation("ccg", "08V", "Tower Hamlets CCG");
+        // 08V no longer commissions any active practice in 2025 or 2026.
+        let plan = plan_practices(&app.pool, &orgs(&["16C", "08V"]), EPRACCUR_2025.as_bytes()).expect("2025 both");
+        assert_eq!(plan.organisations.iter().map(|o| o.active_members).collect::<Vec<_>>(), vec![78, 0]);
+        let plan = plan_practices(&app.pool, &orgs(&["16C", "08V"]), EPRACCUR_2026.as_bytes()).expect("2026 both");
+        assert_eq!(plan.organisations.iter().map(|o| o.active_members).collect::<Vec<_>>(), vec![76, 0]);
+        assert_eq!(active_members(&app, old), 0);
         let classic = apply_practices(&app.pool, &Actor::command_line(), &orgs(&["16C"]), EPRACCUR_2025.as_bytes(), false).expect("2025");
         assert_eq!(format!("{:?}", classic.format), "Some(Classic)");
         assert_eq!(active_members(&app, ccg), 78);

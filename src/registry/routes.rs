@@ -63,6 +63,7 @@ struct OrganisationPage {
     members: Option<Vec<MemberView>>,
     member_count: usize,
     may_oversee: bool,
+    is_system_admin: bool,
 }
 
 pub async fn organisation(ui: Ui, user: CurrentUser, code: web::Path<String>) -> AppResult<HttpResponse> {
@@ -76,6 +77,7 @@ pub async fn organisation(ui: Ui, user: CurrentUser, code: web::Path<String>) ->
     let may_oversee = detail.members.is_some();
     let page = OrganisationPage {
         may_oversee,
+        is_system_admin: user.grants().is_system_admin(),
         organisation: detail.organisation.into(),
         lmcs: detail.covering_lmcs.into_iter().map(OrganisationView::from).collect(),
         members: detail.members.map(|members| {
@@ -1430,6 +1432,51 @@ pub async fn decide_proposal(
                 "{practice}'s proposed change has been {}.",
                 if approve { "applied" } else { "rejected" }
             )),
+        }),
+    ))
+}
+
+#[derive(serde::Deserialize)]
+pub struct LmcForm {
+    #[serde(default)]
+    lmc: String,
+}
+
+/// Adds (`/lmcs`) or removes (`/lmcs/remove`) an LMC's coverage of an organisation.
+pub async fn change_lmc(
+    ui: Ui,
+    user: CurrentUser,
+    path: web::Path<(String, String)>,
+    form: CsrfForm<LmcForm>,
+) -> AppResult<HttpResponse> {
+    let (code, action) = path.into_inner();
+    let covers = match action.as_str() {
+        "add" => true,
+        "remove" => false,
+        _ => return Err(AppError::NotFound),
+    };
+    let actor = (*user.0).clone();
+    let (lookup, lmc) = (code.clone(), form.0.lmc);
+    let name = ui
+        .state()
+        .run(move |pool| service::set_lmc_coverage(pool, &actor, &lookup, &lmc, covers))
+        .await
+        .map_err(|e| match e {
+            // One small form on the organisation page: report on the next page.
+            AppError::Invalid(errors) => {
+                AppError::BadRequest(errors.into_iter().map(|e| e.message).collect::<Vec<_>>().join("; "))
+            }
+            other => other,
+        })?;
+    Ok(ui.see_other(
+        &format!("/organisations/{}", code.to_ascii_uppercase()),
+        Some(Flash {
+            heading: if covers {
+                format!("{name} now covers this organisation")
+            } else {
+                format!("{name} no longer covers this organisation")
+            },
+            body: None,
         }),
     ))
 }

@@ -870,3 +870,75 @@ pub fn decide_proposal(
         Ok(practice.name)
     })
 }
+
+/// Records that an LMC covers (or no longer covers) an organisation; its
+/// observers then see (or stop seeing) the organisation. System
+/// administrators only; audited.
+pub fn set_lmc_coverage(
+    pool: &Pool,
+    actor: &crate::accounts::service::SessionUser,
+    code: &str,
+    lmc_code: &str,
+    covers: bool,
+) -> AppResult<String> {
+    if !actor.grants().is_system_admin() {
+        return Err(AppError::Forbidden(
+            "Only system administrators can change which LMC covers an organisation.".into(),
+        ));
+    }
+    let code = OrganisationCode::parse("code", code).map_err(|_| AppError::NotFound)?;
+    let lmc_code = OrganisationCode::parse("lmc", lmc_code).map_err(|e| AppError::Invalid(vec![e]))?;
+    let mut conn = pool.get()?;
+    diesel::Connection::transaction(&mut conn, |c| {
+        let organisation = Organisation::find_by_code(c, code.as_str())?.ok_or(AppError::NotFound)?;
+        let lmc = Organisation::find_by_code(c, lmc_code.as_str())?
+            .filter(|o| o.kind == "lmc")
+            .ok_or_else(|| {
+                AppError::invalid(
+                    "lmc",
+                    format!(
+                        "There is no local medical committee with ODS code {}",
+                        lmc_code.as_str()
+                    ),
+                )
+            })?;
+        let covering = Organisation::covering_lmcs(c, organisation.id)?;
+        let already = covering.iter().any(|l| l.id == lmc.id);
+        match (covers, already) {
+            (true, true) => {
+                return Err(AppError::invalid(
+                    "lmc",
+                    format!("{} already covers {}", lmc.name, organisation.name),
+                ));
+            }
+            (false, false) => return Err(AppError::NotFound),
+            (true, false) => {
+                Organisation::add_covering_lmc(c, organisation.id, lmc.id)?;
+            }
+            (false, true) => {
+                Organisation::remove_covering_lmc(c, organisation.id, lmc.id)?;
+            }
+        }
+        crate::audit::service::record(
+            c,
+            &audit_actor(actor),
+            crate::audit::service::Event {
+                organisation_id: Some(organisation.id),
+                action: if covers {
+                    "organisation.lmc_added"
+                } else {
+                    "organisation.lmc_removed"
+                },
+                object_kind: "organisation",
+                object_key: &organisation.ods_code,
+                summary: format!(
+                    "{} {} {}",
+                    lmc.name,
+                    if covers { "now covers" } else { "no longer covers" },
+                    organisation.name
+                ),
+            },
+        )?;
+        Ok(lmc.name)
+    })
+}

@@ -91,6 +91,15 @@ impl Organisation {
             .optional()
     }
 
+    pub fn remove_covering_lmc(conn: &mut DbConn, id: i32, lmc_id: i32) -> QueryResult<usize> {
+        diesel::delete(
+            organisation_lmcs::table
+                .filter(organisation_lmcs::organisation_id.eq(id))
+                .filter(organisation_lmcs::lmc_id.eq(lmc_id)),
+        )
+        .execute(conn)
+    }
+
     pub fn add_covering_lmc(conn: &mut DbConn, id: i32, lmc_id: i32) -> QueryResult<usize> {
         diesel::insert_into(organisation_lmcs::table)
             .values((

@@ -69,6 +69,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(post().to(registry::routes::propose)),
         )
         .service(resource("/organisations/{code}/proposals").route(get().to(registry::routes::proposals)))
+        .service(resource("/organisations/{code}/lmcs/{action}").route(post().to(registry::routes::change_lmc)))
         .service(
             resource("/organisations/{code}/proposals/{id}/{decision}")
                 .route(post().to(registry::routes::decide_proposal)),
