@@ -297,6 +297,12 @@ impl Grants {
             .any(|g| g.role == role && g.organisation_id == Some(organisation_id))
     }
 
+    /// A system administrator, or an administrator of the organisation:
+    /// those who may change its register and settings.
+    pub fn administers_organisation(&self, organisation_id: i32) -> bool {
+        self.is_system_admin() || self.holds_for_organisation(Role::OrgAdmin, organisation_id)
+    }
+
     /// Board members and officers of the organisation, and its returning officer.
     pub fn runs_organisation(&self, organisation_id: i32) -> bool {
         self.is_system_admin()

@@ -737,15 +737,6 @@ fn settings_view(
     }
 }
 
-fn administers(user: &CurrentUser, organisation_id: i32) -> bool {
-    let grants = user.grants();
-    grants.is_system_admin()
-        || grants
-            .0
-            .iter()
-            .any(|g| g.role == crate::accounts::model::Role::OrgAdmin && g.organisation_id == Some(organisation_id))
-}
-
 const SETTINGS_TITLE: &str = "Constitution settings";
 
 pub async fn constitution(ui: Ui, user: CurrentUser, code: web::Path<String>) -> AppResult<HttpResponse> {
@@ -759,7 +750,7 @@ pub async fn constitution(ui: Ui, user: CurrentUser, code: web::Path<String>) ->
         &overseen,
         &settings,
         &settings.to_form(),
-        administers(&user, overseen.id),
+        user.grants().administers_organisation(overseen.id),
     );
     ui.page("registry/constitution", SETTINGS_TITLE, &view)
 }
@@ -867,7 +858,7 @@ async fn administered(ui: &Ui, user: &CurrentUser, code: &str) -> AppResult<serv
         .state()
         .run(move |pool| service::overseen_organisation(pool, &grants, &lookup))
         .await?;
-    if !administers(user, overseen.id) {
+    if !user.grants().administers_organisation(overseen.id) {
         return Err(AppError::Forbidden(format!(
             "Only administrators of {} can import into its register.",
             overseen.summary.name

@@ -266,17 +266,14 @@ fn managing_organisation(
     practice: &Practice,
 ) -> AppResult<Option<Organisation>> {
     let organisation = Organisation::of_practice_on(conn, practice.id, Utc::now().date_naive())?;
-    let administers = organisation.as_ref().is_some_and(|o| {
-        grants
-            .0
-            .iter()
-            .any(|g| g.role == Role::OrgAdmin && g.organisation_id == Some(o.id))
-    });
+    let administers = organisation
+        .as_ref()
+        .is_some_and(|o| grants.administers_organisation(o.id));
     if grants.is_system_admin() || administers {
         Ok(organisation)
     } else {
         Err(AppError::Forbidden(format!(
-            "Only administrators of {}'s organisation can change its representatives.",
+            "Only administrators of {}'s organisation can change it or its representatives.",
             practice.name
         )))
     }
@@ -474,11 +471,7 @@ pub fn update_constitution(
     use super::constitution::{ConstitutionSettings, describe_changes};
     let grants = actor.grants();
     let organisation = overseen_organisation(pool, &grants, code)?;
-    let administers = grants.is_system_admin()
-        || grants
-            .0
-            .iter()
-            .any(|g| g.role == Role::OrgAdmin && g.organisation_id == Some(organisation.id));
+    let administers = grants.administers_organisation(organisation.id);
     if !administers {
         return Err(AppError::Forbidden(format!(
             "Only administrators of {} can change its constitution settings.",
@@ -591,11 +584,7 @@ pub fn add_practice(
 ) -> AppResult<String> {
     let grants = actor.grants();
     let organisation = overseen_organisation(pool, &grants, organisation_code)?;
-    let administers = grants.is_system_admin()
-        || grants
-            .0
-            .iter()
-            .any(|g| g.role == Role::OrgAdmin && g.organisation_id == Some(organisation.id));
+    let administers = grants.administers_organisation(organisation.id);
     if !administers {
         return Err(AppError::Forbidden(format!(
             "Only administrators of {} can add practices to its register.",
@@ -787,11 +776,7 @@ pub struct Proposal {
 
 fn administered_organisation(pool: &Pool, grants: &Grants, code: &str) -> AppResult<Overseen> {
     let organisation = overseen_organisation(pool, grants, code)?;
-    let administers = grants.is_system_admin()
-        || grants
-            .0
-            .iter()
-            .any(|g| g.role == Role::OrgAdmin && g.organisation_id == Some(organisation.id));
+    let administers = grants.administers_organisation(organisation.id);
     if !administers {
         return Err(AppError::Forbidden(format!(
             "Only administrators of {} can decide on proposed changes.",
