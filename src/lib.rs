@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod ballots;
 pub mod cli;
 pub mod config;
 pub mod db;

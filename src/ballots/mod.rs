@@ -1,0 +1,3 @@
+//! Formal ballots of member practices. So far: the counting rules.
+
+pub mod rules;
