@@ -1,3 +1,4 @@
 //! Formal ballots of member practices. So far: the counting rules.
 
+pub mod model;
 pub mod rules;
