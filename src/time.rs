@@ -35,6 +35,11 @@ pub fn date(utc: NaiveDateTime) -> String {
     london(utc).format("%-d %B %Y").to_string()
 }
 
+/// A calendar day (no time of day, so no time zone): "9 January 2026".
+pub fn day(day: chrono::NaiveDate) -> String {
+    day.format("%-d %B %Y").to_string()
+}
+
 /// "5:30pm on 9 January 2026".
 pub fn date_time(utc: NaiveDateTime) -> String {
     format!("{} on {}", clock(utc), date(utc))

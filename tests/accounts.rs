@@ -151,14 +151,6 @@ backend_tests! {
         assert!(!cookie_value(&cookie_after).contains("uid"));
     }
 
-    async fn the_session_cookie_is_secure_when_the_base_url_is_https(app: TestApp) {
-        drop(app);
-        let app = common::spawn_app_with(common::Backend::Sqlite, &[("QUORATE_BASE_URL", "https://quorate.example")]).await;
-        let response = app.get("/login").await;
-        let cookie = session_cookie(&response).expect("cookie");
-        assert!(cookie.contains("Secure"), "{cookie}");
-    }
-
     async fn first_run_setup_link_creates_the_first_administrator_once(app: TestApp) {
         let token = app.setup_token.clone().expect("an empty database gets a setup link");
         let path = format!("/setup/{token}");
@@ -258,6 +250,19 @@ backend_tests! {
         assert_eq!(app.get("/").await.status(), 303, "the old session no longer works");
         assert_eq!(app.login("jane@example.org", "a brand new passphrase").await.status(), 303);
     }
+}
+
+/// Cookie flags depend on settings, not on the database: SQLite only.
+#[actix_web::test]
+async fn the_session_cookie_is_secure_when_the_base_url_is_https() {
+    let app = common::spawn_app_with(
+        common::Backend::Sqlite,
+        &[("QUORATE_BASE_URL", "https://quorate.example")],
+    )
+    .await;
+    let response = app.get("/login").await;
+    let cookie = session_cookie(&response).expect("cookie");
+    assert!(cookie.contains("Secure"), "{cookie}");
 }
 
 fn session_cookie(response: &reqwest::Response) -> Option<String> {

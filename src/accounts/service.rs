@@ -87,6 +87,11 @@ pub struct SessionUser {
 }
 
 impl SessionUser {
+    /// How the audit log names this user.
+    pub fn actor(&self) -> crate::audit::model::Actor {
+        crate::audit::model::Actor::user(self.id, &self.name, &self.email)
+    }
+
     pub fn grants(&self) -> Grants {
         Grants(self.roles.iter().map(|r| r.grant.clone()).collect())
     }

@@ -198,14 +198,6 @@ pub fn find(conn: &mut DbConn, id: i32) -> QueryResult<Option<OutboxMessage>> {
         .optional()
 }
 
-pub fn find_by_message_id(conn: &mut DbConn, message_id: &str) -> QueryResult<Option<OutboxMessage>> {
-    outbox_messages::table
-        .filter(outbox_messages::message_id.eq(message_id))
-        .select(OutboxMessage::as_select())
-        .first(conn)
-        .optional()
-}
-
 /// Messages for an organisation's delivery record, newest first.
 pub fn for_organisation(
     conn: &mut DbConn,

@@ -42,12 +42,6 @@ impl MailTemplates {
         Ok(MailTemplates { plain, html })
     }
 
-    pub fn has(&self, name: &str) -> bool {
-        self.plain.has_template(&format!("{name}.subject"))
-            && self.plain.has_template(&format!("{name}.text"))
-            && self.html.has_template(&format!("{name}.html"))
-    }
-
     pub fn render<T: Serialize>(&self, name: &str, context: &T) -> Result<Rendered, String> {
         let subject = self
             .plain

@@ -142,8 +142,8 @@ pub async fn organisation(
         .run(move |pool| {
             let detail = service::organisation_detail(pool, &grants, &code)?;
             let mut conn = pool.get()?;
-            let organisation = super::store::Organisation::find_by_code(&mut conn, &code)?.ok_or(AppError::NotFound)?;
-            Ok((detail, service::load_constitution(&mut conn, organisation.id)?))
+            let settings = service::load_constitution(&mut conn, detail.id)?;
+            Ok((detail, settings))
         })
         .await?;
     Ok(HttpResponse::Ok().json(json!({

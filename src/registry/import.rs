@@ -107,7 +107,7 @@ fn details(row: &PracticeRow) -> PracticeDetails {
 }
 
 fn date_text(d: Option<NaiveDate>) -> String {
-    d.map(|d| d.format("%-d %B %Y").to_string()).unwrap_or_default()
+    d.map(crate::time::day).unwrap_or_default()
 }
 
 pub fn differences(before: &PracticeDetails, after: &PracticeDetails) -> Vec<FieldChange> {

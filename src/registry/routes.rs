@@ -312,7 +312,7 @@ pub async fn register(
     let view = RegisterView {
         organisation: organisation.summary.name.clone(),
         code: code.clone(),
-        day: crate::time::date(params.day.and_hms_opt(12, 0, 0).unwrap_or_default()),
+        day: crate::time::day(params.day),
         day_iso: params.day.to_string(),
         search: params.search.clone(),
         min: params.min.clone(),
@@ -342,10 +342,7 @@ pub async fn register(
                     .list_size
                     .map(|(_, n)| crate::format::group_thousands(n))
                     .unwrap_or_default(),
-                list_size_date: e
-                    .list_size
-                    .map(|(d, _)| d.format("%-d %B %Y").to_string())
-                    .unwrap_or_default(),
+                list_size_date: e.list_size.map(|(d, _)| crate::time::day(d)).unwrap_or_default(),
             })
             .collect(),
         total: page.total,
@@ -441,10 +438,6 @@ struct PracticeView {
     form_email: String,
 }
 
-fn date_text(d: chrono::NaiveDate) -> String {
-    d.format("%-d %B %Y").to_string()
-}
-
 fn practice_view(detail: service::PracticeDetail, form: Option<&RepresentativeForm>) -> PracticeView {
     use super::model::RepresentativeKind;
     let p = &detail.practice;
@@ -461,22 +454,22 @@ fn practice_view(detail: service::PracticeDetail, form: Option<&RepresentativeFo
         telephone: p.telephone.clone(),
         status: detail.status_today.label(),
         status_colour: status_colour(detail.status_today),
-        opened: p.opened_on.map(date_text).unwrap_or_default(),
-        closed: p.closed_on.map(date_text).unwrap_or_default(),
+        opened: p.opened_on.map(crate::time::day).unwrap_or_default(),
+        closed: p.closed_on.map(crate::time::day).unwrap_or_default(),
         memberships: detail
             .memberships
             .iter()
             .map(|m| MembershipRow {
                 organisation: format!("{} ({})", m.organisation_name, m.organisation_code),
-                joined: date_text(m.joined_on),
-                left: m.left_on.map(date_text).unwrap_or_default(),
+                joined: crate::time::day(m.joined_on),
+                left: m.left_on.map(crate::time::day).unwrap_or_default(),
             })
             .collect(),
         list_sizes: detail
             .list_sizes
             .iter()
             .map(|(d, n)| SizeRow {
-                date: date_text(*d),
+                date: crate::time::day(*d),
                 patients: crate::format::group_thousands(*n),
             })
             .collect(),
@@ -488,8 +481,8 @@ fn practice_view(detail: service::PracticeDetail, form: Option<&RepresentativeFo
                 name: r.name.clone(),
                 email: r.email.clone(),
                 role: RepresentativeKind::parse(&r.kind).map_or("Representative", RepresentativeKind::label),
-                from: date_text(r.started_on),
-                to: r.ended_on.map(date_text).unwrap_or_default(),
+                from: crate::time::day(r.started_on),
+                to: r.ended_on.map(crate::time::day).unwrap_or_default(),
                 current: r.ended_on.is_none(),
             })
             .collect(),
@@ -1068,7 +1061,7 @@ pub async fn confirm_import(
     use super::import::UploadPlan;
     let (code, token) = path.into_inner();
     let overseen = administered(&ui, &user, &code).await?;
-    let actor = crate::audit::model::Actor::user(user.id, &user.name, &user.email);
+    let actor = user.actor();
     let skip = form.0.skip_bad_rows.is_some();
     let (id, org_code) = (overseen.id, overseen.summary.code.clone());
     let plan = ui

@@ -46,6 +46,7 @@ pub fn visible_organisations(pool: &Pool, grants: &Grants) -> AppResult<Vec<Orga
 }
 
 pub struct OrganisationDetail {
+    pub id: i32,
     pub organisation: OrganisationSummary,
     pub covering_lmcs: Vec<OrganisationSummary>,
     /// Shown only to those who run or observe the organisation.
@@ -72,6 +73,7 @@ pub fn organisation_detail(pool: &Pool, grants: &Grants, code: &str) -> AppResul
     }
     let member_count = members.len();
     Ok(OrganisationDetail {
+        id: organisation.id,
         members: grants.may_oversee_organisation(&facts).then_some(members),
         member_count,
         organisation: summary(organisation),
@@ -385,7 +387,7 @@ pub fn add_representative(
         }
         crate::audit::service::record(
             c,
-            &crate::audit::model::Actor::user(actor.id, &actor.name, &actor.email),
+            &actor.actor(),
             crate::audit::service::Event {
                 organisation_id: organisation.as_ref().map(|o| o.id),
                 action: "practice.representative_added",
@@ -419,7 +421,7 @@ pub fn end_representative(
         representatives::end(c, representative_id, practice.id, Utc::now().date_naive())?;
         crate::audit::service::record(
             c,
-            &crate::audit::model::Actor::user(actor.id, &actor.name, &actor.email),
+            &actor.actor(),
             crate::audit::service::Event {
                 organisation_id: organisation.as_ref().map(|o| o.id),
                 action: "practice.representative_ended",
@@ -489,7 +491,7 @@ pub fn update_constitution(
         super::store::constitution::save(c, organisation.id, &after.to_form(), Utc::now().naive_utc())?;
         crate::audit::service::record(
             c,
-            &crate::audit::model::Actor::user(actor.id, &actor.name, &actor.email),
+            &actor.actor(),
             crate::audit::service::Event {
                 organisation_id: Some(organisation.id),
                 action: "organisation.constitution_updated",
@@ -500,10 +502,6 @@ pub fn update_constitution(
         )?;
         Ok(())
     })
-}
-
-fn audit_actor(actor: &crate::accounts::service::SessionUser) -> crate::audit::model::Actor {
-    crate::audit::model::Actor::user(actor.id, &actor.name, &actor.email)
 }
 
 /// The details of a practice, for its edit form (administrators only).
@@ -556,7 +554,7 @@ fn apply_details(
     Practice::update_details(c, practice.id, &after)?;
     crate::audit::service::record(
         c,
-        &audit_actor(actor),
+        &actor.actor(),
         crate::audit::service::Event {
             organisation_id: organisation.map(|o| o.id),
             action,
@@ -614,7 +612,7 @@ pub fn add_practice(
         Practice::join(c, practice.id, organisation.id, joined_on)?;
         crate::audit::service::record(
             c,
-            &audit_actor(actor),
+            &actor.actor(),
             crate::audit::service::Event {
                 organisation_id: Some(organisation.id),
                 action: "practice.added",
@@ -691,7 +689,7 @@ pub fn create_organisation(
         }
         crate::audit::service::record(
             c,
-            &audit_actor(actor),
+            &actor.actor(),
             crate::audit::service::Event {
                 organisation_id: Some(id),
                 action: "organisation.created",
@@ -746,7 +744,7 @@ pub fn propose_change(
         let organisation = Organisation::of_practice_on(c, practice.id, Utc::now().date_naive())?;
         crate::audit::service::record(
             c,
-            &audit_actor(actor),
+            &actor.actor(),
             crate::audit::service::Event {
                 organisation_id: organisation.map(|o| o.id),
                 action: "practice.change_proposed",
@@ -836,7 +834,7 @@ pub fn decide_proposal(
         } else {
             crate::audit::service::record(
                 c,
-                &audit_actor(actor),
+                &actor.actor(),
                 crate::audit::service::Event {
                     organisation_id: Some(organisation.id),
                     action: "practice.change_rejected",
@@ -906,7 +904,7 @@ pub fn set_lmc_coverage(
         }
         crate::audit::service::record(
             c,
-            &audit_actor(actor),
+            &actor.actor(),
             crate::audit::service::Event {
                 organisation_id: Some(organisation.id),
                 action: if covers {
