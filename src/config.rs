@@ -65,6 +65,9 @@ pub struct Settings {
     pub mail_retry_base_seconds: u64,
     pub mail_retry_limit_hours: u64,
     pub mail_lease_seconds: u64,
+    /// Run the ballot scheduler (opening, closing, counting, reminders).
+    pub scheduler: bool,
+    pub scheduler_interval_ms: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -153,6 +156,7 @@ impl Settings {
             ));
         }
         settings.mail_poll_ms = settings.mail_poll_ms.max(10);
+        settings.scheduler_interval_ms = settings.scheduler_interval_ms.max(100);
         settings.mail_send_timeout_seconds = settings.mail_send_timeout_seconds.max(1);
         settings.mail_lease_seconds = settings.mail_lease_seconds.max(settings.mail_send_timeout_seconds + 5);
         Ok(settings)

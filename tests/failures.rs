@@ -9,6 +9,18 @@ use quorate::config::Settings;
 use quorate::db::{DatabaseUrl, Manager};
 use quorate::web::{AppState, health, render};
 
+/// The defaults, with a secret key given so nothing is written to disk.
+fn test_settings() -> Settings {
+    Settings::load_from(None, vec![("QUORATE_SECRET_KEY".to_owned(), "k".repeat(48))]).expect("defaults")
+}
+
+fn vote_writer(settings: &Settings) -> quorate::ballots::casting::VoteWriter {
+    let url = DatabaseUrl::parse("sqlite://:memory:").expect("url");
+    let pool = diesel::r2d2::Pool::builder().build_unchecked(Manager::new(url));
+    let outbox = quorate::mail::service::Outbox::new(settings).expect("outbox");
+    quorate::ballots::casting::VoteWriter::start(pool, outbox).expect("vote writer")
+}
+
 #[actix_web::test]
 async fn healthz_is_503_when_the_database_does_not_answer() {
     // Port 9 (discard) on loopback: nothing listens there on this machine.
@@ -16,11 +28,12 @@ async fn healthz_is_503_when_the_database_does_not_answer() {
     let pool = diesel::r2d2::Pool::builder()
         .connection_timeout(Duration::from_millis(500))
         .build_unchecked(Manager::new(url));
-    let settings = Settings::load_from(None, Vec::new()).expect("defaults");
+    let settings = test_settings();
     let state = web::Data::new(AppState {
         pool,
         templates: render::load_templates().expect("templates"),
         outbox: quorate::mail::service::Outbox::new(&settings).expect("outbox"),
+        votes: vote_writer(&settings),
         settings: Arc::new(settings),
     });
     let app = atest::init_service(
@@ -48,11 +61,12 @@ async fn a_server_error_shows_the_request_id_and_hides_the_detail() {
         Err(AppError::Internal("secret detail: connection string xyz".into()))
     }
     let url = DatabaseUrl::parse("sqlite://:memory:").expect("url");
-    let settings = Settings::load_from(None, Vec::new()).expect("defaults");
+    let settings = test_settings();
     let state = web::Data::new(AppState {
         pool: diesel::r2d2::Pool::builder().build_unchecked(Manager::new(url)),
         templates: render::load_templates().expect("templates"),
         outbox: quorate::mail::service::Outbox::new(&settings).expect("outbox"),
+        votes: vote_writer(&settings),
         settings: Arc::new(settings),
     });
     let app = atest::init_service(

@@ -23,6 +23,7 @@ fn reset_mail(to: &str, event_id: i32) -> Mail {
         practice_id: None,
         user_id: None,
         context: json!({ "link": "http://127.0.0.1/password/abc123", "expires": "5pm on 9 January 2026" }),
+        sealed: true,
     }
 }
 

@@ -617,6 +617,8 @@ pub fn invite_within(conn: &mut DbConn, outbox: &Outbox, inviter_name: &str, inv
                 "link": format!("{}/password/{raw}", outbox.base_url()),
                 "expires": crate::time::date_time(expires),
             }),
+            // The link sets the account's password.
+            sealed: true,
         },
     )?;
     Ok(user_id)
@@ -664,6 +666,7 @@ pub fn request_password_reset(pool: &Pool, outbox: &Outbox, email: &str) -> AppR
                     "link": format!("{}/password/{raw}", outbox.base_url()),
                     "expires": crate::time::date_time(expires),
                 }),
+                sealed: true,
             },
         )?;
         Ok(())
@@ -730,7 +733,7 @@ pub fn set_password_with_link(pool: &Pool, raw: &str, new_password: &str, confir
 }
 
 /// Tokens start with this, so a leaked one is easy to recognise.
-const API_TOKEN_PREFIX: &str = "qrt_";
+pub const API_TOKEN_PREFIX: &str = "qrt_";
 
 /// Creates a personal API token and returns it: the only time it is shown.
 pub fn create_api_token(pool: &Pool, user_id: i32, name: &str) -> AppResult<String> {

@@ -161,6 +161,18 @@ pub fn roles_of(conn: &mut DbConn, user_ids: Option<&[i32]>) -> QueryResult<Vec<
     query.load(conn)
 }
 
+/// (id, name, email) of the users holding `role` for any of `organisation_ids`.
+pub fn holders_of(conn: &mut DbConn, role: &str, organisation_ids: &[i32]) -> QueryResult<Vec<(i32, String, String)>> {
+    use crate::db::schema::{user_roles, users};
+    users::table
+        .inner_join(user_roles::table)
+        .filter(user_roles::role.eq(role))
+        .filter(user_roles::organisation_id.eq_any(organisation_ids.to_vec()))
+        .select((users::id, users::name, users::email))
+        .distinct()
+        .load(conn)
+}
+
 pub fn record_login_failure(conn: &mut DbConn, subject: &str, at: NaiveDateTime) -> QueryResult<usize> {
     diesel::insert_into(login_failures::table)
         .values((login_failures::subject.eq(subject), login_failures::failed_at.eq(at)))

@@ -1,4 +1,11 @@
-//! Formal ballots of member practices. So far: the counting rules.
+//! Formal ballots of member practices: drafts, publication with notice,
+//! the timetable, casting (secret or recorded), the count and results.
 
+pub mod api;
+pub mod casting;
 pub mod model;
+pub mod routes;
 pub mod rules;
+pub mod service;
+pub mod store;
+pub mod words;

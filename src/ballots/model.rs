@@ -1,12 +1,14 @@
 //! Ballots without I/O: kinds and their preset options, the lifecycle,
 //! checking a draft, and freezing the electorate.
 
-use chrono::{Duration, NaiveDateTime};
-use serde::Serialize;
+use std::collections::BTreeMap;
 
-use super::rules::{ABSTAIN, AGAINST, Elector, FOR};
+use chrono::{Duration, NaiveDate, NaiveDateTime};
+use serde::{Deserialize, Serialize};
+
+use super::rules::{ABSTAIN, AGAINST, Decision, Elector, FOR, Quorum, ThresholdBase};
 use crate::error::FieldError;
-use crate::registry::constitution::Weighting;
+use crate::registry::constitution::{ConstitutionSettings, QuorumBasis, Threshold, Voters, Weighting};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -18,6 +20,31 @@ pub enum BallotKind {
 }
 
 impl BallotKind {
+    pub const ALL: [BallotKind; 4] = [
+        BallotKind::CoCommissioning,
+        BallotKind::ConstitutionAmendment,
+        BallotKind::Motion,
+        BallotKind::General,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BallotKind::General => "general",
+            BallotKind::CoCommissioning => "co_commissioning",
+            BallotKind::ConstitutionAmendment => "constitution_amendment",
+            BallotKind::Motion => "motion",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            BallotKind::General => "General question",
+            BallotKind::CoCommissioning => "Co-commissioning level",
+            BallotKind::ConstitutionAmendment => "Constitution amendment",
+            BallotKind::Motion => "Motion",
+        }
+    }
+
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             "general" => Some(BallotKind::General),
@@ -97,6 +124,53 @@ pub enum Transition {
 }
 
 impl BallotState {
+    pub const ALL: [BallotState; 6] = [
+        BallotState::Draft,
+        BallotState::Published,
+        BallotState::Open,
+        BallotState::Closed,
+        BallotState::Counted,
+        BallotState::Cancelled,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BallotState::Draft => "draft",
+            BallotState::Published => "published",
+            BallotState::Open => "open",
+            BallotState::Closed => "closed",
+            BallotState::Counted => "counted",
+            BallotState::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|state| state.as_str() == s)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            BallotState::Draft => "Draft",
+            BallotState::Published => "Notice given",
+            BallotState::Open => "Open for voting",
+            BallotState::Closed => "Closed",
+            BallotState::Counted => "Counted",
+            BallotState::Cancelled => "Cancelled",
+        }
+    }
+
+    /// NHS tag colour for the state.
+    pub fn tag_colour(self) -> &'static str {
+        match self {
+            BallotState::Draft => "grey",
+            BallotState::Published => "blue",
+            BallotState::Open => "green",
+            BallotState::Closed => "orange",
+            BallotState::Counted => "purple",
+            BallotState::Cancelled => "red",
+        }
+    }
+
     /// The state after `transition`, or why it is not allowed.
     pub fn after(self, transition: Transition) -> Result<BallotState, String> {
         use BallotState::*;
@@ -262,6 +336,476 @@ pub fn freeze_electorate(members: &[Member], weighting: Weighting) -> Result<Vec
         ));
     }
     Ok(electors)
+}
+
+/// What a motion is about (it decides which majority the constitution needs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MotionKind {
+    /// Remove a named governing-body member.
+    RemoveMember,
+    /// Recall (dissolve) the governing body.
+    Recall,
+    Merger,
+    Application,
+}
+
+impl MotionKind {
+    pub const ALL: [MotionKind; 4] = [
+        MotionKind::RemoveMember,
+        MotionKind::Recall,
+        MotionKind::Merger,
+        MotionKind::Application,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MotionKind::RemoveMember => "remove_member",
+            MotionKind::Recall => "recall",
+            MotionKind::Merger => "merger",
+            MotionKind::Application => "application",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            MotionKind::RemoveMember => "Remove a named member of the governing body",
+            MotionKind::Recall => "Recall (dissolve) the governing body",
+            MotionKind::Merger => "Approve a merger",
+            MotionKind::Application => "Approve an application",
+        }
+    }
+}
+
+/// The rules a ballot is decided by, as stored with it (JSON) and as the
+/// API shows them. They start from the constitution settings and are fixed
+/// at publication.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BallotRules {
+    /// "secret" or "recorded".
+    pub secrecy: String,
+    /// "per_practice", "per_patients" or "list_size".
+    pub weighting: String,
+    pub patients_per_vote: u32,
+    /// Weights use each practice's latest list size extracted on or before
+    /// this date (the publication date when not given).
+    pub list_size_date: Option<NaiveDate>,
+    /// "none", "practices" or "weight".
+    pub quorum_basis: String,
+    pub quorum_percent: u32,
+    /// For / Against questions: "gt:1/2", "ge:2/3" …
+    pub threshold: String,
+    /// "votes_cast" or "electorate".
+    pub threshold_base: String,
+    pub dual_majority: bool,
+    /// Choices among options: "plurality" or "absolute_majority".
+    pub choice_rule: String,
+    /// "nominated" or "nominated_or_deputy".
+    pub voters: String,
+    pub allow_early_close: bool,
+    /// Recorded ballots only: a practice may change its vote until the close.
+    pub allow_vote_change: bool,
+    /// ODS code → constituency; empty when the electorate is not split.
+    pub constituencies: BTreeMap<String, String>,
+    /// Reminders to practices that have not voted, days before the close.
+    pub reminder_days: Vec<u32>,
+}
+
+/// The same rules with every field optional: what an API client or the
+/// form sends; what is missing comes from the defaults.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RulesInput {
+    pub secrecy: Option<String>,
+    pub weighting: Option<String>,
+    pub patients_per_vote: Option<u32>,
+    pub list_size_date: Option<NaiveDate>,
+    pub quorum_basis: Option<String>,
+    pub quorum_percent: Option<u32>,
+    pub threshold: Option<String>,
+    pub threshold_base: Option<String>,
+    pub dual_majority: Option<bool>,
+    pub choice_rule: Option<String>,
+    pub voters: Option<String>,
+    pub allow_early_close: Option<bool>,
+    pub allow_vote_change: Option<bool>,
+    pub constituencies: Option<BTreeMap<String, String>>,
+    pub reminder_days: Option<Vec<u32>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Secrecy {
+    Secret,
+    Recorded,
+}
+
+pub const DEFAULT_REMINDER_DAYS: [u32; 2] = [7, 1];
+
+impl BallotRules {
+    /// The defaults for a ballot of `kind` under the organisation's settings.
+    pub fn defaults(settings: &ConstitutionSettings, kind: BallotKind, motion: Option<MotionKind>) -> Self {
+        let (weighting, patients_per_vote) = match settings.weighting {
+            Weighting::PerPractice => ("per_practice", 2000),
+            Weighting::PerPatients(n) => ("per_patients", n),
+            Weighting::ListSize => ("list_size", 2000),
+        };
+        let threshold = match (kind, motion) {
+            (BallotKind::ConstitutionAmendment, _) => settings.amendment,
+            (BallotKind::Motion, Some(MotionKind::RemoveMember)) => settings.removal,
+            (BallotKind::Motion, Some(MotionKind::Recall | MotionKind::Merger)) => settings.dissolution,
+            _ => settings.ordinary,
+        };
+        BallotRules {
+            secrecy: "secret".into(),
+            weighting: weighting.into(),
+            patients_per_vote,
+            list_size_date: None,
+            quorum_basis: match settings.quorum_basis {
+                QuorumBasis::None => "none",
+                QuorumBasis::Practices => "practices",
+                QuorumBasis::Weight => "weight",
+            }
+            .into(),
+            quorum_percent: settings.quorum_percent,
+            threshold: threshold.stored(),
+            threshold_base: "votes_cast".into(),
+            dual_majority: false,
+            choice_rule: if kind == BallotKind::CoCommissioning {
+                "absolute_majority"
+            } else {
+                "plurality"
+            }
+            .into(),
+            voters: match settings.voters {
+                Voters::Nominated => "nominated",
+                Voters::NominatedOrDeputy => "nominated_or_deputy",
+            }
+            .into(),
+            allow_early_close: false,
+            allow_vote_change: false,
+            constituencies: BTreeMap::new(),
+            reminder_days: DEFAULT_REMINDER_DAYS.to_vec(),
+        }
+    }
+
+    /// The defaults with what `input` gives laid over them.
+    pub fn with(mut self, input: RulesInput) -> Self {
+        macro_rules! take {
+            ($($field:ident),*) => { $( if let Some(v) = input.$field { self.$field = v; } )* };
+        }
+        take!(
+            secrecy,
+            weighting,
+            patients_per_vote,
+            quorum_basis,
+            quorum_percent,
+            threshold,
+            threshold_base,
+            dual_majority,
+            choice_rule,
+            voters,
+            allow_early_close,
+            allow_vote_change,
+            constituencies,
+            reminder_days
+        );
+        if input.list_size_date.is_some() {
+            self.list_size_date = input.list_size_date;
+        }
+        self
+    }
+
+    /// Every problem, each naming its field.
+    pub fn check(&self) -> Vec<FieldError> {
+        let mut errors = Vec::new();
+        let mut require = |ok: bool, field: &str, message: &str| {
+            if !ok {
+                errors.push(FieldError::new(field, message));
+            }
+        };
+        require(
+            matches!(self.secrecy.as_str(), "secret" | "recorded"),
+            "secrecy",
+            "Secrecy must be secret or recorded",
+        );
+        require(
+            matches!(self.weighting.as_str(), "per_practice" | "per_patients" | "list_size"),
+            "weighting",
+            "Weighting must be per_practice, per_patients or list_size",
+        );
+        require(
+            (1..=100_000).contains(&self.patients_per_vote),
+            "patients-per-vote",
+            "Patients per vote must be a whole number between 1 and 100,000",
+        );
+        require(
+            matches!(self.quorum_basis.as_str(), "none" | "practices" | "weight"),
+            "quorum-basis",
+            "Quorum basis must be none, practices or weight",
+        );
+        require(
+            self.quorum_percent <= 100,
+            "quorum-percent",
+            "Quorum must be a percentage from 0 to 100",
+        );
+        require(
+            Threshold::parse(&self.threshold).is_some(),
+            "threshold",
+            "Threshold must look like gt:1/2 (more than half) or ge:2/3 (at least two thirds)",
+        );
+        require(
+            matches!(self.threshold_base.as_str(), "votes_cast" | "electorate"),
+            "threshold-base",
+            "Threshold base must be votes_cast or electorate",
+        );
+        require(
+            matches!(self.choice_rule.as_str(), "plurality" | "absolute_majority"),
+            "choice-rule",
+            "Choice rule must be plurality or absolute_majority",
+        );
+        require(
+            matches!(self.voters.as_str(), "nominated" | "nominated_or_deputy"),
+            "voters",
+            "Voters must be nominated or nominated_or_deputy",
+        );
+        require(
+            !(self.allow_vote_change && self.secrecy == "secret"),
+            "allow-vote-change",
+            "A vote in a secret ballot is final: votes can only be changed in a recorded ballot",
+        );
+        require(
+            self.reminder_days.len() <= 5 && self.reminder_days.iter().all(|d| (1..=60).contains(d)),
+            "reminder-days",
+            "Give at most 5 reminders, each 1 to 60 days before the close",
+        );
+        let names_ok = self
+            .constituencies
+            .iter()
+            .all(|(code, name)| !code.trim().is_empty() && !name.trim().is_empty() && name.chars().count() <= 80);
+        require(
+            names_ok,
+            "constituencies",
+            "Each constituency needs an ODS code and a name of 80 characters or less",
+        );
+        errors
+    }
+
+    pub fn secrecy(&self) -> Secrecy {
+        if self.secrecy == "recorded" {
+            Secrecy::Recorded
+        } else {
+            Secrecy::Secret
+        }
+    }
+
+    pub fn weighting(&self) -> Weighting {
+        match self.weighting.as_str() {
+            "per_patients" => Weighting::PerPatients(self.patients_per_vote.max(1)),
+            "list_size" => Weighting::ListSize,
+            _ => Weighting::PerPractice,
+        }
+    }
+
+    pub fn quorum(&self) -> Quorum {
+        Quorum {
+            basis: match self.quorum_basis.as_str() {
+                "practices" => QuorumBasis::Practices,
+                "weight" => QuorumBasis::Weight,
+                _ => QuorumBasis::None,
+            },
+            percent: self.quorum_percent,
+        }
+    }
+
+    pub fn threshold(&self) -> Threshold {
+        Threshold::parse(&self.threshold).unwrap_or(Threshold::SIMPLE_MAJORITY)
+    }
+
+    pub fn decision(&self, kind: BallotKind) -> Decision {
+        if kind.is_for_against() {
+            Decision::ForAgainst {
+                threshold: self.threshold(),
+                base: if self.threshold_base == "electorate" {
+                    ThresholdBase::Electorate
+                } else {
+                    ThresholdBase::VotesCast
+                },
+                dual_majority: self.dual_majority,
+            }
+        } else if self.choice_rule == "absolute_majority" {
+            Decision::AbsoluteMajority
+        } else {
+            Decision::Plurality
+        }
+    }
+
+    pub fn deputies_may_vote(&self) -> bool {
+        self.voters == "nominated_or_deputy"
+    }
+
+    /// The rules in words, for the ballot page and the notice.
+    pub fn describe(&self, kind: BallotKind) -> Vec<(&'static str, String)> {
+        let quorum = match self.quorum().basis {
+            QuorumBasis::None => "None".to_owned(),
+            QuorumBasis::Practices => format!("{}% of practices must vote", self.quorum_percent),
+            QuorumBasis::Weight => format!("{}% of the weighted vote must be cast", self.quorum_percent),
+        };
+        let mut rows = vec![
+            (
+                "Secrecy",
+                match self.secrecy() {
+                    Secrecy::Secret => "Secret: nobody can see how a practice voted".to_owned(),
+                    Secrecy::Recorded => "Recorded: each practice's vote is shown to the board and the LMC, and to members after the close".to_owned(),
+                },
+            ),
+            ("Weighting", self.weighting().label()),
+            ("Quorum", format!("{quorum} (abstentions count towards it)")),
+        ];
+        if let Some(day) = self.list_size_date {
+            rows.push((
+                "List sizes",
+                format!("As extracted on or before {}", crate::time::day(day)),
+            ));
+        }
+        let decision = match self.decision(kind) {
+            Decision::ForAgainst {
+                threshold,
+                base,
+                dual_majority,
+            } => {
+                let of = match base {
+                    ThresholdBase::VotesCast => "of the votes cast for or against",
+                    ThresholdBase::Electorate => "of the whole electorate",
+                };
+                let dual = if dual_majority {
+                    ", both by number of practices and by weight"
+                } else {
+                    ""
+                };
+                format!("{} {of}{dual}", threshold.label())
+            }
+            Decision::Plurality => "The option with the most votes wins".to_owned(),
+            Decision::AbsoluteMajority => "An option needs more than half of the votes cast".to_owned(),
+        };
+        rows.push(("Majority needed", decision));
+        if !self.constituencies.is_empty() {
+            let names: std::collections::BTreeSet<&str> = self.constituencies.values().map(String::as_str).collect();
+            rows.push((
+                "Constituencies",
+                format!(
+                    "Must pass overall and in each of: {}",
+                    names.into_iter().collect::<Vec<_>>().join(", ")
+                ),
+            ));
+        }
+        rows.push((
+            "Who votes",
+            if self.deputies_may_vote() {
+                "The practice's nominated voting representative or their deputy".to_owned()
+            } else {
+                "The practice's nominated voting representative".to_owned()
+            },
+        ));
+        rows.push((
+            "Early close",
+            if self.allow_early_close {
+                "The returning officer may close voting early".to_owned()
+            } else {
+                "Voting stays open until the published close".to_owned()
+            },
+        ));
+        if self.secrecy() == Secrecy::Recorded {
+            rows.push((
+                "Changing a vote",
+                if self.allow_vote_change {
+                    "A practice may change its vote until the close; the last one counts".to_owned()
+                } else {
+                    "A vote is final once cast".to_owned()
+                },
+            ));
+        }
+        rows
+    }
+}
+
+/// A receipt code: 160 random bits in Crockford base32, shown in groups of
+/// four ("7K2M-…"). Papers keep only its SHA-256 digest.
+pub fn new_receipt_code() -> String {
+    let mut bytes = [0u8; 20];
+    getrandom::fill(&mut bytes).expect("the operating system's random number source failed");
+    group_receipt(&base32(&bytes))
+}
+
+const CROCKFORD: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+fn base32(bytes: &[u8]) -> String {
+    let mut out = String::new();
+    let (mut buffer, mut bits) = (0u32, 0u32);
+    for byte in bytes {
+        buffer = (buffer << 8) | u32::from(*byte);
+        bits += 8;
+        while bits >= 5 {
+            bits -= 5;
+            out.push(char::from(CROCKFORD[((buffer >> bits) & 31) as usize]));
+        }
+    }
+    if bits > 0 {
+        out.push(char::from(CROCKFORD[((buffer << (5 - bits)) & 31) as usize]));
+    }
+    out
+}
+
+fn group_receipt(code: &str) -> String {
+    code.as_bytes()
+        .chunks(4)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+/// A receipt code as someone typed it, in the form its digest is taken of:
+/// upper case, no spaces or dashes, and the letters people confuse with
+/// digits read as those digits.
+pub fn normalise_receipt(typed: &str) -> String {
+    typed
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| match c.to_ascii_uppercase() {
+            'O' => '0',
+            'I' | 'L' => '1',
+            other => other,
+        })
+        .collect()
+}
+
+pub fn receipt_digest(code: &str) -> String {
+    crate::token::digest(&normalise_receipt(code))
+}
+
+/// The random key of a paper: nothing about who cast it or when.
+pub fn new_paper_id() -> String {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).expect("the operating system's random number source failed");
+    hex::encode(bytes)
+}
+
+/// A share as a page shows it: "71.4%", "50%" (rounded down, so a share
+/// just under a threshold never looks as if it reached it).
+pub fn percent(part: u64, whole: u64) -> String {
+    if whole == 0 {
+        return "0%".to_owned();
+    }
+    let tenths = u128::from(part) * 1000 / u128::from(whole);
+    if tenths % 10 == 0 {
+        format!("{}%", tenths / 10)
+    } else {
+        format!("{}.{}%", tenths / 10, tenths % 10)
+    }
 }
 
 #[cfg(test)]

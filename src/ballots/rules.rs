@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::registry::constitution::{QuorumBasis, Threshold};
 
@@ -61,7 +61,7 @@ pub struct Paper {
 }
 
 /// Practices and weight behind one option.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Votes {
     pub practices: u64,
     pub weight: u64,
@@ -75,7 +75,7 @@ impl Votes {
 }
 
 /// Votes per option, in the ballot's option order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tally {
     pub options: Vec<(String, Votes)>,
     /// Papers for options the ballot does not have (never expected: the
@@ -126,7 +126,7 @@ pub fn electorate_size<'a>(electors: impl IntoIterator<Item = &'a Elector>) -> V
     size
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "result", rename_all = "snake_case")]
 pub enum Outcome {
     QuorumNotMet,
@@ -143,7 +143,7 @@ pub enum Outcome {
     NoMajority,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Count {
     pub tally: Tally,
     pub electorate: Votes,
@@ -230,7 +230,7 @@ pub fn count(options: &[String], electors: &[Elector], papers: &[Paper], quorum:
 
 /// The overall count and one per constituency; with constituencies, a
 /// For/Against question carries only if it carries overall and in every one.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BallotResult {
     pub overall: Count,
     pub constituencies: Vec<(String, Count)>,

@@ -202,7 +202,128 @@ diesel::joinable!(practice_change_requests -> practices (practice_id));
 diesel::joinable!(representatives -> users (user_id));
 diesel::joinable!(user_roles -> users (user_id));
 
+diesel::table! {
+    ballots (id) {
+        id -> Integer,
+        organisation_id -> Integer,
+        kind -> Text,
+        title -> Text,
+        question -> Text,
+        papers -> Text,
+        current_text -> Text,
+        proposed_text -> Text,
+        motion_kind -> Text,
+        motion_subject -> Text,
+        state -> Text,
+        rules -> Text,
+        opens_at -> Timestamp,
+        closes_at -> Timestamp,
+        original_closes_at -> Nullable<Timestamp>,
+        extension_reason -> Nullable<Text>,
+        published_at -> Nullable<Timestamp>,
+        opened_at -> Nullable<Timestamp>,
+        closed_at -> Nullable<Timestamp>,
+        counted_at -> Nullable<Timestamp>,
+        cancelled_at -> Nullable<Timestamp>,
+        cancel_reason -> Nullable<Text>,
+        electorate_digest -> Nullable<Text>,
+        result -> Nullable<Text>,
+        created_by -> Nullable<Integer>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    ballot_options (ballot_id, option_key) {
+        ballot_id -> Integer,
+        position -> Integer,
+        option_key -> Text,
+        label -> Text,
+        description -> Text,
+    }
+}
+
+diesel::table! {
+    ballot_electors (ballot_id, practice_id) {
+        ballot_id -> Integer,
+        practice_id -> Integer,
+        weight -> BigInt,
+        list_size -> Nullable<Integer>,
+        list_size_date -> Nullable<Date>,
+        constituency -> Nullable<Text>,
+        nominated_user_id -> Nullable<Integer>,
+        deputy_user_id -> Nullable<Integer>,
+    }
+}
+
+diesel::table! {
+    voting_tokens (id) {
+        id -> Integer,
+        ballot_id -> Integer,
+        practice_id -> Integer,
+        user_id -> Nullable<Integer>,
+        token_digest -> Text,
+        created_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    ballot_voters (ballot_id, practice_id) {
+        ballot_id -> Integer,
+        practice_id -> Integer,
+        voted_at -> Timestamp,
+        method -> Text,
+    }
+}
+
+diesel::table! {
+    ballot_papers (ballot_id, paper_id) {
+        ballot_id -> Integer,
+        paper_id -> Text,
+        receipt_digest -> Text,
+        option_key -> Text,
+        weight -> BigInt,
+        constituency -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    ballot_recorded_votes (ballot_id, practice_id) {
+        ballot_id -> Integer,
+        practice_id -> Integer,
+        paper_id -> Text,
+        cast_at -> Timestamp,
+        changes -> Integer,
+    }
+}
+
+diesel::table! {
+    ballot_reminders (ballot_id, days_before) {
+        ballot_id -> Integer,
+        days_before -> Integer,
+        sent_at -> Timestamp,
+        recipients -> Integer,
+    }
+}
+
+diesel::joinable!(ballots -> organisations (organisation_id));
+diesel::joinable!(ballot_options -> ballots (ballot_id));
+diesel::joinable!(ballot_electors -> ballots (ballot_id));
+diesel::joinable!(ballot_electors -> practices (practice_id));
+diesel::joinable!(ballot_voters -> practices (practice_id));
+diesel::joinable!(ballot_recorded_votes -> practices (practice_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
+    ballots,
+    ballot_options,
+    ballot_electors,
+    voting_tokens,
+    ballot_voters,
+    ballot_papers,
+    ballot_recorded_votes,
+    ballot_reminders,
     organisations,
     organisation_lmcs,
     practices,

@@ -32,6 +32,8 @@ pub struct Mail {
     pub user_id: Option<i32>,
     /// The template's own fields.
     pub context: Value,
+    /// Store the bodies encrypted: they carry a secret (see `seal`).
+    pub sealed: bool,
 }
 
 /// Rows per multi-row insert: well under both backends' parameter limits.
@@ -87,6 +89,7 @@ struct OutboxInner {
     retry: RetryPolicy,
     base_url: String,
     operator_name: String,
+    sealer: super::seal::Sealer,
 }
 
 /// Renders and writes messages; cheap to clone.
@@ -102,6 +105,7 @@ impl Outbox {
             retry: retry_policy(settings),
             base_url: settings.base_url.clone(),
             operator_name: settings.operator_name.clone(),
+            sealer: super::seal::Sealer::from_settings(settings)?,
         })))
     }
 
@@ -113,6 +117,11 @@ impl Outbox {
     /// Who runs this Quorate: the sender of messages no organisation sends.
     pub fn operator_name(&self) -> &str {
         &self.0.operator_name
+    }
+
+    /// A stored body as it will be sent (opening a sealed one).
+    pub fn open_body(&self, stored: &str) -> Result<String, String> {
+        self.0.sealer.open(stored)
     }
 
     fn new_message_id(&self) -> String {
@@ -151,6 +160,15 @@ impl Outbox {
         context.insert("sender".into(), Value::String(mail.sender));
         context.insert("reason".into(), Value::String(mail.reason));
         let (rendered, state, error) = match self.0.templates.render(mail.template, &Value::Object(context)) {
+            Ok(rendered) if mail.sealed => (
+                Rendered {
+                    text: self.0.sealer.seal(&rendered.text),
+                    html: self.0.sealer.seal(&rendered.html),
+                    subject: rendered.subject,
+                },
+                MessageState::Pending,
+                None,
+            ),
             Ok(rendered) => (rendered, MessageState::Pending, None),
             Err(e) => {
                 tracing::error!(template = mail.template, error = %e, "email could not be prepared");

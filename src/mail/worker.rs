@@ -82,6 +82,7 @@ pub struct Worker {
     policy: RetryPolicy,
     poll: Duration,
     pacer: Option<Pacer>,
+    sealer: crate::mail::seal::Sealer,
 }
 
 fn jitter() -> f64 {
@@ -117,6 +118,16 @@ impl Worker {
             policy: retry_policy(settings),
             poll: Duration::from_millis(settings.mail_poll_ms),
             pacer,
+            sealer: crate::mail::seal::Sealer::from_settings(settings)?,
+        })
+    }
+
+    /// The message with sealed bodies opened, ready to send.
+    fn open(&self, message: &Claimed) -> Result<Claimed, String> {
+        Ok(Claimed {
+            body_text: self.sealer.open(&message.body_text)?,
+            body_html: self.sealer.open(&message.body_html)?,
+            ..message.clone()
         })
     }
 
@@ -142,9 +153,10 @@ impl Worker {
                 if let Some(pacer) = &self.pacer {
                     pacer.wait().await;
                 }
-                let outcome = match self.transport.get() {
-                    Some(transport) => transport.send(&self.from, &message, self.send_timeout).await,
-                    None => Outcome::Transient("the mail transport has shut down".into()),
+                let outcome = match (self.transport.get(), self.open(&message)) {
+                    (_, Err(reason)) => Outcome::Permanent(reason),
+                    (Some(transport), Ok(opened)) => transport.send(&self.from, &opened, self.send_timeout).await,
+                    (None, _) => Outcome::Transient("the mail transport has shut down".into()),
                 };
                 (message, outcome)
             })

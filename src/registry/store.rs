@@ -501,6 +501,49 @@ pub mod representatives {
         Ok(found)
     }
 
+    /// A practice's nominated representative or deputy on a day, with how
+    /// to reach them.
+    #[derive(Debug, Clone, Queryable)]
+    pub struct CurrentRepresentative {
+        pub practice_id: i32,
+        pub kind: String,
+        pub user_id: i32,
+        pub name: String,
+        pub email: String,
+    }
+
+    /// The nominated representatives and deputies of `practice_ids` on `day`.
+    pub fn voting_representatives_on(
+        conn: &mut DbConn,
+        practice_ids: &[i32],
+        day: NaiveDate,
+    ) -> QueryResult<Vec<CurrentRepresentative>> {
+        let mut found = Vec::new();
+        for chunk in practice_ids.chunks(5_000) {
+            found.extend(
+                representatives::table
+                    .inner_join(users::table)
+                    .filter(representatives::practice_id.eq_any(chunk))
+                    .filter(representatives::kind.eq_any(["nominated", "deputy"]))
+                    .filter(representatives::started_on.le(day))
+                    .filter(
+                        representatives::ended_on
+                            .is_null()
+                            .or(representatives::ended_on.gt(day)),
+                    )
+                    .select((
+                        representatives::practice_id,
+                        representatives::kind,
+                        users::id,
+                        users::name,
+                        users::email,
+                    ))
+                    .load::<CurrentRepresentative>(conn)?,
+            );
+        }
+        Ok(found)
+    }
+
     /// Ends the current holder of `kind` for a practice; returns how many ended.
     pub fn end_current(conn: &mut DbConn, practice_id: i32, kind: &str, on: NaiveDate) -> QueryResult<usize> {
         diesel::update(

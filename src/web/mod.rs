@@ -35,6 +35,8 @@ pub struct AppState {
     pub templates: Templates,
     pub settings: Arc<Settings>,
     pub outbox: crate::mail::service::Outbox,
+    /// Commits votes in groups (see `ballots::casting`).
+    pub votes: crate::ballots::casting::VoteWriter,
 }
 
 impl AppState {
@@ -123,11 +125,22 @@ impl Application {
             let worker = crate::mail::worker::Worker::new(pool.clone(), &settings).map_err(StartError::Setup)?;
             actix_web::rt::spawn(worker.run_forever());
         }
+        if settings.scheduler {
+            let interval = Duration::from_millis(settings.scheduler_interval_ms);
+            actix_web::rt::spawn(crate::ballots::service::Scheduler::default().run_forever(
+                pool.clone(),
+                outbox.clone(),
+                interval,
+            ));
+        }
+        let votes = crate::ballots::casting::VoteWriter::start(pool.clone(), outbox.clone())
+            .map_err(|e| StartError::Setup(format!("starting the vote writer: {e}")))?;
         let state = web::Data::new(AppState {
             pool,
             templates,
             settings: settings.clone(),
             outbox,
+            votes,
         });
         let secure = settings.uses_https();
         let mut server = HttpServer::new(move || {

@@ -3,7 +3,7 @@
 use actix_web::web::{self, get, post, resource};
 
 use super::{assets, health, pages};
-use crate::{accounts, mail, registry};
+use crate::{accounts, ballots, mail, registry};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(resource("/healthz").route(get().to(health::healthz)))
@@ -118,6 +118,21 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(
                     resource("/practices/{ods}/representatives").route(post().to(registry::api::add_representative)),
                 )
+                .service(
+                    resource("/organisations/{code}/ballots")
+                        .route(get().to(ballots::api::list))
+                        .route(post().to(ballots::api::create)),
+                )
+                .service(
+                    resource("/ballots/{id}")
+                        .route(get().to(ballots::api::show))
+                        .route(web::put().to(ballots::api::update)),
+                )
+                .service(resource("/ballots/{id}/electorate").route(get().to(ballots::api::electorate)))
+                .service(resource("/ballots/{id}/votes").route(post().to(ballots::api::vote)))
+                .service(resource("/ballots/{id}/results").route(get().to(ballots::api::results)))
+                .service(resource("/ballots/{id}/{action}").route(post().to(ballots::api::transition)))
+                .service(resource("/openapi.json").route(get().to(ballots::api::openapi)))
                 .default_service(web::to(pages::not_found)),
         )
         .default_service(web::to(pages::not_found));

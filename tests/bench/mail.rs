@@ -43,6 +43,8 @@ fn notice(n: usize, base_url: &str) -> Mail {
             "link": format!("{base_url}/vote/{}", quorate::token::link_token()),
             "expires": "5pm on 9 January 2026",
         }),
+        // Notices carry voting links, so they are stored sealed.
+        sealed: true,
     }
 }
 

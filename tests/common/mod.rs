@@ -3,6 +3,7 @@
 //! afterwards (when QUORATE_TEST_POSTGRES_URL names a server).
 #![allow(dead_code)]
 
+pub mod ballots;
 pub mod smtp;
 
 use std::path::PathBuf;
@@ -96,6 +97,8 @@ pub fn settings_for(database_url: &str, data_dir: &std::path::Path, extra: &[(&s
         ("QUORATE_DB_POOL_SIZE".into(), "4".into()),
         // Tests run the delivery worker themselves, so they know when it ran.
         ("QUORATE_MAIL_WORKER".into(), "false".into()),
+        // Likewise the ballot scheduler: tests run its rounds themselves.
+        ("QUORATE_SCHEDULER".into(), "false".into()),
         ("QUORATE_MAIL_DIR".into(), data_dir.join("mail").display().to_string()),
         ("QUORATE_MAIL_FROM".into(), "Quorate Test <quorate@test.example>".into()),
         ("QUORATE_MAIL_RATE_PER_SECOND".into(), "0".into()),
@@ -300,6 +303,32 @@ impl TestApp {
             },
         )
         .expect("create user");
+    }
+}
+
+impl TestApp {
+    /// A JSON API request; answers the status and the JSON body.
+    pub async fn api(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
+        let mut request = self.client.request(method, self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("request");
+        let status = response.status().as_u16();
+        let text = response.text().await.expect("body");
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text}")),
+        )
     }
 }
 

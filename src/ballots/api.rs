@@ -1,0 +1,437 @@
+//! The ballots' JSON API, with the register's tokens and error format.
+//! Votes may also be cast with the voting link's token as the bearer.
+
+use actix_session::SessionExt;
+use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
+use chrono::{DateTime, NaiveDateTime};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::casting::{self, Credential};
+use super::model::{BallotOption, RulesInput};
+use super::service::{self, DraftRequest, Loaded};
+use crate::error::{AppError, AppResult, FieldError};
+use crate::web::AppState;
+use crate::web::auth::ApiUser;
+
+/// A time as the API takes it: RFC 3339 with an offset. (Errors name the
+/// field as the pages do; `api_field_names` renames them on the way out.)
+fn parse_time(field: &str, value: &str, errors: &mut Vec<FieldError>) -> Option<NaiveDateTime> {
+    match DateTime::parse_from_rfc3339(value.trim()) {
+        Ok(t) => Some(t.naive_utc()),
+        Err(_) => {
+            errors.push(FieldError::new(
+                field,
+                format!(
+                    "{} must be a time in RFC 3339 form, like 2027-01-09T17:00:00Z, not \"{value}\"",
+                    field.replace('-', "_")
+                ),
+            ));
+            None
+        }
+    }
+}
+
+fn rfc3339(t: NaiveDateTime) -> String {
+    t.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// The API names fields as its JSON does (`opens_at`), the pages as ids.
+fn api_field_names(e: AppError) -> AppError {
+    match e {
+        AppError::Invalid(errors) => AppError::Invalid(
+            errors
+                .into_iter()
+                .map(|mut error| {
+                    error.field = error.field.replace('-', "_");
+                    error
+                })
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OptionBody {
+    key: String,
+    label: String,
+    #[serde(default)]
+    description: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BallotBody {
+    kind: String,
+    title: String,
+    question: String,
+    #[serde(default)]
+    papers: String,
+    #[serde(default)]
+    current_text: String,
+    #[serde(default)]
+    proposed_text: String,
+    #[serde(default)]
+    motion_kind: String,
+    #[serde(default)]
+    motion_subject: String,
+    options: Option<Vec<OptionBody>>,
+    opens_at: String,
+    closes_at: String,
+    #[serde(default)]
+    rules: RulesInput,
+}
+
+impl BallotBody {
+    fn into_request(self) -> DraftRequest {
+        let mut edge_errors = Vec::new();
+        let opens_at = parse_time("opens-at", &self.opens_at, &mut edge_errors);
+        let closes_at = parse_time("closes-at", &self.closes_at, &mut edge_errors);
+        DraftRequest {
+            kind: self.kind,
+            title: self.title,
+            question: self.question,
+            papers: self.papers,
+            current_text: self.current_text,
+            proposed_text: self.proposed_text,
+            motion_kind: self.motion_kind,
+            motion_subject: self.motion_subject,
+            options: self.options.map(|options| {
+                options
+                    .into_iter()
+                    .map(|o| BallotOption {
+                        key: o.key,
+                        label: o.label,
+                        description: o.description,
+                    })
+                    .collect()
+            }),
+            opens_at,
+            closes_at,
+            rules: self.rules,
+            edge_errors,
+        }
+    }
+}
+
+pub fn ballot_json(loaded: &Loaded) -> serde_json::Value {
+    let b = &loaded.ballot;
+    let time = |t: Option<NaiveDateTime>| t.map(rfc3339);
+    json!({
+        "id": b.id,
+        "organisation": loaded.organisation.ods_code,
+        "kind": loaded.kind,
+        "title": b.title,
+        "question": b.question,
+        "papers": b.papers,
+        "current_text": b.current_text,
+        "proposed_text": b.proposed_text,
+        "motion_kind": b.motion_kind,
+        "motion_subject": b.motion_subject,
+        "state": loaded.state,
+        "options": loaded.options.iter().map(|o| json!({
+            "key": o.option_key, "label": o.label, "description": o.description,
+        })).collect::<Vec<_>>(),
+        "rules": loaded.rules,
+        "opens_at": rfc3339(b.opens_at),
+        "closes_at": rfc3339(b.closes_at),
+        "original_closes_at": time(b.original_closes_at),
+        "extension_reason": b.extension_reason,
+        "published_at": time(b.published_at),
+        "opened_at": time(b.opened_at),
+        "closed_at": time(b.closed_at),
+        "counted_at": time(b.counted_at),
+        "cancelled_at": time(b.cancelled_at),
+        "cancel_reason": b.cancel_reason,
+        "electorate_digest": b.electorate_digest,
+    })
+}
+
+fn path_id(raw: &str) -> AppResult<i32> {
+    raw.parse().map_err(|_| AppError::NotFound)
+}
+
+pub async fn create(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    code: web::Path<String>,
+    body: web::Json<BallotBody>,
+) -> AppResult<HttpResponse> {
+    let request = body.into_inner().into_request();
+    let actor = user.0;
+    let code = code.into_inner();
+    let (id, loaded) = state
+        .run(move |pool| {
+            let id = service::create_draft(pool, &actor, &code, &request)?;
+            let mut conn = pool.get()?;
+            Ok((id, service::load(&mut conn, id)?))
+        })
+        .await
+        .map_err(api_field_names)?;
+    Ok(HttpResponse::Created()
+        .insert_header((actix_web::http::header::LOCATION, format!("/api/v1/ballots/{id}")))
+        .json(ballot_json(&loaded)))
+}
+
+pub async fn list(state: web::Data<AppState>, user: ApiUser, code: web::Path<String>) -> AppResult<HttpResponse> {
+    let grants = user.0.grants();
+    let code = code.into_inner();
+    let (_, _, ballots) = state.run(move |pool| service::list(pool, &grants, &code)).await?;
+    let body: Vec<serde_json::Value> = ballots
+        .into_iter()
+        .map(|b| {
+            json!({
+                "id": b.id, "title": b.title, "kind": b.kind, "state": b.state,
+                "opens_at": rfc3339(b.opens_at), "closes_at": rfc3339(b.closes_at),
+            })
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(json!({ "ballots": body })))
+}
+
+pub async fn show(state: web::Data<AppState>, user: ApiUser, id: web::Path<String>) -> AppResult<HttpResponse> {
+    let id = path_id(&id)?;
+    let grants = user.0.grants();
+    let (loaded, access) = state
+        .run(move |pool| {
+            let mut conn = pool.get()?;
+            service::visible(&mut conn, &grants, id)
+        })
+        .await?;
+    let mut body = ballot_json(&loaded);
+    if access.oversees() {
+        let progress = {
+            let loaded = loaded.clone();
+            state.run(move |pool| service::progress(pool, &loaded)).await?
+        };
+        body["turnout"] = json!({"electorate": progress.electors, "voted": progress.voted});
+        body["deliveries"] = json!(progress.deliveries);
+    }
+    Ok(HttpResponse::Ok().json(body))
+}
+
+pub async fn update(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    id: web::Path<String>,
+    body: web::Json<BallotBody>,
+) -> AppResult<HttpResponse> {
+    let id = path_id(&id)?;
+    let request = body.into_inner().into_request();
+    let actor = user.0;
+    let loaded = state
+        .run(move |pool| {
+            service::update_draft(pool, &actor, id, &request)?;
+            let mut conn = pool.get()?;
+            service::load(&mut conn, id)
+        })
+        .await
+        .map_err(api_field_names)?;
+    Ok(HttpResponse::Ok().json(ballot_json(&loaded)))
+}
+
+/// `POST /api/v1/ballots/{id}/{action}`: publish, open, close, cancel, extend.
+pub async fn transition(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    path: web::Path<(String, String)>,
+    body: Option<web::Json<TransitionBody>>,
+) -> AppResult<HttpResponse> {
+    let (id, action) = path.into_inner();
+    let id = path_id(&id)?;
+    let body = body.map(web::Json::into_inner).unwrap_or_default();
+    let actor = user.0;
+    let outbox = state.outbox.clone();
+    let mut extra = serde_json::Map::new();
+    match action.as_str() {
+        "publish" => {
+            let published = state.run(move |pool| service::publish(pool, &outbox, &actor, id)).await;
+            let published = published.map_err(api_field_names)?;
+            extra.insert("electorate".into(), json!(published.electors));
+            extra.insert("total_weight".into(), json!(published.total_weight));
+            extra.insert("notices".into(), json!(published.notices));
+            extra.insert(
+                "practices_without_representative".into(),
+                json!(published.without_representative),
+            );
+        }
+        "open" => state.run(move |pool| service::open(pool, &actor, id)).await?,
+        "close" => state.run(move |pool| service::close(pool, &outbox, &actor, id)).await?,
+        "cancel" => {
+            let reason = body.reason.unwrap_or_default();
+            state
+                .run(move |pool| service::cancel(pool, &actor, id, &reason))
+                .await?
+        }
+        "extend" => {
+            let mut errors = Vec::new();
+            let new_close = body
+                .closes_at
+                .as_deref()
+                .and_then(|t| parse_time("closes-at", t, &mut errors));
+            if !errors.is_empty() {
+                return Err(api_field_names(AppError::Invalid(errors)));
+            }
+            let reason = body.reason.unwrap_or_default();
+            state
+                .run(move |pool| service::extend(pool, &outbox, &actor, id, new_close, &reason))
+                .await
+                .map_err(api_field_names)?
+        }
+        _ => return Err(AppError::NotFound),
+    }
+    let grants_user = state.run(move |pool| {
+        let mut conn = pool.get()?;
+        service::load(&mut conn, id)
+    });
+    let loaded = grants_user.await?;
+    let mut body = ballot_json(&loaded);
+    if let Some(map) = body.as_object_mut() {
+        map.extend(extra);
+    }
+    Ok(HttpResponse::Ok().json(body))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TransitionBody {
+    reason: Option<String>,
+    closes_at: Option<String>,
+}
+
+pub async fn electorate(state: web::Data<AppState>, user: ApiUser, id: web::Path<String>) -> AppResult<HttpResponse> {
+    let id = path_id(&id)?;
+    let grants = user.0.grants();
+    let (loaded, electors) = state.run(move |pool| service::electorate(pool, &grants, id)).await?;
+    let rows: Vec<serde_json::Value> = electors
+        .into_iter()
+        .map(|e| {
+            json!({
+                "practice": e.code, "name": e.name, "weight": e.weight, "list_size": e.list_size,
+                "constituency": e.constituency, "has_representative": e.has_representative,
+                "voted": e.voted_at.is_some(),
+            })
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(json!({
+        "ballot": loaded.ballot.id,
+        "electorate_digest": loaded.ballot.electorate_digest,
+        "practices": rows,
+    })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VoteBody {
+    option: String,
+    /// The practice's ODS code, when the representative has several.
+    practice: Option<String>,
+}
+
+/// The credential of a vote request: a voting link's token or a personal
+/// API token as the bearer, or a representative's session.
+async fn vote_credential(req: &HttpRequest, state: &web::Data<AppState>) -> AppResult<Credential> {
+    let bearer = req
+        .headers()
+        .get(actix_web::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|t| t.trim().to_owned());
+    match bearer {
+        Some(token) if token.starts_with(crate::accounts::service::API_TOKEN_PREFIX) => {
+            let user = state
+                .run(move |pool| crate::accounts::service::api_user(pool, &token))
+                .await?;
+            user.map(Credential::Api).ok_or(AppError::LoginRequired)
+        }
+        Some(token) => Ok(Credential::Link(token)),
+        None => {
+            // A session is accepted only for a same-site JSON request: a
+            // form on another site can send neither.
+            let cross_site = req
+                .headers()
+                .get("sec-fetch-site")
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.eq_ignore_ascii_case("cross-site"));
+            let user = if cross_site {
+                None
+            } else {
+                let _ = req.get_session();
+                crate::web::auth::MaybeUser::extract(req).await?.0
+            };
+            user.map(|u| Credential::SignedIn((*u).clone()))
+                .ok_or(AppError::LoginRequired)
+        }
+    }
+}
+
+pub async fn vote(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    body: web::Json<VoteBody>,
+) -> AppResult<HttpResponse> {
+    let id = path_id(&id)?;
+    let credential = vote_credential(&req, &state).await?;
+    let body = body.into_inner();
+    let prepared = state
+        .run(move |pool| casting::prepare(pool, &credential, Some(id), body.practice.as_deref(), &body.option))
+        .await?;
+    let receipt = state.votes.submit(prepared).await?;
+    Ok(HttpResponse::Created().json(json!({
+        "receipt": receipt.code,
+        "ballot": receipt.ballot_id,
+        "practice": receipt.practice_name,
+        "changed": receipt.changed,
+        "cast_at": rfc3339(receipt.cast_at),
+    })))
+}
+
+pub async fn results(state: web::Data<AppState>, user: ApiUser, id: web::Path<String>) -> AppResult<HttpResponse> {
+    let id = path_id(&id)?;
+    let grants = user.0.grants();
+    let results = state.run(move |pool| service::results(pool, &grants, id)).await?;
+    Ok(HttpResponse::Ok().json(results_json(&results)))
+}
+
+pub fn results_json(results: &service::Results) -> serde_json::Value {
+    let count_json = |count: &super::rules::Count| {
+        json!({
+            "options": count.tally.options.iter().map(|(key, votes)| json!({
+                "key": key, "label": results.loaded.option_label(key),
+                "practices": votes.practices, "weight": votes.weight,
+            })).collect::<Vec<_>>(),
+            "turnout": count.tally.turnout(),
+            "electorate": count.electorate,
+            "quorum_met": count.quorum_met,
+            "outcome": count.outcome,
+            "in_words": super::words::count_sentence(&results.loaded, count),
+        })
+    };
+    json!({
+        "ballot": results.loaded.ballot.id,
+        "outcome": results.result.outcome,
+        "in_words": super::words::outcome_sentence(&results.loaded, &results.result),
+        "overall": count_json(&results.result.overall),
+        "constituencies": results.result.constituencies.iter().map(|(name, count)| {
+            let mut value = count_json(count);
+            value["name"] = json!(name);
+            value
+        }).collect::<Vec<_>>(),
+        "voters": results.voters.as_ref().map(|voters| voters.iter().map(|(code, name, _)| json!({
+            "practice": code, "name": name,
+        })).collect::<Vec<_>>()),
+        "recorded_votes": results.recorded.as_ref().map(|votes| votes.iter().map(|(code, name, option, _)| json!({
+            "practice": code, "name": name, "option": option,
+        })).collect::<Vec<_>>()),
+    })
+}
+
+/// `GET /api/v1/openapi.json`: the whole API, described.
+pub async fn openapi() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(include_str!("../web/openapi.json"))
+}

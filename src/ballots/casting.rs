@@ -1,0 +1,518 @@
+//! Casting a vote. Checks run on the request's thread; the writes go to one
+//! writer thread that commits every vote waiting at that moment in one
+//! transaction (group commit) and answers each voter only after the commit.
+//! A durable commit costs a disk flush, so one flush for many votes is what
+//! lets hundreds of practices vote at once without weakening durability.
+
+use std::sync::mpsc;
+
+use chrono::{NaiveDateTime, Utc};
+use diesel::Connection;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use serde_json::json;
+
+use super::model::{BallotState, Secrecy, new_paper_id, new_receipt_code, receipt_digest};
+use super::service::{Loaded, load, london_day, open_if_due};
+use super::store::{self, ElectorRow, PaperRow};
+use crate::accounts::model::Role;
+use crate::accounts::service::SessionUser;
+use crate::audit::model::Actor;
+use crate::audit::service::{Event, record};
+use crate::db::{DbConn, Pool};
+use crate::error::{AppError, AppResult};
+use crate::mail::model::EventKind;
+use crate::mail::service::{Mail, Outbox};
+use crate::registry::store::{Practice, representatives};
+
+/// Who is voting, and how they proved it.
+#[derive(Debug, Clone)]
+pub enum Credential {
+    /// The single-use link from the notice.
+    Link(String),
+    /// A representative signed in to the site.
+    SignedIn(SessionUser),
+    /// A representative's personal API token.
+    Api(SessionUser),
+}
+
+impl Credential {
+    fn method(&self) -> &'static str {
+        match self {
+            Credential::Link(_) => "link",
+            Credential::SignedIn(_) => "signed_in",
+            Credential::Api(_) => "api",
+        }
+    }
+}
+
+pub fn already_voted() -> AppError {
+    AppError::Conflict("Your practice has already voted in this ballot. Only its first vote counts.".into())
+}
+
+/// The ballot, practice and voter a credential stands for.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    pub loaded: Loaded,
+    pub practice: Practice,
+    pub elector: ElectorRow,
+    /// (user id, name, email) of the person voting.
+    pub voter: Option<(i32, String, String)>,
+    pub method: &'static str,
+    pub token_digest: Option<String>,
+    pub already_voted: bool,
+}
+
+/// Why voting is not possible now, if it is not.
+pub fn window_problem(loaded: &Loaded, now: NaiveDateTime) -> Option<String> {
+    let ballot = &loaded.ballot;
+    match loaded.state {
+        BallotState::Cancelled => Some(format!(
+            "This ballot was cancelled{}.",
+            ballot
+                .cancel_reason
+                .as_deref()
+                .map(|r| format!(": {r}"))
+                .unwrap_or_default()
+        )),
+        BallotState::Draft => Some("This ballot has not been published.".into()),
+        BallotState::Published if now < ballot.opens_at => Some(format!(
+            "Voting has not opened yet. It opens at {}.",
+            crate::time::date_time(ballot.opens_at)
+        )),
+        BallotState::Closed | BallotState::Counted => Some(format!(
+            "Voting closed at {}. Votes can no longer be cast.",
+            crate::time::date_time(ballot.closes_at)
+        )),
+        _ if now >= ballot.closes_at => Some(format!(
+            "Voting closed at {}. Votes can no longer be cast.",
+            crate::time::date_time(ballot.closes_at)
+        )),
+        _ => None,
+    }
+}
+
+fn user_contact(conn: &mut DbConn, user_id: Option<i32>) -> AppResult<Option<(i32, String, String)>> {
+    let Some(user_id) = user_id else {
+        return Ok(None);
+    };
+    Ok(crate::accounts::store::User::find(conn, user_id)?.map(|u| (u.id, u.name, u.email)))
+}
+
+/// Works out which ballot and practice a credential votes for. With a
+/// link, the link names both; a signed-in representative names the
+/// ballot, and the practice when they represent more than one in it.
+pub fn resolve(
+    pool: &Pool,
+    credential: &Credential,
+    ballot_id: Option<i32>,
+    practice_code: Option<&str>,
+) -> AppResult<Resolved> {
+    let mut conn = pool.get()?;
+    let (ballot_id, practice_id, voter, token_digest, token_used) = match credential {
+        Credential::Link(raw) => {
+            let digest = crate::token::digest(raw.trim());
+            let token = store::token_by_digest(&mut conn, &digest)?.ok_or_else(|| {
+                AppError::Gone(
+                    "This voting link is not valid. Check that you copied the whole link from the notice, or sign in to vote."
+                        .into(),
+                )
+            })?;
+            if ballot_id.is_some_and(|id| id != token.ballot_id) {
+                return Err(AppError::Forbidden(
+                    "This voting link is for a different ballot.".into(),
+                ));
+            }
+            let voter = user_contact(&mut conn, token.user_id)?;
+            (
+                token.ballot_id,
+                token.practice_id,
+                voter,
+                Some(digest),
+                token.used_at.is_some(),
+            )
+        }
+        Credential::SignedIn(user) | Credential::Api(user) => {
+            let ballot_id = ballot_id.ok_or(AppError::NotFound)?;
+            let practice_id = represented_practice(&mut conn, user, ballot_id, practice_code)?;
+            (
+                ballot_id,
+                practice_id,
+                Some((user.id, user.name.clone(), user.email.clone())),
+                None,
+                false,
+            )
+        }
+    };
+    let loaded = load(&mut conn, ballot_id)?;
+    if loaded.state == BallotState::Draft {
+        return Err(AppError::NotFound);
+    }
+    let elector = store::elector(&mut conn, ballot_id, practice_id)?.ok_or_else(|| {
+        AppError::Forbidden("This practice is not in the electorate of this ballot, so it cannot vote in it.".into())
+    })?;
+    let practice = crate::db::schema::practices::table;
+    let practice: Practice = {
+        use diesel::prelude::*;
+        practice
+            .find(practice_id)
+            .select(Practice::as_select())
+            .first(&mut conn)?
+    };
+    let already_voted = token_used || store::has_voted(&mut conn, ballot_id, practice_id)?;
+    Ok(Resolved {
+        loaded,
+        practice,
+        elector,
+        voter,
+        method: credential.method(),
+        token_digest,
+        already_voted,
+    })
+}
+
+/// The practice (in the ballot's electorate) that `user` may vote for now.
+fn represented_practice(
+    conn: &mut DbConn,
+    user: &SessionUser,
+    ballot_id: i32,
+    practice_code: Option<&str>,
+) -> AppResult<i32> {
+    let loaded = load(conn, ballot_id)?;
+    let candidates: Vec<i32> = user
+        .grants()
+        .0
+        .iter()
+        .filter(|g| g.role == Role::PracticeRep)
+        .filter_map(|g| g.practice_id)
+        .collect();
+    let today = london_day(Utc::now().naive_utc());
+    let current = representatives::voting_representatives_on(conn, &candidates, today)?;
+    let mut voting_for: Vec<i32> = Vec::new();
+    for rep in current.iter().filter(|r| r.user_id == user.id) {
+        let may_vote = rep.kind == "nominated" || loaded.rules.deputies_may_vote();
+        if may_vote && store::elector(conn, ballot_id, rep.practice_id)?.is_some() {
+            voting_for.push(rep.practice_id);
+        }
+    }
+    voting_for.sort_unstable();
+    voting_for.dedup();
+    let who = if loaded.rules.deputies_may_vote() {
+        "nominated voting representative or deputy"
+    } else {
+        "nominated voting representative"
+    };
+    match (voting_for.as_slice(), practice_code) {
+        ([], _) => Err(AppError::Forbidden(format!(
+            "Only the {who} of a practice in this ballot's electorate can vote in it."
+        ))),
+        ([only], None) => Ok(*only),
+        (_, Some(code)) => {
+            let code = code.trim().to_ascii_uppercase();
+            let practice = Practice::find_by_code(conn, &code)?.filter(|p| voting_for.contains(&p.id));
+            practice.map(|p| p.id).ok_or_else(|| {
+                AppError::invalid(
+                    "practice",
+                    format!("You cannot vote for practice {code} in this ballot"),
+                )
+            })
+        }
+        (_, None) => Err(AppError::invalid(
+            "practice",
+            "You represent more than one practice in this ballot: choose which one you are voting for",
+        )),
+    }
+}
+
+/// A checked vote, ready for the writer.
+#[derive(Debug, Clone)]
+pub struct PreparedVote {
+    pub ballot_id: i32,
+    pub organisation_id: i32,
+    pub organisation_name: String,
+    pub ballot_title: String,
+    pub practice_id: i32,
+    pub practice_code: String,
+    pub practice_name: String,
+    pub option_key: String,
+    pub option_label: String,
+    pub weight: i64,
+    pub constituency: Option<String>,
+    pub method: &'static str,
+    pub token_digest: Option<String>,
+    pub voter: Option<(i32, String, String)>,
+    pub secret: bool,
+    pub may_change: bool,
+}
+
+/// Resolves the credential and checks the vote: the ballot is open, the
+/// practice is in its electorate and has not voted (unless a recorded
+/// ballot lets it change its vote), and the option exists.
+pub fn prepare(
+    pool: &Pool,
+    credential: &Credential,
+    ballot_id: Option<i32>,
+    practice_code: Option<&str>,
+    option: &str,
+) -> AppResult<PreparedVote> {
+    let mut resolved = resolve(pool, credential, ballot_id, practice_code)?;
+    let now = Utc::now().naive_utc();
+    if resolved.loaded.state == BallotState::Published && now >= resolved.loaded.ballot.opens_at {
+        open_if_due(pool, resolved.loaded.ballot.id)?;
+        resolved = resolve(pool, credential, ballot_id, practice_code)?;
+    }
+    let loaded = &resolved.loaded;
+    if let Some(problem) = window_problem(loaded, now) {
+        return Err(AppError::Forbidden(problem));
+    }
+    let secret = loaded.rules.secrecy() == Secrecy::Secret;
+    let may_change = !secret && loaded.rules.allow_vote_change;
+    if resolved.already_voted && !(may_change && resolved.token_digest.is_none()) {
+        return Err(already_voted());
+    }
+    let option = option.trim();
+    let Some(chosen) = loaded.options.iter().find(|o| o.option_key == option) else {
+        let keys: Vec<&str> = loaded.options.iter().map(|o| o.option_key.as_str()).collect();
+        return Err(AppError::invalid(
+            "option",
+            if option.is_empty() {
+                "Choose an option".to_owned()
+            } else {
+                format!(
+                    "\"{option}\" is not an option in this ballot; the options are {}",
+                    keys.join(", ")
+                )
+            },
+        ));
+    };
+    Ok(PreparedVote {
+        ballot_id: loaded.ballot.id,
+        organisation_id: loaded.organisation.id,
+        organisation_name: loaded.organisation.name.clone(),
+        ballot_title: loaded.ballot.title.clone(),
+        practice_id: resolved.practice.id,
+        practice_code: resolved.practice.ods_code.clone(),
+        practice_name: resolved.practice.name.clone(),
+        option_key: chosen.option_key.clone(),
+        option_label: chosen.label.clone(),
+        weight: resolved.elector.weight,
+        constituency: resolved.elector.constituency.clone(),
+        method: resolved.method,
+        token_digest: resolved.token_digest.clone(),
+        voter: resolved.voter.clone(),
+        secret,
+        may_change,
+    })
+}
+
+/// What the voter is told once the vote is committed.
+#[derive(Debug, Clone)]
+pub struct Receipt {
+    pub code: String,
+    pub ballot_id: i32,
+    pub ballot_title: String,
+    pub practice_name: String,
+    pub option_label: String,
+    pub changed: bool,
+    pub cast_at: NaiveDateTime,
+}
+
+struct Job {
+    vote: PreparedVote,
+    reply: tokio::sync::oneshot::Sender<AppResult<Receipt>>,
+}
+
+/// Most votes committed in one transaction.
+const MAX_BATCH: usize = 512;
+
+/// The handle requests submit votes through; cheap to clone.
+#[derive(Clone)]
+pub struct VoteWriter {
+    sender: mpsc::Sender<Job>,
+}
+
+impl VoteWriter {
+    /// Starts the writer thread. It ends when every handle is dropped.
+    pub fn start(pool: Pool, outbox: Outbox) -> std::io::Result<VoteWriter> {
+        let (sender, receiver) = mpsc::channel::<Job>();
+        std::thread::Builder::new().name("vote-writer".into()).spawn(move || {
+            while let Ok(first) = receiver.recv() {
+                let mut batch = vec![first];
+                while batch.len() < MAX_BATCH {
+                    match receiver.try_recv() {
+                        Ok(job) => batch.push(job),
+                        Err(_) => break,
+                    }
+                }
+                write_batch(&pool, &outbox, batch);
+            }
+        })?;
+        Ok(VoteWriter { sender })
+    }
+
+    /// Records the vote; answers once it is committed.
+    pub async fn submit(&self, vote: PreparedVote) -> AppResult<Receipt> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        self.sender
+            .send(Job { vote, reply })
+            .map_err(|_| AppError::Unavailable("the vote writer has stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| AppError::Unavailable("the vote writer stopped before answering".into()))?
+    }
+}
+
+fn write_batch(pool: &Pool, outbox: &Outbox, mut batch: Vec<Job>) {
+    // Within one commit, the order of writing says nothing about the order
+    // of arrival.
+    store::shuffle(&mut batch);
+    let now = Utc::now().naive_utc();
+    let outcome = pool.get().map_err(AppError::from).and_then(|mut conn| {
+        conn.transaction::<_, AppError, _>(|c| {
+            Ok(batch
+                .iter()
+                .map(|job| c.transaction(|savepoint| write_one(savepoint, outbox, &job.vote, now)))
+                .collect::<Vec<_>>())
+        })
+    });
+    match outcome {
+        Ok(results) => {
+            for (job, result) in batch.into_iter().zip(results) {
+                let _ = job.reply.send(result);
+            }
+        }
+        Err(e) => {
+            tracing::error!(error = %e, votes = batch.len(), "a batch of votes could not be committed");
+            for job in batch {
+                let _ = job
+                    .reply
+                    .send(Err(AppError::Unavailable(format!("the vote was not saved: {e}"))));
+            }
+        }
+    }
+}
+
+fn voter_actor(vote: &PreparedVote) -> Actor {
+    match &vote.voter {
+        Some((id, name, email)) => Actor::user(*id, name, email),
+        None => Actor {
+            user_id: None,
+            label: format!("voting link of {}", vote.practice_code),
+        },
+    }
+}
+
+fn write_one(conn: &mut DbConn, outbox: &Outbox, vote: &PreparedVote, now: NaiveDateTime) -> AppResult<Receipt> {
+    store::hold_against_close(conn, vote.ballot_id)?;
+    let ballot = store::find(conn, vote.ballot_id)?.ok_or(AppError::NotFound)?;
+    if ballot.state != "open" || now >= ballot.closes_at {
+        return Err(AppError::Forbidden(format!(
+            "Voting closed at {}. Votes can no longer be cast.",
+            crate::time::date_time(ballot.closes_at)
+        )));
+    }
+    if let Some(digest) = &vote.token_digest {
+        if store::use_token(conn, digest, now)? == 0 {
+            return Err(already_voted());
+        }
+    }
+    let code = new_receipt_code();
+    let digest = receipt_digest(&code);
+    let existing = if vote.may_change {
+        store::recorded_paper(conn, vote.ballot_id, vote.practice_id)?
+    } else {
+        None
+    };
+    let changed = match existing {
+        Some(paper_id) => {
+            store::change_paper(conn, vote.ballot_id, &paper_id, &vote.option_key, &digest)?;
+            store::note_recorded_change(conn, vote.ballot_id, vote.practice_id, now)?;
+            true
+        }
+        None => {
+            match store::insert_voter(conn, vote.ballot_id, vote.practice_id, now, vote.method) {
+                Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => return Err(already_voted()),
+                other => other?,
+            };
+            let paper_id = new_paper_id();
+            store::insert_paper(
+                conn,
+                &PaperRow {
+                    ballot_id: vote.ballot_id,
+                    paper_id: paper_id.clone(),
+                    receipt_digest: digest.clone(),
+                    option_key: vote.option_key.clone(),
+                    weight: vote.weight,
+                    constituency: vote.constituency.clone(),
+                },
+            )?;
+            if !vote.secret {
+                store::insert_recorded(conn, vote.ballot_id, vote.practice_id, &paper_id, now)?;
+            }
+            false
+        }
+    };
+    let summary = match (vote.secret, changed) {
+        (true, _) => format!("{} ({}) voted", vote.practice_name, vote.practice_code),
+        (false, false) => format!(
+            "{} ({}) voted: {}",
+            vote.practice_name, vote.practice_code, vote.option_label
+        ),
+        (false, true) => format!(
+            "{} ({}) changed its vote to: {}",
+            vote.practice_name, vote.practice_code, vote.option_label
+        ),
+    };
+    record(
+        conn,
+        &voter_actor(vote),
+        Event {
+            organisation_id: Some(vote.organisation_id),
+            action: if changed { "ballot.vote_change" } else { "ballot.vote" },
+            object_kind: "ballot",
+            object_key: &vote.ballot_id.to_string(),
+            summary,
+        },
+    )?;
+    if let Some((user_id, name, email)) = &vote.voter {
+        outbox.enqueue(
+            conn,
+            Mail {
+                template: "ballot_receipt",
+                to_email: email.clone(),
+                to_name: name.clone(),
+                sender: vote.organisation_name.clone(),
+                reason: format!(
+                    "You get this email because you voted for {} ({}).",
+                    vote.practice_name, vote.practice_code
+                ),
+                event: EventKind::Ballot,
+                event_id: Some(vote.ballot_id),
+                organisation_id: Some(vote.organisation_id),
+                practice_id: Some(vote.practice_id),
+                user_id: Some(*user_id),
+                context: json!({
+                    "title": vote.ballot_title,
+                    "practice": vote.practice_name,
+                    "receipt": code,
+                    "option": if vote.secret { None } else { Some(&vote.option_label) },
+                    "changed": changed,
+                    "cast_at": crate::time::date_time(now),
+                    "closes": crate::time::date_time(ballot.closes_at),
+                    "ballot_url": format!("{}/ballots/{}", outbox.base_url(), vote.ballot_id),
+                }),
+                // With the recipient, a secret ballot's receipt code would
+                // tie the practice to its paper.
+                sealed: vote.secret,
+            },
+        )?;
+    }
+    Ok(Receipt {
+        code,
+        ballot_id: vote.ballot_id,
+        ballot_title: vote.ballot_title.clone(),
+        practice_name: vote.practice_name.clone(),
+        option_label: vote.option_label.clone(),
+        changed,
+        cast_at: now,
+    })
+}

@@ -1,0 +1,1 @@
+//! Ballot pages.
