@@ -23,22 +23,39 @@ pub struct Event<'a> {
 
 /// Appends an entry. Call it inside the transaction of the action.
 pub fn record(conn: &mut DbConn, actor: &Actor, event: Event<'_>) -> diesel::QueryResult<()> {
+    record_all(conn, vec![(actor.clone(), event)])
+}
+
+/// Appends several entries, in order, with one write (a batch of votes).
+pub fn record_all(conn: &mut DbConn, events: Vec<(Actor, Event<'_>)>) -> diesel::QueryResult<()> {
+    if events.is_empty() {
+        return Ok(());
+    }
     if let DbConn::Postgres(c) = conn {
         c.batch_execute(&format!("SELECT pg_advisory_xact_lock({AUDIT_LOCK_KEY})"))?;
     }
-    let entry = Entry {
-        at: to_micros(Utc::now().naive_utc()),
-        actor_user_id: actor.user_id,
-        actor: actor.label.clone(),
-        organisation_id: event.organisation_id,
-        action: event.action.to_owned(),
-        object_kind: event.object_kind.to_owned(),
-        object_key: event.object_key.to_owned(),
-        summary: event.summary,
-    };
-    let previous = store::last_hash(conn)?.unwrap_or_else(|| GENESIS_HASH.to_owned());
-    let hash = entry.chained_hash(&previous);
-    store::insert(conn, &entry, &previous, &hash)?;
+    let at = to_micros(Utc::now().naive_utc());
+    let mut previous = store::last_hash(conn)?.unwrap_or_else(|| GENESIS_HASH.to_owned());
+    let mut chained = Vec::with_capacity(events.len());
+    for (actor, event) in events {
+        let entry = Entry {
+            at,
+            actor_user_id: actor.user_id,
+            actor: actor.label,
+            organisation_id: event.organisation_id,
+            action: event.action.to_owned(),
+            object_kind: event.object_kind.to_owned(),
+            object_key: event.object_key.to_owned(),
+            summary: event.summary,
+        };
+        let hash = entry.chained_hash(&previous);
+        chained.push(store::Chained {
+            entry,
+            previous_hash: std::mem::replace(&mut previous, hash.clone()),
+            hash,
+        });
+    }
+    store::insert_all(conn, &chained)?;
     Ok(())
 }
 

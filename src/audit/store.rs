@@ -15,21 +15,37 @@ pub fn last_hash(conn: &mut DbConn) -> QueryResult<Option<String>> {
         .optional()
 }
 
-pub fn insert(conn: &mut DbConn, entry: &Entry, previous_hash: &str, hash: &str) -> QueryResult<usize> {
-    diesel::insert_into(audit_log::table)
-        .values((
-            audit_log::at.eq(entry.at),
-            audit_log::actor_user_id.eq(entry.actor_user_id),
-            audit_log::actor.eq(&entry.actor),
-            audit_log::organisation_id.eq(entry.organisation_id),
-            audit_log::action.eq(&entry.action),
-            audit_log::object_kind.eq(&entry.object_kind),
-            audit_log::object_key.eq(&entry.object_key),
-            audit_log::summary.eq(&entry.summary),
-            audit_log::previous_hash.eq(previous_hash),
-            audit_log::hash.eq(hash),
-        ))
-        .execute(conn)
+/// An entry with its place in the chain.
+pub struct Chained {
+    pub entry: Entry,
+    pub previous_hash: String,
+    pub hash: String,
+}
+
+/// Appends entries in order (ids follow the order of the rows).
+pub fn insert_all(conn: &mut DbConn, entries: &[Chained]) -> QueryResult<usize> {
+    let mut written = 0;
+    for chunk in entries.chunks(500) {
+        let rows: Vec<_> = chunk
+            .iter()
+            .map(|c| {
+                (
+                    audit_log::at.eq(c.entry.at),
+                    audit_log::actor_user_id.eq(c.entry.actor_user_id),
+                    audit_log::actor.eq(&c.entry.actor),
+                    audit_log::organisation_id.eq(c.entry.organisation_id),
+                    audit_log::action.eq(&c.entry.action),
+                    audit_log::object_kind.eq(&c.entry.object_kind),
+                    audit_log::object_key.eq(&c.entry.object_key),
+                    audit_log::summary.eq(&c.entry.summary),
+                    audit_log::previous_hash.eq(&c.previous_hash),
+                    audit_log::hash.eq(&c.hash),
+                )
+            })
+            .collect();
+        written += crate::per_backend!(conn, |c| diesel::insert_into(audit_log::table).values(&rows).execute(c))?;
+    }
+    Ok(written)
 }
 
 type Row = (

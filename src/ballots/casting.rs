@@ -4,20 +4,20 @@
 //! A durable commit costs a disk flush, so one flush for many votes is what
 //! lets hundreds of practices vote at once without weakening durability.
 
+use std::collections::{HashMap, HashSet};
 use std::sync::mpsc;
 
 use chrono::{NaiveDateTime, Utc};
 use diesel::Connection;
-use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use serde_json::json;
 
 use super::model::{BallotState, Secrecy, new_paper_id, new_receipt_code, receipt_digest};
-use super::service::{Loaded, load, london_day, open_if_due};
+use super::service::{Loaded, load, load_without_access_facts, london_day, open_if_due};
 use super::store::{self, ElectorRow, PaperRow};
 use crate::accounts::model::Role;
 use crate::accounts::service::SessionUser;
 use crate::audit::model::Actor;
-use crate::audit::service::{Event, record};
+use crate::audit::service::{Event, record_all};
 use crate::db::{DbConn, Pool};
 use crate::error::{AppError, AppResult};
 use crate::mail::model::EventKind;
@@ -143,21 +143,13 @@ pub fn resolve(
             )
         }
     };
-    let loaded = load(&mut conn, ballot_id)?;
+    let loaded = load_without_access_facts(&mut conn, ballot_id)?;
     if loaded.state == BallotState::Draft {
         return Err(AppError::NotFound);
     }
-    let elector = store::elector(&mut conn, ballot_id, practice_id)?.ok_or_else(|| {
+    let (elector, practice) = store::elector_with_practice(&mut conn, ballot_id, practice_id)?.ok_or_else(|| {
         AppError::Forbidden("This practice is not in the electorate of this ballot, so it cannot vote in it.".into())
     })?;
-    let practice = crate::db::schema::practices::table;
-    let practice: Practice = {
-        use diesel::prelude::*;
-        practice
-            .find(practice_id)
-            .select(Practice::as_select())
-            .first(&mut conn)?
-    };
     let already_voted = token_used || store::has_voted(&mut conn, ballot_id, practice_id)?;
     Ok(Resolved {
         loaded,
@@ -366,14 +358,11 @@ fn write_batch(pool: &Pool, outbox: &Outbox, mut batch: Vec<Job>) {
     // of arrival.
     store::shuffle(&mut batch);
     let now = Utc::now().naive_utc();
-    let outcome = pool.get().map_err(AppError::from).and_then(|mut conn| {
-        conn.transaction::<_, AppError, _>(|c| {
-            Ok(batch
-                .iter()
-                .map(|job| c.transaction(|savepoint| write_one(savepoint, outbox, &job.vote, now)))
-                .collect::<Vec<_>>())
-        })
-    });
+    let votes: Vec<&PreparedVote> = batch.iter().map(|job| &job.vote).collect();
+    let outcome = pool
+        .get()
+        .map_err(AppError::from)
+        .and_then(|mut conn| conn.transaction::<_, AppError, _>(|c| write_all(c, outbox, &votes, now)));
     match outcome {
         Ok(results) => {
             for (job, result) in batch.into_iter().zip(results) {
@@ -401,57 +390,180 @@ fn voter_actor(vote: &PreparedVote) -> Actor {
     }
 }
 
-fn write_one(conn: &mut DbConn, outbox: &Outbox, vote: &PreparedVote, now: NaiveDateTime) -> AppResult<Receipt> {
-    store::hold_against_close(conn, vote.ballot_id)?;
-    let ballot = store::find(conn, vote.ballot_id)?.ok_or(AppError::NotFound)?;
-    if ballot.state != "open" || now >= ballot.closes_at {
-        return Err(AppError::Forbidden(format!(
-            "Voting closed at {}. Votes can no longer be cast.",
-            crate::time::date_time(ballot.closes_at)
-        )));
-    }
-    if let Some(digest) = &vote.token_digest {
-        if store::use_token(conn, digest, now)? == 0 {
-            return Err(already_voted());
+fn closed_error(closes_at: NaiveDateTime) -> AppError {
+    AppError::Forbidden(format!(
+        "Voting closed at {}. Votes can no longer be cast.",
+        crate::time::date_time(closes_at)
+    ))
+}
+
+/// Writes a batch of votes in the caller's transaction, with a constant
+/// number of statements however many votes there are. Each vote gets its
+/// own answer: recorded, or why not.
+fn write_all(
+    conn: &mut DbConn,
+    outbox: &Outbox,
+    votes: &[&PreparedVote],
+    now: NaiveDateTime,
+) -> AppResult<Vec<AppResult<Receipt>>> {
+    let mut results: Vec<Option<AppResult<Receipt>>> = votes.iter().map(|_| None).collect();
+    let pending = |results: &[Option<AppResult<Receipt>>], i: usize| results[i].is_none();
+
+    // The ballots must still be open; on PostgreSQL each is held against a
+    // concurrent close until this commits.
+    let mut closes_at: HashMap<i32, (bool, NaiveDateTime)> = HashMap::new();
+    for vote in votes {
+        if let std::collections::hash_map::Entry::Vacant(slot) = closes_at.entry(vote.ballot_id) {
+            store::hold_against_close(conn, vote.ballot_id)?;
+            let ballot = store::find(conn, vote.ballot_id)?.ok_or(AppError::NotFound)?;
+            slot.insert((ballot.state == "open" && now < ballot.closes_at, ballot.closes_at));
         }
     }
-    let code = new_receipt_code();
-    let digest = receipt_digest(&code);
-    let existing = if vote.may_change {
-        store::recorded_paper(conn, vote.ballot_id, vote.practice_id)?
-    } else {
-        None
+    for (i, vote) in votes.iter().enumerate() {
+        let (open, closes) = closes_at[&vote.ballot_id];
+        if !open {
+            results[i] = Some(Err(closed_error(closes)));
+        }
+    }
+
+    // A link works once.
+    let digests: Vec<String> = votes
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| pending(&results, *i))
+        .filter_map(|(_, v)| v.token_digest.clone())
+        .collect();
+    let fresh: HashSet<String> = store::use_tokens(conn, &digests, now)?.into_iter().collect();
+    for (i, vote) in votes.iter().enumerate() {
+        if pending(&results, i) && vote.token_digest.as_ref().is_some_and(|d| !fresh.contains(d)) {
+            results[i] = Some(Err(already_voted()));
+        }
+    }
+
+    let mut events = Vec::new();
+    let mut receipts = Vec::new();
+    let mut record_vote = |i: usize, code: String, changed: bool, results: &mut Vec<Option<AppResult<Receipt>>>| {
+        let vote = votes[i];
+        events.push((voter_actor(vote), audit_summary(vote, changed)));
+        receipts.push((vote, code.clone(), changed, closes_at[&vote.ballot_id].1));
+        results[i] = Some(Ok(Receipt {
+            code,
+            ballot_id: vote.ballot_id,
+            ballot_title: vote.ballot_title.clone(),
+            practice_name: vote.practice_name.clone(),
+            option_label: vote.option_label.clone(),
+            changed,
+            cast_at: now,
+        }));
     };
-    let changed = match existing {
-        Some(paper_id) => {
-            store::change_paper(conn, vote.ballot_id, &paper_id, &vote.option_key, &digest)?;
-            store::note_recorded_change(conn, vote.ballot_id, vote.practice_id, now)?;
-            true
+
+    // A recorded ballot that allows it: a practice that voted changes its vote.
+    for (i, vote) in votes.iter().enumerate() {
+        if !(pending(&results, i) && vote.may_change) {
+            continue;
         }
-        None => {
-            match store::insert_voter(conn, vote.ballot_id, vote.practice_id, now, vote.method) {
-                Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => return Err(already_voted()),
-                other => other?,
-            };
-            let paper_id = new_paper_id();
-            store::insert_paper(
+        if let Some(paper_id) = store::recorded_paper(conn, vote.ballot_id, vote.practice_id)? {
+            let code = new_receipt_code();
+            store::change_paper(
                 conn,
-                &PaperRow {
-                    ballot_id: vote.ballot_id,
-                    paper_id: paper_id.clone(),
-                    receipt_digest: digest.clone(),
-                    option_key: vote.option_key.clone(),
-                    weight: vote.weight,
-                    constituency: vote.constituency.clone(),
-                },
+                vote.ballot_id,
+                &paper_id,
+                &vote.option_key,
+                &receipt_digest(&code),
             )?;
-            if !vote.secret {
-                store::insert_recorded(conn, vote.ballot_id, vote.practice_id, &paper_id, now)?;
-            }
-            false
+            store::note_recorded_change(conn, vote.ballot_id, vote.practice_id, now)?;
+            record_vote(i, code, true, &mut results);
         }
-    };
-    let summary = match (vote.secret, changed) {
+    }
+
+    // New votes: the primary key of `ballot_voters` admits one per practice,
+    // whatever the timing; a second in this same batch is refused here.
+    let mut seen = HashSet::new();
+    let mut voters = Vec::new();
+    for (i, vote) in votes.iter().enumerate() {
+        if !pending(&results, i) {
+            continue;
+        }
+        if seen.insert((vote.ballot_id, vote.practice_id)) {
+            voters.push(store::NewVoter {
+                ballot_id: vote.ballot_id,
+                practice_id: vote.practice_id,
+                voted_at: now,
+                method: vote.method,
+            });
+        } else {
+            results[i] = Some(Err(already_voted()));
+        }
+    }
+    let written: HashSet<(i32, i32)> = store::insert_voters(conn, &voters)?.into_iter().collect();
+    let mut papers = Vec::new();
+    let mut recorded = Vec::new();
+    for (i, vote) in votes.iter().enumerate() {
+        if !pending(&results, i) {
+            continue;
+        }
+        if !written.contains(&(vote.ballot_id, vote.practice_id)) {
+            results[i] = Some(Err(already_voted()));
+            continue;
+        }
+        let code = new_receipt_code();
+        let paper_id = new_paper_id();
+        if !vote.secret {
+            recorded.push(store::NewRecordedVote {
+                ballot_id: vote.ballot_id,
+                practice_id: vote.practice_id,
+                paper_id: paper_id.clone(),
+                cast_at: now,
+                changes: 0,
+            });
+        }
+        papers.push(PaperRow {
+            ballot_id: vote.ballot_id,
+            paper_id,
+            receipt_digest: receipt_digest(&code),
+            option_key: vote.option_key.clone(),
+            weight: vote.weight,
+            constituency: vote.constituency.clone(),
+        });
+        record_vote(i, code, false, &mut results);
+    }
+    store::insert_papers(conn, &papers)?;
+    store::insert_recorded_all(conn, &recorded)?;
+
+    let ballot_keys: Vec<String> = receipts.iter().map(|(v, ..)| v.ballot_id.to_string()).collect();
+    record_all(
+        conn,
+        events
+            .into_iter()
+            .zip(&ballot_keys)
+            .zip(&receipts)
+            .map(|(((actor, summary), key), (vote, _, changed, _))| {
+                (
+                    actor,
+                    Event {
+                        organisation_id: Some(vote.organisation_id),
+                        action: if *changed { "ballot.vote_change" } else { "ballot.vote" },
+                        object_kind: "ballot",
+                        object_key: key,
+                        summary,
+                    },
+                )
+            })
+            .collect(),
+    )?;
+    let mails: Vec<Mail> = receipts
+        .iter()
+        .filter_map(|(vote, code, changed, closes)| receipt_mail(outbox, vote, code, *changed, now, *closes))
+        .collect();
+    outbox.enqueue_all(conn, mails)?;
+    Ok(results
+        .into_iter()
+        .map(|r| r.unwrap_or_else(|| Err(AppError::Internal("a vote was left unanswered".into()))))
+        .collect())
+}
+
+fn audit_summary(vote: &PreparedVote, changed: bool) -> String {
+    match (vote.secret, changed) {
         (true, _) => format!("{} ({}) voted", vote.practice_name, vote.practice_code),
         (false, false) => format!(
             "{} ({}) voted: {}",
@@ -461,58 +573,44 @@ fn write_one(conn: &mut DbConn, outbox: &Outbox, vote: &PreparedVote, now: Naive
             "{} ({}) changed its vote to: {}",
             vote.practice_name, vote.practice_code, vote.option_label
         ),
-    };
-    record(
-        conn,
-        &voter_actor(vote),
-        Event {
-            organisation_id: Some(vote.organisation_id),
-            action: if changed { "ballot.vote_change" } else { "ballot.vote" },
-            object_kind: "ballot",
-            object_key: &vote.ballot_id.to_string(),
-            summary,
-        },
-    )?;
-    if let Some((user_id, name, email)) = &vote.voter {
-        outbox.enqueue(
-            conn,
-            Mail {
-                template: "ballot_receipt",
-                to_email: email.clone(),
-                to_name: name.clone(),
-                sender: vote.organisation_name.clone(),
-                reason: format!(
-                    "You get this email because you voted for {} ({}).",
-                    vote.practice_name, vote.practice_code
-                ),
-                event: EventKind::Ballot,
-                event_id: Some(vote.ballot_id),
-                organisation_id: Some(vote.organisation_id),
-                practice_id: Some(vote.practice_id),
-                user_id: Some(*user_id),
-                context: json!({
-                    "title": vote.ballot_title,
-                    "practice": vote.practice_name,
-                    "receipt": code,
-                    "option": if vote.secret { None } else { Some(&vote.option_label) },
-                    "changed": changed,
-                    "cast_at": crate::time::date_time(now),
-                    "closes": crate::time::date_time(ballot.closes_at),
-                    "ballot_url": format!("{}/ballots/{}", outbox.base_url(), vote.ballot_id),
-                }),
-                // With the recipient, a secret ballot's receipt code would
-                // tie the practice to its paper.
-                sealed: vote.secret,
-            },
-        )?;
     }
-    Ok(Receipt {
-        code,
-        ballot_id: vote.ballot_id,
-        ballot_title: vote.ballot_title.clone(),
-        practice_name: vote.practice_name.clone(),
-        option_label: vote.option_label.clone(),
-        changed,
-        cast_at: now,
+}
+
+fn receipt_mail(
+    outbox: &Outbox,
+    vote: &PreparedVote,
+    code: &str,
+    changed: bool,
+    now: NaiveDateTime,
+    closes_at: NaiveDateTime,
+) -> Option<Mail> {
+    let (user_id, name, email) = vote.voter.clone()?;
+    Some(Mail {
+        template: "ballot_receipt",
+        to_email: email,
+        to_name: name,
+        sender: vote.organisation_name.clone(),
+        reason: format!(
+            "You get this email because you voted for {} ({}).",
+            vote.practice_name, vote.practice_code
+        ),
+        event: EventKind::Ballot,
+        event_id: Some(vote.ballot_id),
+        organisation_id: Some(vote.organisation_id),
+        practice_id: Some(vote.practice_id),
+        user_id: Some(user_id),
+        context: json!({
+            "title": vote.ballot_title,
+            "practice": vote.practice_name,
+            "receipt": code,
+            "option": if vote.secret { None } else { Some(&vote.option_label) },
+            "changed": changed,
+            "cast_at": crate::time::date_time(now),
+            "closes": crate::time::date_time(closes_at),
+            "ballot_url": format!("{}/ballots/{}", outbox.base_url(), vote.ballot_id),
+        }),
+        // With the recipient, a secret ballot's receipt code would tie the
+        // practice to its paper.
+        sealed: vote.secret,
     })
 }

@@ -301,6 +301,21 @@ pub fn elector(conn: &mut DbConn, id: i32, practice_id: i32) -> QueryResult<Opti
         .optional()
 }
 
+/// One elector with its practice.
+pub fn elector_with_practice(
+    conn: &mut DbConn,
+    id: i32,
+    practice_id: i32,
+) -> QueryResult<Option<(ElectorRow, crate::registry::store::Practice)>> {
+    ballot_electors::table
+        .inner_join(practices::table)
+        .filter(ballot_electors::ballot_id.eq(id))
+        .filter(ballot_electors::practice_id.eq(practice_id))
+        .select((ElectorRow::as_select(), crate::registry::store::Practice::as_select()))
+        .first(conn)
+        .optional()
+}
+
 /// The electorate with each practice's code and name, by code.
 pub fn electorate_with_practices(conn: &mut DbConn, id: i32) -> QueryResult<Vec<(ElectorRow, String, String)>> {
     ballot_electors::table
@@ -367,6 +382,78 @@ pub fn use_token(conn: &mut DbConn, digest: &str, now: NaiveDateTime) -> QueryRe
     )
     .set(voting_tokens::used_at.eq(now))
     .execute(conn)
+}
+
+/// Marks links used; returns the digests of those that were still unused.
+pub fn use_tokens(conn: &mut DbConn, digests: &[String], now: NaiveDateTime) -> QueryResult<Vec<String>> {
+    let mut fresh = Vec::new();
+    for chunk in digests.chunks(CHUNK) {
+        fresh.extend(crate::per_backend!(&mut *conn, |c| diesel::update(
+            voting_tokens::table
+                .filter(voting_tokens::token_digest.eq_any(chunk))
+                .filter(voting_tokens::used_at.is_null()),
+        )
+        .set(voting_tokens::used_at.eq(now))
+        .returning(voting_tokens::token_digest)
+        .get_results::<String>(c))?);
+    }
+    Ok(fresh)
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = ballot_voters)]
+pub struct NewVoter {
+    pub ballot_id: i32,
+    pub practice_id: i32,
+    pub voted_at: NaiveDateTime,
+    pub method: &'static str,
+}
+
+/// Records that practices voted; returns (ballot, practice) of the rows
+/// written. The primary key refuses a practice that voted already, so
+/// those are simply not returned.
+pub fn insert_voters(conn: &mut DbConn, rows: &[NewVoter]) -> QueryResult<Vec<(i32, i32)>> {
+    let mut written = Vec::new();
+    for chunk in rows.chunks(CHUNK) {
+        written.extend(crate::per_backend!(&mut *conn, |c| diesel::insert_into(
+            ballot_voters::table
+        )
+        .values(chunk)
+        .on_conflict_do_nothing()
+        .returning((ballot_voters::ballot_id, ballot_voters::practice_id))
+        .get_results::<(i32, i32)>(c))?);
+    }
+    Ok(written)
+}
+
+pub fn insert_papers(conn: &mut DbConn, rows: &[PaperRow]) -> QueryResult<usize> {
+    let mut written = 0;
+    for chunk in rows.chunks(CHUNK) {
+        written += crate::per_backend!(&mut *conn, |c| diesel::insert_into(ballot_papers::table)
+            .values(chunk)
+            .execute(c))?;
+    }
+    Ok(written)
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = ballot_recorded_votes)]
+pub struct NewRecordedVote {
+    pub ballot_id: i32,
+    pub practice_id: i32,
+    pub paper_id: String,
+    pub cast_at: NaiveDateTime,
+    pub changes: i32,
+}
+
+pub fn insert_recorded_all(conn: &mut DbConn, rows: &[NewRecordedVote]) -> QueryResult<usize> {
+    let mut written = 0;
+    for chunk in rows.chunks(CHUNK) {
+        written += crate::per_backend!(&mut *conn, |c| diesel::insert_into(ballot_recorded_votes::table)
+            .values(chunk)
+            .execute(c))?;
+    }
+    Ok(written)
 }
 
 /// Records that a practice voted. The primary key refuses a second row.
