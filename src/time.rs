@@ -45,6 +45,31 @@ pub fn date_time(utc: NaiveDateTime) -> String {
     format!("{} on {}", clock(utc), date(utc))
 }
 
+/// A date and time someone entered for the UK ("2027-01-09", "17:00") as
+/// UTC. A time the clocks skip does not exist and is refused; a time they
+/// pass twice is taken as the first.
+pub fn from_london(date: &str, time: &str) -> Result<NaiveDateTime, String> {
+    let day = chrono::NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d")
+        .map_err(|_| "Enter a real date, like 2027-01-09".to_owned())?;
+    let clock = chrono::NaiveTime::parse_from_str(time.trim(), "%H:%M")
+        .map_err(|_| "Enter a time on the 24-hour clock, like 17:00".to_owned())?;
+    match London.from_local_datetime(&day.and_time(clock)) {
+        chrono::LocalResult::Single(t) => Ok(t.naive_utc()),
+        chrono::LocalResult::Ambiguous(first, _) => Ok(first.naive_utc()),
+        chrono::LocalResult::None => Err(format!(
+            "{} does not exist in the UK on {}: the clocks go forward then. Choose another time",
+            time.trim(),
+            day.format("%-d %B %Y")
+        )),
+    }
+}
+
+/// The UK date and time of `utc` as form fields: ("2027-01-09", "17:00").
+pub fn to_london_fields(utc: NaiveDateTime) -> (String, String) {
+    let local = london(utc);
+    (local.format("%Y-%m-%d").to_string(), local.format("%H:%M").to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -63,6 +88,25 @@ mod tests {
         assert_eq!(clock(utc(2026, 1, 9, 12, 0)), "midday");
         assert_eq!(clock(utc(2026, 1, 9, 0, 0)), "midnight");
         assert_eq!(clock(utc(2026, 1, 9, 9, 5)), "9:05am");
+    }
+
+    #[test]
+    fn uk_times_entered_in_forms_become_utc() {
+        assert_eq!(from_london("2027-01-09", "17:00"), Ok(utc(2027, 1, 9, 17, 0)));
+        assert_eq!(from_london("2026-07-01", "17:00"), Ok(utc(2026, 7, 1, 16, 0)));
+        assert!(
+            from_london("2026-03-29", "01:30")
+                .expect_err("gap")
+                .contains("clocks go forward")
+        );
+        // 1:30am on 25 October 2026 happens twice: the first is BST.
+        assert_eq!(from_london("2026-10-25", "01:30"), Ok(utc(2026, 10, 25, 0, 30)));
+        assert!(from_london("2026-02-30", "10:00").is_err());
+        assert!(from_london("2026-02-03", "25:00").is_err());
+        assert_eq!(
+            to_london_fields(utc(2026, 7, 1, 16, 0)),
+            ("2026-07-01".to_owned(), "17:00".to_owned())
+        );
     }
 
     #[test]

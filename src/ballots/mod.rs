@@ -3,6 +3,8 @@
 
 pub mod api;
 pub mod casting;
+pub mod chart;
+pub mod diff;
 pub mod model;
 pub mod routes;
 pub mod rules;

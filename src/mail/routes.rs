@@ -15,6 +15,8 @@ use crate::web::render::Flash;
 #[derive(Deserialize)]
 pub struct DeliveryQuery {
     state: Option<String>,
+    /// Only the messages of one ballot.
+    ballot: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -48,6 +50,7 @@ struct DeliveryPage {
     may_act: bool,
     limit: i64,
     state: String,
+    ballot: Option<i32>,
 }
 
 pub async fn deliveries(
@@ -63,17 +66,28 @@ pub async fn deliveries(
         })?),
         None => None,
     };
+    let ballot = match query.ballot.as_deref().filter(|b| !b.is_empty()) {
+        Some(b) => Some(
+            b.parse::<i32>()
+                .map_err(|_| AppError::BadRequest(format!("ballot must be a ballot's number, not \"{b}\"")))?,
+        ),
+        None => None,
+    };
     let grants = user.grants();
     let lookup = code.clone();
     let (organisation, record) = ui
         .state()
         .run(move |pool| {
             let organisation = overseen_organisation(pool, &grants, &lookup)?;
-            let record = service::delivery_record(pool, organisation.id, state, None)?;
+            let event = ballot.map(|id| (super::model::EventKind::Ballot, id));
+            let record = service::delivery_record(pool, organisation.id, state, event)?;
             Ok((organisation, record))
         })
         .await?;
-    let base = format!("/organisations/{code}/deliveries");
+    let base = match ballot {
+        Some(id) => format!("/organisations/{code}/deliveries?ballot={id}&"),
+        None => format!("/organisations/{code}/deliveries?"),
+    };
     let filters = [
         (None, "All"),
         (Some(MessageState::Failed), "Failed"),
@@ -82,7 +96,10 @@ pub async fn deliveries(
     ]
     .into_iter()
     .map(|(s, label)| Filter {
-        href: s.map_or_else(|| base.clone(), |s| format!("{base}?state={}", s.as_str())),
+        href: s.map_or_else(
+            || base.trim_end_matches(['?', '&']).to_owned(),
+            |s| format!("{base}state={}", s.as_str()),
+        ),
         label,
         current: s == state,
     })
@@ -122,6 +139,7 @@ pub async fn deliveries(
         may_act: organisation.may_act,
         limit: DELIVERY_PAGE_LIMIT,
         state: state.map_or("all", |s| s.as_str()).to_owned(),
+        ballot,
     };
     ui.page("mail/deliveries", "Email delivery record", &page)
 }

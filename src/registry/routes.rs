@@ -7,6 +7,7 @@ use super::service::{self, OrganisationSummary};
 use crate::error::{AppError, AppResult};
 use crate::web::auth::CurrentUser;
 use crate::web::csrf::CsrfForm;
+use crate::web::form::{Choice, choices};
 use crate::web::page::Ui;
 use crate::web::render::Flash;
 
@@ -596,31 +597,6 @@ pub async fn end_representative(
             body: None,
         }),
     ))
-}
-
-#[derive(Serialize)]
-struct Choice {
-    value: String,
-    label: String,
-    id: String,
-    checked: bool,
-}
-
-fn choices(field: &str, options: &[(&str, &str)], current: &str) -> Vec<Choice> {
-    options
-        .iter()
-        .enumerate()
-        .map(|(i, (value, label))| Choice {
-            value: (*value).to_owned(),
-            label: (*label).to_owned(),
-            id: if i == 0 {
-                field.to_owned()
-            } else {
-                format!("{field}-{}", i + 1)
-            },
-            checked: *value == current,
-        })
-        .collect()
 }
 
 #[derive(Serialize)]

@@ -4,6 +4,7 @@ pub mod assets;
 pub mod auth;
 pub mod csrf;
 pub mod error;
+pub mod form;
 pub mod health;
 pub mod middleware;
 pub mod page;
