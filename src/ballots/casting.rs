@@ -359,10 +359,12 @@ fn write_batch(pool: &Pool, outbox: &Outbox, mut batch: Vec<Job>) {
     store::shuffle(&mut batch);
     let now = Utc::now().naive_utc();
     let votes: Vec<&PreparedVote> = batch.iter().map(|job| &job.vote).collect();
-    let outcome = pool
-        .get()
-        .map_err(AppError::from)
-        .and_then(|mut conn| conn.transaction::<_, AppError, _>(|c| write_all(c, outbox, &votes, now)));
+    let outcome = pool.get().map_err(AppError::from).and_then(|mut conn| {
+        conn.transaction::<_, AppError, _>(|c| {
+            crate::db::claim_write_lock(c)?;
+            write_all(c, outbox, &votes, now)
+        })
+    });
     match outcome {
         Ok(results) => {
             for (job, result) in batch.into_iter().zip(results) {

@@ -434,6 +434,7 @@ pub fn electorate_lines(rows: &[(String, u64, Option<String>)]) -> String {
 pub fn publish(pool: &Pool, outbox: &Outbox, actor: &SessionUser, id: i32) -> AppResult<Published> {
     let mut conn = pool.get()?;
     conn.transaction(|c| {
+        crate::db::claim_write_lock(c)?;
         let loaded = require_runs(c, actor, id)?;
         loaded.state.after(super::model::Transition::Publish).map_err(AppError::Conflict)?;
         let now = now();
@@ -829,6 +830,7 @@ fn announce(
 
 /// Opens voting (the scheduler, at the published time).
 fn open_in(conn: &mut DbConn, id: i32, actor: &Actor, now: NaiveDateTime) -> AppResult<bool> {
+    crate::db::claim_write_lock(conn)?;
     let loaded = load(conn, id)?;
     if loaded.state != BallotState::Published || loaded.ballot.opens_at > now {
         return Ok(false);
@@ -894,6 +896,7 @@ fn close_and_count_in(
     now: NaiveDateTime,
     early: bool,
 ) -> AppResult<Option<BallotResult>> {
+    crate::db::claim_write_lock(conn)?;
     let loaded = load(conn, id)?;
     if loaded.state == BallotState::Open {
         if store::transition(conn, id, "open", "closed", now)? == 0 {
@@ -1210,6 +1213,7 @@ impl Scheduler {
 /// Sends the reminders whose time has come to the practices that have not
 /// voted; returns how many messages were written.
 fn send_due_reminders(conn: &mut DbConn, outbox: &Outbox, id: i32, now: NaiveDateTime) -> AppResult<usize> {
+    crate::db::claim_write_lock(conn)?;
     let loaded = load(conn, id)?;
     let opened = loaded.ballot.opened_at.unwrap_or(loaded.ballot.opens_at);
     let mut written = 0;

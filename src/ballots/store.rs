@@ -414,14 +414,32 @@ pub struct NewVoter {
 /// those are simply not returned.
 pub fn insert_voters(conn: &mut DbConn, rows: &[NewVoter]) -> QueryResult<Vec<(i32, i32)>> {
     let mut written = Vec::new();
-    for chunk in rows.chunks(CHUNK) {
-        written.extend(crate::per_backend!(&mut *conn, |c| diesel::insert_into(
-            ballot_voters::table
-        )
-        .values(chunk)
-        .on_conflict_do_nothing()
-        .returning((ballot_voters::ballot_id, ballot_voters::practice_id))
-        .get_results::<(i32, i32)>(c))?);
+    match conn {
+        DbConn::Postgres(c) => {
+            for chunk in rows.chunks(CHUNK) {
+                written.extend(
+                    diesel::insert_into(ballot_voters::table)
+                        .values(chunk)
+                        .on_conflict_do_nothing()
+                        .returning((ballot_voters::ballot_id, ballot_voters::practice_id))
+                        .get_results::<(i32, i32)>(c)?,
+                );
+            }
+        }
+        // diesel runs a multi-row RETURNING insert on SQLite row by row and
+        // takes a skipped row for an error, so ask each row (in-process,
+        // this costs little).
+        DbConn::Sqlite(c) => {
+            for row in rows {
+                let inserted = diesel::insert_into(ballot_voters::table)
+                    .values(row)
+                    .on_conflict_do_nothing()
+                    .execute(c)?;
+                if inserted == 1 {
+                    written.push((row.ballot_id, row.practice_id));
+                }
+            }
+        }
     }
     Ok(written)
 }

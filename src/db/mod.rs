@@ -275,6 +275,19 @@ pub fn connect(url: &DatabaseUrl, options: &PoolOptions) -> Result<Pool, InitErr
     Ok(pool)
 }
 
+/// Takes SQLite's write lock at the start of a transaction that reads
+/// before it writes. A deferred transaction that has read cannot wait for
+/// the lock when another connection wrote meanwhile: SQLite refuses it at
+/// once ("database is locked"). A write as the first statement waits (up
+/// to the busy timeout) like any other. PostgreSQL needs nothing.
+pub fn claim_write_lock(conn: &mut DbConn) -> diesel::QueryResult<()> {
+    if let DbConn::Sqlite(c) = conn {
+        // Matches no row, but as a write it takes the lock.
+        c.batch_execute("UPDATE ballots SET id = id WHERE 0")?;
+    }
+    Ok(())
+}
+
 /// Runs the same body once per backend, with `$c` bound to the concrete
 /// connection: only for statements `MultiBackend` cannot express (upserts,
 /// `FOR UPDATE SKIP LOCKED`).
