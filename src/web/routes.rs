@@ -93,14 +93,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(
             resource("/organisations/{code}/ballots")
                 .route(get().to(ballots::routes::list))
-                .route(post().to(ballots::routes::create)),
+                .route(post().to(ballots::draft_routes::create)),
         )
-        .service(resource("/organisations/{code}/ballots/new").route(get().to(ballots::routes::new_form)))
+        .service(resource("/organisations/{code}/ballots/new").route(get().to(ballots::draft_routes::new_form)))
         .service(resource("/ballots/{id}").route(get().to(ballots::routes::show)))
         .service(
             resource("/ballots/{id}/edit")
-                .route(get().to(ballots::routes::edit_form))
-                .route(post().to(ballots::routes::edit)),
+                .route(get().to(ballots::draft_routes::edit_form))
+                .route(post().to(ballots::draft_routes::edit)),
         )
         .service(resource("/ballots/{id}/publish").route(post().to(ballots::routes::publish)))
         .service(resource("/ballots/{id}/close").route(post().to(ballots::routes::close)))
@@ -117,18 +117,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/ballots/{id}/electorate").route(get().to(ballots::routes::electorate)))
         .service(
             resource("/ballots/{id}/vote")
-                .route(get().to(ballots::routes::vote_form))
-                .route(post().to(ballots::routes::vote)),
+                .route(get().to(ballots::vote_routes::vote_form))
+                .route(post().to(ballots::vote_routes::vote)),
         )
-        .service(resource("/ballots/{id}/vote/confirm").route(post().to(ballots::routes::vote_confirm)))
-        .service(resource("/ballots/{id}/results").route(get().to(ballots::routes::results)))
-        .service(resource("/ballots/{id}/results.csv").route(get().to(ballots::routes::results_csv)))
+        .service(resource("/ballots/{id}/vote/confirm").route(post().to(ballots::vote_routes::vote_confirm)))
+        .service(resource("/ballots/{id}/results").route(get().to(ballots::result_routes::results)))
+        .service(resource("/ballots/{id}/results.csv").route(get().to(ballots::result_routes::results_csv)))
         .service(
             resource("/vote/{token}")
-                .route(get().to(ballots::routes::link_form))
-                .route(post().to(ballots::routes::link_vote)),
+                .route(get().to(ballots::vote_routes::link_form))
+                .route(post().to(ballots::vote_routes::link_vote)),
         )
-        .service(resource("/vote/{token}/confirm").route(post().to(ballots::routes::link_confirm)))
+        .service(resource("/vote/{token}/confirm").route(post().to(ballots::vote_routes::link_confirm)))
         // Email
         .service(resource("/organisations/{code}/deliveries").route(get().to(mail::routes::deliveries)))
         .service(resource("/organisations/{code}/deliveries/{id}/resend").route(post().to(mail::routes::resend)))

@@ -1,0 +1,164 @@
+//! Checking a draft ballot as the form or the API sends it, against the
+//! organisation's constitution settings: the row to write and its options,
+//! or every problem, each naming its field. No I/O.
+
+use chrono::{Duration, NaiveDateTime};
+
+use super::model::{BallotKind, BallotOption, BallotRules, DraftInput, MotionKind, RulesInput, check_draft};
+use super::store;
+use crate::error::FieldError;
+use crate::registry::constitution::ConstitutionSettings;
+
+/// A draft as the form or the API sends it. Times that could not be read
+/// are `None`, with the reason in `edge_errors`.
+#[derive(Debug, Clone, Default)]
+pub struct DraftRequest {
+    pub kind: String,
+    pub title: String,
+    pub question: String,
+    pub papers: String,
+    pub current_text: String,
+    pub proposed_text: String,
+    pub motion_kind: String,
+    pub motion_subject: String,
+    /// `None`: the kind's preset options.
+    pub options: Option<Vec<BallotOption>>,
+    pub opens_at: Option<NaiveDateTime>,
+    pub closes_at: Option<NaiveDateTime>,
+    pub rules: RulesInput,
+    pub edge_errors: Vec<FieldError>,
+}
+
+const MAX_TEXT_CHARS: usize = 50_000;
+
+/// Checks a draft against the organisation's settings: the row to write
+/// and its options, or every problem.
+pub fn checked_draft(
+    request: &DraftRequest,
+    settings: &ConstitutionSettings,
+    now: NaiveDateTime,
+) -> Result<(store::DraftRow, Vec<BallotOption>), Vec<FieldError>> {
+    let mut errors = request.edge_errors.clone();
+    let Some(kind) = BallotKind::parse(request.kind.trim()) else {
+        errors.push(FieldError::new(
+            "kind",
+            "Choose the kind of ballot: general, co_commissioning, constitution_amendment or motion",
+        ));
+        return Err(errors);
+    };
+    let motion = if kind == BallotKind::Motion {
+        let parsed = MotionKind::parse(request.motion_kind.trim());
+        if parsed.is_none() {
+            errors.push(FieldError::new(
+                "motion-kind",
+                "Choose what the motion is about: remove_member, recall, merger or application",
+            ));
+        }
+        parsed
+    } else {
+        None
+    };
+    if motion == Some(MotionKind::RemoveMember) && request.motion_subject.trim().is_empty() {
+        errors.push(FieldError::new(
+            "motion-subject",
+            "Enter the name of the governing body member the motion would remove",
+        ));
+    }
+    if kind == BallotKind::ConstitutionAmendment {
+        if request.current_text.trim().is_empty() {
+            errors.push(FieldError::new(
+                "current-text",
+                "Enter the current text of the clauses the amendment changes",
+            ));
+        }
+        if request.proposed_text.trim().is_empty() {
+            errors.push(FieldError::new(
+                "proposed-text",
+                "Enter the proposed text of the clauses",
+            ));
+        } else if request.proposed_text.trim() == request.current_text.trim() {
+            errors.push(FieldError::new(
+                "proposed-text",
+                "The proposed text is the same as the current text",
+            ));
+        }
+    }
+    for (field, text) in [
+        ("papers", &request.papers),
+        ("current-text", &request.current_text),
+        ("proposed-text", &request.proposed_text),
+    ] {
+        if text.chars().count() > MAX_TEXT_CHARS {
+            errors.push(FieldError::new(field, "This text must be 50,000 characters or less"));
+        }
+    }
+    if request.motion_subject.chars().count() > 200 {
+        errors.push(FieldError::new("motion-subject", "This must be 200 characters or less"));
+    }
+    let options = request.options.clone().unwrap_or_else(|| kind.preset_options());
+    let rules = BallotRules::defaults(settings, kind, motion).with(request.rules.clone());
+    let mut rules = rules;
+    rules.constituencies = rules
+        .constituencies
+        .into_iter()
+        .map(|(code, name)| (code.trim().to_ascii_uppercase(), name.trim().to_owned()))
+        .collect();
+    errors.extend(rules.check());
+    // A missing time is reported once; the other checks still run.
+    let opens_at = request.opens_at.unwrap_or(now + Duration::days(1));
+    let closes_at = request.closes_at.unwrap_or(opens_at + Duration::days(1));
+    let input = DraftInput {
+        kind,
+        title: request.title.clone(),
+        question: request.question.clone(),
+        options: options.clone(),
+        opens_at,
+        closes_at,
+    };
+    let mut missing = Vec::new();
+    for (field, value, message) in [
+        ("opens-at", request.opens_at, "Enter when voting opens"),
+        ("closes-at", request.closes_at, "Enter when voting closes"),
+    ] {
+        if value.is_none() {
+            missing.push(field);
+            if !errors.iter().any(|e| e.field == field) {
+                errors.push(FieldError::new(field, message));
+            }
+        }
+    }
+    errors.extend(
+        check_draft(&input, now)
+            .into_iter()
+            .filter(|e| !missing.contains(&e.field.as_str())),
+    );
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let rules_json = serde_json::to_string(&rules).map_err(|e| vec![FieldError::new("rules", e.to_string())])?;
+    Ok((
+        store::DraftRow {
+            kind: kind.as_str().to_owned(),
+            title: request.title.trim().to_owned(),
+            question: request.question.trim().to_owned(),
+            papers: request.papers.trim().to_owned(),
+            current_text: request.current_text.trim().to_owned(),
+            proposed_text: request.proposed_text.trim().to_owned(),
+            motion_kind: motion.map(|m| m.as_str().to_owned()).unwrap_or_default(),
+            motion_subject: request.motion_subject.trim().to_owned(),
+            rules: rules_json,
+            // Both are present: otherwise an error was returned above.
+            opens_at: request.opens_at.unwrap_or(now),
+            closes_at: request.closes_at.unwrap_or(now),
+            updated_at: now,
+        },
+        options
+            .into_iter()
+            .map(|o| BallotOption {
+                key: o.key.trim().to_owned(),
+                label: o.label.trim().to_owned(),
+                description: o.description.trim().to_owned(),
+            })
+            .collect(),
+    ))
+}

@@ -1,0 +1,94 @@
+//! The scheduler inside the server: it keeps ballots to their timetable.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDateTime;
+use diesel::Connection;
+
+use super::service::{close_and_count_in, now, open_in, scheduler_actor};
+use super::store;
+use crate::db::{DbConn, Pool};
+use crate::error::AppResult;
+use crate::mail::service::Outbox;
+
+/// What one round of the scheduler did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ScheduleReport {
+    pub opened: Vec<i32>,
+    pub counted: Vec<i32>,
+    pub reminders: usize,
+    pub mixed: usize,
+}
+
+/// Keeps ballots to their timetable: opens and closes them at the published
+/// times, counts at the close, sends the reminders, and (on PostgreSQL)
+/// re-mixes the papers of open ballots. Safe to run on several servers.
+#[derive(Default)]
+pub struct Scheduler {
+    papers_at_last_mix: HashMap<i32, i64>,
+}
+
+impl Scheduler {
+    pub fn run(&mut self, pool: &Pool, outbox: &Outbox, now: NaiveDateTime) -> AppResult<ScheduleReport> {
+        let mut report = ScheduleReport::default();
+        let mut conn = pool.get()?;
+        let actor = scheduler_actor();
+        for id in store::due(&mut conn, "published", now)? {
+            if conn.transaction(|c| open_in(c, id, &actor, now))? {
+                report.opened.push(id);
+            }
+        }
+        let mut to_count = store::due(&mut conn, "open", now)?;
+        to_count.extend(store::ids_in_state(&mut conn, "closed")?);
+        for id in to_count {
+            let counted = conn.transaction(|c| close_and_count_in(c, outbox, id, &actor, now, false))?;
+            if counted.is_some() {
+                report.counted.push(id);
+                self.papers_at_last_mix.remove(&id);
+            }
+        }
+        for id in store::ids_in_state(&mut conn, "open")? {
+            report.reminders += conn.transaction(|c| super::notices::send_due_reminders(c, outbox, id, now))?;
+            if matches!(&*conn, DbConn::Postgres(_)) {
+                let papers = store::paper_count(&mut conn, id)?;
+                if self.papers_at_last_mix.get(&id) != Some(&papers) {
+                    store::mix_papers(&mut conn, id)?;
+                    self.papers_at_last_mix.insert(id, papers);
+                    report.mixed += 1;
+                }
+            }
+        }
+        Ok(report)
+    }
+}
+
+impl Scheduler {
+    /// Runs a round every `interval`, for as long as the server runs.
+    pub async fn run_forever(mut self, pool: Pool, outbox: Outbox, interval: std::time::Duration) {
+        loop {
+            let (round_pool, round_outbox) = (pool.clone(), outbox.clone());
+            let round = actix_web::web::block(move || {
+                let report = self.run(&round_pool, &round_outbox, now());
+                (self, report)
+            })
+            .await;
+            match round {
+                Ok((scheduler, report)) => {
+                    self = scheduler;
+                    match report {
+                        Ok(report) if report != ScheduleReport::default() => {
+                            tracing::info!(?report, "ballot timetable");
+                        }
+                        Ok(_) => {}
+                        Err(e) => tracing::error!(error = %e, "ballot scheduler round failed"),
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "ballot scheduler stopped");
+                    return;
+                }
+            }
+            actix_web::rt::time::sleep(interval).await;
+        }
+    }
+}

@@ -1,0 +1,227 @@
+//! What the pages and the API show of ballots: lists, the electorate,
+//! live turnout, results and their CSV.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::NaiveDateTime;
+
+use super::model::{BallotKind, BallotState, Secrecy};
+use super::rules::{self, BallotResult};
+use super::service::{Access, Loaded, visible};
+use super::store;
+use crate::accounts::model::Grants;
+use crate::db::Pool;
+use crate::error::{AppError, AppResult};
+use crate::mail::model::EventKind;
+use crate::registry::model::OrganisationCode;
+use crate::registry::store::Organisation;
+
+/// One ballot of an organisation, for lists.
+#[derive(Debug, Clone)]
+pub struct Summary {
+    pub id: i32,
+    pub title: String,
+    pub kind: BallotKind,
+    pub state: BallotState,
+    pub opens_at: NaiveDateTime,
+    pub closes_at: NaiveDateTime,
+}
+
+/// An organisation's ballots that `grants` may see (drafts only for those
+/// who run it).
+pub fn list(pool: &Pool, grants: &Grants, code: &str) -> AppResult<(Organisation, bool, Vec<Summary>)> {
+    let code = OrganisationCode::parse("code", code).map_err(|_| AppError::NotFound)?;
+    let mut conn = pool.get()?;
+    let organisation = Organisation::find_by_code(&mut conn, code.as_str())?.ok_or(AppError::NotFound)?;
+    // Those who may see the organisation may see its published ballots.
+    crate::registry::service::organisation_detail(pool, grants, code.as_str())?;
+    let runs = grants.runs_organisation(organisation.id);
+    let ballots = store::of_organisation(&mut conn, organisation.id)?
+        .into_iter()
+        .filter_map(|b| {
+            let state = BallotState::parse(&b.state)?;
+            (runs || state != BallotState::Draft).then(|| Summary {
+                id: b.id,
+                kind: BallotKind::parse(&b.kind).unwrap_or(BallotKind::General),
+                title: b.title,
+                state,
+                opens_at: b.opens_at,
+                closes_at: b.closes_at,
+            })
+        })
+        .collect();
+    Ok((organisation, runs, ballots))
+}
+
+/// The electorate of a published ballot, for those who oversee it.
+#[derive(Debug, Clone)]
+pub struct ElectorView {
+    pub code: String,
+    pub name: String,
+    pub weight: i64,
+    pub list_size: Option<i32>,
+    pub constituency: Option<String>,
+    pub has_representative: bool,
+    pub voted_at: Option<NaiveDateTime>,
+}
+
+pub fn electorate(pool: &Pool, grants: &Grants, id: i32) -> AppResult<(Loaded, Vec<ElectorView>)> {
+    let mut conn = pool.get()?;
+    let (loaded, access) = visible(&mut conn, grants, id)?;
+    if !access.oversees() {
+        return Err(AppError::Forbidden(
+            "Only the people who run the organisation and its LMC's observers can see the electorate.".into(),
+        ));
+    }
+    let voted: HashMap<String, NaiveDateTime> = store::voters(&mut conn, id)?
+        .into_iter()
+        .map(|(code, _, at)| (code, at))
+        .collect();
+    let rows = store::electorate_with_practices(&mut conn, id)?
+        .into_iter()
+        .map(|(e, code, name)| ElectorView {
+            voted_at: voted.get(&code).copied(),
+            code,
+            name,
+            weight: e.weight,
+            list_size: e.list_size,
+            constituency: e.constituency,
+            has_representative: e.nominated_user_id.is_some(),
+        })
+        .collect();
+    Ok((loaded, rows))
+}
+
+/// Live figures for a ballot's page.
+#[derive(Debug, Clone, Default)]
+pub struct Progress {
+    pub electors: i64,
+    pub voted: i64,
+    pub deliveries: crate::mail::service::DeliveryCounts,
+    pub reminders: Vec<(i32, NaiveDateTime, i32)>,
+}
+
+pub fn progress(pool: &Pool, loaded: &Loaded) -> AppResult<Progress> {
+    let mut conn = pool.get()?;
+    let deliveries = crate::mail::service::delivery_record(
+        pool,
+        loaded.organisation.id,
+        Some(crate::mail::model::MessageState::Failed),
+        Some((EventKind::Ballot, loaded.ballot.id)),
+    )?
+    .counts;
+    Ok(Progress {
+        electors: store::electorate_size(&mut conn, loaded.ballot.id)?,
+        voted: store::turnout(&mut conn, loaded.ballot.id)?,
+        deliveries,
+        reminders: store::reminders(&mut conn, loaded.ballot.id)?,
+    })
+}
+
+/// A counted ballot's result, for members and observers.
+#[derive(Debug, Clone)]
+pub struct Results {
+    pub loaded: Loaded,
+    pub access: Access,
+    pub result: BallotResult,
+    /// Practices that voted, for those who oversee the ballot.
+    pub voters: Option<Vec<(String, String, NaiveDateTime)>>,
+    /// How each practice voted: recorded ballots only, for those who
+    /// oversee it, and for members after the close.
+    pub recorded: Option<Vec<(String, String, String, NaiveDateTime)>>,
+}
+
+pub fn results(pool: &Pool, grants: &Grants, id: i32) -> AppResult<Results> {
+    let mut conn = pool.get()?;
+    let (loaded, access) = visible(&mut conn, grants, id)?;
+    if loaded.state != BallotState::Counted {
+        return Err(AppError::Conflict(match loaded.state {
+            BallotState::Cancelled => "This ballot was cancelled: there is no result.".to_owned(),
+            _ => format!(
+                "The result is published after the count; voting closes at {}.",
+                crate::time::date_time(loaded.ballot.closes_at)
+            ),
+        }));
+    }
+    let stored = loaded.ballot.result.clone().unwrap_or_default();
+    let result: BallotResult =
+        serde_json::from_str(&stored).map_err(|e| AppError::Internal(format!("ballot {id} result: {e}")))?;
+    let voters = if access.oversees() {
+        Some(store::voters(&mut conn, id)?)
+    } else {
+        None
+    };
+    let recorded = if loaded.rules.secrecy() == Secrecy::Recorded {
+        Some(store::recorded_votes(&mut conn, id)?)
+    } else {
+        None
+    };
+    Ok(Results {
+        loaded,
+        access,
+        result,
+        voters,
+        recorded,
+    })
+}
+
+/// The result as CSV: one row per option, overall and per constituency.
+pub fn results_csv(results: &Results) -> AppResult<String> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let write_error = |e: csv::Error| AppError::Internal(format!("writing CSV: {e}"));
+    writer
+        .write_record(["scope", "option_key", "option", "practices", "weight"])
+        .map_err(write_error)?;
+    let mut scopes: Vec<(String, &rules::Count)> = vec![("overall".to_owned(), &results.result.overall)];
+    scopes.extend(
+        results
+            .result
+            .constituencies
+            .iter()
+            .map(|(name, count)| (name.clone(), count)),
+    );
+    for (scope, count) in scopes {
+        for (key, votes) in &count.tally.options {
+            writer
+                .write_record([
+                    scope.as_str(),
+                    key,
+                    &results.loaded.option_label(key),
+                    &votes.practices.to_string(),
+                    &votes.weight.to_string(),
+                ])
+                .map_err(write_error)?;
+        }
+        let turnout = count.tally.turnout();
+        writer
+            .write_record([
+                scope.as_str(),
+                "",
+                "Turnout",
+                &turnout.practices.to_string(),
+                &turnout.weight.to_string(),
+            ])
+            .map_err(write_error)?;
+        writer
+            .write_record([
+                scope.as_str(),
+                "",
+                "Electorate",
+                &count.electorate.practices.to_string(),
+                &count.electorate.weight.to_string(),
+            ])
+            .map_err(write_error)?;
+    }
+    let bytes = writer
+        .into_inner()
+        .map_err(|e| AppError::Internal(format!("writing CSV: {e}")))?;
+    String::from_utf8(bytes).map_err(|e| AppError::Internal(format!("writing CSV: {e}")))
+}
+
+/// Per-constituency names as the form shows them: "F84012, North" lines.
+pub fn constituency_lines(map: &BTreeMap<String, String>) -> String {
+    map.iter()
+        .map(|(code, name)| format!("{code}, {name}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}

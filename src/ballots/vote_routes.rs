@@ -1,0 +1,349 @@
+//! Voting pages: choose, check, cast, receipt — signed in or with the link.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use serde::{Deserialize, Serialize};
+
+use super::casting::{self, Credential, Receipt};
+use super::model::{BallotState, Secrecy};
+use super::routes::{OptionView, ballot_id, refused};
+use super::service;
+use crate::error::{AppError, AppResult, FieldError};
+use crate::web::auth::{CurrentUser, MaybeUser};
+use crate::web::csrf::CsrfForm;
+use crate::web::form::{Choice, choices};
+use crate::web::page::Ui;
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct VoteForm {
+    option: String,
+    practice: String,
+}
+
+#[derive(Serialize)]
+struct ChoiceView {
+    title: String,
+    question: String,
+    organisation: String,
+    practice: String,
+    practices: Vec<Choice>,
+    closes: String,
+    options: Vec<Choice>,
+    descriptions: Vec<OptionView>,
+    confirm_action: String,
+    ballot_href: String,
+    secret: bool,
+}
+
+#[derive(Serialize)]
+struct ConfirmView {
+    title: String,
+    practice: String,
+    practice_code: String,
+    option: String,
+    option_label: String,
+    cast_action: String,
+    back_href: String,
+    secret: bool,
+    changing: bool,
+}
+
+#[derive(Serialize)]
+struct ReceiptView {
+    title: String,
+    practice: String,
+    code: String,
+    option: Option<String>,
+    cast_at: String,
+    ballot_href: String,
+    changed: bool,
+}
+
+/// Where a voting conversation posts to: the link's or the ballot's.
+fn vote_paths(credential: &Credential, ballot: i32) -> (String, String) {
+    match credential {
+        Credential::Link(token) => (format!("/vote/{token}/confirm"), format!("/vote/{token}")),
+        _ => (
+            format!("/ballots/{ballot}/vote/confirm"),
+            format!("/ballots/{ballot}/vote"),
+        ),
+    }
+}
+
+/// The practices a signed-in representative may vote for in this ballot.
+async fn practice_choices(ui: &Ui, user: &CurrentUser, id: i32, current: &str) -> AppResult<Vec<Choice>> {
+    let grants = user.grants();
+    let codes: Vec<(String, String)> = ui
+        .state()
+        .run(move |pool| {
+            let mut conn = pool.get()?;
+            let represented: Vec<i32> = grants
+                .0
+                .iter()
+                .filter(|g| g.role == crate::accounts::model::Role::PracticeRep)
+                .filter_map(|g| g.practice_id)
+                .collect();
+            Ok(super::store::electorate_with_practices(&mut conn, id)?
+                .into_iter()
+                .filter(|(e, _, _)| represented.contains(&e.practice_id))
+                .map(|(_, code, name)| (code, name))
+                .collect())
+        })
+        .await?;
+    let labels: Vec<(String, String)> = codes.iter().map(|(c, n)| (c.clone(), format!("{n} ({c})"))).collect();
+    let refs: Vec<(&str, &str)> = labels.iter().map(|(c, l)| (c.as_str(), l.as_str())).collect();
+    Ok(choices("practice", &refs, current))
+}
+
+/// Turns a refusal into the page that explains it; other errors pass.
+fn refusal(ui: &Ui, error: AppError, ballot: Option<i32>) -> AppResult<HttpResponse> {
+    match error {
+        AppError::Conflict(why) => refused(ui, StatusCode::CONFLICT, "Your practice has already voted", why, ballot),
+        AppError::Forbidden(why) => refused(
+            ui,
+            StatusCode::FORBIDDEN,
+            "You cannot vote in this ballot now",
+            why,
+            ballot,
+        ),
+        AppError::Gone(why) => refused(ui, StatusCode::GONE, "This voting link does not work", why, None),
+        other => Err(other),
+    }
+}
+
+async fn choose(
+    ui: Ui,
+    user: Option<CurrentUser>,
+    credential: Credential,
+    id: Option<i32>,
+    form: VoteForm,
+    errors: Vec<FieldError>,
+) -> AppResult<HttpResponse> {
+    let lookup = credential.clone();
+    let practice = (!form.practice.is_empty()).then(|| form.practice.clone());
+    let resolved = ui
+        .state()
+        .run(move |pool| casting::resolve(pool, &lookup, id, practice.as_deref()))
+        .await;
+    let (resolved, practices) = match (resolved, &user) {
+        (Ok(resolved), _) => (Some(resolved), Vec::new()),
+        (Err(AppError::Invalid(_)), Some(user)) if id.is_some() => (
+            None,
+            practice_choices(&ui, user, id.unwrap_or_default(), &form.practice).await?,
+        ),
+        (Err(e), _) => return refusal(&ui, e, id),
+    };
+    let loaded = match &resolved {
+        Some(r) => r.loaded.clone(),
+        None => {
+            let grants = user.as_ref().map(|u| u.grants()).unwrap_or_default();
+            let ballot = id.unwrap_or_default();
+            ui.state()
+                .run(move |pool| {
+                    let mut conn = pool.get()?;
+                    Ok(service::visible(&mut conn, &grants, ballot)?.0)
+                })
+                .await?
+        }
+    };
+    let now = chrono::Utc::now().naive_utc();
+    if let Some(problem) = casting::window_problem(&loaded, now)
+        .filter(|_| !(loaded.state == BallotState::Published && now >= loaded.ballot.opens_at))
+    {
+        return refused(
+            &ui,
+            StatusCode::FORBIDDEN,
+            "You cannot vote in this ballot now",
+            problem,
+            Some(loaded.ballot.id),
+        );
+    }
+    let may_change = loaded.rules.allow_vote_change && loaded.rules.secrecy() == Secrecy::Recorded;
+    if let Some(r) = &resolved {
+        if r.already_voted && !(may_change && r.token_digest.is_none()) {
+            return refusal(&ui, casting::already_voted(), Some(loaded.ballot.id));
+        }
+    }
+    let (confirm_action, _) = vote_paths(&credential, loaded.ballot.id);
+    let options: Vec<(&str, &str)> = loaded
+        .options
+        .iter()
+        .map(|o| (o.option_key.as_str(), o.label.as_str()))
+        .collect();
+    let page = ChoiceView {
+        title: loaded.ballot.title.clone(),
+        question: loaded.ballot.question.clone(),
+        organisation: loaded.organisation.name.clone(),
+        practice: resolved.as_ref().map(|r| r.practice.name.clone()).unwrap_or_default(),
+        practices,
+        closes: crate::time::date_time(loaded.ballot.closes_at),
+        options: choices("option", &options, &form.option),
+        descriptions: loaded
+            .options
+            .iter()
+            .filter(|o| !o.description.is_empty())
+            .map(|o| OptionView {
+                label: o.label.clone(),
+                description: o.description.clone(),
+            })
+            .collect(),
+        confirm_action,
+        ballot_href: format!("/ballots/{}", loaded.ballot.id),
+        secret: loaded.rules.secrecy() == Secrecy::Secret,
+    };
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    ui.form_errors(status, "ballots/vote", "Vote", errors, &page)
+}
+
+async fn confirm(
+    ui: Ui,
+    user: Option<CurrentUser>,
+    credential: Credential,
+    id: Option<i32>,
+    form: VoteForm,
+) -> AppResult<HttpResponse> {
+    let lookup = credential.clone();
+    let (practice, option) = (form.practice.clone(), form.option.clone());
+    let prepared = ui
+        .state()
+        .run(move |pool| {
+            casting::prepare(
+                pool,
+                &lookup,
+                id,
+                Some(practice.as_str()).filter(|p| !p.is_empty()),
+                &option,
+            )
+        })
+        .await;
+    match prepared {
+        Ok(vote) => {
+            let (_, cast_action) = vote_paths(&credential, vote.ballot_id);
+            let back_href = match &credential {
+                Credential::Link(token) => format!("/vote/{token}"),
+                _ => format!("/ballots/{}/vote", vote.ballot_id),
+            };
+            ui.page(
+                "ballots/confirm",
+                "Check your vote",
+                &ConfirmView {
+                    title: vote.ballot_title,
+                    practice: vote.practice_name,
+                    practice_code: vote.practice_code,
+                    option: vote.option_key,
+                    option_label: vote.option_label,
+                    cast_action,
+                    back_href,
+                    secret: vote.secret,
+                    changing: vote.may_change,
+                },
+            )
+        }
+        Err(AppError::Invalid(errors)) => choose(ui, user, credential, id, form, errors).await,
+        Err(e) => refusal(&ui, e, id),
+    }
+}
+
+async fn cast(ui: Ui, credential: Credential, id: Option<i32>, form: VoteForm) -> AppResult<HttpResponse> {
+    let (practice, option) = (form.practice.clone(), form.option.clone());
+    let prepared = ui
+        .state()
+        .run(move |pool| {
+            casting::prepare(
+                pool,
+                &credential,
+                id,
+                Some(practice.as_str()).filter(|p| !p.is_empty()),
+                &option,
+            )
+        })
+        .await;
+    let vote = match prepared {
+        Ok(vote) => vote,
+        Err(AppError::Invalid(errors)) => {
+            let message = errors.into_iter().map(|e| e.message).collect::<Vec<_>>().join(". ");
+            return refused(
+                &ui,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Your vote was not recorded",
+                message,
+                id,
+            );
+        }
+        Err(e) => return refusal(&ui, e, id),
+    };
+    let secret = vote.secret;
+    match ui.state().votes.submit(vote).await {
+        Ok(receipt) => receipt_page(&ui, receipt, secret),
+        Err(e) => refusal(&ui, e, id),
+    }
+}
+
+fn receipt_page(ui: &Ui, receipt: Receipt, secret: bool) -> AppResult<HttpResponse> {
+    ui.page(
+        "ballots/receipt",
+        "Vote recorded",
+        &ReceiptView {
+            title: receipt.ballot_title,
+            practice: receipt.practice_name,
+            code: receipt.code,
+            option: (!secret).then_some(receipt.option_label),
+            cast_at: crate::time::date_time(receipt.cast_at),
+            ballot_href: format!("/ballots/{}", receipt.ballot_id),
+            changed: receipt.changed,
+        },
+    )
+}
+
+pub async fn vote_form(
+    ui: Ui,
+    user: CurrentUser,
+    id: web::Path<String>,
+    query: web::Query<VoteForm>,
+) -> AppResult<HttpResponse> {
+    let id = ballot_id(&id)?;
+    let credential = Credential::SignedIn((*user.0).clone());
+    choose(ui, Some(user), credential, Some(id), query.into_inner(), Vec::new()).await
+}
+
+pub async fn vote_confirm(
+    ui: Ui,
+    user: CurrentUser,
+    id: web::Path<String>,
+    form: CsrfForm<VoteForm>,
+) -> AppResult<HttpResponse> {
+    let id = ballot_id(&id)?;
+    let credential = Credential::SignedIn((*user.0).clone());
+    confirm(ui, Some(user), credential, Some(id), form.0).await
+}
+
+pub async fn vote(
+    ui: Ui,
+    user: CurrentUser,
+    id: web::Path<String>,
+    form: CsrfForm<VoteForm>,
+) -> AppResult<HttpResponse> {
+    let id = ballot_id(&id)?;
+    let credential = Credential::SignedIn((*user.0).clone());
+    cast(ui, credential, Some(id), form.0).await
+}
+
+pub async fn link_form(ui: Ui, _user: MaybeUser, token: web::Path<String>) -> AppResult<HttpResponse> {
+    let credential = Credential::Link(token.into_inner());
+    choose(ui, None, credential, None, VoteForm::default(), Vec::new()).await
+}
+
+pub async fn link_confirm(ui: Ui, token: web::Path<String>, form: CsrfForm<VoteForm>) -> AppResult<HttpResponse> {
+    let credential = Credential::Link(token.into_inner());
+    confirm(ui, None, credential, None, form.0).await
+}
+
+pub async fn link_vote(ui: Ui, token: web::Path<String>, form: CsrfForm<VoteForm>) -> AppResult<HttpResponse> {
+    let credential = Credential::Link(token.into_inner());
+    cast(ui, credential, None, form.0).await
+}
