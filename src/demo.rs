@@ -132,7 +132,7 @@ pub fn load(pool: &Pool) -> AppResult<Option<DemoAccounts>> {
         } in people
         {
             let email = format!("{local}@{EMAIL_DOMAIN}");
-            UserWithRole {
+            let user_id = UserWithRole {
                 email: &email,
                 email_normalized: &email,
                 name: &name,
@@ -142,12 +142,45 @@ pub fn load(pool: &Pool) -> AppResult<Option<DemoAccounts>> {
                 practice_id,
             }
             .insert(c, now)?;
+            // Each practice manager is its practice's nominated voting
+            // representative, so the demonstration ballot can be voted in.
+            if let Some(practice_id) = practice_id {
+                crate::registry::store::representatives::insert(c, practice_id, user_id, "nominated", joined, now)?;
+            }
             accounts.push((email, role.label().to_owned()));
         }
+        demo_ballot(c, ccg, now)?;
         Ok(accounts)
     })?;
     Ok(Some(DemoAccounts {
         password: shared_password,
         accounts,
     }))
+}
+
+/// A draft co-commissioning ballot for the board to look at and publish.
+fn demo_ballot(conn: &mut crate::db::DbConn, ccg: i32, now: chrono::NaiveDateTime) -> AppResult<()> {
+    use crate::ballots::model::{BallotKind, BallotRules};
+    let settings = crate::registry::service::load_constitution(conn, ccg)?;
+    let kind = BallotKind::CoCommissioning;
+    let rules = serde_json::to_string(&BallotRules::defaults(&settings, kind, None))
+        .map_err(|e| AppError::Internal(format!("demo ballot rules: {e}")))?;
+    let opens_at = now + chrono::Duration::days(i64::from(settings.minimum_notice_days) + 1);
+    let draft = crate::ballots::store::DraftRow {
+        kind: kind.as_str().to_owned(),
+        title: "Demo: primary care co-commissioning".into(),
+        question: "Which level of primary care co-commissioning should the CCG apply to NHS England for?".into(),
+        papers: "This is a demonstration ballot. The board recommends level 2, joint commissioning.\n\nPublish it to send the notices (to the .eml files in the mail folder unless an SMTP server is set).".into(),
+        current_text: String::new(),
+        proposed_text: String::new(),
+        motion_kind: String::new(),
+        motion_subject: String::new(),
+        rules,
+        opens_at,
+        closes_at: opens_at + chrono::Duration::days(14),
+        updated_at: now,
+    };
+    let id = crate::ballots::store::insert(conn, ccg, &draft, None, now)?;
+    crate::ballots::store::replace_options(conn, id, &kind.preset_options())?;
+    Ok(())
 }

@@ -218,7 +218,8 @@ backend_tests! {
                 ("proposed_text", "The Governing Body shall meet in public at least ten times a year."),
                 ("secrecy", "recorded"),
                 ("allow_vote_change", "yes"),
-                ("threshold", "ge:2/3"),
+                ("threshold", "gt:1/2"),
+                ("threshold_custom", "2/3"),
             ],
         )
         .await;
@@ -279,13 +280,13 @@ backend_tests! {
         let response = create_through_form(
             &app,
             "general",
-            &[("title", ""), ("options", "Only one"), ("opens_date", "2026-02-30"), ("quorum_percent", "lots")],
+            &[("title", ""), ("options", "Only one"), ("opens_date", "2026-02-30"), ("quorum_percent", "lots"), ("threshold_custom", "most")],
         )
         .await;
         assert_eq!(response.status(), 422);
         let page = response.text().await.expect("body");
         assert!(page.contains("There is a problem"), "{page}");
-        for message in ["Enter a ballot title", "Give between 2 and 20 options", "Enter a real date", "Enter the quorum as a whole percentage"] {
+        for message in ["Enter a ballot title", "Give between 2 and 20 options", "Enter a real date", "Enter the quorum as a whole percentage", "Enter the share as a fraction"] {
             assert!(page.contains(message), "{message} missing");
         }
         assert!(page.contains("Which level of co-commissioning"), "answers are kept");

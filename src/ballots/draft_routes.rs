@@ -40,6 +40,8 @@ pub struct BallotForm {
     quorum_basis: String,
     quorum_percent: String,
     threshold: String,
+    /// "7/10": at least that share, instead of `threshold`.
+    threshold_custom: String,
     threshold_base: String,
     dual_majority: String,
     choice_rule: String,
@@ -249,6 +251,19 @@ impl BallotForm {
                 )),
             }
         }
+        let threshold = match self.threshold_custom.trim() {
+            "" => self.threshold.clone(),
+            custom => match crate::registry::constitution::Threshold::fraction(custom, false) {
+                Some(t) => t.stored(),
+                None => {
+                    errors.push(FieldError::new(
+                        "threshold-custom",
+                        "Enter the share as a fraction of whole numbers, like 7/10",
+                    ));
+                    self.threshold.clone()
+                }
+            },
+        };
         let rules = RulesInput {
             secrecy: Some(self.secrecy.clone()),
             weighting: Some(self.weighting.clone()),
@@ -256,7 +271,7 @@ impl BallotForm {
             list_size_date,
             quorum_basis: Some(self.quorum_basis.clone()),
             quorum_percent,
-            threshold: Some(self.threshold.clone()),
+            threshold: Some(threshold),
             threshold_base: Some(self.threshold_base.clone()),
             dual_majority: Some(self.dual_majority == "yes"),
             choice_rule: Some(self.choice_rule.clone()),

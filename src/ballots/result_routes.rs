@@ -42,7 +42,6 @@ struct ResultsPage {
     outcome: String,
     carried: bool,
     counted_at: String,
-    weighted: bool,
     overall: CountView,
     constituencies: Vec<CountView>,
     voters: Option<Vec<KeyValue>>,
@@ -115,7 +114,6 @@ pub async fn results(ui: Ui, user: CurrentUser, id: web::Path<String>) -> AppRes
             count_rules::Outcome::Carried | count_rules::Outcome::Won { .. }
         ),
         counted_at: loaded.ballot.counted_at.map(crate::time::date_time).unwrap_or_default(),
-        weighted: loaded.rules.weighting != "per_practice",
         overall: count_view(loaded, "Overall", "overall", &results.result.overall),
         constituencies: results
             .result
