@@ -18,7 +18,9 @@ fn vote_writer(settings: &Settings) -> quorate::ballots::casting::VoteWriter {
     let url = DatabaseUrl::parse("sqlite://:memory:").expect("url");
     let pool = diesel::r2d2::Pool::builder().build_unchecked(Manager::new(url));
     let outbox = quorate::mail::service::Outbox::new(settings).expect("outbox");
-    quorate::ballots::casting::VoteWriter::start(pool, outbox).expect("vote writer")
+    quorate::ballots::casting::VoteWriter::start(pool, outbox)
+        .expect("vote writer")
+        .0
 }
 
 #[actix_web::test]

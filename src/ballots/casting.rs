@@ -91,13 +91,6 @@ pub fn window_problem(loaded: &Loaded, now: NaiveDateTime) -> Option<String> {
     }
 }
 
-fn user_contact(conn: &mut DbConn, user_id: Option<i32>) -> AppResult<Option<(i32, String, String)>> {
-    let Some(user_id) = user_id else {
-        return Ok(None);
-    };
-    Ok(crate::accounts::store::User::find(conn, user_id)?.map(|u| (u.id, u.name, u.email)))
-}
-
 /// Works out which ballot and practice a credential votes for. With a
 /// link, the link names both; a signed-in representative names the
 /// ballot, and the practice when they represent more than one in it.
@@ -107,11 +100,23 @@ pub fn resolve(
     ballot_id: Option<i32>,
     practice_code: Option<&str>,
 ) -> AppResult<Resolved> {
+    resolve_checking(pool, credential, ballot_id, practice_code, true)
+}
+
+/// `resolve`; without `check_voted` a vote by another credential is not
+/// looked for (the writer refuses it anyway), to save a query per vote.
+fn resolve_checking(
+    pool: &Pool,
+    credential: &Credential,
+    ballot_id: Option<i32>,
+    practice_code: Option<&str>,
+    check_voted: bool,
+) -> AppResult<Resolved> {
     let mut conn = pool.get()?;
     let (ballot_id, practice_id, voter, token_digest, token_used) = match credential {
         Credential::Link(raw) => {
             let digest = crate::token::digest(raw.trim());
-            let token = store::token_by_digest(&mut conn, &digest)?.ok_or_else(|| {
+            let (token, voter) = store::token_with_recipient(&mut conn, &digest)?.ok_or_else(|| {
                 AppError::Gone(
                     "This voting link is not valid. Check that you copied the whole link from the notice, or sign in to vote."
                         .into(),
@@ -122,7 +127,6 @@ pub fn resolve(
                     "This voting link is for a different ballot.".into(),
                 ));
             }
-            let voter = user_contact(&mut conn, token.user_id)?;
             (
                 token.ballot_id,
                 token.practice_id,
@@ -150,7 +154,7 @@ pub fn resolve(
     let (elector, practice) = store::elector_with_practice(&mut conn, ballot_id, practice_id)?.ok_or_else(|| {
         AppError::Forbidden("This practice is not in the electorate of this ballot, so it cannot vote in it.".into())
     })?;
-    let already_voted = token_used || store::has_voted(&mut conn, ballot_id, practice_id)?;
+    let already_voted = token_used || (check_voted && store::has_voted(&mut conn, ballot_id, practice_id)?);
     Ok(Resolved {
         loaded,
         practice,
@@ -246,11 +250,14 @@ pub fn prepare(
     practice_code: Option<&str>,
     option: &str,
 ) -> AppResult<PreparedVote> {
-    let mut resolved = resolve(pool, credential, ballot_id, practice_code)?;
+    // A signed-in practice that voted may change its vote in a recorded
+    // ballot that allows it, so it needs to know whether it voted.
+    let check_voted = !matches!(credential, Credential::Link(_));
+    let mut resolved = resolve_checking(pool, credential, ballot_id, practice_code, check_voted)?;
     let now = Utc::now().naive_utc();
     if resolved.loaded.state == BallotState::Published && now >= resolved.loaded.ballot.opens_at {
         open_if_due(pool, resolved.loaded.ballot.id)?;
-        resolved = resolve(pool, credential, ballot_id, practice_code)?;
+        resolved = resolve_checking(pool, credential, ballot_id, practice_code, check_voted)?;
     }
     let loaded = &resolved.loaded;
     if let Some(problem) = window_problem(loaded, now) {
@@ -323,10 +330,12 @@ pub struct VoteWriter {
 }
 
 impl VoteWriter {
-    /// Starts the writer thread. It ends when every handle is dropped.
-    pub fn start(pool: Pool, outbox: Outbox) -> std::io::Result<VoteWriter> {
+    /// Starts the writer thread. It ends when every handle is dropped; the
+    /// join handle lets the process wait for it (and for its database
+    /// connections to close) before exiting.
+    pub fn start(pool: Pool, outbox: Outbox) -> std::io::Result<(VoteWriter, std::thread::JoinHandle<()>)> {
         let (sender, receiver) = mpsc::channel::<Job>();
-        std::thread::Builder::new().name("vote-writer".into()).spawn(move || {
+        let thread = std::thread::Builder::new().name("vote-writer".into()).spawn(move || {
             while let Ok(first) = receiver.recv() {
                 let mut batch = vec![first];
                 while batch.len() < MAX_BATCH {
@@ -338,7 +347,7 @@ impl VoteWriter {
                 write_batch(&pool, &outbox, batch);
             }
         })?;
-        Ok(VoteWriter { sender })
+        Ok((VoteWriter { sender }, thread))
     }
 
     /// Records the vote; answers once it is committed.

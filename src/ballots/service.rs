@@ -90,10 +90,13 @@ pub fn load_without_access_facts(conn: &mut DbConn, id: i32) -> AppResult<Loaded
     let rules: BallotRules =
         serde_json::from_str(&ballot.rules).map_err(|e| AppError::Internal(format!("ballot {id} rules: {e}")))?;
     let options = store::options(conn, id)?;
-    let organisation = crate::registry::store::Organisation::with_ids(conn, &[ballot.organisation_id])?
-        .into_iter()
-        .next()
-        .ok_or(AppError::NotFound)?;
+    let organisation = {
+        use diesel::prelude::*;
+        crate::db::schema::organisations::table
+            .find(ballot.organisation_id)
+            .select(Organisation::as_select())
+            .first(conn)?
+    };
     Ok(Loaded {
         ballot,
         kind,

@@ -373,6 +373,20 @@ pub fn token_by_digest(conn: &mut DbConn, digest: &str) -> QueryResult<Option<To
         .optional()
 }
 
+/// A person as messages need them: (user id, name, email).
+pub type Contact = (i32, String, String);
+
+/// A link with the person it was sent to.
+pub fn token_with_recipient(conn: &mut DbConn, digest: &str) -> QueryResult<Option<(TokenRow, Option<Contact>)>> {
+    use crate::db::schema::users;
+    voting_tokens::table
+        .left_join(users::table.on(users::id.nullable().eq(voting_tokens::user_id)))
+        .filter(voting_tokens::token_digest.eq(digest))
+        .select((TokenRow::as_select(), (users::id, users::name, users::email).nullable()))
+        .first(conn)
+        .optional()
+}
+
 /// Marks a link used; 0 when it was used already.
 pub fn use_token(conn: &mut DbConn, digest: &str, now: NaiveDateTime) -> QueryResult<usize> {
     diesel::update(

@@ -90,6 +90,7 @@ pub struct Application {
     pub setup_token: Option<String>,
     /// Demo accounts created by this start, with their shared password.
     pub demo: Option<crate::demo::DemoAccounts>,
+    vote_writer: std::thread::JoinHandle<()>,
 }
 
 impl Application {
@@ -134,7 +135,7 @@ impl Application {
                 interval,
             ));
         }
-        let votes = crate::ballots::casting::VoteWriter::start(pool.clone(), outbox.clone())
+        let (votes, vote_writer) = crate::ballots::casting::VoteWriter::start(pool.clone(), outbox.clone())
             .map_err(|e| StartError::Setup(format!("starting the vote writer: {e}")))?;
         let state = web::Data::new(AppState {
             pool,
@@ -179,6 +180,7 @@ impl Application {
             port,
             setup_token,
             demo,
+            vote_writer,
         })
     }
 
@@ -186,8 +188,13 @@ impl Application {
         self.port
     }
 
+    /// Serves until stopped, then waits for the vote writer to finish, so
+    /// no database connection is still closing while the process exits.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let result = self.server.await;
+        let writer = self.vote_writer;
+        let _ = actix_web::rt::task::spawn_blocking(move || writer.join()).await;
+        result
     }
 
     pub fn into_server(self) -> Server {

@@ -334,6 +334,9 @@ async fn run(backend: common::Backend, options: &Options) {
         )
         .await;
     println!("result: {}", results["in_words"]);
+    // Close every database connection before the process exits: libpq's
+    // TLS connections must not be torn down while OpenSSL cleans up at exit.
+    app.stop().await;
 }
 
 fn main() {

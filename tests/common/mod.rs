@@ -35,6 +35,7 @@ pub struct TestApp {
     pub setup_token: Option<String>,
     pub backend: Backend,
     pub settings: Settings,
+    server: Option<actix_web::dev::ServerHandle>,
     postgres: Option<PostgresDatabase>,
     _dir: tempfile::TempDir,
 }
@@ -130,7 +131,9 @@ pub async fn spawn_app_with(backend: Backend, extra: &[(&str, &str)]) -> TestApp
         .expect("the application starts");
     let address = format!("http://127.0.0.1:{}", app.port());
     let setup_token = app.setup_token.clone();
-    actix_web::rt::spawn(app.into_server());
+    let server = app.into_server();
+    let handle = server.handle();
+    actix_web::rt::spawn(server);
 
     let pool = db::connect(
         &settings.database_url,
@@ -149,6 +152,7 @@ pub async fn spawn_app_with(backend: Backend, extra: &[(&str, &str)]) -> TestApp
         setup_token,
         backend,
         settings,
+        server: Some(handle),
         postgres,
         _dir: dir,
     }
@@ -166,6 +170,14 @@ impl TestApp {
         pairs.extend_from_slice(extra);
         let settings = settings_for(&self.database_url, &self.data_dir, &pairs);
         quorate::mail::worker::Worker::new(self.pool.clone(), &settings).expect("worker")
+    }
+
+    /// Stops the server and waits until its workers have dropped their
+    /// database connections (so none is closed while the process exits).
+    pub async fn stop(&self) {
+        if let Some(server) = &self.server {
+            server.stop(true).await;
+        }
     }
 
     pub fn outbox(&self) -> quorate::mail::service::Outbox {
@@ -252,6 +264,7 @@ impl TestApp {
             setup_token: None,
             backend: self.backend,
             settings: self.settings.clone(),
+            server: None,
             postgres: None,
             _dir: tempfile::tempdir().expect("temporary folder"),
         }
