@@ -365,14 +365,6 @@ pub struct TokenRow {
     pub used_at: Option<NaiveDateTime>,
 }
 
-pub fn token_by_digest(conn: &mut DbConn, digest: &str) -> QueryResult<Option<TokenRow>> {
-    voting_tokens::table
-        .filter(voting_tokens::token_digest.eq(digest))
-        .select(TokenRow::as_select())
-        .first(conn)
-        .optional()
-}
-
 /// A person as messages need them: (user id, name, email).
 pub type Contact = (i32, String, String);
 
@@ -385,17 +377,6 @@ pub fn token_with_recipient(conn: &mut DbConn, digest: &str) -> QueryResult<Opti
         .select((TokenRow::as_select(), (users::id, users::name, users::email).nullable()))
         .first(conn)
         .optional()
-}
-
-/// Marks a link used; 0 when it was used already.
-pub fn use_token(conn: &mut DbConn, digest: &str, now: NaiveDateTime) -> QueryResult<usize> {
-    diesel::update(
-        voting_tokens::table
-            .filter(voting_tokens::token_digest.eq(digest))
-            .filter(voting_tokens::used_at.is_null()),
-    )
-    .set(voting_tokens::used_at.eq(now))
-    .execute(conn)
 }
 
 /// Marks links used; returns the digests of those that were still unused.
@@ -488,24 +469,6 @@ pub fn insert_recorded_all(conn: &mut DbConn, rows: &[NewRecordedVote]) -> Query
     Ok(written)
 }
 
-/// Records that a practice voted. The primary key refuses a second row.
-pub fn insert_voter(
-    conn: &mut DbConn,
-    ballot_id: i32,
-    practice_id: i32,
-    now: NaiveDateTime,
-    method: &str,
-) -> QueryResult<usize> {
-    diesel::insert_into(ballot_voters::table)
-        .values((
-            ballot_voters::ballot_id.eq(ballot_id),
-            ballot_voters::practice_id.eq(practice_id),
-            ballot_voters::voted_at.eq(now),
-            ballot_voters::method.eq(method),
-        ))
-        .execute(conn)
-}
-
 pub fn has_voted(conn: &mut DbConn, ballot_id: i32, practice_id: i32) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(
         ballot_voters::table
@@ -548,10 +511,6 @@ pub struct PaperRow {
     pub option_key: String,
     pub weight: i64,
     pub constituency: Option<String>,
-}
-
-pub fn insert_paper(conn: &mut DbConn, paper: &PaperRow) -> QueryResult<usize> {
-    diesel::insert_into(ballot_papers::table).values(paper).execute(conn)
 }
 
 /// A ballot's papers, in the order of their random keys.
@@ -633,24 +592,6 @@ pub fn shuffle<T>(items: &mut [T]) {
         let j = (u64::from_le_bytes(bytes) % (i as u64 + 1)) as usize;
         items.swap(i, j);
     }
-}
-
-pub fn insert_recorded(
-    conn: &mut DbConn,
-    ballot_id: i32,
-    practice_id: i32,
-    paper_id: &str,
-    now: NaiveDateTime,
-) -> QueryResult<usize> {
-    diesel::insert_into(ballot_recorded_votes::table)
-        .values((
-            ballot_recorded_votes::ballot_id.eq(ballot_id),
-            ballot_recorded_votes::practice_id.eq(practice_id),
-            ballot_recorded_votes::paper_id.eq(paper_id),
-            ballot_recorded_votes::cast_at.eq(now),
-            ballot_recorded_votes::changes.eq(0),
-        ))
-        .execute(conn)
 }
 
 /// The paper a practice cast in a recorded ballot.

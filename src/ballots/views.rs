@@ -103,13 +103,11 @@ pub struct Progress {
 
 pub fn progress(pool: &Pool, loaded: &Loaded) -> AppResult<Progress> {
     let mut conn = pool.get()?;
-    let deliveries = crate::mail::service::delivery_record(
+    let deliveries = crate::mail::service::delivery_counts(
         pool,
         loaded.organisation.id,
-        Some(crate::mail::model::MessageState::Failed),
         Some((EventKind::Ballot, loaded.ballot.id)),
-    )?
-    .counts;
+    )?;
     Ok(Progress {
         electors: store::electorate_size(&mut conn, loaded.ballot.id)?,
         voted: store::turnout(&mut conn, loaded.ballot.id)?,

@@ -207,21 +207,7 @@ async fn confirm(
     id: Option<i32>,
     form: VoteForm,
 ) -> AppResult<HttpResponse> {
-    let lookup = credential.clone();
-    let (practice, option) = (form.practice.clone(), form.option.clone());
-    let prepared = ui
-        .state()
-        .run(move |pool| {
-            casting::prepare(
-                pool,
-                &lookup,
-                id,
-                Some(practice.as_str()).filter(|p| !p.is_empty()),
-                &option,
-            )
-        })
-        .await;
-    match prepared {
+    match prepare(&ui, &credential, id, &form).await {
         Ok(vote) => {
             let (_, cast_action) = vote_paths(&credential, vote.ballot_id);
             let back_href = match &credential {
@@ -249,21 +235,24 @@ async fn confirm(
     }
 }
 
-async fn cast(ui: Ui, credential: Credential, id: Option<i32>, form: VoteForm) -> AppResult<HttpResponse> {
-    let (practice, option) = (form.practice.clone(), form.option.clone());
-    let prepared = ui
-        .state()
+/// Checks the vote the form describes (see `casting::prepare`).
+async fn prepare(
+    ui: &Ui,
+    credential: &Credential,
+    id: Option<i32>,
+    form: &VoteForm,
+) -> AppResult<casting::PreparedVote> {
+    let (credential, practice, option) = (credential.clone(), form.practice.clone(), form.option.clone());
+    ui.state()
         .run(move |pool| {
-            casting::prepare(
-                pool,
-                &credential,
-                id,
-                Some(practice.as_str()).filter(|p| !p.is_empty()),
-                &option,
-            )
+            let practice = Some(practice.as_str()).filter(|p| !p.is_empty());
+            casting::prepare(pool, &credential, id, practice, &option)
         })
-        .await;
-    let vote = match prepared {
+        .await
+}
+
+async fn cast(ui: Ui, credential: Credential, id: Option<i32>, form: VoteForm) -> AppResult<HttpResponse> {
+    let vote = match prepare(&ui, &credential, id, &form).await {
         Ok(vote) => vote,
         Err(AppError::Invalid(errors)) => {
             let message = errors.into_iter().map(|e| e.message).collect::<Vec<_>>().join(". ");

@@ -295,6 +295,21 @@ pub fn delivery_record(
     Ok(DeliveryRecord { messages, counts })
 }
 
+/// Only the counts of `delivery_record`: for pages that show them.
+pub fn delivery_counts(
+    pool: &Pool,
+    organisation_id: i32,
+    event: Option<(EventKind, i32)>,
+) -> AppResult<DeliveryCounts> {
+    let mut conn = pool.get()?;
+    let event = event.map(|(kind, id)| (kind.as_str(), id));
+    Ok(DeliveryCounts::from_rows(store::counts_for_organisation(
+        &mut conn,
+        organisation_id,
+        event,
+    )?))
+}
+
 /// Resends one message of `organisation_id` (optionally to a corrected
 /// address) and returns the new message's id.
 pub fn resend(
