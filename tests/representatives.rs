@@ -107,4 +107,39 @@ backend_tests! {
         let mut conn = app.pool.get().expect("connection");
         assert!(quorate::accounts::store::User::find_by_email(&mut conn, "eve@example.org").expect("q").is_none(), "nothing written");
     }
+
+    async fn a_bouncing_address_shows_on_the_practice_and_is_corrected_on_resend(app: TestApp) {
+        let sink = SmtpSink::start();
+        practice_with_board(&app).await;
+        assert_eq!(add(&app, "Pat Typo", "pat@bounce.example.org", "nominated").await.status(), 303);
+        let stats = app.mail_worker(Some(&sink.url()), &[]).run_until_idle().await.expect("worker");
+        assert_eq!(stats.failed, 1);
+        let (_, page) = app.get_text("/practices/F84012").await;
+        assert!(page.contains("Email failing") && page.contains("No such user here"), "{page}");
+
+        // Corrected when the invitation is sent again: the account's address too.
+        let failed = {
+            let mut conn = app.pool.get().expect("connection");
+            let organisation = quorate::registry::store::Organisation::find_by_code(&mut conn, "08V").expect("q").expect("org");
+            quorate::mail::store::for_organisation(&mut conn, organisation.id, Some(quorate::mail::model::MessageState::Failed), None, 10).expect("q")[0].id
+        };
+        let action = format!("/organisations/08V/deliveries/{failed}/resend");
+        // Not to an address another account has.
+        let taken = app.submit("/organisations/08V/deliveries", &action, &[("email", "board@example.org")]).await;
+        assert_eq!(taken.status(), 400);
+        assert!(taken.text().await.expect("body").contains("another account"));
+        let fixed = app.submit("/organisations/08V/deliveries", &action, &[("email", "pat@example.org")]).await;
+        assert_eq!(fixed.status(), 303);
+        let stats = app.mail_worker(Some(&sink.url()), &[]).run_until_idle().await.expect("worker");
+        assert_eq!(stats.sent, 1);
+        let mut conn = app.pool.get().expect("connection");
+        assert!(quorate::accounts::store::User::find_by_email(&mut conn, "pat@example.org").expect("q").is_some());
+        assert!(quorate::accounts::store::User::find_by_email(&mut conn, "pat@bounce.example.org").expect("q").is_none());
+        let log = quorate::audit::store::all(&mut conn).expect("audit");
+        assert!(log.iter().any(|e| e.entry.action == "account.email_change" && e.entry.summary.contains("from pat@bounce.example.org to pat@example.org")));
+        assert!(log.iter().any(|e| e.entry.action == "message.resend"));
+        drop(conn);
+        let (_, page) = app.get_text("/practices/F84012").await;
+        assert!(page.contains("pat@example.org") && !page.contains("Email failing"), "{page}");
+    }
 }

@@ -64,6 +64,13 @@ impl User {
             .load(conn)
     }
 
+    /// Changes the address someone logs in with and is written to.
+    pub fn set_email(conn: &mut DbConn, id: i32, email: &str, email_normalized: &str) -> QueryResult<usize> {
+        diesel::update(users::table.find(id))
+            .set((users::email.eq(email), users::email_normalized.eq(email_normalized)))
+            .execute(conn)
+    }
+
     /// Replaces the password and ends every session started before now.
     pub fn set_password(conn: &mut DbConn, id: i32, password_hash: &str, now: NaiveDateTime) -> QueryResult<usize> {
         diesel::update(users::table.find(id))

@@ -161,6 +161,7 @@ pub async fn resend(
     let (code, message_id) = path.into_inner();
     let form = form.0;
     let grants = user.grants();
+    let actor = user.actor();
     let outbox = ui.state().outbox.clone();
     let lookup = code.clone();
     let new_address = form.email.clone();
@@ -172,7 +173,7 @@ pub async fn resend(
                     "Observers can see the delivery record but cannot send messages.".into(),
                 ));
             }
-            service::resend(pool, &outbox, organisation.id, message_id, Some(&new_address))
+            service::resend(pool, &outbox, &actor, organisation.id, message_id, Some(&new_address))
         })
         .await
         .map_err(|e| match e {

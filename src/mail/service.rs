@@ -311,21 +311,22 @@ pub fn delivery_counts(
 }
 
 /// Resends one message of `organisation_id` (optionally to a corrected
-/// address) and returns the new message's id.
+/// address) and returns the new message's id. A corrected address is also
+/// the recipient's account's address from now on (a representative whose
+/// invitation bounced logs in with the right one); both are audited.
 pub fn resend(
     pool: &Pool,
     outbox: &Outbox,
+    actor: &crate::audit::model::Actor,
     organisation_id: i32,
     message_id: i32,
     new_address: Option<&str>,
 ) -> AppResult<i32> {
+    use crate::accounts::model::EmailAddress;
+    use crate::accounts::store::User;
+    use crate::audit::service::{Event, record};
     let new_address = match new_address.map(str::trim).filter(|a| !a.is_empty()) {
-        Some(address) => Some(
-            crate::accounts::model::EmailAddress::parse("email", address)
-                .map_err(|e| AppError::Invalid(vec![e]))?
-                .as_str()
-                .to_owned(),
-        ),
+        Some(address) => Some(EmailAddress::parse("email", address).map_err(|e| AppError::Invalid(vec![e]))?),
         None => None,
     };
     let mut conn = pool.get()?;
@@ -339,6 +340,56 @@ pub fn resend(
                 "This message could not be prepared, so it cannot be sent again",
             ));
         }
-        Ok(outbox.resend(c, &original, new_address.as_deref())?)
+        let changed = new_address
+            .as_ref()
+            .filter(|a| !a.normalized().eq_ignore_ascii_case(&original.recipient_email));
+        if let (Some(address), Some(user_id)) = (changed, original.user_id) {
+            if let Some(other) = User::find_by_email(c, address.normalized())?.filter(|u| u.id != user_id) {
+                return Err(AppError::invalid(
+                    "email",
+                    format!(
+                        "{} is the address of another account ({}): nothing was sent",
+                        address.as_str(),
+                        other.name
+                    ),
+                ));
+            }
+            User::set_email(c, user_id, address.as_str(), address.normalized())?;
+            record(
+                c,
+                actor,
+                Event {
+                    organisation_id: Some(organisation_id),
+                    action: "account.email_change",
+                    object_kind: "user",
+                    object_key: &user_id.to_string(),
+                    summary: format!(
+                        "{}'s email address changed from {} to {} when resending a message",
+                        original.recipient_name,
+                        original.recipient_email,
+                        address.as_str()
+                    ),
+                },
+            )?;
+        }
+        let id = outbox.resend(c, &original, new_address.as_ref().map(EmailAddress::as_str))?;
+        record(
+            c,
+            actor,
+            Event {
+                organisation_id: Some(organisation_id),
+                action: "message.resend",
+                object_kind: "message",
+                object_key: &original.message_id,
+                summary: format!(
+                    "\"{}\" sent again to {} as message {id}",
+                    original.subject,
+                    new_address
+                        .as_ref()
+                        .map_or(original.recipient_email.as_str(), EmailAddress::as_str)
+                ),
+            },
+        )?;
+        Ok(id)
     })
 }

@@ -257,3 +257,43 @@ pub fn count_unfinished(conn: &mut DbConn) -> QueryResult<i64> {
         .count()
         .get_result(conn)
 }
+
+/// For each of `users` whose latest message to their current address
+/// failed: why. (A bouncing or unusable address, shown on the register.)
+pub fn failing_addresses(
+    conn: &mut DbConn,
+    users: &[(i32, String)],
+) -> QueryResult<std::collections::HashMap<i32, String>> {
+    let ids: Vec<i32> = users.iter().map(|(id, _)| *id).collect();
+    let rows: Vec<(Option<i32>, String, String, Option<String>)> = outbox_messages::table
+        .filter(outbox_messages::user_id.eq_any(ids))
+        .filter(outbox_messages::state.eq_any(["sent", "failed"]))
+        .order(outbox_messages::id.desc())
+        .select((
+            outbox_messages::user_id,
+            outbox_messages::recipient_email,
+            outbox_messages::state,
+            outbox_messages::last_error,
+        ))
+        .load(conn)?;
+    let mut latest = std::collections::HashMap::new();
+    for (user_id, address, state, error) in rows {
+        let Some(user_id) = user_id else { continue };
+        let current = users
+            .iter()
+            .any(|(id, email)| *id == user_id && email.eq_ignore_ascii_case(&address));
+        if current {
+            latest.entry(user_id).or_insert((state, error));
+        }
+    }
+    Ok(latest
+        .into_iter()
+        .filter(|(_, (state, _))| state == "failed")
+        .map(|(user_id, (_, error))| {
+            (
+                user_id,
+                error.unwrap_or_else(|| "the message could not be delivered".into()),
+            )
+        })
+        .collect())
+}

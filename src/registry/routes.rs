@@ -408,6 +408,8 @@ struct RepresentativeRow {
     from: String,
     to: String,
     current: bool,
+    /// Why the last email to this address failed, if it did.
+    email_problem: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -485,6 +487,7 @@ fn practice_view(detail: service::PracticeDetail, form: Option<&RepresentativeFo
                 from: crate::time::day(r.started_on),
                 to: r.ended_on.map(crate::time::day).unwrap_or_default(),
                 current: r.ended_on.is_none(),
+                email_problem: detail.failing_addresses.get(&r.user_id).cloned(),
             })
             .collect(),
         may_manage: detail.may_manage,

@@ -217,6 +217,8 @@ pub struct PracticeDetail {
     pub status_today: super::model::PracticeStatus,
     pub memberships: Vec<super::store::MembershipRecord>,
     pub list_sizes: Vec<(chrono::NaiveDate, i32)>,
+    /// Representatives whose last email failed: user id → the reason.
+    pub failing_addresses: std::collections::HashMap<i32, String>,
 }
 
 /// A practice's page: those who run or observe an organisation it belongs
@@ -248,8 +250,15 @@ pub fn practice_detail(pool: &Pool, grants: &Grants, ods: &str) -> AppResult<Pra
     }
     let list_sizes = super::store::list_sizes::history(&mut conn, practice.id)?;
     let representatives = super::store::representatives::of_practice(&mut conn, practice.id)?;
+    let current: Vec<(i32, String)> = representatives
+        .iter()
+        .filter(|r| r.ended_on.is_none())
+        .map(|r| (r.user_id, r.email.clone()))
+        .collect();
+    let failing_addresses = crate::mail::store::failing_addresses(&mut conn, &current)?;
     let may_manage = managing_organisation(&mut conn, grants, &practice).is_ok();
     Ok(PracticeDetail {
+        failing_addresses,
         representatives,
         may_manage,
         may_propose: grants.represents_practice(practice.id),
