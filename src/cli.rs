@@ -50,6 +50,20 @@ enum Command {
     /// Check the audit log's hash chain.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Check a certificate of result (offline): its signature, and with the
+    /// ballot's board the Merkle root, the electorate and a full recount.
+    /// Exits 0 only if every check passes.
+    Verify {
+        /// The certificate (JSON, as downloaded).
+        certificate: PathBuf,
+        /// The ballot's bulletin board (JSON, as downloaded).
+        #[arg(long)]
+        board: Option<PathBuf>,
+        /// The organisation's public key (64 hexadecimal characters), from a
+        /// source you trust; otherwise the key in the certificate is used.
+        #[arg(long)]
+        key: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -210,10 +224,20 @@ pub fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<(), Failure> {
+    // Needs no settings or database: it runs on any machine.
+    if let Some(Command::Verify {
+        certificate,
+        board,
+        key,
+    }) = &cli.command
+    {
+        return verify_certificate(certificate, board.as_deref(), key.as_deref());
+    }
     let settings = Settings::load(cli.config.as_deref()).map_err(|e| Failure::usage(e.to_string()))?;
     init_logging(&settings);
     match cli.command {
         None => serve(settings, cli.serve.demo),
+        Some(Command::Verify { .. }) => Ok(()),
         Some(Command::Serve(args)) => serve(settings, args.demo || cli.serve.demo),
         Some(Command::Migrate) => {
             let applied = db::migrate(&settings.database_url).map_err(|e| Failure::runtime(e.to_string()))?;
@@ -405,5 +429,46 @@ impl From<ImportCommand> for crate::registry::cli::ImportRequest {
                 skip_bad_rows,
             },
         }
+    }
+}
+
+fn read_json<T: serde::de::DeserializeOwned>(path: &std::path::Path, what: &str) -> Result<T, Failure> {
+    let text =
+        std::fs::read_to_string(path).map_err(|e| Failure::usage(format!("cannot read {}: {e}", path.display())))?;
+    serde_json::from_str(&text).map_err(|e| Failure::usage(format!("{} is not a {what}: {e}", path.display())))
+}
+
+fn verify_certificate(
+    certificate: &std::path::Path,
+    board: Option<&std::path::Path>,
+    key: Option<&str>,
+) -> Result<(), Failure> {
+    use crate::certify::model::{Board, Signed, all_passed, verify};
+    let signed: Signed = read_json(certificate, "Quorate certificate")?;
+    let board: Option<Board> = board.map(|b| read_json(b, "Quorate bulletin board")).transpose()?;
+    let checks = verify(&signed, board.as_ref(), key);
+    let cert = &signed.certificate;
+    println!(
+        "Certificate {} of {} ({}), ballot {}: {}",
+        cert.id, cert.organisation.name, cert.organisation.code, cert.ballot.id, cert.ballot.title
+    );
+    println!("Outcome: {}", cert.outcome_in_words);
+    for check in &checks {
+        println!(
+            "{} {}: {}",
+            if check.passed { "PASS" } else { "FAIL" },
+            check.name,
+            check.detail
+        );
+    }
+    if board.is_none() {
+        println!("(Give the ballot's board with --board to check the Merkle root, the electorate and the count.)");
+    }
+    if all_passed(&checks) {
+        println!("All {} checks passed.", checks.len());
+        Ok(())
+    } else {
+        let failed = checks.iter().filter(|c| !c.passed).count();
+        Err(Failure::runtime(format!("{failed} of {} checks failed", checks.len())))
     }
 }

@@ -195,10 +195,19 @@ fn check_secret_length(secret: &str) -> Result<(), ConfigError> {
 }
 
 fn generate_secret_file(path: &Path) -> Result<Secret, ConfigError> {
-    use std::io::Write;
     let secret = crate::token::random_token(48);
+    write_owner_only(path, &format!("{secret}\n"))
+        .map_err(|e| ConfigError(format!("cannot create {}: {e}", path.display())))?;
+    tracing::info!(path = %path.display(), "generated a new session key");
+    Ok(Secret(secret))
+}
+
+/// Creates `path` (and its folder) readable by its owner only; fails if it
+/// exists, so a key is never overwritten.
+pub fn write_owner_only(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).map_err(|e| ConfigError(format!("cannot create {}: {e}", parent.display())))?;
+        std::fs::create_dir_all(parent)?;
     }
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
@@ -207,12 +216,7 @@ fn generate_secret_file(path: &Path) -> Result<Secret, ConfigError> {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    let mut file = options
-        .open(path)
-        .map_err(|e| ConfigError(format!("cannot create {}: {e}", path.display())))?;
-    writeln!(file, "{secret}").map_err(|e| ConfigError(format!("cannot write {}: {e}", path.display())))?;
-    tracing::info!(path = %path.display(), "generated a new session key");
-    Ok(Secret(secret))
+    options.open(path)?.write_all(contents.as_bytes())
 }
 
 #[cfg(test)]

@@ -53,7 +53,13 @@ async fn the_openapi_document_covers_the_whole_api() {
             .replace("{code}", "08V")
             .replace("{ods}", "F84012")
             .replace("{id}", "1");
-        for method in operations.as_object().expect("operations").keys() {
+        for (method, operation) in operations.as_object().expect("operations") {
+            // Public operations answer 404 for a ballot that does not exist,
+            // so for them the route table is the evidence.
+            if operation["security"] == serde_json::json!([]) && path != "/openapi.json" {
+                assert!(routed.contains(path), "{method} {path} is documented but not served");
+                continue;
+            }
             let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
             let response = app
                 .client

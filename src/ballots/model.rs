@@ -10,7 +10,7 @@ use super::rules::{ABSTAIN, AGAINST, Decision, Elector, FOR, Quorum, ThresholdBa
 use crate::error::FieldError;
 use crate::registry::constitution::{ConstitutionSettings, QuorumBasis, Threshold, Voters, Weighting};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum BallotKind {
     General,

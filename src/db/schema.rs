@@ -315,7 +315,19 @@ diesel::joinable!(ballot_electors -> practices (practice_id));
 diesel::joinable!(ballot_voters -> practices (practice_id));
 diesel::joinable!(ballot_recorded_votes -> practices (practice_id));
 
+diesel::table! {
+    certificates (id) {
+        id -> Text,
+        ballot_id -> Integer,
+        organisation_id -> Integer,
+        document -> Text,
+        issued_at -> Timestamp,
+        issued_by -> Nullable<Integer>,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
+    certificates,
     ballots,
     ballot_options,
     ballot_electors,

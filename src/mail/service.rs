@@ -264,7 +264,7 @@ pub struct DeliveryCounts {
 }
 
 impl DeliveryCounts {
-    fn from_rows(rows: Vec<(String, i64)>) -> Self {
+    pub fn from_rows(rows: Vec<(String, i64)>) -> Self {
         let mut counts = DeliveryCounts::default();
         for (state, n) in rows {
             match MessageState::parse(&state) {

@@ -243,6 +243,17 @@ pub fn counts_for_organisation(
     }
 }
 
+/// Messages of one template for one event, by state (a ballot's notices).
+pub fn counts_for_template(conn: &mut DbConn, event: (&str, i32), template: &str) -> QueryResult<Vec<(String, i64)>> {
+    outbox_messages::table
+        .filter(outbox_messages::event_kind.eq(event.0))
+        .filter(outbox_messages::event_id.eq(event.1))
+        .filter(outbox_messages::template.eq(template))
+        .group_by(outbox_messages::state)
+        .select((outbox_messages::state, diesel::dsl::count_star()))
+        .load(conn)
+}
+
 pub fn count_in_state(conn: &mut DbConn, state: MessageState) -> QueryResult<i64> {
     outbox_messages::table
         .filter(outbox_messages::state.eq(state.as_str()))

@@ -3,7 +3,7 @@
 use actix_web::web::{self, get, post, resource};
 
 use super::{assets, health, pages};
-use crate::{accounts, ballots, mail, registry};
+use crate::{accounts, ballots, certify, mail, registry};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(resource("/healthz").route(get().to(health::healthz)))
@@ -129,6 +129,22 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(post().to(ballots::vote_routes::link_vote)),
         )
         .service(resource("/vote/{token}/confirm").route(post().to(ballots::vote_routes::link_confirm)))
+        // Certified results (public once issued)
+        .service(
+            resource("/ballots/{id}/certificate")
+                .route(get().to(certify::routes::certificate))
+                .route(post().to(certify::routes::issue)),
+        )
+        .service(resource("/ballots/{id}/certificate.json").route(get().to(certify::routes::certificate_json)))
+        .service(resource("/ballots/{id}/board").route(get().to(certify::routes::board)))
+        .service(resource("/ballots/{id}/board.json").route(get().to(certify::routes::board_json)))
+        .service(resource("/ballots/{id}/receipt").route(get().to(certify::routes::receipt)))
+        .service(
+            resource("/verify")
+                .route(get().to(certify::routes::verify_form))
+                .route(post().to(certify::routes::verify_submitted)),
+        )
+        .service(resource("/organisations/{code}/key").route(get().to(certify::routes::key)))
         // Email
         .service(resource("/organisations/{code}/deliveries").route(get().to(mail::routes::deliveries)))
         .service(resource("/organisations/{code}/deliveries/{id}/resend").route(post().to(mail::routes::resend)))
@@ -171,6 +187,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(resource("/ballots/{id}/electorate").route(get().to(ballots::api::electorate)))
                 .service(resource("/ballots/{id}/votes").route(post().to(ballots::api::vote)))
                 .service(resource("/ballots/{id}/results").route(get().to(ballots::api::results)))
+                .service(resource("/ballots/{id}/certificate").route(get().to(certify::routes::certificate_json)))
+                .service(resource("/ballots/{id}/board").route(get().to(certify::routes::board_json)))
                 .service(resource("/ballots/{id}/{action}").route(post().to(ballots::api::transition)))
                 .service(resource("/openapi.json").route(get().to(ballots::api::openapi)))
                 .default_service(web::to(pages::not_found)),

@@ -1,0 +1,9 @@
+//! Certified results: the bulletin board of a counted ballot, its Merkle
+//! tree, the signed certificate, and verifying both anywhere.
+
+pub mod keys;
+pub mod merkle;
+pub mod model;
+pub mod routes;
+pub mod service;
+pub mod store;

@@ -1,0 +1,460 @@
+//! The certificate of result and the bulletin board, and checking them,
+//! without I/O: what `quorate verify` runs on another machine.
+//!
+//! A certificate is signed over its canonical JSON (RFC 8785: sorted keys,
+//! no insignificant whitespace), so any program can recompute the bytes.
+
+use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::merkle::{self, Hash, Side};
+use crate::ballots::model::{BallotKind, BallotRules};
+use crate::ballots::rules::{self, BallotResult, Elector, Paper};
+
+pub const CERTIFICATE_FORMAT: &str = "quorate-certificate/1";
+pub const BOARD_FORMAT: &str = "quorate-board/1";
+
+/// One paper on the board: what the count saw, nothing about who cast it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BoardPaper {
+    pub receipt_digest: String,
+    pub option: String,
+    pub weight: u64,
+    pub constituency: Option<String>,
+}
+
+/// One practice of the frozen electorate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BoardElector {
+    pub practice: String,
+    pub weight: u64,
+    pub constituency: Option<String>,
+}
+
+/// The bulletin board of a counted ballot: every paper (sorted by receipt
+/// digest), the practices that voted, the electorate, the Merkle root.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Board {
+    pub format: String,
+    pub organisation: String,
+    pub ballot: i32,
+    pub papers: Vec<BoardPaper>,
+    pub voters: Vec<String>,
+    pub electorate: Vec<BoardElector>,
+    pub merkle_root: String,
+}
+
+pub fn paper_leaf(paper: &BoardPaper) -> Hash {
+    // Serialising plain strings and integers cannot fail.
+    merkle::leaf_hash(
+        serde_json_canonicalizer::to_string(paper)
+            .unwrap_or_default()
+            .as_bytes(),
+    )
+}
+
+pub fn merkle_root(papers: &[BoardPaper]) -> String {
+    let leaves: Vec<Hash> = papers.iter().map(paper_leaf).collect();
+    hex::encode(merkle::root(&leaves))
+}
+
+impl Board {
+    pub fn new(
+        organisation: String,
+        ballot: i32,
+        mut papers: Vec<BoardPaper>,
+        mut voters: Vec<String>,
+        mut electorate: Vec<BoardElector>,
+    ) -> Board {
+        papers.sort_by(|a, b| a.receipt_digest.cmp(&b.receipt_digest));
+        voters.sort();
+        electorate.sort_by(|a, b| a.practice.cmp(&b.practice));
+        let merkle_root = merkle_root(&papers);
+        Board {
+            format: BOARD_FORMAT.into(),
+            organisation,
+            ballot,
+            papers,
+            voters,
+            electorate,
+            merkle_root,
+        }
+    }
+
+    /// The digest of the electorate, as the ballot recorded it at
+    /// publication (`ballots::service::electorate_lines`).
+    pub fn electorate_digest(&self) -> String {
+        let lines: Vec<(String, u64, Option<String>)> = self
+            .electorate
+            .iter()
+            .map(|e| (e.practice.clone(), e.weight, e.constituency.clone()))
+            .collect();
+        crate::token::digest(&crate::ballots::service::electorate_lines(&lines))
+    }
+
+    /// The paper with this receipt and its inclusion proof.
+    pub fn find(&self, receipt_digest: &str) -> Option<(&BoardPaper, Vec<(Side, String)>)> {
+        let index = self.papers.iter().position(|p| p.receipt_digest == receipt_digest)?;
+        let leaves: Vec<Hash> = self.papers.iter().map(paper_leaf).collect();
+        let path = merkle::proof(&leaves, index)
+            .into_iter()
+            .map(|(side, h)| (side, hex::encode(h)))
+            .collect();
+        Some((&self.papers[index], path))
+    }
+}
+
+/// Checks an inclusion proof against a root (both hex).
+pub fn proof_holds(paper: &BoardPaper, path: &[(Side, String)], root: &str) -> bool {
+    let decode = |h: &str| -> Option<Hash> { hex::decode(h).ok()?.try_into().ok() };
+    let Some(root) = decode(root) else { return false };
+    let mut steps = Vec::new();
+    for (side, h) in path {
+        match decode(h) {
+            Some(h) => steps.push((*side, h)),
+            None => return false,
+        }
+    }
+    merkle::verify(&paper_leaf(paper), &steps, &root)
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Named {
+    pub code: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OptionEntry {
+    pub key: String,
+    pub label: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BallotEntry {
+    pub id: i32,
+    pub kind: BallotKind,
+    pub title: String,
+    pub question: String,
+    pub options: Vec<OptionEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ElectorateEntry {
+    pub practices: u64,
+    pub weight: u64,
+    /// SHA-256 of the frozen electorate, one line per practice by ODS code:
+    /// `code,weight,constituency`.
+    pub digest: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Notices {
+    pub written: i64,
+    pub sent: i64,
+    pub failed: i64,
+    pub pending: i64,
+    pub practices_without_representative: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reminder {
+    pub days_before_close: i32,
+    pub sent_at: String,
+    pub messages: i32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Timeline {
+    pub published_at: String,
+    pub opens_at: String,
+    pub opened_at: String,
+    pub closes_at: String,
+    pub original_closes_at: Option<String>,
+    pub extension_reason: Option<String>,
+    pub closed_at: String,
+    pub counted_at: String,
+    pub notices: Notices,
+    pub reminders: Vec<Reminder>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Votes {
+    pub entitled: u64,
+    pub cast: u64,
+    pub weight_cast: u64,
+    pub turnout: String,
+    /// Papers set aside at the count. Submissions are checked when they are
+    /// made and refused then, so none is recorded that could be rejected.
+    pub rejected_at_count: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BoardEntry {
+    pub papers: u64,
+    pub merkle_root: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Officer {
+    pub name: String,
+    pub statement: String,
+}
+
+/// The certificate of result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Certificate {
+    pub format: String,
+    pub id: String,
+    pub organisation: Named,
+    pub ballot: BallotEntry,
+    pub rules: BallotRules,
+    pub electorate: ElectorateEntry,
+    pub timeline: Timeline,
+    pub votes: Votes,
+    pub result: BallotResult,
+    pub outcome_in_words: String,
+    pub quorum_met: bool,
+    pub board: BoardEntry,
+    pub audit_head: String,
+    pub returning_officer: Officer,
+    pub statements: Vec<String>,
+    pub issued_at: String,
+    /// The organisation's Ed25519 public key, hex.
+    pub public_key: String,
+    pub key_fingerprint: String,
+}
+
+/// A certificate with its detached signature (hex, over the canonical JSON
+/// of `certificate`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Signed {
+    pub certificate: Certificate,
+    pub signature: String,
+}
+
+pub fn canonical<T: Serialize>(value: &T) -> Result<String, String> {
+    serde_json_canonicalizer::to_string(value).map_err(|e| format!("canonical JSON: {e}"))
+}
+
+/// "1A2B 3C4D …": the first 16 bytes of the key's SHA-256, for people to compare.
+pub fn fingerprint(key: &VerifyingKey) -> String {
+    let digest = Sha256::digest(key.to_bytes());
+    hex::encode_upper(&digest[..16])
+        .as_bytes()
+        .chunks(4)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+pub fn sign(certificate: Certificate, key: &SigningKey) -> Result<Signed, String> {
+    let bytes = canonical(&certificate)?;
+    let signature: Signature = key.sign(bytes.as_bytes());
+    Ok(Signed {
+        certificate,
+        signature: hex::encode(signature.to_bytes()),
+    })
+}
+
+pub fn parse_key(hex_key: &str) -> Result<VerifyingKey, String> {
+    let bytes: [u8; 32] = hex::decode(hex_key.trim())
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .ok_or("a public key is 64 hexadecimal characters")?;
+    VerifyingKey::from_bytes(&bytes).map_err(|_| "not an Ed25519 public key".to_owned())
+}
+
+/// One line of a verification report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Check {
+    pub name: String,
+    pub passed: bool,
+    pub detail: String,
+}
+
+fn check(name: &str, passed: bool, detail: impl Into<String>) -> Check {
+    Check {
+        name: name.to_owned(),
+        passed,
+        detail: detail.into(),
+    }
+}
+
+/// Every check of a certificate, with its board when given, and against
+/// `trusted_key` when given (otherwise the key in the certificate).
+pub fn verify(signed: &Signed, board: Option<&Board>, trusted_key: Option<&str>) -> Vec<Check> {
+    let cert = &signed.certificate;
+    let mut checks = vec![check(
+        "format",
+        cert.format == CERTIFICATE_FORMAT,
+        format!("\"{}\"", cert.format),
+    )];
+    let key = match (parse_key(&cert.public_key), trusted_key) {
+        (Ok(key), Some(trusted)) => match parse_key(trusted) {
+            Ok(t) if t == key => Some(key),
+            Ok(_) => {
+                checks.push(check(
+                    "key",
+                    false,
+                    "the certificate names a different key from the one given",
+                ));
+                None
+            }
+            Err(e) => {
+                checks.push(check("key", false, format!("the key given: {e}")));
+                None
+            }
+        },
+        (Ok(key), None) => Some(key),
+        (Err(e), _) => {
+            checks.push(check("key", false, e));
+            None
+        }
+    };
+    if let Some(key) = key {
+        checks.push(check(
+            "key fingerprint",
+            fingerprint(&key) == cert.key_fingerprint,
+            fingerprint(&key),
+        ));
+        let signature = hex::decode(&signed.signature)
+            .ok()
+            .and_then(|b| <[u8; 64]>::try_from(b).ok())
+            .map(|b| Signature::from_bytes(&b));
+        let valid = match (signature, canonical(cert)) {
+            (Some(signature), Ok(bytes)) => key.verify_strict(bytes.as_bytes(), &signature).is_ok(),
+            _ => false,
+        };
+        checks.push(check(
+            "signature",
+            valid,
+            if valid {
+                "the organisation's key signed exactly this certificate"
+            } else {
+                "the signature does not match the certificate: it was changed after signing, or signed by another key"
+            },
+        ));
+    }
+    let sum = cert.result.overall.tally.turnout();
+    checks.push(check(
+        "votes cast",
+        sum.practices == cert.votes.cast
+            && sum.weight == cert.votes.weight_cast
+            && cert.board.papers == cert.votes.cast,
+        format!("{} papers, weight {}", sum.practices, sum.weight),
+    ));
+    if let Some(board) = board {
+        checks.extend(verify_board(cert, board));
+    }
+    checks
+}
+
+fn verify_board(cert: &Certificate, board: &Board) -> Vec<Check> {
+    let mut checks = Vec::new();
+    checks.push(check(
+        "board is this ballot's",
+        board.format == BOARD_FORMAT && board.ballot == cert.ballot.id && board.organisation == cert.organisation.code,
+        format!("ballot {} of {}", board.ballot, board.organisation),
+    ));
+    let sorted = board
+        .papers
+        .windows(2)
+        .all(|w| w[0].receipt_digest < w[1].receipt_digest);
+    let root = merkle_root(&board.papers);
+    checks.push(check(
+        "Merkle root",
+        sorted && root == cert.board.merkle_root && root == board.merkle_root,
+        if sorted {
+            format!("{root} from {} papers", board.papers.len())
+        } else {
+            "the papers are not sorted by receipt digest (or one appears twice)".to_owned()
+        },
+    ));
+    checks.push(check(
+        "electorate",
+        board.electorate_digest() == cert.electorate.digest
+            && board.electorate.len() as u64 == cert.electorate.practices,
+        format!(
+            "{} practices, digest {}",
+            board.electorate.len(),
+            board.electorate_digest()
+        ),
+    ));
+    let mut distinct = board.voters.clone();
+    distinct.dedup();
+    let electorate: std::collections::HashSet<&str> = board.electorate.iter().map(|e| e.practice.as_str()).collect();
+    checks.push(check(
+        "one paper per practice that voted",
+        board.voters.len() == board.papers.len()
+            && distinct.len() == board.voters.len()
+            && board.voters.iter().all(|v| electorate.contains(v.as_str())),
+        format!("{} practices voted, {} papers", board.voters.len(), board.papers.len()),
+    ));
+    let options: Vec<String> = cert.ballot.options.iter().map(|o| o.key.clone()).collect();
+    let electors: Vec<Elector> = board
+        .electorate
+        .iter()
+        .map(|e| Elector {
+            weight: e.weight,
+            constituency: e.constituency.clone(),
+        })
+        .collect();
+    let papers: Vec<Paper> = board
+        .papers
+        .iter()
+        .map(|p| Paper {
+            option: p.option.clone(),
+            weight: p.weight,
+            constituency: p.constituency.clone(),
+        })
+        .collect();
+    let recount = rules::result(
+        &options,
+        &electors,
+        &papers,
+        cert.rules.quorum(),
+        cert.rules.decision(cert.ballot.kind),
+    );
+    checks.push(check(
+        "tally",
+        recount.overall.tally == cert.result.overall.tally
+            && recount.constituencies.iter().map(|(n, c)| (n, &c.tally)).eq(cert
+                .result
+                .constituencies
+                .iter()
+                .map(|(n, c)| (n, &c.tally))),
+        "votes per option recounted from the board, overall and per constituency",
+    ));
+    checks.push(check(
+        "quorum",
+        recount.overall.quorum_met == cert.result.overall.quorum_met && cert.quorum_met == recount.overall.quorum_met,
+        if recount.overall.quorum_met { "met" } else { "not met" },
+    ));
+    checks.push(check(
+        "outcome",
+        recount == cert.result,
+        format!("{:?}", recount.outcome),
+    ));
+    checks
+}
+
+pub fn all_passed(checks: &[Check]) -> bool {
+    checks.iter().all(|c| c.passed)
+}

@@ -1,0 +1,529 @@
+//! Public pages of certified results: the certificate (printable, with a
+//! QR code to its verification), the bulletin board, checking a receipt,
+//! verifying any certificate, an organisation's public key; and issuing.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use serde::{Deserialize, Serialize};
+
+use super::model::{Board, Check, Signed, all_passed, verify};
+use super::service;
+use crate::error::{AppError, AppResult, FieldError};
+use crate::web::AppState;
+use crate::web::auth::{CurrentUser, MaybeUser};
+use crate::web::csrf::CsrfForm;
+use crate::web::page::Ui;
+use crate::web::render::Flash;
+
+fn ballot_id(raw: &str) -> AppResult<i32> {
+    raw.parse().map_err(|_| AppError::NotFound)
+}
+
+fn qr_svg(text: &str) -> String {
+    let Ok(code) = qrcode::QrCode::new(text.as_bytes()) else {
+        return String::new();
+    };
+    let svg = code
+        .render::<qrcode::render::svg::Color<'_>>()
+        .min_dimensions(160, 160)
+        .quiet_zone(true)
+        .build();
+    // Inline SVG does not want an XML declaration.
+    match svg.split_once("?>") {
+        Some((_, rest)) => rest.trim().to_owned(),
+        None => svg,
+    }
+}
+
+#[derive(Serialize)]
+struct Row {
+    key: String,
+    value: String,
+}
+
+fn row(key: &str, value: impl Into<String>) -> Row {
+    Row {
+        key: key.to_owned(),
+        value: value.into(),
+    }
+}
+
+#[derive(Serialize)]
+struct TallyLine {
+    scope: String,
+    option: String,
+    practices: u64,
+    weight: u64,
+}
+
+#[derive(Serialize)]
+struct CertificatePage {
+    ballot: i32,
+    issued: bool,
+    may_issue: bool,
+    title: String,
+    organisation: String,
+    outcome: String,
+    details: Vec<Row>,
+    tally: Vec<TallyLine>,
+    statements: Vec<String>,
+    officer: String,
+    officer_statement: String,
+    id: String,
+    qr: String,
+    verify_url: String,
+    fingerprint: String,
+}
+
+fn certificate_page(signed: &Signed, base_url: &str) -> CertificatePage {
+    let c = &signed.certificate;
+    let verify_url = format!("{base_url}/verify?certificate={}", c.id);
+    let label = |key: &str| {
+        c.ballot
+            .options
+            .iter()
+            .find(|o| o.key == key)
+            .map_or_else(|| key.to_owned(), |o| o.label.clone())
+    };
+    let mut tally: Vec<TallyLine> = c
+        .result
+        .overall
+        .tally
+        .options
+        .iter()
+        .map(|(key, v)| TallyLine {
+            scope: "Overall".into(),
+            option: label(key),
+            practices: v.practices,
+            weight: v.weight,
+        })
+        .collect();
+    for (name, count) in &c.result.constituencies {
+        tally.extend(count.tally.options.iter().map(|(key, v)| TallyLine {
+            scope: name.clone(),
+            option: label(key),
+            practices: v.practices,
+            weight: v.weight,
+        }));
+    }
+    let notices = &c.timeline.notices;
+    CertificatePage {
+        ballot: c.ballot.id,
+        issued: true,
+        may_issue: false,
+        title: c.ballot.title.clone(),
+        organisation: format!("{} ({})", c.organisation.name, c.organisation.code),
+        outcome: c.outcome_in_words.clone(),
+        details: vec![
+            row("Question", c.ballot.question.clone()),
+            row("Practices entitled to vote", c.votes.entitled.to_string()),
+            row(
+                "Votes cast",
+                format!(
+                    "{} practices ({}), weight {} of {}",
+                    c.votes.cast, c.votes.turnout, c.votes.weight_cast, c.electorate.weight
+                ),
+            ),
+            row("Papers rejected at the count", c.votes.rejected_at_count.to_string()),
+            row("Quorum", if c.quorum_met { "Met" } else { "Not met" }),
+            row(
+                "Notices of ballot",
+                format!(
+                    "{} written: {} sent, {} failed, {} waiting; {} practices had no nominated representative",
+                    notices.written,
+                    notices.sent,
+                    notices.failed,
+                    notices.pending,
+                    notices.practices_without_representative
+                ),
+            ),
+            row("Published", c.timeline.published_at.clone()),
+            row("Voting opened", c.timeline.opened_at.clone()),
+            row("Voting closed", c.timeline.closed_at.clone()),
+            row("Counted", c.timeline.counted_at.clone()),
+            row("Electorate fingerprint (SHA-256)", c.electorate.digest.clone()),
+            row("Bulletin board Merkle root", c.board.merkle_root.clone()),
+            row("Audit log head at issue", c.audit_head.clone()),
+            row("Issued", c.issued_at.clone()),
+            row("Signing key fingerprint", c.key_fingerprint.clone()),
+        ],
+        tally,
+        statements: c.statements.clone(),
+        officer: c.returning_officer.name.clone(),
+        officer_statement: c.returning_officer.statement.clone(),
+        id: c.id.clone(),
+        qr: qr_svg(&verify_url),
+        verify_url,
+        fingerprint: c.key_fingerprint.clone(),
+    }
+}
+
+pub async fn certificate(ui: Ui, user: MaybeUser, id: web::Path<String>) -> AppResult<HttpResponse> {
+    let id = ballot_id(&id)?;
+    let signed = ui.state().run(move |pool| service::of_ballot(pool, id)).await?;
+    match signed {
+        Some(signed) => {
+            let page = certificate_page(&signed, &ui.state().settings.base_url);
+            ui.page("certify/certificate", "Certificate of result", &page)
+        }
+        None => {
+            // Not yet issued: the returning officer gets the form.
+            let (title, may_issue) = match &user.0 {
+                Some(user) => {
+                    let grants = user.grants();
+                    let (loaded, access) = ui
+                        .state()
+                        .run(move |pool| {
+                            let mut conn = pool.get()?;
+                            crate::ballots::service::visible(&mut conn, &grants, id)
+                        })
+                        .await?;
+                    (
+                        loaded.ballot.title,
+                        access.runs && loaded.state == crate::ballots::model::BallotState::Counted,
+                    )
+                }
+                None => return Err(AppError::NotFound),
+            };
+            let page = CertificatePage {
+                ballot: id,
+                issued: false,
+                may_issue,
+                title,
+                organisation: String::new(),
+                outcome: String::new(),
+                details: Vec::new(),
+                tally: Vec::new(),
+                statements: Vec::new(),
+                officer: String::new(),
+                officer_statement: String::new(),
+                id: String::new(),
+                qr: String::new(),
+                verify_url: String::new(),
+                fingerprint: String::new(),
+            };
+            ui.page("certify/certificate", "Certificate of result", &page)
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct IssueForm {
+    statement: String,
+}
+
+pub async fn issue(
+    ui: Ui,
+    user: CurrentUser,
+    id: web::Path<String>,
+    form: CsrfForm<IssueForm>,
+) -> AppResult<HttpResponse> {
+    let id = ballot_id(&id)?;
+    let actor = (*user.0).clone();
+    let outbox = ui.state().outbox.clone();
+    let data_dir = ui.state().settings.data_dir.clone();
+    let statement = form.0.statement;
+    ui.state()
+        .run(move |pool| service::issue(pool, &outbox, &data_dir, &actor, id, &statement))
+        .await?;
+    Ok(ui.see_other(
+        &format!("/ballots/{id}/certificate"),
+        Some(Flash {
+            heading: "Certificate issued".into(),
+            body: Some("The electorate and the LMC are being told.".into()),
+        }),
+    ))
+}
+
+fn json_download(body: String, name: String) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .insert_header((
+            actix_web::http::header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{name}\""),
+        ))
+        .body(body)
+}
+
+pub async fn certificate_json(state: web::Data<AppState>, id: web::Path<String>) -> AppResult<HttpResponse> {
+    let id = ballot_id(&id)?;
+    let signed = state
+        .run(move |pool| service::of_ballot(pool, id))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let body = serde_json::to_string_pretty(&signed).map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(json_download(
+        body,
+        format!("certificate-{}.json", signed.certificate.id),
+    ))
+}
+
+pub async fn board_json(state: web::Data<AppState>, id: web::Path<String>) -> AppResult<HttpResponse> {
+    let id = ballot_id(&id)?;
+    let board = state.run(move |pool| service::board(pool, id)).await?;
+    let body = serde_json::to_string_pretty(&board).map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(json_download(body, format!("board-{id}.json")))
+}
+
+#[derive(Serialize)]
+struct BoardPage {
+    ballot: i32,
+    title: String,
+    root: String,
+    papers: Vec<Row>,
+    voters: Vec<String>,
+}
+
+pub async fn board(ui: Ui, id: web::Path<String>) -> AppResult<HttpResponse> {
+    let id = ballot_id(&id)?;
+    let (board, title) = ui
+        .state()
+        .run(move |pool| {
+            let board = service::board(pool, id)?;
+            let mut conn = pool.get()?;
+            let loaded = crate::ballots::service::load(&mut conn, id)?;
+            let labels = |key: &str| loaded.option_label(key);
+            Ok((
+                (
+                    board.merkle_root.clone(),
+                    board
+                        .papers
+                        .iter()
+                        .map(|p| {
+                            row(
+                                &p.receipt_digest,
+                                format!("{} (weight {})", labels(&p.option), p.weight),
+                            )
+                        })
+                        .collect::<Vec<_>>(),
+                    board.voters.clone(),
+                ),
+                loaded.ballot.title,
+            ))
+        })
+        .await?;
+    let (root, papers, voters) = board;
+    ui.page(
+        "certify/board",
+        "Bulletin board",
+        &BoardPage {
+            ballot: id,
+            title,
+            root,
+            papers,
+            voters,
+        },
+    )
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ReceiptQuery {
+    code: String,
+}
+
+#[derive(Serialize)]
+struct ReceiptPage {
+    ballot: i32,
+    title: String,
+    code: String,
+    searched: bool,
+    found: bool,
+    option: String,
+    digest: String,
+    proof: Vec<Row>,
+    root: String,
+    proof_holds: bool,
+}
+
+pub async fn receipt(ui: Ui, id: web::Path<String>, query: web::Query<ReceiptQuery>) -> AppResult<HttpResponse> {
+    let id = ballot_id(&id)?;
+    let code = query.into_inner().code.trim().to_owned();
+    let lookup = code.clone();
+    let (loaded, found) = ui
+        .state()
+        .run(move |pool| service::check_receipt(pool, id, &lookup))
+        .await?;
+    let searched = !code.is_empty();
+    let mut page = ReceiptPage {
+        ballot: id,
+        title: loaded.ballot.title.clone(),
+        code,
+        searched,
+        found: false,
+        option: String::new(),
+        digest: String::new(),
+        proof: Vec::new(),
+        root: String::new(),
+        proof_holds: false,
+    };
+    if let Some(check) = found.filter(|_| searched) {
+        page.proof_holds = super::model::proof_holds(&check.paper, &check.proof, &check.root);
+        page.found = true;
+        page.option = check.option_label;
+        page.digest = check.paper.receipt_digest;
+        page.root = check.root;
+        page.proof = check
+            .proof
+            .into_iter()
+            .map(|(side, h)| {
+                row(
+                    if side == super::merkle::Side::Left {
+                        "left"
+                    } else {
+                        "right"
+                    },
+                    h,
+                )
+            })
+            .collect();
+    }
+    let status = if searched && !page.found {
+        StatusCode::NOT_FOUND
+    } else {
+        StatusCode::OK
+    };
+    ui.form_errors(status, "certify/receipt", "Check your receipt", Vec::new(), &page)
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct VerifyQuery {
+    certificate: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct VerifyForm {
+    certificate: String,
+    board: String,
+    key: String,
+}
+
+#[derive(Serialize)]
+struct VerifyPage {
+    form_certificate: String,
+    form_board: String,
+    form_key: String,
+    checked: bool,
+    passed: bool,
+    summary: String,
+    checks: Vec<Check>,
+}
+
+fn verify_page(
+    ui: &Ui,
+    form: VerifyForm,
+    outcome: Option<(String, Vec<Check>)>,
+    errors: Vec<FieldError>,
+) -> AppResult<HttpResponse> {
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let (summary, checks) = outcome.unwrap_or_default();
+    ui.form_errors(
+        status,
+        "certify/verify",
+        "Verify a certificate",
+        errors,
+        &VerifyPage {
+            form_certificate: form.certificate,
+            form_board: form.board,
+            form_key: form.key,
+            checked: !checks.is_empty(),
+            passed: !checks.is_empty() && all_passed(&checks),
+            summary,
+            checks,
+        },
+    )
+}
+
+fn summary(signed: &Signed) -> String {
+    let c = &signed.certificate;
+    format!("{}, {}: {}", c.organisation.name, c.ballot.title, c.outcome_in_words)
+}
+
+pub async fn verify_form(ui: Ui, query: web::Query<VerifyQuery>) -> AppResult<HttpResponse> {
+    let id = query.into_inner().certificate.trim().to_owned();
+    if id.is_empty() {
+        return verify_page(&ui, VerifyForm::default(), None, Vec::new());
+    }
+    let (signed, board) = ui.state().run(move |pool| service::by_id(pool, &id)).await?;
+    let checks = verify(&signed, Some(&board), None);
+    verify_page(&ui, VerifyForm::default(), Some((summary(&signed), checks)), Vec::new())
+}
+
+pub async fn verify_submitted(ui: Ui, form: CsrfForm<VerifyForm>) -> AppResult<HttpResponse> {
+    let form = form.0;
+    let mut errors = Vec::new();
+    let signed: Option<Signed> = match serde_json::from_str(form.certificate.trim()) {
+        Ok(signed) => Some(signed),
+        Err(e) => {
+            errors.push(FieldError::new(
+                "certificate",
+                format!("Paste the whole certificate as downloaded (JSON): {e}"),
+            ));
+            None
+        }
+    };
+    let board: Option<Board> = match form.board.trim() {
+        "" => None,
+        text => match serde_json::from_str(text) {
+            Ok(board) => Some(board),
+            Err(e) => {
+                errors.push(FieldError::new(
+                    "board",
+                    format!("Paste the whole bulletin board as downloaded (JSON): {e}"),
+                ));
+                None
+            }
+        },
+    };
+    let key = Some(form.key.trim()).filter(|k| !k.is_empty());
+    match signed {
+        Some(signed) if errors.is_empty() => {
+            let checks = verify(&signed, board.as_ref(), key);
+            let summary = summary(&signed);
+            verify_page(&ui, form, Some((summary, checks)), Vec::new())
+        }
+        _ => verify_page(&ui, form, None, errors),
+    }
+}
+
+#[derive(Serialize)]
+struct KeyPage {
+    organisation: String,
+    code: String,
+    key: String,
+    fingerprint: String,
+}
+
+/// An organisation's public signing key: anyone may see it.
+pub async fn key(ui: Ui, code: web::Path<String>) -> AppResult<HttpResponse> {
+    let code = code.into_inner().to_ascii_uppercase();
+    let data_dir = ui.state().settings.data_dir.clone();
+    let lookup = code.clone();
+    let (name, key, fingerprint) = ui
+        .state()
+        .run(move |pool| {
+            let mut conn = pool.get()?;
+            let organisation =
+                crate::registry::store::Organisation::find_by_code(&mut conn, &lookup)?.ok_or(AppError::NotFound)?;
+            let (key, fingerprint) = service::public_key(&data_dir, &organisation.ods_code)?;
+            Ok((organisation.name, key, fingerprint))
+        })
+        .await?;
+    ui.page(
+        "certify/key",
+        "Signing key",
+        &KeyPage {
+            organisation: name,
+            code,
+            key,
+            fingerprint,
+        },
+    )
+}

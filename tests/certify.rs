@@ -1,0 +1,249 @@
+//! Certified results: the returning officer issues a signed certificate;
+//! anyone verifies it (web page, and the CLI on copies of the files with the
+//! server stopped); any change to the certificate or the board is caught;
+//! a voter finds their paper on the board with its inclusion proof.
+
+mod common;
+
+use common::TestApp;
+use common::ballots::{action, create_ballot, electorate, log_in, open_when_due, vote_with_link, voting_links};
+use common::smtp::SmtpSink;
+use serde_json::{Value, json};
+
+const OFFICER: &str = "ro@example.org";
+const BIN: &str = env!("CARGO_BIN_EXE_quorate");
+
+/// A counted motion with 4 of 5 practices voting; returns (ballot, receipts by practice).
+async fn counted_ballot(app: &TestApp, e: &common::ballots::Electorate) -> (i64, Vec<(String, String)>) {
+    let id = create_ballot(
+        app,
+        e,
+        json!({"rules": {"allow_early_close": true, "constituencies": {"F84001": "North", "F84002": "North", "F84003": "South", "F84004": "South", "F84005": "South"}}}),
+    )
+    .await;
+    assert_eq!(action(app, e, id, "publish", None).await.0, 200);
+    open_when_due(app, e, id).await;
+    let links = voting_links(app, id);
+    let mut receipts = Vec::new();
+    for (code, option) in [
+        ("F84001", "for"),
+        ("F84002", "for"),
+        ("F84003", "against"),
+        ("F84004", "for"),
+    ] {
+        let (status, cast) = vote_with_link(app, id, &links[e.rep_of(code)], option).await;
+        assert_eq!(status, 201, "{cast}");
+        receipts.push((code.to_owned(), cast["receipt"].as_str().expect("receipt").to_owned()));
+    }
+    assert_eq!(action(app, e, id, "close", None).await.0, 200);
+    (id, receipts)
+}
+
+async fn issue(app: &TestApp, id: i64) -> reqwest::Response {
+    let page = format!("/ballots/{id}/certificate");
+    app.submit(&page, &page, &[("statement", "The count was observed by the LMC.")])
+        .await
+}
+
+/// Every scalar in a JSON tree, as a path of keys and indexes.
+fn leaves(value: &Value, path: Vec<String>, out: &mut Vec<Vec<String>>) {
+    match value {
+        Value::Object(map) => map.iter().for_each(|(k, v)| {
+            let mut p = path.clone();
+            p.push(k.clone());
+            leaves(v, p, out);
+        }),
+        Value::Array(items) => items.iter().enumerate().for_each(|(i, v)| {
+            let mut p = path.clone();
+            p.push(i.to_string());
+            leaves(v, p, out);
+        }),
+        _ => out.push(path),
+    }
+}
+
+fn at<'a>(value: &'a mut Value, path: &[String]) -> &'a mut Value {
+    path.iter().fold(value, |v, key| match v {
+        Value::Array(items) => &mut items[key.parse::<usize>().expect("index")],
+        other => &mut other[key.as_str()],
+    })
+}
+
+/// The same value of the same kind, changed.
+fn changed(value: &Value) -> Value {
+    match value {
+        Value::Bool(b) => json!(!b),
+        Value::Number(n) => json!(n.as_u64().map_or(1, |n| n + 1)),
+        Value::String(s) if s.is_empty() => json!("x"),
+        Value::String(s) => json!(format!("{s}x")),
+        Value::Null => json!("x"),
+        other => other.clone(),
+    }
+}
+
+fn verifies(signed: &Value, board: Option<&Value>) -> bool {
+    let Ok(signed) = serde_json::from_value::<quorate::certify::model::Signed>(signed.clone()) else {
+        return false;
+    };
+    let board = board.map(|b| serde_json::from_value::<quorate::certify::model::Board>(b.clone()));
+    match board {
+        Some(Err(_)) => false,
+        Some(Ok(board)) => {
+            quorate::certify::model::all_passed(&quorate::certify::model::verify(&signed, Some(&board), None))
+        }
+        None => quorate::certify::model::all_passed(&quorate::certify::model::verify(&signed, None, None)),
+    }
+}
+
+backend_tests! {
+    async fn a_certificate_is_issued_verified_anywhere_and_tampering_fails(app: TestApp) {
+        let sink = SmtpSink::start();
+        let e = electorate(&app, &[1_000, 2_000, 3_000, 4_000, 5_000]);
+        app.create_user(OFFICER, "returning_officer", Some("08V"));
+        let (id, receipts) = counted_ballot(&app, &e).await;
+
+        // The board administrator may not issue it; the returning officer does.
+        log_in(&app, common::ballots::ADMIN).await;
+        assert_eq!(issue(&app, id).await.status(), 403);
+        let officer = app.new_visitor();
+        log_in(&officer, OFFICER).await;
+        let (_, form) = officer.get_text(&format!("/ballots/{id}/certificate")).await;
+        assert!(form.contains("Issue and sign the certificate"), "{form}");
+        assert_eq!(issue(&officer, id).await.status(), 303);
+        assert_eq!(issue(&officer, id).await.status(), 409, "issued once");
+
+        // Anyone sees it, printable, with a QR code to its verification page.
+        let visitor = app.new_visitor();
+        let (status, page) = visitor.get_text(&format!("/ballots/{id}/certificate")).await;
+        assert_eq!(status, 200, "{page}");
+        assert!(page.contains("Certificate of result") && page.contains("Not carried"), "{page}");
+        assert!(page.contains("<svg") && page.contains("/verify?certificate"), "{page}");
+        assert!(page.contains("The count was observed by the LMC."));
+        let signed: Value = visitor.get(&format!("/ballots/{id}/certificate.json")).await.json().await.expect("json");
+        let board: Value = visitor.get(&format!("/api/v1/ballots/{id}/board")).await.json().await.expect("json");
+        assert_eq!(signed["certificate"]["votes"]["cast"], 4);
+        assert_eq!(board["papers"].as_array().map(Vec::len), Some(4));
+        assert_eq!(board["voters"], json!(["F84001", "F84002", "F84003", "F84004"]));
+        // Overall 3 for, 1 against; South 1 against, 1 for: not carried in South.
+        assert_eq!(signed["certificate"]["result"]["outcome"]["result"], "not_carried");
+        assert!(verifies(&signed, Some(&board)));
+        let (_, api_cert) = app.api(reqwest::Method::GET, &format!("/api/v1/ballots/{id}/certificate"), None, None).await;
+        assert_eq!(api_cert, signed);
+
+        // The key is the organisation's, shown on its public page.
+        let (status, key_page) = visitor.get_text("/organisations/08V/key").await;
+        assert_eq!(status, 200);
+        let fingerprint = signed["certificate"]["key_fingerprint"].as_str().expect("fingerprint");
+        assert!(key_page.contains(fingerprint) && key_page.contains(signed["certificate"]["public_key"].as_str().expect("key")));
+
+        // The verification page, by id and by pasting.
+        let cert_id = signed["certificate"]["id"].as_str().expect("id");
+        let (status, checked) = visitor.get_text(&format!("/verify?certificate={cert_id}")).await;
+        assert_eq!(status, 200);
+        assert!(checked.contains("Every check passed.") && !checked.contains("nhsuk-tag--red"), "{checked}");
+        let mut forged = signed.clone();
+        forged["certificate"]["outcome_in_words"] = json!("Carried: 100% for");
+        let response = visitor
+            .submit("/verify", "/verify", &[("certificate", &forged.to_string()), ("board", &board.to_string())])
+            .await;
+        let body = response.text().await.expect("body");
+        assert!(body.contains("Some checks failed") && body.contains("it was changed after signing"), "{body}");
+        let response = visitor.submit("/verify", "/verify", &[("certificate", "{not json")]).await;
+        assert_eq!(response.status(), 422);
+
+        // Changing any single field of the certificate breaks it.
+        let mut paths = Vec::new();
+        leaves(&signed["certificate"], vec!["certificate".into()], &mut paths);
+        assert!(paths.len() > 60, "{} fields", paths.len());
+        for path in &paths {
+            let mut copy = signed.clone();
+            let field = at(&mut copy, path);
+            *field = changed(field);
+            assert!(!verifies(&copy, Some(&board)), "changing {path:?} went unnoticed");
+        }
+        // … and so does changing, dropping, adding or reordering a paper.
+        let mut paper_paths = Vec::new();
+        leaves(&board["papers"], vec!["papers".into()], &mut paper_paths);
+        for path in &paper_paths {
+            let mut copy = board.clone();
+            let field = at(&mut copy, path);
+            *field = changed(field);
+            assert!(!verifies(&signed, Some(&copy)), "changing {path:?} went unnoticed");
+        }
+        let mut dropped = board.clone();
+        dropped["papers"].as_array_mut().expect("papers").pop();
+        assert!(!verifies(&signed, Some(&dropped)));
+        let mut reordered = board.clone();
+        reordered["papers"].as_array_mut().expect("papers").swap(0, 1);
+        assert!(!verifies(&signed, Some(&reordered)));
+        let mut stuffed = board.clone();
+        let extra = stuffed["papers"][0].clone();
+        stuffed["papers"].as_array_mut().expect("papers").push(extra);
+        assert!(!verifies(&signed, Some(&stuffed)));
+        let mut other_electorate = board.clone();
+        other_electorate["electorate"][0]["weight"] = json!(9);
+        assert!(!verifies(&signed, Some(&other_electorate)));
+
+        // A voter finds their paper with its proof; a wrong code finds nothing.
+        let (code, receipt) = &receipts[2];
+        let (status, found) = visitor.get_text(&format!("/ballots/{id}/receipt?code={receipt}")).await;
+        assert_eq!(status, 200, "{code}");
+        assert!(found.contains("Your paper is on the bulletin board and was counted: <strong>Against</strong>"), "{found}");
+        assert!(found.contains("(checked: it holds)"));
+        let lower = receipt.to_lowercase().replace('-', " ");
+        assert_eq!(visitor.get(&format!("/ballots/{id}/receipt?code={lower}")).await.status(), 200, "typed loosely");
+        let (status, missing) = visitor.get_text(&format!("/ballots/{id}/receipt?code=AAAA-BBBB")).await;
+        assert_eq!(status, 404);
+        assert!(missing.contains("No paper has this receipt"));
+
+        // The electorate and the LMC are told.
+        app.mail_worker(Some(&sink.url()), &[]).run_until_idle().await.expect("worker");
+        let told: Vec<_> = sink
+            .received()
+            .into_iter()
+            .filter(|m| m.parsed().subject().unwrap_or_default().starts_with("Certificate of result issued"))
+            .collect();
+        assert_eq!(told.len(), 6, "five representatives and the observer");
+
+        // Offline, on copies of the files, with the server stopped.
+        let dir = tempfile::tempdir().expect("dir");
+        let cert_file = dir.path().join("certificate.json");
+        let board_file = dir.path().join("board.json");
+        std::fs::write(&cert_file, signed.to_string()).expect("write");
+        std::fs::write(&board_file, board.to_string()).expect("write");
+        let forged_file = dir.path().join("forged.json");
+        std::fs::write(&forged_file, forged.to_string()).expect("write");
+        app.stop().await;
+        let run = |args: &[&std::ffi::OsStr]| {
+            std::process::Command::new(BIN)
+                .args(args)
+                .env_clear()
+                .current_dir(dir.path())
+                .output()
+                .expect("run quorate verify")
+        };
+        let ok = run(&["verify".as_ref(), cert_file.as_os_str(), "--board".as_ref(), board_file.as_os_str()]);
+        let out = String::from_utf8_lossy(&ok.stdout);
+        assert_eq!(ok.status.code(), Some(0), "{out}{}", String::from_utf8_lossy(&ok.stderr));
+        assert!(out.contains("PASS signature") && out.contains("PASS Merkle root") && out.contains("PASS tally") && !out.contains("FAIL"), "{out}");
+        let bad = run(&["verify".as_ref(), forged_file.as_os_str(), "--board".as_ref(), board_file.as_os_str()]);
+        assert_eq!(bad.status.code(), Some(1));
+        assert!(String::from_utf8_lossy(&bad.stdout).contains("FAIL signature"));
+        let wrong_key = run(&["verify".as_ref(), cert_file.as_os_str(), "--key".as_ref(), "00".repeat(32).as_ref()]);
+        assert_eq!(wrong_key.status.code(), Some(1));
+        let unreadable = run(&["verify".as_ref(), board_file.as_os_str()]);
+        assert_eq!(unreadable.status.code(), Some(2), "a board is not a certificate");
+    }
+
+    async fn nothing_is_certified_before_the_count(app: TestApp) {
+        let e = electorate(&app, &[1_000, 1_000]);
+        app.create_user(OFFICER, "returning_officer", Some("08V"));
+        let id = create_ballot(&app, &e, json!({})).await;
+        assert_eq!(action(&app, &e, id, "publish", None).await.0, 200);
+        let officer = app.new_visitor();
+        log_in(&officer, OFFICER).await;
+        assert_eq!(issue(&officer, id).await.status(), 409);
+        assert_eq!(app.new_visitor().get(&format!("/ballots/{id}/board.json")).await.status(), 409);
+        assert_eq!(app.new_visitor().get(&format!("/ballots/{id}/certificate.json")).await.status(), 404);
+    }
+}
