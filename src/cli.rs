@@ -98,7 +98,11 @@ enum ImportCommand {
 #[derive(Subcommand)]
 enum AuditCommand {
     /// Recompute the chain and name the first entry that does not match.
-    Verify,
+    Verify {
+        /// Report on this organisation's entries (the chain is checked whole).
+        #[arg(long = "org", value_name = "CODE")]
+        org: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -267,11 +271,29 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 crate::registry::cli::ImportFailure::Usage(m) => Failure::usage(m),
                 crate::registry::cli::ImportFailure::Runtime(m) => Failure::runtime(m),
             }),
-        Some(Command::Audit(AuditCommand::Verify)) => {
+        Some(Command::Audit(AuditCommand::Verify { org })) => {
             let pool = open_pool(&settings)?;
-            match crate::audit::service::verify(&pool)? {
+            let organisation = match &org {
+                Some(code) => {
+                    let mut conn = pool.get().map_err(AppError::from)?;
+                    let code = code.trim().to_ascii_uppercase();
+                    Some(
+                        crate::registry::store::Organisation::find_by_code(&mut conn, &code)
+                            .map_err(AppError::from)?
+                            .ok_or_else(|| Failure::usage(format!("there is no organisation {code}")))?,
+                    )
+                }
+                None => None,
+            };
+            match crate::audit::service::verify_for(&pool, organisation.as_ref().map(|o| o.id))? {
                 Ok(count) => {
-                    println!("The audit log's {count} entries are intact.");
+                    match organisation {
+                        Some(o) => println!(
+                            "The audit log is intact; {count} of its entries are {}'s ({}).",
+                            o.name, o.ods_code
+                        ),
+                        None => println!("The audit log's {count} entries are intact."),
+                    }
                     Ok(())
                 }
                 Err(id) => Err(Failure::runtime(format!(

@@ -3,5 +3,6 @@
 //! SHA-256 so that editing, deleting, reordering or inserting entries shows.
 
 pub mod model;
+pub mod routes;
 pub mod service;
 pub mod store;

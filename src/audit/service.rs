@@ -68,3 +68,36 @@ pub fn verify(pool: &Pool) -> AppResult<Result<usize, i32>> {
         None => Ok(entries.len()),
     })
 }
+
+/// The verification of the whole chain, told for one organisation: how
+/// many of its entries there are, or the first entry that breaks the chain
+/// (anyone's: the chain is one for all organisations).
+pub fn verify_for(pool: &Pool, organisation_id: Option<i32>) -> AppResult<Result<usize, i32>> {
+    let mut conn = pool.get()?;
+    let entries = store::all(&mut conn)?;
+    Ok(match first_break(&entries) {
+        Some(id) => Err(id),
+        None => Ok(match organisation_id {
+            Some(org) => entries.iter().filter(|e| e.entry.organisation_id == Some(org)).count(),
+            None => entries.len(),
+        }),
+    })
+}
+
+/// One page of an organisation's log, newest first.
+pub fn page_of(
+    pool: &Pool,
+    organisation_id: i32,
+    filter: &store::Filter,
+    limit: i64,
+    offset: i64,
+) -> AppResult<(Vec<super::model::Stored>, i64)> {
+    let mut conn = pool.get()?;
+    Ok(store::of_organisation(
+        &mut conn,
+        organisation_id,
+        filter,
+        limit,
+        offset,
+    )?)
+}

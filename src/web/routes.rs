@@ -3,7 +3,7 @@
 use actix_web::web::{self, get, post, resource};
 
 use super::{assets, health, pages};
-use crate::{accounts, ballots, certify, mail, registry};
+use crate::{accounts, audit, ballots, certify, mail, registry};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(resource("/healthz").route(get().to(health::healthz)))
@@ -145,6 +145,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(post().to(certify::routes::verify_submitted)),
         )
         .service(resource("/organisations/{code}/key").route(get().to(certify::routes::key)))
+        // Audit log
+        .service(resource("/organisations/{code}/audit").route(get().to(audit::routes::log)))
+        .service(resource("/organisations/{code}/audit.csv").route(get().to(audit::routes::log_csv)))
         // Email
         .service(resource("/organisations/{code}/deliveries").route(get().to(mail::routes::deliveries)))
         .service(resource("/organisations/{code}/deliveries/{id}/resend").route(post().to(mail::routes::resend)))

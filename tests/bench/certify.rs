@@ -29,7 +29,7 @@ fn arg(name: &str, default: usize) -> usize {
 
 /// A counted ballot of `papers` papers, one per practice, written directly.
 fn counted_ballot(app: &common::TestApp, papers: usize) -> i32 {
-    use quorate::ballots::model::{BallotKind, BallotRules, new_paper_id, receipt_digest, new_receipt_code};
+    use quorate::ballots::model::{BallotKind, BallotRules, new_paper_id, new_receipt_code, receipt_digest};
     use quorate::ballots::store::{self, ElectorRow, NewVoter, PaperRow};
     use quorate::db::schema::{ballots, memberships, practices};
     let organisation = app.create_organisation("ccg", "08V", "Bench CCG");
@@ -86,7 +86,9 @@ fn counted_ballot(app: &common::TestApp, papers: usize) -> i32 {
                     )
                 })
                 .collect();
-            quorate::per_backend!(&mut *c, |b| diesel::insert_into(memberships::table).values(&joins).execute(b))?;
+            quorate::per_backend!(&mut *c, |b| diesel::insert_into(memberships::table)
+                .values(&joins)
+                .execute(b))?;
             for (practice, n) in ids.iter().zip(chunk) {
                 electors.push(ElectorRow {
                     ballot_id: id,
@@ -98,7 +100,12 @@ fn counted_ballot(app: &common::TestApp, papers: usize) -> i32 {
                     nominated_user_id: None,
                     deputy_user_id: None,
                 });
-                voters.push(NewVoter { ballot_id: id, practice_id: *practice, voted_at: now, method: "link" });
+                voters.push(NewVoter {
+                    ballot_id: id,
+                    practice_id: *practice,
+                    voted_at: now,
+                    method: "link",
+                });
                 ballot_papers.push(PaperRow {
                     ballot_id: id,
                     paper_id: new_paper_id(),
@@ -138,18 +145,28 @@ async fn run(backend: common::Backend, papers: usize, audit_entries: usize) {
     quorate::ballots::service::Scheduler::default()
         .run(&app.pool, &app.outbox(), Utc::now().naive_utc())
         .expect("count");
-    println!("count {papers} papers (scheduler, with the papers re-mixed on PostgreSQL): {:.0} ms", started.elapsed().as_secs_f64() * 1000.0);
+    println!(
+        "count {papers} papers (scheduler, with the papers re-mixed on PostgreSQL): {:.0} ms",
+        started.elapsed().as_secs_f64() * 1000.0
+    );
 
     app.create_user("ro@bench.example", "returning_officer", Some("08V"));
     let officer = {
         let mut conn = app.pool.get().expect("connection");
-        let user = quorate::accounts::store::User::find_by_email(&mut conn, "ro@bench.example").expect("q").expect("user");
-        quorate::accounts::service::session_user(&app.pool, user.id).expect("q").expect("session user")
+        let user = quorate::accounts::store::User::find_by_email(&mut conn, "ro@bench.example")
+            .expect("q")
+            .expect("user");
+        quorate::accounts::service::session_user(&app.pool, user.id)
+            .expect("q")
+            .expect("session user")
     };
     let started = Instant::now();
-    let signed = quorate::certify::service::issue(&app.pool, &app.outbox(), &app.data_dir, &officer, id, "")
-        .expect("issue");
-    println!("issue the certificate of {papers} papers (board, Merkle tree, signature, stored): {:.0} ms", started.elapsed().as_secs_f64() * 1000.0);
+    let signed =
+        quorate::certify::service::issue(&app.pool, &app.outbox(), &app.data_dir, &officer, id, "").expect("issue");
+    println!(
+        "issue the certificate of {papers} papers (board, Merkle tree, signature, stored): {:.0} ms",
+        started.elapsed().as_secs_f64() * 1000.0
+    );
     let board = quorate::certify::service::board(&app.pool, id).expect("board");
     let dir = tempfile::tempdir().expect("dir");
     let cert_file = dir.path().join("certificate.json");
@@ -168,7 +185,12 @@ async fn run(backend: common::Backend, papers: usize, audit_entries: usize) {
             .output()
             .expect("quorate verify");
         times.push(started.elapsed().as_secs_f64() * 1000.0);
-        assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stdout));
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&output.stdout)
+        );
     }
     times.sort_by(f64::total_cmp);
     println!(
@@ -205,7 +227,10 @@ async fn run(backend: common::Backend, papers: usize, audit_entries: usize) {
         written += n;
     }
     drop(conn);
-    println!("audit log of {written} entries written: {:.1} s", started.elapsed().as_secs_f64());
+    println!(
+        "audit log of {written} entries written: {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
     let started = Instant::now();
     let checked = quorate::audit::service::verify(&app.pool).expect("verify");
     println!(
