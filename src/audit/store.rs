@@ -183,3 +183,20 @@ pub fn of_organisation(
         .load(conn)?;
     Ok((rows.into_iter().map(stored).collect(), total))
 }
+
+/// The entries about one object (a ballot), oldest first.
+pub fn of_object(
+    conn: &mut DbConn,
+    organisation_id: i32,
+    object_kind: &str,
+    object_key: &str,
+) -> QueryResult<Vec<Stored>> {
+    let rows: Vec<Row> = audit_log::table
+        .filter(audit_log::organisation_id.eq(organisation_id))
+        .filter(audit_log::object_kind.eq(object_kind))
+        .filter(audit_log::object_key.eq(object_key))
+        .order(audit_log::id.asc())
+        .select(COLUMNS)
+        .load(conn)?;
+    Ok(rows.into_iter().map(stored).collect())
+}

@@ -1,6 +1,8 @@
 //! Certified results: the bulletin board of a counted ballot, its Merkle
 //! tree, the signed certificate, and verifying both anywhere.
 
+pub mod checklist;
+pub mod dashboard;
 pub mod keys;
 pub mod merkle;
 pub mod model;

@@ -527,3 +527,143 @@ pub async fn key(ui: Ui, code: web::Path<String>) -> AppResult<HttpResponse> {
         },
     )
 }
+
+#[derive(Serialize)]
+struct LineView {
+    check: &'static str,
+    label: &'static str,
+    colour: &'static str,
+    evidence: String,
+}
+
+fn line_views(lines: Vec<super::checklist::Line>) -> Vec<LineView> {
+    lines
+        .into_iter()
+        .map(|l| LineView {
+            check: l.check,
+            label: l.status.label(),
+            colour: l.status.colour(),
+            evidence: l.evidence,
+        })
+        .collect()
+}
+
+#[derive(Serialize)]
+struct DashboardBallot {
+    id: i32,
+    title: String,
+    state: &'static str,
+    turnout: String,
+    label: &'static str,
+    colour: &'static str,
+    problems: Vec<LineView>,
+}
+
+#[derive(Serialize)]
+struct DashboardOrganisation {
+    code: String,
+    name: String,
+    ballots: Vec<DashboardBallot>,
+}
+
+#[derive(Serialize)]
+struct DashboardPage {
+    organisations: Vec<DashboardOrganisation>,
+}
+
+/// `/lmc`: the LMC observer's dashboard.
+pub async fn dashboard(ui: Ui, user: CurrentUser) -> AppResult<HttpResponse> {
+    let grants = user.grants();
+    let organisations = ui
+        .state()
+        .run(move |pool| super::dashboard::dashboard(pool, &grants))
+        .await?;
+    let page = DashboardPage {
+        organisations: organisations
+            .into_iter()
+            .map(|o| DashboardOrganisation {
+                code: o.code,
+                name: o.name,
+                ballots: o
+                    .ballots
+                    .into_iter()
+                    .map(|b| DashboardBallot {
+                        id: b.id,
+                        title: b.title,
+                        state: b.state.label(),
+                        turnout: b.turnout,
+                        label: b.status.label(),
+                        colour: b.status.colour(),
+                        problems: line_views(b.problems),
+                    })
+                    .collect(),
+            })
+            .collect(),
+    };
+    ui.page("certify/dashboard", "LMC dashboard", &page)
+}
+
+#[derive(Serialize)]
+struct EvidencePage {
+    ballot: i32,
+    title: String,
+    organisation: String,
+    question: String,
+    state: &'static str,
+    rules: Vec<Row>,
+    lines: Vec<LineView>,
+    timeline: Vec<Row>,
+    certificate: Option<String>,
+    fingerprint: String,
+    merkle_root: String,
+}
+
+/// `/ballots/{id}/evidence`: the printable consultation evidence pack.
+pub async fn evidence(ui: Ui, user: CurrentUser, id: web::Path<String>) -> AppResult<HttpResponse> {
+    let id = ballot_id(&id)?;
+    let grants = user.grants();
+    let evidence = ui
+        .state()
+        .run(move |pool| super::dashboard::evidence(pool, &grants, id))
+        .await?;
+    let loaded = &evidence.loaded;
+    let page = EvidencePage {
+        ballot: id,
+        title: loaded.ballot.title.clone(),
+        organisation: format!("{} ({})", loaded.organisation.name, loaded.organisation.ods_code),
+        question: loaded.ballot.question.clone(),
+        state: loaded.state.label(),
+        rules: loaded
+            .rules
+            .describe(loaded.kind)
+            .into_iter()
+            .map(|(k, v)| row(k, v))
+            .collect(),
+        lines: line_views(evidence.lines),
+        timeline: evidence
+            .timeline
+            .iter()
+            .map(|e| {
+                row(
+                    &crate::time::date_time(e.entry.at),
+                    format!("{} ({})", e.entry.summary, e.entry.actor),
+                )
+            })
+            .collect(),
+        certificate: evidence
+            .certificate
+            .as_ref()
+            .map(|c| c.certificate.outcome_in_words.clone()),
+        fingerprint: evidence
+            .certificate
+            .as_ref()
+            .map(|c| c.certificate.key_fingerprint.clone())
+            .unwrap_or_default(),
+        merkle_root: evidence
+            .certificate
+            .as_ref()
+            .map(|c| c.certificate.board.merkle_root.clone())
+            .unwrap_or_default(),
+    };
+    ui.page("certify/evidence", "Evidence pack", &page)
+}

@@ -140,6 +140,9 @@ pub fn navigation(user: Option<&SessionUser>, path: &str) -> Vec<NavItem> {
     if has_organisation_role {
         items.push(("/organisations", "Organisations"));
     }
+    if grants.has_role(Role::LmcObserver) {
+        items.push(("/lmc", "LMC dashboard"));
+    }
     if grants.is_system_admin() {
         items.push(("/admin/users", "Users"));
     }

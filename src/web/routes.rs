@@ -145,6 +145,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(post().to(certify::routes::verify_submitted)),
         )
         .service(resource("/organisations/{code}/key").route(get().to(certify::routes::key)))
+        .service(resource("/lmc").route(get().to(certify::routes::dashboard)))
+        .service(resource("/ballots/{id}/evidence").route(get().to(certify::routes::evidence)))
         // Audit log
         .service(resource("/organisations/{code}/audit").route(get().to(audit::routes::log)))
         .service(resource("/organisations/{code}/audit.csv").route(get().to(audit::routes::log_csv)))

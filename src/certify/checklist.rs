@@ -1,0 +1,292 @@
+//! The LMC's checklist for a ballot: each line green, amber or red with the
+//! evidence behind it, computed from facts gathered elsewhere. No I/O.
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Green,
+    Amber,
+    Red,
+}
+
+impl Status {
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::Green => "Done",
+            Status::Amber => "Not yet, or not known",
+            Status::Red => "Problem",
+        }
+    }
+
+    /// NHS tag colour.
+    pub fn colour(self) -> &'static str {
+        match self {
+            Status::Green => "green",
+            Status::Amber => "yellow",
+            Status::Red => "red",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Line {
+    pub check: &'static str,
+    pub status: Status,
+    pub evidence: String,
+}
+
+/// What the checklist is computed from.
+#[derive(Debug, Clone, Default)]
+pub struct Facts {
+    pub published: bool,
+    /// Days between publication and opening (whole days, rounded down).
+    pub notice_days: Option<i64>,
+    pub required_notice_days: u32,
+    pub electorate: i64,
+    pub without_representative: i64,
+    pub notices_sent: i64,
+    pub notices_failed: i64,
+    pub notices_pending: i64,
+    pub papers_given: bool,
+    pub counted: bool,
+    pub cancelled: bool,
+    pub quorum_met: Option<bool>,
+    pub outcome: Option<String>,
+    /// None: no certificate yet; Some(true): it verifies with its board.
+    pub certificate_valid: Option<bool>,
+    /// None: the chain is intact; Some(id): the first entry that breaks it.
+    pub audit_break: Option<i32>,
+    /// Practices in the frozen electorate but not members on the day of
+    /// publication, and the other way round.
+    pub electorate_extra: Vec<String>,
+    pub electorate_missing: Vec<String>,
+}
+
+fn line(check: &'static str, status: Status, evidence: impl Into<String>) -> Line {
+    Line {
+        check,
+        status,
+        evidence: evidence.into(),
+    }
+}
+
+pub fn checklist(f: &Facts) -> Vec<Line> {
+    let mut lines = Vec::new();
+    if !f.published {
+        lines.push(line(
+            "Notice given",
+            Status::Amber,
+            "The ballot has not been published.",
+        ));
+        return lines;
+    }
+    lines.push(match f.notice_days {
+        Some(days) if days >= i64::from(f.required_notice_days) => line(
+            "Notice period met",
+            Status::Green,
+            format!(
+                "{days} days between notice and opening; the constitution requires {}.",
+                f.required_notice_days
+            ),
+        ),
+        Some(days) => line(
+            "Notice period met",
+            Status::Red,
+            format!(
+                "Only {days} days between notice and opening; the constitution requires {}.",
+                f.required_notice_days
+            ),
+        ),
+        None => line(
+            "Notice period met",
+            Status::Amber,
+            "The times of notice and opening are not known.",
+        ),
+    });
+    let told = if f.without_representative > 0 || f.notices_failed > 0 {
+        Status::Red
+    } else if f.notices_pending > 0 {
+        Status::Amber
+    } else {
+        Status::Green
+    };
+    lines.push(line(
+        "Every practice sent a notice, and delivered",
+        told,
+        format!(
+            "{} practices in the electorate; {} had no nominated voting representative to tell. Notices: {} delivered, {} failed, {} waiting.",
+            f.electorate, f.without_representative, f.notices_sent, f.notices_failed, f.notices_pending
+        ),
+    ));
+    lines.push(if f.papers_given {
+        line(
+            "Papers published before the opening",
+            Status::Green,
+            "The papers were published with the notice, before voting opened, and did not change.",
+        )
+    } else {
+        line(
+            "Papers published before the opening",
+            Status::Amber,
+            "The ballot has no papers beyond its question and options.",
+        )
+    });
+    lines.push(line(
+        "Members' questions answered before the close",
+        Status::Amber,
+        "Questions are not recorded in Quorate yet (consultations are still to come), so this cannot be checked here.",
+    ));
+    lines.push(match (f.cancelled, f.counted, f.quorum_met, &f.outcome) {
+        (true, _, _, _) => line("Quorum and threshold", Status::Red, "The ballot was cancelled."),
+        (_, true, Some(true), Some(outcome)) => line("Quorum and threshold", Status::Green, outcome.clone()),
+        (_, true, Some(false), Some(outcome)) => line("Quorum and threshold", Status::Red, outcome.clone()),
+        _ => line("Quorum and threshold", Status::Amber, "Not counted yet."),
+    });
+    lines.push(match f.certificate_valid {
+        Some(true) => line(
+            "Certificate signature valid",
+            Status::Green,
+            "The certificate verifies: signature, Merkle root, electorate and a recount from the board.",
+        ),
+        Some(false) => line(
+            "Certificate signature valid",
+            Status::Red,
+            "The certificate does not verify against its board.",
+        ),
+        None => line(
+            "Certificate signature valid",
+            Status::Amber,
+            "No certificate has been issued yet.",
+        ),
+    });
+    lines.push(match f.audit_break {
+        None => line(
+            "Audit chain intact",
+            Status::Green,
+            "Every entry of the audit log matches the chain.",
+        ),
+        Some(id) => line(
+            "Audit chain intact",
+            Status::Red,
+            format!("Entry {id} does not match the chain: it or an entry before it was changed."),
+        ),
+    });
+    lines.push(if f.electorate_extra.is_empty() && f.electorate_missing.is_empty() {
+        line(
+            "Electorate matches the register at publication",
+            Status::Green,
+            format!(
+                "The {} practices frozen are the active members on the day of publication.",
+                f.electorate
+            ),
+        )
+    } else {
+        line(
+            "Electorate matches the register at publication",
+            Status::Red,
+            format!(
+                "Frozen but not members that day: {}. Members that day but not frozen: {}.",
+                none_or(&f.electorate_extra),
+                none_or(&f.electorate_missing)
+            ),
+        )
+    });
+    lines
+}
+
+fn none_or(codes: &[String]) -> String {
+    if codes.is_empty() {
+        "none".to_owned()
+    } else {
+        codes.join(", ")
+    }
+}
+
+/// The worst line: the ballot's overall status.
+pub fn overall(lines: &[Line]) -> Status {
+    lines.iter().map(|l| l.status).max().unwrap_or(Status::Amber)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn good() -> Facts {
+        Facts {
+            published: true,
+            notice_days: Some(14),
+            required_notice_days: 14,
+            electorate: 35,
+            notices_sent: 35,
+            papers_given: true,
+            counted: true,
+            quorum_met: Some(true),
+            outcome: Some("Carried".into()),
+            certificate_valid: Some(true),
+            ..Facts::default()
+        }
+    }
+
+    fn status_of(facts: &Facts, check: &str) -> Status {
+        checklist(facts)
+            .into_iter()
+            .find(|l| l.check == check)
+            .map(|l| l.status)
+            .expect("line")
+    }
+
+    #[test]
+    fn a_well_run_ballot_is_green_but_for_what_cannot_be_known() {
+        let lines = checklist(&good());
+        assert_eq!(lines.iter().filter(|l| l.status == Status::Green).count(), 7);
+        assert_eq!(overall(&lines), Status::Amber, "questions are not recorded yet");
+    }
+
+    #[test]
+    fn short_notice_failed_notices_and_a_broken_chain_are_red() {
+        let short = Facts {
+            notice_days: Some(13),
+            ..good()
+        };
+        assert_eq!(status_of(&short, "Notice period met"), Status::Red);
+        let failed = Facts {
+            notices_failed: 1,
+            notices_sent: 34,
+            ..good()
+        };
+        assert_eq!(
+            status_of(&failed, "Every practice sent a notice, and delivered"),
+            Status::Red
+        );
+        let untold = Facts {
+            without_representative: 2,
+            ..good()
+        };
+        assert_eq!(
+            status_of(&untold, "Every practice sent a notice, and delivered"),
+            Status::Red
+        );
+        let waiting = Facts {
+            notices_pending: 3,
+            ..good()
+        };
+        assert_eq!(
+            status_of(&waiting, "Every practice sent a notice, and delivered"),
+            Status::Amber
+        );
+        let broken = Facts {
+            audit_break: Some(12),
+            ..good()
+        };
+        assert_eq!(status_of(&broken, "Audit chain intact"), Status::Red);
+        let drifted = Facts {
+            electorate_extra: vec!["F84001".into()],
+            ..good()
+        };
+        assert_eq!(overall(&checklist(&drifted)), Status::Red);
+        let unpublished = Facts::default();
+        assert_eq!(checklist(&unpublished).len(), 1);
+    }
+}

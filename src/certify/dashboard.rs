@@ -1,0 +1,198 @@
+//! The LMC's view: for each organisation it covers, every ballot with its
+//! checklist; and a ballot's evidence pack (checklist, timeline, certificate).
+
+use std::collections::HashSet;
+
+use super::checklist::{Facts, Line, Status, checklist, overall};
+use super::model::Signed;
+use crate::accounts::model::{Grants, Role};
+use crate::ballots::model::{BallotState, percent};
+use crate::ballots::rules::BallotResult;
+use crate::ballots::service::{Loaded, london_day};
+use crate::ballots::store as ballot_store;
+use crate::db::{DbConn, Pool};
+use crate::error::{AppError, AppResult};
+use crate::mail::model::EventKind;
+use crate::mail::service::DeliveryCounts;
+use crate::registry::model::PracticeStatus;
+use crate::registry::store::{Organisation, Practice};
+
+fn facts(
+    conn: &mut DbConn,
+    pool: &Pool,
+    loaded: &Loaded,
+    audit_break: Option<i32>,
+) -> AppResult<(Facts, Option<Signed>)> {
+    let b = &loaded.ballot;
+    let id = b.id;
+    let settings = crate::registry::service::load_constitution(conn, loaded.organisation.id)?;
+    let electors = ballot_store::electorate_with_practices(conn, id)?;
+    let notices = DeliveryCounts::from_rows(crate::mail::store::counts_for_template(
+        conn,
+        (EventKind::Ballot.as_str(), id),
+        "ballot_notice",
+    )?);
+    let result: Option<BallotResult> = b.result.as_deref().and_then(|r| serde_json::from_str(r).ok());
+    let signed = super::service::of_ballot(pool, id)?;
+    let certificate_valid = match &signed {
+        Some(signed) => {
+            let board = super::service::board(pool, id)?;
+            Some(super::model::all_passed(&super::model::verify(
+                signed,
+                Some(&board),
+                None,
+            )))
+        }
+        None => None,
+    };
+    let (mut extra, mut missing) = (Vec::new(), Vec::new());
+    if let Some(published) = b.published_at {
+        let day = london_day(published);
+        let members: HashSet<String> = Practice::members_on(conn, loaded.organisation.id, day)?
+            .into_iter()
+            .filter(|p| crate::registry::register::status_on(p, day) == PracticeStatus::Active)
+            .map(|p| p.ods_code)
+            .collect();
+        let frozen: HashSet<String> = electors.iter().map(|(_, code, _)| code.clone()).collect();
+        extra = frozen.difference(&members).cloned().collect();
+        missing = members.difference(&frozen).cloned().collect();
+        extra.sort();
+        missing.sort();
+    }
+    let facts = Facts {
+        published: b.published_at.is_some(),
+        notice_days: b.published_at.map(|p| (b.opens_at - p).num_days()),
+        required_notice_days: settings.minimum_notice_days,
+        electorate: i64::try_from(electors.len()).unwrap_or(i64::MAX),
+        without_representative: i64::try_from(
+            electors
+                .iter()
+                .filter(|(e, _, _)| e.nominated_user_id.is_none())
+                .count(),
+        )
+        .unwrap_or(i64::MAX),
+        notices_sent: notices.sent,
+        notices_failed: notices.failed,
+        notices_pending: notices.pending,
+        papers_given: !b.papers.trim().is_empty(),
+        counted: loaded.state == BallotState::Counted,
+        cancelled: loaded.state == BallotState::Cancelled,
+        quorum_met: result.as_ref().map(|r| r.overall.quorum_met),
+        outcome: result
+            .as_ref()
+            .map(|r| crate::ballots::words::outcome_sentence(loaded, r)),
+        certificate_valid,
+        audit_break,
+        electorate_extra: extra,
+        electorate_missing: missing,
+    };
+    Ok((facts, signed))
+}
+
+fn audit_break(conn: &mut DbConn) -> AppResult<Option<i32>> {
+    Ok(crate::audit::model::first_break(&crate::audit::store::all(conn)?))
+}
+
+/// One ballot on the dashboard.
+pub struct BallotStatus {
+    pub id: i32,
+    pub title: String,
+    pub state: BallotState,
+    pub turnout: String,
+    pub status: Status,
+    pub problems: Vec<Line>,
+}
+
+pub struct OrganisationStatus {
+    pub code: String,
+    pub name: String,
+    pub ballots: Vec<BallotStatus>,
+}
+
+/// Every organisation the user's LMCs cover (all, for a system
+/// administrator), with each published ballot's checklist summed up.
+pub fn dashboard(pool: &Pool, grants: &Grants) -> AppResult<Vec<OrganisationStatus>> {
+    let mut conn = pool.get()?;
+    let organisations = if grants.is_system_admin() {
+        Organisation::all(&mut conn)?
+    } else {
+        let lmcs: Vec<i32> = grants
+            .0
+            .iter()
+            .filter(|g| g.role == Role::LmcObserver)
+            .filter_map(|g| g.organisation_id)
+            .collect();
+        if lmcs.is_empty() {
+            return Err(AppError::Forbidden(
+                "The dashboard is for observers from local medical committees.".into(),
+            ));
+        }
+        let covered = Organisation::covered_by(&mut conn, &lmcs)?;
+        Organisation::with_ids(&mut conn, &covered)?
+    };
+    let chain = audit_break(&mut conn)?;
+    let mut out = Vec::new();
+    for organisation in organisations.into_iter().filter(|o| o.kind != "lmc") {
+        let mut ballots = Vec::new();
+        for ballot in ballot_store::of_organisation(&mut conn, organisation.id)? {
+            if ballot.state == "draft" {
+                continue;
+            }
+            let loaded = crate::ballots::service::load(&mut conn, ballot.id)?;
+            let (facts, _) = facts(&mut conn, pool, &loaded, chain)?;
+            let lines = checklist(&facts);
+            let voted = ballot_store::turnout(&mut conn, ballot.id)?;
+            ballots.push(BallotStatus {
+                id: ballot.id,
+                title: ballot.title,
+                state: loaded.state,
+                turnout: format!(
+                    "{voted} of {} ({})",
+                    facts.electorate,
+                    percent(voted.unsigned_abs(), facts.electorate.unsigned_abs())
+                ),
+                status: overall(&lines),
+                problems: lines.into_iter().filter(|l| l.status == Status::Red).collect(),
+            });
+        }
+        out.push(OrganisationStatus {
+            code: organisation.ods_code,
+            name: organisation.name,
+            ballots,
+        });
+    }
+    Ok(out)
+}
+
+/// A ballot's evidence pack: its checklist, its timeline from the audit
+/// log, and its certificate if issued. For those who run or observe it.
+pub struct Evidence {
+    pub loaded: Loaded,
+    pub lines: Vec<Line>,
+    pub timeline: Vec<crate::audit::model::Stored>,
+    pub certificate: Option<Signed>,
+}
+
+pub fn evidence(pool: &Pool, grants: &Grants, ballot_id: i32) -> AppResult<Evidence> {
+    let mut conn = pool.get()?;
+    let (loaded, access) = crate::ballots::service::visible(&mut conn, grants, ballot_id)?;
+    if !access.oversees() {
+        return Err(AppError::Forbidden(
+            "The evidence pack is for the people who run the organisation and its LMC's observers.".into(),
+        ));
+    }
+    let chain = audit_break(&mut conn)?;
+    let (facts, certificate) = facts(&mut conn, pool, &loaded, chain)?;
+    let timeline = crate::audit::store::of_object(&mut conn, loaded.organisation.id, "ballot", &ballot_id.to_string())?
+        .into_iter()
+        // A secret ballot's individual votes add nothing to the timeline
+        // that the count does not show.
+        .filter(|e| e.entry.action != "ballot.vote" && e.entry.action != "ballot.vote_change")
+        .collect();
+    Ok(Evidence {
+        lines: checklist(&facts),
+        loaded,
+        timeline,
+        certificate,
+    })
+}
