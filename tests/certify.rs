@@ -120,6 +120,16 @@ backend_tests! {
         assert!(page.contains("<svg") && page.contains("/verify?certificate"), "{page}");
         assert!(page.contains("The count was observed by the LMC."));
         let signed: Value = visitor.get(&format!("/ballots/{id}/certificate.json")).await.json().await.expect("json");
+        let pdf = visitor.get(&format!("/ballots/{id}/certificate.pdf")).await;
+        assert_eq!(pdf.status(), 200);
+        assert_eq!(pdf.headers().get("content-type").and_then(|v| v.to_str().ok()), Some("application/pdf"));
+        let pdf = pdf.bytes().await.expect("pdf");
+        assert!(pdf.starts_with(b"%PDF-1.4") && pdf.ends_with(b"%%EOF\n"));
+        if let Ok(path) = std::env::var("QUORATE_KEEP_PDF") {
+            std::fs::write(path, &pdf).expect("keep");
+        }
+        let pdf_text = String::from_utf8_lossy(&pdf);
+        assert!(pdf_text.contains("(Certificate of result: Apply for delegated commissioning)") && pdf_text.contains("re f"), "title and QR squares");
         let board: Value = visitor.get(&format!("/api/v1/ballots/{id}/board")).await.json().await.expect("json");
         assert_eq!(signed["certificate"]["votes"]["cast"], 4);
         assert_eq!(board["papers"].as_array().map(Vec::len), Some(4));

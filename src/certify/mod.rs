@@ -6,6 +6,7 @@ pub mod dashboard;
 pub mod keys;
 pub mod merkle;
 pub mod model;
+pub mod pdf;
 pub mod routes;
 pub mod service;
 pub mod store;

@@ -667,3 +667,61 @@ pub async fn evidence(ui: Ui, user: CurrentUser, id: web::Path<String>) -> AppRe
     };
     ui.page("certify/evidence", "Evidence pack", &page)
 }
+
+fn qr_modules(text: &str) -> Option<(Vec<bool>, usize)> {
+    let code = qrcode::QrCode::new(text.as_bytes()).ok()?;
+    let modules = code.to_colors().into_iter().map(|c| c == qrcode::Color::Dark).collect();
+    Some((modules, code.width()))
+}
+
+/// `/ballots/{id}/certificate.pdf`: the same certificate as a PDF.
+pub async fn certificate_pdf(state: web::Data<AppState>, id: web::Path<String>) -> AppResult<HttpResponse> {
+    use super::pdf::{Block, render};
+    let id = ballot_id(&id)?;
+    let signed = state
+        .run(move |pool| service::of_ballot(pool, id))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let page = certificate_page(&signed, &state.settings.base_url);
+    let mut blocks = vec![
+        Block::Text(page.organisation.clone()),
+        Block::Heading(format!("Certificate of result: {}", page.title)),
+        Block::Gap,
+        Block::Field("Outcome".into(), page.outcome.clone()),
+        Block::Gap,
+    ];
+    blocks.extend(
+        page.details
+            .iter()
+            .map(|r| Block::Field(r.key.clone(), r.value.clone())),
+    );
+    blocks.push(Block::Heading("Votes for each option".into()));
+    blocks.extend(page.tally.iter().map(|t| {
+        Block::Line(format!(
+            "{:<12} {:<34} {:>6} practices {:>8} votes",
+            t.scope, t.option, t.practices, t.weight
+        ))
+    }));
+    blocks.push(Block::Heading("The returning officer certifies".into()));
+    blocks.extend(page.statements.iter().map(|s| Block::Text(format!("• {s}"))));
+    if !page.officer_statement.is_empty() {
+        blocks.push(Block::Text(page.officer_statement.clone()));
+    }
+    blocks.push(Block::Text(format!("{}, returning officer", page.officer)));
+    blocks.push(Block::Heading("Check this certificate".into()));
+    blocks.push(Block::Text(format!(
+        "Certificate {}. Open {} or run: quorate verify certificate.json --board board.json. Signing key fingerprint: {}.",
+        page.id, page.verify_url, page.fingerprint
+    )));
+    if let Some((modules, width)) = qr_modules(&page.verify_url) {
+        blocks.push(Block::Qr(modules, width));
+    }
+    let pdf = render(&format!("Certificate of result: {}", page.title), &blocks);
+    Ok(HttpResponse::Ok()
+        .content_type("application/pdf")
+        .insert_header((
+            actix_web::http::header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"certificate-{}.pdf\"", page.id),
+        ))
+        .body(pdf))
+}

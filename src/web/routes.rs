@@ -136,6 +136,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(post().to(certify::routes::issue)),
         )
         .service(resource("/ballots/{id}/certificate.json").route(get().to(certify::routes::certificate_json)))
+        .service(resource("/ballots/{id}/certificate.pdf").route(get().to(certify::routes::certificate_pdf)))
         .service(resource("/ballots/{id}/board").route(get().to(certify::routes::board)))
         .service(resource("/ballots/{id}/board.json").route(get().to(certify::routes::board_json)))
         .service(resource("/ballots/{id}/receipt").route(get().to(certify::routes::receipt)))
