@@ -52,6 +52,15 @@ backend_tests! {
         log_in(&rep, e.rep_of("F84001")).await;
         assert_eq!(rep.get("/organisations/08V/audit").await.status(), 403);
 
+        // Account actions are audited too, and entries say in what role.
+        {
+            let mut conn = app.pool.get().expect("connection");
+            let log = quorate::audit::store::all(&mut conn).expect("audit");
+            assert!(log.iter().any(|e| e.entry.action == "account.create" && e.entry.summary.contains(OBSERVER)));
+            assert!(log.iter().any(|e| e.entry.action == "account.token" && e.entry.summary.contains("\"test\"")));
+            let publish = log.iter().find(|e| e.entry.action == "ballot.publish").expect("publish");
+            assert!(publish.entry.actor.ends_with("as Organisation administrator, Tower Hamlets CCG (08V)"), "{}", publish.entry.actor);
+        }
         let intact = audit_verify(&app, "08V");
         assert!(intact.status.success(), "{}", String::from_utf8_lossy(&intact.stderr));
         assert!(String::from_utf8_lossy(&intact.stdout).contains("of its entries are Tower Hamlets CCG's (08V)"));

@@ -63,7 +63,13 @@ backend_tests! {
         assert_eq!(sam.get_text("/practices/F84012").await.0, 200);
         // Both changes are in the audit log, which still verifies.
         let entries = quorate::audit::service::verify(&app.pool).expect("verify").expect("intact");
-        assert_eq!(entries, 2);
+        let mut conn = app.pool.get().expect("connection");
+        let log = quorate::audit::store::all(&mut conn).expect("audit");
+        assert_eq!(log.len(), entries);
+        let changes = log.iter().filter(|e| e.entry.action == "practice.representative_added").count();
+        assert_eq!(changes, 2, "{:?}", log.iter().map(|e| &e.entry.action).collect::<Vec<_>>());
+        // The accounts made for the test are there too.
+        assert!(log.iter().any(|e| e.entry.action == "account.create"));
     }
 
     async fn representatives_can_be_ended_and_bad_forms_are_named(app: TestApp) {

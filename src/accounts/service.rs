@@ -26,6 +26,32 @@ fn now() -> NaiveDateTime {
     Utc::now().naive_utc()
 }
 
+/// Appends an account event to the audit log (inside the caller's transaction).
+fn audit_account(
+    conn: &mut DbConn,
+    actor: &crate::audit::model::Actor,
+    organisation_id: Option<i32>,
+    action: &str,
+    user_id: i32,
+    summary: String,
+) -> diesel::QueryResult<()> {
+    crate::audit::service::record(
+        conn,
+        actor,
+        crate::audit::service::Event {
+            organisation_id,
+            action,
+            object_kind: "user",
+            object_key: &user_id.to_string(),
+            summary,
+        },
+    )
+}
+
+fn user_actor(user: &User) -> crate::audit::model::Actor {
+    crate::audit::model::Actor::user(user.id, &user.name, &user.email)
+}
+
 /// A role with the names of what it is for, for pages.
 #[derive(Debug, Clone)]
 pub struct RoleHeld {
@@ -89,7 +115,12 @@ pub struct SessionUser {
 impl SessionUser {
     /// How the audit log names this user.
     pub fn actor(&self) -> crate::audit::model::Actor {
-        crate::audit::model::Actor::user(self.id, &self.name, &self.email)
+        let mut actor = crate::audit::model::Actor::user(self.id, &self.name, &self.email);
+        if !self.roles.is_empty() {
+            let roles: Vec<String> = self.roles.iter().map(RoleHeld::describe).collect();
+            actor.label = format!("{} as {}", actor.label, roles.join("; "));
+        }
+        actor
     }
 
     pub fn grants(&self) -> Grants {
@@ -254,6 +285,19 @@ pub fn create_user(pool: &Pool, account: NewAccount) -> AppResult<i32> {
             practice_id,
         }
         .insert(c, at)?;
+        audit_account(
+            c,
+            &crate::audit::model::Actor::command_line(),
+            organisation_id,
+            "account.create",
+            user_id,
+            format!(
+                "Account {} ({}) created as {}",
+                name.as_str(),
+                email.as_str(),
+                role.label()
+            ),
+        )?;
         Ok(user_id)
     })
 }
@@ -319,6 +363,17 @@ pub fn set_password(pool: &Pool, email: &str, new_password: &str) -> AppResult<(
         let user = User::find_by_email(c, email.normalized())?
             .ok_or_else(|| AppError::invalid("email", format!("There is no account for {}", email.as_str())))?;
         User::set_password(c, user.id, &hash, now())?;
+        audit_account(
+            c,
+            &crate::audit::model::Actor::command_line(),
+            None,
+            "account.password",
+            user.id,
+            format!(
+                "Password of {} set on the command line; other sessions ended",
+                user.email
+            ),
+        )?;
         Ok(())
     })
 }
@@ -431,6 +486,17 @@ pub fn complete_setup(pool: &Pool, raw: &str, form: FirstAdministrator) -> AppRe
             practice_id: None,
         }
         .insert(c, at)?;
+        audit_account(
+            c,
+            &crate::audit::model::Actor::user(user_id, name.as_str(), email.as_str()),
+            None,
+            "account.setup",
+            user_id,
+            format!(
+                "First system administrator {} created with the setup link",
+                email.as_str()
+            ),
+        )?;
         Ok(user_id)
     })
 }
@@ -465,8 +531,18 @@ pub fn change_own_password(pool: &Pool, user_id: i32, change: PasswordChange) ->
     }
     let hash = password::hash(new.expose()).map_err(AppError::Internal)?;
     let mut conn = pool.get()?;
-    User::set_password(&mut conn, user.id, &hash, now())?;
-    Ok(())
+    conn.transaction(|c| {
+        User::set_password(c, user.id, &hash, now())?;
+        audit_account(
+            c,
+            &user_actor(&user),
+            None,
+            "account.password",
+            user.id,
+            "Changed their own password; other sessions ended".into(),
+        )?;
+        Ok(())
+    })
 }
 
 /// Stored instead of a hash for accounts that have not chosen a password:
@@ -550,7 +626,7 @@ pub fn invite_user(pool: &Pool, outbox: &Outbox, inviter: &SessionUser, invitati
             Some(id) => Organisation::with_ids(c, &[id])?.into_iter().next(),
             None => practice_org,
         };
-        invite_within(
+        let user_id = invite_within(
             c,
             outbox,
             &inviter.name,
@@ -562,7 +638,16 @@ pub fn invite_user(pool: &Pool, outbox: &Outbox, inviter: &SessionUser, invitati
                 practice_id,
                 sending_organisation: organisation.as_ref(),
             },
-        )
+        )?;
+        audit_account(
+            c,
+            &inviter.actor(),
+            organisation.as_ref().map(|o| o.id),
+            "account.invite",
+            user_id,
+            format!("{} ({}) invited as {}", name.as_str(), email.as_str(), role.label()),
+        )?;
+        Ok(user_id)
     })
 }
 
@@ -728,6 +813,17 @@ pub fn set_password_with_link(pool: &Pool, raw: &str, new_password: &str, confir
         }
         User::set_password(c, found.user_id, &hash, at)?;
         store::clear_login_failures(c, &account_subject(&email))?;
+        audit_account(
+            c,
+            &crate::audit::model::Actor::user(found.user_id, &link.name, &link.email),
+            None,
+            "account.password",
+            found.user_id,
+            format!(
+                "Password set with a{} link; other sessions ended",
+                if link.is_invitation { "n invitation" } else { " reset" }
+            ),
+        )?;
         Ok(found.user_id)
     })
 }
@@ -752,8 +848,19 @@ pub fn create_api_token(pool: &Pool, user_id: i32, name: &str) -> AppResult<Stri
     }
     let raw = format!("{API_TOKEN_PREFIX}{}", token::random_token(24));
     let mut conn = pool.get()?;
-    store::api_tokens::insert(&mut conn, user_id, &name, &token::digest(&raw), now())?;
-    Ok(raw)
+    conn.transaction(|c| {
+        let user = User::find(c, user_id)?.ok_or(AppError::NotFound)?;
+        store::api_tokens::insert(c, user_id, &name, &token::digest(&raw), now())?;
+        audit_account(
+            c,
+            &user_actor(&user),
+            None,
+            "account.token",
+            user_id,
+            format!("API token \"{name}\" created"),
+        )?;
+        Ok(raw)
+    })
 }
 
 pub fn create_api_token_for(pool: &Pool, email: &str, name: &str) -> AppResult<String> {
@@ -773,10 +880,23 @@ pub fn api_tokens(pool: &Pool, user_id: i32) -> AppResult<Vec<store::api_tokens:
 
 pub fn revoke_api_token(pool: &Pool, user_id: i32, token_id: i32) -> AppResult<()> {
     let mut conn = pool.get()?;
-    match store::api_tokens::revoke(&mut conn, user_id, token_id, now())? {
-        0 => Err(AppError::NotFound),
-        _ => Ok(()),
-    }
+    conn.transaction(|c| {
+        let user = User::find(c, user_id)?.ok_or(AppError::NotFound)?;
+        match store::api_tokens::revoke(c, user_id, token_id, now())? {
+            0 => Err(AppError::NotFound),
+            _ => {
+                audit_account(
+                    c,
+                    &user_actor(&user),
+                    None,
+                    "account.token_revoke",
+                    user_id,
+                    format!("API token {token_id} revoked"),
+                )?;
+                Ok(())
+            }
+        }
+    })
 }
 
 /// The user a bearer token belongs to, if it is live.
