@@ -153,13 +153,31 @@ backend_tests! {
         assert!(checked.contains("Every check passed.") && !checked.contains("nhsuk-tag--red"), "{checked}");
         let mut forged = signed.clone();
         forged["certificate"]["outcome_in_words"] = json!("Carried: 100% for");
-        let response = visitor
-            .submit("/verify", "/verify", &[("certificate", &forged.to_string()), ("board", &board.to_string())])
-            .await;
+        let post = |parts: Vec<(&'static str, String, bool)>| {
+            let visitor = &visitor;
+            async move {
+                let csrf = visitor.csrf_token("/verify").await;
+                let mut form = reqwest::multipart::Form::new().text("_csrf", csrf);
+                for (name, value, as_file) in parts {
+                    form = if as_file {
+                        form.part(name, reqwest::multipart::Part::bytes(value.into_bytes()).file_name("upload.json"))
+                    } else {
+                        form.text(name, value)
+                    };
+                }
+                visitor.client.post(visitor.url("/verify")).multipart(form).send().await.expect("post")
+            }
+        };
+        let response = post(vec![("certificate", forged.to_string(), false), ("board", board.to_string(), false)]).await;
         let body = response.text().await.expect("body");
         assert!(body.contains("Some checks failed") && body.contains("it was changed after signing"), "{body}");
-        let response = visitor.submit("/verify", "/verify", &[("certificate", "{not json")]).await;
+        // Files as downloaded, uploaded.
+        let response = post(vec![("certificate_file", signed.to_string(), true), ("board_file", board.to_string(), true)]).await;
+        let body = response.text().await.expect("body");
+        assert!(body.contains("Every check passed.") && body.contains("Merkle root"), "{body}");
+        let response = post(vec![("certificate", "{not json".to_owned(), false)]).await;
         assert_eq!(response.status(), 422);
+        assert!(response.text().await.expect("body").contains("is not a Quorate certificate"));
 
         // Changing any single field of the certificate breaks it.
         let mut paths = Vec::new();

@@ -393,8 +393,7 @@ pub struct VerifyQuery {
     certificate: String,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
+#[derive(Debug, Default)]
 pub struct VerifyForm {
     certificate: String,
     board: String,
@@ -456,36 +455,109 @@ pub async fn verify_form(ui: Ui, query: web::Query<VerifyQuery>) -> AppResult<Ht
     verify_page(&ui, VerifyForm::default(), Some((summary(&signed), checks)), Vec::new())
 }
 
-pub async fn verify_submitted(ui: Ui, form: CsrfForm<VerifyForm>) -> AppResult<HttpResponse> {
-    let form = form.0;
+/// The verification form: pasted JSON or uploaded files.
+#[derive(actix_multipart::form::MultipartForm)]
+pub struct VerifyUpload {
+    #[multipart(rename = "_csrf")]
+    csrf: Option<actix_multipart::form::text::Text<String>>,
+    certificate: Option<actix_multipart::form::text::Text<String>>,
+    board: Option<actix_multipart::form::text::Text<String>>,
+    key: Option<actix_multipart::form::text::Text<String>>,
+    certificate_file: Option<actix_multipart::form::bytes::Bytes>,
+    board_file: Option<actix_multipart::form::bytes::Bytes>,
+}
+
+/// A board of the largest electorate is tens of megabytes.
+const MAX_UPLOAD_BYTES: usize = 64 * 1024 * 1024;
+
+pub fn upload_config() -> actix_multipart::form::MultipartFormConfig {
+    actix_multipart::form::MultipartFormConfig::default()
+        .total_limit(MAX_UPLOAD_BYTES)
+        .memory_limit(MAX_UPLOAD_BYTES)
+        .error_handler(|error, _req| {
+            AppError::BadRequest(format!(
+                "the files could not be read ({error}); each must be smaller than {} MB",
+                MAX_UPLOAD_BYTES / 1024 / 1024
+            ))
+            .into()
+        })
+}
+
+/// The text of a field, or of its file when one was chosen.
+fn pasted_or_uploaded(
+    text: Option<actix_multipart::form::text::Text<String>>,
+    file: Option<actix_multipart::form::bytes::Bytes>,
+) -> Result<String, String> {
+    match file.filter(|f| !f.data.is_empty()) {
+        Some(file) => String::from_utf8(file.data.to_vec()).map_err(|_| "the file is not text (UTF-8 JSON)".to_owned()),
+        None => Ok(text.map(|t| t.0).unwrap_or_default()),
+    }
+}
+
+pub async fn verify_submitted(
+    req: actix_web::HttpRequest,
+    ui: Ui,
+    upload: actix_multipart::form::MultipartForm<VerifyUpload>,
+) -> AppResult<HttpResponse> {
+    let upload = upload.into_inner();
+    crate::web::csrf::verify(&req, upload.csrf.as_ref().map(|t| t.0.as_str()))?;
     let mut errors = Vec::new();
-    let signed: Option<Signed> = match serde_json::from_str(form.certificate.trim()) {
+    let certificate_text = pasted_or_uploaded(upload.certificate, upload.certificate_file).unwrap_or_else(|e| {
+        errors.push(FieldError::new("certificate", format!("The certificate: {e}")));
+        String::new()
+    });
+    let board_text = pasted_or_uploaded(upload.board, upload.board_file).unwrap_or_else(|e| {
+        errors.push(FieldError::new("board", format!("The board: {e}")));
+        String::new()
+    });
+    let form = VerifyForm {
+        // A large upload is not shown back in the form.
+        certificate: if certificate_text.len() <= 200_000 {
+            certificate_text.clone()
+        } else {
+            String::new()
+        },
+        board: if board_text.len() <= 200_000 {
+            board_text.clone()
+        } else {
+            String::new()
+        },
+        key: upload.key.map(|k| k.0).unwrap_or_default(),
+    };
+    let signed: Option<Signed> = match serde_json::from_str(certificate_text.trim()) {
         Ok(signed) => Some(signed),
+        Err(_) if certificate_text.trim().is_empty() => {
+            errors.push(FieldError::new(
+                "certificate",
+                "Paste the certificate or choose its file",
+            ));
+            None
+        }
         Err(e) => {
             errors.push(FieldError::new(
                 "certificate",
-                format!("Paste the whole certificate as downloaded (JSON): {e}"),
+                format!("The certificate is not a Quorate certificate (JSON as downloaded): {e}"),
             ));
             None
         }
     };
-    let board: Option<Board> = match form.board.trim() {
+    let board: Option<Board> = match board_text.trim() {
         "" => None,
         text => match serde_json::from_str(text) {
             Ok(board) => Some(board),
             Err(e) => {
                 errors.push(FieldError::new(
                     "board",
-                    format!("Paste the whole bulletin board as downloaded (JSON): {e}"),
+                    format!("The board is not a Quorate bulletin board (JSON as downloaded): {e}"),
                 ));
                 None
             }
         },
     };
-    let key = Some(form.key.trim()).filter(|k| !k.is_empty());
+    let key = Some(form.key.trim().to_owned()).filter(|k| !k.is_empty());
     match signed {
         Some(signed) if errors.is_empty() => {
-            let checks = verify(&signed, board.as_ref(), key);
+            let checks = verify(&signed, board.as_ref(), key.as_deref());
             let summary = summary(&signed);
             verify_page(&ui, form, Some((summary, checks)), Vec::new())
         }

@@ -142,6 +142,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/ballots/{id}/receipt").route(get().to(certify::routes::receipt)))
         .service(
             resource("/verify")
+                .app_data(certify::routes::upload_config())
                 .route(get().to(certify::routes::verify_form))
                 .route(post().to(certify::routes::verify_submitted)),
         )
