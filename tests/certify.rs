@@ -22,6 +22,11 @@ async fn counted_ballot(app: &TestApp, e: &common::ballots::Electorate) -> (i64,
     )
     .await;
     assert_eq!(action(app, e, id, "publish", None).await.0, 200);
+    // The notices go out (to .eml files) before voting opens.
+    assert_eq!(
+        app.mail_worker(None, &[]).run_until_idle().await.expect("worker").sent,
+        6
+    );
     open_when_due(app, e, id).await;
     let links = voting_links(app, id);
     let mut receipts = Vec::new();
@@ -132,6 +137,7 @@ backend_tests! {
         assert!(pdf_text.contains("(Certificate of result: Apply for delegated commissioning)") && pdf_text.contains("re f"), "title and QR squares");
         let board: Value = visitor.get(&format!("/api/v1/ballots/{id}/board")).await.json().await.expect("json");
         assert_eq!(signed["certificate"]["votes"]["cast"], 4);
+        assert_eq!(signed["certificate"]["timeline"]["notices"]["delivered_by_opening"], 6);
         assert_eq!(board["papers"].as_array().map(Vec::len), Some(4));
         assert_eq!(board["voters"], json!(["F84001", "F84002", "F84003", "F84004"]));
         // Overall 3 for, 1 against; South 1 against, 1 for: not carried in South.

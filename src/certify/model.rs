@@ -160,6 +160,8 @@ pub struct ElectorateEntry {
 #[serde(deny_unknown_fields)]
 pub struct Notices {
     pub written: i64,
+    /// Delivered by the time voting opened.
+    pub delivered_by_opening: i64,
     pub sent: i64,
     pub failed: i64,
     pub pending: i64,

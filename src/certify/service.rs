@@ -221,6 +221,15 @@ pub fn issue(
                 counted_at: b.counted_at.map(rfc3339).unwrap_or_default(),
                 notices: Notices {
                     written: notices.sent + notices.pending + notices.failed + notices.cancelled,
+                    delivered_by_opening: match b.opened_at {
+                        Some(opened) => crate::mail::store::delivered_by(
+                            c,
+                            (EventKind::Ballot.as_str(), ballot_id),
+                            "ballot_notice",
+                            opened,
+                        )?,
+                        None => 0,
+                    },
                     sent: notices.sent,
                     failed: notices.failed,
                     pending: notices.pending,

@@ -254,6 +254,18 @@ pub fn counts_for_template(conn: &mut DbConn, event: (&str, i32), template: &str
         .load(conn)
 }
 
+/// Messages of one template for one event delivered by `at`.
+pub fn delivered_by(conn: &mut DbConn, event: (&str, i32), template: &str, at: NaiveDateTime) -> QueryResult<i64> {
+    outbox_messages::table
+        .filter(outbox_messages::event_kind.eq(event.0))
+        .filter(outbox_messages::event_id.eq(event.1))
+        .filter(outbox_messages::template.eq(template))
+        .filter(outbox_messages::state.eq("sent"))
+        .filter(outbox_messages::sent_at.le(at))
+        .count()
+        .get_result(conn)
+}
+
 pub fn count_in_state(conn: &mut DbConn, state: MessageState) -> QueryResult<i64> {
     outbox_messages::table
         .filter(outbox_messages::state.eq(state.as_str()))
