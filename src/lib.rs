@@ -7,6 +7,7 @@ pub mod ballots;
 pub mod certify;
 pub mod cli;
 pub mod config;
+pub mod consult;
 pub mod db;
 pub mod demo;
 pub mod error;
