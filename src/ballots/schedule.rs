@@ -18,9 +18,12 @@ pub struct ScheduleReport {
     pub counted: Vec<i32>,
     pub reminders: usize,
     pub mixed: usize,
+    /// Consultations closed at their time, and digest messages of new answers.
+    pub consultations_closed: usize,
+    pub digests: usize,
 }
 
-/// Keeps ballots to their timetable: opens and closes them at the published
+/// Keeps ballots (and consultations) to their timetable: opens and closes them at the published
 /// times, counts at the close, sends the reminders, and (on PostgreSQL)
 /// re-mixes the papers of open ballots. Safe to run on several servers.
 #[derive(Default)]
@@ -31,6 +34,7 @@ pub struct Scheduler {
 impl Scheduler {
     pub fn run(&mut self, pool: &Pool, outbox: &Outbox, now: NaiveDateTime) -> AppResult<ScheduleReport> {
         let mut report = ScheduleReport::default();
+        (report.consultations_closed, report.digests) = crate::consult::service::run_schedule(pool, outbox, now)?;
         let mut conn = pool.get()?;
         let actor = scheduler_actor();
         for id in store::due(&mut conn, "published", now)? {

@@ -86,11 +86,7 @@ pub fn to_html(markdown: &str) -> String {
                 TagEnd::Emphasis => out.push_str("</em>"),
                 TagEnd::Strong => out.push_str("</strong>"),
                 TagEnd::Strikethrough => out.push_str("</del>"),
-                TagEnd::Link | TagEnd::Image => {
-                    if dropped_links.pop() == Some(false) {
-                        out.push_str("</a>");
-                    }
-                }
+                TagEnd::Link | TagEnd::Image if dropped_links.pop() == Some(false) => out.push_str("</a>"),
                 _ => {}
             },
             Event::Text(text) | Event::Html(text) | Event::InlineHtml(text) => escape(&text, &mut out),
@@ -114,10 +110,15 @@ mod tests {
 
     #[test]
     fn markdown_becomes_nhs_styled_html() {
-        let html = to_html("# Delegation\n\nThe *board* recommends **level 2**.\n\n- one\n- two\n\n[Papers](https://www.example.nhs.uk/papers)");
+        let html = to_html(
+            "# Delegation\n\nThe *board* recommends **level 2**.\n\n- one\n- two\n\n[Papers](https://www.example.nhs.uk/papers)",
+        );
         assert!(html.contains("<h2 class=\"nhsuk-heading-m\">Delegation</h2>"), "{html}");
         assert!(html.contains("<em>board</em>") && html.contains("<strong>level 2</strong>"));
-        assert!(html.contains("<ul class=\"nhsuk-list nhsuk-list--bullet\"><li>one</li>"), "{html}");
+        assert!(
+            html.contains("<ul class=\"nhsuk-list nhsuk-list--bullet\"><li>one</li>"),
+            "{html}"
+        );
         assert!(html.contains("<a class=\"nhsuk-link\" href=\"https://www.example.nhs.uk/papers\">Papers</a>"));
     }
 
@@ -136,8 +137,19 @@ mod tests {
             "[x](https://ok.example\" onmouseover=\"alert(1))",
         ] {
             let html = to_html(attack);
-            assert!(!html.contains("<script") && !html.contains("<img") && !html.contains("<iframe") && !html.contains("<b "), "{attack} → {html}");
-            assert!(!html.to_lowercase().contains("href=\"javascript") && !html.contains("href=\"data:") && !html.contains("href=\"//"), "{attack} → {html}");
+            assert!(
+                !html.contains("<script")
+                    && !html.contains("<img")
+                    && !html.contains("<iframe")
+                    && !html.contains("<b "),
+                "{attack} → {html}"
+            );
+            assert!(
+                !html.to_lowercase().contains("href=\"javascript")
+                    && !html.contains("href=\"data:")
+                    && !html.contains("href=\"//"),
+                "{attack} → {html}"
+            );
             assert!(!html.contains("\" onmouseover=\""), "{attack} → {html}");
         }
         let shown = to_html("<script>alert(1)</script>");

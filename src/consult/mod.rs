@@ -2,3 +2,7 @@
 //! questions and the board's answers, responses, the practice impact tool.
 
 pub mod markdown;
+pub mod model;
+pub mod routes;
+pub mod service;
+pub mod store;

@@ -326,7 +326,47 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    consultations (id) {
+        id -> Integer,
+        organisation_id -> Integer,
+        title -> Text,
+        summary -> Text,
+        body -> Text,
+        options -> Text,
+        state -> Text,
+        closes_at -> Timestamp,
+        ballot_id -> Nullable<Integer>,
+        published_at -> Nullable<Timestamp>,
+        closed_at -> Nullable<Timestamp>,
+        last_digest_at -> Nullable<Timestamp>,
+        created_by -> Nullable<Integer>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    consultation_questions (id) {
+        id -> Integer,
+        consultation_id -> Integer,
+        practice_id -> Integer,
+        asked_by -> Integer,
+        question -> Text,
+        anonymous -> Bool,
+        asked_at -> Timestamp,
+        answer -> Nullable<Text>,
+        answered_by -> Nullable<Integer>,
+        answered_at -> Nullable<Timestamp>,
+        in_digest_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(consultation_questions -> practices (practice_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
+    consultations,
+    consultation_questions,
     certificates,
     ballots,
     ballot_options,

@@ -3,7 +3,7 @@
 use actix_web::web::{self, get, post, resource};
 
 use super::{assets, health, pages};
-use crate::{accounts, audit, ballots, certify, mail, registry};
+use crate::{accounts, audit, ballots, certify, consult, mail, registry};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(resource("/healthz").route(get().to(health::healthz)))
@@ -149,6 +149,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/organisations/{code}/key").route(get().to(certify::routes::key)))
         .service(resource("/lmc").route(get().to(certify::routes::dashboard)))
         .service(resource("/ballots/{id}/evidence").route(get().to(certify::routes::evidence)))
+        // Consultations
+        .service(
+            resource("/organisations/{code}/consultations")
+                .route(get().to(consult::routes::list))
+                .route(post().to(consult::routes::create)),
+        )
+        .service(resource("/organisations/{code}/consultations/new").route(get().to(consult::routes::new_form)))
+        .service(resource("/consultations/{id}").route(get().to(consult::routes::show)))
+        .service(resource("/consultations/{id}/publish").route(post().to(consult::routes::publish)))
+        .service(resource("/consultations/{id}/close").route(post().to(consult::routes::close)))
+        .service(resource("/consultations/{id}/questions").route(post().to(consult::routes::ask)))
+        .service(resource("/consultations/{id}/questions/{question}/answer").route(post().to(consult::routes::answer)))
         // Audit log
         .service(resource("/organisations/{code}/audit").route(get().to(audit::routes::log)))
         .service(resource("/organisations/{code}/audit.csv").route(get().to(audit::routes::log_csv)))

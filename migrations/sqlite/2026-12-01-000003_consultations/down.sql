@@ -1,0 +1,2 @@
+DROP TABLE consultation_questions;
+DROP TABLE consultations;

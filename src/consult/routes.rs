@@ -1,0 +1,378 @@
+//! Consultation pages: the list, drafting, the consultation with its papers
+//! and its questions and answers, publishing and closing.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use serde::{Deserialize, Serialize};
+
+use super::model::{ConsultationDraft, co_commissioning_options, options_text, parse_options};
+use super::service;
+use crate::error::{AppError, AppResult, FieldError};
+use crate::web::auth::CurrentUser;
+use crate::web::csrf::CsrfForm;
+use crate::web::page::Ui;
+use crate::web::render::Flash;
+
+fn id_of(raw: &str) -> AppResult<i32> {
+    raw.parse().map_err(|_| AppError::NotFound)
+}
+
+#[derive(Serialize)]
+struct Row {
+    id: i32,
+    title: String,
+    state: &'static str,
+    colour: &'static str,
+    closes: String,
+}
+
+#[derive(Serialize)]
+struct ListPage {
+    organisation: String,
+    code: String,
+    may_create: bool,
+    rows: Vec<Row>,
+}
+
+pub async fn list(ui: Ui, user: CurrentUser, code: web::Path<String>) -> AppResult<HttpResponse> {
+    let grants = user.grants();
+    let code = code.into_inner();
+    let (organisation, runs, consultations) = ui.state().run(move |pool| service::list(pool, &grants, &code)).await?;
+    let rows = consultations
+        .into_iter()
+        .map(|c| {
+            let state =
+                super::model::ConsultationState::parse(&c.state).unwrap_or(super::model::ConsultationState::Draft);
+            Row {
+                id: c.id,
+                title: c.title,
+                state: state.label(),
+                colour: state.tag_colour(),
+                closes: crate::time::date_time(c.closes_at),
+            }
+        })
+        .collect();
+    ui.page(
+        "consult/list",
+        "Consultations",
+        &ListPage {
+            organisation: organisation.name,
+            code: organisation.ods_code,
+            may_create: runs,
+            rows,
+        },
+    )
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DraftForm {
+    title: String,
+    summary: String,
+    body: String,
+    options: String,
+    closes_date: String,
+    closes_time: String,
+}
+
+impl DraftForm {
+    fn draft(&self) -> ConsultationDraft {
+        let mut edge_errors = Vec::new();
+        let closes_at = match crate::time::from_london(&self.closes_date, &self.closes_time) {
+            Ok(t) => Some(t),
+            Err(message) => {
+                edge_errors.push(FieldError::new("closes-at", message));
+                None
+            }
+        };
+        ConsultationDraft {
+            title: self.title.clone(),
+            summary: self.summary.clone(),
+            body: self.body.clone(),
+            options: parse_options(&self.options),
+            closes_at,
+            edge_errors,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct FormPage {
+    code: String,
+    form: DraftForm,
+}
+
+pub async fn new_form(ui: Ui, user: CurrentUser, code: web::Path<String>) -> AppResult<HttpResponse> {
+    let actor = (*user.0).clone();
+    let code = code.into_inner();
+    let lookup = code.clone();
+    // Only those who run the organisation get the form.
+    ui.state()
+        .run(move |pool| crate::ballots::service::defaults_for(pool, &actor, &lookup))
+        .await?;
+    let form = DraftForm {
+        options: options_text(&co_commissioning_options()),
+        closes_time: "17:00".into(),
+        ..Default::default()
+    };
+    ui.page("consult/form", "Create a consultation", &FormPage { code, form })
+}
+
+pub async fn create(
+    ui: Ui,
+    user: CurrentUser,
+    code: web::Path<String>,
+    form: CsrfForm<DraftForm>,
+) -> AppResult<HttpResponse> {
+    let form = form.0;
+    let actor = (*user.0).clone();
+    let code = code.into_inner();
+    let (lookup, draft) = (code.clone(), form.draft());
+    match ui
+        .state()
+        .run(move |pool| service::create(pool, &actor, &lookup, &draft))
+        .await
+    {
+        Ok(id) => Ok(ui.see_other(
+            &format!("/consultations/{id}"),
+            Some(Flash {
+                heading: "Draft consultation created".into(),
+                body: Some("Check it, then publish it to send the papers to every member practice.".into()),
+            }),
+        )),
+        Err(AppError::Invalid(errors)) => ui.form_errors(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "consult/form",
+            "Create a consultation",
+            errors,
+            &FormPage { code, form },
+        ),
+        Err(other) => Err(other),
+    }
+}
+
+#[derive(Serialize)]
+struct OptionView {
+    label: String,
+    opportunities: String,
+    risks: String,
+}
+
+#[derive(Serialize)]
+struct QuestionView {
+    id: i32,
+    asked_by: String,
+    question: String,
+    asked_at: String,
+    answer: Option<String>,
+    answered_at: String,
+    waited: String,
+}
+
+#[derive(Serialize)]
+struct Page {
+    id: i32,
+    title: String,
+    organisation: String,
+    code: String,
+    state: &'static str,
+    colour: &'static str,
+    summary: String,
+    body_html: String,
+    options: Vec<OptionView>,
+    published: String,
+    closes: String,
+    ballot: Option<i32>,
+    runs: bool,
+    staff: bool,
+    is_draft: bool,
+    is_open: bool,
+    questions: Vec<QuestionView>,
+    unanswered: usize,
+    may_ask: bool,
+    practices: Vec<crate::web::form::Choice>,
+}
+
+fn waited(d: chrono::Duration) -> String {
+    let hours = d.num_hours();
+    if hours >= 48 {
+        format!("{} days", hours / 24)
+    } else if hours >= 1 {
+        format!("{hours} hours")
+    } else {
+        format!("{} minutes", d.num_minutes().max(0))
+    }
+}
+
+pub async fn show(ui: Ui, user: CurrentUser, id: web::Path<String>) -> AppResult<HttpResponse> {
+    let id = id_of(&id)?;
+    let grants = user.grants();
+    let view = ui.state().run(move |pool| service::view(pool, &grants, id)).await?;
+    let loaded = &view.loaded;
+    let c = &loaded.consultation;
+    let choices: Vec<(String, String)> = view
+        .may_ask_for
+        .iter()
+        .map(|(code, name)| (code.clone(), format!("{name} ({code})")))
+        .collect();
+    let refs: Vec<(&str, &str)> = choices.iter().map(|(c, l)| (c.as_str(), l.as_str())).collect();
+    let page = Page {
+        id,
+        title: c.title.clone(),
+        organisation: loaded.organisation.name.clone(),
+        code: loaded.organisation.ods_code.clone(),
+        state: loaded.state.label(),
+        colour: loaded.state.tag_colour(),
+        summary: c.summary.clone(),
+        body_html: super::markdown::to_html(&c.body),
+        options: loaded
+            .options
+            .iter()
+            .map(|o| OptionView {
+                label: o.label.clone(),
+                opportunities: o.opportunities.clone(),
+                risks: o.risks.clone(),
+            })
+            .collect(),
+        published: c.published_at.map(crate::time::date_time).unwrap_or_default(),
+        closes: crate::time::date_time(c.closes_at),
+        ballot: c.ballot_id,
+        runs: loaded.access.runs,
+        staff: loaded.access.runs || loaded.access.observes,
+        is_draft: loaded.state == super::model::ConsultationState::Draft,
+        is_open: loaded.state == super::model::ConsultationState::Open,
+        unanswered: view.questions.iter().filter(|q| q.answer.is_none()).count(),
+        questions: view
+            .questions
+            .iter()
+            .map(|q| QuestionView {
+                id: q.id,
+                asked_by: q.asked_by.clone(),
+                question: q.question.clone(),
+                asked_at: crate::time::date_time(q.asked_at),
+                answer: q.answer.clone(),
+                answered_at: q.answered_at.map(crate::time::date_time).unwrap_or_default(),
+                waited: waited(q.waited),
+            })
+            .collect(),
+        may_ask: !view.may_ask_for.is_empty(),
+        practices: if view.may_ask_for.len() > 1 {
+            crate::web::form::choices("practice", &refs, "")
+        } else {
+            Vec::new()
+        },
+    };
+    ui.page("consult/show", &c.title, &page)
+}
+
+pub async fn publish(
+    ui: Ui,
+    user: CurrentUser,
+    id: web::Path<String>,
+    _f: CsrfForm<crate::web::csrf::NoFields>,
+) -> AppResult<HttpResponse> {
+    let id = id_of(&id)?;
+    let actor = (*user.0).clone();
+    let outbox = ui.state().outbox.clone();
+    let notices = ui
+        .state()
+        .run(move |pool| service::publish(pool, &outbox, &actor, id))
+        .await?;
+    Ok(ui.see_other(
+        &format!("/consultations/{id}"),
+        Some(Flash {
+            heading: "Consultation published".into(),
+            body: Some(format!("{notices} notices are being sent.")),
+        }),
+    ))
+}
+
+pub async fn close(
+    ui: Ui,
+    user: CurrentUser,
+    id: web::Path<String>,
+    _f: CsrfForm<crate::web::csrf::NoFields>,
+) -> AppResult<HttpResponse> {
+    let id = id_of(&id)?;
+    let actor = (*user.0).clone();
+    ui.state().run(move |pool| service::close(pool, &actor, id)).await?;
+    Ok(ui.see_other(
+        &format!("/consultations/{id}"),
+        Some(Flash {
+            heading: "Consultation closed".into(),
+            body: None,
+        }),
+    ))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct QuestionForm {
+    question: String,
+    practice: String,
+    anonymous: String,
+}
+
+pub async fn ask(
+    ui: Ui,
+    user: CurrentUser,
+    id: web::Path<String>,
+    form: CsrfForm<QuestionForm>,
+) -> AppResult<HttpResponse> {
+    let id = id_of(&id)?;
+    let form = form.0;
+    let asker = (*user.0).clone();
+    let practice = Some(form.practice.clone()).filter(|p| !p.is_empty());
+    let anonymous = form.anonymous == "yes";
+    ui.state()
+        .run(move |pool| service::ask(pool, &asker, id, practice.as_deref(), &form.question, anonymous))
+        .await
+        .map_err(|e| match e {
+            AppError::Invalid(errors) => {
+                AppError::BadRequest(errors.into_iter().map(|e| e.message).collect::<Vec<_>>().join("; "))
+            }
+            other => other,
+        })?;
+    Ok(ui.see_other(
+        &format!("/consultations/{id}"),
+        Some(Flash {
+            heading: "Question sent".into(),
+            body: Some("The board will answer it here; you will get the answer by email.".into()),
+        }),
+    ))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct AnswerForm {
+    answer: String,
+}
+
+pub async fn answer(
+    ui: Ui,
+    user: CurrentUser,
+    path: web::Path<(String, String)>,
+    form: CsrfForm<AnswerForm>,
+) -> AppResult<HttpResponse> {
+    let (id, question) = path.into_inner();
+    let (id, question) = (id_of(&id)?, id_of(&question)?);
+    let actor = (*user.0).clone();
+    let outbox = ui.state().outbox.clone();
+    let text = form.0.answer;
+    ui.state()
+        .run(move |pool| service::answer(pool, &outbox, &actor, id, question, &text))
+        .await
+        .map_err(|e| match e {
+            AppError::Invalid(errors) => {
+                AppError::BadRequest(errors.into_iter().map(|e| e.message).collect::<Vec<_>>().join("; "))
+            }
+            other => other,
+        })?;
+    Ok(ui.see_other(
+        &format!("/consultations/{id}"),
+        Some(Flash {
+            heading: "Answer published".into(),
+            body: Some("The practice that asked is told now; all members in the next daily digest.".into()),
+        }),
+    ))
+}

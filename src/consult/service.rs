@@ -1,0 +1,585 @@
+//! Consultation use-cases: drafts, publishing with a notice to every member
+//! practice, members' questions and the board's answers (the asker told at
+//! once, all members in a digest at most daily), closing. One transaction
+//! each.
+
+use std::collections::HashMap;
+
+use chrono::{Duration, NaiveDateTime, Utc};
+use diesel::Connection;
+use serde_json::json;
+
+use super::model::{ConsultOption, ConsultationDraft, ConsultationState, check_answer, check_draft, check_question};
+use super::store::{self, Consultation, Question};
+use crate::accounts::model::{Grants, Role};
+use crate::accounts::service::SessionUser;
+use crate::audit::service::{Event, record};
+use crate::db::{DbConn, Pool};
+use crate::error::{AppError, AppResult};
+use crate::mail::model::EventKind;
+use crate::mail::service::{Mail, Outbox};
+use crate::registry::model::OrganisationCode;
+use crate::registry::store::{Organisation, Practice, representatives};
+
+fn now() -> NaiveDateTime {
+    Utc::now().naive_utc()
+}
+
+/// What a user may do with a consultation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Access {
+    pub runs: bool,
+    pub observes: bool,
+    pub member: bool,
+}
+
+pub struct Loaded {
+    pub consultation: Consultation,
+    pub state: ConsultationState,
+    pub options: Vec<ConsultOption>,
+    pub organisation: Organisation,
+    pub access: Access,
+}
+
+fn member_practices(grants: &Grants) -> Vec<i32> {
+    grants
+        .0
+        .iter()
+        .filter(|g| g.role == Role::PracticeRep)
+        .filter_map(|g| g.practice_id)
+        .collect()
+}
+
+fn load(conn: &mut DbConn, grants: &Grants, id: i32) -> AppResult<Loaded> {
+    let consultation = store::find(conn, id)?.ok_or(AppError::NotFound)?;
+    let state =
+        ConsultationState::parse(&consultation.state).ok_or_else(|| AppError::Internal("consultation state".into()))?;
+    let options: Vec<ConsultOption> = serde_json::from_str(&consultation.options)
+        .map_err(|e| AppError::Internal(format!("consultation options: {e}")))?;
+    let organisation = Organisation::with_ids(conn, &[consultation.organisation_id])?
+        .into_iter()
+        .next()
+        .ok_or(AppError::NotFound)?;
+    let lmcs: Vec<i32> = Organisation::covering_lmcs(conn, organisation.id)?
+        .iter()
+        .map(|o| o.id)
+        .collect();
+    let runs = grants.runs_organisation(organisation.id);
+    let observes = grants.observes_organisation(&lmcs);
+    let represented = member_practices(grants);
+    let today = crate::ballots::service::london_day(now());
+    let member = grants
+        .0
+        .iter()
+        .any(|g| g.role == Role::CommitteeMember && g.organisation_id == Some(organisation.id))
+        || Practice::members_on(conn, organisation.id, today)?
+            .iter()
+            .any(|p| represented.contains(&p.id));
+    let access = Access { runs, observes, member };
+    let may_see = runs || (state != ConsultationState::Draft && (observes || member));
+    if !may_see {
+        return Err(if state == ConsultationState::Draft {
+            AppError::NotFound
+        } else {
+            AppError::Forbidden(format!(
+                "Only the people who run {}, its LMC's observers and its member practices can see its consultations.",
+                organisation.name
+            ))
+        });
+    }
+    Ok(Loaded {
+        consultation,
+        state,
+        options,
+        organisation,
+        access,
+    })
+}
+
+fn organisation_run_by(conn: &mut DbConn, actor: &SessionUser, code: &str) -> AppResult<Organisation> {
+    let code = OrganisationCode::parse("code", code).map_err(|_| AppError::NotFound)?;
+    let organisation = Organisation::find_by_code(conn, code.as_str())?.ok_or(AppError::NotFound)?;
+    if !actor.grants().runs_organisation(organisation.id) {
+        return Err(AppError::Forbidden(format!(
+            "Only administrators and the returning officer of {} can run its consultations.",
+            organisation.name
+        )));
+    }
+    Ok(organisation)
+}
+
+pub fn create(pool: &Pool, actor: &SessionUser, code: &str, draft: &ConsultationDraft) -> AppResult<i32> {
+    let mut conn = pool.get()?;
+    conn.transaction(|c| {
+        let organisation = organisation_run_by(c, actor, code)?;
+        let now = now();
+        let errors = check_draft(draft, now);
+        if !errors.is_empty() {
+            return Err(AppError::Invalid(errors));
+        }
+        let row = store::DraftRow {
+            title: draft.title.trim().to_owned(),
+            summary: draft.summary.trim().to_owned(),
+            body: draft.body.trim().to_owned(),
+            options: serde_json::to_string(&draft.options).map_err(|e| AppError::Internal(e.to_string()))?,
+            closes_at: draft.closes_at.unwrap_or(now),
+            updated_at: now,
+        };
+        let id = store::insert(c, organisation.id, &row, actor.id, now)?;
+        record(
+            c,
+            &actor.actor(),
+            Event {
+                organisation_id: Some(organisation.id),
+                action: "consultation.create",
+                object_kind: "consultation",
+                object_key: &id.to_string(),
+                summary: format!("Draft consultation \"{}\"", row.title),
+            },
+        )?;
+        Ok(id)
+    })
+}
+
+/// Someone a consultation's messages go to: (user id, name, email, the
+/// practice they represent — none for an observer).
+type Recipient = (i32, String, String, Option<Practice>);
+
+/// Everyone a consultation's messages go to: the nominated representative
+/// and deputy of every member practice today, and the LMC's observers.
+fn recipients(conn: &mut DbConn, organisation: &Organisation) -> AppResult<Vec<Recipient>> {
+    let today = crate::ballots::service::london_day(now());
+    let members = Practice::members_on(conn, organisation.id, today)?;
+    let ids: Vec<i32> = members.iter().map(|p| p.id).collect();
+    let by_id: HashMap<i32, &Practice> = members.iter().map(|p| (p.id, p)).collect();
+    let mut out: Vec<(i32, String, String, Option<Practice>)> =
+        representatives::voting_representatives_on(conn, &ids, today)?
+            .into_iter()
+            .map(|r| {
+                (
+                    r.user_id,
+                    r.name,
+                    r.email,
+                    by_id.get(&r.practice_id).map(|p| (*p).clone()),
+                )
+            })
+            .collect();
+    let lmcs: Vec<i32> = Organisation::covering_lmcs(conn, organisation.id)?
+        .iter()
+        .map(|o| o.id)
+        .collect();
+    for (user_id, name, email) in crate::accounts::store::holders_of(conn, "lmc_observer", &lmcs)? {
+        out.push((user_id, name, email, None));
+    }
+    Ok(out)
+}
+
+fn mails(
+    outbox: &Outbox,
+    loaded: &Loaded,
+    recipients: Vec<Recipient>,
+    template: &'static str,
+    extra: serde_json::Value,
+) -> Vec<Mail> {
+    let c = &loaded.consultation;
+    let org = &loaded.organisation;
+    recipients
+        .into_iter()
+        .map(|(user_id, name, email, practice)| {
+            let reason = match &practice {
+                Some(p) => format!(
+                    "You get this email because you represent {} ({}), a member practice of {}.",
+                    p.name, p.ods_code, org.name
+                ),
+                None => format!(
+                    "You get this email because you observe {} for your local medical committee.",
+                    org.name
+                ),
+            };
+            let mut context = json!({
+                "organisation": org.name,
+                "title": c.title,
+                "summary": c.summary,
+                "closes": crate::time::date_time(c.closes_at),
+                "url": format!("{}/consultations/{}", outbox.base_url(), c.id),
+                "options": loaded.options.iter().map(|o| o.label.clone()).collect::<Vec<_>>(),
+            });
+            if let (Some(map), serde_json::Value::Object(extra)) = (context.as_object_mut(), extra.clone()) {
+                map.extend(extra);
+            }
+            Mail {
+                template,
+                to_email: email,
+                to_name: name,
+                sender: org.name.clone(),
+                reason,
+                event: EventKind::Consultation,
+                event_id: Some(c.id),
+                organisation_id: Some(org.id),
+                practice_id: practice.map(|p| p.id),
+                user_id: Some(user_id),
+                context,
+                sealed: false,
+            }
+        })
+        .collect()
+}
+
+/// Opens a draft for comments and tells every member practice.
+pub fn publish(pool: &Pool, outbox: &Outbox, actor: &SessionUser, id: i32) -> AppResult<usize> {
+    let mut conn = pool.get()?;
+    conn.transaction(|c| {
+        crate::db::claim_write_lock(c)?;
+        let loaded = load(c, &actor.grants(), id)?;
+        if !loaded.access.runs {
+            return Err(AppError::Forbidden(
+                "Only the organisation's administrators can publish it.".into(),
+            ));
+        }
+        let now = now();
+        if loaded.state != ConsultationState::Draft {
+            return Err(AppError::Conflict(
+                "This consultation has been published already.".into(),
+            ));
+        }
+        if loaded.consultation.closes_at <= now {
+            return Err(AppError::invalid(
+                "closes-at",
+                "The close has passed: change the draft's closing time first",
+            ));
+        }
+        store::transition(c, id, "draft", "open", now)?;
+        let recipients = recipients(c, &loaded.organisation)?;
+        let notices = outbox.enqueue_all(c, mails(outbox, &loaded, recipients, "consultation_notice", json!({})))?;
+        record(
+            c,
+            &actor.actor(),
+            Event {
+                organisation_id: Some(loaded.organisation.id),
+                action: "consultation.publish",
+                object_kind: "consultation",
+                object_key: &id.to_string(),
+                summary: format!("Published \"{}\"; {notices} notices written", loaded.consultation.title),
+            },
+        )?;
+        Ok(notices)
+    })
+}
+
+fn close_in(
+    conn: &mut DbConn,
+    consultation: &Consultation,
+    actor: &crate::audit::model::Actor,
+    now: NaiveDateTime,
+) -> AppResult<bool> {
+    if store::transition(conn, consultation.id, "open", "closed", now)? == 0 {
+        return Ok(false);
+    }
+    record(
+        conn,
+        actor,
+        Event {
+            organisation_id: Some(consultation.organisation_id),
+            action: "consultation.close",
+            object_kind: "consultation",
+            object_key: &consultation.id.to_string(),
+            summary: format!("Consultation \"{}\" closed", consultation.title),
+        },
+    )?;
+    Ok(true)
+}
+
+pub fn close(pool: &Pool, actor: &SessionUser, id: i32) -> AppResult<()> {
+    let mut conn = pool.get()?;
+    conn.transaction(|c| {
+        let loaded = load(c, &actor.grants(), id)?;
+        if !loaded.access.runs {
+            return Err(AppError::Forbidden(
+                "Only the organisation's administrators can close it.".into(),
+            ));
+        }
+        if !close_in(c, &loaded.consultation, &actor.actor(), now())? {
+            return Err(AppError::Conflict("Only an open consultation can be closed.".into()));
+        }
+        Ok(())
+    })
+}
+
+/// A representative asks a question for their practice.
+pub fn ask(
+    pool: &Pool,
+    user: &SessionUser,
+    id: i32,
+    practice_code: Option<&str>,
+    text: &str,
+    anonymous: bool,
+) -> AppResult<i32> {
+    let question = check_question(text).map_err(|e| AppError::Invalid(vec![e]))?;
+    let mut conn = pool.get()?;
+    conn.transaction(|c| {
+        let loaded = load(c, &user.grants(), id)?;
+        if loaded.state != ConsultationState::Open {
+            return Err(AppError::Conflict(format!(
+                "The consultation is {}: questions can only be asked while it is open.",
+                loaded.state.label().to_lowercase()
+            )));
+        }
+        let today = crate::ballots::service::london_day(now());
+        let represented = member_practices(&user.grants());
+        let mine: Vec<Practice> = Practice::members_on(c, loaded.organisation.id, today)?
+            .into_iter()
+            .filter(|p| represented.contains(&p.id))
+            .collect();
+        let practice = match (mine.as_slice(), practice_code) {
+            ([], _) => {
+                return Err(AppError::Forbidden(
+                    "Only the representatives of member practices can ask questions.".into(),
+                ));
+            }
+            ([only], None) => only.clone(),
+            (_, Some(code)) => mine
+                .iter()
+                .find(|p| p.ods_code.eq_ignore_ascii_case(code.trim()))
+                .cloned()
+                .ok_or_else(|| AppError::invalid("practice", "Choose one of the practices you represent"))?,
+            (_, None) => return Err(AppError::invalid("practice", "Choose which practice is asking")),
+        };
+        let now = now();
+        let qid = store::ask(c, id, practice.id, user.id, &question, anonymous, now)?;
+        record(
+            c,
+            &user.actor(),
+            Event {
+                organisation_id: Some(loaded.organisation.id),
+                action: "consultation.question",
+                object_kind: "consultation",
+                object_key: &id.to_string(),
+                summary: format!(
+                    "{} ({}) asked question {qid}{}",
+                    practice.name,
+                    practice.ods_code,
+                    if anonymous { ", asking not to be named" } else { "" }
+                ),
+            },
+        )?;
+        Ok(qid)
+    })
+}
+
+/// The board answers a question; the asker is told at once, everyone in
+/// the next digest.
+pub fn answer(
+    pool: &Pool,
+    outbox: &Outbox,
+    actor: &SessionUser,
+    id: i32,
+    question_id: i32,
+    text: &str,
+) -> AppResult<()> {
+    let answer = check_answer(text).map_err(|e| AppError::Invalid(vec![e]))?;
+    let mut conn = pool.get()?;
+    conn.transaction(|c| {
+        let loaded = load(c, &actor.grants(), id)?;
+        if !loaded.access.runs {
+            return Err(AppError::Forbidden(
+                "Only the organisation's administrators answer questions.".into(),
+            ));
+        }
+        let now = now();
+        if store::answer(c, question_id, id, &answer, actor.id, now)? == 0 {
+            return Err(AppError::Conflict(
+                "That question does not exist or has been answered already.".into(),
+            ));
+        }
+        let (question, code, name) = store::questions(c, id)?
+            .into_iter()
+            .find(|(q, _, _)| q.id == question_id)
+            .ok_or(AppError::NotFound)?;
+        if let Some(asker) = crate::accounts::store::User::find(c, question.asked_by)? {
+            let practice = Practice::find_by_code(c, &code)?;
+            let mail = mails(
+                outbox,
+                &loaded,
+                vec![(asker.id, asker.name, asker.email, practice)],
+                "consultation_answer",
+                json!({"question": question.question, "answer": answer}),
+            );
+            outbox.enqueue_all(c, mail)?;
+        }
+        record(
+            c,
+            &actor.actor(),
+            Event {
+                organisation_id: Some(loaded.organisation.id),
+                action: "consultation.answer",
+                object_kind: "consultation",
+                object_key: &id.to_string(),
+                summary: format!("Question {question_id} from {name} ({code}) answered and published"),
+            },
+        )?;
+        Ok(())
+    })
+}
+
+/// One round of the consultations' timetable: closes those due, and sends
+/// each open one's digest of new answers (at most one a day). Returns
+/// (closed, digest messages).
+pub fn run_schedule(pool: &Pool, outbox: &Outbox, now: NaiveDateTime) -> AppResult<(usize, usize)> {
+    let mut conn = pool.get()?;
+    let actor = crate::audit::model::Actor {
+        user_id: None,
+        label: "scheduler".into(),
+    };
+    let (mut closed, mut digests) = (0, 0);
+    for consultation in store::in_state(&mut conn, "open")? {
+        if consultation.closes_at <= now {
+            if conn.transaction(|c| close_in(c, &consultation, &actor, now))? {
+                closed += 1;
+            }
+            continue;
+        }
+        if consultation
+            .last_digest_at
+            .is_some_and(|last| now - last < Duration::hours(24))
+        {
+            continue;
+        }
+        digests += conn.transaction(|c| send_digest(c, outbox, &consultation, now))?;
+    }
+    Ok((closed, digests))
+}
+
+fn send_digest(
+    conn: &mut DbConn,
+    outbox: &Outbox,
+    consultation: &Consultation,
+    now: NaiveDateTime,
+) -> AppResult<usize> {
+    crate::db::claim_write_lock(conn)?;
+    let new: Vec<(Question, String, String)> = store::questions(conn, consultation.id)?
+        .into_iter()
+        .filter(|(q, _, _)| q.answered_at.is_some() && q.in_digest_at.is_none())
+        .collect();
+    if new.is_empty() {
+        return Ok(0);
+    }
+    let organisation = Organisation::with_ids(conn, &[consultation.organisation_id])?
+        .into_iter()
+        .next()
+        .ok_or(AppError::NotFound)?;
+    let loaded = Loaded {
+        consultation: consultation.clone(),
+        state: ConsultationState::Open,
+        options: serde_json::from_str(&consultation.options).unwrap_or_default(),
+        organisation,
+        access: Access {
+            runs: false,
+            observes: false,
+            member: false,
+        },
+    };
+    let answers: Vec<serde_json::Value> = new
+        .iter()
+        .map(|(q, _, name)| {
+            json!({
+                "asked_by": if q.anonymous { "A member practice".to_owned() } else { name.clone() },
+                "question": q.question,
+                "answer": q.answer,
+            })
+        })
+        .collect();
+    let recipients = recipients(conn, &loaded.organisation)?;
+    let written = outbox.enqueue_all(
+        conn,
+        mails(
+            outbox,
+            &loaded,
+            recipients,
+            "consultation_answers",
+            json!({"answers": answers}),
+        ),
+    )?;
+    let ids: Vec<i32> = new.iter().map(|(q, _, _)| q.id).collect();
+    store::mark_in_digest(conn, &ids, now)?;
+    store::set_last_digest(conn, consultation.id, now)?;
+    Ok(written)
+}
+
+/// A question as a page shows it.
+pub struct QuestionView {
+    pub id: i32,
+    pub asked_by: String,
+    pub question: String,
+    pub asked_at: NaiveDateTime,
+    pub answer: Option<String>,
+    pub answered_at: Option<NaiveDateTime>,
+    /// How long it waited (or has waited) for an answer.
+    pub waited: Duration,
+}
+
+pub struct View {
+    pub loaded: Loaded,
+    pub questions: Vec<QuestionView>,
+    /// The practices the viewer may ask for: (code, name).
+    pub may_ask_for: Vec<(String, String)>,
+}
+
+/// A consultation's page. Members see answered questions (the asker's
+/// practice named unless it asked not to be); those who run or observe it
+/// see every question, answered or not, with how long it waited.
+pub fn view(pool: &Pool, grants: &Grants, id: i32) -> AppResult<View> {
+    let mut conn = pool.get()?;
+    let loaded = load(&mut conn, grants, id)?;
+    let staff = loaded.access.runs || loaded.access.observes;
+    let now = now();
+    let questions = store::questions(&mut conn, id)?
+        .into_iter()
+        .filter(|(q, _, _)| staff || q.answered_at.is_some())
+        .map(|(q, code, name)| QuestionView {
+            id: q.id,
+            asked_by: if q.anonymous && !staff {
+                "A member practice".to_owned()
+            } else if q.anonymous {
+                format!("{name} ({code}), asking not to be named")
+            } else {
+                format!("{name} ({code})")
+            },
+            waited: q.answered_at.unwrap_or(now) - q.asked_at,
+            question: q.question,
+            asked_at: q.asked_at,
+            answer: q.answer,
+            answered_at: q.answered_at,
+        })
+        .collect();
+    let today = crate::ballots::service::london_day(now);
+    let represented = member_practices(grants);
+    let may_ask_for = if loaded.state == ConsultationState::Open {
+        Practice::members_on(&mut conn, loaded.organisation.id, today)?
+            .into_iter()
+            .filter(|p| represented.contains(&p.id))
+            .map(|p| (p.ods_code, p.name))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(View {
+        loaded,
+        questions,
+        may_ask_for,
+    })
+}
+
+/// An organisation's consultations (drafts only for those who run it).
+pub fn list(pool: &Pool, grants: &Grants, code: &str) -> AppResult<(Organisation, bool, Vec<Consultation>)> {
+    let code = OrganisationCode::parse("code", code).map_err(|_| AppError::NotFound)?;
+    // Those who may see the organisation may see its published consultations.
+    crate::registry::service::organisation_detail(pool, grants, code.as_str())?;
+    let mut conn = pool.get()?;
+    let organisation = Organisation::find_by_code(&mut conn, code.as_str())?.ok_or(AppError::NotFound)?;
+    let runs = grants.runs_organisation(organisation.id);
+    let consultations = store::of_organisation(&mut conn, organisation.id)?
+        .into_iter()
+        .filter(|c| runs || c.state != "draft")
+        .collect();
+    Ok((organisation, runs, consultations))
+}

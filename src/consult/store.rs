@@ -1,0 +1,195 @@
+//! Consultation queries.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::DbConn;
+use crate::db::schema::{consultation_questions, consultations, practices};
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = consultations, check_for_backend(crate::db::MultiBackend))]
+pub struct Consultation {
+    pub id: i32,
+    pub organisation_id: i32,
+    pub title: String,
+    pub summary: String,
+    pub body: String,
+    pub options: String,
+    pub state: String,
+    pub closes_at: NaiveDateTime,
+    pub ballot_id: Option<i32>,
+    pub published_at: Option<NaiveDateTime>,
+    pub closed_at: Option<NaiveDateTime>,
+    pub last_digest_at: Option<NaiveDateTime>,
+    pub created_by: Option<i32>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Insertable, AsChangeset)]
+#[diesel(table_name = consultations)]
+pub struct DraftRow {
+    pub title: String,
+    pub summary: String,
+    pub body: String,
+    pub options: String,
+    pub closes_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+pub fn insert(
+    conn: &mut DbConn,
+    organisation_id: i32,
+    row: &DraftRow,
+    by: i32,
+    now: NaiveDateTime,
+) -> QueryResult<i32> {
+    diesel::insert_into(consultations::table)
+        .values((
+            consultations::organisation_id.eq(organisation_id),
+            row,
+            consultations::state.eq("draft"),
+            consultations::created_by.eq(by),
+            consultations::created_at.eq(now),
+        ))
+        .returning(consultations::id)
+        .get_result(conn)
+}
+
+pub fn find(conn: &mut DbConn, id: i32) -> QueryResult<Option<Consultation>> {
+    consultations::table
+        .find(id)
+        .select(Consultation::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn of_organisation(conn: &mut DbConn, organisation_id: i32) -> QueryResult<Vec<Consultation>> {
+    consultations::table
+        .filter(consultations::organisation_id.eq(organisation_id))
+        .order(consultations::id.desc())
+        .select(Consultation::as_select())
+        .load(conn)
+}
+
+pub fn in_state(conn: &mut DbConn, state: &str) -> QueryResult<Vec<Consultation>> {
+    consultations::table
+        .filter(consultations::state.eq(state))
+        .select(Consultation::as_select())
+        .load(conn)
+}
+
+/// Moves `from` → `to`; 0 when it was no longer in `from`.
+pub fn transition(conn: &mut DbConn, id: i32, from: &str, to: &str, now: NaiveDateTime) -> QueryResult<usize> {
+    let target = diesel::update(
+        consultations::table
+            .filter(consultations::id.eq(id))
+            .filter(consultations::state.eq(from)),
+    );
+    if to == "open" {
+        target
+            .set((
+                consultations::state.eq(to),
+                consultations::published_at.eq(now),
+                consultations::updated_at.eq(now),
+            ))
+            .execute(conn)
+    } else {
+        target
+            .set((
+                consultations::state.eq(to),
+                consultations::closed_at.eq(now),
+                consultations::updated_at.eq(now),
+            ))
+            .execute(conn)
+    }
+}
+
+pub fn link_ballot(conn: &mut DbConn, id: i32, ballot_id: Option<i32>) -> QueryResult<usize> {
+    diesel::update(consultations::table.find(id))
+        .set(consultations::ballot_id.eq(ballot_id))
+        .execute(conn)
+}
+
+pub fn set_last_digest(conn: &mut DbConn, id: i32, at: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(consultations::table.find(id))
+        .set(consultations::last_digest_at.eq(at))
+        .execute(conn)
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = consultation_questions, check_for_backend(crate::db::MultiBackend))]
+pub struct Question {
+    pub id: i32,
+    pub consultation_id: i32,
+    pub practice_id: i32,
+    pub asked_by: i32,
+    pub question: String,
+    pub anonymous: bool,
+    pub asked_at: NaiveDateTime,
+    pub answer: Option<String>,
+    pub answered_by: Option<i32>,
+    pub answered_at: Option<NaiveDateTime>,
+    pub in_digest_at: Option<NaiveDateTime>,
+}
+
+pub fn ask(
+    conn: &mut DbConn,
+    consultation_id: i32,
+    practice_id: i32,
+    asked_by: i32,
+    question: &str,
+    anonymous: bool,
+    now: NaiveDateTime,
+) -> QueryResult<i32> {
+    diesel::insert_into(consultation_questions::table)
+        .values((
+            consultation_questions::consultation_id.eq(consultation_id),
+            consultation_questions::practice_id.eq(practice_id),
+            consultation_questions::asked_by.eq(asked_by),
+            consultation_questions::question.eq(question),
+            consultation_questions::anonymous.eq(anonymous),
+            consultation_questions::asked_at.eq(now),
+        ))
+        .returning(consultation_questions::id)
+        .get_result(conn)
+}
+
+/// Answers an unanswered question; 0 when it was answered already.
+pub fn answer(
+    conn: &mut DbConn,
+    id: i32,
+    consultation_id: i32,
+    answer: &str,
+    by: i32,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(
+        consultation_questions::table
+            .filter(consultation_questions::id.eq(id))
+            .filter(consultation_questions::consultation_id.eq(consultation_id))
+            .filter(consultation_questions::answered_at.is_null()),
+    )
+    .set((
+        consultation_questions::answer.eq(answer),
+        consultation_questions::answered_by.eq(by),
+        consultation_questions::answered_at.eq(now),
+    ))
+    .execute(conn)
+}
+
+/// A consultation's questions with the asking practice's code and name, oldest first.
+pub fn questions(conn: &mut DbConn, consultation_id: i32) -> QueryResult<Vec<(Question, String, String)>> {
+    consultation_questions::table
+        .inner_join(practices::table)
+        .filter(consultation_questions::consultation_id.eq(consultation_id))
+        .order(consultation_questions::id.asc())
+        .select((Question::as_select(), practices::ods_code, practices::name))
+        .load(conn)
+}
+
+pub fn mark_in_digest(conn: &mut DbConn, ids: &[i32], at: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(consultation_questions::table.filter(consultation_questions::id.eq_any(ids.to_vec())))
+        .set(consultation_questions::in_digest_at.eq(at))
+        .execute(conn)
+}

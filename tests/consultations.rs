@@ -1,0 +1,104 @@
+//! A consultation through the pages on both backends, with its messages
+//! over real SMTP: published to every member practice, members ask (one
+//! asking not to be named), the board answers, the asker is told at once
+//! and all members in a daily digest; injected markup is shown as text.
+
+mod common;
+
+use common::ballots::{ADMIN, OBSERVER, electorate, log_in};
+use common::smtp::SmtpSink;
+
+fn subjects(sink: &SmtpSink, start: &str) -> Vec<Vec<String>> {
+    sink.received()
+        .into_iter()
+        .filter(|m| m.parsed().subject().unwrap_or_default().starts_with(start))
+        .map(|m| m.to)
+        .collect()
+}
+
+backend_tests! {
+    async fn a_consultation_with_questions_and_answers(app: TestApp) {
+        let sink = SmtpSink::start();
+        let e = electorate(&app, &[1_000, 2_000, 3_000]);
+        log_in(&app, ADMIN).await;
+        let (status, form) = app.get_text("/organisations/08V/consultations/new").await;
+        assert_eq!(status, 200);
+        assert!(form.contains("Level 3 — delegated commissioning | Full local control"), "presets: {form}");
+        let closes = quorate::time::to_london_fields(chrono::Utc::now().naive_utc() + chrono::Duration::days(14));
+        let fields = [
+            ("title", "Primary care co-commissioning"),
+            ("summary", "Which level should we apply for?"),
+            ("body", "# Background\n\nThe board recommends **level 2**.\n\n<script>alert('x')</script>\n\n[Papers](javascript:alert(1))"),
+            ("options", "Level 1 | little new work | little influence\nLevel 2 | shared decisions | conflicts of interest"),
+            ("closes_date", &closes.0),
+            ("closes_time", &closes.1),
+        ];
+        // Problems are named and nothing is written.
+        let response = app.submit("/organisations/08V/consultations/new", "/organisations/08V/consultations", &[("title", ""), ("closes_date", "soon")]).await;
+        assert_eq!(response.status(), 422);
+        let body = response.text().await.expect("body");
+        assert!(body.contains("Enter a title") && body.contains("Enter a real date"), "{body}");
+        let response = app.submit("/organisations/08V/consultations/new", "/organisations/08V/consultations", &fields).await;
+        assert_eq!(response.status(), 303);
+        let path = response.headers().get("location").and_then(|v| v.to_str().ok()).expect("location").to_owned();
+        let (_, page) = app.get_text(&path).await;
+        assert!(page.contains("<h2 class=\"nhsuk-heading-m\">Background</h2>") && page.contains("<strong>level 2</strong>"), "{page}");
+        assert!(page.contains("&lt;script&gt;") && !page.contains("<script>alert"), "script shown as text");
+        assert!(!page.contains("href=\"javascript"), "unsafe link dropped");
+        assert!(page.contains("conflicts of interest"));
+
+        // A member practice cannot see the draft.
+        let rep1 = app.new_visitor();
+        log_in(&rep1, e.rep_of("F84001")).await;
+        assert_eq!(rep1.get(&path).await.status(), 404);
+
+        assert_eq!(app.submit(&path, &format!("{path}/publish"), &[]).await.status(), 303);
+        app.mail_worker(Some(&sink.url()), &[]).run_until_idle().await.expect("worker");
+        assert_eq!(subjects(&sink, "Consultation: Primary care co-commissioning").len(), 4, "three practices and the observer");
+
+        // Members ask; one asks not to be named.
+        let (_, page) = rep1.get_text(&path).await;
+        assert!(page.contains("Ask a question"));
+        assert_eq!(rep1.submit(&path, &format!("{path}/questions"), &[("question", "   ")]).await.status(), 400);
+        assert_eq!(rep1.submit(&path, &format!("{path}/questions"), &[("question", "What happens to our PMS contract?"), ("anonymous", "yes")]).await.status(), 303);
+        let rep2 = app.new_visitor();
+        log_in(&rep2, e.rep_of("F84002")).await;
+        let (_, before) = rep2.get_text(&path).await;
+        assert!(!before.contains("PMS contract"), "unanswered questions are not shown to members");
+        let observer = app.new_visitor();
+        log_in(&observer, OBSERVER).await;
+        let (_, watched) = observer.get_text(&path).await;
+        assert!(watched.contains("PMS contract") && watched.contains("Practice 1 (F84001), asking not to be named") && watched.contains("Waiting for an answer"), "{watched}");
+
+        // The board answers: the asker is told now; members see it unnamed.
+        let question_id = {
+            let mut conn = app.pool.get().expect("connection");
+            quorate::consult::store::questions(&mut conn, path.trim_start_matches("/consultations/").parse().expect("id")).expect("q")[0].0.id
+        };
+        let answer_path = format!("{path}/questions/{question_id}/answer");
+        assert_eq!(rep1.submit(&path, &answer_path, &[("answer", "x")]).await.status(), 403);
+        assert_eq!(app.submit(&path, &answer_path, &[("answer", "It stays a PMS contract, managed by the CCG.")]).await.status(), 303);
+        assert_eq!(app.submit(&path, &answer_path, &[("answer", "again")]).await.status(), 409);
+        app.mail_worker(Some(&sink.url()), &[]).run_until_idle().await.expect("worker");
+        assert_eq!(subjects(&sink, "Your question has been answered"), vec![vec![e.rep_of("F84001").to_owned()]]);
+        let (_, after) = rep2.get_text(&path).await;
+        assert!(after.contains("It stays a PMS contract") && after.contains("A member practice") && !after.contains("Practice 1 (F84001)"), "{after}");
+
+        // The daily digest goes to every member, once a day.
+        let mut scheduler = quorate::ballots::service::Scheduler::default();
+        let now = chrono::Utc::now().naive_utc();
+        assert_eq!(scheduler.run(&app.pool, &app.outbox(), now).expect("round").digests, 4);
+        assert_eq!(scheduler.run(&app.pool, &app.outbox(), now).expect("round").digests, 0);
+        app.mail_worker(Some(&sink.url()), &[]).run_until_idle().await.expect("worker");
+        let digests = subjects(&sink, "New answers in the consultation");
+        assert_eq!(digests.len(), 4);
+
+        // After the close, no more questions.
+        assert_eq!(app.submit(&path, &format!("{path}/close"), &[]).await.status(), 303);
+        assert_eq!(rep1.submit(&path, &format!("{path}/questions"), &[("question", "Too late?")]).await.status(), 409);
+        // The audit log has each step.
+        let mut conn = app.pool.get().expect("connection");
+        let actions: Vec<String> = quorate::audit::store::all(&mut conn).expect("audit").into_iter().map(|e| e.entry.action).filter(|a| a.starts_with("consultation.")).collect();
+        assert_eq!(actions, vec!["consultation.create", "consultation.publish", "consultation.question", "consultation.answer", "consultation.close"]);
+    }
+}
