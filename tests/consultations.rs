@@ -93,6 +93,13 @@ backend_tests! {
         let digests = subjects(&sink, "New answers in the consultation");
         assert_eq!(digests.len(), 4);
 
+        // The delivery record of this consultation, for the observer.
+        let id: i32 = path.trim_start_matches("/consultations/").parse().expect("id");
+        let (status, record) = observer.get_text(&format!("/organisations/08V/deliveries?consultation={id}")).await;
+        assert_eq!(status, 200);
+        assert!(record.contains("consultation ") && record.contains("New answers in the consultation") && record.contains(e.rep_of("F84003")), "{record}");
+        assert_eq!(observer.get("/organisations/08V/deliveries?consultation=x").await.status(), 400);
+
         // After the close, no more questions.
         assert_eq!(app.submit(&path, &format!("{path}/close"), &[]).await.status(), 303);
         assert_eq!(rep1.submit(&path, &format!("{path}/questions"), &[("question", "Too late?")]).await.status(), 409);

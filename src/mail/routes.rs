@@ -15,8 +15,9 @@ use crate::web::render::Flash;
 #[derive(Deserialize)]
 pub struct DeliveryQuery {
     state: Option<String>,
-    /// Only the messages of one ballot.
+    /// Only the messages of one ballot, or of one consultation.
     ballot: Option<String>,
+    consultation: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -50,7 +51,8 @@ struct DeliveryPage {
     may_act: bool,
     limit: i64,
     state: String,
-    ballot: Option<i32>,
+    event_href: Option<String>,
+    event_label: Option<String>,
 }
 
 pub async fn deliveries(
@@ -66,12 +68,22 @@ pub async fn deliveries(
         })?),
         None => None,
     };
-    let ballot = match query.ballot.as_deref().filter(|b| !b.is_empty()) {
-        Some(b) => Some(
-            b.parse::<i32>()
-                .map_err(|_| AppError::BadRequest(format!("ballot must be a ballot's number, not \"{b}\"")))?,
-        ),
-        None => None,
+    let number = |name: &str, value: Option<&str>| -> AppResult<Option<i32>> {
+        match value.filter(|v| !v.is_empty()) {
+            Some(v) => v
+                .parse::<i32>()
+                .map(Some)
+                .map_err(|_| AppError::BadRequest(format!("{name} must be a number, not \"{v}\""))),
+            None => Ok(None),
+        }
+    };
+    let event = match (
+        number("ballot", query.ballot.as_deref())?,
+        number("consultation", query.consultation.as_deref())?,
+    ) {
+        (Some(id), _) => Some((super::model::EventKind::Ballot, "ballot", id)),
+        (None, Some(id)) => Some((super::model::EventKind::Consultation, "consultation", id)),
+        (None, None) => None,
     };
     let grants = user.grants();
     let lookup = code.clone();
@@ -79,13 +91,12 @@ pub async fn deliveries(
         .state()
         .run(move |pool| {
             let organisation = overseen_organisation(pool, &grants, &lookup)?;
-            let event = ballot.map(|id| (super::model::EventKind::Ballot, id));
-            let record = service::delivery_record(pool, organisation.id, state, event)?;
+            let record = service::delivery_record(pool, organisation.id, state, event.map(|(kind, _, id)| (kind, id)))?;
             Ok((organisation, record))
         })
         .await?;
-    let base = match ballot {
-        Some(id) => format!("/organisations/{code}/deliveries?ballot={id}&"),
+    let base = match event {
+        Some((_, name, id)) => format!("/organisations/{code}/deliveries?{name}={id}&"),
         None => format!("/organisations/{code}/deliveries?"),
     };
     let filters = [
@@ -139,7 +150,8 @@ pub async fn deliveries(
         may_act: organisation.may_act,
         limit: DELIVERY_PAGE_LIMIT,
         state: state.map_or("all", |s| s.as_str()).to_owned(),
-        ballot,
+        event_href: event.map(|(_, name, id)| format!("/{name}s/{id}")),
+        event_label: event.map(|(_, name, id)| format!("{name} {id}")),
     };
     ui.page("mail/deliveries", "Email delivery record", &page)
 }
