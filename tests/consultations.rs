@@ -100,12 +100,37 @@ backend_tests! {
         assert!(record.contains("consultation ") && record.contains("New answers in the consultation") && record.contains(e.rep_of("F84003")), "{record}");
         assert_eq!(observer.get("/organisations/08V/deliveries?consultation=x").await.status(), 400);
 
-        // After the close, no more questions.
+        // Practices respond, and may revise until the close.
+        let respond = format!("{path}/response");
+        let missing = rep1.submit(&path, &respond, &[("practice", "F84001"), ("position_0", "support")]).await;
+        assert_eq!(missing.status(), 400);
+        assert!(missing.text().await.expect("body").contains("position on Level 2"));
+        assert_eq!(rep1.submit(&path, &respond, &[("practice", "F84001"), ("position_0", "oppose"), ("position_1", "support"), ("comment", "Level 2, with safeguards.")]).await.status(), 303);
+        let revised = rep1.submit(&path, &respond, &[("practice", "F84001"), ("position_0", "neutral"), ("position_1", "support"), ("comment", "Level 2.")]).await;
+        assert_eq!(revised.status(), 303);
+        let (_, mine) = rep1.get_text(&path).await;
+        assert!(mine.contains("Response changed (version 2)") && mine.contains("Level 2.</textarea>"), "{mine}");
+        assert_eq!(rep2.submit(&path, &respond, &[("practice", "F84002"), ("position_0", "oppose"), ("position_1", "support")]).await.status(), 303);
+        assert_eq!(rep2.submit(&path, &respond, &[("practice", "F84001"), ("position_0", "oppose"), ("position_1", "oppose")]).await.status(), 403, "not for another practice");
+        assert_eq!(rep1.get(&format!("{path}/responses")).await.status(), 403);
+        let (status, summary) = observer.get_text(&format!("{path}/responses")).await;
+        assert_eq!(status, 200);
+        assert!(summary.contains("2 practices have responded"), "{summary}");
+        assert!(summary.contains("2 practices (3,000 patients)"), "both support level 2: {summary}");
+        let csv = observer.get(&format!("{path}/responses.csv")).await.text().await.expect("csv");
+        assert!(csv.starts_with("ods_code,practice,list_size,Level 1,Level 2,comment,revision"), "{csv}");
+        assert!(csv.contains("F84001,Practice 1,1000,neutral,support,Level 2.,2,"), "{csv}");
+
+        // After the close, no more questions or responses.
         assert_eq!(app.submit(&path, &format!("{path}/close"), &[]).await.status(), 303);
+        assert_eq!(rep2.submit(&path, &respond, &[("practice", "F84002"), ("position_0", "support"), ("position_1", "support")]).await.status(), 409);
         assert_eq!(rep1.submit(&path, &format!("{path}/questions"), &[("question", "Too late?")]).await.status(), 409);
         // The audit log has each step.
         let mut conn = app.pool.get().expect("connection");
         let actions: Vec<String> = quorate::audit::store::all(&mut conn).expect("audit").into_iter().map(|e| e.entry.action).filter(|a| a.starts_with("consultation.")).collect();
-        assert_eq!(actions, vec!["consultation.create", "consultation.publish", "consultation.question", "consultation.answer", "consultation.close"]);
+        assert_eq!(
+            actions,
+            vec!["consultation.create", "consultation.publish", "consultation.question", "consultation.answer", "consultation.response", "consultation.response", "consultation.response", "consultation.close"]
+        );
     }
 }

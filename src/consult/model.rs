@@ -189,6 +189,81 @@ pub fn check_answer(text: &str) -> Result<String, FieldError> {
     Ok(text.to_owned())
 }
 
+/// A practice's position on one option.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Position {
+    Support,
+    Neutral,
+    Oppose,
+}
+
+impl Position {
+    pub const ALL: [Position; 3] = [Position::Support, Position::Neutral, Position::Oppose];
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "support" => Some(Self::Support),
+            "neutral" => Some(Self::Neutral),
+            "oppose" => Some(Self::Oppose),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Support => "support",
+            Self::Neutral => "neutral",
+            Self::Oppose => "oppose",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Support => "Support",
+            Self::Neutral => "Neither",
+            Self::Oppose => "Oppose",
+        }
+    }
+}
+
+/// Positions per option (by index), as a practice gives them: each option
+/// must have one.
+pub fn check_positions(options: &[ConsultOption], given: &[Option<&str>]) -> Result<Vec<Position>, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let mut positions = Vec::new();
+    for (i, option) in options.iter().enumerate() {
+        match given.get(i).copied().flatten().and_then(Position::parse) {
+            Some(p) => positions.push(p),
+            None => errors.push(FieldError::new(
+                &format!("position-{i}"),
+                format!("Give your practice's position on {}", option.label),
+            )),
+        }
+    }
+    if errors.is_empty() { Ok(positions) } else { Err(errors) }
+}
+
+/// Practices and list-size weight behind each position on one option.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct PositionCount {
+    pub practices: u64,
+    pub patients: u64,
+}
+
+/// For each option, the count per position (support, neutral, oppose).
+pub fn summarise(options: usize, responses: &[(Vec<Position>, u64)]) -> Vec<[PositionCount; 3]> {
+    let mut out: Vec<[PositionCount; 3]> = (0..options).map(|_| Default::default()).collect();
+    for (positions, patients) in responses {
+        for (i, position) in positions.iter().enumerate().take(options) {
+            let slot = &mut out[i][Position::ALL.iter().position(|p| p == position).unwrap_or(1)];
+            slot.practices += 1;
+            slot.patients += patients;
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -206,6 +281,25 @@ mod tests {
         assert_eq!(options.len(), 3);
         assert_eq!(parse_options(&options_text(&options)), options);
         assert_eq!(parse_options("Only a label\n\n")[0].opportunities, "");
+    }
+
+    #[test]
+    fn positions_are_required_for_every_option_and_summed_with_list_sizes() {
+        let options = co_commissioning_options();
+        let errors = check_positions(&options, &[Some("support"), None, Some("maybe")]).expect_err("missing");
+        assert_eq!(errors.len(), 2);
+        assert_eq!(errors[0].field, "position-1");
+        let given = check_positions(&options, &[Some("support"), Some("oppose"), Some("neutral")]).expect("ok");
+        let summary = summarise(3, &[(given.clone(), 9_323), (given, 2_000)]);
+        assert_eq!(
+            summary[0][0],
+            PositionCount {
+                practices: 2,
+                patients: 11_323
+            }
+        );
+        assert_eq!(summary[1][2].practices, 2);
+        assert_eq!(summary[2][1].patients, 11_323);
     }
 
     #[test]

@@ -191,6 +191,18 @@ struct Page {
     unanswered: usize,
     may_ask: bool,
     practices: Vec<crate::web::form::Choice>,
+    /// The response form: one set of radios per option.
+    response_options: Vec<ResponseOption>,
+    response_practice: String,
+    response_comment: String,
+    response_revision: i32,
+}
+
+#[derive(Serialize)]
+struct ResponseOption {
+    label: String,
+    name: String,
+    choices: Vec<crate::web::form::Choice>,
 }
 
 fn waited(d: chrono::Duration) -> String {
@@ -208,6 +220,16 @@ pub async fn show(ui: Ui, user: CurrentUser, id: web::Path<String>) -> AppResult
     let id = id_of(&id)?;
     let grants = user.grants();
     let view = ui.state().run(move |pool| service::view(pool, &grants, id)).await?;
+    // With one practice to answer for, its own response fills the form.
+    let own = match view.may_ask_for.as_slice() {
+        [(code, _)] => {
+            let code = code.clone();
+            ui.state()
+                .run(move |pool| service::own_response(pool, id, &code))
+                .await?
+        }
+        _ => None,
+    };
     let loaded = &view.loaded;
     let c = &loaded.consultation;
     let choices: Vec<(String, String)> = view
@@ -261,6 +283,29 @@ pub async fn show(ui: Ui, user: CurrentUser, id: web::Path<String>) -> AppResult
         } else {
             Vec::new()
         },
+        response_options: loaded
+            .options
+            .iter()
+            .enumerate()
+            .map(|(i, o)| {
+                let current = own
+                    .as_ref()
+                    .and_then(|(positions, _, _)| positions.get(i))
+                    .map_or("", |p| p.as_str());
+                let positions: Vec<(&str, &str)> = super::model::Position::ALL
+                    .iter()
+                    .map(|p| (p.as_str(), p.label()))
+                    .collect();
+                ResponseOption {
+                    label: o.label.clone(),
+                    name: format!("position_{i}"),
+                    choices: crate::web::form::choices(&format!("position-{i}"), &positions, current),
+                }
+            })
+            .collect(),
+        response_practice: view.may_ask_for.first().map(|(c, _)| c.clone()).unwrap_or_default(),
+        response_comment: own.as_ref().map(|(_, c, _)| c.clone()).unwrap_or_default(),
+        response_revision: own.as_ref().map_or(0, |(_, _, r)| *r),
     };
     ui.page("consult/show", &c.title, &page)
 }
@@ -375,4 +420,134 @@ pub async fn answer(
             body: Some("The practice that asked is told now; all members in the next daily digest.".into()),
         }),
     ))
+}
+
+pub async fn respond(
+    ui: Ui,
+    user: CurrentUser,
+    id: web::Path<String>,
+    form: CsrfForm<std::collections::HashMap<String, String>>,
+) -> AppResult<HttpResponse> {
+    let id = id_of(&id)?;
+    let form = form.0;
+    let practice = form.get("practice").cloned().unwrap_or_default();
+    let comment = form.get("comment").cloned().unwrap_or_default();
+    let positions: Vec<Option<String>> = (0..20).map(|i| form.get(&format!("position_{i}")).cloned()).collect();
+    let actor = (*user.0).clone();
+    let revision = ui
+        .state()
+        .run(move |pool| {
+            let given: Vec<Option<&str>> = positions.iter().map(|p| p.as_deref()).collect();
+            service::respond(pool, &actor, id, &practice, &given, &comment)
+        })
+        .await
+        .map_err(|e| match e {
+            AppError::Invalid(errors) => {
+                AppError::BadRequest(errors.into_iter().map(|e| e.message).collect::<Vec<_>>().join("; "))
+            }
+            other => other,
+        })?;
+    Ok(ui.see_other(
+        &format!("/consultations/{id}"),
+        Some(Flash {
+            heading: if revision == 1 {
+                "Response sent".into()
+            } else {
+                format!("Response changed (version {revision})")
+            },
+            body: Some("You can change it until the consultation closes.".into()),
+        }),
+    ))
+}
+
+#[derive(Serialize)]
+struct SummaryRow {
+    option: String,
+    support: String,
+    neutral: String,
+    oppose: String,
+}
+
+#[derive(Serialize)]
+struct ResponseRow {
+    practice: String,
+    list_size: u64,
+    positions: String,
+    comment: String,
+    revision: i32,
+    updated: String,
+}
+
+#[derive(Serialize)]
+struct ResponsesPage {
+    id: i32,
+    count: usize,
+    summary: Vec<SummaryRow>,
+    rows: Vec<ResponseRow>,
+}
+
+pub async fn responses(ui: Ui, user: CurrentUser, id: web::Path<String>) -> AppResult<HttpResponse> {
+    let id = id_of(&id)?;
+    let grants = user.grants();
+    let responses = ui
+        .state()
+        .run(move |pool| service::responses(pool, &grants, id))
+        .await?;
+    let cell = |c: &super::model::PositionCount| {
+        format!(
+            "{} practices ({} patients)",
+            c.practices,
+            crate::format::group_thousands(i32::try_from(c.patients).unwrap_or(i32::MAX))
+        )
+    };
+    let page = ResponsesPage {
+        id,
+        count: responses.rows.len(),
+        summary: responses
+            .options
+            .iter()
+            .zip(&responses.summary)
+            .map(|(o, counts)| SummaryRow {
+                option: o.label.clone(),
+                support: cell(&counts[0]),
+                neutral: cell(&counts[1]),
+                oppose: cell(&counts[2]),
+            })
+            .collect(),
+        rows: responses
+            .rows
+            .iter()
+            .map(|r| ResponseRow {
+                practice: format!("{} ({})", r.name, r.code),
+                list_size: r.list_size,
+                positions: responses
+                    .options
+                    .iter()
+                    .zip(&r.positions)
+                    .map(|(o, p)| format!("{}: {}", o.label, p.label()))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                comment: r.comment.clone(),
+                revision: r.revision,
+                updated: crate::time::date_time(r.updated_at),
+            })
+            .collect(),
+    };
+    ui.page("consult/responses", "Responses", &page)
+}
+
+pub async fn responses_csv(ui: Ui, user: CurrentUser, id: web::Path<String>) -> AppResult<HttpResponse> {
+    let id = id_of(&id)?;
+    let grants = user.grants();
+    let csv = ui
+        .state()
+        .run(move |pool| service::responses_csv(&service::responses(pool, &grants, id)?))
+        .await?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            actix_web::http::header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"consultation-{id}-responses.csv\""),
+        ))
+        .body(csv))
 }

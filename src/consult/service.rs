@@ -9,7 +9,10 @@ use chrono::{Duration, NaiveDateTime, Utc};
 use diesel::Connection;
 use serde_json::json;
 
-use super::model::{ConsultOption, ConsultationDraft, ConsultationState, check_answer, check_draft, check_question};
+use super::model::{
+    ConsultOption, ConsultationDraft, ConsultationState, Position, PositionCount, check_answer, check_draft,
+    check_positions, check_question, summarise,
+};
 use super::store::{self, Consultation, Question};
 use crate::accounts::model::{Grants, Role};
 use crate::accounts::service::SessionUser;
@@ -582,4 +585,171 @@ pub fn list(pool: &Pool, grants: &Grants, code: &str) -> AppResult<(Organisation
         .filter(|c| runs || c.state != "draft")
         .collect();
     Ok((organisation, runs, consultations))
+}
+
+/// A practice's response: its position on each option and its comments,
+/// revisable until the close. Returns the revision written.
+pub fn respond(
+    pool: &Pool,
+    user: &SessionUser,
+    id: i32,
+    practice_code: &str,
+    positions: &[Option<&str>],
+    comment: &str,
+) -> AppResult<i32> {
+    let comment = comment.trim();
+    if comment.chars().count() > 20_000 {
+        return Err(AppError::invalid(
+            "comment",
+            "Your comments must be 20,000 characters or less",
+        ));
+    }
+    let mut conn = pool.get()?;
+    conn.transaction(|c| {
+        crate::db::claim_write_lock(c)?;
+        let loaded = load(c, &user.grants(), id)?;
+        if loaded.state != ConsultationState::Open {
+            return Err(AppError::Conflict(format!(
+                "The consultation is {}: responses can only be given or changed while it is open.",
+                loaded.state.label().to_lowercase()
+            )));
+        }
+        let positions = check_positions(&loaded.options, positions).map_err(AppError::Invalid)?;
+        let today = crate::ballots::service::london_day(now());
+        let represented = member_practices(&user.grants());
+        let practice = Practice::members_on(c, loaded.organisation.id, today)?
+            .into_iter()
+            .find(|p| represented.contains(&p.id) && p.ods_code.eq_ignore_ascii_case(practice_code.trim()))
+            .ok_or_else(|| {
+                AppError::Forbidden("Only a member practice's own representatives can respond for it.".into())
+            })?;
+        let stored: Vec<&str> = positions.iter().map(|p| p.as_str()).collect();
+        let json = serde_json::to_string(&stored).map_err(|e| AppError::Internal(e.to_string()))?;
+        let revision = match store::save_response(c, id, practice.id, user.id, &json, comment, now()) {
+            Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => {
+                return Err(AppError::Conflict(
+                    "Someone else sent your practice's response at the same moment: look at it and send yours again."
+                        .into(),
+                ));
+            }
+            other => other?,
+        };
+        record(
+            c,
+            &user.actor(),
+            Event {
+                organisation_id: Some(loaded.organisation.id),
+                action: "consultation.response",
+                object_kind: "consultation",
+                object_key: &id.to_string(),
+                summary: format!(
+                    "{} ({}) responded (revision {revision})",
+                    practice.name, practice.ods_code
+                ),
+            },
+        )?;
+        Ok(revision)
+    })
+}
+
+/// A practice's own response, if it has given one: (positions, comment, revision).
+pub fn own_response(pool: &Pool, id: i32, practice_code: &str) -> AppResult<Option<(Vec<Position>, String, i32)>> {
+    let mut conn = pool.get()?;
+    let Some(practice) = Practice::find_by_code(&mut conn, practice_code)? else {
+        return Ok(None);
+    };
+    Ok(store::response_of(&mut conn, id, practice.id)?.map(|r| {
+        let positions: Vec<String> = serde_json::from_str(&r.positions).unwrap_or_default();
+        (
+            positions.iter().filter_map(|p| Position::parse(p)).collect(),
+            r.comment,
+            r.revision,
+        )
+    }))
+}
+
+/// The responses and their summary, for those who run or observe it.
+pub struct Responses {
+    pub options: Vec<ConsultOption>,
+    /// Per option: support, neutral, oppose.
+    pub summary: Vec<[PositionCount; 3]>,
+    pub rows: Vec<ResponseRow>,
+}
+
+/// One practice's response, with its list size.
+pub struct ResponseRow {
+    pub code: String,
+    pub name: String,
+    pub list_size: u64,
+    pub positions: Vec<Position>,
+    pub comment: String,
+    pub revision: i32,
+    pub updated_at: NaiveDateTime,
+}
+
+pub fn responses(pool: &Pool, grants: &Grants, id: i32) -> AppResult<Responses> {
+    let mut conn = pool.get()?;
+    let loaded = load(&mut conn, grants, id)?;
+    if !(loaded.access.runs || loaded.access.observes) {
+        return Err(AppError::Forbidden(
+            "Only the people who run the organisation and its LMC's observers see every practice's response.".into(),
+        ));
+    }
+    let rows = store::responses(&mut conn, id)?;
+    let ids: Vec<i32> = rows.iter().map(|(r, _, _)| r.practice_id).collect();
+    let sizes =
+        crate::registry::store::list_sizes::latest_on(&mut conn, &ids, crate::ballots::service::london_day(now()))?;
+    let rows: Vec<_> = rows
+        .into_iter()
+        .map(|(r, code, name)| {
+            let positions: Vec<String> = serde_json::from_str(&r.positions).unwrap_or_default();
+            let positions: Vec<Position> = positions.iter().filter_map(|p| Position::parse(p)).collect();
+            ResponseRow {
+                list_size: sizes
+                    .get(&r.practice_id)
+                    .map_or(0, |(_, n)| u64::try_from(*n).unwrap_or(0)),
+                code,
+                name,
+                positions,
+                comment: r.comment,
+                revision: r.revision,
+                updated_at: r.updated_at,
+            }
+        })
+        .collect();
+    let summary = summarise(
+        loaded.options.len(),
+        &rows
+            .iter()
+            .map(|r| (r.positions.clone(), r.list_size))
+            .collect::<Vec<_>>(),
+    );
+    Ok(Responses {
+        options: loaded.options,
+        summary,
+        rows,
+    })
+}
+
+pub fn responses_csv(responses: &Responses) -> AppResult<String> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let write_error = |e: csv::Error| AppError::Internal(format!("writing CSV: {e}"));
+    let mut header = vec!["ods_code".to_owned(), "practice".to_owned(), "list_size".to_owned()];
+    header.extend(responses.options.iter().map(|o| o.label.clone()));
+    header.extend(["comment".to_owned(), "revision".to_owned(), "updated_at_utc".to_owned()]);
+    writer.write_record(&header).map_err(write_error)?;
+    for r in &responses.rows {
+        let mut row = vec![r.code.clone(), r.name.clone(), r.list_size.to_string()];
+        row.extend(r.positions.iter().map(|p| p.as_str().to_owned()));
+        row.extend([
+            r.comment.clone(),
+            r.revision.to_string(),
+            r.updated_at.and_utc().to_rfc3339(),
+        ]);
+        writer.write_record(&row).map_err(write_error)?;
+    }
+    let bytes = writer
+        .into_inner()
+        .map_err(|e| AppError::Internal(format!("writing CSV: {e}")))?;
+    String::from_utf8(bytes).map_err(|e| AppError::Internal(e.to_string()))
 }

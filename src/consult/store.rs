@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::DbConn;
-use crate::db::schema::{consultation_questions, consultations, practices};
+use crate::db::schema::{consultation_questions, consultation_responses, consultations, practices};
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = consultations, check_for_backend(crate::db::MultiBackend))]
@@ -192,4 +192,78 @@ pub fn mark_in_digest(conn: &mut DbConn, ids: &[i32], at: NaiveDateTime) -> Quer
     diesel::update(consultation_questions::table.filter(consultation_questions::id.eq_any(ids.to_vec())))
         .set(consultation_questions::in_digest_at.eq(at))
         .execute(conn)
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = consultation_responses, check_for_backend(crate::db::MultiBackend))]
+pub struct Response {
+    pub id: i32,
+    pub consultation_id: i32,
+    pub practice_id: i32,
+    pub submitted_by: i32,
+    pub positions: String,
+    pub comment: String,
+    pub revision: i32,
+    pub submitted_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+pub fn response_of(conn: &mut DbConn, consultation_id: i32, practice_id: i32) -> QueryResult<Option<Response>> {
+    consultation_responses::table
+        .filter(consultation_responses::consultation_id.eq(consultation_id))
+        .filter(consultation_responses::practice_id.eq(practice_id))
+        .select(Response::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Writes a practice's response, or its next revision; returns the revision.
+pub fn save_response(
+    conn: &mut DbConn,
+    consultation_id: i32,
+    practice_id: i32,
+    by: i32,
+    positions: &str,
+    comment: &str,
+    now: NaiveDateTime,
+) -> QueryResult<i32> {
+    match response_of(conn, consultation_id, practice_id)? {
+        Some(existing) => {
+            diesel::update(consultation_responses::table.find(existing.id))
+                .set((
+                    consultation_responses::positions.eq(positions),
+                    consultation_responses::comment.eq(comment),
+                    consultation_responses::submitted_by.eq(by),
+                    consultation_responses::revision.eq(existing.revision + 1),
+                    consultation_responses::updated_at.eq(now),
+                ))
+                .execute(conn)?;
+            Ok(existing.revision + 1)
+        }
+        None => {
+            diesel::insert_into(consultation_responses::table)
+                .values((
+                    consultation_responses::consultation_id.eq(consultation_id),
+                    consultation_responses::practice_id.eq(practice_id),
+                    consultation_responses::submitted_by.eq(by),
+                    consultation_responses::positions.eq(positions),
+                    consultation_responses::comment.eq(comment),
+                    consultation_responses::revision.eq(1),
+                    consultation_responses::submitted_at.eq(now),
+                    consultation_responses::updated_at.eq(now),
+                ))
+                .execute(conn)?;
+            Ok(1)
+        }
+    }
+}
+
+/// A consultation's responses with each practice's id, code and name.
+pub fn responses(conn: &mut DbConn, consultation_id: i32) -> QueryResult<Vec<(Response, String, String)>> {
+    consultation_responses::table
+        .inner_join(practices::table)
+        .filter(consultation_responses::consultation_id.eq(consultation_id))
+        .order(practices::ods_code.asc())
+        .select((Response::as_select(), practices::ods_code, practices::name))
+        .load(conn)
 }

@@ -364,7 +364,24 @@ diesel::table! {
 
 diesel::joinable!(consultation_questions -> practices (practice_id));
 
+diesel::table! {
+    consultation_responses (id) {
+        id -> Integer,
+        consultation_id -> Integer,
+        practice_id -> Integer,
+        submitted_by -> Integer,
+        positions -> Text,
+        comment -> Text,
+        revision -> Integer,
+        submitted_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(consultation_responses -> practices (practice_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
+    consultation_responses,
     consultations,
     consultation_questions,
     certificates,

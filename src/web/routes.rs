@@ -160,6 +160,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/consultations/{id}/publish").route(post().to(consult::routes::publish)))
         .service(resource("/consultations/{id}/close").route(post().to(consult::routes::close)))
         .service(resource("/consultations/{id}/questions").route(post().to(consult::routes::ask)))
+        .service(resource("/consultations/{id}/response").route(post().to(consult::routes::respond)))
+        .service(resource("/consultations/{id}/responses").route(get().to(consult::routes::responses)))
+        .service(resource("/consultations/{id}/responses.csv").route(get().to(consult::routes::responses_csv)))
         .service(resource("/consultations/{id}/questions/{question}/answer").route(post().to(consult::routes::answer)))
         // Audit log
         .service(resource("/organisations/{code}/audit").route(get().to(audit::routes::log)))
