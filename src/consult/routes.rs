@@ -551,3 +551,305 @@ pub async fn responses_csv(ui: Ui, user: CurrentUser, id: web::Path<String>) -> 
         ))
         .body(csv))
 }
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct PracticeQuery {
+    practice: String,
+}
+
+#[derive(Serialize)]
+struct AreaField {
+    name: String,
+    id: String,
+    label: &'static str,
+    choices: Vec<crate::web::form::Choice>,
+}
+
+#[derive(Serialize)]
+struct OptionFields {
+    label: String,
+    areas: Vec<AreaField>,
+    notes_name: String,
+    notes_id: String,
+    notes: String,
+}
+
+#[derive(Serialize)]
+struct ImpactPage {
+    id: i32,
+    title: String,
+    practice: String,
+    practice_code: String,
+    saved: String,
+    contract_types: Vec<crate::web::form::Choice>,
+    list_size: String,
+    options: Vec<OptionFields>,
+    notes: String,
+}
+
+fn impact_page(
+    loaded: &service::Loaded,
+    practice: &crate::registry::store::Practice,
+    saved: Option<&super::impact::Assessment>,
+    form: Option<&std::collections::HashMap<String, String>>,
+    saved_at: Option<chrono::NaiveDateTime>,
+) -> ImpactPage {
+    use super::impact::{AREAS, Rating};
+    let value = |name: &str, from_saved: String| form.and_then(|f| f.get(name).cloned()).unwrap_or(from_saved);
+    let ratings: Vec<(&str, &str)> = Rating::ALL.iter().map(|r| (r.as_str(), r.label())).collect();
+    ImpactPage {
+        id: loaded.consultation.id,
+        title: loaded.consultation.title.clone(),
+        practice: practice.name.clone(),
+        practice_code: practice.ods_code.clone(),
+        saved: saved_at.map(crate::time::date_time).unwrap_or_default(),
+        contract_types: crate::web::form::choices(
+            "contract-type",
+            &[("gms", "GMS"), ("pms", "PMS"), ("apms", "APMS")],
+            &value(
+                "contract_type",
+                saved.map(|s| s.contract_type.clone()).unwrap_or_default(),
+            ),
+        ),
+        list_size: value("list_size", saved.map(|s| s.list_size.to_string()).unwrap_or_default()),
+        options: loaded
+            .options
+            .iter()
+            .enumerate()
+            .map(|(o, option)| OptionFields {
+                label: option.label.clone(),
+                areas: AREAS
+                    .iter()
+                    .enumerate()
+                    .map(|(a, (_, label))| {
+                        let name = format!("rating_{o}_{a}");
+                        let current = value(
+                            &name,
+                            saved
+                                .and_then(|s| s.ratings.get(o))
+                                .and_then(|r| r.get(a))
+                                .map(|r| r.as_str().to_owned())
+                                .unwrap_or_default(),
+                        );
+                        AreaField {
+                            id: format!("rating-{o}-{a}"),
+                            choices: crate::web::form::choices(&format!("rating-{o}-{a}"), &ratings, &current),
+                            name,
+                            label,
+                        }
+                    })
+                    .collect(),
+                notes_name: format!("option_notes_{o}"),
+                notes_id: format!("option-notes-{o}"),
+                notes: value(
+                    &format!("option_notes_{o}"),
+                    saved.and_then(|s| s.option_notes.get(o).cloned()).unwrap_or_default(),
+                ),
+            })
+            .collect(),
+        notes: value("notes", saved.map(|s| s.notes.clone()).unwrap_or_default()),
+    }
+}
+
+pub async fn impact_form(
+    ui: Ui,
+    user: CurrentUser,
+    id: web::Path<String>,
+    query: web::Query<PracticeQuery>,
+) -> AppResult<HttpResponse> {
+    let id = id_of(&id)?;
+    let actor = (*user.0).clone();
+    let code = Some(query.into_inner().practice).filter(|p| !p.is_empty());
+    let (loaded, practice, saved) = ui
+        .state()
+        .run(move |pool| service::impact(pool, &actor, id, code.as_deref()))
+        .await?;
+    let page = impact_page(
+        &loaded,
+        &practice,
+        saved.as_ref().map(|(a, _)| a),
+        None,
+        saved.as_ref().map(|(_, at)| *at),
+    );
+    ui.page("consult/impact", "Practice impact of change", &page)
+}
+
+pub async fn save_impact(
+    ui: Ui,
+    user: CurrentUser,
+    id: web::Path<String>,
+    form: CsrfForm<std::collections::HashMap<String, String>>,
+) -> AppResult<HttpResponse> {
+    let id = id_of(&id)?;
+    let form = form.0;
+    let code = form.get("practice").cloned().filter(|p| !p.is_empty());
+    let actor = (*user.0).clone();
+    let lookup = code.clone();
+    let (loaded, practice, _) = ui
+        .state()
+        .run(move |pool| service::impact(pool, &actor, id, lookup.as_deref()))
+        .await?;
+    let get = |name: &str| form.get(name).cloned().unwrap_or_default();
+    let checked = super::impact::check(
+        loaded.options.len(),
+        &get("contract_type"),
+        &get("list_size"),
+        |o, a| form.get(&format!("rating_{o}_{a}")).cloned(),
+        (0..loaded.options.len())
+            .map(|o| get(&format!("option_notes_{o}")))
+            .collect(),
+        &get("notes"),
+    );
+    match checked {
+        Ok(assessment) => {
+            let actor = (*user.0).clone();
+            ui.state()
+                .run(move |pool| service::save_impact(pool, &actor, id, code.as_deref(), &assessment))
+                .await?;
+            Ok(ui.see_other(
+                &format!("/consultations/{id}/impact?practice={}", practice.ods_code),
+                Some(Flash {
+                    heading: "Assessment saved".into(),
+                    body: Some("Only your practice's representatives can see it. Come back to it at any time.".into()),
+                }),
+            ))
+        }
+        Err(errors) => {
+            let page = impact_page(&loaded, &practice, None, Some(&form), None);
+            ui.form_errors(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "consult/impact",
+                "Practice impact of change",
+                errors,
+                &page,
+            )
+        }
+    }
+}
+
+/// The practice's own assessment, as CSV.
+pub async fn impact_csv(
+    ui: Ui,
+    user: CurrentUser,
+    id: web::Path<String>,
+    query: web::Query<PracticeQuery>,
+) -> AppResult<HttpResponse> {
+    use super::impact::AREAS;
+    let id = id_of(&id)?;
+    let actor = (*user.0).clone();
+    let code = Some(query.into_inner().practice).filter(|p| !p.is_empty());
+    let (loaded, practice, saved) = ui
+        .state()
+        .run(move |pool| service::impact(pool, &actor, id, code.as_deref()))
+        .await?;
+    let (assessment, _) = saved.ok_or(AppError::NotFound)?;
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let write_error = |e: csv::Error| AppError::Internal(format!("writing CSV: {e}"));
+    writer.write_record(["option", "area", "rating"]).map_err(write_error)?;
+    for (o, option) in loaded.options.iter().enumerate() {
+        for (a, (_, area)) in AREAS.iter().enumerate() {
+            let rating = assessment
+                .ratings
+                .get(o)
+                .and_then(|r| r.get(a))
+                .map_or("", |r| r.label());
+            writer
+                .write_record([option.label.as_str(), area, rating])
+                .map_err(write_error)?;
+        }
+        let notes = assessment.option_notes.get(o).map_or("", String::as_str);
+        writer
+            .write_record([option.label.as_str(), "Notes", notes])
+            .map_err(write_error)?;
+    }
+    writer
+        .write_record(["", "Contract", &assessment.contract_type.to_uppercase()])
+        .map_err(write_error)?;
+    writer
+        .write_record(["", "List size", &assessment.list_size.to_string()])
+        .map_err(write_error)?;
+    writer
+        .write_record(["", "Notes", &assessment.notes])
+        .map_err(write_error)?;
+    let bytes = writer
+        .into_inner()
+        .map_err(|e| AppError::Internal(format!("writing CSV: {e}")))?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            actix_web::http::header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"impact-{}-{id}.csv\"", practice.ods_code),
+        ))
+        .body(bytes))
+}
+
+#[derive(Serialize)]
+struct AggregateRow {
+    area: &'static str,
+    worse: usize,
+    same: usize,
+    better: usize,
+}
+
+#[derive(Serialize)]
+struct AggregateOption {
+    label: String,
+    rows: Vec<AggregateRow>,
+}
+
+#[derive(Serialize)]
+struct AggregatePage {
+    id: i32,
+    title: String,
+    practices: usize,
+    minimum: usize,
+    shown: bool,
+    options: Vec<AggregateOption>,
+}
+
+pub async fn impact_summary(ui: Ui, user: CurrentUser, id: web::Path<String>) -> AppResult<HttpResponse> {
+    use super::impact::{AREAS, MIN_GROUP};
+    let id = id_of(&id)?;
+    let grants = user.grants();
+    let (loaded, aggregate) = ui
+        .state()
+        .run(move |pool| service::impact_aggregate(pool, &grants, id))
+        .await?;
+    let options = aggregate
+        .counts
+        .as_ref()
+        .map(|counts| {
+            loaded
+                .options
+                .iter()
+                .zip(counts)
+                .map(|(option, areas)| AggregateOption {
+                    label: option.label.clone(),
+                    rows: AREAS
+                        .iter()
+                        .zip(areas)
+                        .map(|((_, area), c)| AggregateRow {
+                            area,
+                            worse: c[0],
+                            same: c[1],
+                            better: c[2],
+                        })
+                        .collect(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    ui.page(
+        "consult/impact_summary",
+        "Impact of change: summary",
+        &AggregatePage {
+            id,
+            title: loaded.consultation.title.clone(),
+            practices: aggregate.practices,
+            minimum: MIN_GROUP,
+            shown: aggregate.counts.is_some(),
+            options,
+        },
+    )
+}

@@ -753,3 +753,111 @@ pub fn responses_csv(responses: &Responses) -> AppResult<String> {
         .map_err(|e| AppError::Internal(format!("writing CSV: {e}")))?;
     String::from_utf8(bytes).map_err(|e| AppError::Internal(e.to_string()))
 }
+
+/// The practice a representative uses the impact tool for: the one named,
+/// or their only member practice.
+fn own_practice(
+    conn: &mut DbConn,
+    user: &SessionUser,
+    organisation_id: i32,
+    code: Option<&str>,
+) -> AppResult<Practice> {
+    let today = crate::ballots::service::london_day(now());
+    let represented = member_practices(&user.grants());
+    let mine: Vec<Practice> = Practice::members_on(conn, organisation_id, today)?
+        .into_iter()
+        .filter(|p| represented.contains(&p.id))
+        .collect();
+    match (mine.as_slice(), code) {
+        ([], _) => Err(AppError::Forbidden(
+            "The impact tool is for the representatives of member practices, for their own practice.".into(),
+        )),
+        ([only], None) => Ok(only.clone()),
+        (_, Some(code)) => mine
+            .into_iter()
+            .find(|p| p.ods_code.eq_ignore_ascii_case(code.trim()))
+            .ok_or_else(|| AppError::Forbidden("You can only assess the practices you represent.".into())),
+        (_, None) => Err(AppError::invalid("practice", "Choose which practice to assess")),
+    }
+}
+
+/// A saved assessment and when it was saved.
+pub type SavedAssessment = (super::impact::Assessment, NaiveDateTime);
+
+/// A practice's own impact assessment, for its representatives only.
+pub fn impact(
+    pool: &Pool,
+    user: &SessionUser,
+    id: i32,
+    practice_code: Option<&str>,
+) -> AppResult<(Loaded, Practice, Option<SavedAssessment>)> {
+    let mut conn = pool.get()?;
+    let loaded = load(&mut conn, &user.grants(), id)?;
+    if loaded.state == ConsultationState::Draft {
+        return Err(AppError::NotFound);
+    }
+    let practice = own_practice(&mut conn, user, loaded.organisation.id, practice_code)?;
+    let saved = store::impact_of(&mut conn, id, practice.id)?
+        .and_then(|(json, at)| serde_json::from_str(&json).ok().map(|a| (a, at)));
+    Ok((loaded, practice, saved))
+}
+
+pub fn save_impact(
+    pool: &Pool,
+    user: &SessionUser,
+    id: i32,
+    practice_code: Option<&str>,
+    assessment: &super::impact::Assessment,
+) -> AppResult<()> {
+    let mut conn = pool.get()?;
+    conn.transaction(|c| {
+        crate::db::claim_write_lock(c)?;
+        let loaded = load(c, &user.grants(), id)?;
+        if loaded.state == ConsultationState::Draft {
+            return Err(AppError::NotFound);
+        }
+        let practice = own_practice(c, user, loaded.organisation.id, practice_code)?;
+        let json = serde_json::to_string(assessment).map_err(|e| AppError::Internal(e.to_string()))?;
+        store::save_impact(
+            c,
+            id,
+            practice.id,
+            &assessment.contract_type,
+            i32::try_from(assessment.list_size).unwrap_or(i32::MAX),
+            &json,
+            &assessment.notes,
+            user.id,
+            now(),
+        )?;
+        // Only that the practice used the tool: its answers are its own.
+        record(
+            c,
+            &user.actor(),
+            Event {
+                organisation_id: Some(loaded.organisation.id),
+                action: "consultation.impact",
+                object_kind: "consultation",
+                object_key: &id.to_string(),
+                summary: format!("{} ({}) saved its impact assessment", practice.name, practice.ods_code),
+            },
+        )?;
+        Ok(())
+    })
+}
+
+/// The anonymised aggregate, for those who run or observe the organisation.
+pub fn impact_aggregate(pool: &Pool, grants: &Grants, id: i32) -> AppResult<(Loaded, super::impact::Aggregate)> {
+    let mut conn = pool.get()?;
+    let loaded = load(&mut conn, grants, id)?;
+    if !(loaded.access.runs || loaded.access.observes) {
+        return Err(AppError::Forbidden(
+            "The summary of the impact tool is for the board and the LMC; each practice sees its own.".into(),
+        ));
+    }
+    let assessments: Vec<super::impact::Assessment> = store::impacts(&mut conn, id)?
+        .iter()
+        .filter_map(|json| serde_json::from_str(json).ok())
+        .collect();
+    let aggregate = super::impact::aggregate(loaded.options.len(), &assessments);
+    Ok((loaded, aggregate))
+}

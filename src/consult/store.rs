@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::DbConn;
-use crate::db::schema::{consultation_questions, consultation_responses, consultations, practices};
+use crate::db::schema::{consultation_questions, consultation_responses, consultations, impact_assessments, practices};
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = consultations, check_for_backend(crate::db::MultiBackend))]
@@ -265,5 +265,67 @@ pub fn responses(conn: &mut DbConn, consultation_id: i32) -> QueryResult<Vec<(Re
         .filter(consultation_responses::consultation_id.eq(consultation_id))
         .order(practices::ods_code.asc())
         .select((Response::as_select(), practices::ods_code, practices::name))
+        .load(conn)
+}
+
+/// A practice's saved impact assessment (JSON) and when it was saved.
+pub fn impact_of(
+    conn: &mut DbConn,
+    consultation_id: i32,
+    practice_id: i32,
+) -> QueryResult<Option<(String, NaiveDateTime)>> {
+    impact_assessments::table
+        .filter(impact_assessments::consultation_id.eq(consultation_id))
+        .filter(impact_assessments::practice_id.eq(practice_id))
+        .select((impact_assessments::answers, impact_assessments::updated_at))
+        .first(conn)
+        .optional()
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn save_impact(
+    conn: &mut DbConn,
+    consultation_id: i32,
+    practice_id: i32,
+    contract_type: &str,
+    list_size: i32,
+    answers: &str,
+    notes: &str,
+    by: i32,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    let existing = impact_assessments::table
+        .filter(impact_assessments::consultation_id.eq(consultation_id))
+        .filter(impact_assessments::practice_id.eq(practice_id))
+        .select(impact_assessments::id)
+        .first::<i32>(conn)
+        .optional()?;
+    let values = (
+        impact_assessments::contract_type.eq(contract_type),
+        impact_assessments::list_size.eq(list_size),
+        impact_assessments::answers.eq(answers),
+        impact_assessments::notes.eq(notes),
+        impact_assessments::updated_by.eq(by),
+        impact_assessments::updated_at.eq(now),
+    );
+    match existing {
+        Some(id) => diesel::update(impact_assessments::table.find(id))
+            .set(values)
+            .execute(conn),
+        None => diesel::insert_into(impact_assessments::table)
+            .values((
+                impact_assessments::consultation_id.eq(consultation_id),
+                impact_assessments::practice_id.eq(practice_id),
+                values,
+            ))
+            .execute(conn),
+    }
+}
+
+/// Every practice's assessment of a consultation (JSON), for the aggregate only.
+pub fn impacts(conn: &mut DbConn, consultation_id: i32) -> QueryResult<Vec<String>> {
+    impact_assessments::table
+        .filter(impact_assessments::consultation_id.eq(consultation_id))
+        .select(impact_assessments::answers)
         .load(conn)
 }

@@ -380,7 +380,22 @@ diesel::table! {
 
 diesel::joinable!(consultation_responses -> practices (practice_id));
 
+diesel::table! {
+    impact_assessments (id) {
+        id -> Integer,
+        consultation_id -> Integer,
+        practice_id -> Integer,
+        contract_type -> Text,
+        list_size -> Integer,
+        answers -> Text,
+        notes -> Text,
+        updated_by -> Integer,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
+    impact_assessments,
     consultation_responses,
     consultations,
     consultation_questions,

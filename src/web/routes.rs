@@ -161,6 +161,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/consultations/{id}/close").route(post().to(consult::routes::close)))
         .service(resource("/consultations/{id}/questions").route(post().to(consult::routes::ask)))
         .service(resource("/consultations/{id}/response").route(post().to(consult::routes::respond)))
+        .service(
+            resource("/consultations/{id}/impact")
+                .route(get().to(consult::routes::impact_form))
+                .route(post().to(consult::routes::save_impact)),
+        )
+        .service(resource("/consultations/{id}/impact.csv").route(get().to(consult::routes::impact_csv)))
+        .service(resource("/consultations/{id}/impact/summary").route(get().to(consult::routes::impact_summary)))
         .service(resource("/consultations/{id}/responses").route(get().to(consult::routes::responses)))
         .service(resource("/consultations/{id}/responses.csv").route(get().to(consult::routes::responses_csv)))
         .service(resource("/consultations/{id}/questions/{question}/answer").route(post().to(consult::routes::answer)))
