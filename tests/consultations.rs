@@ -8,6 +8,20 @@ mod common;
 use common::ballots::{ADMIN, OBSERVER, electorate, log_in};
 use common::smtp::SmtpSink;
 
+async fn upload(client: &common::TestApp, path: &str, name: &'static str, bytes: Vec<u8>) -> reqwest::Response {
+    let csrf = client.csrf_token(path).await;
+    let form = reqwest::multipart::Form::new()
+        .text("_csrf", csrf)
+        .part("document", reqwest::multipart::Part::bytes(bytes).file_name(name));
+    client
+        .client
+        .post(client.url(&format!("{path}/documents")))
+        .multipart(form)
+        .send()
+        .await
+        .expect("upload")
+}
+
 fn subjects(sink: &SmtpSink, start: &str) -> Vec<Vec<String>> {
     sink.received()
         .into_iter()
@@ -47,6 +61,22 @@ backend_tests! {
         assert!(!page.contains("href=\"javascript"), "unsafe link dropped");
         assert!(page.contains("conflicts of interest"));
 
+        // Documents: PDF or Office files only, by name and by content.
+        let pdf = b"%PDF-1.4\n% the board's paper\n%%EOF\n".to_vec();
+        assert_eq!(upload(&app, &path, "Board paper.pdf", pdf.clone()).await.status(), 303);
+        let refused = upload(&app, &path, "setup.exe", b"MZ\x90\x00".to_vec()).await;
+        assert_eq!(refused.status(), 400);
+        assert!(refused.text().await.expect("body").contains("PDF or an Office file"));
+        let disguised = upload(&app, &path, "paper.pdf", b"MZ\x90\x00".to_vec()).await;
+        assert_eq!(disguised.status(), 400);
+        let (_, page) = app.get_text(&path).await;
+        let digest = quorate::token::digest_bytes(&pdf);
+        assert!(page.contains("Board paper.pdf") && page.contains(&digest) && !page.contains("setup.exe"), "{page}");
+        let doc_link = page.split(&format!("{path}/documents/")).nth(1).and_then(|t| t.split('"').next()).expect("a document link").to_owned();
+        let download = app.get(&format!("{path}/documents/{doc_link}")).await;
+        assert_eq!(download.headers().get("content-type").and_then(|v| v.to_str().ok()), Some("application/pdf"));
+        assert_eq!(download.bytes().await.expect("bytes").to_vec(), pdf);
+
         // A member practice cannot see the draft.
         let rep1 = app.new_visitor();
         log_in(&rep1, e.rep_of("F84001")).await;
@@ -58,7 +88,8 @@ backend_tests! {
 
         // Members ask; one asks not to be named.
         let (_, page) = rep1.get_text(&path).await;
-        assert!(page.contains("Ask a question"));
+        assert!(page.contains("Ask a question") && page.contains("Board paper.pdf"));
+        assert_eq!(upload(&rep1, &path, "mine.pdf", b"%PDF-1.4".to_vec()).await.status(), 403);
         assert_eq!(rep1.submit(&path, &format!("{path}/questions"), &[("question", "   ")]).await.status(), 400);
         assert_eq!(rep1.submit(&path, &format!("{path}/questions"), &[("question", "What happens to our PMS contract?"), ("anonymous", "yes")]).await.status(), 303);
         let rep2 = app.new_visitor();
@@ -130,7 +161,7 @@ backend_tests! {
         let actions: Vec<String> = quorate::audit::store::all(&mut conn).expect("audit").into_iter().map(|e| e.entry.action).filter(|a| a.starts_with("consultation.")).collect();
         assert_eq!(
             actions,
-            vec!["consultation.create", "consultation.publish", "consultation.question", "consultation.answer", "consultation.response", "consultation.response", "consultation.response", "consultation.close"]
+            vec!["consultation.create", "consultation.document", "consultation.publish", "consultation.question", "consultation.answer", "consultation.response", "consultation.response", "consultation.response", "consultation.close"]
         );
     }
 }

@@ -189,6 +189,65 @@ pub fn check_answer(text: &str) -> Result<String, FieldError> {
     Ok(text.to_owned())
 }
 
+/// The largest document accepted.
+pub const MAX_DOCUMENT_BYTES: usize = 20 * 1024 * 1024;
+
+/// Checks an uploaded document: a PDF or an Office file, by its name and by
+/// its first bytes (so a renamed program is refused). Returns its clean
+/// file name and content type.
+pub fn check_document(file_name: &str, bytes: &[u8]) -> Result<(String, &'static str), FieldError> {
+    let name: String = file_name
+        .rsplit(['/', '\\'])
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .filter(|c| !c.is_control() && *c != '"')
+        .take(200)
+        .collect();
+    let name = name.trim().to_owned();
+    if bytes.is_empty() {
+        return Err(FieldError::new("document", "The selected file is empty"));
+    }
+    if bytes.len() > MAX_DOCUMENT_BYTES {
+        return Err(FieldError::new("document", "The document must be smaller than 20 MB"));
+    }
+    let extension = name
+        .rsplit_once('.')
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .unwrap_or_default();
+    const ZIP: &[u8] = b"PK\x03\x04";
+    const OLE: &[u8] = b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1";
+    let (magic, content_type): (&[u8], &'static str) = match extension.as_str() {
+        "pdf" => (b"%PDF-", "application/pdf"),
+        "docx" => (
+            ZIP,
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        ),
+        "xlsx" => (ZIP, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        "pptx" => (
+            ZIP,
+            "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        ),
+        "odt" => (ZIP, "application/vnd.oasis.opendocument.text"),
+        "doc" => (OLE, "application/msword"),
+        "xls" => (OLE, "application/vnd.ms-excel"),
+        "ppt" => (OLE, "application/vnd.ms-powerpoint"),
+        _ => {
+            return Err(FieldError::new(
+                "document",
+                "The document must be a PDF or an Office file (.pdf, .docx, .xlsx, .pptx, .odt, .doc, .xls, .ppt)",
+            ));
+        }
+    };
+    if !bytes.starts_with(magic) {
+        return Err(FieldError::new(
+            "document",
+            format!("The file is named .{extension} but its content is not a .{extension} file"),
+        ));
+    }
+    Ok((name, content_type))
+}
+
 /// A practice's position on one option.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -273,6 +332,29 @@ mod tests {
         NaiveDate::from_ymd_opt(2026, 12, day)
             .and_then(|d| d.and_hms_opt(9, 0, 0))
             .expect("time")
+    }
+
+    #[test]
+    fn documents_are_checked_by_name_and_content() {
+        assert_eq!(
+            check_document("C:\\papers\\plan.PDF", b"%PDF-1.7 ...").expect("pdf"),
+            ("plan.PDF".to_owned(), "application/pdf")
+        );
+        assert!(check_document("plan.docx", b"PK\x03\x04rest").is_ok());
+        assert!(
+            check_document("plan.pdf", b"MZ\x90\x00")
+                .expect_err("not a pdf")
+                .message
+                .contains("content is not a .pdf")
+        );
+        assert!(
+            check_document("run.exe", b"MZ")
+                .expect_err("exe")
+                .message
+                .contains("PDF or an Office file")
+        );
+        assert!(check_document("empty.pdf", b"").is_err());
+        assert!(check_document("big.pdf", &vec![b'%'; MAX_DOCUMENT_BYTES + 1]).is_err());
     }
 
     #[test]

@@ -187,6 +187,7 @@ struct Page {
     staff: bool,
     is_draft: bool,
     is_open: bool,
+    is_closed: bool,
     questions: Vec<QuestionView>,
     unanswered: usize,
     may_ask: bool,
@@ -196,6 +197,16 @@ struct Page {
     response_practice: String,
     response_comment: String,
     response_revision: i32,
+    documents: Vec<DocumentView>,
+}
+
+#[derive(Serialize)]
+struct DocumentView {
+    id: i32,
+    name: String,
+    size: String,
+    uploaded: String,
+    sha256: String,
 }
 
 #[derive(Serialize)]
@@ -220,6 +231,11 @@ pub async fn show(ui: Ui, user: CurrentUser, id: web::Path<String>) -> AppResult
     let id = id_of(&id)?;
     let grants = user.grants();
     let view = ui.state().run(move |pool| service::view(pool, &grants, id)).await?;
+    let doc_grants = user.grants();
+    let documents = ui
+        .state()
+        .run(move |pool| service::documents(pool, &doc_grants, id))
+        .await?;
     // With one practice to answer for, its own response fills the form.
     let own = match view.may_ask_for.as_slice() {
         [(code, _)] => {
@@ -263,6 +279,7 @@ pub async fn show(ui: Ui, user: CurrentUser, id: web::Path<String>) -> AppResult
         staff: loaded.access.runs || loaded.access.observes,
         is_draft: loaded.state == super::model::ConsultationState::Draft,
         is_open: loaded.state == super::model::ConsultationState::Open,
+        is_closed: loaded.state == super::model::ConsultationState::Closed,
         unanswered: view.questions.iter().filter(|q| q.answer.is_none()).count(),
         questions: view
             .questions
@@ -306,6 +323,20 @@ pub async fn show(ui: Ui, user: CurrentUser, id: web::Path<String>) -> AppResult
         response_practice: view.may_ask_for.first().map(|(c, _)| c.clone()).unwrap_or_default(),
         response_comment: own.as_ref().map(|(_, c, _)| c.clone()).unwrap_or_default(),
         response_revision: own.as_ref().map_or(0, |(_, _, r)| *r),
+        documents: documents
+            .into_iter()
+            .map(|d| DocumentView {
+                id: d.id,
+                name: d.file_name,
+                size: if d.size_bytes >= 1024 * 1024 {
+                    format!("{:.1} MB", f64::from(d.size_bytes) / 1_048_576.0)
+                } else {
+                    format!("{} KB", (d.size_bytes + 1023) / 1024)
+                },
+                uploaded: crate::time::date_time(d.uploaded_at),
+                sha256: d.sha256,
+            })
+            .collect(),
     };
     ui.page("consult/show", &c.title, &page)
 }
@@ -852,4 +883,83 @@ pub async fn impact_summary(ui: Ui, user: CurrentUser, id: web::Path<String>) ->
             options,
         },
     )
+}
+
+#[derive(actix_multipart::form::MultipartForm)]
+pub struct DocumentUpload {
+    #[multipart(rename = "_csrf")]
+    csrf: Option<actix_multipart::form::text::Text<String>>,
+    document: Option<actix_multipart::form::bytes::Bytes>,
+}
+
+pub fn upload_config() -> actix_multipart::form::MultipartFormConfig {
+    let limit = super::model::MAX_DOCUMENT_BYTES + 64 * 1024;
+    actix_multipart::form::MultipartFormConfig::default()
+        .total_limit(limit)
+        .memory_limit(limit)
+        .error_handler(|error, _req| {
+            AppError::BadRequest(format!(
+                "the document could not be read ({error}); it must be smaller than 20 MB"
+            ))
+            .into()
+        })
+}
+
+pub async fn upload_document(
+    req: actix_web::HttpRequest,
+    ui: Ui,
+    user: CurrentUser,
+    id: web::Path<String>,
+    form: actix_multipart::form::MultipartForm<DocumentUpload>,
+) -> AppResult<HttpResponse> {
+    let id = id_of(&id)?;
+    let form = form.into_inner();
+    crate::web::csrf::verify(&req, form.csrf.as_ref().map(|t| t.0.as_str()))?;
+    let file = form
+        .document
+        .ok_or_else(|| AppError::BadRequest("choose a document to upload".into()))?;
+    let name = file.file_name.clone().unwrap_or_default();
+    let data = file.data;
+    let actor = (*user.0).clone();
+    ui.state()
+        .run(move |pool| service::add_document(pool, &actor, id, &name, &data))
+        .await
+        .map_err(|e| match e {
+            AppError::Invalid(errors) => {
+                AppError::BadRequest(errors.into_iter().map(|e| e.message).collect::<Vec<_>>().join("; "))
+            }
+            other => other,
+        })?;
+    Ok(ui.see_other(
+        &format!("/consultations/{id}"),
+        Some(Flash {
+            heading: "Document added".into(),
+            body: None,
+        }),
+    ))
+}
+
+pub async fn download_document(
+    ui: Ui,
+    user: CurrentUser,
+    path: web::Path<(String, String)>,
+) -> AppResult<HttpResponse> {
+    let (id, doc) = path.into_inner();
+    let (id, doc) = (id_of(&id)?, id_of(&doc)?);
+    let grants = user.grants();
+    let (name, content_type, content) = ui
+        .state()
+        .run(move |pool| service::document(pool, &grants, id, doc))
+        .await?;
+    let ascii: String = name
+        .chars()
+        .map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '_' })
+        .collect();
+    Ok(HttpResponse::Ok()
+        .content_type(content_type)
+        .insert_header((
+            actix_web::http::header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{ascii}\""),
+        ))
+        .body(content))
 }

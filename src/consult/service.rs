@@ -861,3 +861,50 @@ pub fn impact_aggregate(pool: &Pool, grants: &Grants, id: i32) -> AppResult<(Loa
     let aggregate = super::impact::aggregate(loaded.options.len(), &assessments);
     Ok((loaded, aggregate))
 }
+
+/// Adds a document (administrators, before the close).
+pub fn add_document(pool: &Pool, actor: &SessionUser, id: i32, file_name: &str, bytes: &[u8]) -> AppResult<i32> {
+    let (name, content_type) =
+        super::model::check_document(file_name, bytes).map_err(|e| AppError::Invalid(vec![e]))?;
+    let sha256 = crate::token::digest_bytes(bytes);
+    let mut conn = pool.get()?;
+    conn.transaction(|c| {
+        let loaded = load(c, &actor.grants(), id)?;
+        if !loaded.access.runs {
+            return Err(AppError::Forbidden(
+                "Only the organisation's administrators add documents.".into(),
+            ));
+        }
+        if loaded.state == ConsultationState::Closed {
+            return Err(AppError::Conflict(
+                "The consultation has closed: documents can no longer be added.".into(),
+            ));
+        }
+        let doc = store::add_document(c, id, &name, content_type, bytes, &sha256, actor.id, now())?;
+        record(
+            c,
+            &actor.actor(),
+            Event {
+                organisation_id: Some(loaded.organisation.id),
+                action: "consultation.document",
+                object_kind: "consultation",
+                object_key: &id.to_string(),
+                summary: format!("Document \"{name}\" added ({} bytes, SHA-256 {sha256})", bytes.len()),
+            },
+        )?;
+        Ok(doc)
+    })
+}
+
+pub fn documents(pool: &Pool, grants: &Grants, id: i32) -> AppResult<Vec<store::DocumentInfo>> {
+    let mut conn = pool.get()?;
+    load(&mut conn, grants, id)?;
+    Ok(store::documents(&mut conn, id)?)
+}
+
+/// A document for download, for those who may see the consultation.
+pub fn document(pool: &Pool, grants: &Grants, id: i32, doc: i32) -> AppResult<(String, String, Vec<u8>)> {
+    let mut conn = pool.get()?;
+    load(&mut conn, grants, id)?;
+    store::document(&mut conn, id, doc)?.ok_or(AppError::NotFound)
+}

@@ -4,7 +4,10 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::DbConn;
-use crate::db::schema::{consultation_questions, consultation_responses, consultations, impact_assessments, practices};
+use crate::db::schema::{
+    consultation_documents, consultation_questions, consultation_responses, consultations, impact_assessments,
+    practices,
+};
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = consultations, check_for_backend(crate::db::MultiBackend))]
@@ -328,4 +331,70 @@ pub fn impacts(conn: &mut DbConn, consultation_id: i32) -> QueryResult<Vec<Strin
         .filter(impact_assessments::consultation_id.eq(consultation_id))
         .select(impact_assessments::answers)
         .load(conn)
+}
+
+#[derive(Debug, Clone, Queryable)]
+pub struct DocumentInfo {
+    pub id: i32,
+    pub file_name: String,
+    pub content_type: String,
+    pub size_bytes: i32,
+    pub sha256: String,
+    pub uploaded_at: NaiveDateTime,
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn add_document(
+    conn: &mut DbConn,
+    consultation_id: i32,
+    file_name: &str,
+    content_type: &str,
+    content: &[u8],
+    sha256: &str,
+    by: i32,
+    now: NaiveDateTime,
+) -> QueryResult<i32> {
+    diesel::insert_into(consultation_documents::table)
+        .values((
+            consultation_documents::consultation_id.eq(consultation_id),
+            consultation_documents::file_name.eq(file_name),
+            consultation_documents::content_type.eq(content_type),
+            consultation_documents::size_bytes.eq(i32::try_from(content.len()).unwrap_or(i32::MAX)),
+            consultation_documents::sha256.eq(sha256),
+            consultation_documents::content.eq(content),
+            consultation_documents::uploaded_by.eq(by),
+            consultation_documents::uploaded_at.eq(now),
+        ))
+        .returning(consultation_documents::id)
+        .get_result(conn)
+}
+
+/// A consultation's documents, without their content, oldest first.
+pub fn documents(conn: &mut DbConn, consultation_id: i32) -> QueryResult<Vec<DocumentInfo>> {
+    consultation_documents::table
+        .filter(consultation_documents::consultation_id.eq(consultation_id))
+        .order(consultation_documents::id.asc())
+        .select((
+            consultation_documents::id,
+            consultation_documents::file_name,
+            consultation_documents::content_type,
+            consultation_documents::size_bytes,
+            consultation_documents::sha256,
+            consultation_documents::uploaded_at,
+        ))
+        .load(conn)
+}
+
+/// One document's name, type and content.
+pub fn document(conn: &mut DbConn, consultation_id: i32, id: i32) -> QueryResult<Option<(String, String, Vec<u8>)>> {
+    consultation_documents::table
+        .filter(consultation_documents::consultation_id.eq(consultation_id))
+        .filter(consultation_documents::id.eq(id))
+        .select((
+            consultation_documents::file_name,
+            consultation_documents::content_type,
+            consultation_documents::content,
+        ))
+        .first(conn)
+        .optional()
 }

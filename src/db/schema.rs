@@ -394,7 +394,22 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    consultation_documents (id) {
+        id -> Integer,
+        consultation_id -> Integer,
+        file_name -> Text,
+        content_type -> Text,
+        size_bytes -> Integer,
+        sha256 -> Text,
+        content -> Binary,
+        uploaded_by -> Integer,
+        uploaded_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
+    consultation_documents,
     impact_assessments,
     consultation_responses,
     consultations,

@@ -162,6 +162,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/consultations/{id}/questions").route(post().to(consult::routes::ask)))
         .service(resource("/consultations/{id}/response").route(post().to(consult::routes::respond)))
         .service(
+            resource("/consultations/{id}/documents")
+                .app_data(consult::routes::upload_config())
+                .route(post().to(consult::routes::upload_document)),
+        )
+        .service(resource("/consultations/{id}/documents/{doc}").route(get().to(consult::routes::download_document)))
+        .service(
             resource("/consultations/{id}/impact")
                 .route(get().to(consult::routes::impact_form))
                 .route(post().to(consult::routes::save_impact)),
