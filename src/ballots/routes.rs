@@ -144,6 +144,7 @@ struct BallotPage {
     may_cancel: bool,
     counted: bool,
     voting: Option<VotingView>,
+    consultations: Vec<KeyValue>,
 }
 
 fn motion_line(loaded: &Loaded) -> Option<String> {
@@ -229,8 +230,23 @@ pub async fn show(ui: Ui, user: CurrentUser, id: web::Path<String>) -> AppResult
     } else {
         None
     };
+    let consultations = ui
+        .state()
+        .run(move |pool| {
+            let mut conn = pool.get()?;
+            Ok(crate::consult::store::leading_to(&mut conn, id)?)
+        })
+        .await?
+        .into_iter()
+        .filter(|c| c.state != "draft")
+        .map(|c| KeyValue {
+            key: c.id.to_string(),
+            value: c.title,
+        })
+        .collect();
     let b = &loaded.ballot;
     let page = BallotPage {
+        consultations,
         id,
         title: b.title.clone(),
         kind_label: loaded.kind.label(),

@@ -62,6 +62,9 @@ pub struct Facts {
     /// publication, and the other way round.
     pub electorate_extra: Vec<String>,
     pub electorate_missing: Vec<String>,
+    /// Questions of the consultations leading to the ballot: (asked, still
+    /// unanswered when voting opened); None when no consultation leads to it.
+    pub questions: Option<(usize, usize)>,
 }
 
 fn line(check: &'static str, status: Status, evidence: impl Into<String>) -> Line {
@@ -133,11 +136,23 @@ pub fn checklist(f: &Facts) -> Vec<Line> {
             "The ballot has no papers beyond its question and options.",
         )
     });
-    lines.push(line(
-        "Members' questions answered before the close",
-        Status::Amber,
-        "Questions are not recorded in Quorate yet (consultations are still to come), so this cannot be checked here.",
-    ));
+    lines.push(match f.questions {
+        None => line(
+            "Members' questions answered before voting opened",
+            Status::Amber,
+            "No consultation in Quorate leads to this ballot, so its questions cannot be checked here.",
+        ),
+        Some((asked, 0)) => line(
+            "Members' questions answered before voting opened",
+            Status::Green,
+            format!("All {asked} questions asked in the consultation were answered before voting opened."),
+        ),
+        Some((asked, unanswered)) => line(
+            "Members' questions answered before voting opened",
+            Status::Red,
+            format!("{unanswered} of the {asked} questions asked in the consultation were still unanswered when voting opened."),
+        ),
+    });
     lines.push(match (f.cancelled, f.counted, f.quorum_met, &f.outcome) {
         (true, _, _, _) => line("Quorum and threshold", Status::Red, "The ballot was cancelled."),
         (_, true, Some(true), Some(outcome)) => line("Quorum and threshold", Status::Green, outcome.clone()),
@@ -241,7 +256,7 @@ mod tests {
     fn a_well_run_ballot_is_green_but_for_what_cannot_be_known() {
         let lines = checklist(&good());
         assert_eq!(lines.iter().filter(|l| l.status == Status::Green).count(), 7);
-        assert_eq!(overall(&lines), Status::Amber, "questions are not recorded yet");
+        assert_eq!(overall(&lines), Status::Amber, "no consultation leads to it");
     }
 
     #[test]
@@ -286,6 +301,19 @@ mod tests {
             ..good()
         };
         assert_eq!(overall(&checklist(&drifted)), Status::Red);
+        let answered = Facts {
+            questions: Some((4, 0)),
+            ..good()
+        };
+        assert_eq!(overall(&checklist(&answered)), Status::Green, "everything done");
+        let waiting_questions = Facts {
+            questions: Some((4, 1)),
+            ..good()
+        };
+        assert_eq!(
+            status_of(&waiting_questions, "Members' questions answered before voting opened"),
+            Status::Red
+        );
         let unpublished = Facts::default();
         assert_eq!(checklist(&unpublished).len(), 1);
     }

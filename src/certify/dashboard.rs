@@ -85,6 +85,11 @@ fn facts(
         audit_break,
         electorate_extra: extra,
         electorate_missing: missing,
+        questions: crate::consult::service::unanswered_at(
+            conn,
+            id,
+            b.opened_at.unwrap_or_else(|| chrono::Utc::now().naive_utc()),
+        )?,
     };
     Ok((facts, signed))
 }
@@ -183,7 +188,18 @@ pub fn evidence(pool: &Pool, grants: &Grants, ballot_id: i32) -> AppResult<Evide
     }
     let chain = audit_break(&mut conn)?;
     let (facts, certificate) = facts(&mut conn, pool, &loaded, chain)?;
-    let timeline = crate::audit::store::of_object(&mut conn, loaded.organisation.id, "ballot", &ballot_id.to_string())?
+    let mut timeline =
+        crate::audit::store::of_object(&mut conn, loaded.organisation.id, "ballot", &ballot_id.to_string())?;
+    for consultation in crate::consult::store::leading_to(&mut conn, ballot_id)? {
+        timeline.extend(crate::audit::store::of_object(
+            &mut conn,
+            loaded.organisation.id,
+            "consultation",
+            &consultation.id.to_string(),
+        )?);
+    }
+    timeline.sort_by_key(|e| e.id);
+    let timeline = timeline
         .into_iter()
         // A secret ballot's individual votes add nothing to the timeline
         // that the count does not show.

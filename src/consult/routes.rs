@@ -198,6 +198,7 @@ struct Page {
     response_comment: String,
     response_revision: i32,
     documents: Vec<DocumentView>,
+    ballots: Vec<crate::web::form::Choice>,
 }
 
 #[derive(Serialize)]
@@ -236,6 +237,14 @@ pub async fn show(ui: Ui, user: CurrentUser, id: web::Path<String>) -> AppResult
         .state()
         .run(move |pool| service::documents(pool, &doc_grants, id))
         .await?;
+    let ballots = if view.loaded.access.runs {
+        let organisation = view.loaded.organisation.id;
+        ui.state()
+            .run(move |pool| service::ballots_to_link(pool, organisation))
+            .await?
+    } else {
+        Vec::new()
+    };
     // With one practice to answer for, its own response fills the form.
     let own = match view.may_ask_for.as_slice() {
         [(code, _)] => {
@@ -323,6 +332,14 @@ pub async fn show(ui: Ui, user: CurrentUser, id: web::Path<String>) -> AppResult
         response_practice: view.may_ask_for.first().map(|(c, _)| c.clone()).unwrap_or_default(),
         response_comment: own.as_ref().map(|(_, c, _)| c.clone()).unwrap_or_default(),
         response_revision: own.as_ref().map_or(0, |(_, _, r)| *r),
+        ballots: {
+            let current = c.ballot_id.map(|b| b.to_string()).unwrap_or_default();
+            let labels: Vec<(String, String)> = std::iter::once((String::new(), "None".to_owned()))
+                .chain(ballots.into_iter().map(|(id, title)| (id.to_string(), title)))
+                .collect();
+            let refs: Vec<(&str, &str)> = labels.iter().map(|(v, l)| (v.as_str(), l.as_str())).collect();
+            crate::web::form::choices("ballot", &refs, &current)
+        },
         documents: documents
             .into_iter()
             .map(|d| DocumentView {
@@ -962,4 +979,79 @@ pub async fn download_document(
             format!("attachment; filename=\"{ascii}\""),
         ))
         .body(content))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct LinkForm {
+    ballot: String,
+}
+
+pub async fn link_ballot(
+    ui: Ui,
+    user: CurrentUser,
+    id: web::Path<String>,
+    form: CsrfForm<LinkForm>,
+) -> AppResult<HttpResponse> {
+    let id = id_of(&id)?;
+    let ballot = match form.0.ballot.trim() {
+        "" => None,
+        b => Some(
+            b.parse::<i32>()
+                .map_err(|_| AppError::BadRequest(format!("ballot must be a ballot's number, not \"{b}\"")))?,
+        ),
+    };
+    let actor = (*user.0).clone();
+    ui.state()
+        .run(move |pool| service::link_ballot(pool, &actor, id, ballot))
+        .await
+        .map_err(|e| match e {
+            AppError::Invalid(errors) => {
+                AppError::BadRequest(errors.into_iter().map(|e| e.message).collect::<Vec<_>>().join("; "))
+            }
+            other => other,
+        })?;
+    Ok(ui.see_other(
+        &format!("/consultations/{id}"),
+        Some(Flash {
+            heading: "Ballot linked".into(),
+            body: None,
+        }),
+    ))
+}
+
+#[derive(Serialize)]
+struct TimelinePage {
+    id: i32,
+    title: String,
+    entries: Vec<TimelineEntry>,
+}
+
+#[derive(Serialize)]
+struct TimelineEntry {
+    at: String,
+    what: String,
+    who: String,
+}
+
+pub async fn timeline(ui: Ui, user: CurrentUser, id: web::Path<String>) -> AppResult<HttpResponse> {
+    let id = id_of(&id)?;
+    let grants = user.grants();
+    let (loaded, entries) = ui.state().run(move |pool| service::timeline(pool, &grants, id)).await?;
+    ui.page(
+        "consult/timeline",
+        "Timeline",
+        &TimelinePage {
+            id,
+            title: loaded.consultation.title.clone(),
+            entries: entries
+                .into_iter()
+                .map(|e| TimelineEntry {
+                    at: crate::time::date_time(e.entry.at),
+                    what: e.entry.summary,
+                    who: e.entry.actor,
+                })
+                .collect(),
+        },
+    )
 }

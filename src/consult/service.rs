@@ -908,3 +908,99 @@ pub fn document(pool: &Pool, grants: &Grants, id: i32, doc: i32) -> AppResult<(S
     load(&mut conn, grants, id)?;
     store::document(&mut conn, id, doc)?.ok_or(AppError::NotFound)
 }
+
+/// Records which ballot a consultation leads to (or none).
+pub fn link_ballot(pool: &Pool, actor: &SessionUser, id: i32, ballot_id: Option<i32>) -> AppResult<()> {
+    let mut conn = pool.get()?;
+    conn.transaction(|c| {
+        let loaded = load(c, &actor.grants(), id)?;
+        if !loaded.access.runs {
+            return Err(AppError::Forbidden(
+                "Only the organisation's administrators link ballots.".into(),
+            ));
+        }
+        if let Some(ballot) = ballot_id {
+            let ours =
+                crate::ballots::store::find(c, ballot)?.is_some_and(|b| b.organisation_id == loaded.organisation.id);
+            if !ours {
+                return Err(AppError::invalid("ballot", "Choose one of this organisation's ballots"));
+            }
+        }
+        store::link_ballot(c, id, ballot_id)?;
+        record(
+            c,
+            &actor.actor(),
+            Event {
+                organisation_id: Some(loaded.organisation.id),
+                action: "consultation.link_ballot",
+                object_kind: "consultation",
+                object_key: &id.to_string(),
+                summary: match ballot_id {
+                    Some(b) => format!("Consultation \"{}\" leads to ballot {b}", loaded.consultation.title),
+                    None => format!(
+                        "Consultation \"{}\" no longer linked to a ballot",
+                        loaded.consultation.title
+                    ),
+                },
+            },
+        )?;
+        Ok(())
+    })
+}
+
+/// The ballots a consultation could lead to: (id, title) of its organisation's.
+pub fn ballots_to_link(pool: &Pool, organisation_id: i32) -> AppResult<Vec<(i32, String)>> {
+    let mut conn = pool.get()?;
+    Ok(crate::ballots::store::of_organisation(&mut conn, organisation_id)?
+        .into_iter()
+        .filter(|b| b.state != "cancelled")
+        .map(|b| (b.id, b.title))
+        .collect())
+}
+
+/// Everything that happened in a consultation, and in the ballot it leads
+/// to, in order: from the audit log. For those who run or observe it
+/// (entries name the practices that asked).
+pub fn timeline(pool: &Pool, grants: &Grants, id: i32) -> AppResult<(Loaded, Vec<crate::audit::model::Stored>)> {
+    let mut conn = pool.get()?;
+    let loaded = load(&mut conn, grants, id)?;
+    if !(loaded.access.runs || loaded.access.observes) {
+        return Err(AppError::Forbidden(
+            "The timeline is for the people who run the organisation and its LMC's observers.".into(),
+        ));
+    }
+    let org = loaded.organisation.id;
+    let mut entries = crate::audit::store::of_object(&mut conn, org, "consultation", &id.to_string())?;
+    if let Some(ballot) = loaded.consultation.ballot_id {
+        entries.extend(
+            crate::audit::store::of_object(&mut conn, org, "ballot", &ballot.to_string())?
+                .into_iter()
+                .filter(|e| e.entry.action != "ballot.vote" && e.entry.action != "ballot.vote_change"),
+        );
+    }
+    entries.sort_by_key(|e| e.id);
+    Ok((loaded, entries))
+}
+
+/// For the LMC checklist: the questions of the consultations leading to a
+/// ballot still unanswered at `at` (when voting opened). None when no
+/// consultation leads to it.
+pub fn unanswered_at(conn: &mut DbConn, ballot_id: i32, at: NaiveDateTime) -> AppResult<Option<(usize, usize)>> {
+    let consultations = store::leading_to(conn, ballot_id)?;
+    if consultations.is_empty() {
+        return Ok(None);
+    }
+    let mut asked = 0;
+    let mut unanswered = 0;
+    for consultation in consultations {
+        for (question, _, _) in store::questions(conn, consultation.id)? {
+            if question.asked_at <= at {
+                asked += 1;
+                if question.answered_at.is_none_or(|answered| answered > at) {
+                    unanswered += 1;
+                }
+            }
+        }
+    }
+    Ok(Some((asked, unanswered)))
+}

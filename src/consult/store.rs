@@ -398,3 +398,11 @@ pub fn document(conn: &mut DbConn, consultation_id: i32, id: i32) -> QueryResult
         .first(conn)
         .optional()
 }
+
+/// The consultations that lead to a ballot.
+pub fn leading_to(conn: &mut DbConn, ballot_id: i32) -> QueryResult<Vec<Consultation>> {
+    consultations::table
+        .filter(consultations::ballot_id.eq(ballot_id))
+        .select(Consultation::as_select())
+        .load(conn)
+}

@@ -161,6 +161,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/consultations/{id}/close").route(post().to(consult::routes::close)))
         .service(resource("/consultations/{id}/questions").route(post().to(consult::routes::ask)))
         .service(resource("/consultations/{id}/response").route(post().to(consult::routes::respond)))
+        .service(resource("/consultations/{id}/ballot").route(post().to(consult::routes::link_ballot)))
+        .service(resource("/consultations/{id}/timeline").route(get().to(consult::routes::timeline)))
         .service(
             resource("/consultations/{id}/documents")
                 .app_data(consult::routes::upload_config())
