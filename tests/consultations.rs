@@ -164,4 +164,51 @@ backend_tests! {
             vec!["consultation.create", "consultation.document", "consultation.publish", "consultation.question", "consultation.answer", "consultation.response", "consultation.response", "consultation.response", "consultation.close"]
         );
     }
+
+    async fn the_consultation_api_serves_members_and_their_responses(app: TestApp) {
+        let e = electorate(&app, &[1_000, 2_000]);
+        log_in(&app, ADMIN).await;
+        let closes = quorate::time::to_london_fields(chrono::Utc::now().naive_utc() + chrono::Duration::days(14));
+        let response = app
+            .submit(
+                "/organisations/08V/consultations/new",
+                "/organisations/08V/consultations",
+                &[("title", "Delegation"), ("summary", "Level 3?"), ("body", "# Paper"), ("options", "Level 2 | a | b\nLevel 3 | c | d"), ("closes_date", &closes.0), ("closes_time", &closes.1)],
+            )
+            .await;
+        let path = response.headers().get("location").and_then(|v| v.to_str().ok()).expect("location").to_owned();
+        let id: i32 = path.trim_start_matches("/consultations/").parse().expect("id");
+        let rep_token = quorate::accounts::service::create_api_token_for(&app.pool, e.rep_of("F84001"), "t").expect("token");
+        // A draft is not there for members.
+        let (status, _) = app.api(reqwest::Method::GET, &format!("/api/v1/consultations/{id}"), Some(&rep_token), None).await;
+        assert_eq!(status, 404);
+        assert_eq!(app.submit(&path, &format!("{path}/publish"), &[]).await.status(), 303);
+        let (status, list) = app.api(reqwest::Method::GET, "/api/v1/organisations/08V/consultations", Some(&rep_token), None).await;
+        assert_eq!(status, 200);
+        assert_eq!(list["consultations"][0]["title"], "Delegation");
+        let (_, shown) = app.api(reqwest::Method::GET, &format!("/api/v1/consultations/{id}"), Some(&rep_token), None).await;
+        assert_eq!(shown["body_markdown"], "# Paper");
+        assert_eq!(shown["options"][1]["label"], "Level 3");
+        let (status, questions) = app.api(reqwest::Method::GET, &format!("/api/v1/consultations/{id}/questions"), Some(&rep_token), None).await;
+        assert_eq!(status, 200);
+        assert_eq!(questions["questions"], serde_json::json!([]));
+
+        let url = format!("/api/v1/consultations/{id}/response");
+        let (status, bad) = app.api(reqwest::Method::PUT, &url, Some(&rep_token), Some(serde_json::json!({"practice": "F84001", "positions": ["support"]}))).await;
+        assert_eq!(status, 422, "{bad}");
+        assert_eq!(bad["error"]["field"], "position_1");
+        let (status, _) = app.api(reqwest::Method::PUT, &url, Some(&rep_token), Some(serde_json::json!({"practice": "F84002", "positions": ["support", "oppose"]}))).await;
+        assert_eq!(status, 403, "not another practice's");
+        let (status, written) = app.api(reqwest::Method::PUT, &url, Some(&rep_token), Some(serde_json::json!({"practice": "F84001", "positions": ["support", "oppose"], "comment": "Level 2"}))).await;
+        assert_eq!(status, 200, "{written}");
+        assert_eq!(written["revision"], 1);
+        let (status, mine) = app.api(reqwest::Method::GET, &format!("{url}?practice=F84001"), Some(&rep_token), None).await;
+        assert_eq!(status, 200);
+        assert_eq!(mine["positions"], serde_json::json!(["support", "oppose"]));
+        let (status, _) = app.api(reqwest::Method::GET, &format!("{url}?practice=F84002"), Some(&rep_token), None).await;
+        assert_eq!(status, 403);
+        assert_eq!(app.submit(&path, &format!("{path}/close"), &[]).await.status(), 303);
+        let (status, _) = app.api(reqwest::Method::PUT, &url, Some(&rep_token), Some(serde_json::json!({"practice": "F84001", "positions": ["oppose", "oppose"]}))).await;
+        assert_eq!(status, 409);
+    }
 }

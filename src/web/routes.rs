@@ -224,6 +224,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(resource("/ballots/{id}/electorate").route(get().to(ballots::api::electorate)))
                 .service(resource("/ballots/{id}/votes").route(post().to(ballots::api::vote)))
                 .service(resource("/ballots/{id}/results").route(get().to(ballots::api::results)))
+                .service(resource("/organisations/{code}/consultations").route(get().to(consult::api::list)))
+                .service(resource("/consultations/{id}").route(get().to(consult::api::show)))
+                .service(resource("/consultations/{id}/questions").route(get().to(consult::api::questions)))
+                .service(
+                    resource("/consultations/{id}/response")
+                        .route(get().to(consult::api::response))
+                        .route(web::put().to(consult::api::put_response)),
+                )
                 .service(resource("/ballots/{id}/certificate").route(get().to(certify::routes::certificate_json)))
                 .service(resource("/ballots/{id}/board").route(get().to(certify::routes::board_json)))
                 .service(resource("/ballots/{id}/{action}").route(post().to(ballots::api::transition)))
