@@ -2,7 +2,13 @@
 
 /// "12,345".
 pub fn group_thousands(n: i32) -> String {
-    let digits = n.unsigned_abs().to_string();
+    let out = count(u64::from(n.unsigned_abs()));
+    if n < 0 { format!("-{out}") } else { out }
+}
+
+/// "12,345" for any unsigned count.
+pub fn count(n: u64) -> String {
+    let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
         if i > 0 && (digits.len() - i) % 3 == 0 {
@@ -10,12 +16,25 @@ pub fn group_thousands(n: i32) -> String {
         }
         out.push(c);
     }
-    if n < 0 { format!("-{out}") } else { out }
+    out
+}
+
+/// "1 practice", "2,000 practices".
+pub fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{} {}", count(n as u64), if n == 1 { one } else { many })
 }
 
 #[cfg(test)]
 mod tests {
-    use super::group_thousands;
+    use super::{count, group_thousands, plural};
+
+    #[test]
+    fn counts_have_the_right_plural() {
+        assert_eq!(plural(0, "practice", "practices"), "0 practices");
+        assert_eq!(plural(1, "practice", "practices"), "1 practice");
+        assert_eq!(plural(2000, "vote", "votes"), "2,000 votes");
+        assert_eq!(count(70_000_000), "70,000,000");
+    }
 
     #[test]
     fn thousands_are_grouped() {

@@ -12,6 +12,7 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod format;
+pub mod home;
 pub mod mail;
 pub mod registry;
 pub mod time;

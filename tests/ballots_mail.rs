@@ -58,7 +58,8 @@ backend_tests! {
         assert!(text.contains("Tower Hamlets CCG gives notice") && text.contains("Voting closes:"), "{text}");
         assert!(text.contains("nominated voting representative of Practice 2 (F84002)"), "why they get it");
         // The link in the email works.
-        let link = text.lines().find(|l| l.contains("/vote/")).expect("a voting link").trim().to_owned();
+        let link = text.lines().find(|l| l.trim().starts_with("http") && l.contains("/vote/")).expect("a voting link").trim().to_owned();
+        assert!(text.contains(&format!("{link}/papers (no account needed)")), "the papers, inside the link: {text}");
         let path = link.trim_start_matches(&app.settings.base_url);
         open_when_due(&app, &e, id).await;
         let visitor = app.new_visitor();

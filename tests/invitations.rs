@@ -158,7 +158,8 @@ backend_tests! {
         assert!(failed_only.contains("bounce@example.org") && !failed_only.contains("good@example.org"));
         assert_eq!(board.get_text("/organisations/08V/deliveries?state=bogus").await.0, 400);
 
-        // Correct the address and send again.
+        // An invitation carries a password link: it is sent again only to
+        // the account's own address, never to a "corrected" one.
         let failed_id = {
             let mut conn = app.pool.get().expect("connection");
             quorate::mail::store::for_organisation(&mut conn, ccg, Some(quorate::mail::model::MessageState::Failed), None, 10)
@@ -166,14 +167,19 @@ backend_tests! {
                 .id
         };
         let action = format!("/organisations/08V/deliveries/{failed_id}/resend");
-        let response = board.submit("/organisations/08V/deliveries", &action, &[("email", "fixed@example.org"), ("state", "failed")]).await;
+        let redirected = board.submit("/organisations/08V/deliveries", &action, &[("email", "fixed@example.org"), ("state", "failed")]).await;
+        assert_eq!(redirected.status(), 422);
+        let response = board.submit("/organisations/08V/deliveries", &action, &[("state", "failed")]).await;
         assert_eq!(response.status(), 303);
         assert_eq!(location(&response), "/organisations/08V/deliveries?state=failed");
-        assert_eq!(deliver(&app, &sink).await.sent, 1);
-        let received = sink.wait_for(2);
-        assert_eq!(received.last().expect("resent").to, vec!["fixed@example.org".to_owned()]);
-        let bad = board.submit("/organisations/08V/deliveries", &action, &[("email", "not an address")]).await;
-        assert_eq!(bad.status(), 400);
+        let stats = deliver(&app, &sink).await;
+        assert_eq!(stats.failed, 1, "it went to the same (bouncing) address again");
+        let mut conn = app.pool.get().expect("connection");
+        let newest = quorate::mail::store::for_organisation(&mut conn, ccg, None, None, 10).expect("query");
+        assert_eq!(newest[0].recipient_email, "bounce@example.org");
+        assert_eq!(newest[0].resend_of, Some(failed_id));
+        assert!(!newest.iter().any(|m| m.recipient_email == "fixed@example.org"));
+        drop(conn);
 
         // The LMC observer sees the record but cannot send.
         let observer = app.new_visitor();

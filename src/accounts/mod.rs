@@ -1,5 +1,7 @@
 //! Users, roles, passwords, the login throttle and first-run setup.
 
+pub mod email_change;
+pub mod email_routes;
 pub mod model;
 pub mod password;
 pub mod routes;

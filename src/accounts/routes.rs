@@ -183,8 +183,12 @@ pub async fn setup(ui: Ui, token: web::Path<String>, form: CsrfForm<SetupForm>) 
     }
 }
 
+pub(super) const ACCOUNT_TITLE: &str = "Your account";
+
 #[derive(Serialize)]
-struct AccountPage {
+pub(super) struct AccountPage {
+    /// What was typed in the change of address form, kept after an error.
+    pub(super) new_email: String,
     name: String,
     email: String,
     roles: Vec<String>,
@@ -202,10 +206,11 @@ struct TokenRow {
     live: bool,
 }
 
-async fn account_page(ui: &Ui, user: &CurrentUser, new_token: Option<String>) -> AppResult<AccountPage> {
+pub(super) async fn account_page(ui: &Ui, user: &CurrentUser, new_token: Option<String>) -> AppResult<AccountPage> {
     let user_id = user.id;
     let tokens = ui.state().run(move |pool| service::api_tokens(pool, user_id)).await?;
     Ok(AccountPage {
+        new_email: String::new(),
         name: user.name.clone(),
         email: user.email.clone(),
         roles: user.roles.iter().map(|r| r.describe()).collect(),
@@ -329,6 +334,7 @@ pub async fn change_password(ui: Ui, user: CurrentUser, form: CsrfForm<PasswordF
 
 #[derive(Serialize)]
 struct UserRow {
+    id: i32,
     name: String,
     email: String,
     roles: Vec<String>,
@@ -346,6 +352,7 @@ pub async fn users(ui: Ui, _admin: RequireSystemAdmin) -> AppResult<HttpResponse
         .await?
         .into_iter()
         .map(|u| UserRow {
+            id: u.user.id,
             name: u.user.name,
             email: u.user.email,
             roles: u.roles.iter().map(|r| r.describe()).collect(),

@@ -22,12 +22,12 @@ use crate::token;
 /// How long the first-run setup link works.
 pub const SETUP_LINK_VALID_FOR: Duration = Duration::hours(1);
 
-fn now() -> NaiveDateTime {
+pub(super) fn now() -> NaiveDateTime {
     Utc::now().naive_utc()
 }
 
 /// Appends an account event to the audit log (inside the caller's transaction).
-fn audit_account(
+pub(super) fn audit_account(
     conn: &mut DbConn,
     actor: &crate::audit::model::Actor,
     organisation_id: Option<i32>,
@@ -48,7 +48,7 @@ fn audit_account(
     )
 }
 
-fn user_actor(user: &User) -> crate::audit::model::Actor {
+pub(super) fn user_actor(user: &User) -> crate::audit::model::Actor {
     crate::audit::model::Actor::user(user.id, &user.name, &user.email)
 }
 
@@ -772,7 +772,10 @@ fn usable_password_token(conn: &mut DbConn, raw: &str, at: NaiveDateTime) -> App
                 .into(),
         )
     };
-    let found = store::PasswordToken::find_by_digest(conn, &token::digest(raw))?.ok_or_else(gone)?;
+    let found = store::PasswordToken::find_by_digest(conn, &token::digest(raw))?
+        // An email change's link confirms an address; it never sets a password.
+        .filter(|t| t.purpose == INVITATION || t.purpose == RESET)
+        .ok_or_else(gone)?;
     if found.used_at.is_some() || found.expires_at <= at {
         return Err(gone());
     }

@@ -64,6 +64,12 @@ impl User {
             .load(conn)
     }
 
+    /// Whether the holder has chosen a password (accepted their invitation),
+    /// which shows the address reaches them.
+    pub fn has_chosen_password(&self) -> bool {
+        self.password_hash.starts_with('$')
+    }
+
     /// Changes the address someone logs in with and is written to.
     pub fn set_email(conn: &mut DbConn, id: i32, email: &str, email_normalized: &str) -> QueryResult<usize> {
         diesel::update(users::table.find(id))
@@ -275,6 +281,8 @@ pub struct PasswordToken {
     pub created_at: NaiveDateTime,
     pub expires_at: NaiveDateTime,
     pub used_at: Option<NaiveDateTime>,
+    /// For an email change: the address that becomes the account's.
+    pub new_email: Option<String>,
 }
 
 impl PasswordToken {
@@ -293,6 +301,27 @@ impl PasswordToken {
                 password_tokens::token_digest.eq(digest),
                 password_tokens::created_at.eq(now),
                 password_tokens::expires_at.eq(expires_at),
+            ))
+            .execute(conn)
+    }
+
+    /// A link that, once followed, makes `new_email` the account's address.
+    pub fn insert_email_change(
+        conn: &mut DbConn,
+        user_id: i32,
+        new_email: &str,
+        digest: &str,
+        now: NaiveDateTime,
+        expires_at: NaiveDateTime,
+    ) -> QueryResult<usize> {
+        diesel::insert_into(password_tokens::table)
+            .values((
+                password_tokens::user_id.eq(user_id),
+                password_tokens::purpose.eq(EMAIL_CHANGE),
+                password_tokens::token_digest.eq(digest),
+                password_tokens::created_at.eq(now),
+                password_tokens::expires_at.eq(expires_at),
+                password_tokens::new_email.eq(new_email),
             ))
             .execute(conn)
     }
@@ -325,6 +354,18 @@ impl PasswordToken {
         Ok(used)
     }
 
+    /// Ends every unused link of one account.
+    pub fn withdraw_unused(conn: &mut DbConn, user_id: i32, now: NaiveDateTime) -> QueryResult<usize> {
+        diesel::update(
+            password_tokens::table
+                .filter(password_tokens::user_id.eq(user_id))
+                .filter(password_tokens::used_at.is_null())
+                .filter(password_tokens::expires_at.gt(now)),
+        )
+        .set(password_tokens::expires_at.eq(now))
+        .execute(conn)
+    }
+
     pub fn count_since(conn: &mut DbConn, user_id: i32, purpose: &str, since: NaiveDateTime) -> QueryResult<i64> {
         password_tokens::table
             .filter(password_tokens::user_id.eq(user_id))
@@ -334,6 +375,9 @@ impl PasswordToken {
             .get_result(conn)
     }
 }
+
+/// The purpose of a link that confirms a new email address.
+pub const EMAIL_CHANGE: &str = "email_change";
 
 /// Personal API tokens.
 pub mod api_tokens {

@@ -122,6 +122,12 @@ fn resolve_checking(
                         .into(),
                 )
             })?;
+            if token.revoked_at.is_some() && token.used_at.is_none() {
+                return Err(AppError::Gone(
+                    "This voting link was replaced by a newer one, sent to the practice's nominated representative. Use the link in the newest notice."
+                        .into(),
+                ));
+            }
             if ballot_id.is_some_and(|id| id != token.ballot_id) {
                 return Err(AppError::Forbidden(
                     "This voting link is for a different ballot.".into(),
@@ -163,6 +169,29 @@ fn resolve_checking(
         method: credential.method(),
         token_digest,
         already_voted,
+    })
+}
+
+/// What the holder of a voting link may read: the ballot and what it
+/// follows, as a representative of the link's practice would (read-only:
+/// the grants serve only to decide what is visible).
+#[derive(Debug, Clone)]
+pub struct LinkReader {
+    pub ballot_id: i32,
+    pub practice_id: i32,
+    pub grants: crate::accounts::model::Grants,
+}
+
+pub fn link_reader(pool: &Pool, raw: &str) -> AppResult<LinkReader> {
+    let resolved = resolve(pool, &Credential::Link(raw.to_owned()), None, None)?;
+    Ok(LinkReader {
+        ballot_id: resolved.loaded.ballot.id,
+        practice_id: resolved.practice.id,
+        grants: crate::accounts::model::Grants(vec![crate::accounts::model::Grant {
+            role: Role::PracticeRep,
+            organisation_id: None,
+            practice_id: Some(resolved.practice.id),
+        }]),
     })
 }
 

@@ -7,6 +7,7 @@ pub mod chart;
 pub mod diff;
 pub mod draft;
 pub mod draft_routes;
+pub mod links;
 pub mod model;
 pub mod notices;
 pub mod result_routes;

@@ -53,6 +53,10 @@ impl NoticeContext {
                 "ballot_url": ballot_url,
                 "login_url": format!("{}/login", outbox.base_url()),
                 "secret": loaded.rules.secrecy() == Secrecy::Secret,
+                "amendment": (loaded.kind == super::model::BallotKind::ConstitutionAmendment).then(|| json!({
+                    "current": ballot.current_text,
+                    "proposed": ballot.proposed_text,
+                })),
             }),
             organisation_id: loaded.organisation.id,
             organisation_name: loaded.organisation.name.clone(),

@@ -34,7 +34,7 @@ pub(super) fn key_values(rows: Vec<(&'static str, String)>) -> Vec<KeyValue> {
         .collect()
 }
 
-fn paragraphs(text: &str) -> Vec<String> {
+pub(super) fn paragraphs(text: &str) -> Vec<String> {
     text.split("\n\n")
         .map(str::trim)
         .filter(|p| !p.is_empty())
@@ -108,6 +108,8 @@ struct ProgressView {
 
 #[derive(Serialize)]
 struct VotingView {
+    /// Where the vote button goes: the ballot's voting page or the link.
+    href: String,
     practice: String,
     can_vote: bool,
     message: String,
@@ -144,7 +146,10 @@ struct BallotPage {
     may_cancel: bool,
     counted: bool,
     voting: Option<VotingView>,
+    /// Links to the consultations this ballot follows (inside the voting link for its holder).
     consultations: Vec<KeyValue>,
+    /// Shown to the holder of a voting link: nothing that needs an account.
+    link: bool,
 }
 
 fn motion_line(loaded: &Loaded) -> Option<String> {
@@ -159,6 +164,43 @@ fn motion_line(loaded: &Loaded) -> Option<String> {
 pub async fn show(ui: Ui, user: CurrentUser, id: web::Path<String>) -> AppResult<HttpResponse> {
     let id = ballot_id(&id)?;
     let (loaded, access) = load_visible(&ui, &user, id).await?;
+    let credential = Credential::SignedIn((*user.0).clone());
+    let page = ballot_page(&ui, loaded, access, credential).await?;
+    ui.page("ballots/show", &page.title.clone(), &page)
+}
+
+/// `GET /vote/{token}/papers`: everything a voter with the emailed link
+/// needs to decide, read-only, without an account.
+pub async fn link_papers(ui: Ui, token: web::Path<String>) -> AppResult<HttpResponse> {
+    let raw = token.into_inner();
+    let lookup = raw.clone();
+    let reader = ui.state().run(move |pool| service::link_reader(pool, &lookup)).await?;
+    let grants = reader.grants.clone();
+    let id = reader.ballot_id;
+    let (loaded, access) = ui
+        .state()
+        .run(move |pool| {
+            let mut conn = pool.get()?;
+            service::visible(&mut conn, &grants, id)
+        })
+        .await?;
+    let page = ballot_page(&ui, loaded, access, Credential::Link(raw)).await?;
+    ui.page("ballots/show", &page.title.clone(), &page)
+}
+
+/// The ballot's page for whoever `credential` is: a signed-in user, or the
+/// holder of a voting link (then every link stays inside the link).
+async fn ballot_page(
+    ui: &Ui,
+    loaded: Loaded,
+    access: service::Access,
+    credential: Credential,
+) -> AppResult<BallotPage> {
+    let id = loaded.ballot.id;
+    let link_base = match &credential {
+        Credential::Link(token) => Some(format!("/vote/{token}")),
+        _ => None,
+    };
     let progress = if access.oversees() && loaded.state != BallotState::Draft {
         let loaded = loaded.clone();
         let p = ui.state().run(move |pool| service::progress(pool, &loaded)).await?;
@@ -183,8 +225,8 @@ pub async fn show(ui: Ui, user: CurrentUser, id: web::Path<String>) -> AppResult
     } else {
         None
     };
+    let vote_href = link_base.clone().unwrap_or_else(|| format!("/ballots/{id}/vote"));
     let voting = if matches!(loaded.state, BallotState::Published | BallotState::Open) {
-        let credential = Credential::SignedIn((*user.0).clone());
         match ui
             .state()
             .run(move |pool| casting::resolve(pool, &credential, Some(id), None))
@@ -199,16 +241,19 @@ pub async fn show(ui: Ui, user: CurrentUser, id: web::Path<String>) -> AppResult
                     resolved.loaded.rules.allow_vote_change && resolved.loaded.rules.secrecy() == Secrecy::Recorded;
                 Some(match (problem, resolved.already_voted) {
                     (Some(problem), _) => VotingView {
+                        href: vote_href.clone(),
                         practice: resolved.practice.name,
                         can_vote: false,
                         message: problem,
                     },
-                    (None, true) if !may_change => VotingView {
+                    (None, true) if !may_change || link_base.is_some() => VotingView {
+                        href: vote_href.clone(),
                         practice: resolved.practice.name,
                         can_vote: false,
                         message: "Your practice has voted.".into(),
                     },
                     (None, voted) => VotingView {
+                        href: vote_href.clone(),
                         practice: resolved.practice.name,
                         can_vote: true,
                         message: if voted {
@@ -221,6 +266,7 @@ pub async fn show(ui: Ui, user: CurrentUser, id: web::Path<String>) -> AppResult
             }
             // Several practices: the voting page asks which.
             Err(AppError::Invalid(_)) => Some(VotingView {
+                href: vote_href.clone(),
                 practice: "your practices".into(),
                 can_vote: true,
                 message: "You represent more than one practice in this ballot.".into(),
@@ -240,12 +286,13 @@ pub async fn show(ui: Ui, user: CurrentUser, id: web::Path<String>) -> AppResult
         .into_iter()
         .filter(|c| c.state != "draft")
         .map(|c| KeyValue {
-            key: c.id.to_string(),
+            key: format!("{}/consultations/{}", link_base.as_deref().unwrap_or(""), c.id),
             value: c.title,
         })
         .collect();
     let b = &loaded.ballot;
     let page = BallotPage {
+        link: link_base.is_some(),
         consultations,
         id,
         title: b.title.clone(),
@@ -293,7 +340,7 @@ pub async fn show(ui: Ui, user: CurrentUser, id: web::Path<String>) -> AppResult
         counted: loaded.state == BallotState::Counted,
         voting,
     };
-    ui.page("ballots/show", &loaded.ballot.title, &page)
+    Ok(page)
 }
 
 pub async fn publish(
@@ -586,6 +633,8 @@ struct ElectoratePage {
     total: usize,
     voted: usize,
     rows: Vec<ElectorRowView>,
+    /// Those who run it may send a practice that has not voted a new link.
+    may_reissue: bool,
 }
 
 pub async fn electorate(ui: Ui, user: CurrentUser, id: web::Path<String>) -> AppResult<HttpResponse> {
@@ -595,7 +644,9 @@ pub async fn electorate(ui: Ui, user: CurrentUser, id: web::Path<String>) -> App
         .state()
         .run(move |pool| service::electorate(pool, &grants, id))
         .await?;
+    let open = matches!(loaded.state, BallotState::Published | BallotState::Open);
     let page = ElectoratePage {
+        may_reissue: open && user.grants().runs_organisation(loaded.organisation.id),
         id,
         title: loaded.ballot.title.clone(),
         digest: loaded.ballot.electorate_digest.clone().unwrap_or_default(),
@@ -617,6 +668,38 @@ pub async fn electorate(ui: Ui, user: CurrentUser, id: web::Path<String>) -> App
             .collect(),
     };
     ui.page("ballots/electorate", "Electorate", &page)
+}
+
+#[derive(Deserialize)]
+pub struct ReissueForm {
+    #[serde(default)]
+    practice: String,
+}
+
+/// `POST /ballots/{id}/links`: a new voting link for one practice.
+pub async fn reissue_link(
+    ui: Ui,
+    user: CurrentUser,
+    id: web::Path<String>,
+    form: CsrfForm<ReissueForm>,
+) -> AppResult<HttpResponse> {
+    let id = ballot_id(&id)?;
+    let actor = (*user.0).clone();
+    let outbox = ui.state().outbox.clone();
+    let practice = form.0.practice;
+    let (name, email) = ui
+        .state()
+        .run(move |pool| service::reissue_link(pool, &outbox, &actor, id, &practice))
+        .await?;
+    Ok(ui.see_other(
+        &format!("/ballots/{id}/electorate"),
+        Some(Flash {
+            heading: "New voting link sent".into(),
+            body: Some(format!(
+                "It goes to {name} ({email}). The practice's earlier links no longer work."
+            )),
+        }),
+    ))
 }
 
 pub(super) async fn load_visible(ui: &Ui, user: &CurrentUser, id: i32) -> AppResult<(Loaded, service::Access)> {

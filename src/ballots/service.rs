@@ -24,10 +24,13 @@ use crate::registry::model::PracticeStatus;
 use crate::registry::register::status_on;
 use crate::registry::store::{Organisation, Practice, list_sizes, representatives};
 
+pub use super::casting::{LinkReader, link_reader};
 pub use super::draft::DraftRequest;
+pub use super::links::reissue_link;
 pub use super::schedule::{ScheduleReport, Scheduler};
 pub use super::views::{
-    ElectorView, Progress, Results, Summary, constituency_lines, electorate, list, progress, results, results_csv,
+    ElectorView, PracticeBallot, Progress, Results, Summary, constituency_lines, electorate, for_practice, list,
+    progress, results, results_csv,
 };
 
 pub(super) fn now() -> NaiveDateTime {
@@ -171,7 +174,7 @@ pub fn visible(conn: &mut DbConn, grants: &Grants, id: i32) -> AppResult<(Loaded
     Ok((loaded, access))
 }
 
-fn require_runs(conn: &mut DbConn, actor: &SessionUser, id: i32) -> AppResult<Loaded> {
+pub(super) fn require_runs(conn: &mut DbConn, actor: &SessionUser, id: i32) -> AppResult<Loaded> {
     let (loaded, access) = visible(conn, &actor.grants(), id)?;
     if !access.runs {
         return Err(AppError::Forbidden(format!(

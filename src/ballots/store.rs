@@ -363,6 +363,7 @@ pub struct TokenRow {
     pub token_digest: String,
     pub created_at: NaiveDateTime,
     pub used_at: Option<NaiveDateTime>,
+    pub revoked_at: Option<NaiveDateTime>,
 }
 
 /// A person as messages need them: (user id, name, email).
@@ -386,13 +387,27 @@ pub fn use_tokens(conn: &mut DbConn, digests: &[String], now: NaiveDateTime) -> 
         fresh.extend(crate::per_backend!(&mut *conn, |c| diesel::update(
             voting_tokens::table
                 .filter(voting_tokens::token_digest.eq_any(chunk))
-                .filter(voting_tokens::used_at.is_null()),
+                .filter(voting_tokens::used_at.is_null())
+                .filter(voting_tokens::revoked_at.is_null()),
         )
         .set(voting_tokens::used_at.eq(now))
         .returning(voting_tokens::token_digest)
         .get_results::<String>(c))?);
     }
     Ok(fresh)
+}
+
+/// Withdraws a practice's unused links of one ballot; how many.
+pub fn revoke_tokens(conn: &mut DbConn, ballot_id: i32, practice_id: i32, now: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(
+        voting_tokens::table
+            .filter(voting_tokens::ballot_id.eq(ballot_id))
+            .filter(voting_tokens::practice_id.eq(practice_id))
+            .filter(voting_tokens::used_at.is_null())
+            .filter(voting_tokens::revoked_at.is_null()),
+    )
+    .set(voting_tokens::revoked_at.eq(now))
+    .execute(conn)
 }
 
 #[derive(Debug, Clone, Insertable)]
@@ -476,6 +491,16 @@ pub fn has_voted(conn: &mut DbConn, ballot_id: i32, practice_id: i32) -> QueryRe
             .filter(ballot_voters::practice_id.eq(practice_id)),
     ))
     .get_result(conn)
+}
+
+/// When and how a practice voted, if it did.
+pub fn vote_of(conn: &mut DbConn, ballot_id: i32, practice_id: i32) -> QueryResult<Option<(NaiveDateTime, String)>> {
+    ballot_voters::table
+        .filter(ballot_voters::ballot_id.eq(ballot_id))
+        .filter(ballot_voters::practice_id.eq(practice_id))
+        .select((ballot_voters::voted_at, ballot_voters::method))
+        .first(conn)
+        .optional()
 }
 
 pub fn turnout(conn: &mut DbConn, ballot_id: i32) -> QueryResult<i64> {

@@ -53,6 +53,73 @@ pub fn list(pool: &Pool, grants: &Grants, code: &str) -> AppResult<(Organisation
     Ok((organisation, runs, ballots))
 }
 
+/// A ballot as one member practice sees it, for its representative's home.
+#[derive(Debug, Clone)]
+pub struct PracticeBallot {
+    pub summary: Summary,
+    pub in_electorate: bool,
+    /// When the practice voted, and how ("link", "signed_in", "api").
+    pub voted: Option<(NaiveDateTime, String)>,
+    /// Whether this representative may cast the practice's vote.
+    pub may_vote: bool,
+    pub secret: bool,
+    /// The result in words, once counted.
+    pub outcome: Option<String>,
+}
+
+/// The published ballots of `organisation_id`, newest first, as practice
+/// `practice_id` sees them; `rep_kind` is the viewer's representative role
+/// ("nominated", "deputy" or another), which decides whether they may vote.
+pub fn for_practice(
+    pool: &Pool,
+    organisation_id: i32,
+    practice_id: i32,
+    rep_kind: Option<&str>,
+) -> AppResult<Vec<PracticeBallot>> {
+    let mut conn = pool.get()?;
+    let mut found = Vec::new();
+    for ballot in store::of_organisation(&mut conn, organisation_id)? {
+        let Some(state) = BallotState::parse(&ballot.state) else {
+            continue;
+        };
+        if state == BallotState::Draft {
+            continue;
+        }
+        let loaded = super::service::load_without_access_facts(&mut conn, ballot.id)?;
+        let in_electorate = store::elector(&mut conn, ballot.id, practice_id)?.is_some();
+        let voted = store::vote_of(&mut conn, ballot.id, practice_id)?;
+        let may_vote = in_electorate
+            && match rep_kind {
+                Some("nominated") => true,
+                Some("deputy") => loaded.rules.deputies_may_vote(),
+                _ => false,
+            };
+        let outcome = match (&loaded.ballot.result, state) {
+            (Some(stored), BallotState::Counted) => serde_json::from_str::<BallotResult>(stored)
+                .ok()
+                .map(|result| super::words::outcome_sentence(&loaded, &result)),
+            _ => None,
+        };
+        found.push(PracticeBallot {
+            summary: Summary {
+                id: ballot.id,
+                kind: loaded.kind,
+                title: ballot.title,
+                state,
+                opens_at: ballot.opens_at,
+                closes_at: ballot.closes_at,
+            },
+            in_electorate,
+            voted,
+            may_vote,
+            secret: loaded.rules.secrecy() == Secrecy::Secret,
+            outcome,
+        });
+    }
+    found.sort_by_key(|b| std::cmp::Reverse(b.summary.closes_at));
+    Ok(found)
+}
+
 /// The electorate of a published ballot, for those who oversee it.
 #[derive(Debug, Clone)]
 pub struct ElectorView {

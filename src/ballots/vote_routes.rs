@@ -34,6 +34,9 @@ struct ChoiceView {
     confirm_action: String,
     ballot_href: String,
     secret: bool,
+    papers: Vec<String>,
+    /// A constitution amendment's word difference, to read before choosing.
+    diff: Vec<super::diff::Piece>,
 }
 
 #[derive(Serialize)]
@@ -58,6 +61,14 @@ struct ReceiptView {
     cast_at: String,
     ballot_href: String,
     changed: bool,
+}
+
+/// The ballot's page for this voter: inside the link for its holder.
+fn ballot_href(credential: &Credential, ballot: i32) -> String {
+    match credential {
+        Credential::Link(token) => format!("/vote/{token}/papers"),
+        _ => format!("/ballots/{ballot}"),
+    }
 }
 
 /// Where a voting conversation posts to: the link's or the ballot's.
@@ -189,8 +200,14 @@ async fn choose(
             })
             .collect(),
         confirm_action,
-        ballot_href: format!("/ballots/{}", loaded.ballot.id),
+        ballot_href: ballot_href(&credential, loaded.ballot.id),
         secret: loaded.rules.secrecy() == Secrecy::Secret,
+        papers: super::routes::paragraphs(&loaded.ballot.papers),
+        diff: if loaded.kind == super::model::BallotKind::ConstitutionAmendment {
+            super::diff::word_diff(&loaded.ballot.current_text, &loaded.ballot.proposed_text)
+        } else {
+            Vec::new()
+        },
     };
     let status = if errors.is_empty() {
         StatusCode::OK
@@ -267,13 +284,14 @@ async fn cast(ui: Ui, credential: Credential, id: Option<i32>, form: VoteForm) -
         Err(e) => return refusal(&ui, e, id),
     };
     let secret = vote.secret;
+    let back = ballot_href(&credential, vote.ballot_id);
     match ui.state().votes.submit(vote).await {
-        Ok(receipt) => receipt_page(&ui, receipt, secret),
+        Ok(receipt) => receipt_page(&ui, receipt, secret, back),
         Err(e) => refusal(&ui, e, id),
     }
 }
 
-fn receipt_page(ui: &Ui, receipt: Receipt, secret: bool) -> AppResult<HttpResponse> {
+fn receipt_page(ui: &Ui, receipt: Receipt, secret: bool, ballot_href: String) -> AppResult<HttpResponse> {
     ui.page(
         "ballots/receipt",
         "Vote recorded",
@@ -283,7 +301,7 @@ fn receipt_page(ui: &Ui, receipt: Receipt, secret: bool) -> AppResult<HttpRespon
             code: receipt.code,
             option: (!secret).then_some(receipt.option_label),
             cast_at: crate::time::date_time(receipt.cast_at),
-            ballot_href: format!("/ballots/{}", receipt.ballot_id),
+            ballot_href,
             changed: receipt.changed,
         },
     )

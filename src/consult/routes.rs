@@ -171,6 +171,11 @@ struct QuestionView {
 
 #[derive(Serialize)]
 struct Page {
+    /// Where its documents are downloaded from (inside a voting link for its holder).
+    documents_base: String,
+    ballot_href: Option<String>,
+    /// Read through a voting link: nothing that needs an account.
+    link: bool,
     id: i32,
     title: String,
     organisation: String,
@@ -230,9 +235,60 @@ fn waited(d: chrono::Duration) -> String {
 
 pub async fn show(ui: Ui, user: CurrentUser, id: web::Path<String>) -> AppResult<HttpResponse> {
     let id = id_of(&id)?;
-    let grants = user.grants();
-    let view = ui.state().run(move |pool| service::view(pool, &grants, id)).await?;
-    let doc_grants = user.grants();
+    let page = consultation_page(&ui, user.grants(), id, None).await?;
+    ui.page("consult/show", &page.title.clone(), &page)
+}
+
+/// The holder of a voting link checks that `id` is a consultation leading to
+/// the link's ballot; answers what they may read it as.
+async fn link_access(ui: &Ui, token: &str, id: i32) -> AppResult<crate::ballots::service::LinkReader> {
+    let raw = token.to_owned();
+    ui.state()
+        .run(move |pool| {
+            let reader = crate::ballots::service::link_reader(pool, &raw)?;
+            let mut conn = pool.get()?;
+            let leads = super::store::leading_to(&mut conn, reader.ballot_id)?
+                .iter()
+                .any(|c| c.id == id && c.state != "draft");
+            if leads { Ok(reader) } else { Err(AppError::NotFound) }
+        })
+        .await
+}
+
+/// `GET /vote/{token}/consultations/{id}`: the consultation a ballot
+/// follows, read-only, for a voter with the emailed link.
+pub async fn link_show(ui: Ui, path: web::Path<(String, String)>) -> AppResult<HttpResponse> {
+    let (token, id) = path.into_inner();
+    let id = id_of(&id)?;
+    let reader = link_access(&ui, &token, id).await?;
+    let page = consultation_page(&ui, reader.grants, id, Some(format!("/vote/{token}"))).await?;
+    ui.page("consult/show", &page.title.clone(), &page)
+}
+
+pub async fn link_download_document(ui: Ui, path: web::Path<(String, String, String)>) -> AppResult<HttpResponse> {
+    let (token, id, doc) = path.into_inner();
+    let (id, doc) = (id_of(&id)?, id_of(&doc)?);
+    let reader = link_access(&ui, &token, id).await?;
+    document_response(&ui, reader.grants, id, doc).await
+}
+
+/// The consultation's page; with `link` (a voting link's path), read-only
+/// and with every link inside the voting link.
+async fn consultation_page(
+    ui: &Ui,
+    grants: crate::accounts::model::Grants,
+    id: i32,
+    link: Option<String>,
+) -> AppResult<Page> {
+    let view_grants = grants.clone();
+    let mut view = ui
+        .state()
+        .run(move |pool| service::view(pool, &view_grants, id))
+        .await?;
+    if link.is_some() {
+        view.may_ask_for.clear();
+    }
+    let doc_grants = grants;
     let documents = ui
         .state()
         .run(move |pool| service::documents(pool, &doc_grants, id))
@@ -264,6 +320,12 @@ pub async fn show(ui: Ui, user: CurrentUser, id: web::Path<String>) -> AppResult
         .collect();
     let refs: Vec<(&str, &str)> = choices.iter().map(|(c, l)| (c.as_str(), l.as_str())).collect();
     let page = Page {
+        documents_base: format!("{}/consultations/{id}/documents", link.as_deref().unwrap_or("")),
+        ballot_href: c.ballot_id.map(|b| match &link {
+            Some(base) => format!("{base}/papers"),
+            None => format!("/ballots/{b}"),
+        }),
+        link: link.is_some(),
         id,
         title: c.title.clone(),
         organisation: loaded.organisation.name.clone(),
@@ -355,7 +417,7 @@ pub async fn show(ui: Ui, user: CurrentUser, id: web::Path<String>) -> AppResult
             })
             .collect(),
     };
-    ui.page("consult/show", &c.title, &page)
+    Ok(page)
 }
 
 pub async fn publish(
@@ -963,7 +1025,15 @@ pub async fn download_document(
 ) -> AppResult<HttpResponse> {
     let (id, doc) = path.into_inner();
     let (id, doc) = (id_of(&id)?, id_of(&doc)?);
-    let grants = user.grants();
+    document_response(&ui, user.grants(), id, doc).await
+}
+
+async fn document_response(
+    ui: &Ui,
+    grants: crate::accounts::model::Grants,
+    id: i32,
+    doc: i32,
+) -> AppResult<HttpResponse> {
     let (name, content_type, content) = ui
         .state()
         .run(move |pool| service::document(pool, &grants, id, doc))

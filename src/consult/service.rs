@@ -572,6 +572,46 @@ pub fn view(pool: &Pool, grants: &Grants, id: i32) -> AppResult<View> {
     })
 }
 
+/// A published consultation as one member practice sees it.
+pub struct PracticeConsultation {
+    pub consultation: Consultation,
+    pub state: ConsultationState,
+    /// The revision of the practice's response, if it has responded.
+    pub responded: Option<i32>,
+    /// Questions the practice asked, and how many are answered.
+    pub questions_asked: usize,
+    pub questions_answered: usize,
+}
+
+/// The published consultations of `organisation_id`, newest first, with
+/// what practice `practice_id` has done in each.
+pub fn for_practice(pool: &Pool, organisation_id: i32, practice_id: i32) -> AppResult<Vec<PracticeConsultation>> {
+    let mut conn = pool.get()?;
+    let mut found = Vec::new();
+    for consultation in store::of_organisation(&mut conn, organisation_id)? {
+        let Some(state) = ConsultationState::parse(&consultation.state) else {
+            continue;
+        };
+        if state == ConsultationState::Draft {
+            continue;
+        }
+        let responded = store::response_of(&mut conn, consultation.id, practice_id)?.map(|r| r.revision);
+        let asked: Vec<_> = store::questions(&mut conn, consultation.id)?
+            .into_iter()
+            .filter(|(q, _, _)| q.practice_id == practice_id)
+            .collect();
+        found.push(PracticeConsultation {
+            state,
+            responded,
+            questions_asked: asked.len(),
+            questions_answered: asked.iter().filter(|(q, _, _)| q.answered_at.is_some()).count(),
+            consultation,
+        });
+    }
+    found.sort_by_key(|c| std::cmp::Reverse(c.consultation.closes_at));
+    Ok(found)
+}
+
 /// An organisation's consultations (drafts only for those who run it).
 pub fn list(pool: &Pool, grants: &Grants, code: &str) -> AppResult<(Organisation, bool, Vec<Consultation>)> {
     let code = OrganisationCode::parse("code", code).map_err(|_| AppError::NotFound)?;

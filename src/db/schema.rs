@@ -266,6 +266,7 @@ diesel::table! {
         token_digest -> Text,
         created_at -> Timestamp,
         used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
     }
 }
 
@@ -483,6 +484,7 @@ diesel::table! {
         created_at -> Timestamp,
         expires_at -> Timestamp,
         used_at -> Nullable<Timestamp>,
+        new_email -> Nullable<Text>,
     }
 }
 

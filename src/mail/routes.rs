@@ -1,5 +1,6 @@
 //! The delivery record: every message an organisation sent, with its state.
 
+use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
@@ -39,6 +40,12 @@ struct Row {
     attempts: i32,
     detail: String,
     can_resend: bool,
+    /// Goes only to the recipient's own address (see `service::resend`).
+    personal_link: bool,
+    /// Why sending it again was refused, shown at its form.
+    error: Option<String>,
+    /// The id of its form's address field (or button).
+    field: String,
 }
 
 #[derive(Serialize)]
@@ -53,6 +60,9 @@ struct DeliveryPage {
     state: String,
     event_href: Option<String>,
     event_label: Option<String>,
+    /// The filters, kept through a resend.
+    ballot: String,
+    consultation: String,
 }
 
 pub async fn deliveries(
@@ -61,7 +71,11 @@ pub async fn deliveries(
     code: web::Path<String>,
     query: web::Query<DeliveryQuery>,
 ) -> AppResult<HttpResponse> {
-    let code = code.into_inner();
+    let page = delivery_page(&ui, &user, code.into_inner(), &query).await?;
+    ui.page("mail/deliveries", "Email delivery record", &page)
+}
+
+async fn delivery_page(ui: &Ui, user: &CurrentUser, code: String, query: &DeliveryQuery) -> AppResult<DeliveryPage> {
     let state = match query.state.as_deref().filter(|s| !s.is_empty() && *s != "all") {
         Some(s) => Some(MessageState::parse(s).ok_or_else(|| {
             AppError::BadRequest("state must be one of all, pending, sending, sent, failed or cancelled".into())
@@ -138,6 +152,9 @@ pub async fn deliveries(
                 can_resend: organisation.may_act
                     && matches!(message_state, MessageState::Sent | MessageState::Failed)
                     && !m.body_text.is_empty(),
+                personal_link: super::seal::Sealer::is_sealed(&m.body_text),
+                error: None,
+                field: format!("email-{}", m.id),
             }
         })
         .collect();
@@ -152,12 +169,19 @@ pub async fn deliveries(
         state: state.map_or("all", |s| s.as_str()).to_owned(),
         event_href: event.map(|(_, name, id)| format!("/{name}s/{id}")),
         event_label: event.map(|(_, name, id)| format!("{name} {id}")),
+        ballot: query.ballot.clone().unwrap_or_default(),
+        consultation: query.consultation.clone().unwrap_or_default(),
     };
-    ui.page("mail/deliveries", "Email delivery record", &page)
+    Ok(page)
 }
 
 #[derive(Deserialize)]
 pub struct ResendForm {
+    /// The filters of the page the form was on, to show it again.
+    #[serde(default)]
+    ballot: String,
+    #[serde(default)]
+    consultation: String,
     #[serde(default)]
     email: String,
     #[serde(default)]
@@ -177,7 +201,8 @@ pub async fn resend(
     let outbox = ui.state().outbox.clone();
     let lookup = code.clone();
     let new_address = form.email.clone();
-    ui.state()
+    let queued = ui
+        .state()
         .run(move |pool| {
             let organisation = overseen_organisation(pool, &grants, &lookup)?;
             if !organisation.may_act {
@@ -187,18 +212,45 @@ pub async fn resend(
             }
             service::resend(pool, &outbox, &actor, organisation.id, message_id, Some(&new_address))
         })
-        .await
-        .map_err(|e| match e {
-            // One form per row: a bad address is reported on the next page.
-            AppError::Invalid(errors) => {
-                AppError::BadRequest(errors.into_iter().map(|e| e.message).collect::<Vec<_>>().join("; "))
-            }
-            other => other,
-        })?;
-    let state = MessageState::parse(&form.state).map_or(String::new(), |s| format!("?state={}", s.as_str()));
+        .await;
+    if let Err(AppError::Invalid(errors)) = queued {
+        // The record again, with the reason at the row's form.
+        let query = DeliveryQuery {
+            state: Some(form.state.clone()),
+            ballot: Some(form.ballot.clone()),
+            consultation: Some(form.consultation.clone()),
+        };
+        let mut page = delivery_page(&ui, &user, code, &query).await?;
+        let field = format!("email-{message_id}");
+        for row in page.rows.iter_mut().filter(|r| r.id == message_id) {
+            row.error = errors.iter().find(|e| e.field == field).map(|e| e.message.clone());
+        }
+        return ui.form_errors(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "mail/deliveries",
+            "Email delivery record",
+            errors,
+            &page,
+        );
+    }
+    queued?;
+    let mut filters = Vec::new();
+    for (name, value) in [("ballot", &form.ballot), ("consultation", &form.consultation)] {
+        if let Ok(id) = value.parse::<i32>() {
+            filters.push(format!("{name}={id}"));
+        }
+    }
+    if let Some(state) = MessageState::parse(&form.state) {
+        filters.push(format!("state={}", state.as_str()));
+    }
+    let filters = if filters.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", filters.join("&"))
+    };
     let to = form.email.trim();
     Ok(ui.see_other(
-        &format!("/organisations/{code}/deliveries{state}"),
+        &format!("/organisations/{code}/deliveries{filters}"),
         Some(Flash {
             heading: "Message queued to send again".into(),
             body: (!to.is_empty()).then(|| format!("It will go to {to}.")),

@@ -202,19 +202,14 @@ impl Outbox {
         }
     }
 
-    /// Sends a message again as a new message (new Message-ID), keeping the
-    /// old one on the record. `new_address` replaces the recipient's address.
-    pub fn resend(
-        &self,
-        conn: &mut DbConn,
-        original: &OutboxMessage,
-        new_address: Option<&str>,
-    ) -> diesel::QueryResult<i32> {
+    /// Sends a message again as a new message (new Message-ID) to `address`,
+    /// keeping the old one on the record.
+    pub fn resend(&self, conn: &mut DbConn, original: &OutboxMessage, address: &str) -> diesel::QueryResult<i32> {
         let now = Utc::now().naive_utc();
         let message_id = self.new_message_id();
         NewOutboxMessage {
             message_id: &message_id,
-            recipient_email: new_address.unwrap_or(&original.recipient_email),
+            recipient_email: address,
             recipient_name: &original.recipient_name,
             template: &original.template,
             subject: &original.subject,
@@ -310,10 +305,23 @@ pub fn delivery_counts(
     )?))
 }
 
-/// Resends one message of `organisation_id` (optionally to a corrected
-/// address) and returns the new message's id. A corrected address is also
-/// the recipient's account's address from now on (a representative whose
-/// invitation bounced logs in with the right one); both are audited.
+/// Why a resend was refused, for the audit log and the person who asked.
+fn personal_link_refusal(recipient_name: &str) -> String {
+    format!(
+        "This message carries a personal link (to vote or to set a password), so it goes only to {recipient_name}'s own \
+         address. To reach someone else, make them the practice's representative (a new voting link can then be sent \
+         to them from the ballot's electorate page); an account's address is changed only by its owner or a system \
+         administrator."
+    )
+}
+
+/// Resends one message of `organisation_id` and returns the new message's
+/// id. It goes to the recipient's own address (their account's address as
+/// it is now), or to a corrected address given here; a corrected address
+/// never changes anyone's account. A message that carries a personal link
+/// (sealed: a voting link, a receipt of a secret ballot, a password link)
+/// goes only to its recipient's own address, whoever asks. Every attempt,
+/// refused ones too, is in the audit log.
 pub fn resend(
     pool: &Pool,
     outbox: &Outbox,
@@ -325,71 +333,71 @@ pub fn resend(
     use crate::accounts::model::EmailAddress;
     use crate::accounts::store::User;
     use crate::audit::service::{Event, record};
+    let field = format!("email-{message_id}");
     let new_address = match new_address.map(str::trim).filter(|a| !a.is_empty()) {
-        Some(address) => Some(EmailAddress::parse("email", address).map_err(|e| AppError::Invalid(vec![e]))?),
+        Some(address) => Some(EmailAddress::parse(&field, address).map_err(|e| AppError::Invalid(vec![e]))?),
         None => None,
     };
+    enum Outcome {
+        Queued(i32),
+        Refused(String),
+    }
     let mut conn = pool.get()?;
-    conn.transaction(|c| {
+    let outcome = conn.transaction(|c| {
+        crate::db::claim_write_lock(c)?;
         let original = store::find(c, message_id)?
             .filter(|m| m.organisation_id == Some(organisation_id))
             .ok_or(AppError::NotFound)?;
         if original.body_text.is_empty() {
             return Err(AppError::invalid(
-                "message",
+                &field,
                 "This message could not be prepared, so it cannot be sent again",
             ));
         }
-        let changed = new_address
+        let own_address = match original.user_id {
+            Some(id) => User::find(c, id)?.map(|u| u.email),
+            None => None,
+        }
+        .unwrap_or_else(|| original.recipient_email.clone());
+        let elsewhere = new_address
             .as_ref()
-            .filter(|a| !a.normalized().eq_ignore_ascii_case(&original.recipient_email));
-        if let (Some(address), Some(user_id)) = (changed, original.user_id) {
-            if let Some(other) = User::find_by_email(c, address.normalized())?.filter(|u| u.id != user_id) {
-                return Err(AppError::invalid(
-                    "email",
-                    format!(
-                        "{} is the address of another account ({}): nothing was sent",
-                        address.as_str(),
-                        other.name
-                    ),
-                ));
-            }
-            User::set_email(c, user_id, address.as_str(), address.normalized())?;
+            .filter(|a| a.normalized() != own_address.to_lowercase());
+        let audit = |c: &mut DbConn, action: &'static str, summary: String| {
             record(
                 c,
                 actor,
                 Event {
                     organisation_id: Some(organisation_id),
-                    action: "account.email_change",
-                    object_kind: "user",
-                    object_key: &user_id.to_string(),
-                    summary: format!(
-                        "{}'s email address changed from {} to {} when resending a message",
-                        original.recipient_name,
-                        original.recipient_email,
-                        address.as_str()
-                    ),
+                    action,
+                    object_kind: "message",
+                    object_key: &original.message_id,
+                    summary,
                 },
-            )?;
-        }
-        let id = outbox.resend(c, &original, new_address.as_ref().map(EmailAddress::as_str))?;
-        record(
-            c,
-            actor,
-            Event {
-                organisation_id: Some(organisation_id),
-                action: "message.resend",
-                object_kind: "message",
-                object_key: &original.message_id,
-                summary: format!(
-                    "\"{}\" sent again to {} as message {id}",
+            )
+        };
+        if let Some(address) = elsewhere.filter(|_| super::seal::Sealer::is_sealed(&original.body_text)) {
+            audit(
+                c,
+                "message.resend_refused",
+                format!(
+                    "Refused to send \"{}\" (carries a personal link) to {} instead of {own_address}",
                     original.subject,
-                    new_address
-                        .as_ref()
-                        .map_or(original.recipient_email.as_str(), EmailAddress::as_str)
+                    address.as_str()
                 ),
-            },
+            )?;
+            return Ok(Outcome::Refused(personal_link_refusal(&original.recipient_name)));
+        }
+        let destination = elsewhere.map_or(own_address.as_str(), EmailAddress::as_str);
+        let id = outbox.resend(c, &original, destination)?;
+        audit(
+            c,
+            "message.resend",
+            format!("\"{}\" sent again to {destination} as message {id}", original.subject),
         )?;
-        Ok(id)
-    })
+        Ok(Outcome::Queued(id))
+    })?;
+    match outcome {
+        Outcome::Queued(id) => Ok(id),
+        Outcome::Refused(reason) => Err(AppError::invalid(&field, reason)),
+    }
 }

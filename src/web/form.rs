@@ -29,3 +29,17 @@ pub fn choices(field: &str, options: &[(&str, &str)], current: &str) -> Vec<Choi
         })
         .collect()
 }
+
+/// Text from a browser's textarea with LF line endings: browsers send CRLF,
+/// and paragraphs are split on blank lines.
+pub fn lf_lines(text: &str) -> String {
+    text.replace("\r\n", "\n").replace('\r', "\n")
+}
+
+#[cfg(test)]
+mod line_tests {
+    #[test]
+    fn crlf_becomes_lf() {
+        assert_eq!(super::lf_lines("One.\r\n\r\nTwo.\rThree"), "One.\n\nTwo.\nThree");
+    }
+}

@@ -3,12 +3,12 @@
 use actix_web::web::{self, get, post, resource};
 
 use super::{assets, health, pages};
-use crate::{accounts, audit, ballots, certify, consult, mail, registry};
+use crate::{accounts, audit, ballots, certify, consult, home, mail, registry};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(resource("/healthz").route(get().to(health::healthz)))
         .service(resource("/assets/{path:.*}").route(get().to(assets::serve)))
-        .service(resource("/").route(get().to(pages::home)))
+        .service(resource("/").route(get().to(home::routes::home)))
         .service(resource("/accessibility").route(get().to(pages::accessibility)))
         // Accounts
         .service(
@@ -24,9 +24,20 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .service(resource("/account").route(get().to(accounts::routes::account)))
         .service(resource("/account/password").route(post().to(accounts::routes::change_password)))
+        .service(resource("/account/email").route(post().to(accounts::email_routes::request_change)))
+        .service(
+            resource("/account/email/{token}")
+                .route(get().to(accounts::email_routes::confirm_form))
+                .route(post().to(accounts::email_routes::confirm)),
+        )
         .service(resource("/account/tokens").route(post().to(accounts::routes::create_token)))
         .service(resource("/account/tokens/{id}/revoke").route(post().to(accounts::routes::revoke_token)))
         .service(resource("/admin/users").route(get().to(accounts::routes::users)))
+        .service(
+            resource("/admin/users/{id}/email")
+                .route(get().to(accounts::email_routes::admin_form))
+                .route(post().to(accounts::email_routes::admin_change)),
+        )
         .service(
             resource("/admin/users/invite")
                 .route(get().to(accounts::routes::invite_form))
@@ -115,6 +126,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(post().to(ballots::routes::extend)),
         )
         .service(resource("/ballots/{id}/electorate").route(get().to(ballots::routes::electorate)))
+        .service(resource("/ballots/{id}/links").route(post().to(ballots::routes::reissue_link)))
         .service(
             resource("/ballots/{id}/vote")
                 .route(get().to(ballots::vote_routes::vote_form))
@@ -129,6 +141,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(post().to(ballots::vote_routes::link_vote)),
         )
         .service(resource("/vote/{token}/confirm").route(post().to(ballots::vote_routes::link_confirm)))
+        .service(resource("/vote/{token}/papers").route(get().to(ballots::routes::link_papers)))
+        .service(resource("/vote/{token}/consultations/{id}").route(get().to(consult::routes::link_show)))
+        .service(
+            resource("/vote/{token}/consultations/{id}/documents/{doc}")
+                .route(get().to(consult::routes::link_download_document)),
+        )
         // Certified results (public once issued)
         .service(
             resource("/ballots/{id}/certificate")

@@ -1,0 +1,1 @@
+ALTER TABLE voting_tokens DROP COLUMN revoked_at;

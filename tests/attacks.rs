@@ -1,0 +1,245 @@
+//! Attacks found by probing the running server, kept so they stay fixed.
+
+mod common;
+
+use common::ballots::{self, ADMIN, OBSERVER};
+use common::{PASSWORD, TestApp};
+use quorate::accounts::store::User;
+use quorate::mail::store::OutboxMessage;
+
+fn messages(app: &TestApp, organisation_id: i32) -> Vec<OutboxMessage> {
+    let mut conn = app.pool.get().expect("connection");
+    quorate::mail::store::for_organisation(&mut conn, organisation_id, None, None, 1000).expect("messages")
+}
+
+fn account_email(app: &TestApp, id: i32) -> String {
+    let mut conn = app.pool.get().expect("connection");
+    User::find(&mut conn, id).expect("query").expect("user").email
+}
+
+fn outbox_to(app: &TestApp, address: &str) -> usize {
+    use diesel::prelude::*;
+    use quorate::db::schema::outbox_messages;
+    let mut conn = app.pool.get().expect("connection");
+    outbox_messages::table
+        .select(outbox_messages::recipient_email)
+        .load::<String>(&mut conn)
+        .expect("outbox")
+        .into_iter()
+        .filter(|to| to.eq_ignore_ascii_case(address))
+        .count()
+}
+
+fn audit_actions(app: &TestApp) -> Vec<(String, String)> {
+    let mut conn = app.pool.get().expect("connection");
+    quorate::audit::store::all(&mut conn)
+        .expect("audit")
+        .into_iter()
+        .map(|e| (e.entry.action, e.entry.summary))
+        .collect()
+}
+
+backend_tests! {
+    // The chain that was run end to end: an organisation administrator
+    // names the system administrator as a representative, publishes, and
+    // resends the notice "to a corrected address" of their own, hoping it
+    // becomes the account's address so that a password reset hands them
+    // the account (and the practice's voting link on the way).
+    async fn an_organisation_administrator_cannot_take_over_an_account_by_resending(app: TestApp) {
+        let electorate = ballots::electorate(&app, &[5000]);
+        app.create_user("root@example.org", "system_admin", None);
+        let root = ballots::user_id(&app, "root@example.org");
+        let (code, practice_id, _) = electorate.practices[0].clone();
+        let board = app.new_visitor();
+        ballots::log_in(&board, ADMIN).await;
+        let added = board
+            .submit(
+                &format!("/practices/{code}"),
+                &format!("/practices/{code}/representatives"),
+                &[("name", "Root"), ("email", "root@example.org"), ("kind", "nominated")],
+            )
+            .await;
+        assert_eq!(added.status(), 303);
+        let id = ballots::create_ballot(&app, &electorate, serde_json::json!({})).await;
+        assert_eq!(ballots::action(&app, &electorate, id, "publish", None).await.0, 200);
+        let notice = messages(&app, electorate.organisation_id)
+            .into_iter()
+            .find(|m| m.template == "ballot_notice" && m.recipient_email == "root@example.org")
+            .expect("the practice's notice, with its voting link");
+        assert_eq!(notice.practice_id, Some(practice_id));
+
+        let action = format!("/organisations/08V/deliveries/{}/resend", notice.id);
+        let refused = board
+            .submit("/organisations/08V/deliveries", &action, &[("email", "attacker@evil.example")])
+            .await;
+        assert_eq!(refused.status(), 422);
+        let page = refused.text().await.expect("body");
+        assert!(page.contains("There is a problem") && page.contains("personal link"), "{page}");
+        assert!(page.contains("Email delivery record"), "the record again, not a dead end");
+        assert_eq!(account_email(&app, root), "root@example.org", "the account is untouched");
+        assert_eq!(outbox_to(&app, "attacker@evil.example"), 0, "nothing goes to the other address");
+        let log = audit_actions(&app);
+        assert!(
+            log.iter().any(|(a, s)| a == "message.resend_refused" && s.contains("attacker@evil.example")),
+            "the attempt is audited: {log:?}"
+        );
+
+        // The reset the chain ended with finds no account for that address.
+        let reset = app.new_visitor();
+        reset.submit("/forgot-password", "/forgot-password", &[("email", "attacker@evil.example")]).await;
+        assert_eq!(outbox_to(&app, "attacker@evil.example"), 0);
+
+        // Sent again without a new address, it goes to the account's own.
+        let again = board.submit("/organisations/08V/deliveries", &action, &[]).await;
+        assert_eq!(again.status(), 303);
+        assert_eq!(outbox_to(&app, "root@example.org"), 2);
+
+        // A system administrator cannot redirect a voting link either.
+        let admin = app.new_visitor();
+        admin.login("root@example.org", PASSWORD).await;
+        let by_root = admin
+            .submit("/organisations/08V/deliveries", &action, &[("email", "elsewhere@example.org")])
+            .await;
+        assert_eq!(by_root.status(), 422);
+        assert_eq!(outbox_to(&app, "elsewhere@example.org"), 0);
+    }
+
+    async fn a_message_without_a_personal_link_goes_to_a_corrected_address_and_changes_no_account(app: TestApp) {
+        let electorate = ballots::electorate(&app, &[5000]);
+        let observer = ballots::user_id(&app, OBSERVER);
+        let id = ballots::create_ballot(&app, &electorate, serde_json::json!({})).await;
+        assert_eq!(ballots::action(&app, &electorate, id, "publish", None).await.0, 200);
+        let notice = messages(&app, electorate.organisation_id)
+            .into_iter()
+            .find(|m| m.template == "ballot_notice" && m.recipient_email == OBSERVER)
+            .expect("the observer's notice, without a link");
+        app.mail_worker(None, &[]).run_until_idle().await.expect("worker");
+        let board = app.new_visitor();
+        ballots::log_in(&board, ADMIN).await;
+        let (_, record) = board.get_text("/organisations/08V/deliveries").await;
+        assert!(record.contains("A different address here changes nobody"), "{record}");
+        assert!(record.contains("it goes only to"), "the representatives' notices say why they have no address field");
+        let action = format!("/organisations/08V/deliveries/{}/resend", notice.id);
+        let sent = board
+            .submit("/organisations/08V/deliveries", &action, &[("email", "observer.home@example.org")])
+            .await;
+        assert_eq!(sent.status(), 303);
+        assert_eq!(outbox_to(&app, "observer.home@example.org"), 1);
+        assert_eq!(account_email(&app, observer), OBSERVER, "the account keeps its address");
+        assert!(!audit_actions(&app).iter().any(|(a, _)| a == "account.email_change"));
+        // A bad address is named at its form, on the record itself.
+        let bad = board.submit("/organisations/08V/deliveries", &action, &[("email", "not an address")]).await;
+        assert_eq!(bad.status(), 422);
+        let page = bad.text().await.expect("body");
+        assert!(page.contains(&format!("href=\"#email-{}\"", notice.id)) && page.contains("correct format"), "{page}");
+    }
+
+    async fn an_owner_changes_their_address_only_from_the_new_address(app: TestApp) {
+        let sink = common::smtp::SmtpSink::start();
+        app.create_user("pat@example.org", "system_admin", None);
+        app.create_user("other@example.org", "system_admin", None);
+        let pat = ballots::user_id(&app, "pat@example.org");
+        ballots::log_in(&app, "pat@example.org").await;
+        let wrong = app
+            .submit("/account", "/account/email", &[("new_email", "pat@new.example.org"), ("current_password", "not it at all")])
+            .await;
+        assert_eq!(wrong.status(), 422);
+        assert!(wrong.text().await.expect("body").contains("Your current password is not correct"));
+        let taken = app
+            .submit("/account", "/account/email", &[("new_email", "other@example.org"), ("current_password", PASSWORD)])
+            .await;
+        assert_eq!(taken.status(), 422);
+        let asked = app
+            .submit("/account", "/account/email", &[("new_email", "pat@new.example.org"), ("current_password", PASSWORD)])
+            .await;
+        assert_eq!(asked.status(), 303);
+        assert_eq!(account_email(&app, pat), "pat@example.org", "nothing changes before the link is followed");
+        app.mail_worker(Some(&sink.url()), &[]).run_until_idle().await.expect("worker");
+        let received = sink.wait_for(2);
+        let to_new = received.iter().find(|m| m.to == vec!["pat@new.example.org".to_owned()]).expect("link to the new address");
+        let to_old = received.iter().find(|m| m.to == vec!["pat@example.org".to_owned()]).expect("notice to the old address");
+        assert!(!to_old.parsed().body_text(0).expect("text").contains("/account/email/"), "the link goes only to the new address");
+        let text = to_new.parsed().body_text(0).expect("text").into_owned();
+        let start = text.find("/account/email/").expect("link") ;
+        let path: String = text[start..].chars().take_while(|c| !c.is_whitespace()).collect();
+        // The link does not set a password.
+        let token = path.trim_start_matches("/account/email/");
+        assert_eq!(app.get_text(&format!("/password/{token}")).await.0, 410);
+        let visitor = app.new_visitor();
+        let (status, page) = visitor.get_text(&path).await;
+        assert_eq!(status, 200);
+        assert!(page.contains("pat@new.example.org"));
+        let confirmed = visitor.submit(&path, &path, &[]).await;
+        assert_eq!(confirmed.status(), 303);
+        assert_eq!(account_email(&app, pat), "pat@new.example.org");
+        let token = visitor.csrf_token("/login").await;
+        assert_eq!(visitor.post_form(&path, &[("_csrf", &token)]).await.status(), 410, "the link works once");
+        let log = audit_actions(&app);
+        assert!(log.iter().any(|(a, s)| a == "account.email_change_requested" && s.contains("pat@new.example.org")));
+        assert!(log.iter().any(|(a, s)| a == "account.email_change" && s.contains("confirmed from the new address")));
+    }
+
+    async fn only_a_system_administrator_sets_someone_elses_address(app: TestApp) {
+        let electorate = ballots::electorate(&app, &[5000]);
+        app.create_user("root@example.org", "system_admin", None);
+        let rep = ballots::user_id(&app, electorate.rep_of("F84001"));
+        let board = app.new_visitor();
+        ballots::log_in(&board, ADMIN).await;
+        let path = format!("/admin/users/{rep}/email");
+        assert_eq!(board.get_text(&path).await.0, 403);
+        let token = board.csrf_token("/").await;
+        let refused = board.post_form(&path, &[("_csrf", &token), ("email", "board.owns@example.org")]).await;
+        assert_eq!(refused.status(), 403);
+        assert_eq!(account_email(&app, rep), electorate.rep_of("F84001"));
+
+        let root = app.new_visitor();
+        root.login("root@example.org", PASSWORD).await;
+        let taken = root.submit(&path, &path, &[("email", ADMIN)]).await;
+        assert_eq!(taken.status(), 422);
+        let changed = root.submit(&path, &path, &[("email", "rep.new@example.org")]).await;
+        assert_eq!(changed.status(), 303);
+        assert_eq!(account_email(&app, rep), "rep.new@example.org");
+        assert!(audit_actions(&app).iter().any(|(a, s)| a == "account.email_change" && s.contains("by a system administrator")));
+        assert_eq!(outbox_to(&app, "rep.new@example.org"), 1, "the new address is told");
+    }
+
+    async fn a_new_representative_gets_a_fresh_link_and_the_old_one_stops_working(app: TestApp) {
+        let electorate = ballots::electorate(&app, &[5000, 6000]);
+        let id = ballots::create_ballot(&app, &electorate, serde_json::json!({"opens_at": ballots::rfc3339_in(1)})).await;
+        assert_eq!(ballots::action(&app, &electorate, id, "publish", None).await.0, 200);
+        let old_link = ballots::voting_links(&app, id)[electorate.rep_of("F84001")].clone();
+        let board = app.new_visitor();
+        ballots::log_in(&board, ADMIN).await;
+        let electorate_page = format!("/ballots/{id}/electorate");
+        // Someone invited but not yet signed up: no link goes to an unconfirmed address.
+        let invited = board
+            .submit("/practices/F84001", "/practices/F84001/representatives", &[("name", "New Person"), ("email", "new.person@example.org"), ("kind", "nominated")])
+            .await;
+        assert_eq!(invited.status(), 303);
+        let (status, body) = board.get_text(&electorate_page).await;
+        assert_eq!(status, 200);
+        assert!(body.contains("Send a new link"), "{body}");
+        let refused = board.submit(&electorate_page, &format!("/ballots/{id}/links"), &[("practice", "F84001")]).await;
+        assert_eq!(refused.status(), 409);
+        assert!(refused.text().await.expect("body").contains("has not yet accepted"));
+        // An account holder named instead gets a fresh link; the old one is withdrawn.
+        app.create_user("confirmed@example.org", "committee_member", Some("08V"));
+        board
+            .submit("/practices/F84001", "/practices/F84001/representatives", &[("name", "Confirmed"), ("email", "confirmed@example.org"), ("kind", "nominated")])
+            .await;
+        let sent = board.submit(&electorate_page, &format!("/ballots/{id}/links"), &[("practice", "F84001")]).await;
+        assert_eq!(sent.status(), 303);
+        let links = ballots::voting_links(&app, id);
+        let new_link = links.get("confirmed@example.org").expect("a notice with a link to the new representative").clone();
+        ballots::open_when_due(&app, &electorate, id).await;
+        let (status, body) = ballots::vote_with_link(&app, id, &old_link, "for").await;
+        assert_eq!(status, 410, "{body}");
+        assert!(body.to_string().contains("replaced by a newer one"), "{body}");
+        let (status, body) = ballots::vote_with_link(&app, id, &new_link, "for").await;
+        assert_eq!(status, 201, "{body}");
+        // Once the practice has voted, no new link.
+        let again = board.submit(&electorate_page, &format!("/ballots/{id}/links"), &[("practice", "F84001")]).await;
+        assert_eq!(again.status(), 409);
+        assert!(audit_actions(&app).iter().any(|(a, s)| a == "ballot.link_reissued" && s.contains("confirmed@example.org")));
+    }
+}
