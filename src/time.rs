@@ -40,6 +40,18 @@ pub fn day(day: chrono::NaiveDate) -> String {
     day.format("%-d %B %Y").to_string()
 }
 
+/// How long, in the largest whole unit: "6 minutes", "3 hours", "14 days".
+pub fn span(d: chrono::Duration) -> String {
+    let plural = |n: i64, unit: &str| format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
+    if d.num_days() >= 2 {
+        plural(d.num_days(), "day")
+    } else if d.num_hours() >= 1 {
+        plural(d.num_hours(), "hour")
+    } else {
+        plural(d.num_minutes().max(0), "minute")
+    }
+}
+
 /// "5:30pm on 9 January 2026".
 pub fn date_time(utc: NaiveDateTime) -> String {
     format!("{} on {}", clock(utc), date(utc))
@@ -79,6 +91,14 @@ mod tests {
         NaiveDate::from_ymd_opt(y, m, d)
             .and_then(|d| d.and_hms_opt(h, min, 0))
             .expect("valid")
+    }
+
+    #[test]
+    fn spans_are_in_the_largest_whole_unit() {
+        assert_eq!(super::span(chrono::Duration::minutes(6)), "6 minutes");
+        assert_eq!(super::span(chrono::Duration::minutes(61)), "1 hour");
+        assert_eq!(super::span(chrono::Duration::hours(47)), "47 hours");
+        assert_eq!(super::span(chrono::Duration::days(14)), "14 days");
     }
 
     #[test]

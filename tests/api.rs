@@ -23,7 +23,8 @@ fn settings_body(quorum: u32) -> Value {
     json!({
         "weighting": "per_patients", "patients_per_vote": 2000, "quorum_basis": "practices", "quorum_percent": quorum,
         "ordinary_threshold": "gt:1/2", "amendment_threshold": "ge:2/3", "removal_threshold": "ge:2/3",
-        "dissolution_threshold": "ge:3/4", "minimum_notice_days": 14, "voters": "nominated_or_deputy"
+        "dissolution_threshold": "ge:3/4", "minimum_notice_days": 14, "voters": "nominated_or_deputy",
+        "reason": "Agreed at the general meeting"
     })
 }
 

@@ -26,6 +26,7 @@ fn form<'a>(overrides: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
         ("dissolution_threshold", "ge:3/4"),
         ("minimum_notice_days", "14"),
         ("voters", "nominated_or_deputy"),
+        ("reason", "Agreed at the general meeting of 3 March"),
     ];
     for (key, value) in overrides {
         if let Some(field) = fields.iter_mut().find(|(k, _)| k == key) {
@@ -64,6 +65,15 @@ backend_tests! {
         assert_eq!(summaries.len(), 1);
         assert!(summaries[0].contains("Quorum: 50% of member practices → 60% of member practices"), "{summaries:?}");
         assert!(summaries[0].contains("Constitution amendment: At least two thirds → At least three quarters"));
+        assert!(summaries[0].contains("Reason: Agreed at the general meeting of 3 March"), "{summaries:?}");
+        // A change without a reason is refused, with the answers kept.
+        let unexplained = form(&[("quorum_percent", "70"), ("reason", "  ")]);
+        let response = app.submit("/organisations/08V/settings", "/organisations/08V/settings", &unexplained).await;
+        assert_eq!(response.status(), 422);
+        let body = response.text().await.expect("body");
+        assert!(body.contains("Enter why the settings change") && body.contains("href=\"#reason\""), "{body}");
+        assert!(body.contains("value=\"70\""), "the answers are kept");
+        assert_eq!(audit_summaries(&app).len(), 1, "nothing saved");
 
         // Saving the same again changes nothing and audits nothing.
         app.submit("/organisations/08V/settings", "/organisations/08V/settings", &fields).await;

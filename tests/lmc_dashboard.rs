@@ -42,10 +42,12 @@ backend_tests! {
         assert!(line(&pack, "Audit chain intact").contains("nhsuk-tag--green"));
         assert!(pack.contains("Published &quot;Apply for delegated commissioning&quot;"), "the timeline: {pack}");
 
-        // Against a constitution that wants 14 days, the notice was short.
+        // The constitution changed after publication (to 14 days): the ballot
+        // is judged by the rules in force when notice was given.
         common::ballots::set_constitution(&app, e.organisation_id, &quorate::registry::constitution::ConstitutionSettings::default());
         let (_, pack) = observer.get_text(&format!("/ballots/{id}/evidence")).await;
-        assert!(line(&pack, "Notice period met").contains("nhsuk-tag--red") && line(&pack, "Notice period met").contains("requires 14"));
+        let notice = line(&pack, "Notice period met");
+        assert!(notice.contains("nhsuk-tag--green") && notice.contains("in force at publication requires 0"), "{notice}");
 
         // Counted and certified: those lines turn green.
         open_when_due(&app, &e, id).await;
@@ -68,5 +70,43 @@ backend_tests! {
         log_in(&rep, e.rep_of("F84001")).await;
         assert_eq!(rep.get(&format!("/ballots/{id}/evidence")).await.status(), 403);
         assert_eq!(rep.get("/lmc").await.status(), 403);
+    }
+
+    // The notice was cut from 14 days to 0 minutes before publishing: the
+    // rules in force at publication are frozen with the ballot and shown,
+    // and the change is amber on the checklist and on the ballot's timeline.
+    async fn a_notice_period_cut_just_before_publishing_is_flagged(app: TestApp) {
+        let e = electorate(&app, &[1_000, 2_000]);
+        let board = app.new_visitor();
+        log_in(&board, common::ballots::ADMIN).await;
+        let settings = |notice: &'static str, reason: &'static str| {
+            vec![
+                ("weighting", "per_practice"), ("patients_per_vote", "2000"), ("quorum_basis", "practices"),
+                ("quorum_percent", "50"), ("ordinary_threshold", "gt:1/2"), ("amendment_threshold", "ge:2/3"),
+                ("removal_threshold", "ge:2/3"), ("dissolution_threshold", "ge:3/4"), ("minimum_notice_days", notice),
+                ("voters", "nominated_or_deputy"), ("reason", reason),
+            ]
+        };
+        let page = "/organisations/08V/settings";
+        assert_eq!(board.submit(page, page, &settings("14", "The constitution as adopted")).await.status(), 303);
+        assert_eq!(board.submit(page, page, &settings("0", "The deadline is close")).await.status(), 303);
+        let id = create_ballot(&app, &e, json!({})).await;
+        assert_eq!(action(&app, &e, id, "publish", None).await.0, 200);
+        // Changed again after publication: the ballot keeps what was in force.
+        assert_eq!(board.submit(page, page, &settings("21", "Back to a proper notice")).await.status(), 303);
+
+        let observer = app.new_visitor();
+        log_in(&observer, OBSERVER).await;
+        let (status, pack) = observer.get_text(&format!("/ballots/{id}/evidence")).await;
+        assert_eq!(status, 200);
+        let notice = line(&pack, "Notice period met");
+        assert!(notice.contains("nhsuk-tag--yellow") && notice.contains("in force at publication requires 0") && notice.contains("required 14 days"), "{notice}");
+        let run_up = line(&pack, "Constitution unchanged in the run-up to the notice");
+        assert!(run_up.contains("nhsuk-tag--yellow") && run_up.contains("The deadline is close") && run_up.contains("minutes before the notice"), "{run_up}");
+        assert!(!run_up.contains("Back to a proper notice"), "a change after publication is not in the run-up");
+        assert!(pack.contains("Reason: The deadline is close"), "the change is on the timeline: {pack}");
+        let (_, ballot_page) = observer.get_text(&format!("/ballots/{id}")).await;
+        let frozen = &ballot_page[ballot_page.find("The constitution when notice was given").expect("frozen settings shown")..];
+        assert!(frozen.contains("Minimum notice") && frozen.contains("0 days"), "{frozen}");
     }
 }

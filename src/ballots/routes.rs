@@ -150,6 +150,8 @@ struct BallotPage {
     consultations: Vec<KeyValue>,
     /// Shown to the holder of a voting link: nothing that needs an account.
     link: bool,
+    /// The constitution settings in force at publication, frozen with it.
+    constitution: Vec<KeyValue>,
 }
 
 fn motion_line(loaded: &Loaded) -> Option<String> {
@@ -291,7 +293,15 @@ async fn ballot_page(
         })
         .collect();
     let b = &loaded.ballot;
+    let constitution = b
+        .constitution
+        .as_deref()
+        .and_then(|json| serde_json::from_str::<crate::registry::constitution::SettingsForm>(json).ok())
+        .and_then(|form| crate::registry::constitution::ConstitutionSettings::from_form(&form).ok())
+        .map(|settings| key_values(settings.describe()))
+        .unwrap_or_default();
     let page = BallotPage {
+        constitution,
         link: link_base.is_some(),
         consultations,
         id,

@@ -302,6 +302,9 @@ pub fn publish(pool: &Pool, outbox: &Outbox, actor: &SessionUser, id: i32) -> Ap
             ));
         }
         check_notice(now, ballot.opens_at, settings.minimum_notice_days).map_err(|e| AppError::Invalid(vec![e]))?;
+        let frozen_settings =
+            serde_json::to_string(&settings.to_form()).map_err(|e| AppError::Internal(format!("settings: {e}")))?;
+        store::set_constitution(c, id, &frozen_settings)?;
         let today = london_day(now);
         let members = Practice::members_on(c, loaded.organisation.id, today)?;
         let ids: Vec<i32> = members.iter().map(|p| p.id).collect();

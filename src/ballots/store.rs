@@ -41,6 +41,8 @@ pub struct Ballot {
     pub created_by: Option<i32>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// The constitution settings in force at publication (JSON of the form).
+    pub constitution: Option<String>,
 }
 
 /// The parts of a ballot an administrator writes while it is a draft.
@@ -395,6 +397,13 @@ pub fn use_tokens(conn: &mut DbConn, digests: &[String], now: NaiveDateTime) -> 
         .get_results::<String>(c))?);
     }
     Ok(fresh)
+}
+
+/// Freezes the constitution settings in force at publication with the ballot.
+pub fn set_constitution(conn: &mut DbConn, id: i32, settings: &str) -> QueryResult<usize> {
+    diesel::update(ballots::table.find(id))
+        .set(ballots::constitution.eq(settings))
+        .execute(conn)
 }
 
 /// Withdraws a practice's unused links of one ballot; how many.

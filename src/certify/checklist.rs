@@ -65,6 +65,29 @@ pub struct Facts {
     /// Questions of the consultations leading to the ballot: (asked, still
     /// unanswered when voting opened); None when no consultation leads to it.
     pub questions: Option<(usize, usize)>,
+    /// Changes of the constitution settings in the run-up to the notice
+    /// (see `in_run_up`), in words.
+    pub run_up_changes: Vec<String>,
+    /// The longest minimum notice in force during the run-up, when a change
+    /// lowered it below that.
+    pub notice_lowered_from: Option<u32>,
+}
+
+/// A change of the constitution settings before a ballot's notice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SettingsChange {
+    pub at: chrono::NaiveDateTime,
+    pub notice_before: u32,
+    pub notice_after: u32,
+}
+
+/// Whether a change falls in the run-up to a notice given at `published`:
+/// within the minimum notice in force before it, after it, or at
+/// publication, whichever is longest — so cutting the notice from 14 days to
+/// 0 shortly before publishing is caught however short the new notice is.
+pub fn in_run_up(published: chrono::NaiveDateTime, frozen_notice: u32, change: &SettingsChange) -> bool {
+    let days = frozen_notice.max(change.notice_before).max(change.notice_after);
+    change.at <= published && published - change.at <= chrono::Duration::days(i64::from(days))
 }
 
 fn line(check: &'static str, status: Status, evidence: impl Into<String>) -> Line {
@@ -86,11 +109,20 @@ pub fn checklist(f: &Facts) -> Vec<Line> {
         return lines;
     }
     lines.push(match f.notice_days {
+        Some(days) if f.notice_lowered_from.is_some_and(|was| days < i64::from(was)) => line(
+            "Notice period met",
+            Status::Amber,
+            format!(
+                "{days} days between notice and opening. The constitution in force at publication requires {}, but it required {} days until it was changed in the run-up to the notice.",
+                f.required_notice_days,
+                f.notice_lowered_from.unwrap_or_default()
+            ),
+        ),
         Some(days) if days >= i64::from(f.required_notice_days) => line(
             "Notice period met",
             Status::Green,
             format!(
-                "{days} days between notice and opening; the constitution requires {}.",
+                "{days} days between notice and opening; the constitution in force at publication requires {}.",
                 f.required_notice_days
             ),
         ),
@@ -98,7 +130,7 @@ pub fn checklist(f: &Facts) -> Vec<Line> {
             "Notice period met",
             Status::Red,
             format!(
-                "Only {days} days between notice and opening; the constitution requires {}.",
+                "Only {days} days between notice and opening; the constitution in force at publication requires {}.",
                 f.required_notice_days
             ),
         ),
@@ -107,6 +139,22 @@ pub fn checklist(f: &Facts) -> Vec<Line> {
             Status::Amber,
             "The times of notice and opening are not known.",
         ),
+    });
+    lines.push(if f.run_up_changes.is_empty() {
+        line(
+            "Constitution unchanged in the run-up to the notice",
+            Status::Green,
+            "The constitution settings were not changed in the run-up to the notice; the ballot keeps those in force at publication.",
+        )
+    } else {
+        line(
+            "Constitution unchanged in the run-up to the notice",
+            Status::Amber,
+            format!(
+                "The constitution settings changed shortly before notice was given: {}",
+                f.run_up_changes.join(" ")
+            ),
+        )
     });
     let told = if f.without_representative > 0 || f.notices_failed > 0 {
         Status::Red
@@ -255,7 +303,7 @@ mod tests {
     #[test]
     fn a_well_run_ballot_is_green_but_for_what_cannot_be_known() {
         let lines = checklist(&good());
-        assert_eq!(lines.iter().filter(|l| l.status == Status::Green).count(), 7);
+        assert_eq!(lines.iter().filter(|l| l.status == Status::Green).count(), 8);
         assert_eq!(overall(&lines), Status::Amber, "no consultation leads to it");
     }
 
@@ -316,5 +364,63 @@ mod tests {
         );
         let unpublished = Facts::default();
         assert_eq!(checklist(&unpublished).len(), 1);
+    }
+
+    #[test]
+    fn a_notice_cut_just_before_publishing_is_amber() {
+        let cut = Facts {
+            notice_days: Some(0),
+            required_notice_days: 0,
+            notice_lowered_from: Some(14),
+            run_up_changes: vec!["At 5:00pm: minimum notice 14 days → 0 days. Reason: urgent.".into()],
+            ..good()
+        };
+        assert_eq!(status_of(&cut, "Notice period met"), Status::Amber);
+        assert_eq!(
+            status_of(&cut, "Constitution unchanged in the run-up to the notice"),
+            Status::Amber
+        );
+        assert_eq!(
+            status_of(&good(), "Constitution unchanged in the run-up to the notice"),
+            Status::Green
+        );
+    }
+
+    #[test]
+    fn the_run_up_is_the_longest_notice_in_force() {
+        let published = chrono::NaiveDate::from_ymd_opt(2026, 12, 1)
+            .and_then(|d| d.and_hms_opt(12, 0, 0))
+            .expect("time");
+        let at = |days: i64| published - chrono::Duration::days(days);
+        let cut = SettingsChange {
+            at: published - chrono::Duration::minutes(6),
+            notice_before: 14,
+            notice_after: 0,
+        };
+        assert!(in_run_up(published, 0, &cut), "cut minutes before");
+        let old = SettingsChange {
+            at: at(15),
+            notice_before: 14,
+            notice_after: 0,
+        };
+        assert!(!in_run_up(published, 0, &old), "longer ago than any notice in force");
+        let within = SettingsChange {
+            at: at(20),
+            notice_before: 7,
+            notice_after: 7,
+        };
+        assert!(
+            in_run_up(published, 28, &within),
+            "within the notice in force at publication"
+        );
+        let later = SettingsChange {
+            at: published + chrono::Duration::minutes(1),
+            notice_before: 14,
+            notice_after: 0,
+        };
+        assert!(
+            !in_run_up(published, 0, &later),
+            "after publication the ballot's rules are frozen"
+        );
     }
 }

@@ -25,7 +25,13 @@ fn facts(
 ) -> AppResult<(Facts, Option<Signed>)> {
     let b = &loaded.ballot;
     let id = b.id;
-    let settings = crate::registry::service::load_constitution(conn, loaded.organisation.id)?;
+    let settings = frozen_constitution(conn, loaded)?;
+    let run_up = run_up_changes(conn, loaded, settings.minimum_notice_days)?;
+    let notice_lowered_from = run_up
+        .iter()
+        .map(|(c, _)| c.notice_before)
+        .max()
+        .filter(|was| *was > settings.minimum_notice_days);
     let electors = ballot_store::electorate_with_practices(conn, id)?;
     let notices = DeliveryCounts::from_rows(crate::mail::store::counts_for_template(
         conn,
@@ -85,6 +91,8 @@ fn facts(
         audit_break,
         electorate_extra: extra,
         electorate_missing: missing,
+        run_up_changes: run_up.into_iter().map(|(_, words)| words).collect(),
+        notice_lowered_from,
         questions: crate::consult::service::unanswered_at(
             conn,
             id,
@@ -92,6 +100,68 @@ fn facts(
         )?,
     };
     Ok((facts, signed))
+}
+
+/// The constitution settings frozen with the ballot at publication (the
+/// current ones for a draft, or a ballot published before they were kept).
+pub fn frozen_constitution(
+    conn: &mut DbConn,
+    loaded: &Loaded,
+) -> AppResult<crate::registry::constitution::ConstitutionSettings> {
+    use crate::registry::constitution::{ConstitutionSettings, SettingsForm};
+    let frozen = loaded
+        .ballot
+        .constitution
+        .as_deref()
+        .and_then(|json| serde_json::from_str::<SettingsForm>(json).ok())
+        .and_then(|form| ConstitutionSettings::from_form(&form).ok());
+    match frozen {
+        Some(settings) => Ok(settings),
+        None => crate::registry::service::load_constitution(conn, loaded.organisation.id),
+    }
+}
+
+fn notice_of(settings_json: &str) -> u32 {
+    serde_json::from_str::<crate::registry::constitution::SettingsForm>(settings_json)
+        .ok()
+        .and_then(|f| f.minimum_notice_days.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// The constitution changes in the run-up to the ballot's notice, each with
+/// its description for the checklist.
+fn run_up_changes(
+    conn: &mut DbConn,
+    loaded: &Loaded,
+    frozen_notice: u32,
+) -> AppResult<Vec<(super::checklist::SettingsChange, String)>> {
+    let Some(published) = loaded.ballot.published_at else {
+        return Ok(Vec::new());
+    };
+    let year_before = published - chrono::Duration::days(366);
+    let changes =
+        crate::registry::store::constitution_changes::between(conn, loaded.organisation.id, year_before, published)?;
+    Ok(changes
+        .into_iter()
+        .filter_map(|c| {
+            let change = super::checklist::SettingsChange {
+                at: c.changed_at,
+                notice_before: notice_of(&c.before_settings),
+                notice_after: notice_of(&c.after_settings),
+            };
+            super::checklist::in_run_up(published, frozen_notice, &change).then(|| {
+                let before = published - c.changed_at;
+                let words = format!(
+                    "{} ({} before the notice): {}. Reason given: {}",
+                    crate::time::date_time(c.changed_at),
+                    crate::time::span(before),
+                    c.summary,
+                    c.reason
+                );
+                (change, words)
+            })
+        })
+        .collect())
 }
 
 fn audit_break(conn: &mut DbConn) -> AppResult<Option<i32>> {
@@ -197,6 +267,24 @@ pub fn evidence(pool: &Pool, grants: &Grants, ballot_id: i32) -> AppResult<Evide
             "consultation",
             &consultation.id.to_string(),
         )?);
+    }
+    // Changes of the constitution in the run-up belong to the ballot's story.
+    let frozen_notice = frozen_constitution(&mut conn, &loaded)?.minimum_notice_days;
+    let run_up = run_up_changes(&mut conn, &loaded, frozen_notice)?;
+    if let (Some(first), Some(published)) = (run_up.first(), loaded.ballot.published_at) {
+        let from = first.0.at;
+        timeline.extend(
+            crate::audit::store::of_object(
+                &mut conn,
+                loaded.organisation.id,
+                "organisation",
+                &loaded.organisation.ods_code,
+            )?
+            .into_iter()
+            .filter(|e| {
+                e.entry.action == "organisation.constitution_updated" && e.entry.at >= from && e.entry.at <= published
+            }),
+        );
     }
     timeline.sort_by_key(|e| e.id);
     let timeline = timeline

@@ -13,6 +13,19 @@ diesel::table! {
 }
 
 diesel::table! {
+    constitution_changes (id) {
+        id -> Integer,
+        organisation_id -> Integer,
+        changed_at -> Timestamp,
+        changed_by -> Nullable<Integer>,
+        reason -> Text,
+        summary -> Text,
+        before_settings -> Text,
+        after_settings -> Text,
+    }
+}
+
+diesel::table! {
     organisation_lmcs (organisation_id, lmc_id) {
         organisation_id -> Integer,
         lmc_id -> Integer,
@@ -231,6 +244,7 @@ diesel::table! {
         created_by -> Nullable<Integer>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        constitution -> Nullable<Text>,
     }
 }
 
@@ -410,6 +424,7 @@ diesel::table! {
 }
 
 diesel::allow_tables_to_appear_in_same_query!(
+    constitution_changes,
     consultation_documents,
     impact_assessments,
     consultation_responses,

@@ -51,6 +51,9 @@ pub struct ApiSettings {
     dissolution_threshold: String,
     minimum_notice_days: u32,
     voters: String,
+    /// Why the settings change (required when something changes).
+    #[serde(default)]
+    reason: String,
 }
 
 fn default_patients_per_vote() -> u32 {
@@ -164,10 +167,12 @@ pub async fn update_settings(
 ) -> AppResult<HttpResponse> {
     let actor = user.0;
     let code = code.into_inner().to_ascii_uppercase();
-    let form = SettingsForm::from(&body.into_inner());
+    let body = body.into_inner();
+    let form = SettingsForm::from(&body);
+    let reason = body.reason;
     let settings = state
         .run(move |pool| {
-            service::update_constitution(pool, &actor, &code, &form)?;
+            service::update_constitution(pool, &actor, &code, &form, &reason)?;
             Ok(service::constitution(pool, &actor.grants(), &code)?.1)
         })
         .await?;

@@ -629,6 +629,7 @@ struct SettingsView {
     thresholds: Vec<ThresholdField>,
     minimum_notice_days: String,
     voters: Vec<Choice>,
+    reason: String,
 }
 
 fn settings_view(
@@ -636,6 +637,7 @@ fn settings_view(
     settings: &super::constitution::ConstitutionSettings,
     form: &super::constitution::SettingsForm,
     may_edit: bool,
+    reason: &str,
 ) -> SettingsView {
     use super::constitution::{DECISIONS, Threshold};
     let threshold_field = |(name, label): (&'static str, &'static str), current: &str| {
@@ -660,6 +662,7 @@ fn settings_view(
         }
     };
     SettingsView {
+        reason: reason.to_owned(),
         organisation: overseen.summary.name.clone(),
         code: overseen.summary.code.clone(),
         summary: settings
@@ -723,23 +726,33 @@ pub async fn constitution(ui: Ui, user: CurrentUser, code: web::Path<String>) ->
         &settings,
         &settings.to_form(),
         user.grants().administers_organisation(overseen.id),
+        "",
     );
     ui.page("registry/constitution", SETTINGS_TITLE, &view)
+}
+
+/// The settings form with the reason for the change.
+#[derive(serde::Deserialize)]
+pub struct SettingsChange {
+    #[serde(flatten)]
+    settings: super::constitution::SettingsForm,
+    #[serde(default)]
+    reason: String,
 }
 
 pub async fn update_constitution(
     ui: Ui,
     user: CurrentUser,
     code: web::Path<String>,
-    form: CsrfForm<super::constitution::SettingsForm>,
+    form: CsrfForm<SettingsChange>,
 ) -> AppResult<HttpResponse> {
     let code = code.into_inner().to_ascii_uppercase();
-    let form = form.0;
+    let SettingsChange { settings: form, reason } = form.0;
     let actor = (*user.0).clone();
-    let (lookup, submitted) = (code.clone(), form.clone());
+    let (lookup, submitted, why) = (code.clone(), form.clone(), reason.clone());
     match ui
         .state()
-        .run(move |pool| service::update_constitution(pool, &actor, &lookup, &submitted))
+        .run(move |pool| service::update_constitution(pool, &actor, &lookup, &submitted, &why))
         .await
     {
         Ok(()) => Ok(ui.see_other(
@@ -756,7 +769,7 @@ pub async fn update_constitution(
                 .state()
                 .run(move |pool| service::constitution(pool, &grants, &lookup))
                 .await?;
-            let view = settings_view(&overseen, &settings, &form, true);
+            let view = settings_view(&overseen, &settings, &form, true, &reason);
             ui.form_errors(
                 actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
                 "registry/constitution",

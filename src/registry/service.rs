@@ -471,13 +471,15 @@ pub fn load_constitution(
     }
 }
 
-/// Saves new settings (organisation administrators only), audited with
+/// Saves new settings (organisation administrators only), with the reason
+/// for the change; kept in the settings' history and the audit log with
 /// each change before and after.
 pub fn update_constitution(
     pool: &Pool,
     actor: &crate::accounts::service::SessionUser,
     code: &str,
     form: &super::constitution::SettingsForm,
+    reason: &str,
 ) -> AppResult<()> {
     use super::constitution::{ConstitutionSettings, describe_changes};
     let grants = actor.grants();
@@ -490,14 +492,42 @@ pub fn update_constitution(
         )));
     }
     let after = ConstitutionSettings::from_form(form).map_err(AppError::Invalid)?;
+    let reason = reason.split_whitespace().collect::<Vec<_>>().join(" ");
     let mut conn = pool.get()?;
     diesel::Connection::transaction(&mut conn, |c| {
+        crate::db::claim_write_lock(c)?;
         let before = load_constitution(c, organisation.id)?;
         let changes = describe_changes(&before, &after);
         if changes.is_empty() {
             return Ok(());
         }
-        super::store::constitution::save(c, organisation.id, &after.to_form(), Utc::now().naive_utc())?;
+        if reason.is_empty() {
+            return Err(AppError::invalid(
+                "reason",
+                "Enter why the settings change: it is kept with the change and shown with every ballot it affects",
+            ));
+        }
+        if reason.chars().count() > 1000 {
+            return Err(AppError::invalid(
+                "reason",
+                "The reason must be 1,000 characters or less",
+            ));
+        }
+        let now = Utc::now().naive_utc();
+        let json = |s: &ConstitutionSettings| serde_json::to_string(&s.to_form()).unwrap_or_default();
+        super::store::constitution::save(c, organisation.id, &after.to_form(), now)?;
+        super::store::constitution_changes::insert(
+            c,
+            &super::store::constitution_changes::NewChange {
+                organisation_id: organisation.id,
+                changed_at: now,
+                changed_by: Some(actor.id),
+                reason: &reason,
+                summary: &changes,
+                before_settings: &json(&before),
+                after_settings: &json(&after),
+            },
+        )?;
         crate::audit::service::record(
             c,
             &actor.actor(),
@@ -506,7 +536,7 @@ pub fn update_constitution(
                 action: "organisation.constitution_updated",
                 object_kind: "organisation",
                 object_key: &organisation.summary.code,
-                summary: changes,
+                summary: format!("{changes}. Reason: {reason}"),
             },
         )?;
         Ok(())

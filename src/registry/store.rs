@@ -657,6 +657,62 @@ pub mod constitution {
     }
 }
 
+/// The history of constitution settings: every change with its reason.
+pub mod constitution_changes {
+    use chrono::NaiveDateTime;
+    use diesel::prelude::*;
+
+    use crate::db::DbConn;
+    use crate::db::schema::constitution_changes;
+
+    #[derive(Debug, Clone, Queryable, Selectable)]
+    #[diesel(table_name = constitution_changes, check_for_backend(crate::db::MultiBackend))]
+    pub struct Change {
+        pub id: i32,
+        pub organisation_id: i32,
+        pub changed_at: NaiveDateTime,
+        pub changed_by: Option<i32>,
+        pub reason: String,
+        pub summary: String,
+        pub before_settings: String,
+        pub after_settings: String,
+    }
+
+    #[derive(Insertable)]
+    #[diesel(table_name = constitution_changes)]
+    pub struct NewChange<'a> {
+        pub organisation_id: i32,
+        pub changed_at: NaiveDateTime,
+        pub changed_by: Option<i32>,
+        pub reason: &'a str,
+        pub summary: &'a str,
+        pub before_settings: &'a str,
+        pub after_settings: &'a str,
+    }
+
+    pub fn insert(conn: &mut DbConn, change: &NewChange<'_>) -> QueryResult<usize> {
+        diesel::insert_into(constitution_changes::table)
+            .values(change)
+            .execute(conn)
+    }
+
+    /// The changes of one organisation made in `[from, to]`, oldest first.
+    pub fn between(
+        conn: &mut DbConn,
+        organisation_id: i32,
+        from: NaiveDateTime,
+        to: NaiveDateTime,
+    ) -> QueryResult<Vec<Change>> {
+        constitution_changes::table
+            .filter(constitution_changes::organisation_id.eq(organisation_id))
+            .filter(constitution_changes::changed_at.ge(from))
+            .filter(constitution_changes::changed_at.le(to))
+            .order(constitution_changes::changed_at.asc())
+            .select(Change::as_select())
+            .load(conn)
+    }
+}
+
 /// Files uploaded through the web, waiting for confirmation.
 pub mod pending_imports {
     use chrono::NaiveDateTime;

@@ -1,0 +1,2 @@
+ALTER TABLE ballots DROP COLUMN constitution;
+DROP TABLE constitution_changes;
