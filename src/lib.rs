@@ -8,6 +8,7 @@ pub mod certify;
 pub mod cli;
 pub mod config;
 pub mod consult;
+pub mod crypto;
 pub mod db;
 pub mod demo;
 pub mod error;
