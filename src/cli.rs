@@ -51,10 +51,12 @@ enum Command {
     #[command(subcommand)]
     Audit(AuditCommand),
     /// Check a certificate of result (offline): its signature, and with the
-    /// ballot's board the Merkle root, the electorate and a full recount.
-    /// Exits 0 only if every check passes.
+    /// ballot's board the Merkle root, the electorate and a full recount —
+    /// for a verifiable ballot every paper's proofs, the aggregates, the
+    /// trustees' decryptions and the totals. Also checks a paper opened for
+    /// a cast-as-intended check. Exits 0 only if every check passes.
     Verify {
-        /// The certificate (JSON, as downloaded).
+        /// The certificate, or an opened paper (JSON, as downloaded).
         certificate: PathBuf,
         /// The ballot's bulletin board (JSON, as downloaded).
         #[arg(long)]
@@ -63,6 +65,74 @@ enum Command {
         /// source you trust; otherwise the key in the certificate is used.
         #[arg(long)]
         key: Option<String>,
+        /// For an opened paper: the ballot's published election record
+        /// (election.json) to check it against.
+        #[arg(long)]
+        election: Option<PathBuf>,
+    },
+    /// A trustee of a verifiable ballot, on their own computer (offline).
+    #[command(subcommand)]
+    Trustee(TrusteeCommand),
+    /// Encrypt a paper on this computer for a verifiable ballot (offline);
+    /// post the file it prints to POST /api/v1/ballots/ID/votes.
+    Vote {
+        /// The ballot's election record (/ballots/ID/election.json).
+        #[arg(long)]
+        election: PathBuf,
+        /// Your practice's ODS code: the paper is bound to it.
+        #[arg(long)]
+        practice: String,
+        /// The key of the option you choose.
+        #[arg(long)]
+        option: String,
+        /// Print the paper opened (with its randomness) to check it, instead
+        /// of a paper to cast; an opened paper can never be cast.
+        #[arg(long)]
+        open: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum TrusteeCommand {
+    /// Make your key: writes the private part to --out (keep it) and prints
+    /// the public part to upload on the ballot's trustees' page.
+    Keygen {
+        #[arg(long)]
+        ballot: i32,
+        /// Your number among the trustees (shown on the trustees' page).
+        #[arg(long)]
+        trustee: u32,
+        /// How many trustees there are.
+        #[arg(long)]
+        of: u32,
+        /// How many trustees must take part to decrypt.
+        #[arg(long)]
+        threshold: u32,
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Make a share of your key for each other trustee, from the ceremony
+    /// file (/ballots/ID/trustees.json); prints the shares to upload.
+    Shares {
+        #[arg(long, value_name = "FILE")]
+        key: PathBuf,
+        #[arg(long, value_name = "FILE")]
+        ceremony: PathBuf,
+    },
+    /// Check that the shares the other trustees sent you work with your key.
+    Check {
+        #[arg(long, value_name = "FILE")]
+        key: PathBuf,
+        #[arg(long, value_name = "FILE")]
+        ceremony: PathBuf,
+    },
+    /// After the close: check the board, then decrypt your part of the
+    /// totals; prints the decryption to upload.
+    Decrypt {
+        #[arg(long, value_name = "FILE")]
+        key: PathBuf,
+        #[arg(long, value_name = "FILE")]
+        board: PathBuf,
     },
 }
 
@@ -233,15 +303,19 @@ fn run(cli: Cli) -> Result<(), Failure> {
         certificate,
         board,
         key,
+        election,
     }) = &cli.command
     {
-        return verify_certificate(certificate, board.as_deref(), key.as_deref());
+        return verify_certificate(certificate, board.as_deref(), key.as_deref(), election.as_deref());
+    }
+    if let Some(command) = offline(&cli.command) {
+        return command;
     }
     let settings = Settings::load(cli.config.as_deref()).map_err(|e| Failure::usage(e.to_string()))?;
     init_logging(&settings);
     match cli.command {
         None => serve(settings, cli.serve.demo),
-        Some(Command::Verify { .. }) => Ok(()),
+        Some(Command::Verify { .. } | Command::Trustee(_) | Command::Vote { .. }) => Ok(()),
         Some(Command::Serve(args)) => serve(settings, args.demo || cli.serve.demo),
         Some(Command::Migrate) => {
             let applied = db::migrate(&settings.database_url).map_err(|e| Failure::runtime(e.to_string()))?;
@@ -460,14 +534,85 @@ fn read_json<T: serde::de::DeserializeOwned>(path: &std::path::Path, what: &str)
     serde_json::from_str(&text).map_err(|e| Failure::usage(format!("{} is not a {what}: {e}", path.display())))
 }
 
+/// The commands that need no settings or database: a trustee's or a
+/// voter's, on their own machine.
+fn offline(command: &Option<Command>) -> Option<Result<(), Failure>> {
+    use crate::ballots::verifiable::cli::{self as vcli, Failure as VFailure};
+    let outcome = match command {
+        Some(Command::Trustee(TrusteeCommand::Keygen {
+            ballot,
+            trustee,
+            of,
+            threshold,
+            out,
+        })) => vcli::keygen_command(*ballot, *trustee, *of, *threshold, out),
+        Some(Command::Trustee(TrusteeCommand::Shares { key, ceremony })) => vcli::shares_command(key, ceremony),
+        Some(Command::Trustee(TrusteeCommand::Check { key, ceremony })) => vcli::check_command(key, ceremony),
+        Some(Command::Trustee(TrusteeCommand::Decrypt { key, board })) => vcli::decrypt_command(key, board),
+        Some(Command::Vote {
+            election,
+            practice,
+            option,
+            open,
+        }) => vcli::vote_command(election, practice, option, *open),
+        _ => return None,
+    };
+    Some(match outcome {
+        Ok(text) => {
+            println!("{text}");
+            Ok(())
+        }
+        Err(VFailure::Usage(m)) => Err(Failure::usage(m)),
+        Err(VFailure::Failed(m)) => Err(Failure::runtime(m)),
+    })
+}
+
+/// `quorate verify OPENED.json`: a paper opened for a check.
+fn verify_opened(path: &std::path::Path, election: Option<&std::path::Path>) -> Result<(), Failure> {
+    use crate::ballots::verifiable::model::{ElectionRecord, OpenedPaper};
+    let opened: OpenedPaper = read_json(path, "opened Quorate paper")?;
+    let record: ElectionRecord = match (election, &opened.election) {
+        (Some(path), _) => read_json(path, "Quorate election record")?,
+        (None, Some(record)) => {
+            println!(
+                "(Checked against the election record inside the file: compare its fingerprint with the ballot's, or give --election.)"
+            );
+            record.clone()
+        }
+        (None, None) => return Err(Failure::usage("give the ballot's election record with --election")),
+    };
+    match crate::ballots::verifiable::cli::check_opened(&opened, &record) {
+        Ok(lines) => {
+            for line in lines {
+                println!("PASS {line}");
+            }
+            println!("This paper was opened, so it can never be cast or counted.");
+            Ok(())
+        }
+        Err(why) => Err(Failure::runtime(format!("FAIL {why}"))),
+    }
+}
+
 fn verify_certificate(
     certificate: &std::path::Path,
     board: Option<&std::path::Path>,
     key: Option<&str>,
+    election: Option<&std::path::Path>,
 ) -> Result<(), Failure> {
-    use crate::certify::model::{Board, Signed, all_passed, verify};
+    use crate::certify::model::{BoardFile, Signed, all_passed, verify};
+    let value: serde_json::Value = read_json(certificate, "Quorate certificate")?;
+    if value.get("format").and_then(|f| f.as_str()) == Some(crate::ballots::verifiable::model::OPENING_FORMAT) {
+        return verify_opened(certificate, election);
+    }
     let signed: Signed = read_json(certificate, "Quorate certificate")?;
-    let board: Option<Board> = board.map(|b| read_json(b, "Quorate bulletin board")).transpose()?;
+    let board: Option<BoardFile> = board
+        .map(|path| {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| Failure::usage(format!("cannot read {}: {e}", path.display())))?;
+            BoardFile::parse(&text)
+                .map_err(|e| Failure::usage(format!("{} is not a Quorate bulletin board: {e}", path.display())))
+        })
+        .transpose()?;
     let checks = verify(&signed, board.as_ref(), key);
     let cert = &signed.certificate;
     println!(

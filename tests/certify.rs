@@ -90,7 +90,7 @@ fn verifies(signed: &Value, board: Option<&Value>) -> bool {
     let Ok(signed) = serde_json::from_value::<quorate::certify::model::Signed>(signed.clone()) else {
         return false;
     };
-    let board = board.map(|b| serde_json::from_value::<quorate::certify::model::Board>(b.clone()));
+    let board = board.map(|b| quorate::certify::model::BoardFile::parse(&b.to_string()));
     match board {
         Some(Err(_)) => false,
         Some(Ok(board)) => {

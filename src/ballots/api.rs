@@ -322,12 +322,39 @@ pub async fn electorate(state: web::Data<AppState>, user: ApiUser, id: web::Path
     })))
 }
 
+/// `{"option": "…"}`, or for a verifiable ballot a paper encrypted by the
+/// voter: `{"paper": {…}}`, or the file `quorate vote` wrote, as it is.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct VoteBody {
-    option: String,
+    option: Option<String>,
     /// The practice's ODS code, when the representative has several.
     practice: Option<String>,
+    paper: Option<crate::crypto::paper::EncryptedPaper>,
+    format: Option<String>,
+    ballot: Option<i32>,
+}
+
+impl VoteBody {
+    fn choice(self, id: i32) -> AppResult<(casting::Choice, Option<String>)> {
+        if let Some(format) = &self.format {
+            if format != super::verifiable::model::PAPER_FORMAT || self.ballot != Some(id) {
+                return Err(AppError::invalid(
+                    "format",
+                    format!("This is not an encrypted paper for ballot {id}"),
+                ));
+            }
+        }
+        match (self.option, self.paper) {
+            (Some(option), None) => Ok((casting::Choice::Option(option), self.practice)),
+            (None, Some(paper)) => Ok((casting::Choice::Paper(Box::new(paper)), self.practice)),
+            (Some(_), Some(_)) => Err(AppError::invalid(
+                "paper",
+                "Send either an option or an encrypted paper, not both",
+            )),
+            (None, None) => Err(AppError::invalid("option", "Choose an option")),
+        }
+    }
 }
 
 /// The credential of a vote request: a voting link's token or a personal
@@ -375,9 +402,9 @@ pub async fn vote(
 ) -> AppResult<HttpResponse> {
     let id = path_id(&id)?;
     let credential = vote_credential(&req, &state).await?;
-    let body = body.into_inner();
+    let (choice, practice) = body.into_inner().choice(id)?;
     let prepared = state
-        .run(move |pool| casting::prepare(pool, &credential, Some(id), body.practice.as_deref(), &body.option))
+        .run(move |pool| casting::prepare_choice(pool, &credential, Some(id), practice.as_deref(), choice))
         .await?;
     let receipt = state.votes.submit(prepared).await?;
     Ok(HttpResponse::Created().json(json!({
@@ -434,4 +461,104 @@ pub async fn openapi() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/json")
         .body(include_str!("../web/openapi.json"))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrusteesBody {
+    trustees: Vec<String>,
+    threshold: Option<u32>,
+}
+
+/// `PUT /api/v1/ballots/{id}/trustees`: names a draft's trustees.
+pub async fn put_trustees(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    id: web::Path<String>,
+    body: web::Json<TrusteesBody>,
+) -> AppResult<HttpResponse> {
+    let id = path_id(&id)?;
+    let body = body.into_inner();
+    let actor = user.0.clone();
+    let addresses = body.trustees.join("\n");
+    state
+        .run(move |pool| super::verifiable::ceremony::name_trustees(pool, &actor, id, &addresses, body.threshold))
+        .await?;
+    trustees_json(&state, user.0, id).await
+}
+
+async fn trustees_json(
+    state: &web::Data<AppState>,
+    viewer: crate::accounts::service::SessionUser,
+    id: i32,
+) -> AppResult<HttpResponse> {
+    let (loaded, _, ceremony) = state
+        .run(move |pool| super::verifiable::ceremony::ceremony(pool, &viewer, id))
+        .await?;
+    Ok(HttpResponse::Ok().json(json!({
+        "format": super::verifiable::routes::CEREMONY_FORMAT,
+        "ballot": id,
+        "state": loaded.state.as_str(),
+        "threshold": ceremony.threshold,
+        "trustees": ceremony.publics,
+        "shares": ceremony.shares,
+        "people": ceremony.trustees.iter().map(|t| json!({
+            "trustee": t.position,
+            "name": t.name,
+            "email": t.email,
+            "key_at": t.key_at.map(rfc3339),
+            "shares_at": t.shares_at.map(rfc3339),
+            "decryption_at": t.partial_at.map(rfc3339),
+        })).collect::<Vec<_>>(),
+        "missing": ceremony.missing(),
+    })))
+}
+
+/// `GET /api/v1/ballots/{id}/trustees`: the ceremony, as `quorate trustee` reads it.
+pub async fn get_trustees(state: web::Data<AppState>, user: ApiUser, id: web::Path<String>) -> AppResult<HttpResponse> {
+    let id = path_id(&id)?;
+    trustees_json(&state, user.0, id).await
+}
+
+/// `POST /api/v1/ballots/{id}/trustees/upload`: a file `quorate trustee`
+/// wrote (the public part of a key, shares, or a partial decryption), as
+/// the body.
+pub async fn upload_trustee_file(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    id: web::Path<String>,
+    body: web::Bytes,
+) -> AppResult<HttpResponse> {
+    let id = path_id(&id)?;
+    let text =
+        String::from_utf8(body.to_vec()).map_err(|_| AppError::BadRequest("the body is not UTF-8 JSON".into()))?;
+    let (actor, outbox) = (user.0, state.outbox.clone());
+    let uploaded = state
+        .run(move |pool| super::verifiable::ceremony::upload(pool, &outbox, &actor, id, &text))
+        .await?;
+    use super::verifiable::ceremony::Uploaded;
+    Ok(HttpResponse::Ok().json(json!({
+        "uploaded": match uploaded {
+            Uploaded::Key => "key",
+            Uploaded::Shares => "shares",
+            Uploaded::Decryption { .. } => "decryption",
+        },
+        "counted": matches!(uploaded, Uploaded::Decryption { counted: true }),
+    })))
+}
+
+/// `GET /api/v1/ballots/{id}/election`: the election record (public once published).
+pub async fn election(state: web::Data<AppState>, id: web::Path<String>) -> AppResult<HttpResponse> {
+    let id = path_id(&id)?;
+    let record = state
+        .run(move |pool| {
+            let mut conn = pool.get()?;
+            let loaded = super::service::load(&mut conn, id)?;
+            if loaded.state == super::model::BallotState::Draft || !loaded.rules.is_verifiable() {
+                return Err(AppError::NotFound);
+            }
+            super::verifiable::ceremony::election_of(&loaded)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(record))
 }

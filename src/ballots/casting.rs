@@ -14,6 +14,7 @@ use serde_json::json;
 use super::model::{BallotState, Secrecy, new_paper_id, new_receipt_code, receipt_digest};
 use super::service::{Loaded, load, load_without_access_facts, london_day, open_if_due};
 use super::store::{self, ElectorRow, PaperRow};
+use super::verifiable::casting::{PaperSource, PaperVote};
 use crate::accounts::model::Role;
 use crate::accounts::service::SessionUser;
 use crate::audit::model::Actor;
@@ -267,6 +268,17 @@ pub struct PreparedVote {
     pub voter: Option<(i32, String, String)>,
     pub secret: bool,
     pub may_change: bool,
+    /// A verifiable ballot's encrypted paper (the option is then not kept).
+    pub encrypted: Option<PaperVote>,
+}
+
+/// What a voter casts: an option, or (verifiable ballots) an option to be
+/// encrypted from the seed in their form, or a paper they encrypted.
+#[derive(Debug, Clone)]
+pub enum Choice {
+    Option(String),
+    Seeded { option: String, seed: [u8; 32] },
+    Paper(Box<crate::crypto::paper::EncryptedPaper>),
 }
 
 /// Resolves the credential and checks the vote: the ballot is open, the
@@ -278,6 +290,23 @@ pub fn prepare(
     ballot_id: Option<i32>,
     practice_code: Option<&str>,
     option: &str,
+) -> AppResult<PreparedVote> {
+    prepare_choice(
+        pool,
+        credential,
+        ballot_id,
+        practice_code,
+        Choice::Option(option.to_owned()),
+    )
+}
+
+/// `prepare` for any kind of choice.
+pub fn prepare_choice(
+    pool: &Pool,
+    credential: &Credential,
+    ballot_id: Option<i32>,
+    practice_code: Option<&str>,
+    choice: Choice,
 ) -> AppResult<PreparedVote> {
     // A signed-in practice that voted may change its vote in a recorded
     // ballot that allows it, so it needs to know whether it voted.
@@ -297,6 +326,34 @@ pub fn prepare(
     if resolved.already_voted && !(may_change && resolved.token_digest.is_none()) {
         return Err(already_voted());
     }
+    let verifiable = loaded.rules.is_verifiable();
+    let (option, source) = match choice {
+        Choice::Paper(paper) if verifiable => {
+            let election = super::verifiable::casting::election(loaded)?;
+            let paper_vote = super::verifiable::casting::make_paper(
+                election,
+                &resolved.practice.ods_code,
+                None,
+                PaperSource::Voter(paper),
+            )?;
+            return Ok(prepared(
+                &resolved,
+                String::new(),
+                String::new(),
+                secret,
+                may_change,
+                Some(paper_vote),
+            ));
+        }
+        Choice::Paper(_) => {
+            return Err(AppError::invalid(
+                "paper",
+                "This ballot takes an option, not an encrypted paper: send {\"option\": \"…\"}",
+            ));
+        }
+        Choice::Option(option) => (option, PaperSource::Fresh),
+        Choice::Seeded { option, seed } => (option, PaperSource::Seeded(seed)),
+    };
     let option = option.trim();
     let Some(chosen) = loaded.options.iter().find(|o| o.option_key == option) else {
         let keys: Vec<&str> = loaded.options.iter().map(|o| o.option_key.as_str()).collect();
@@ -312,7 +369,37 @@ pub fn prepare(
             },
         ));
     };
-    Ok(PreparedVote {
+    let encrypted = if verifiable {
+        let election = super::verifiable::casting::election(loaded)?;
+        Some(super::verifiable::casting::make_paper(
+            election,
+            &resolved.practice.ods_code,
+            Some(&chosen.option_key),
+            source,
+        )?)
+    } else {
+        None
+    };
+    Ok(prepared(
+        &resolved,
+        chosen.option_key.clone(),
+        chosen.label.clone(),
+        secret,
+        may_change,
+        encrypted,
+    ))
+}
+
+fn prepared(
+    resolved: &Resolved,
+    option_key: String,
+    option_label: String,
+    secret: bool,
+    may_change: bool,
+    encrypted: Option<PaperVote>,
+) -> PreparedVote {
+    let loaded = &resolved.loaded;
+    PreparedVote {
         ballot_id: loaded.ballot.id,
         organisation_id: loaded.organisation.id,
         organisation_name: loaded.organisation.name.clone(),
@@ -320,8 +407,8 @@ pub fn prepare(
         practice_id: resolved.practice.id,
         practice_code: resolved.practice.ods_code.clone(),
         practice_name: resolved.practice.name.clone(),
-        option_key: chosen.option_key.clone(),
-        option_label: chosen.label.clone(),
+        option_key,
+        option_label,
         weight: resolved.elector.weight,
         constituency: resolved.elector.constituency.clone(),
         method: resolved.method,
@@ -329,7 +416,8 @@ pub fn prepare(
         voter: resolved.voter.clone(),
         secret,
         may_change,
-    })
+        encrypted,
+    }
 }
 
 /// What the voter is told once the vote is committed.
@@ -466,6 +554,10 @@ fn write_all(
         }
     }
 
+    // Encrypted papers: every proof is checked before anything is written,
+    // and a paper opened for a check is never cast.
+    check_papers(conn, votes, &mut results)?;
+
     // A link works once.
     let digests: Vec<String> = votes
         .iter()
@@ -537,6 +629,7 @@ fn write_all(
     }
     let written: HashSet<(i32, i32)> = store::insert_voters(conn, &voters)?.into_iter().collect();
     let mut papers = Vec::new();
+    let mut encrypted_papers = Vec::new();
     let mut recorded = Vec::new();
     for (i, vote) in votes.iter().enumerate() {
         if !pending(&results, i) {
@@ -544,6 +637,21 @@ fn write_all(
         }
         if !written.contains(&(vote.ballot_id, vote.practice_id)) {
             results[i] = Some(Err(already_voted()));
+            continue;
+        }
+        if let Some(encrypted) = &vote.encrypted {
+            encrypted_papers.push(super::verifiable::store::EncryptedPaperRow {
+                ballot_id: vote.ballot_id,
+                practice_id: vote.practice_id,
+                tracker: encrypted.tracker.clone(),
+                paper: encrypted.json.clone(),
+            });
+            record_vote(
+                i,
+                super::verifiable::model::tracker_words(&encrypted.tracker),
+                false,
+                &mut results,
+            );
             continue;
         }
         let code = new_receipt_code();
@@ -568,6 +676,7 @@ fn write_all(
         record_vote(i, code, false, &mut results);
     }
     store::insert_papers(conn, &papers)?;
+    super::verifiable::store::insert_papers(conn, &encrypted_papers)?;
     store::insert_recorded_all(conn, &recorded)?;
 
     let ballot_keys: Vec<String> = receipts.iter().map(|(v, ..)| v.ballot_id.to_string()).collect();
@@ -600,6 +709,62 @@ fn write_all(
         .into_iter()
         .map(|r| r.unwrap_or_else(|| Err(AppError::Internal("a vote was left unanswered".into()))))
         .collect())
+}
+
+/// Refuses, in `results`, every pending encrypted paper whose proofs do not
+/// verify (checked together per ballot) or that was opened for a check.
+fn check_papers(
+    conn: &mut DbConn,
+    votes: &[&PreparedVote],
+    results: &mut [Option<AppResult<Receipt>>],
+) -> AppResult<()> {
+    let mut by_ballot: HashMap<i32, Vec<usize>> = HashMap::new();
+    for (i, vote) in votes.iter().enumerate() {
+        if results[i].is_none() && vote.encrypted.is_some() {
+            by_ballot.entry(vote.ballot_id).or_default().push(i);
+        }
+    }
+    for (ballot_id, indices) in by_ballot {
+        let Some(election) = votes[indices[0]].encrypted.as_ref().map(|e| e.election.clone()) else {
+            continue;
+        };
+        let papers: Vec<(&str, &crate::crypto::paper::EncryptedPaper)> = indices
+            .iter()
+            .filter_map(|&i| {
+                votes[i]
+                    .encrypted
+                    .as_ref()
+                    .map(|e| (votes[i].practice_code.as_str(), &e.paper))
+            })
+            .collect();
+        let checked = super::verifiable::casting::verify_all(&election, &papers);
+        let trackers: Vec<String> = indices
+            .iter()
+            .filter_map(|&i| votes[i].encrypted.as_ref().map(|e| e.tracker.clone()))
+            .collect();
+        let spoiled: HashSet<String> = super::verifiable::store::spoiled_among(conn, ballot_id, &trackers)?
+            .into_iter()
+            .collect();
+        for (&i, outcome) in indices.iter().zip(checked) {
+            let tracker = votes[i]
+                .encrypted
+                .as_ref()
+                .map(|e| e.tracker.as_str())
+                .unwrap_or_default();
+            if let Err(why) = outcome {
+                results[i] = Some(Err(AppError::invalid(
+                    "paper",
+                    format!("The encrypted paper was refused: {why}. Nothing was recorded."),
+                )));
+            } else if spoiled.contains(tracker) {
+                results[i] = Some(Err(AppError::invalid(
+                    "paper",
+                    "This paper was opened for a check, so it can no longer be cast: cast a new one. Nothing was recorded.",
+                )));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn audit_summary(vote: &PreparedVote, changed: bool) -> String {

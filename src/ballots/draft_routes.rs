@@ -280,6 +280,8 @@ impl BallotForm {
             allow_vote_change: Some(self.allow_vote_change == "yes"),
             constituencies: Some(constituencies),
             reminder_days: Some(reminder_days),
+            // Set with the trustees, on their page.
+            trustee_threshold: None,
         };
         DraftRequest {
             kind: self.kind.clone(),

@@ -387,7 +387,9 @@ impl MotionKind {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BallotRules {
-    /// "secret" or "recorded".
+    /// "verifiable" (secret, with encrypted papers and trustees), "secret"
+    /// (plain secret: one practice one vote without constituencies only) or
+    /// "recorded".
     pub secrecy: String,
     /// "per_practice", "per_patients" or "list_size".
     pub weighting: String,
@@ -414,6 +416,10 @@ pub struct BallotRules {
     pub constituencies: BTreeMap<String, String>,
     /// Reminders to practices that have not voted, days before the close.
     pub reminder_days: Vec<u32>,
+    /// A verifiable ballot: how many of its trustees must take part to
+    /// decrypt the result (all of them when not given).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trustee_threshold: Option<u32>,
 }
 
 /// The same rules with every field optional: what an API client or the
@@ -436,6 +442,7 @@ pub struct RulesInput {
     pub allow_vote_change: Option<bool>,
     pub constituencies: Option<BTreeMap<String, String>>,
     pub reminder_days: Option<Vec<u32>>,
+    pub trustee_threshold: Option<u32>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -461,7 +468,7 @@ impl BallotRules {
             _ => settings.ordinary,
         };
         BallotRules {
-            secrecy: "secret".into(),
+            secrecy: "verifiable".into(),
             weighting: weighting.into(),
             patients_per_vote,
             list_size_date: None,
@@ -490,6 +497,7 @@ impl BallotRules {
             allow_vote_change: false,
             constituencies: BTreeMap::new(),
             reminder_days: DEFAULT_REMINDER_DAYS.to_vec(),
+            trustee_threshold: None,
         }
     }
 
@@ -517,6 +525,9 @@ impl BallotRules {
         if input.list_size_date.is_some() {
             self.list_size_date = input.list_size_date;
         }
+        if input.trustee_threshold.is_some() {
+            self.trustee_threshold = input.trustee_threshold;
+        }
         self
     }
 
@@ -529,9 +540,22 @@ impl BallotRules {
             }
         };
         require(
-            matches!(self.secrecy.as_str(), "secret" | "recorded"),
+            matches!(self.secrecy.as_str(), "verifiable" | "secret" | "recorded"),
             "secrecy",
-            "Secrecy must be secret or recorded",
+            "Secrecy must be verifiable, secret or recorded",
+        );
+        // A plain secret ballot's board lists every paper with its weight and
+        // constituency: where weights differ or constituencies are small, a
+        // paper names its practice. Only the verifiable mode keeps those secret.
+        require(
+            self.secrecy != "secret" || (self.weighting == "per_practice" && self.constituencies.is_empty()),
+            "secrecy",
+            "A weighted secret ballot, or one with constituencies, must be verifiable: in a plain secret ballot a paper's weight or constituency could name its practice",
+        );
+        require(
+            self.trustee_threshold.is_none_or(|t| (1..=20).contains(&t)),
+            "trustee-threshold",
+            "The number of trustees needed to decrypt must be from 1 to 20",
         );
         require(
             matches!(self.weighting.as_str(), "per_practice" | "per_patients" | "list_size"),
@@ -574,7 +598,7 @@ impl BallotRules {
             "Voters must be nominated or nominated_or_deputy",
         );
         require(
-            !(self.allow_vote_change && self.secrecy == "secret"),
+            !(self.allow_vote_change && self.secrecy != "recorded"),
             "allow-vote-change",
             "A vote in a secret ballot is final: votes can only be changed in a recorded ballot",
         );
@@ -601,6 +625,11 @@ impl BallotRules {
         } else {
             Secrecy::Secret
         }
+    }
+
+    /// Secret with encrypted papers, decrypted only in aggregate by trustees.
+    pub fn is_verifiable(&self) -> bool {
+        self.secrecy == "verifiable"
     }
 
     pub fn weighting(&self) -> Weighting {
@@ -659,6 +688,7 @@ impl BallotRules {
             (
                 "Secrecy",
                 match self.secrecy() {
+                    Secrecy::Secret if self.is_verifiable() => "Secret and verifiable: each practice's paper is encrypted; only the totals are decrypted, by the ballot's trustees, and anyone can check the count".to_owned(),
                     Secrecy::Secret => "Secret: nobody can see how a practice voted".to_owned(),
                     Secrecy::Recorded => "Recorded: each practice's vote is shown to the board and the LMC, and to members after the close".to_owned(),
                 },

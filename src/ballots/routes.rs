@@ -15,7 +15,7 @@ use crate::web::csrf::CsrfForm;
 use crate::web::page::Ui;
 use crate::web::render::Flash;
 
-pub(super) fn ballot_id(raw: &str) -> AppResult<i32> {
+pub(crate) fn ballot_id(raw: &str) -> AppResult<i32> {
     raw.parse().map_err(|_| AppError::NotFound)
 }
 
@@ -152,6 +152,9 @@ struct BallotPage {
     link: bool,
     /// The constitution settings in force at publication, frozen with it.
     constitution: Vec<KeyValue>,
+    verifiable: bool,
+    /// The trustees' page, for those who run or observe the ballot.
+    trustees_href: Option<String>,
 }
 
 fn motion_line(loaded: &Loaded) -> Option<String> {
@@ -300,7 +303,11 @@ async fn ballot_page(
         .and_then(|form| crate::registry::constitution::ConstitutionSettings::from_form(&form).ok())
         .map(|settings| key_values(settings.describe()))
         .unwrap_or_default();
+    let verifiable = loaded.rules.is_verifiable();
     let page = BallotPage {
+        verifiable,
+        trustees_href: (verifiable && access.oversees() && link_base.is_none())
+            .then(|| format!("/ballots/{id}/trustees")),
         constitution,
         link: link_base.is_some(),
         consultations,

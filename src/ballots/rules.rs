@@ -212,7 +212,12 @@ fn decide(decision: Decision, tally: &Tally, electorate: Votes) -> Outcome {
 
 /// Counts one electorate's papers.
 pub fn count(options: &[String], electors: &[Elector], papers: &[Paper], quorum: Quorum, decision: Decision) -> Count {
-    let tally = tally(options, papers);
+    count_tally(tally(options, papers), electors, quorum, decision)
+}
+
+/// Decides one electorate's tally (counted from papers, or decrypted from
+/// a verifiable ballot's aggregates).
+pub fn count_tally(tally: Tally, electors: &[Elector], quorum: Quorum, decision: Decision) -> Count {
     let electorate = electorate_size(electors);
     let quorum_met = quorum_met(quorum, tally.turnout(), electorate);
     let outcome = if quorum_met {
@@ -244,15 +249,45 @@ pub fn result(
     quorum: Quorum,
     decision: Decision,
 ) -> BallotResult {
-    let overall = count(options, electors, papers, quorum, decision);
+    let overall = tally(options, papers);
+    let names: std::collections::BTreeSet<&str> = electors.iter().filter_map(|e| e.constituency.as_deref()).collect();
+    let per_constituency: BTreeMap<String, Tally> = names
+        .into_iter()
+        .map(|name| {
+            let in_it = |c: &Option<String>| c.as_deref() == Some(name);
+            (
+                name.to_owned(),
+                tally(options, papers.iter().filter(|p| in_it(&p.constituency))),
+            )
+        })
+        .collect();
+    result_from_tallies(options, electors, overall, per_constituency, quorum, decision)
+}
+
+/// The result from tallies already made: overall and per constituency (a
+/// constituency missing from `per_constituency` had no papers).
+pub fn result_from_tallies(
+    options: &[String],
+    electors: &[Elector],
+    overall: Tally,
+    mut per_constituency: BTreeMap<String, Tally>,
+    quorum: Quorum,
+    decision: Decision,
+) -> BallotResult {
+    let overall = count_tally(overall, electors, quorum, decision);
     let names: std::collections::BTreeSet<&str> = electors.iter().filter_map(|e| e.constituency.as_deref()).collect();
     let constituencies: Vec<(String, Count)> = names
         .into_iter()
         .map(|name| {
-            let in_it = |c: &Option<String>| c.as_deref() == Some(name);
-            let electors: Vec<Elector> = electors.iter().filter(|e| in_it(&e.constituency)).cloned().collect();
-            let papers: Vec<Paper> = papers.iter().filter(|p| in_it(&p.constituency)).cloned().collect();
-            (name.to_owned(), count(options, &electors, &papers, quorum, decision))
+            let electors: Vec<Elector> = electors
+                .iter()
+                .filter(|e| e.constituency.as_deref() == Some(name))
+                .cloned()
+                .collect();
+            let tally = per_constituency
+                .remove(name)
+                .unwrap_or_else(|| self::tally(options, std::iter::empty()));
+            (name.to_owned(), count_tally(tally, &electors, quorum, decision))
         })
         .collect();
     let outcome = match (&overall.outcome, decision) {

@@ -244,7 +244,14 @@ pub fn update_draft(pool: &Pool, actor: &SessionUser, id: i32, request: &DraftRe
         }
         let settings = crate::registry::service::load_constitution(c, loaded.organisation.id)?;
         let now = now();
-        let (row, options) = super::draft::checked_draft(request, &settings, now).map_err(AppError::Invalid)?;
+        let (mut row, options) = super::draft::checked_draft(request, &settings, now).map_err(AppError::Invalid)?;
+        // The trustees' threshold is set with the trustees, not on this form.
+        if let Ok(mut rules) = serde_json::from_str::<super::model::BallotRules>(&row.rules) {
+            if rules.trustee_threshold.is_none() && loaded.rules.trustee_threshold.is_some() {
+                rules.trustee_threshold = loaded.rules.trustee_threshold;
+                row.rules = serde_json::to_string(&rules).map_err(|e| AppError::Internal(e.to_string()))?;
+            }
+        }
         store::update_draft(c, id, &row)?;
         store::replace_options(c, id, &options)?;
         record(
@@ -305,6 +312,11 @@ pub fn publish(pool: &Pool, outbox: &Outbox, actor: &SessionUser, id: i32) -> Ap
         let frozen_settings =
             serde_json::to_string(&settings.to_form()).map_err(|e| AppError::Internal(format!("settings: {e}")))?;
         store::set_constitution(c, id, &frozen_settings)?;
+        if loaded.rules.is_verifiable() {
+            let record = super::verifiable::ceremony::election_for_publication(c, &loaded)?;
+            let json = serde_json::to_string(&record).map_err(|e| AppError::Internal(format!("election: {e}")))?;
+            super::verifiable::store::set_election(c, id, &json)?;
+        }
         let today = london_day(now);
         let members = Practice::members_on(c, loaded.organisation.id, today)?;
         let ids: Vec<i32> = members.iter().map(|p| p.id).collect();
@@ -558,12 +570,31 @@ pub(super) fn close_and_count_in(
     } else if loaded.state != BallotState::Closed {
         return Ok(None);
     }
+    if loaded.rules.is_verifiable() {
+        // Only the trustees can decrypt the totals: the count waits for them.
+        super::verifiable::tally::close_in(conn, outbox, &loaded, actor)?;
+        return Ok(None);
+    }
     store::mix_papers(conn, id)?;
     let result = count_papers(conn, &loaded)?;
-    let stored = serde_json::to_string(&result).map_err(|e| AppError::Internal(format!("result: {e}")))?;
+    record_count(conn, outbox, &loaded, &result, actor, now)?;
+    Ok(Some(result))
+}
+
+/// Stores a ballot's result, audits and announces it.
+pub(super) fn record_count(
+    conn: &mut DbConn,
+    outbox: &Outbox,
+    loaded: &Loaded,
+    result: &BallotResult,
+    actor: &Actor,
+    now: NaiveDateTime,
+) -> AppResult<()> {
+    let id = loaded.ballot.id;
+    let stored = serde_json::to_string(result).map_err(|e| AppError::Internal(format!("result: {e}")))?;
     store::set_counted(conn, id, &stored, now)?;
     let turnout = result.overall.tally.turnout();
-    let words = super::words::outcome_sentence(&loaded, &result);
+    let words = super::words::outcome_sentence(loaded, result);
     record(
         conn,
         actor,
@@ -581,11 +612,11 @@ pub(super) fn close_and_count_in(
     super::notices::announce(
         conn,
         outbox,
-        &loaded,
+        loaded,
         "ballot_result",
         json!({"outcome": words, "results_url": format!("{}/ballots/{id}/results", outbox.base_url())}),
     )?;
-    Ok(Some(result))
+    Ok(())
 }
 
 /// Counts a closed ballot's papers against its frozen electorate.

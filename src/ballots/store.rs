@@ -43,6 +43,10 @@ pub struct Ballot {
     pub updated_at: NaiveDateTime,
     /// The constitution settings in force at publication (JSON of the form).
     pub constitution: Option<String>,
+    /// A verifiable ballot's election key and fingerprint, fixed at publication (JSON).
+    pub election: Option<String>,
+    /// A verifiable ballot's encrypted totals, computed at the close (JSON).
+    pub aggregates: Option<String>,
 }
 
 /// The parts of a ballot an administrator writes while it is a draft.
@@ -397,6 +401,13 @@ pub fn use_tokens(conn: &mut DbConn, digests: &[String], now: NaiveDateTime) -> 
         .get_results::<String>(c))?);
     }
     Ok(fresh)
+}
+
+/// Replaces a draft's rules (JSON).
+pub fn set_rules(conn: &mut DbConn, id: i32, rules: &str) -> QueryResult<usize> {
+    diesel::update(ballots::table.find(id).filter(ballots::state.eq("draft")))
+        .set(ballots::rules.eq(rules))
+        .execute(conn)
 }
 
 /// Freezes the constitution settings in force at publication with the ballot.

@@ -19,6 +19,32 @@ use crate::web::page::Ui;
 pub struct VoteForm {
     option: String,
     practice: String,
+    /// A verifiable ballot: the nonce the paper shown for checking was
+    /// encrypted from (hex), so that casting or checking it makes the same paper.
+    nonce: String,
+}
+
+impl VoteForm {
+    fn seed(&self, ui: &Ui) -> Option<[u8; 32]> {
+        let bytes: [u8; 32] = hex::decode(self.nonce.trim()).ok()?.try_into().ok()?;
+        Some(ui.state().outbox.paper_seed(&bytes))
+    }
+
+    fn choice(&self, ui: &Ui) -> casting::Choice {
+        match self.seed(ui) {
+            Some(seed) => casting::Choice::Seeded {
+                option: self.option.clone(),
+                seed,
+            },
+            None => casting::Choice::Option(self.option.clone()),
+        }
+    }
+}
+
+fn new_nonce() -> String {
+    let mut nonce = [0u8; 32];
+    getrandom::fill(&mut nonce).expect("the operating system's random number source failed");
+    hex::encode(nonce)
 }
 
 #[derive(Serialize)]
@@ -50,6 +76,11 @@ struct ConfirmView {
     back_href: String,
     secret: bool,
     changing: bool,
+    /// A verifiable ballot: the tracker of the encrypted paper about to be
+    /// cast, the nonce it comes from, and where to open it for a check.
+    tracker: Option<String>,
+    nonce: String,
+    check_action: String,
 }
 
 #[derive(Serialize)]
@@ -224,9 +255,15 @@ async fn confirm(
     id: Option<i32>,
     form: VoteForm,
 ) -> AppResult<HttpResponse> {
+    let mut form = form;
+    form.nonce = new_nonce();
     match prepare(&ui, &credential, id, &form).await {
         Ok(vote) => {
             let (_, cast_action) = vote_paths(&credential, vote.ballot_id);
+            let check_action = match &credential {
+                Credential::Link(token) => format!("/vote/{token}/check"),
+                _ => format!("/ballots/{}/vote/check", vote.ballot_id),
+            };
             let back_href = match &credential {
                 Credential::Link(token) => format!("/vote/{token}"),
                 _ => format!("/ballots/{}/vote", vote.ballot_id),
@@ -244,6 +281,16 @@ async fn confirm(
                     back_href,
                     secret: vote.secret,
                     changing: vote.may_change,
+                    tracker: vote
+                        .encrypted
+                        .as_ref()
+                        .map(|e| super::verifiable::model::tracker_words(&e.tracker)),
+                    nonce: if vote.encrypted.is_some() {
+                        form.nonce.clone()
+                    } else {
+                        String::new()
+                    },
+                    check_action,
                 },
             )
         }
@@ -259,11 +306,11 @@ async fn prepare(
     id: Option<i32>,
     form: &VoteForm,
 ) -> AppResult<casting::PreparedVote> {
-    let (credential, practice, option) = (credential.clone(), form.practice.clone(), form.option.clone());
+    let (credential, practice, choice) = (credential.clone(), form.practice.clone(), form.choice(ui));
     ui.state()
         .run(move |pool| {
             let practice = Some(practice.as_str()).filter(|p| !p.is_empty());
-            casting::prepare(pool, &credential, id, practice, &option)
+            casting::prepare_choice(pool, &credential, id, practice, choice)
         })
         .await
 }
@@ -305,6 +352,77 @@ fn receipt_page(ui: &Ui, receipt: Receipt, secret: bool, ballot_href: String) ->
             changed: receipt.changed,
         },
     )
+}
+
+#[derive(Serialize)]
+struct OpenedView {
+    title: String,
+    practice: String,
+    option_label: String,
+    tracker: String,
+    file: String,
+    back_href: String,
+}
+
+/// A verifiable ballot's paper opened for a cast-as-intended check: the
+/// paper and its randomness are shown, and it is marked so it can never be
+/// cast; the voter then casts a fresh one.
+async fn check(ui: Ui, credential: Credential, id: Option<i32>, form: VoteForm) -> AppResult<HttpResponse> {
+    let Some(seed) = form.seed(&ui) else {
+        return refused(
+            &ui,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "There is no paper to check",
+            "Choose your vote again: the check page shows a paper you can open.".into(),
+            id,
+        );
+    };
+    let vote = match prepare(&ui, &credential, id, &form).await {
+        Ok(vote) => vote,
+        Err(e) => return refusal(&ui, e, id),
+    };
+    let Some(encrypted) = vote.encrypted.clone() else {
+        return Err(AppError::NotFound);
+    };
+    let (option, practice_code) = (vote.option_key.clone(), vote.practice_code.clone());
+    let opened = ui
+        .state()
+        .run(move |pool| super::verifiable::casting::spoil(pool, &vote, &encrypted, &option, seed))
+        .await?;
+    let back_href = match &credential {
+        Credential::Link(token) => format!("/vote/{token}"),
+        _ => format!("/ballots/{}/vote", opened.ballot),
+    };
+    let label = form.option.clone();
+    let file = serde_json::to_string_pretty(&opened).map_err(|e| AppError::Internal(e.to_string()))?;
+    ui.page(
+        "ballots/opened",
+        "Your paper was opened",
+        &OpenedView {
+            title: opened.election.as_ref().map(|_| String::new()).unwrap_or_default(),
+            practice: practice_code,
+            option_label: label,
+            tracker: super::verifiable::model::tracker_words(&opened.tracker),
+            file,
+            back_href,
+        },
+    )
+}
+
+pub async fn vote_check(
+    ui: Ui,
+    user: CurrentUser,
+    id: web::Path<String>,
+    form: CsrfForm<VoteForm>,
+) -> AppResult<HttpResponse> {
+    let id = ballot_id(&id)?;
+    let credential = Credential::SignedIn((*user.0).clone());
+    check(ui, credential, Some(id), form.0).await
+}
+
+pub async fn link_check(ui: Ui, token: web::Path<String>, form: CsrfForm<VoteForm>) -> AppResult<HttpResponse> {
+    let credential = Credential::Link(token.into_inner());
+    check(ui, credential, None, form.0).await
 }
 
 pub async fn vote_form(

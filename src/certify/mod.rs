@@ -10,3 +10,4 @@ pub mod pdf;
 pub mod routes;
 pub mod service;
 pub mod store;
+pub mod verifiable;

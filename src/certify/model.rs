@@ -26,6 +26,7 @@ pub struct BoardPaper {
 }
 
 /// One practice of the frozen electorate.
+/// (Public on the boards of every kind of ballot.)
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BoardElector {
@@ -240,6 +241,57 @@ pub struct Certificate {
     /// The organisation's Ed25519 public key, hex.
     pub public_key: String,
     pub key_fingerprint: String,
+    /// A verifiable secret ballot: who held the key, the encrypted totals and
+    /// their decryption. (Absent for other ballots, so their canonical JSON,
+    /// and so their signatures, are as before.)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub election: Option<ElectionEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrusteeEntry {
+    pub index: u32,
+    pub name: String,
+    /// g^{s_i}, hex: what the trustee's decryptions are proved against.
+    pub verification_key: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ElectionEntry {
+    pub fingerprint: String,
+    pub public_key: String,
+    pub threshold: u32,
+    pub trustees: Vec<TrusteeEntry>,
+    /// SHA-256 of the board's canonical JSON.
+    pub board_digest: String,
+    pub aggregates: crate::crypto::tally::Aggregates,
+    pub decryptions: Vec<crate::crypto::tally::PartialDecryption>,
+    /// Papers opened for a cast-as-intended check (not counted).
+    pub spoiled: u64,
+}
+
+/// A board as downloaded: of a plain ballot, or of a verifiable one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum BoardFile {
+    Plain(Board),
+    Verifiable(Box<super::verifiable::VerifiableBoard>),
+}
+
+impl BoardFile {
+    pub fn parse(text: &str) -> Result<BoardFile, String> {
+        let value: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        match value.get("format").and_then(|f| f.as_str()) {
+            Some(super::verifiable::VERIFIABLE_BOARD_FORMAT) => serde_json::from_value(value)
+                .map(|b| BoardFile::Verifiable(Box::new(b)))
+                .map_err(|e| e.to_string()),
+            _ => serde_json::from_value(value)
+                .map(BoardFile::Plain)
+                .map_err(|e| e.to_string()),
+        }
+    }
 }
 
 /// A certificate with its detached signature (hex, over the canonical JSON
@@ -301,7 +353,7 @@ fn check(name: &str, passed: bool, detail: impl Into<String>) -> Check {
 
 /// Every check of a certificate, with its board when given, and against
 /// `trusted_key` when given (otherwise the key in the certificate).
-pub fn verify(signed: &Signed, board: Option<&Board>, trusted_key: Option<&str>) -> Vec<Check> {
+pub fn verify(signed: &Signed, board: Option<&BoardFile>, trusted_key: Option<&str>) -> Vec<Check> {
     let cert = &signed.certificate;
     let mut checks = vec![check(
         "format",
@@ -362,8 +414,118 @@ pub fn verify(signed: &Signed, board: Option<&Board>, trusted_key: Option<&str>)
             && cert.board.papers == cert.votes.cast,
         format!("{} papers, weight {}", sum.practices, sum.weight),
     ));
-    if let Some(board) = board {
-        checks.extend(verify_board(cert, board));
+    match (board, &cert.election) {
+        (Some(BoardFile::Plain(board)), None) => checks.extend(verify_board(cert, board)),
+        (Some(BoardFile::Verifiable(board)), Some(election)) => {
+            checks.extend(verify_verifiable_board(cert, election, board));
+        }
+        (Some(_), _) => checks.push(check(
+            "board is this ballot's",
+            false,
+            "the certificate is of a verifiable ballot and the board of a plain one, or the other way round",
+        )),
+        (None, _) => {}
+    }
+    checks
+}
+
+fn verify_verifiable_board(
+    cert: &Certificate,
+    entry: &ElectionEntry,
+    board: &super::verifiable::VerifiableBoard,
+) -> Vec<Check> {
+    let mut checks = Vec::new();
+    checks.push(check(
+        "board digest",
+        board.digest() == entry.board_digest,
+        format!("SHA-256 of the board's canonical JSON: {}", board.digest()),
+    ));
+    checks.push(check(
+        "board is this ballot's",
+        board.ballot == cert.ballot.id
+            && board.organisation == cert.organisation.code
+            && board.election.fingerprint == entry.fingerprint
+            && board.election.public_key.to_hex() == entry.public_key
+            && board.election.threshold == entry.threshold,
+        format!(
+            "ballot {} of {}, election {}",
+            board.ballot, board.organisation, board.election.fingerprint
+        ),
+    ));
+    let (board_checks, checked) = super::verifiable::check_board(board);
+    checks.extend(board_checks);
+    checks.push(check(
+        "Merkle root",
+        board.merkle_root() == cert.board.merkle_root && board.papers.len() as u64 == cert.board.papers,
+        format!("{} from {} papers", board.merkle_root(), board.papers.len()),
+    ));
+    checks.push(check(
+        "electorate",
+        board.electorate_digest() == cert.electorate.digest
+            && board.electorate.len() as u64 == cert.electorate.practices,
+        format!(
+            "{} practices, digest {}",
+            board.electorate.len(),
+            board.electorate_digest()
+        ),
+    ));
+    checks.push(check(
+        "aggregates and decryptions as certified",
+        board.aggregates.as_ref() == Some(&entry.aggregates) && board.decryptions == entry.decryptions,
+        format!(
+            "{} aggregates, {} decryptions",
+            entry.aggregates.ciphertexts().len(),
+            entry.decryptions.len()
+        ),
+    ));
+    let options: Vec<String> = cert.ballot.options.iter().map(|o| o.key.clone()).collect();
+    let recount = match (&checked, &board.totals) {
+        (Some(checked), Some(totals)) => checked.aggregates.as_ref().and_then(|aggregates| {
+            crate::ballots::verifiable::model::tallies_from_totals(&options, aggregates, totals).ok()
+        }),
+        _ => None,
+    };
+    match recount {
+        Some((overall, per_constituency)) => {
+            let electors: Vec<Elector> = board
+                .electorate
+                .iter()
+                .map(|e| Elector {
+                    weight: e.weight,
+                    constituency: e.constituency.clone(),
+                })
+                .collect();
+            let result = rules::result_from_tallies(
+                &options,
+                &electors,
+                overall,
+                per_constituency,
+                cert.rules.quorum(),
+                cert.rules.decision(cert.ballot.kind),
+            );
+            checks.push(check(
+                "tally",
+                result.overall.tally == cert.result.overall.tally
+                    && result.constituencies.iter().map(|(n, c)| (n, &c.tally)).eq(cert
+                        .result
+                        .constituencies
+                        .iter()
+                        .map(|(n, c)| (n, &c.tally))),
+                "votes per option, overall and per constituency, from the decrypted totals",
+            ));
+            checks.push(check(
+                "quorum",
+                result.overall.quorum_met == cert.result.overall.quorum_met
+                    && cert.quorum_met == result.overall.quorum_met,
+                if result.overall.quorum_met { "met" } else { "not met" },
+            ));
+            checks.push(check("outcome", result == cert.result, format!("{:?}", result.outcome)));
+        }
+        None => checks.push(check(
+            "tally",
+            false,
+            "the count cannot be made from this board: its checks above fail, or it has no decrypted totals",
+        )),
     }
     checks
 }

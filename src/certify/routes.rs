@@ -6,7 +6,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
-use super::model::{Board, Check, Signed, all_passed, verify};
+use super::model::{Check, Signed, all_passed, verify};
 use super::service;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::web::AppState;
@@ -271,23 +271,32 @@ struct BoardPage {
     ballot: i32,
     title: String,
     root: String,
+    verifiable: bool,
     papers: Vec<Row>,
     voters: Vec<String>,
+    fingerprint: String,
+    aggregates: usize,
+    decryptions: usize,
+    spoiled: usize,
 }
 
 pub async fn board(ui: Ui, id: web::Path<String>) -> AppResult<HttpResponse> {
+    use super::model::BoardFile;
     let id = ballot_id(&id)?;
-    let (board, title) = ui
+    let page = ui
         .state()
         .run(move |pool| {
             let board = service::board(pool, id)?;
             let mut conn = pool.get()?;
             let loaded = crate::ballots::service::load(&mut conn, id)?;
             let labels = |key: &str| loaded.option_label(key);
-            Ok((
-                (
-                    board.merkle_root.clone(),
-                    board
+            let page = match board {
+                BoardFile::Plain(board) => BoardPage {
+                    ballot: id,
+                    title: loaded.ballot.title.clone(),
+                    root: board.merkle_root.clone(),
+                    verifiable: false,
+                    papers: board
                         .papers
                         .iter()
                         .map(|p| {
@@ -296,25 +305,39 @@ pub async fn board(ui: Ui, id: web::Path<String>) -> AppResult<HttpResponse> {
                                 format!("{} (weight {})", labels(&p.option), p.weight),
                             )
                         })
-                        .collect::<Vec<_>>(),
-                    board.voters.clone(),
-                ),
-                loaded.ballot.title,
-            ))
+                        .collect(),
+                    voters: board.voters.clone(),
+                    fingerprint: String::new(),
+                    aggregates: 0,
+                    decryptions: 0,
+                    spoiled: 0,
+                },
+                BoardFile::Verifiable(board) => BoardPage {
+                    ballot: id,
+                    title: loaded.ballot.title.clone(),
+                    root: board.merkle_root(),
+                    verifiable: true,
+                    papers: board
+                        .papers
+                        .iter()
+                        .map(|p| {
+                            row(
+                                &p.practice,
+                                crate::ballots::verifiable::model::tracker_words(&p.tracker),
+                            )
+                        })
+                        .collect(),
+                    voters: board.papers.iter().map(|p| p.practice.clone()).collect(),
+                    fingerprint: board.election.fingerprint.clone(),
+                    aggregates: board.aggregates.as_ref().map_or(0, |a| a.ciphertexts().len()),
+                    decryptions: board.decryptions.len(),
+                    spoiled: board.spoiled.len(),
+                },
+            };
+            Ok(page)
         })
         .await?;
-    let (root, papers, voters) = board;
-    ui.page(
-        "certify/board",
-        "Bulletin board",
-        &BoardPage {
-            ballot: id,
-            title,
-            root,
-            papers,
-            voters,
-        },
-    )
+    ui.page("certify/board", "Bulletin board", &page)
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -541,9 +564,9 @@ pub async fn verify_submitted(
             None
         }
     };
-    let board: Option<Board> = match board_text.trim() {
+    let board: Option<super::model::BoardFile> = match board_text.trim() {
         "" => None,
-        text => match serde_json::from_str(text) {
+        text => match super::model::BoardFile::parse(text) {
             Ok(board) => Some(board),
             Err(e) => {
                 errors.push(FieldError::new(

@@ -6,10 +6,12 @@ use diesel::Connection;
 use serde_json::json;
 
 use super::model::{
-    BallotEntry, Board, BoardElector, BoardEntry, BoardPaper, CERTIFICATE_FORMAT, Certificate, ElectorateEntry, Named,
-    Notices, Officer, OptionEntry, Reminder, Signed, Timeline, Votes, fingerprint, sign,
+    BallotEntry, Board, BoardElector, BoardEntry, BoardFile, BoardPaper, CERTIFICATE_FORMAT, Certificate,
+    ElectionEntry, ElectorateEntry, Named, Notices, Officer, OptionEntry, Reminder, Signed, Timeline, TrusteeEntry,
+    Votes, fingerprint, sign,
 };
 use super::store::{self, CertificateRow};
+use super::verifiable::{PaperEntry, VERIFIABLE_BOARD_FORMAT, VerifiableBoard};
 use crate::accounts::model::Role;
 use crate::accounts::service::SessionUser;
 use crate::audit::service::{Event, record};
@@ -17,6 +19,7 @@ use crate::ballots::model::{BallotState, Secrecy, percent};
 use crate::ballots::rules::BallotResult;
 use crate::ballots::service::{Loaded, load};
 use crate::ballots::store as ballot_store;
+use crate::crypto::tally::Aggregates;
 use crate::db::{DbConn, Pool};
 use crate::error::{AppError, AppResult};
 use crate::mail::model::EventKind;
@@ -58,7 +61,17 @@ fn board_of(conn: &mut DbConn, loaded: &Loaded) -> AppResult<Board> {
         .into_iter()
         .map(|(code, _, _)| code)
         .collect();
-    let electorate = ballot_store::electorate_with_practices(conn, id)?
+    Ok(Board::new(
+        loaded.organisation.ods_code.clone(),
+        id,
+        papers,
+        voters,
+        electorate_of(conn, id)?,
+    ))
+}
+
+fn electorate_of(conn: &mut DbConn, id: i32) -> AppResult<Vec<BoardElector>> {
+    let mut electorate: Vec<BoardElector> = ballot_store::electorate_with_practices(conn, id)?
         .into_iter()
         .map(|(e, code, _)| BoardElector {
             practice: code,
@@ -66,20 +79,95 @@ fn board_of(conn: &mut DbConn, loaded: &Loaded) -> AppResult<Board> {
             constituency: e.constituency,
         })
         .collect();
-    Ok(Board::new(
-        loaded.organisation.ods_code.clone(),
-        id,
-        papers,
-        voters,
-        electorate,
-    ))
+    electorate.sort_by(|a, b| a.practice.cmp(&b.practice));
+    Ok(electorate)
 }
 
-/// The public bulletin board of a counted ballot.
-pub fn board(pool: &Pool, ballot_id: i32) -> AppResult<Board> {
+/// The totals in the aggregates' order, from the counted result.
+fn totals_of(aggregates: &Aggregates, options: &[String], result: &BallotResult) -> Vec<u64> {
+    let mut totals = Vec::new();
+    let mut push = |tally: Option<&crate::ballots::rules::Tally>| {
+        let votes = |k: &String| tally.map(|t| t.votes(k)).unwrap_or_default();
+        totals.extend(options.iter().map(|k| votes(k).weight));
+        totals.extend(options.iter().map(|k| votes(k).practices));
+    };
+    push(Some(&result.overall.tally));
+    for group in &aggregates.groups {
+        push(
+            result
+                .constituencies
+                .iter()
+                .find(|(name, _)| *name == group.group)
+                .map(|(_, count)| &count.tally),
+        );
+    }
+    totals
+}
+
+fn verifiable_board_of(conn: &mut DbConn, loaded: &Loaded) -> AppResult<VerifiableBoard> {
+    use crate::ballots::verifiable::{ceremony, store as vstore, tally};
+    let id = loaded.ballot.id;
+    let election = ceremony::election_of(loaded)?;
+    let papers = vstore::papers(conn, id)?
+        .into_iter()
+        .map(|(row, code)| {
+            serde_json::from_str(&row.paper)
+                .map(|paper| PaperEntry {
+                    practice: code,
+                    tracker: row.tracker,
+                    paper,
+                })
+                .map_err(|e| AppError::Internal(format!("stored paper: {e}")))
+        })
+        .collect::<AppResult<Vec<_>>>()?;
+    let aggregates = loaded
+        .ballot
+        .aggregates
+        .is_some()
+        .then(|| tally::stored_aggregates(loaded))
+        .transpose()?;
+    let mut decryptions = tally::partials_of(conn, id)?;
+    decryptions.sort_by_key(|p| p.trustee);
+    let totals = match (&aggregates, loaded.ballot.result.as_deref()) {
+        (Some(aggregates), Some(stored)) => {
+            let result: BallotResult =
+                serde_json::from_str(stored).map_err(|e| AppError::Internal(format!("result: {e}")))?;
+            Some(totals_of(aggregates, &election.options, &result))
+        }
+        _ => None,
+    };
+    Ok(VerifiableBoard {
+        format: VERIFIABLE_BOARD_FORMAT.into(),
+        organisation: loaded.organisation.ods_code.clone(),
+        ballot: id,
+        election,
+        electorate: electorate_of(conn, id)?,
+        papers,
+        spoiled: vstore::spoiled(conn, id)?,
+        aggregates,
+        decryptions,
+        totals,
+    })
+}
+
+fn any_board_of(conn: &mut DbConn, loaded: &Loaded) -> AppResult<BoardFile> {
+    if loaded.rules.is_verifiable() {
+        Ok(BoardFile::Verifiable(Box::new(verifiable_board_of(conn, loaded)?)))
+    } else {
+        Ok(BoardFile::Plain(board_of(conn, loaded)?))
+    }
+}
+
+/// The public bulletin board: of a counted ballot; of a verifiable one as
+/// soon as voting has closed (the trustees decrypt from it).
+pub fn board(pool: &Pool, ballot_id: i32) -> AppResult<BoardFile> {
     let mut conn = pool.get()?;
+    let loaded = load(&mut conn, ballot_id)?;
+    if loaded.rules.is_verifiable() && loaded.state == BallotState::Closed {
+        return any_board_of(&mut conn, &loaded);
+    }
     let (loaded, _) = counted(&mut conn, ballot_id)?;
-    board_of(&mut conn, &loaded)
+    any_board_of(&mut conn, &loaded)
 }
 
 /// What a voter learns from their receipt code: their paper, the option
@@ -94,6 +182,29 @@ pub struct ReceiptCheck {
 pub fn check_receipt(pool: &Pool, ballot_id: i32, code: &str) -> AppResult<(Loaded, Option<ReceiptCheck>)> {
     let mut conn = pool.get()?;
     let (loaded, _) = counted(&mut conn, ballot_id)?;
+    if loaded.rules.is_verifiable() {
+        let board = verifiable_board_of(&mut conn, &loaded)?;
+        let tracker = crate::ballots::verifiable::model::normalise_tracker(code);
+        let found = board.papers.iter().position(|p| p.tracker == tracker).map(|index| {
+            let leaves: Vec<super::merkle::Hash> = board.papers.iter().map(super::verifiable::paper_leaf).collect();
+            let entry = &board.papers[index];
+            ReceiptCheck {
+                paper: BoardPaper {
+                    receipt_digest: entry.tracker.clone(),
+                    option: String::new(),
+                    weight: 0,
+                    constituency: None,
+                },
+                option_label: format!("encrypted, cast for {}", entry.practice),
+                proof: super::merkle::proof(&leaves, index)
+                    .into_iter()
+                    .map(|(side, h)| (side, hex::encode(h)))
+                    .collect(),
+                root: board.merkle_root(),
+            }
+        });
+        return Ok((loaded, found));
+    }
     let board = board_of(&mut conn, &loaded)?;
     let digest = crate::ballots::model::receipt_digest(code);
     let found = board.find(&digest).map(|(paper, proof)| ReceiptCheck {
@@ -123,13 +234,50 @@ fn statements(loaded: &Loaded) -> Vec<String> {
         "Every paper recorded was counted. Submissions were checked when they were made (the practice in the electorate, the ballot open, one vote per practice, an existing option); none was recorded that could be rejected at the count.".to_owned(),
         "Each paper is on the bulletin board under the Merkle root given above; anyone can recount the result from it.".to_owned(),
     ];
-    if loaded.rules.secrecy() == Secrecy::Secret {
+    if loaded.rules.is_verifiable() {
+        statements.push(
+            "The ballot was secret and verifiable: each practice's paper was encrypted under an election key held between the trustees named above, with proofs that it chose exactly one option. Only the totals were decrypted, by the trustees together, with proofs; no paper was decrypted on its own. The board lets anyone check every paper, recompute the totals and the decryption, and recount."
+                .to_owned(),
+        );
+    } else if loaded.rules.secrecy() == Secrecy::Secret {
         statements.push(
             "The ballot was secret: no record links a paper to the practice that cast it; the list of practices that voted is kept apart from the papers."
                 .to_owned(),
         );
     }
     statements
+}
+
+/// What the certificate of a verifiable ballot says of its election.
+fn election_entry(conn: &mut DbConn, loaded: &Loaded, board: &VerifiableBoard) -> AppResult<ElectionEntry> {
+    let names: std::collections::HashMap<u32, String> =
+        crate::ballots::verifiable::store::trustees(conn, loaded.ballot.id)?
+            .into_iter()
+            .map(|(row, name, _)| (u32::try_from(row.position).unwrap_or(0), name))
+            .collect();
+    let trustees = board
+        .election
+        .trustees
+        .iter()
+        .map(|t| TrusteeEntry {
+            index: t.index,
+            name: names.get(&t.index).cloned().unwrap_or_default(),
+            verification_key: crate::crypto::trustees::verification_key(t.index, &board.election.trustees).to_hex(),
+        })
+        .collect();
+    Ok(ElectionEntry {
+        fingerprint: board.election.fingerprint.clone(),
+        public_key: board.election.public_key.to_hex(),
+        threshold: board.election.threshold,
+        trustees,
+        board_digest: board.digest(),
+        aggregates: board
+            .aggregates
+            .clone()
+            .ok_or_else(|| AppError::Conflict("The ballot's aggregates are missing.".into()))?,
+        decryptions: board.decryptions.clone(),
+        spoiled: board.spoiled.len() as u64,
+    })
 }
 
 /// Issues and signs the certificate of a counted ballot (its returning
@@ -172,7 +320,23 @@ pub fn issue(
         }
         let key = super::keys::signing_key(data_dir, &loaded.organisation.ods_code).map_err(AppError::Internal)?;
         let verifying = key.verifying_key();
-        let board = board_of(c, &loaded)?;
+        let board = any_board_of(c, &loaded)?;
+        let (board_entry, election) = match &board {
+            BoardFile::Plain(board) => (
+                BoardEntry {
+                    papers: board.papers.len() as u64,
+                    merkle_root: board.merkle_root.clone(),
+                },
+                None,
+            ),
+            BoardFile::Verifiable(board) => (
+                BoardEntry {
+                    papers: board.papers.len() as u64,
+                    merkle_root: board.merkle_root(),
+                },
+                Some(election_entry(c, &loaded, board)?),
+            ),
+        };
         let b = &loaded.ballot;
         let notices = counts(c, ballot_id, "ballot_notice")?;
         let electorate = &result.overall.electorate;
@@ -254,10 +418,7 @@ pub fn issue(
             outcome_in_words: crate::ballots::words::outcome_sentence(&loaded, &result),
             quorum_met: result.overall.quorum_met,
             result,
-            board: BoardEntry {
-                papers: board.papers.len() as u64,
-                merkle_root: board.merkle_root.clone(),
-            },
+            board: board_entry,
             audit_head: crate::audit::store::last_hash(c)?.unwrap_or_default(),
             returning_officer: Officer {
                 name: actor.name.clone(),
@@ -267,6 +428,7 @@ pub fn issue(
             issued_at: rfc3339(now),
             public_key: hex::encode(verifying.to_bytes()),
             key_fingerprint: fingerprint(&verifying),
+            election,
         };
         let signed = sign(certificate, &key).map_err(AppError::Internal)?;
         let document = serde_json::to_string_pretty(&signed).map_err(|e| AppError::Internal(e.to_string()))?;
@@ -320,7 +482,7 @@ pub fn of_ballot(pool: &Pool, ballot_id: i32) -> AppResult<Option<Signed>> {
 }
 
 /// A certificate and its ballot's board, by certificate id (public).
-pub fn by_id(pool: &Pool, id: &str) -> AppResult<(Signed, Board)> {
+pub fn by_id(pool: &Pool, id: &str) -> AppResult<(Signed, BoardFile)> {
     let mut conn = pool.get()?;
     let row = store::find(&mut conn, id.trim())?.ok_or(AppError::NotFound)?;
     let signed = parse(&row.document)?;

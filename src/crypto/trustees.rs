@@ -68,6 +68,19 @@ impl TrusteePrivate {
     pub(crate) fn transport_secret(&self) -> &Scalar {
         &self.transport_secret
     }
+
+    /// Whether `public` is this key's public part (its commitments and
+    /// transport key; the proofs are random and not compared).
+    pub fn matches(&self, public: &TrusteePublic) -> bool {
+        public.index == self.index
+            && public.commitments.len() == self.coefficients.len()
+            && public
+                .commitments
+                .iter()
+                .zip(&self.coefficients)
+                .all(|(k, a)| *k == Point::mul_base(a))
+            && public.transport_key == Point::mul_base(&self.transport_secret)
+    }
 }
 
 impl std::fmt::Debug for TrusteePrivate {

@@ -245,6 +245,8 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         constitution -> Nullable<Text>,
+        election -> Nullable<Text>,
+        aggregates -> Nullable<Text>,
     }
 }
 
@@ -315,6 +317,36 @@ diesel::table! {
 }
 
 diesel::table! {
+    ballot_trustees (ballot_id, position) {
+        ballot_id -> Integer,
+        position -> Integer,
+        user_id -> Integer,
+        public_part -> Nullable<Text>,
+        public_at -> Nullable<Timestamp>,
+        shares -> Nullable<Text>,
+        shares_at -> Nullable<Timestamp>,
+        partial -> Nullable<Text>,
+        partial_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    encrypted_papers (ballot_id, practice_id) {
+        ballot_id -> Integer,
+        practice_id -> Integer,
+        tracker -> Text,
+        paper -> Text,
+    }
+}
+
+diesel::table! {
+    spoiled_papers (ballot_id, tracker) {
+        ballot_id -> Integer,
+        tracker -> Text,
+    }
+}
+
+diesel::table! {
     ballot_reminders (ballot_id, days_before) {
         ballot_id -> Integer,
         days_before -> Integer,
@@ -329,6 +361,8 @@ diesel::joinable!(ballot_electors -> ballots (ballot_id));
 diesel::joinable!(ballot_electors -> practices (practice_id));
 diesel::joinable!(ballot_voters -> practices (practice_id));
 diesel::joinable!(ballot_recorded_votes -> practices (practice_id));
+diesel::joinable!(encrypted_papers -> practices (practice_id));
+diesel::joinable!(ballot_trustees -> users (user_id));
 
 diesel::table! {
     certificates (id) {
@@ -439,6 +473,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     ballot_papers,
     ballot_recorded_votes,
     ballot_reminders,
+    ballot_trustees,
+    encrypted_papers,
+    spoiled_papers,
     organisations,
     organisation_lmcs,
     practices,

@@ -17,6 +17,9 @@ const NONCE_BYTES: usize = 12;
 #[derive(Clone)]
 pub struct Sealer {
     cipher: Aes256Gcm,
+    /// Derives the seeds of encrypted papers shown for a cast-as-intended
+    /// check, so a seed in a voter's form alone does not open their paper.
+    paper_key: [u8; 32],
 }
 
 impl Sealer {
@@ -26,9 +29,22 @@ impl Sealer {
         hasher.update(b"quorate outbox seal v1\0");
         hasher.update(secret_key.as_bytes());
         let key = hasher.finalize();
+        let mut paper = Sha256::new();
+        paper.update(b"quorate paper seed key v1\0");
+        paper.update(secret_key.as_bytes());
         Sealer {
             cipher: Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&key)),
+            paper_key: paper.finalize().into(),
         }
+    }
+
+    /// The seed of the encrypted paper whose nonce is in a voter's form.
+    pub fn paper_seed(&self, nonce: &[u8; 32]) -> [u8; 32] {
+        let mut hasher = Sha256::new();
+        hasher.update(b"quorate paper seed v1\0");
+        hasher.update(self.paper_key);
+        hasher.update(nonce);
+        hasher.finalize().into()
     }
 
     pub fn from_settings(settings: &Settings) -> Result<Self, String> {

@@ -119,6 +119,11 @@ impl Outbox {
         &self.0.operator_name
     }
 
+    /// See `seal::Sealer::paper_seed`.
+    pub fn paper_seed(&self, nonce: &[u8; 32]) -> [u8; 32] {
+        self.0.sealer.paper_seed(nonce)
+    }
+
     /// A stored body as it will be sent (opening a sealed one).
     pub fn open_body(&self, stored: &str) -> Result<String, String> {
         self.0.sealer.open(stored)

@@ -128,11 +128,24 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/ballots/{id}/electorate").route(get().to(ballots::routes::electorate)))
         .service(resource("/ballots/{id}/links").route(post().to(ballots::routes::reissue_link)))
         .service(
+            resource("/ballots/{id}/trustees")
+                .route(get().to(ballots::verifiable::routes::show))
+                .route(post().to(ballots::verifiable::routes::name)),
+        )
+        .service(
+            resource("/ballots/{id}/trustees/upload")
+                .app_data(ballots::verifiable::routes::upload_config())
+                .route(post().to(ballots::verifiable::routes::upload)),
+        )
+        .service(resource("/ballots/{id}/trustees.json").route(get().to(ballots::verifiable::routes::ceremony_json)))
+        .service(resource("/ballots/{id}/election.json").route(get().to(ballots::verifiable::routes::election_json)))
+        .service(
             resource("/ballots/{id}/vote")
                 .route(get().to(ballots::vote_routes::vote_form))
                 .route(post().to(ballots::vote_routes::vote)),
         )
         .service(resource("/ballots/{id}/vote/confirm").route(post().to(ballots::vote_routes::vote_confirm)))
+        .service(resource("/ballots/{id}/vote/check").route(post().to(ballots::vote_routes::vote_check)))
         .service(resource("/ballots/{id}/results").route(get().to(ballots::result_routes::results)))
         .service(resource("/ballots/{id}/results.csv").route(get().to(ballots::result_routes::results_csv)))
         .service(
@@ -141,6 +154,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(post().to(ballots::vote_routes::link_vote)),
         )
         .service(resource("/vote/{token}/confirm").route(post().to(ballots::vote_routes::link_confirm)))
+        .service(resource("/vote/{token}/check").route(post().to(ballots::vote_routes::link_check)))
         .service(resource("/vote/{token}/papers").route(get().to(ballots::routes::link_papers)))
         .service(resource("/vote/{token}/consultations/{id}").route(get().to(consult::routes::link_show)))
         .service(
@@ -240,6 +254,17 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                         .route(web::put().to(ballots::api::update)),
                 )
                 .service(resource("/ballots/{id}/electorate").route(get().to(ballots::api::electorate)))
+                .service(
+                    resource("/ballots/{id}/trustees")
+                        .route(get().to(ballots::api::get_trustees))
+                        .route(web::put().to(ballots::api::put_trustees)),
+                )
+                .service(
+                    resource("/ballots/{id}/trustees/upload")
+                        .app_data(web::PayloadConfig::default().limit(ballots::verifiable::routes::MAX_UPLOAD_BYTES))
+                        .route(post().to(ballots::api::upload_trustee_file)),
+                )
+                .service(resource("/ballots/{id}/election").route(get().to(ballots::api::election)))
                 .service(resource("/ballots/{id}/votes").route(post().to(ballots::api::vote)))
                 .service(resource("/ballots/{id}/results").route(get().to(ballots::api::results)))
                 .service(resource("/organisations/{code}/consultations").route(get().to(consult::api::list)))

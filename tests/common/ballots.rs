@@ -119,7 +119,10 @@ pub fn rfc3339_in(seconds: i64) -> String {
     (Utc::now() + Duration::seconds(seconds)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
-/// Creates a draft through the API; `extra` is merged into the body.
+/// Creates a draft through the API; `extra` is merged into the body (its
+/// `rules` into the rules). Unless `extra` says otherwise the ballot is a
+/// plain secret one, so tests of other features need no key ceremony;
+/// `verifiable_ballot` makes the default kind.
 pub async fn create_ballot(app: &TestApp, electorate: &Electorate, extra: Value) -> i64 {
     let mut body = json!({
         "kind": "motion",
@@ -128,9 +131,27 @@ pub async fn create_ballot(app: &TestApp, electorate: &Electorate, extra: Value)
         "question": "Should the CCG apply to NHS England for delegated commissioning?",
         "opens_at": rfc3339_in(2),
         "closes_at": rfc3339_in(3600),
+        "rules": {"secrecy": "secret"},
     });
-    if let (Some(map), Value::Object(extra)) = (body.as_object_mut(), extra) {
+    if let (Some(map), Value::Object(mut extra)) = (body.as_object_mut(), extra) {
+        if let (Some(Value::Object(rules)), Some(Value::Object(more))) = (map.get_mut("rules"), extra.remove("rules")) {
+            rules.extend(more);
+        }
         map.extend(extra);
+    }
+    // A weighted ballot, or one with constituencies, cannot be plain secret.
+    if let Some(rules) = body.get_mut("rules").and_then(Value::as_object_mut) {
+        let weighted = rules
+            .get("weighting")
+            .and_then(Value::as_str)
+            .is_some_and(|w| w != "per_practice");
+        let split = rules
+            .get("constituencies")
+            .and_then(Value::as_object)
+            .is_some_and(|c| !c.is_empty());
+        if rules.get("secrecy").and_then(Value::as_str) == Some("secret") && (weighted || split) {
+            rules.insert("secrecy".into(), json!("recorded"));
+        }
     }
     let (status, created) = app
         .api(
@@ -228,4 +249,148 @@ pub async fn vote_with_link(app: &TestApp, ballot_id: i64, token: &str, option: 
 /// Logs `email` in (on this client).
 pub async fn log_in(app: &TestApp, email: &str) {
     assert_eq!(app.login(email, PASSWORD).await.status(), 303, "login {email}");
+}
+
+/// The trustees of a verifiable ballot, as the test holds their keys.
+pub struct Trustees {
+    /// (email, API token, private key file), by trustee number.
+    pub people: Vec<(String, String, quorate::ballots::verifiable::model::PrivateFile)>,
+}
+
+/// A verifiable draft (the default secrecy) with `n` trustees of whom
+/// `threshold` decrypt, whose key ceremony is complete, through the API as
+/// each trustee's own program would do it.
+pub async fn verifiable_ballot(
+    app: &TestApp,
+    electorate: &Electorate,
+    n: u32,
+    threshold: u32,
+    extra: Value,
+) -> (i64, Trustees) {
+    use quorate::ballots::verifiable::model::{
+        KEY_FORMAT, KeyUpload, PRIVATE_FORMAT, PrivateFile, SHARES_FORMAT, SharesUpload,
+    };
+    use quorate::crypto::group::OsRandom;
+    let mut extra = extra;
+    if let Value::Object(map) = &mut extra {
+        let rules = map.entry("rules").or_insert_with(|| json!({}));
+        if let Value::Object(rules) = rules {
+            rules.entry("secrecy").or_insert(json!("verifiable"));
+        }
+    }
+    let id = create_ballot(app, electorate, extra).await;
+    let mut people = Vec::new();
+    for i in 1..=n {
+        let email = format!("trustee-{i}@example.org");
+        let exists = {
+            let mut conn = app.pool.get().expect("connection");
+            quorate::accounts::store::User::find_by_email(&mut conn, &email)
+                .expect("query")
+                .is_some()
+        };
+        if !exists {
+            app.create_user(&email, "committee_member", Some("08V"));
+        }
+        let token = quorate::accounts::service::create_api_token_for(&app.pool, &email, "trustee").expect("token");
+        people.push((email, token));
+    }
+    let emails: Vec<&str> = people.iter().map(|(e, _)| e.as_str()).collect();
+    let (status, body) = app
+        .api(
+            reqwest::Method::PUT,
+            &format!("/api/v1/ballots/{id}/trustees"),
+            Some(&electorate.admin_token),
+            Some(json!({"trustees": emails, "threshold": threshold})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let mut keyed = Vec::new();
+    for (i, (email, token)) in people.into_iter().enumerate() {
+        let index = u32::try_from(i + 1).expect("index");
+        let (private, public) = quorate::crypto::trustees::keygen(index, n, threshold, &mut OsRandom).expect("keygen");
+        let upload = KeyUpload {
+            format: KEY_FORMAT.into(),
+            ballot: i32::try_from(id).expect("id"),
+            trustee: index,
+            public,
+        };
+        let (status, body) = upload_trustee_file(app, id, &token, &serde_json::to_value(&upload).expect("json")).await;
+        assert_eq!(status, 200, "{body}");
+        keyed.push((
+            email,
+            token,
+            PrivateFile {
+                format: PRIVATE_FORMAT.into(),
+                ballot: i32::try_from(id).expect("id"),
+                trustee: index,
+                trustees: n,
+                threshold,
+                private,
+            },
+        ));
+    }
+    let (status, ceremony) = app
+        .api(
+            reqwest::Method::GET,
+            &format!("/api/v1/ballots/{id}/trustees"),
+            Some(&keyed[0].1),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{ceremony}");
+    let publics: Vec<quorate::crypto::trustees::TrusteePublic> =
+        serde_json::from_value(ceremony["trustees"].clone()).expect("publics");
+    for (_, token, key) in &keyed {
+        let shares =
+            quorate::crypto::trustees::shares_for_others(&key.private, &publics, &mut OsRandom).expect("shares");
+        let upload = SharesUpload {
+            format: SHARES_FORMAT.into(),
+            ballot: key.ballot,
+            trustee: key.trustee,
+            shares,
+        };
+        let (status, body) = upload_trustee_file(app, id, token, &serde_json::to_value(&upload).expect("json")).await;
+        assert_eq!(status, 200, "{body}");
+    }
+    (id, Trustees { people: keyed })
+}
+
+pub async fn upload_trustee_file(app: &TestApp, id: i64, token: &str, file: &Value) -> (u16, Value) {
+    let response = app
+        .client
+        .post(app.url(&format!("/api/v1/ballots/{id}/trustees/upload")))
+        .bearer_auth(token)
+        .header("content-type", "application/json")
+        .body(file.to_string())
+        .send()
+        .await
+        .expect("upload");
+    let status = response.status().as_u16();
+    let text = response.text().await.expect("body");
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text}")),
+    )
+}
+
+/// The board of a verifiable ballot, as a trustee downloads it.
+pub async fn verifiable_board(app: &TestApp, id: i64) -> quorate::certify::verifiable::VerifiableBoard {
+    let response = app.get(&format!("/ballots/{id}/board.json")).await;
+    assert_eq!(response.status(), 200);
+    serde_json::from_str(&response.text().await.expect("body")).expect("a verifiable board")
+}
+
+/// Trustee `index` (1-based) decrypts their part, as `quorate trustee decrypt`
+/// does, and uploads it; answers the upload's response.
+pub async fn decrypt_as(app: &TestApp, id: i64, trustees: &Trustees, index: usize) -> (u16, Value) {
+    let (_, token, key) = &trustees.people[index - 1];
+    let dir = tempfile::tempdir().expect("dir");
+    let key_file = dir.path().join("trustee.key");
+    std::fs::write(&key_file, serde_json::to_string(key).expect("key")).expect("write key");
+    let board_file = dir.path().join("board.json");
+    let board = verifiable_board(app, id).await;
+    std::fs::write(&board_file, serde_json::to_string(&board).expect("board")).expect("write board");
+    let partial = quorate::ballots::verifiable::cli::decrypt_command(&key_file, &board_file).expect("decrypts");
+    let value: Value = serde_json::from_str(&partial).expect("json");
+    upload_trustee_file(app, id, token, &value).await
 }

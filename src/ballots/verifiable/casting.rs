@@ -1,0 +1,209 @@
+//! Encrypted papers at cast time. Without JavaScript, the server encrypts
+//! the voter's choice under the election key the moment it is cast and
+//! keeps neither the choice nor the randomness; a voter may instead post a
+//! paper encrypted on their own machine (`quorate vote`). Either way the
+//! proofs are checked before the vote is acknowledged (in batches, by the
+//! vote writer). For a cast-as-intended check, the randomness comes from a
+//! seed that lives only in the voter's form, so the paper shown can be
+//! opened on request — and an opened paper is never counted.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use super::ceremony::election_of;
+use super::model::Election;
+use crate::ballots::service::Loaded;
+use crate::crypto::group::{OsRandom, ScalarSource, Seeded};
+use crate::crypto::paper::{EncryptedPaper, Opening, encrypt_paper, tracker, verify_papers_batch};
+use crate::error::{AppError, AppResult};
+
+/// Checked elections by ballot: the record is fixed at publication, and
+/// checking it and building the key's tables costs milliseconds.
+fn cache() -> &'static Mutex<HashMap<i32, Arc<Election>>> {
+    static CACHE: OnceLock<Mutex<HashMap<i32, Arc<Election>>>> = OnceLock::new();
+    CACHE.get_or_init(|| Mutex::new(HashMap::new()))
+}
+
+pub fn election(loaded: &Loaded) -> AppResult<Arc<Election>> {
+    let id = loaded.ballot.id;
+    if let Some(found) = cache().lock().ok().and_then(|c| c.get(&id).cloned()) {
+        return Ok(found);
+    }
+    let checked = election_of(loaded)?
+        .check()
+        .map_err(|e| AppError::Internal(format!("ballot {id}: stored election: {e}")))?;
+    let checked = Arc::new(checked);
+    if let Ok(mut cache) = cache().lock() {
+        cache.insert(id, checked.clone());
+    }
+    Ok(checked)
+}
+
+/// How the paper of a vote is made.
+#[derive(Debug, Clone)]
+pub enum PaperSource {
+    /// Encrypted by the server now, with fresh randomness.
+    Fresh,
+    /// Encrypted by the server from a seed kept in the voter's form.
+    Seeded([u8; 32]),
+    /// Encrypted by the voter.
+    Voter(Box<EncryptedPaper>),
+}
+
+/// A vote's encrypted paper, ready for the writer.
+#[derive(Debug, Clone)]
+pub struct PaperVote {
+    pub election: Arc<Election>,
+    pub paper: EncryptedPaper,
+    pub tracker: String,
+    pub json: String,
+}
+
+fn seeded(seed: [u8; 32]) -> Seeded {
+    Seeded::new("quorate paper v1", seed)
+}
+
+/// The paper for `option` (None for a voter's own paper) of `practice_code`.
+pub fn make_paper(
+    election: Arc<Election>,
+    practice_code: &str,
+    option: Option<&str>,
+    source: PaperSource,
+) -> AppResult<PaperVote> {
+    let encrypt = |chosen_key: Option<&str>, randomness: &mut dyn ScalarSource| -> AppResult<EncryptedPaper> {
+        let chosen = chosen_key
+            .and_then(|k| election.option_index(k))
+            .ok_or_else(|| AppError::invalid("option", "Choose an option"))?;
+        encrypt_paper(
+            &election.key,
+            &election.fingerprint,
+            practice_code,
+            election.options.len(),
+            chosen,
+            randomness,
+        )
+        .map(|(paper, _)| paper)
+        .map_err(|e| AppError::Internal(format!("encrypting a paper: {e}")))
+    };
+    let paper = match source {
+        PaperSource::Fresh => encrypt(option, &mut OsRandom)?,
+        PaperSource::Seeded(seed) => encrypt(option, &mut seeded(seed))?,
+        PaperSource::Voter(paper) => *paper,
+    };
+    let tracker = tracker(&paper).map_err(|e| AppError::Internal(format!("tracker: {e}")))?;
+    let json = serde_json::to_string(&paper).map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(PaperVote {
+        election,
+        paper,
+        tracker,
+        json,
+    })
+}
+
+/// Opens the paper a seed makes, for a cast-as-intended check.
+pub fn open_seeded(
+    election: &Election,
+    practice_code: &str,
+    option: &str,
+    seed: [u8; 32],
+) -> AppResult<(EncryptedPaper, Opening, String)> {
+    let chosen = election
+        .option_index(option)
+        .ok_or_else(|| AppError::invalid("option", "Choose an option"))?;
+    let (paper, opening) = encrypt_paper(
+        &election.key,
+        &election.fingerprint,
+        practice_code,
+        election.options.len(),
+        chosen,
+        &mut seeded(seed),
+    )
+    .map_err(|e| AppError::Internal(format!("encrypting a paper: {e}")))?;
+    let tracker = tracker(&paper).map_err(|e| AppError::Internal(format!("tracker: {e}")))?;
+    Ok((paper, opening, tracker))
+}
+
+/// Checks the proofs of papers cast in one ballot together; answers, for
+/// each, whether it verified (and why not).
+pub fn verify_all(election: &Election, papers: &[(&str, &EncryptedPaper)]) -> Vec<Result<(), String>> {
+    match verify_papers_batch(
+        &election.key,
+        &election.fingerprint,
+        election.options.len(),
+        papers,
+        &mut OsRandom,
+    ) {
+        Ok(()) => papers.iter().map(|_| Ok(())).collect(),
+        Err(crate::crypto::CryptoError::BatchRejected { bad, .. }) => (0..papers.len())
+            .map(|i| {
+                if bad.contains(&i) {
+                    let (code, paper) = papers[i];
+                    let why = crate::crypto::paper::verify_paper(
+                        &election.key,
+                        &election.fingerprint,
+                        code,
+                        election.options.len(),
+                        paper,
+                    )
+                    .err()
+                    .map_or_else(|| "it does not verify".to_owned(), |e| e.to_string());
+                    Err(why)
+                } else {
+                    Ok(())
+                }
+            })
+            .collect(),
+        Err(other) => papers.iter().map(|_| Err(other.to_string())).collect(),
+    }
+}
+
+/// Opens the paper of a prepared vote for a cast-as-intended check: marks
+/// its tracker spoiled (so it is never cast) and answers the opened paper.
+pub fn spoil(
+    pool: &crate::db::Pool,
+    vote: &crate::ballots::casting::PreparedVote,
+    encrypted: &PaperVote,
+    option: &str,
+    seed: [u8; 32],
+) -> AppResult<super::model::OpenedPaper> {
+    use diesel::Connection;
+    let (paper, opening, tracker) = open_seeded(&encrypted.election, &vote.practice_code, option, seed)?;
+    if tracker != encrypted.tracker {
+        return Err(AppError::Internal("the opened paper is not the one shown".into()));
+    }
+    let mut conn = pool.get()?;
+    let record = conn.transaction(|c| {
+        crate::db::claim_write_lock(c)?;
+        let loaded = crate::ballots::service::load(c, vote.ballot_id)?;
+        let record = election_of(&loaded)?;
+        super::store::spoil(c, vote.ballot_id, &tracker)?;
+        crate::audit::service::record(
+            c,
+            &crate::audit::model::Actor {
+                user_id: vote.voter.as_ref().map(|(id, _, _)| *id),
+                label: format!("voter for {}", vote.practice_code),
+            },
+            crate::audit::service::Event {
+                organisation_id: Some(vote.organisation_id),
+                action: "ballot.paper_opened",
+                object_kind: "ballot",
+                object_key: &vote.ballot_id.to_string(),
+                summary: format!(
+                    "A paper for {} was opened for a cast-as-intended check (tracker {tracker}); it can never be cast",
+                    vote.practice_code
+                ),
+            },
+        )?;
+        Ok::<_, AppError>(record)
+    })?;
+    Ok(super::model::OpenedPaper {
+        format: super::model::OPENING_FORMAT.into(),
+        ballot: vote.ballot_id,
+        practice: vote.practice_code.clone(),
+        option: option.to_owned(),
+        tracker,
+        paper,
+        opening,
+        election: Some(record),
+    })
+}
