@@ -17,16 +17,24 @@ use crate::crypto::group::{OsRandom, ScalarSource, Seeded};
 use crate::crypto::paper::{EncryptedPaper, Opening, encrypt_paper, tracker, verify_papers_batch};
 use crate::error::{AppError, AppResult};
 
-/// Checked elections by ballot: the record is fixed at publication, and
-/// checking it and building the key's tables costs milliseconds.
-fn cache() -> &'static Mutex<HashMap<i32, Arc<Election>>> {
-    static CACHE: OnceLock<Mutex<HashMap<i32, Arc<Election>>>> = OnceLock::new();
+/// Checked elections, by the digest of their stored record: the record is
+/// fixed at publication, and checking it and building the key's tables
+/// costs milliseconds. (Keyed by content, not by ballot number, so two
+/// databases served by one process never share an entry.)
+fn cache() -> &'static Mutex<HashMap<String, Arc<Election>>> {
+    static CACHE: OnceLock<Mutex<HashMap<String, Arc<Election>>>> = OnceLock::new();
     CACHE.get_or_init(|| Mutex::new(HashMap::new()))
 }
 
 pub fn election(loaded: &Loaded) -> AppResult<Arc<Election>> {
     let id = loaded.ballot.id;
-    if let Some(found) = cache().lock().ok().and_then(|c| c.get(&id).cloned()) {
+    let stored = loaded
+        .ballot
+        .election
+        .as_deref()
+        .ok_or_else(|| AppError::Conflict("This ballot has no election key yet.".into()))?;
+    let digest = crate::token::digest(stored);
+    if let Some(found) = cache().lock().ok().and_then(|c| c.get(&digest).cloned()) {
         return Ok(found);
     }
     let checked = election_of(loaded)?
@@ -34,7 +42,7 @@ pub fn election(loaded: &Loaded) -> AppResult<Arc<Election>> {
         .map_err(|e| AppError::Internal(format!("ballot {id}: stored election: {e}")))?;
     let checked = Arc::new(checked);
     if let Ok(mut cache) = cache().lock() {
-        cache.insert(id, checked.clone());
+        cache.insert(digest, checked.clone());
     }
     Ok(checked)
 }
