@@ -240,6 +240,26 @@ backend_tests! {
         assert_eq!(decrypt_as(&app, id, &trustees, 1).await.0, 409);
     }
 
+    async fn a_weighted_ballot_warns_which_practices_the_totals_could_name(app: TestApp) {
+        let e = electorate(&app, &[3_000, 3_000, 5_000]);
+        let (id, _) = verifiable_ballot(&app, &e, 2, 2, json!({"rules": {"weighting": "list_size"}})).await;
+        let board = app.new_visitor();
+        ballots::log_in(&board, ADMIN).await;
+        let (_, page) = board.get_text(&format!("/ballots/{id}")).await;
+        assert!(page.contains("The totals could show how some practices voted"), "{page}");
+        assert!(page.contains("1 of 3 practices"), "the practice of 5,000 has a weight no other has: {page}");
+        assert!(page.contains("One practice, one vote: 0 practices at risk"), "the remedy is offered: {page}");
+        let (status, published) = action(&app, &e, id, "publish", None).await;
+        assert_eq!(status, 200, "{published}");
+        assert_eq!(published["weight_privacy"]["practices_at_risk"], 1, "{published}");
+        let observer = app.new_visitor();
+        ballots::log_in(&observer, ballots::OBSERVER).await;
+        let (_, pack) = observer.get_text(&format!("/ballots/{id}/evidence")).await;
+        let line = &pack[pack.find("Totals cannot show a practice").expect("privacy line")..];
+        assert!(line[..line.find("</tr>").expect("row")].contains("nhsuk-tag--yellow"), "{pack}");
+        assert!(pack.contains("Encrypted papers and their decryption checked") && pack.contains("any 2 of them to decrypt"), "{pack}");
+    }
+
     async fn a_ballot_cannot_be_published_before_its_key_ceremony_is_complete(app: TestApp) {
         let e = electorate(&app, &[1_000, 2_000]);
         let id = ballots::create_ballot(&app, &e, json!({"rules": {"secrecy": "verifiable"}})).await;

@@ -256,6 +256,12 @@ pub async fn transition(
                 "practices_without_representative".into(),
                 json!(published.without_representative),
             );
+            if let Some((at_risk, words)) = &published.privacy {
+                extra.insert(
+                    "weight_privacy".into(),
+                    json!({"practices_at_risk": at_risk, "explanation": words}),
+                );
+            }
         }
         "open" => state.run(move |pool| service::open(pool, &actor, id)).await?,
         "close" => state.run(move |pool| service::close(pool, &outbox, &actor, id)).await?,

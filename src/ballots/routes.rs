@@ -34,6 +34,11 @@ pub(super) fn key_values(rows: Vec<(&'static str, String)>) -> Vec<KeyValue> {
         .collect()
 }
 
+/// Whether the privacy report is worth showing: some weighting differs.
+fn loaded_is_weighted(remedies: &[(String, usize)]) -> bool {
+    remedies.iter().any(|(_, n)| *n > 0)
+}
+
 pub(super) fn paragraphs(text: &str) -> Vec<String> {
     text.split("\n\n")
         .map(str::trim)
@@ -155,6 +160,18 @@ struct BallotPage {
     verifiable: bool,
     /// The trustees' page, for those who run or observe the ballot.
     trustees_href: Option<String>,
+    /// Whether the totals could show how a practice voted, for those who
+    /// run or observe a secret ballot.
+    privacy: Option<PrivacyView>,
+}
+
+#[derive(Serialize)]
+struct PrivacyView {
+    at_risk: usize,
+    practices: usize,
+    explanation: String,
+    groups: Vec<KeyValue>,
+    remedies: Vec<KeyValue>,
 }
 
 fn motion_line(loaded: &Loaded) -> Option<String> {
@@ -304,7 +321,38 @@ async fn ballot_page(
         .map(|settings| key_values(settings.describe()))
         .unwrap_or_default();
     let verifiable = loaded.rules.is_verifiable();
+    let privacy = if access.oversees() && link_base.is_none() {
+        let loaded = loaded.clone();
+        ui.state()
+            .run(move |pool| service::weight_privacy(pool, &loaded))
+            .await?
+            .filter(|r| r.at_risk > 0 || loaded_is_weighted(&r.remedies))
+            .map(|r| PrivacyView {
+                at_risk: r.at_risk,
+                practices: r.practices,
+                explanation: r.explanation,
+                groups: r
+                    .groups
+                    .into_iter()
+                    .map(|(name, at_risk, n)| KeyValue {
+                        key: name,
+                        value: format!("{at_risk} of {n} at risk"),
+                    })
+                    .collect(),
+                remedies: r
+                    .remedies
+                    .into_iter()
+                    .map(|(label, n)| KeyValue {
+                        key: label,
+                        value: crate::format::plural(n, "practice at risk", "practices at risk"),
+                    })
+                    .collect(),
+            })
+    } else {
+        None
+    };
     let page = BallotPage {
+        privacy,
         verifiable,
         trustees_href: (verifiable && access.oversees() && link_base.is_none())
             .then(|| format!("/ballots/{id}/trustees")),
@@ -384,12 +432,16 @@ pub async fn publish(
                     published.without_representative.join(", ")
                 )
             };
+            let privacy = match &published.privacy {
+                Some((at_risk, words)) if *at_risk > 0 => format!(" Warning: {words}"),
+                _ => String::new(),
+            };
             Ok(ui.see_other(
                 &format!("/ballots/{id}"),
                 Some(Flash {
                     heading: "Ballot published".into(),
                     body: Some(format!(
-                        "The electorate of {} practices is fixed and {} notices are being sent.{missing}",
+                        "The electorate of {} practices is fixed and {} notices are being sent.{missing}{privacy}",
                         published.electors, published.notices
                     )),
                 }),

@@ -29,8 +29,8 @@ pub use super::draft::DraftRequest;
 pub use super::links::reissue_link;
 pub use super::schedule::{ScheduleReport, Scheduler};
 pub use super::views::{
-    ElectorView, PracticeBallot, Progress, Results, Summary, constituency_lines, electorate, for_practice, list,
-    progress, results, results_csv,
+    ElectorView, PracticeBallot, PrivacyReport, Progress, Results, Summary, constituency_lines, electorate,
+    for_practice, list, progress, results, results_csv, weight_privacy,
 };
 
 pub(super) fn now() -> NaiveDateTime {
@@ -277,6 +277,9 @@ pub struct Published {
     pub notices: usize,
     /// Electorate practices with no nominated representative to tell.
     pub without_representative: Vec<String>,
+    /// A secret ballot: practices whose vote the totals could show (see
+    /// `privacy`), with the explanation.
+    pub privacy: Option<(usize, String)>,
 }
 
 /// The text a frozen electorate's digest is taken of: one line per
@@ -447,6 +450,14 @@ pub fn publish(pool: &Pool, outbox: &Outbox, actor: &SessionUser, id: i32) -> Ap
             return Err(AppError::Conflict("The ballot was published by someone else meanwhile.".into()));
         }
         let total_weight: u64 = frozen.iter().map(|e| e.elector.weight).sum();
+        let privacy = (loaded.rules.secrecy() == super::model::Secrecy::Secret).then(|| {
+            let electors: Vec<(u64, Option<&str>)> = frozen
+                .iter()
+                .map(|e| (e.elector.weight, e.elector.constituency.as_deref()))
+                .collect();
+            let exposure = super::privacy::exposure(&electors);
+            (exposure.at_risk, super::privacy::explain(&exposure))
+        });
         record(
             c,
             &actor.actor(),
@@ -456,7 +467,7 @@ pub fn publish(pool: &Pool, outbox: &Outbox, actor: &SessionUser, id: i32) -> Ap
                 object_kind: "ballot",
                 object_key: &id.to_string(),
                 summary: format!(
-                    "Published \"{}\": electorate of {} practices (weight {total_weight}, digest {electorate_digest}); {notices} notices written; {} practices without a nominated representative{}",
+                    "Published \"{}\": electorate of {} practices (weight {total_weight}, digest {electorate_digest}); {notices} notices written; {} practices without a nominated representative{}{}",
                     ballot.title,
                     frozen.len(),
                     without_representative.len(),
@@ -464,6 +475,12 @@ pub fn publish(pool: &Pool, outbox: &Outbox, actor: &SessionUser, id: i32) -> Ap
                         String::new()
                     } else {
                         format!(" ({})", without_representative.join(", "))
+                    },
+                    match &privacy {
+                        Some((at_risk, _)) if *at_risk > 0 => {
+                            format!("; the totals could show how {at_risk} practices voted (weights no other practice in their group has)")
+                        }
+                        _ => String::new(),
                     }
                 ),
             },
@@ -473,6 +490,7 @@ pub fn publish(pool: &Pool, outbox: &Outbox, actor: &SessionUser, id: i32) -> Ap
             total_weight,
             notices,
             without_representative,
+            privacy,
         })
     })
 }

@@ -290,3 +290,82 @@ pub fn constituency_lines(map: &BTreeMap<String, String>) -> String {
         .collect::<Vec<_>>()
         .join("\n")
 }
+
+/// Whether the published totals of a secret ballot could show how a
+/// practice voted (see `privacy`), in words, with the weightings that would
+/// make it rarer. None for a recorded or unweighted ballot.
+#[derive(Debug, Clone)]
+pub struct PrivacyReport {
+    pub at_risk: usize,
+    pub practices: usize,
+    pub explanation: String,
+    /// (constituency, practices at risk, practices), when split.
+    pub groups: Vec<(String, usize, usize)>,
+    /// (weighting in words, practices at risk), fewest first.
+    pub remedies: Vec<(String, usize)>,
+}
+
+pub fn weight_privacy(pool: &Pool, loaded: &Loaded) -> AppResult<Option<PrivacyReport>> {
+    if loaded.rules.secrecy() != Secrecy::Secret {
+        return Ok(None);
+    }
+    let mut conn = pool.get()?;
+    // The electorate as frozen, or as it would be frozen today.
+    let sizes_and_groups: Vec<(Option<u32>, Option<String>)> = if loaded.state == BallotState::Draft {
+        let today = super::service::london_day(chrono::Utc::now().naive_utc());
+        let members = crate::registry::store::Practice::members_on(&mut conn, loaded.organisation.id, today)?;
+        let ids: Vec<i32> = members.iter().map(|p| p.id).collect();
+        let sizes = crate::registry::store::list_sizes::latest_on(
+            &mut conn,
+            &ids,
+            loaded.rules.list_size_date.unwrap_or(today),
+        )?;
+        members
+            .iter()
+            .filter(|p| {
+                crate::registry::register::status_on(p, today) == crate::registry::model::PracticeStatus::Active
+            })
+            .map(|p| {
+                (
+                    sizes.get(&p.id).and_then(|(_, n)| u32::try_from(*n).ok()),
+                    loaded.rules.constituencies.get(&p.ods_code).cloned(),
+                )
+            })
+            .collect()
+    } else {
+        store::electors(&mut conn, loaded.ballot.id)?
+            .into_iter()
+            .map(|e| (e.list_size.and_then(|n| u32::try_from(n).ok()), e.constituency))
+            .collect()
+    };
+    let weighting = loaded.rules.weighting();
+    let with_groups: Vec<(Option<u32>, Option<&str>)> =
+        sizes_and_groups.iter().map(|(s, g)| (*s, g.as_deref())).collect();
+    let Some(electors) = with_groups
+        .iter()
+        .map(|&(size, group)| weighting.weight(size).map(|w| (w, group)))
+        .collect::<Option<Vec<(u64, Option<&str>)>>>()
+    else {
+        // Some practice has no list size: publication will say so.
+        return Ok(None);
+    };
+    let exposure = super::privacy::exposure(&electors);
+    Ok(Some(PrivacyReport {
+        at_risk: exposure.at_risk,
+        practices: exposure.practices,
+        explanation: super::privacy::explain(&exposure),
+        groups: exposure
+            .groups
+            .iter()
+            .filter_map(|g| {
+                g.group
+                    .as_ref()
+                    .map(|name| (name.clone(), g.at_risk.len(), g.practices))
+            })
+            .collect(),
+        remedies: super::privacy::remedies(&with_groups, weighting)
+            .into_iter()
+            .map(|(w, n)| (w.label(), n))
+            .collect(),
+    }))
+}

@@ -71,6 +71,14 @@ pub struct Facts {
     /// The longest minimum notice in force during the run-up, when a change
     /// lowered it below that.
     pub notice_lowered_from: Option<u32>,
+    /// A secret ballot: practices whose vote its totals could show, of all
+    /// (see `ballots::privacy`).
+    pub privacy_at_risk: Option<(usize, usize)>,
+    /// A verifiable ballot: None before the count; then whether every
+    /// paper's proofs, the aggregates and the trustees' decryptions check.
+    pub verifiable: Option<Option<bool>>,
+    /// A verifiable ballot's trustees (names) and threshold.
+    pub trustees: Option<(Vec<String>, u32)>,
 }
 
 /// A change of the constitution settings before a ballot's notice.
@@ -224,6 +232,48 @@ pub fn checklist(f: &Facts) -> Vec<Line> {
             "No certificate has been issued yet.",
         ),
     });
+    if let Some((at_risk, practices)) = f.privacy_at_risk {
+        lines.push(if at_risk == 0 {
+            line(
+                "Totals cannot show a practice's vote",
+                Status::Green,
+                format!("Every one of the {practices} practices shares its weight with another in its group, so no total names one."),
+            )
+        } else {
+            line(
+                "Totals cannot show a practice's vote",
+                Status::Amber,
+                format!(
+                    "{at_risk} of the {practices} practices have a weight no other practice in their group has: if one were alone in choosing an option, the published totals would show how it voted."
+                ),
+            )
+        });
+    }
+    if let Some(verified) = f.verifiable {
+        let trustees = f.trustees.as_ref().map_or_else(String::new, |(names, t)| {
+            format!(
+                " The key was held by {} (any {t} of them to decrypt).",
+                names.join(", ")
+            )
+        });
+        lines.push(match verified {
+            Some(true) => line(
+                "Encrypted papers and their decryption checked",
+                Status::Green,
+                format!("Every paper's proofs, the encrypted totals recomputed from the papers and weights, and each trustee's decryption check; no paper was decrypted on its own.{trustees}"),
+            ),
+            Some(false) => line(
+                "Encrypted papers and their decryption checked",
+                Status::Red,
+                format!("The board does not check: see the certificate's verification.{trustees}"),
+            ),
+            None => line(
+                "Encrypted papers and their decryption checked",
+                Status::Amber,
+                format!("The trustees have not decrypted the totals yet.{trustees}"),
+            ),
+        });
+    }
     lines.push(match f.audit_break {
         None => line(
             "Audit chain intact",

@@ -65,7 +65,40 @@ fn facts(
         extra.sort();
         missing.sort();
     }
+    let privacy_at_risk =
+        (loaded.rules.secrecy() == crate::ballots::model::Secrecy::Secret && b.published_at.is_some()).then(|| {
+            let electors: Vec<(u64, Option<&str>)> = electors
+                .iter()
+                .map(|(e, _, _)| (u64::try_from(e.weight).unwrap_or(0), e.constituency.as_deref()))
+                .collect();
+            let exposure = crate::ballots::privacy::exposure(&electors);
+            (exposure.at_risk, exposure.practices)
+        });
+    let (verifiable, trustees) = if loaded.rules.is_verifiable() {
+        let verified = match (&certificate_valid, loaded.state) {
+            (Some(valid), _) => Some(*valid),
+            (None, BallotState::Counted) => match super::service::board(pool, id)? {
+                super::model::BoardFile::Verifiable(board) => Some(super::verifiable::check_board(&board).1.is_some()),
+                super::model::BoardFile::Plain(_) => Some(false),
+            },
+            _ => None,
+        };
+        let names: Vec<String> = crate::ballots::verifiable::store::trustees(conn, id)?
+            .into_iter()
+            .map(|(_, name, _)| name)
+            .collect();
+        let n = u32::try_from(names.len()).unwrap_or(0);
+        (
+            Some(verified),
+            Some((names, loaded.rules.trustee_threshold.unwrap_or(n))),
+        )
+    } else {
+        (None, None)
+    };
     let facts = Facts {
+        privacy_at_risk,
+        verifiable,
+        trustees,
         published: b.published_at.is_some(),
         notice_days: b.published_at.map(|p| (b.opens_at - p).num_days()),
         required_notice_days: settings.minimum_notice_days,
