@@ -367,6 +367,23 @@ async fn a_voter_opens_a_paper_to_check_it_then_casts_a_fresh_one() {
     let record = election(&app, id).await;
     let lines = quorate::ballots::verifiable::cli::check_opened(&opened, &record).expect("the opened paper checks");
     assert!(lines.iter().any(|l| l.contains("encrypts \"against\"")), "{lines:?}");
+    // The verification page checks it against the ballot's election record.
+    let csrf = voter.csrf_token("/verify").await;
+    let upload = reqwest::multipart::Form::new()
+        .text("_csrf", csrf)
+        .text("certificate", json_text.clone());
+    let verified = voter
+        .client
+        .post(voter.url("/verify"))
+        .multipart(upload)
+        .send()
+        .await
+        .expect("verify");
+    let verified = verified.text().await.expect("body");
+    assert!(
+        verified.contains("Every check passed") && verified.contains("encrypts &quot;against&quot;"),
+        "{verified}"
+    );
     // Casting the opened paper (same nonce) is refused; nothing is recorded.
     let cast = voter
         .submit(
@@ -418,4 +435,99 @@ async fn a_voter_opens_a_paper_to_check_it_then_casts_a_fresh_one() {
         .clone();
     assert_eq!(against["practices"], 1);
     let _ = ADMIN;
+}
+
+/// The trustees' page: the returning officer names them (the LMC's
+/// observer is suggested), each trustee sees the command for their next
+/// step and uploads its file through the page.
+#[actix_web::test]
+async fn the_trustees_page_guides_each_trustee_through_the_ceremony() {
+    let app = common::spawn_app(common::Backend::Sqlite).await;
+    let e = electorate(&app, &[1_000, 2_000]);
+    let id = ballots::create_ballot(&app, &e, json!({"rules": {"secrecy": "verifiable"}})).await;
+    let board = app.new_visitor();
+    ballots::log_in(&board, ADMIN).await;
+    let page = format!("/ballots/{id}/trustees");
+    let (status, body) = board.get_text(&page).await;
+    assert_eq!(status, 200);
+    assert!(
+        body.contains(ballots::OBSERVER),
+        "the LMC's observer is suggested: {body}"
+    );
+    let refused = board
+        .submit(&page, &page, &[("trustees", "not-an-address"), ("threshold", "")])
+        .await;
+    assert_eq!(refused.status(), 422);
+    let body = refused.text().await.expect("body");
+    assert!(
+        body.contains("href=\"#trustees\"") && body.contains("not-an-address"),
+        "{body}"
+    );
+    app.create_user("scrutineer@example.org", "committee_member", Some("08V"));
+    let named = board
+        .submit(
+            &page,
+            &page,
+            &[
+                ("trustees", &format!("{}\nscrutineer@example.org", ballots::OBSERVER)),
+                ("threshold", ""),
+            ],
+        )
+        .await;
+    assert_eq!(named.status(), 303);
+
+    let trustee = app.new_visitor();
+    ballots::log_in(&trustee, "scrutineer@example.org").await;
+    let (status, body) = trustee.get_text(&page).await;
+    assert_eq!(status, 200, "a trustee sees the page without any other role there");
+    assert!(
+        body.contains(&format!(
+            "quorate trustee keygen --ballot {id} --trustee 2 --of 2 --threshold 2"
+        )),
+        "{body}"
+    );
+    let (_, public) =
+        quorate::crypto::trustees::keygen(2, 2, 2, &mut quorate::crypto::group::OsRandom).expect("keygen");
+    let file = json!({"format": "quorate-trustee-key/1", "ballot": id, "trustee": 2, "public": public}).to_string();
+    let csrf = trustee.csrf_token(&page).await;
+    let form = reqwest::multipart::Form::new().text("_csrf", csrf).part(
+        "file",
+        reqwest::multipart::Part::bytes(file.into_bytes()).file_name("key.json"),
+    );
+    let uploaded = trustee
+        .client
+        .post(trustee.url(&format!("{page}/upload")))
+        .multipart(form)
+        .send()
+        .await
+        .expect("upload");
+    assert_eq!(uploaded.status(), 303);
+    let (_, body) = trustee.get_text(&page).await;
+    assert!(
+        body.contains("Your key&#x27;s public part is in") && body.contains("Wait for the other trustees"),
+        "{body}"
+    );
+    // A pasted file that is not one is named as such.
+    let csrf = trustee.csrf_token(&page).await;
+    let form = reqwest::multipart::Form::new()
+        .text("_csrf", csrf)
+        .text("text", "{\"format\": \"something else\"}");
+    let bad = trustee
+        .client
+        .post(trustee.url(&format!("{page}/upload")))
+        .multipart(form)
+        .send()
+        .await
+        .expect("upload");
+    assert_eq!(bad.status(), 422);
+    assert!(
+        bad.text()
+            .await
+            .expect("body")
+            .contains("not the public part of a trustee key")
+    );
+    // Someone with no part in the ballot cannot see the ceremony.
+    let rep = app.new_visitor();
+    ballots::log_in(&rep, e.rep_of("F84001")).await;
+    assert_eq!(rep.get_text(&page).await.0, 404, "a draft does not exist for a member");
 }

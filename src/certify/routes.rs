@@ -547,6 +547,47 @@ pub async fn verify_submitted(
         },
         key: upload.key.map(|k| k.0).unwrap_or_default(),
     };
+    // A paper opened for a cast-as-intended check, against the ballot's own
+    // published election record.
+    if let Ok(opened) = serde_json::from_str::<crate::ballots::verifiable::model::OpenedPaper>(certificate_text.trim())
+    {
+        let ballot = opened.ballot;
+        let record = ui
+            .state()
+            .run(move |pool| {
+                let mut conn = pool.get()?;
+                let loaded = crate::ballots::service::load(&mut conn, ballot)?;
+                crate::ballots::verifiable::ceremony::election_of(&loaded)
+            })
+            .await;
+        let checks = match record {
+            Ok(record) => match crate::ballots::verifiable::cli::check_opened(&opened, &record) {
+                Ok(lines) => lines
+                    .into_iter()
+                    .map(|detail| Check {
+                        name: "opened paper".into(),
+                        passed: true,
+                        detail,
+                    })
+                    .collect(),
+                Err(detail) => vec![Check {
+                    name: "opened paper".into(),
+                    passed: false,
+                    detail,
+                }],
+            },
+            Err(_) => vec![Check {
+                name: "opened paper".into(),
+                passed: false,
+                detail: format!("ballot {ballot} has no published election record here"),
+            }],
+        };
+        let summary = format!(
+            "A paper of ballot {ballot} opened for a check: it can never be cast or counted. It says it holds \"{}\".",
+            opened.option
+        );
+        return verify_page(&ui, form, Some((summary, checks)), Vec::new());
+    }
     let signed: Option<Signed> = match serde_json::from_str(certificate_text.trim()) {
         Ok(signed) => Some(signed),
         Err(_) if certificate_text.trim().is_empty() => {
