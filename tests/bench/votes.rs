@@ -8,7 +8,10 @@
 //! the time to close and count. With `--double`, every practice's vote is
 //! sent twice at once and the run checks that exactly one of each counts.
 //! It also prints the raw rate of single-row durable commits on the same
-//! database, measured in the same run, for comparison.
+//! database, measured in the same run, for comparison. With `--verifiable`
+//! the ballot is a verifiable secret one (3 trustees, any 2 decrypt): every
+//! vote is encrypted by the server and its proofs checked before it is
+//! acknowledged; after the close two trustees decrypt the totals, timed.
 //!
 //! On SQLite always; on PostgreSQL too when QUORATE_TEST_POSTGRES_URL is
 //! set (`--sqlite` or `--postgres` to run only one).
@@ -30,6 +33,7 @@ struct Options {
     practices: usize,
     clients: usize,
     double: bool,
+    verifiable: bool,
     backends: Vec<common::Backend>,
 }
 
@@ -55,6 +59,7 @@ fn options() -> Options {
         practices: value("--practices", 2_000).clamp(1, 20_000),
         clients: value("--clients", 64).clamp(1, 512),
         double: args.iter().any(|a| a == "--double"),
+        verifiable: args.iter().any(|a| a == "--verifiable"),
         backends,
     }
 }
@@ -157,10 +162,15 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 
 async fn run(backend: common::Backend, options: &Options) {
     println!(
-        "== {backend:?}: {} practices, {} clients{}",
+        "== {backend:?}: {} practices, {} clients{}{}",
         options.practices,
         options.clients,
-        if options.double { ", every vote sent twice" } else { "" }
+        if options.double { ", every vote sent twice" } else { "" },
+        if options.verifiable {
+            ", verifiable (papers encrypted and proofs checked before acknowledgement)"
+        } else {
+            ""
+        }
     );
     let app = common::spawn_app_with(backend, &[("QUORATE_DB_POOL_SIZE", "8"), ("QUORATE_WORKERS", "2")]).await;
     let started = Instant::now();
@@ -183,12 +193,23 @@ async fn run(backend: common::Backend, options: &Options) {
                 "kind": "motion", "motion_kind": "application",
                 "title": "Bench ballot", "question": "Carried?",
                 "opens_at": common::ballots::rfc3339_in(2), "closes_at": common::ballots::rfc3339_in(3600),
-                "rules": {"allow_early_close": true},
+                "rules": {"allow_early_close": true, "secrecy": if options.verifiable { "verifiable" } else { "secret" }},
             })),
         )
         .await;
     assert_eq!(status, 201, "{created}");
     let id = created["id"].as_i64().expect("id");
+    let trustees = if options.verifiable {
+        let started = Instant::now();
+        let trustees = common::ballots::run_ceremony(&app, &token, id, 3, 2).await;
+        println!(
+            "key ceremony of 3 trustees (any 2 decrypt) through the API: {:.0} ms",
+            started.elapsed().as_secs_f64() * 1000.0
+        );
+        Some(trustees)
+    } else {
+        None
+    };
     let started = Instant::now();
     let (status, published) = app
         .api(
@@ -299,7 +320,13 @@ async fn run(backend: common::Backend, options: &Options) {
     let mut conn = app.pool.get().expect("connection");
     let ballot = i32::try_from(id).expect("id");
     let voters = quorate::ballots::store::turnout(&mut conn, ballot).expect("turnout");
-    let papers = quorate::ballots::store::paper_count(&mut conn, ballot).expect("papers");
+    let papers = if options.verifiable {
+        quorate::ballots::verifiable::store::papers(&mut conn, ballot)
+            .expect("papers")
+            .len() as i64
+    } else {
+        quorate::ballots::store::paper_count(&mut conn, ballot).expect("papers")
+    };
     drop(conn);
     println!("stored: {voters} practices voted, {papers} papers");
     assert_eq!(accepted, options.practices, "every practice's vote counted once");
@@ -325,6 +352,42 @@ async fn run(backend: common::Backend, options: &Options) {
         papers,
         started.elapsed().as_secs_f64() * 1000.0
     );
+    if let Some(trustees) = &trustees {
+        let board = common::ballots::verifiable_board(&app, id).await;
+        let election = board.election.check().expect("election");
+        let list: Vec<(&str, &quorate::crypto::paper::EncryptedPaper)> =
+            board.papers.iter().map(|p| (p.practice.as_str(), &p.paper)).collect();
+        let started = Instant::now();
+        quorate::crypto::paper::verify_papers_batch(
+            &election.key,
+            &election.fingerprint,
+            election.options.len(),
+            &list,
+            &mut quorate::crypto::group::OsRandom,
+        )
+        .expect("every paper verifies");
+        let batch = started.elapsed().as_secs_f64();
+        println!(
+            "proof check of all {} papers together: {:.0} ms, {:.0} µs per paper",
+            list.len(),
+            batch * 1000.0,
+            batch * 1e6 / list.len() as f64
+        );
+        for trustee in [1, 3] {
+            let started = Instant::now();
+            let (status, body) = common::ballots::decrypt_as(&app, id, trustees, trustee).await;
+            assert_eq!(status, 200, "{body}");
+            println!(
+                "trustee {trustee}: download the board, check it, decrypt and upload (checked by the server){}: {:.0} ms",
+                if body["counted"] == true {
+                    ", then combine and count"
+                } else {
+                    ""
+                },
+                started.elapsed().as_secs_f64() * 1000.0
+            );
+        }
+    }
     let (_, results) = app
         .api(
             reqwest::Method::GET,
@@ -334,6 +397,13 @@ async fn run(backend: common::Backend, options: &Options) {
         )
         .await;
     println!("result: {}", results["in_words"]);
+    if options.verifiable {
+        assert_eq!(
+            results["overall"]["turnout"]["practices"].as_u64(),
+            Some(options.practices as u64),
+            "the decrypted totals count every paper"
+        );
+    }
     // Close every database connection before the process exits: libpq's
     // TLS connections must not be torn down while OpenSSL cleans up at exit.
     app.stop().await;

@@ -267,10 +267,6 @@ pub async fn verifiable_ballot(
     threshold: u32,
     extra: Value,
 ) -> (i64, Trustees) {
-    use quorate::ballots::verifiable::model::{
-        KEY_FORMAT, KeyUpload, PRIVATE_FORMAT, PrivateFile, SHARES_FORMAT, SharesUpload,
-    };
-    use quorate::crypto::group::OsRandom;
     let mut extra = extra;
     if let Value::Object(map) = &mut extra {
         let rules = map.entry("rules").or_insert_with(|| json!({}));
@@ -279,6 +275,16 @@ pub async fn verifiable_ballot(
         }
     }
     let id = create_ballot(app, electorate, extra).await;
+    (id, run_ceremony(app, &electorate.admin_token, id, n, threshold).await)
+}
+
+/// Names `n` trustees (trustee-N@example.org, made if need be) of draft
+/// `id` with `threshold`, and runs their key ceremony through the API.
+pub async fn run_ceremony(app: &TestApp, admin_token: &str, id: i64, n: u32, threshold: u32) -> Trustees {
+    use quorate::ballots::verifiable::model::{
+        KEY_FORMAT, KeyUpload, PRIVATE_FORMAT, PrivateFile, SHARES_FORMAT, SharesUpload,
+    };
+    use quorate::crypto::group::OsRandom;
     let mut people = Vec::new();
     for i in 1..=n {
         let email = format!("trustee-{i}@example.org");
@@ -299,7 +305,7 @@ pub async fn verifiable_ballot(
         .api(
             reqwest::Method::PUT,
             &format!("/api/v1/ballots/{id}/trustees"),
-            Some(&electorate.admin_token),
+            Some(admin_token),
             Some(json!({"trustees": emails, "threshold": threshold})),
         )
         .await;
@@ -352,7 +358,7 @@ pub async fn verifiable_ballot(
         let (status, body) = upload_trustee_file(app, id, token, &serde_json::to_value(&upload).expect("json")).await;
         assert_eq!(status, 200, "{body}");
     }
-    (id, Trustees { people: keyed })
+    Trustees { people: keyed }
 }
 
 pub async fn upload_trustee_file(app: &TestApp, id: i64, token: &str, file: &Value) -> (u16, Value) {

@@ -98,8 +98,11 @@ pub fn make_paper(
         PaperSource::Seeded(seed) => encrypt(option, &mut seeded(seed))?,
         PaperSource::Voter(paper) => *paper,
     };
-    let tracker = tracker(&paper).map_err(|e| AppError::Internal(format!("tracker: {e}")))?;
-    let json = serde_json::to_string(&paper).map_err(|e| AppError::Internal(e.to_string()))?;
+    // The canonical JSON is what the tracker is the digest of; storing the
+    // same bytes costs one serialisation instead of two.
+    let json = serde_json_canonicalizer::to_string(&paper).map_err(|e| AppError::Internal(format!("paper: {e}")))?;
+    let tracker = crate::token::digest(&json);
+    debug_assert_eq!(tracker, crate::crypto::paper::tracker(&paper).unwrap_or_default());
     Ok(PaperVote {
         election,
         paper,
