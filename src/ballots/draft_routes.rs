@@ -352,7 +352,14 @@ fn form_page(organisation: &str, action: String, editing: bool, form: BallotForm
         secrecy: choices(
             "secrecy",
             &[
-                ("secret", "Secret: nobody can see how a practice voted"),
+                (
+                    "verifiable",
+                    "Secret and verifiable: each paper is encrypted, only the totals are decrypted — by trustees you name — and anyone can check the count",
+                ),
+                (
+                    "secret",
+                    "Plain secret: papers are kept apart from who voted, but the board lists each paper's vote (only one practice one vote, without constituencies)",
+                ),
                 (
                     "recorded",
                     "Recorded: each practice's vote is shown to the board and the LMC, and to members after the close",

@@ -297,6 +297,17 @@ pub fn electorate_lines(rows: &[(String, u64, Option<String>)]) -> String {
 /// stands today, issues each voting representative a single-use link and
 /// writes every notice, all in one transaction.
 pub fn publish(pool: &Pool, outbox: &Outbox, actor: &SessionUser, id: i32) -> AppResult<Published> {
+    let published = publish_in_transaction(pool, outbox, actor, id)?;
+    // A verifiable ballot: start preparing its papers while nobody votes yet.
+    let mut conn = pool.get()?;
+    let loaded = load(&mut conn, id)?;
+    if loaded.rules.is_verifiable() {
+        super::verifiable::casting::warm_for_electorate(&loaded, published.electors);
+    }
+    Ok(published)
+}
+
+fn publish_in_transaction(pool: &Pool, outbox: &Outbox, actor: &SessionUser, id: i32) -> AppResult<Published> {
     let mut conn = pool.get()?;
     conn.transaction(|c| {
         crate::db::claim_write_lock(c)?;

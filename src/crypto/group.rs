@@ -44,6 +44,12 @@ impl Point {
         GENERATOR
     }
 
+    /// A point with its encoding, both already known (chosen in constant
+    /// time from prepared points).
+    pub(crate) fn from_parts(point: RistrettoPoint, bytes: [u8; 32]) -> Self {
+        Self { point, bytes }
+    }
+
     pub fn identity() -> Self {
         Self::new(RistrettoPoint::identity())
     }

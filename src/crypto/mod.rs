@@ -22,6 +22,7 @@ pub mod elgamal;
 mod error;
 pub mod group;
 pub mod paper;
+pub mod prepared;
 pub mod proofs;
 mod random;
 mod shares;

@@ -227,6 +227,21 @@ async fn run(backend: common::Backend, options: &Options) {
         started.elapsed().as_secs_f64() * 1000.0
     );
     let links: Vec<String> = common::ballots::voting_links(&app, id).into_values().collect();
+    if options.verifiable {
+        let mut conn = app.pool.get().expect("connection");
+        let loaded = quorate::ballots::service::load(&mut conn, i32::try_from(id).expect("id")).expect("ballot");
+        let election = quorate::ballots::verifiable::casting::election(&loaded).expect("election");
+        for _ in 0..100 {
+            if quorate::ballots::verifiable::casting::pool::ready(&election) >= options.practices.min(2_048) {
+                break;
+            }
+            common::ballots::tokio_sleep(50).await;
+        }
+        println!(
+            "papers prepared ahead (the slow half of encrypting, done while nobody votes): {}",
+            quorate::ballots::verifiable::casting::pool::ready(&election)
+        );
+    }
     assert_eq!(links.len(), options.practices);
     loop {
         let (status, _) = app
@@ -317,6 +332,10 @@ async fn run(backend: common::Backend, options: &Options) {
         latencies.last().copied().unwrap_or(0.0)
     );
     println!("accepted {accepted}, refused as already voted {already}, errors {errors}");
+    if std::env::var_os("QUORATE_BENCH_VOTES_ONLY").is_some() {
+        // For a profiler: stop as soon as the votes are in.
+        std::process::exit(0);
+    }
     let mut conn = app.pool.get().expect("connection");
     let ballot = i32::try_from(id).expect("id");
     let voters = quorate::ballots::store::turnout(&mut conn, ballot).expect("turnout");

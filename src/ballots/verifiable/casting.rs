@@ -44,7 +44,134 @@ pub fn election(loaded: &Loaded) -> AppResult<Arc<Election>> {
     if let Ok(mut cache) = cache().lock() {
         cache.insert(digest, checked.clone());
     }
+    if matches!(
+        loaded.state,
+        crate::ballots::model::BallotState::Published | crate::ballots::model::BallotState::Open
+    ) {
+        // A server that did not publish the ballot starts a modest pool
+        // at its first vote; publication sets one for the whole electorate.
+        pool::warm(checked.clone(), pool::ON_FIRST_VOTE);
+    }
     Ok(checked)
+}
+
+/// After publication: keep a paper ready for each practice (bounded).
+pub fn warm_for_electorate(loaded: &Loaded, electors: usize) {
+    if let Ok(election) = election(loaded) {
+        pool::warm(election, electors);
+    }
+}
+
+/// Papers prepared ahead of the votes (see `crypto::prepared`): a thread
+/// does the slow half of encrypting while the server is idle, so a vote
+/// costs only the fast half; when the pool is empty a vote is encrypted
+/// in full, as before. Each prepared paper is used once and dropped.
+pub mod pool {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex, OnceLock};
+    use std::time::{Duration, Instant};
+
+    use crate::ballots::verifiable::model::Election;
+    use crate::crypto::group::OsRandom;
+    use crate::crypto::prepared::{PreparedPaper, prepare};
+
+    /// Most papers kept ready for one election, and for all together
+    /// (about 6 KB each with three options).
+    pub const PER_ELECTION: usize = 2_048;
+    pub const ON_FIRST_VOTE: usize = 256;
+    const ALL: usize = 16_384;
+    /// An election nobody has voted in for this long is forgotten.
+    const IDLE: Duration = Duration::from_secs(3_600);
+
+    struct Entry {
+        election: Arc<Election>,
+        ready: Vec<PreparedPaper>,
+        target: usize,
+        used: Instant,
+    }
+
+    fn pools() -> &'static Mutex<HashMap<String, Entry>> {
+        static POOLS: OnceLock<Mutex<HashMap<String, Entry>>> = OnceLock::new();
+        POOLS.get_or_init(|| Mutex::new(HashMap::new()))
+    }
+
+    fn key(election: &Election) -> String {
+        hex::encode(election.fingerprint)
+    }
+
+    /// Starts keeping up to `target` papers ready for `election`.
+    pub fn warm(election: Arc<Election>, target: usize) {
+        let Ok(mut pools) = pools().lock() else { return };
+        let entry = pools.entry(key(&election)).or_insert_with(|| Entry {
+            election: election.clone(),
+            ready: Vec::new(),
+            target: 0,
+            used: Instant::now(),
+        });
+        entry.target = entry.target.max(target.min(PER_ELECTION));
+        entry.used = Instant::now();
+        drop(pools);
+        start_filler();
+    }
+
+    pub fn take(election: &Election) -> Option<PreparedPaper> {
+        let mut pools = pools().lock().ok()?;
+        let entry = pools.get_mut(&key(election))?;
+        entry.used = Instant::now();
+        // Each vote is one practice fewer to prepare for: the pool shrinks
+        // as the ballot fills, instead of being topped up during a rush.
+        entry.target = entry.target.saturating_sub(1);
+        let prepared = entry.ready.pop()?;
+        prepared.is_for(&election.key).then_some(prepared)
+    }
+
+    /// How many papers are ready for `election`.
+    pub fn ready(election: &Election) -> usize {
+        pools()
+            .lock()
+            .ok()
+            .and_then(|p| p.get(&key(election)).map(|e| e.ready.len()))
+            .unwrap_or(0)
+    }
+
+    fn start_filler() {
+        static STARTED: OnceLock<()> = OnceLock::new();
+        STARTED.get_or_init(|| {
+            let spawned = std::thread::Builder::new()
+                .name("paper-pool".into())
+                .spawn(fill_forever);
+            if let Err(e) = spawned {
+                tracing::warn!(error = %e, "papers will be encrypted at cast time only");
+            }
+        });
+    }
+
+    /// One paper at a time, for the emptiest pool, so a vote never waits
+    /// for the filler's lock for more than a push.
+    fn fill_forever() {
+        loop {
+            let next = {
+                let Ok(mut pools) = pools().lock() else { return };
+                pools.retain(|_, e| e.used.elapsed() < IDLE);
+                let total: usize = pools.values().map(|e| e.ready.len()).sum();
+                pools
+                    .values()
+                    .filter(|e| e.ready.len() < e.target && total < ALL)
+                    .min_by_key(|e| e.ready.len() * 1_000 / e.target.max(1))
+                    .map(|e| e.election.clone())
+            };
+            let Some(election) = next else {
+                std::thread::sleep(Duration::from_millis(200));
+                continue;
+            };
+            let prepared = prepare(&election.key, election.options.len(), &mut OsRandom);
+            if let Ok(mut pools) = pools().lock() {
+                if let Some(entry) = pools.get_mut(&key(&election)) {
+                    entry.ready.push(prepared);
+                }
+            }
+        }
+    }
 }
 
 /// How the paper of a vote is made.
@@ -94,7 +221,17 @@ pub fn make_paper(
         .map_err(|e| AppError::Internal(format!("encrypting a paper: {e}")))
     };
     let paper = match source {
-        PaperSource::Fresh => encrypt(option, &mut OsRandom)?,
+        PaperSource::Fresh => match pool::take(&election) {
+            Some(prepared) => {
+                let chosen = option
+                    .and_then(|k| election.option_index(k))
+                    .ok_or_else(|| AppError::invalid("option", "Choose an option"))?;
+                crate::crypto::prepared::fill(prepared, &election.key, &election.fingerprint, practice_code, chosen)
+                    .map(|(paper, _)| paper)
+                    .map_err(|e| AppError::Internal(format!("encrypting a paper: {e}")))?
+            }
+            None => encrypt(option, &mut OsRandom)?,
+        },
         PaperSource::Seeded(seed) => encrypt(option, &mut seeded(seed))?,
         PaperSource::Voter(paper) => *paper,
     };
