@@ -62,9 +62,13 @@ enum Command {
         #[arg(long)]
         board: Option<PathBuf>,
         /// The organisation's public key (64 hexadecimal characters), from a
-        /// source you trust; otherwise the key in the certificate is used.
+        /// source you trust. Without it (or --keys) the signer is not confirmed.
         #[arg(long)]
         key: Option<String>,
+        /// The organisation's signed key history (/organisations/CODE/keys.json):
+        /// its current key and those it signed with before.
+        #[arg(long, value_name = "FILE")]
+        keys: Option<PathBuf>,
         /// For an opened paper: the ballot's published election record
         /// (election.json) to check it against.
         #[arg(long)]
@@ -303,10 +307,17 @@ fn run(cli: Cli) -> Result<(), Failure> {
         certificate,
         board,
         key,
+        keys,
         election,
     }) = &cli.command
     {
-        return verify_certificate(certificate, board.as_deref(), key.as_deref(), election.as_deref());
+        return verify_certificate(
+            certificate,
+            board.as_deref(),
+            key.as_deref(),
+            keys.as_deref(),
+            election.as_deref(),
+        );
     }
     if let Some(command) = offline(&cli.command) {
         return command;
@@ -597,9 +608,12 @@ fn verify_certificate(
     certificate: &std::path::Path,
     board: Option<&std::path::Path>,
     key: Option<&str>,
+    keys: Option<&std::path::Path>,
     election: Option<&std::path::Path>,
 ) -> Result<(), Failure> {
-    use crate::certify::model::{BoardFile, Signed, all_passed, verify};
+    use crate::certify::model::{
+        BoardFile, Signed, SignedKeyHistory, Trusted, all_passed, check_history, signer_check, verify,
+    };
     let value: serde_json::Value = read_json(certificate, "Quorate certificate")?;
     if value.get("format").and_then(|f| f.as_str()) == Some(crate::ballots::verifiable::model::OPENING_FORMAT) {
         return verify_opened(certificate, election);
@@ -613,8 +627,29 @@ fn verify_certificate(
                 .map_err(|e| Failure::usage(format!("{} is not a Quorate bulletin board: {e}", path.display())))
         })
         .transpose()?;
-    let checks = verify(&signed, board.as_ref(), key);
+    let history: Option<SignedKeyHistory> = keys.map(|k| read_json(k, "signed key history")).transpose()?;
+    let history = match &history {
+        Some(signed) => Some(check_history(signed).map_err(|e| Failure::runtime(format!("the key history: {e}")))?),
+        None => None,
+    };
     let cert = &signed.certificate;
+    let against = match (key, history) {
+        (Some(key), _) => Some(key.to_owned()),
+        (None, Some(history)) => history
+            .keys
+            .iter()
+            .find(|k| k.public_key == cert.public_key)
+            .or(history.keys.last())
+            .map(|k| k.public_key.clone()),
+        (None, None) => None,
+    };
+    let mut checks = verify(&signed, board.as_ref(), against.as_deref());
+    let trusted = match (key, history) {
+        (Some(key), _) => Trusted::Given(key),
+        (None, Some(history)) => Trusted::History(history),
+        (None, None) => Trusted::Unknown("no key or key history was given"),
+    };
+    checks.insert(1, signer_check(cert, trusted));
     println!(
         "Certificate {} of {} ({}), ballot {}: {}",
         cert.id, cert.organisation.name, cert.organisation.code, cert.ballot.id, cert.ballot.title

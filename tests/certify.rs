@@ -181,6 +181,17 @@ backend_tests! {
         let response = post(vec![("certificate_file", signed.to_string(), true), ("board_file", board.to_string(), true)]).await;
         let body = response.text().await.expect("body");
         assert!(body.contains("Every check passed.") && body.contains("Merkle root"), "{body}");
+        // A certificate signed with some other key is consistent with itself
+        // but is not the organisation's: /verify checks the published key.
+        let other = ed25519_dalek::SigningKey::from_bytes(&[9u8; 32]);
+        let mut resigned: quorate::certify::model::Signed = serde_json::from_value(signed.clone()).expect("signed");
+        resigned.certificate.public_key = hex::encode(other.verifying_key().to_bytes());
+        resigned.certificate.key_fingerprint = quorate::certify::model::fingerprint(&other.verifying_key());
+        let resigned = quorate::certify::model::sign(resigned.certificate, &other).expect("sign");
+        let response = post(vec![("certificate", serde_json::to_string(&resigned).expect("json"), false), ("board", board.to_string(), false)]).await;
+        let body = response.text().await.expect("body");
+        assert!(body.contains("Some checks failed") && body.contains("is not one that 08V has published"), "{body}");
+        assert!(!body.contains("Every check passed"));
         let response = post(vec![("certificate", "{not json".to_owned(), false)]).await;
         assert_eq!(response.status(), 422);
         assert!(response.text().await.expect("body").contains("is not a Quorate certificate"));
@@ -247,6 +258,7 @@ backend_tests! {
         std::fs::write(&board_file, board.to_string()).expect("write");
         let forged_file = dir.path().join("forged.json");
         std::fs::write(&forged_file, forged.to_string()).expect("write");
+        let keys_json = app.get_text("/organisations/08V/keys.json").await.1;
         app.stop().await;
         let run = |args: &[&std::ffi::OsStr]| {
             std::process::Command::new(BIN)
@@ -256,9 +268,21 @@ backend_tests! {
                 .output()
                 .expect("run quorate verify")
         };
-        let ok = run(&["verify".as_ref(), cert_file.as_os_str(), "--board".as_ref(), board_file.as_os_str()]);
+        // Without the organisation's key the signer is not confirmed: not all pass.
+        let unconfirmed = run(&["verify".as_ref(), cert_file.as_os_str(), "--board".as_ref(), board_file.as_os_str()]);
+        let out = String::from_utf8_lossy(&unconfirmed.stdout);
+        assert_eq!(unconfirmed.status.code(), Some(1), "{out}");
+        assert!(out.contains("FAIL signer: not confirmed") && out.contains(signed["certificate"]["key_fingerprint"].as_str().expect("fp")), "{out}");
+        let key_hex = signed["certificate"]["public_key"].as_str().expect("key").to_owned();
+        let ok = run(&["verify".as_ref(), cert_file.as_os_str(), "--board".as_ref(), board_file.as_os_str(), "--key".as_ref(), key_hex.as_ref()]);
         let out = String::from_utf8_lossy(&ok.stdout);
         assert_eq!(ok.status.code(), Some(0), "{out}{}", String::from_utf8_lossy(&ok.stderr));
+        // The signed key history confirms it too.
+        let keys_file = dir.path().join("keys.json");
+        std::fs::write(&keys_file, &keys_json).expect("write");
+        let with_history = run(&["verify".as_ref(), cert_file.as_os_str(), "--keys".as_ref(), keys_file.as_os_str()]);
+        assert_eq!(with_history.status.code(), Some(0), "{}", String::from_utf8_lossy(&with_history.stdout));
+        assert!(String::from_utf8_lossy(&with_history.stdout).contains("PASS signer: 08V's current published key"));
         assert!(out.contains("PASS signature") && out.contains("PASS Merkle root") && out.contains("PASS tally") && !out.contains("FAIL"), "{out}");
         let bad = run(&["verify".as_ref(), forged_file.as_os_str(), "--board".as_ref(), board_file.as_os_str()]);
         assert_eq!(bad.status.code(), Some(1));
@@ -279,5 +303,40 @@ backend_tests! {
         assert_eq!(issue(&officer, id).await.status(), 409);
         assert_eq!(app.new_visitor().get(&format!("/ballots/{id}/board.json")).await.status(), 409);
         assert_eq!(app.new_visitor().get(&format!("/ballots/{id}/certificate.json")).await.status(), 404);
+    }
+
+    // The key file was lost: a new key signs from then on, and certificates
+    // signed with the old one still verify through the signed key history.
+    async fn a_lost_signing_key_is_replaced_and_earlier_certificates_stay_verifiable(app: TestApp) {
+        let e = electorate(&app, &[1_000, 1_000, 1_000, 1_000, 1_000]);
+        app.create_user(OFFICER, "returning_officer", Some("08V"));
+        let officer = app.new_visitor();
+        log_in(&officer, OFFICER).await;
+        let (first, _) = counted_ballot(&app, &e).await;
+        assert_eq!(issue(&officer, first).await.status(), 303);
+        let first_cert: Value = app.get(&format!("/ballots/{first}/certificate.json")).await.json().await.expect("json");
+        std::fs::remove_file(app.data_dir.join("signing-keys").join("08V.key")).expect("the key file is lost");
+        app.mail_worker(None, &[]).run_until_idle().await.expect("the first ballot's mail goes");
+        let (second, _) = counted_ballot(&app, &e).await;
+        assert_eq!(issue(&officer, second).await.status(), 303);
+        let second_cert: Value = app.get(&format!("/ballots/{second}/certificate.json")).await.json().await.expect("json");
+        assert_ne!(first_cert["certificate"]["public_key"], second_cert["certificate"]["public_key"], "a new key");
+
+        let visitor = app.new_visitor();
+        let id = first_cert["certificate"]["id"].as_str().expect("id");
+        let (_, checked) = visitor.get_text(&format!("/verify?certificate={id}")).await;
+        assert!(checked.contains("Every check passed") && checked.contains("an earlier key of 08V"), "{checked}");
+        let (_, key_page) = visitor.get_text("/organisations/08V/key").await;
+        assert!(key_page.contains("Keys used before") && key_page.contains(first_cert["certificate"]["key_fingerprint"].as_str().expect("fp")), "{key_page}");
+        let history: quorate::certify::model::SignedKeyHistory = serde_json::from_str(&visitor.get_text("/organisations/08V/keys.json").await.1).expect("history");
+        let checked = quorate::certify::model::check_history(&history).expect("signed by the current key");
+        assert_eq!(checked.keys.len(), 2);
+        assert_eq!(checked.keys[1].public_key, second_cert["certificate"]["public_key"].as_str().expect("key"));
+        let mut altered = history.clone();
+        altered.history.keys.remove(0);
+        assert!(quorate::certify::model::check_history(&altered).is_err(), "the history cannot be edited");
+        let mut conn = app.pool.get().expect("connection");
+        let log = quorate::audit::store::all(&mut conn).expect("audit");
+        assert!(log.iter().any(|e| e.entry.action == "certificate.key_changed"));
     }
 }

@@ -317,8 +317,23 @@ async fn trustees_and_a_voter_use_the_command_line_and_anyone_verifies_offline()
         app.get_text(&format!("/ballots/{id}/board.json")).await.1,
     )
     .expect("write");
+    std::fs::write(
+        dir.path().join("keys.json"),
+        app.get_text("/organisations/08V/keys.json").await.1,
+    )
+    .expect("write");
     app.stop().await;
-    let out = quorate(dir.path(), &["verify", "certificate.json", "--board", "board.json"]);
+    let out = quorate(
+        dir.path(),
+        &[
+            "verify",
+            "certificate.json",
+            "--board",
+            "board.json",
+            "--keys",
+            "keys.json",
+        ],
+    );
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(0), "{text}");
     for check in [
@@ -335,7 +350,17 @@ async fn trustees_and_a_voter_use_the_command_line_and_anyone_verifies_offline()
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("board.json")).expect("read")).expect("json");
     changed["papers"][0]["paper"]["choices"][0]["beta"] = changed["papers"][0]["paper"]["choices"][1]["beta"].clone();
     std::fs::write(dir.path().join("changed.json"), changed.to_string()).expect("write");
-    let out = quorate(dir.path(), &["verify", "certificate.json", "--board", "changed.json"]);
+    let out = quorate(
+        dir.path(),
+        &[
+            "verify",
+            "certificate.json",
+            "--board",
+            "changed.json",
+            "--keys",
+            "keys.json",
+        ],
+    );
     assert_eq!(out.status.code(), Some(1));
     assert!(stdout(&out).contains("FAIL every paper's proofs"), "{}", stdout(&out));
 }

@@ -43,11 +43,11 @@ fn facts(
     let certificate_valid = match &signed {
         Some(signed) => {
             let board = super::service::board(pool, id)?;
-            Some(super::model::all_passed(&super::model::verify(
+            Some(super::model::all_passed(&super::service::verify_here(
+                pool,
                 signed,
                 Some(&board),
-                None,
-            )))
+            )?))
         }
         None => None,
     };

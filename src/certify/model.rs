@@ -335,6 +335,125 @@ pub fn parse_key(hex_key: &str) -> Result<VerifyingKey, String> {
     VerifyingKey::from_bytes(&bytes).map_err(|_| "not an Ed25519 public key".to_owned())
 }
 
+pub const KEY_HISTORY_FORMAT: &str = "quorate-key-history/1";
+
+/// One key an organisation has signed with, and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyEntry {
+    pub public_key: String,
+    pub fingerprint: String,
+    pub from: String,
+    pub until: Option<String>,
+}
+
+/// Every key an organisation has used, oldest first; the last is current.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyHistory {
+    pub format: String,
+    pub organisation: String,
+    pub keys: Vec<KeyEntry>,
+}
+
+/// The history signed by the current key: the organisation vouches, with
+/// the key it signs with now, for the keys it signed with before (a key
+/// file lost or replaced), so their certificates stay verifiable.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignedKeyHistory {
+    pub history: KeyHistory,
+    pub signature: String,
+}
+
+pub fn sign_history(history: KeyHistory, key: &SigningKey) -> Result<SignedKeyHistory, String> {
+    let bytes = canonical(&history)?;
+    let signature: Signature = key.sign(bytes.as_bytes());
+    Ok(SignedKeyHistory {
+        history,
+        signature: hex::encode(signature.to_bytes()),
+    })
+}
+
+/// The history, if its current key signed it.
+pub fn check_history(signed: &SignedKeyHistory) -> Result<&KeyHistory, String> {
+    let history = &signed.history;
+    if history.format != KEY_HISTORY_FORMAT {
+        return Err(format!("not a key history (\"{}\")", history.format));
+    }
+    let current = history.keys.last().ok_or("the key history is empty")?;
+    let key = parse_key(&current.public_key)?;
+    let signature = hex::decode(&signed.signature)
+        .ok()
+        .and_then(|b| <[u8; 64]>::try_from(b).ok())
+        .map(|b| Signature::from_bytes(&b))
+        .ok_or("the key history's signature is not 64 bytes of hex")?;
+    let bytes = canonical(history)?;
+    key.verify_strict(bytes.as_bytes(), &signature)
+        .map_err(|_| "the key history was not signed by its current key, or was changed".to_owned())?;
+    Ok(history)
+}
+
+/// Whether the certificate's signer is confirmed, and how: against a key
+/// history the organisation published (its current key or an earlier one),
+/// or a key given by the person verifying; without either it is not.
+pub fn signer_check(cert: &Certificate, trusted: Trusted<'_>) -> Check {
+    let print = parse_key(&cert.public_key).map(|k| fingerprint(&k)).unwrap_or_default();
+    match trusted {
+        Trusted::Given(key) => {
+            let same = parse_key(key).is_ok_and(|k| hex::encode(k.to_bytes()) == cert.public_key.to_lowercase());
+            check(
+                "signer",
+                same,
+                if same {
+                    format!("the key given, fingerprint {print}")
+                } else {
+                    "the certificate was not signed with the key given".to_owned()
+                },
+            )
+        }
+        Trusted::History(history) => match history.keys.iter().find(|k| k.public_key == cert.public_key) {
+            Some(entry) if history.organisation == cert.organisation.code => check(
+                "signer",
+                true,
+                match &entry.until {
+                    None => format!(
+                        "{}'s current published key, fingerprint {}",
+                        cert.organisation.code, entry.fingerprint
+                    ),
+                    Some(until) => format!(
+                        "an earlier key of {}, used from {} until {} and listed in its signed key history; fingerprint {}",
+                        cert.organisation.code, entry.from, until, entry.fingerprint
+                    ),
+                },
+            ),
+            _ => check(
+                "signer",
+                false,
+                format!(
+                    "the certificate's key (fingerprint {print}) is not one that {} has published: it was not signed by {}",
+                    cert.organisation.code, cert.organisation.name
+                ),
+            ),
+        },
+        Trusted::Unknown(why) => check(
+            "signer",
+            false,
+            format!(
+                "not confirmed: {why}. The certificate was signed by the key with fingerprint {print}; compare it with the fingerprint {} publishes on its key page, then give that key with --key",
+                cert.organisation.code
+            ),
+        ),
+    }
+}
+
+/// What the signer of a certificate is checked against.
+pub enum Trusted<'a> {
+    Given(&'a str),
+    History(&'a KeyHistory),
+    Unknown(&'a str),
+}
+
 /// One line of a verification report.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Check {

@@ -6,7 +6,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
-use super::model::{Check, Signed, all_passed, verify};
+use super::model::{Check, Signed, all_passed};
 use super::service;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::web::AppState;
@@ -473,8 +473,14 @@ pub async fn verify_form(ui: Ui, query: web::Query<VerifyQuery>) -> AppResult<Ht
     if id.is_empty() {
         return verify_page(&ui, VerifyForm::default(), None, Vec::new());
     }
-    let (signed, board) = ui.state().run(move |pool| service::by_id(pool, &id)).await?;
-    let checks = verify(&signed, Some(&board), None);
+    let (signed, checks) = ui
+        .state()
+        .run(move |pool| {
+            let (signed, board) = service::by_id(pool, &id)?;
+            let checks = service::verify_here(pool, &signed, Some(&board))?;
+            Ok((signed, checks))
+        })
+        .await?;
     verify_page(&ui, VerifyForm::default(), Some((summary(&signed), checks)), Vec::new())
 }
 
@@ -621,8 +627,22 @@ pub async fn verify_submitted(
     let key = Some(form.key.trim().to_owned()).filter(|k| !k.is_empty());
     match signed {
         Some(signed) if errors.is_empty() => {
-            let checks = verify(&signed, board.as_ref(), key.as_deref());
             let summary = summary(&signed);
+            // A key given is checked too; the signer is always checked
+            // against the keys the organisation publishes here.
+            let checks = ui
+                .state()
+                .run(move |pool| {
+                    let mut checks = service::verify_here(pool, &signed, board.as_ref())?;
+                    if let Some(key) = key.as_deref() {
+                        checks.push(super::model::signer_check(
+                            &signed.certificate,
+                            super::model::Trusted::Given(key),
+                        ));
+                    }
+                    Ok(checks)
+                })
+                .await?;
             verify_page(&ui, form, Some((summary, checks)), Vec::new())
         }
         _ => verify_page(&ui, form, None, errors),
@@ -635,33 +655,57 @@ struct KeyPage {
     code: String,
     key: String,
     fingerprint: String,
+    earlier: Vec<Row>,
 }
 
-/// An organisation's public signing key: anyone may see it.
+/// An organisation's public signing key, and the keys it signed with
+/// before: anyone may see them.
 pub async fn key(ui: Ui, code: web::Path<String>) -> AppResult<HttpResponse> {
     let code = code.into_inner().to_ascii_uppercase();
     let data_dir = ui.state().settings.data_dir.clone();
     let lookup = code.clone();
-    let (name, key, fingerprint) = ui
+    let (name, signed) = ui
         .state()
-        .run(move |pool| {
-            let mut conn = pool.get()?;
-            let organisation =
-                crate::registry::store::Organisation::find_by_code(&mut conn, &lookup)?.ok_or(AppError::NotFound)?;
-            let (key, fingerprint) = service::public_key(&data_dir, &organisation.ods_code)?;
-            Ok((organisation.name, key, fingerprint))
-        })
+        .run(move |pool| service::key_history(pool, &data_dir, &lookup))
         .await?;
+    let keys = &signed.history.keys;
+    let current = keys.last().cloned();
     ui.page(
         "certify/key",
         "Signing key",
         &KeyPage {
             organisation: name,
             code,
-            key,
-            fingerprint,
+            key: current.as_ref().map(|k| k.public_key.clone()).unwrap_or_default(),
+            fingerprint: current.map(|k| k.fingerprint).unwrap_or_default(),
+            earlier: keys
+                .iter()
+                .rev()
+                .skip(1)
+                .map(|k| {
+                    row(
+                        &k.fingerprint,
+                        format!("{} to {}", k.from, k.until.clone().unwrap_or_default()),
+                    )
+                })
+                .collect(),
         },
     )
+}
+
+/// `GET /organisations/{code}/keys.json`: the signed key history, for
+/// `quorate verify --keys`.
+pub async fn keys_json(state: web::Data<AppState>, code: web::Path<String>) -> AppResult<HttpResponse> {
+    let code = code.into_inner().to_ascii_uppercase();
+    let data_dir = state.settings.data_dir.clone();
+    let (_, signed) = state
+        .run(move |pool| service::key_history(pool, &data_dir, &code))
+        .await?;
+    let body = serde_json::to_string_pretty(&signed).map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(json_download(
+        body,
+        format!("keys-{}.json", signed.history.organisation),
+    ))
 }
 
 #[derive(Serialize)]

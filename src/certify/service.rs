@@ -7,8 +7,8 @@ use serde_json::json;
 
 use super::model::{
     BallotEntry, Board, BoardElector, BoardEntry, BoardFile, BoardPaper, CERTIFICATE_FORMAT, Certificate,
-    ElectionEntry, ElectorateEntry, Named, Notices, Officer, OptionEntry, Reminder, Signed, Timeline, TrusteeEntry,
-    Votes, fingerprint, sign,
+    ElectionEntry, ElectorateEntry, KEY_HISTORY_FORMAT, KeyEntry, KeyHistory, Named, Notices, Officer, OptionEntry,
+    Reminder, Signed, SignedKeyHistory, Timeline, TrusteeEntry, Votes, fingerprint, sign,
 };
 use super::store::{self, CertificateRow};
 use super::verifiable::{PaperEntry, VERIFIABLE_BOARD_FORMAT, VerifiableBoard};
@@ -318,7 +318,7 @@ pub fn issue(
                 "The certificate of this ballot has been issued already.".into(),
             ));
         }
-        let key = super::keys::signing_key(data_dir, &loaded.organisation.ods_code).map_err(AppError::Internal)?;
+        let key = current_key(c, data_dir, &loaded.organisation)?;
         let verifying = key.verifying_key();
         let board = any_board_of(c, &loaded)?;
         let (board_entry, election) = match &board {
@@ -494,9 +494,115 @@ fn parse(document: &str) -> AppResult<Signed> {
     serde_json::from_str(document).map_err(|e| AppError::Internal(format!("stored certificate: {e}")))
 }
 
-/// The organisation's public key (hex) and fingerprint, for its public page.
-pub fn public_key(data_dir: &std::path::Path, organisation_code: &str) -> AppResult<(String, String)> {
-    let key = super::keys::signing_key(data_dir, organisation_code).map_err(AppError::Internal)?;
+/// The organisation's signing key (made the first time), recorded as its
+/// current key. When the key file was lost or replaced, the earlier key is
+/// kept in the history, retired, and the change is audited.
+fn current_key(
+    conn: &mut DbConn,
+    data_dir: &std::path::Path,
+    organisation: &crate::registry::store::Organisation,
+) -> AppResult<ed25519_dalek::SigningKey> {
+    let key = super::keys::signing_key(data_dir, &organisation.ods_code).map_err(AppError::Internal)?;
     let verifying = key.verifying_key();
-    Ok((hex::encode(verifying.to_bytes()), fingerprint(&verifying)))
+    let print = fingerprint(&verifying);
+    let replaced = store::keys::make_current(
+        conn,
+        organisation.id,
+        &hex::encode(verifying.to_bytes()),
+        &print,
+        Utc::now().naive_utc(),
+    )?;
+    if !replaced.is_empty() {
+        let earlier: Vec<&str> = replaced.iter().map(|k| k.fingerprint.as_str()).collect();
+        record(
+            conn,
+            &crate::audit::model::Actor {
+                user_id: None,
+                label: "server".into(),
+            },
+            Event {
+                organisation_id: Some(organisation.id),
+                action: "certificate.key_changed",
+                object_kind: "organisation",
+                object_key: &organisation.ods_code,
+                summary: format!(
+                    "The signing key of {} is now {print}, replacing {}: its key file was missing or replaced. Certificates signed with the earlier key stay verifiable through the published key history.",
+                    organisation.name,
+                    earlier.join(", ")
+                ),
+            },
+        )?;
+    }
+    Ok(key)
+}
+
+fn history_of(conn: &mut DbConn, organisation: &crate::registry::store::Organisation) -> AppResult<KeyHistory> {
+    Ok(KeyHistory {
+        format: KEY_HISTORY_FORMAT.into(),
+        organisation: organisation.ods_code.clone(),
+        keys: store::keys::of_organisation(conn, organisation.id)?
+            .into_iter()
+            .map(|k| KeyEntry {
+                public_key: k.public_key,
+                fingerprint: k.fingerprint,
+                from: rfc3339(k.first_used_at),
+                until: k.retired_at.map(rfc3339),
+            })
+            .collect(),
+    })
+}
+
+/// An organisation's published keys, current last, signed by the current
+/// key (which is made the first time it is asked for).
+pub fn key_history(
+    pool: &Pool,
+    data_dir: &std::path::Path,
+    organisation_code: &str,
+) -> AppResult<(String, SignedKeyHistory)> {
+    let mut conn = pool.get()?;
+    conn.transaction(|c| {
+        let organisation = crate::registry::store::Organisation::find_by_code(c, organisation_code.trim())?
+            .ok_or(AppError::NotFound)?;
+        let key = current_key(c, data_dir, &organisation)?;
+        let history = history_of(c, &organisation)?;
+        let signed = super::model::sign_history(history, &key).map_err(AppError::Internal)?;
+        Ok((organisation.name, signed))
+    })
+}
+
+/// The keys this server knows an organisation by, for checking a
+/// certificate's signer; None when the organisation is not known here.
+pub fn known_keys(pool: &Pool, organisation_code: &str) -> AppResult<Option<KeyHistory>> {
+    let mut conn = pool.get()?;
+    match crate::registry::store::Organisation::find_by_code(&mut conn, organisation_code.trim())? {
+        Some(organisation) => Ok(Some(history_of(&mut conn, &organisation)?)),
+        None => Ok(None),
+    }
+}
+
+/// Every check of a certificate (with its board), its signer checked
+/// against the organisation's keys as this server knows them.
+pub fn verify_here(pool: &Pool, signed: &Signed, board: Option<&BoardFile>) -> AppResult<Vec<super::model::Check>> {
+    use super::model::{Trusted, signer_check, verify};
+    let cert = &signed.certificate;
+    let history = known_keys(pool, &cert.organisation.code)?;
+    Ok(match &history {
+        Some(history) => {
+            let listed = history.keys.iter().any(|k| k.public_key == cert.public_key);
+            let against = if listed {
+                Some(cert.public_key.clone())
+            } else {
+                history.keys.last().map(|k| k.public_key.clone())
+            };
+            let mut checks = verify(signed, board, against.as_deref());
+            checks.insert(1, signer_check(cert, Trusted::History(history)));
+            checks
+        }
+        None => {
+            let mut checks = verify(signed, board, None);
+            let why = format!("{} is not an organisation of this server", cert.organisation.code);
+            checks.insert(1, signer_check(cert, Trusted::Unknown(&why)));
+            checks
+        }
+    })
 }

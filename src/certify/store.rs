@@ -36,3 +36,66 @@ pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<CertificateRow>> 
         .first(conn)
         .optional()
 }
+
+/// Public signing keys an organisation has used.
+pub mod keys {
+    use chrono::NaiveDateTime;
+    use diesel::prelude::*;
+
+    use crate::db::DbConn;
+    use crate::db::schema::signing_keys;
+
+    #[derive(Debug, Clone, Queryable, Selectable)]
+    #[diesel(table_name = signing_keys, check_for_backend(crate::db::MultiBackend))]
+    pub struct KeyRow {
+        pub id: i32,
+        pub organisation_id: i32,
+        pub public_key: String,
+        pub fingerprint: String,
+        pub first_used_at: NaiveDateTime,
+        pub retired_at: Option<NaiveDateTime>,
+    }
+
+    pub fn of_organisation(conn: &mut DbConn, organisation_id: i32) -> QueryResult<Vec<KeyRow>> {
+        signing_keys::table
+            .filter(signing_keys::organisation_id.eq(organisation_id))
+            .order(signing_keys::first_used_at.asc())
+            .select(KeyRow::as_select())
+            .load(conn)
+    }
+
+    /// Retires the organisation's other keys and records `public_key` as its
+    /// current one (when it is new); answers the keys it replaced.
+    pub fn make_current(
+        conn: &mut DbConn,
+        organisation_id: i32,
+        public_key: &str,
+        fingerprint: &str,
+        now: NaiveDateTime,
+    ) -> QueryResult<Vec<KeyRow>> {
+        let known = of_organisation(conn, organisation_id)?;
+        if known
+            .iter()
+            .any(|k| k.public_key == public_key && k.retired_at.is_none())
+        {
+            return Ok(Vec::new());
+        }
+        let replaced: Vec<KeyRow> = known.into_iter().filter(|k| k.retired_at.is_none()).collect();
+        diesel::update(
+            signing_keys::table
+                .filter(signing_keys::organisation_id.eq(organisation_id))
+                .filter(signing_keys::retired_at.is_null()),
+        )
+        .set(signing_keys::retired_at.eq(now))
+        .execute(conn)?;
+        diesel::insert_into(signing_keys::table)
+            .values((
+                signing_keys::organisation_id.eq(organisation_id),
+                signing_keys::public_key.eq(public_key),
+                signing_keys::fingerprint.eq(fingerprint),
+                signing_keys::first_used_at.eq(now),
+            ))
+            .execute(conn)?;
+        Ok(replaced)
+    }
+}

@@ -365,6 +365,17 @@ diesel::joinable!(encrypted_papers -> practices (practice_id));
 diesel::joinable!(ballot_trustees -> users (user_id));
 
 diesel::table! {
+    signing_keys (id) {
+        id -> Integer,
+        organisation_id -> Integer,
+        public_key -> Text,
+        fingerprint -> Text,
+        first_used_at -> Timestamp,
+        retired_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     certificates (id) {
         id -> Text,
         ballot_id -> Integer,
@@ -465,6 +476,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     consultations,
     consultation_questions,
     certificates,
+    signing_keys,
     ballots,
     ballot_options,
     ballot_electors,

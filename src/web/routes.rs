@@ -179,6 +179,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(post().to(certify::routes::verify_submitted)),
         )
         .service(resource("/organisations/{code}/key").route(get().to(certify::routes::key)))
+        .service(resource("/organisations/{code}/keys.json").route(get().to(certify::routes::keys_json)))
         .service(resource("/lmc").route(get().to(certify::routes::dashboard)))
         .service(resource("/ballots/{id}/evidence").route(get().to(certify::routes::evidence)))
         // Consultations

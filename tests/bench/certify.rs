@@ -181,6 +181,8 @@ async fn run(backend: common::Backend, papers: usize, audit_entries: usize) {
             .arg(&cert_file)
             .arg("--board")
             .arg(&board_file)
+            .arg("--key")
+            .arg(&signed.certificate.public_key)
             .env_clear()
             .output()
             .expect("quorate verify");

@@ -391,7 +391,14 @@ fn run(practices: usize, constituencies: usize, file: Option<&str>) {
     std::fs::write(dir.path().join("board.json"), &board_json).expect("write");
     let started = Instant::now();
     let output = std::process::Command::new(BIN)
-        .args(["verify", "certificate.json", "--board", "board.json"])
+        .args([
+            "verify",
+            "certificate.json",
+            "--board",
+            "board.json",
+            "--key",
+            &hex::encode(verifying.to_bytes()),
+        ])
         .env_clear()
         .current_dir(dir.path())
         .output()
