@@ -45,3 +45,49 @@ mod tests {
         assert_eq!(group_thousands(-1234), "-1,234");
     }
 }
+
+/// A CSV cell that a spreadsheet would run as a formula (it starts with
+/// `=`, `+`, `-`, `@`, a tab or a carriage return) is written with a
+/// leading apostrophe, so a practice named "=HYPERLINK(…)" stays text.
+/// Numbers, negative ones included, are written as they are.
+pub fn csv_cell(cell: &str) -> std::borrow::Cow<'_, str> {
+    let risky = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if risky && cell.parse::<f64>().is_err() {
+        std::borrow::Cow::Owned(format!("'{cell}"))
+    } else {
+        std::borrow::Cow::Borrowed(cell)
+    }
+}
+
+/// `write_record` with every cell made safe by `csv_cell`.
+pub trait SafeCsv {
+    fn write_safe<I, T>(&mut self, record: I) -> csv::Result<()>
+    where
+        I: IntoIterator<Item = T>,
+        T: AsRef<str>;
+}
+
+impl<W: std::io::Write> SafeCsv for csv::Writer<W> {
+    fn write_safe<I, T>(&mut self, record: I) -> csv::Result<()>
+    where
+        I: IntoIterator<Item = T>,
+        T: AsRef<str>,
+    {
+        let cells: Vec<String> = record.into_iter().map(|c| csv_cell(c.as_ref()).into_owned()).collect();
+        self.write_record(&cells)
+    }
+}
+
+#[cfg(test)]
+mod csv_tests {
+    use super::csv_cell;
+
+    #[test]
+    fn formulas_are_written_as_text_and_numbers_as_numbers() {
+        assert_eq!(csv_cell("=HYPERLINK(\"http://x\")"), "'=HYPERLINK(\"http://x\")");
+        assert_eq!(csv_cell("+44 20"), "'+44 20");
+        assert_eq!(csv_cell("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(csv_cell("-1.5"), "-1.5");
+        assert_eq!(csv_cell("Albion Health Centre"), "Albion Health Centre");
+    }
+}

@@ -242,4 +242,156 @@ backend_tests! {
         assert_eq!(again.status(), 409);
         assert!(audit_actions(&app).iter().any(|(a, s)| a == "ballot.link_reissued" && s.contains("confirmed@example.org")));
     }
+
+    async fn a_login_never_sends_someone_to_another_site(app: TestApp) {
+        app.create_user("pat@example.org", "system_admin", None);
+        for next in ["/\t/evil.example", "//evil.example", "/\\evil.example", "https://evil.example"] {
+            let visitor = app.new_visitor();
+            let response = visitor.submit("/login", "/login", &[("email", "pat@example.org"), ("password", PASSWORD), ("next", next)]).await;
+            assert_eq!(response.status(), 303);
+            let location = response.headers().get("location").and_then(|v| v.to_str().ok()).expect("location").to_owned();
+            assert_eq!(location, "/", "next={next:?}");
+        }
+    }
+
+    async fn a_form_from_another_origin_is_refused_even_with_a_token(app: TestApp) {
+        app.create_user("pat@example.org", "system_admin", None);
+        ballots::log_in(&app, "pat@example.org").await;
+        let token = app.csrf_token("/account").await;
+        let post = |origin: &'static str| {
+            let app = &app;
+            let token = token.clone();
+            async move {
+                app.client
+                    .post(app.url("/account/tokens"))
+                    .header("origin", origin)
+                    .form(&[("_csrf", token.as_str()), ("name", "from elsewhere")])
+                    .send()
+                    .await
+                    .expect("post")
+                    .status()
+                    .as_u16()
+            }
+        };
+        assert_eq!(post("https://evil.example").await, 403);
+        assert_eq!(post("null").await, 403);
+        assert_eq!(post(Box::leak(app.address.clone().into_boxed_str())).await, 200, "the site's own origin is fine");
+    }
+
+    async fn a_nul_character_is_refused_with_its_field_named_on_both_backends(app: TestApp) {
+        let electorate = ballots::electorate(&app, &[1_000]);
+        let board = app.new_visitor();
+        ballots::log_in(&board, ADMIN).await;
+        let form = "/organisations/08V/practices/new";
+        let response = board
+            .submit(form, form, &[("code", "F84099"), ("name", "Bad\0Name"), ("address_1", "1 High St"), ("postcode", "E1 1AA"), ("status", "active"), ("opened_on", "2020-01-01"), ("joined_on", "2020-01-01")])
+            .await;
+        assert_eq!(response.status(), 422);
+        assert!(response.text().await.expect("body").contains("name contains a NUL character"));
+        let (status, body) = app
+            .api(reqwest::Method::POST, "/api/v1/organisations/08V/practices", Some(&electorate.admin_token), Some(serde_json::json!({"code": "F84098", "name": "Bad\u{0}Name", "address": ["1 High St"], "postcode": "E1 1AA"})))
+            .await;
+        assert_eq!(status, 422, "{body}");
+        assert_eq!(body["error"]["field"], "name", "{body}");
+        let mut conn = app.pool.get().expect("connection");
+        for code in ["F84099", "F84098"] {
+            assert!(quorate::registry::store::Practice::find_by_code(&mut conn, code).expect("query").is_none(), "nothing written");
+        }
+    }
+
+    async fn a_practice_name_that_is_a_formula_stays_text_in_csv(app: TestApp) {
+        let electorate = ballots::electorate(&app, &[1_000]);
+        {
+            let mut conn = app.pool.get().expect("connection");
+            use diesel::prelude::*;
+            diesel::update(quorate::db::schema::practices::table.filter(quorate::db::schema::practices::ods_code.eq("F84001")))
+                .set(quorate::db::schema::practices::name.eq("=HYPERLINK(\"http://evil.example\",\"x\")"))
+                .execute(&mut conn)
+                .expect("rename");
+        }
+        let _ = &electorate;
+        let board = app.new_visitor();
+        ballots::log_in(&board, ADMIN).await;
+        let (status, csv) = board.get_text("/organisations/08V/register.csv").await;
+        assert_eq!(status, 200);
+        assert!(csv.contains("'=HYPERLINK"), "{csv}");
+        assert!(!csv.contains(",=HYPERLINK") && !csv.contains("\"=HYPERLINK"), "{csv}");
+    }
+
+    async fn a_stranger_learns_nothing_of_a_ballots_state_from_the_certificate_form(app: TestApp) {
+        let electorate = ballots::electorate(&app, &[1_000]);
+        let id = ballots::create_ballot(&app, &electorate, serde_json::json!({})).await;
+        app.create_organisation("ccg", "16C", "Other CCG");
+        app.create_user("other.ro@example.org", "returning_officer", Some("16C"));
+        let stranger = app.new_visitor();
+        ballots::log_in(&stranger, "other.ro@example.org").await;
+        let token = stranger.csrf_token("/").await;
+        let response = stranger.post_form(&format!("/ballots/{id}/certificate"), &[("_csrf", &token)]).await;
+        assert_eq!(response.status(), 403, "permission is checked before the ballot's state");
+    }
+
+    // A cookie copied before logging out does not work after it, and cannot
+    // mint an API token; "sign out everywhere" ends the other sessions too.
+    async fn logging_out_ends_the_session_on_the_server(app: TestApp) {
+        app.create_user("pat@example.org", "system_admin", None);
+        let raw = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+        let cookie_of = |response: &reqwest::Response| -> String {
+            response
+                .headers()
+                .get_all("set-cookie")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .map(|v| v.split(';').next().unwrap_or_default().to_owned())
+                .collect::<Vec<_>>()
+                .join("; ")
+        };
+        let form = raw.get(app.url("/login")).send().await.expect("login form");
+        let cookie = cookie_of(&form);
+        let csrf = common::csrf_in(&form.text().await.expect("body")).expect("csrf");
+        let login = raw
+            .post(app.url("/login"))
+            .header("cookie", &cookie)
+            .form(&[("_csrf", csrf.as_str()), ("email", "pat@example.org"), ("password", PASSWORD)])
+            .send()
+            .await
+            .expect("login");
+        assert_eq!(login.status(), 303);
+        let session = cookie_of(&login);
+        let account = raw.get(app.url("/account")).header("cookie", &session).send().await.expect("account");
+        assert_eq!(account.status(), 200);
+        let csrf = common::csrf_in(&account.text().await.expect("body")).expect("csrf");
+        let logout = raw
+            .post(app.url("/logout"))
+            .header("cookie", &session)
+            .form(&[("_csrf", csrf.as_str())])
+            .send()
+            .await
+            .expect("logout");
+        assert_eq!(logout.status(), 303);
+        // The copy kept from before.
+        let replay = raw.get(app.url("/account")).header("cookie", &session).send().await.expect("replay");
+        assert_eq!(replay.status(), 303, "the old cookie is sent to the login page");
+        let mint = raw
+            .post(app.url("/account/tokens"))
+            .header("cookie", &session)
+            .form(&[("_csrf", csrf.as_str()), ("name", "stolen")])
+            .send()
+            .await
+            .expect("mint");
+        assert_ne!(mint.status(), 200, "no token from an ended session");
+        let mut conn = app.pool.get().expect("connection");
+        let user = ballots::user_id(&app, "pat@example.org");
+        assert!(quorate::accounts::store::api_tokens::of_user(&mut conn, user).expect("tokens").is_empty());
+        drop(conn);
+
+        // Sign out everywhere: two browsers, both end.
+        let first = app.new_visitor();
+        first.login("pat@example.org", PASSWORD).await;
+        let second = app.new_visitor();
+        second.login("pat@example.org", PASSWORD).await;
+        assert_eq!(first.submit("/account", "/account/sessions/end", &[]).await.status(), 303);
+        assert_eq!(second.get("/account").await.status(), 303, "the other browser is signed out");
+        assert_eq!(first.get("/account").await.status(), 303);
+        assert!(audit_actions(&app).iter().any(|(a, _)| a == "account.sessions_ended"));
+    }
 }

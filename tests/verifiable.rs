@@ -414,6 +414,19 @@ async fn a_voter_opens_a_paper_to_check_it_then_casts_a_fresh_one() {
     }
     let board = verifiable_board(&app, id).await;
     assert_eq!(board.spoiled, vec![opened.tracker.clone()]);
+    // The voter finds their paper on the board by its tracker, with a proof to the root.
+    let receipt = format!("/ballots/{id}/receipt");
+    let tracker = quorate::ballots::verifiable::model::tracker_words(&board.papers[0].tracker);
+    let found = voter
+        .submit(&receipt, &receipt, &[("code", &tracker)])
+        .await
+        .text()
+        .await
+        .expect("body");
+    assert!(
+        found.contains("Your paper is on the bulletin board") && found.contains("(checked: it holds)"),
+        "{found}"
+    );
     assert!(
         board.papers.iter().all(|p| p.tracker != opened.tracker),
         "the opened paper was never counted"

@@ -13,9 +13,18 @@ use crate::web::page::Ui;
 use crate::web::render::Flash;
 
 /// Only same-site paths, so a crafted link cannot send someone elsewhere.
+/// Browsers drop tabs and newlines from URLs and read `\` as `/`, so
+/// `/\t/evil.example` is `//evil.example` to them: any control character,
+/// space or backslash makes the path unsafe, as does a second leading `/`.
 fn safe_next(next: Option<&str>) -> &str {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => n,
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.chars().any(|c| c.is_control() || c.is_whitespace() || c == '\\') =>
+        {
+            n
+        }
         _ => "/",
     }
 }
@@ -94,15 +103,58 @@ pub async fn login(req: HttpRequest, ui: Ui, form: CsrfForm<LoginForm>) -> AppRe
     }
 }
 
-pub async fn logout(ui: Ui, _form: CsrfForm<NoFields>) -> HttpResponse {
+pub async fn logout(ui: Ui, _form: CsrfForm<NoFields>) -> AppResult<HttpResponse> {
+    // Ended here and on the server: a copy of the cookie stops working too.
+    if let Some((user_id, session_id)) = auth::session_of(ui.session()) {
+        let max_age = chrono::Duration::hours(i64::from(ui.state().settings.session_hours));
+        ui.state()
+            .run(move |pool| service::end_session(pool, user_id, &session_id, max_age))
+            .await?;
+    }
     auth::log_out(ui.session());
-    ui.see_other(
+    Ok(ui.see_other(
         "/login",
         Some(Flash {
             heading: "You have logged out".into(),
             body: None,
         }),
-    )
+    ))
+}
+
+/// "Sign out everywhere": every session of the account, this one too.
+pub async fn end_my_sessions(ui: Ui, user: CurrentUser, _form: CsrfForm<NoFields>) -> AppResult<HttpResponse> {
+    let (actor, id) = ((*user.0).clone(), user.id);
+    ui.state()
+        .run(move |pool| service::end_all_sessions(pool, &actor, id))
+        .await?;
+    auth::log_out(ui.session());
+    Ok(ui.see_other(
+        "/login",
+        Some(Flash {
+            heading: "You have been signed out everywhere".into(),
+            body: Some("Every browser where you were signed in must log in again.".into()),
+        }),
+    ))
+}
+
+/// A system administrator signs someone out everywhere.
+pub async fn end_user_sessions(
+    ui: Ui,
+    admin: RequireSystemAdmin,
+    id: web::Path<i32>,
+    _form: CsrfForm<NoFields>,
+) -> AppResult<HttpResponse> {
+    let (actor, id) = ((*admin.0.0).clone(), id.into_inner());
+    ui.state()
+        .run(move |pool| service::end_all_sessions(pool, &actor, id))
+        .await?;
+    Ok(ui.see_other(
+        "/admin/users",
+        Some(Flash {
+            heading: "Signed out everywhere".into(),
+            body: None,
+        }),
+    ))
 }
 
 #[derive(Serialize)]
@@ -371,6 +423,10 @@ mod tests {
         assert_eq!(safe_next(Some("//evil.example")), "/");
         assert_eq!(safe_next(Some("https://evil.example")), "/");
         assert_eq!(safe_next(Some("/\\evil.example")), "/");
+        assert_eq!(safe_next(Some("/\t/evil.example")), "/", "browsers drop the tab");
+        assert_eq!(safe_next(Some("/\n/evil.example")), "/");
+        assert_eq!(safe_next(Some("/ballots/1\\..\\x")), "/");
+        assert_eq!(safe_next(Some("/ballots/12?x=1")), "/ballots/12?x=1");
         assert_eq!(safe_next(None), "/");
     }
 }

@@ -129,7 +129,18 @@ impl SessionUser {
 }
 
 pub fn session_user(pool: &Pool, user_id: i32) -> AppResult<Option<SessionUser>> {
+    session_user_of(pool, user_id, None)
+}
+
+/// The user of a browser session, unless that session was ended (its id,
+/// `session_id`, revoked at logout).
+pub fn session_user_of(pool: &Pool, user_id: i32, session_id: Option<&str>) -> AppResult<Option<SessionUser>> {
     let mut conn = pool.get()?;
+    if let Some(id) = session_id {
+        if store::sessions::is_revoked(&mut conn, &token::digest(id))? {
+            return Ok(None);
+        }
+    }
     let Some(user) = User::find(&mut conn, user_id)? else {
         return Ok(None);
     };
@@ -498,6 +509,47 @@ pub fn complete_setup(pool: &Pool, raw: &str, form: FirstAdministrator) -> AppRe
             ),
         )?;
         Ok(user_id)
+    })
+}
+
+/// Logging out: the session's id is revoked, so a copy of its cookie no
+/// longer works (sessions older than `max_age` are pruned: they have
+/// expired anyway).
+pub fn end_session(pool: &Pool, user_id: i32, session_id: &str, max_age: Duration) -> AppResult<()> {
+    let mut conn = pool.get()?;
+    conn.transaction(|c| {
+        let at = now();
+        store::sessions::revoke(c, &token::digest(session_id), user_id, at)?;
+        store::sessions::prune(c, at - max_age)?;
+        Ok(())
+    })
+}
+
+/// "Sign out everywhere": every session of the account ends, by its owner
+/// or a system administrator; audited.
+pub fn end_all_sessions(pool: &Pool, actor: &SessionUser, user_id: i32) -> AppResult<()> {
+    if actor.id != user_id && !actor.grants().is_system_admin() {
+        return Err(AppError::Forbidden(
+            "Only a system administrator can sign someone else out.".into(),
+        ));
+    }
+    let mut conn = pool.get()?;
+    conn.transaction(|c| {
+        let user = User::find(c, user_id)?.ok_or(AppError::NotFound)?;
+        User::end_sessions(c, user.id, now())?;
+        audit_account(
+            c,
+            &actor.actor(),
+            None,
+            "account.sessions_ended",
+            user.id,
+            if actor.id == user.id {
+                "Signed out everywhere".to_owned()
+            } else {
+                format!("{} was signed out everywhere by a system administrator", user.name)
+            },
+        )?;
+        Ok(())
     })
 }
 

@@ -77,6 +77,13 @@ impl User {
             .execute(conn)
     }
 
+    /// Ends every session of the account started before now.
+    pub fn end_sessions(conn: &mut DbConn, id: i32, now: NaiveDateTime) -> QueryResult<usize> {
+        diesel::update(users::table.find(id))
+            .set(users::sessions_valid_after.eq(now))
+            .execute(conn)
+    }
+
     /// Replaces the password and ends every session started before now.
     pub fn set_password(conn: &mut DbConn, id: i32, password_hash: &str, now: NaiveDateTime) -> QueryResult<usize> {
         diesel::update(users::table.find(id))
@@ -373,6 +380,38 @@ impl PasswordToken {
             .filter(password_tokens::created_at.gt(since))
             .count()
             .get_result(conn)
+    }
+}
+
+/// Sessions ended by logging out (by the digest of their random id).
+pub mod sessions {
+    use chrono::NaiveDateTime;
+    use diesel::prelude::*;
+
+    use crate::db::DbConn;
+    use crate::db::schema::revoked_sessions;
+
+    pub fn revoke(conn: &mut DbConn, digest: &str, user_id: i32, now: NaiveDateTime) -> QueryResult<usize> {
+        crate::per_backend!(conn, |c| diesel::insert_into(revoked_sessions::table)
+            .values((
+                revoked_sessions::session_digest.eq(digest),
+                revoked_sessions::user_id.eq(user_id),
+                revoked_sessions::revoked_at.eq(now),
+            ))
+            .on_conflict_do_nothing()
+            .execute(c))
+    }
+
+    pub fn is_revoked(conn: &mut DbConn, digest: &str) -> QueryResult<bool> {
+        diesel::select(diesel::dsl::exists(
+            revoked_sessions::table.filter(revoked_sessions::session_digest.eq(digest)),
+        ))
+        .get_result(conn)
+    }
+
+    /// Forgets revocations of sessions that have expired anyway.
+    pub fn prune(conn: &mut DbConn, before: NaiveDateTime) -> QueryResult<usize> {
+        diesel::delete(revoked_sessions::table.filter(revoked_sessions::revoked_at.lt(before))).execute(conn)
     }
 }
 

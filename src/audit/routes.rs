@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::service;
 use super::store::Filter;
 use crate::error::{AppError, AppResult};
+use crate::format::SafeCsv;
 use crate::registry::service::overseen_organisation;
 use crate::web::auth::CurrentUser;
 use crate::web::page::Ui;
@@ -177,7 +178,7 @@ pub async fn log_csv(
             let mut writer = csv::Writer::from_writer(Vec::new());
             let write_error = |e: csv::Error| AppError::Internal(format!("writing CSV: {e}"));
             writer
-                .write_record([
+                .write_safe([
                     "id",
                     "at_utc",
                     "actor",
@@ -191,7 +192,7 @@ pub async fn log_csv(
                 .map_err(write_error)?;
             for e in entries.into_iter().rev() {
                 writer
-                    .write_record([
+                    .write_safe([
                         e.id.to_string(),
                         e.entry.at.and_utc().format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(),
                         e.entry.actor,

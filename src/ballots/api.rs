@@ -157,7 +157,7 @@ pub async fn create(
     state: web::Data<AppState>,
     user: ApiUser,
     code: web::Path<String>,
-    body: web::Json<BallotBody>,
+    body: crate::web::json::ApiJson<BallotBody>,
 ) -> AppResult<HttpResponse> {
     let request = body.into_inner().into_request();
     let actor = user.0;
@@ -216,7 +216,7 @@ pub async fn update(
     state: web::Data<AppState>,
     user: ApiUser,
     id: web::Path<String>,
-    body: web::Json<BallotBody>,
+    body: crate::web::json::ApiJson<BallotBody>,
 ) -> AppResult<HttpResponse> {
     let id = path_id(&id)?;
     let request = body.into_inner().into_request();
@@ -237,11 +237,11 @@ pub async fn transition(
     state: web::Data<AppState>,
     user: ApiUser,
     path: web::Path<(String, String)>,
-    body: Option<web::Json<TransitionBody>>,
+    body: Option<crate::web::json::ApiJson<TransitionBody>>,
 ) -> AppResult<HttpResponse> {
     let (id, action) = path.into_inner();
     let id = path_id(&id)?;
-    let body = body.map(web::Json::into_inner).unwrap_or_default();
+    let body = body.map(crate::web::json::ApiJson::into_inner).unwrap_or_default();
     let actor = user.0;
     let outbox = state.outbox.clone();
     let mut extra = serde_json::Map::new();
@@ -404,7 +404,7 @@ pub async fn vote(
     req: HttpRequest,
     state: web::Data<AppState>,
     id: web::Path<String>,
-    body: web::Json<VoteBody>,
+    body: crate::web::json::ApiJson<VoteBody>,
 ) -> AppResult<HttpResponse> {
     let id = path_id(&id)?;
     let credential = vote_credential(&req, &state).await?;
@@ -481,7 +481,7 @@ pub async fn put_trustees(
     state: web::Data<AppState>,
     user: ApiUser,
     id: web::Path<String>,
-    body: web::Json<TrusteesBody>,
+    body: crate::web::json::ApiJson<TrusteesBody>,
 ) -> AppResult<HttpResponse> {
     let id = path_id(&id)?;
     let body = body.into_inner();

@@ -12,6 +12,7 @@ use super::store;
 use crate::accounts::model::Grants;
 use crate::db::Pool;
 use crate::error::{AppError, AppResult};
+use crate::format::SafeCsv;
 use crate::mail::model::EventKind;
 use crate::registry::model::OrganisationCode;
 use crate::registry::store::Organisation;
@@ -235,7 +236,7 @@ pub fn results_csv(results: &Results) -> AppResult<String> {
     let mut writer = csv::Writer::from_writer(Vec::new());
     let write_error = |e: csv::Error| AppError::Internal(format!("writing CSV: {e}"));
     writer
-        .write_record(["scope", "option_key", "option", "practices", "weight"])
+        .write_safe(["scope", "option_key", "option", "practices", "weight"])
         .map_err(write_error)?;
     let mut scopes: Vec<(String, &rules::Count)> = vec![("overall".to_owned(), &results.result.overall)];
     scopes.extend(
@@ -248,7 +249,7 @@ pub fn results_csv(results: &Results) -> AppResult<String> {
     for (scope, count) in scopes {
         for (key, votes) in &count.tally.options {
             writer
-                .write_record([
+                .write_safe([
                     scope.as_str(),
                     key,
                     &results.loaded.option_label(key),
@@ -259,7 +260,7 @@ pub fn results_csv(results: &Results) -> AppResult<String> {
         }
         let turnout = count.tally.turnout();
         writer
-            .write_record([
+            .write_safe([
                 scope.as_str(),
                 "",
                 "Turnout",
@@ -268,7 +269,7 @@ pub fn results_csv(results: &Results) -> AppResult<String> {
             ])
             .map_err(write_error)?;
         writer
-            .write_record([
+            .write_safe([
                 scope.as_str(),
                 "",
                 "Electorate",

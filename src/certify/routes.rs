@@ -360,9 +360,19 @@ struct ReceiptPage {
     proof_holds: bool,
 }
 
-pub async fn receipt(ui: Ui, id: web::Path<String>, query: web::Query<ReceiptQuery>) -> AppResult<HttpResponse> {
+/// `GET /ballots/{id}/receipt`: the form. The code is sent by POST, so it
+/// never sits in the browser's history or a server's access log.
+pub async fn receipt_form(ui: Ui, id: web::Path<String>) -> AppResult<HttpResponse> {
     let id = ballot_id(&id)?;
-    let code = query.into_inner().code.trim().to_owned();
+    receipt_page(&ui, id, String::new()).await
+}
+
+pub async fn receipt(ui: Ui, id: web::Path<String>, form: CsrfForm<ReceiptQuery>) -> AppResult<HttpResponse> {
+    let id = ballot_id(&id)?;
+    receipt_page(&ui, id, form.0.code.trim().to_owned()).await
+}
+
+async fn receipt_page(ui: &Ui, id: i32, code: String) -> AppResult<HttpResponse> {
     let lookup = code.clone();
     let (loaded, found) = ui
         .state()
@@ -382,7 +392,7 @@ pub async fn receipt(ui: Ui, id: web::Path<String>, query: web::Query<ReceiptQue
         proof_holds: false,
     };
     if let Some(check) = found.filter(|_| searched) {
-        page.proof_holds = super::model::proof_holds(&check.paper, &check.proof, &check.root);
+        page.proof_holds = check.holds;
         page.found = true;
         page.option = check.option_label;
         page.digest = check.paper.receipt_digest;

@@ -177,6 +177,8 @@ pub struct ReceiptCheck {
     pub option_label: String,
     pub proof: Vec<(super::merkle::Side, String)>,
     pub root: String,
+    /// The proof climbs from the paper's leaf to the root.
+    pub holds: bool,
 }
 
 pub fn check_receipt(pool: &Pool, ballot_id: i32, code: &str) -> AppResult<(Loaded, Option<ReceiptCheck>)> {
@@ -188,7 +190,10 @@ pub fn check_receipt(pool: &Pool, ballot_id: i32, code: &str) -> AppResult<(Load
         let found = board.papers.iter().position(|p| p.tracker == tracker).map(|index| {
             let leaves: Vec<super::merkle::Hash> = board.papers.iter().map(super::verifiable::paper_leaf).collect();
             let entry = &board.papers[index];
+            let proof = super::merkle::proof(&leaves, index);
+            let root = super::merkle::root(&leaves);
             ReceiptCheck {
+                holds: super::merkle::verify(&super::verifiable::paper_leaf(entry), &proof, &root),
                 paper: BoardPaper {
                     receipt_digest: entry.tracker.clone(),
                     option: String::new(),
@@ -196,10 +201,7 @@ pub fn check_receipt(pool: &Pool, ballot_id: i32, code: &str) -> AppResult<(Load
                     constituency: None,
                 },
                 option_label: format!("encrypted, cast for {}", entry.practice),
-                proof: super::merkle::proof(&leaves, index)
-                    .into_iter()
-                    .map(|(side, h)| (side, hex::encode(h)))
-                    .collect(),
+                proof: proof.into_iter().map(|(side, h)| (side, hex::encode(h))).collect(),
                 root: board.merkle_root(),
             }
         });
@@ -208,6 +210,7 @@ pub fn check_receipt(pool: &Pool, ballot_id: i32, code: &str) -> AppResult<(Load
     let board = board_of(&mut conn, &loaded)?;
     let digest = crate::ballots::model::receipt_digest(code);
     let found = board.find(&digest).map(|(paper, proof)| ReceiptCheck {
+        holds: super::model::proof_holds(paper, &proof, &board.merkle_root),
         option_label: loaded.option_label(&paper.option),
         paper: paper.clone(),
         proof,
@@ -300,19 +303,22 @@ pub fn issue(
     let mut conn = pool.get()?;
     conn.transaction(|c| {
         crate::db::claim_write_lock(c)?;
-        let (loaded, result) = counted(c, ballot_id)?;
+        // Who may, before whether it can be done now: a stranger learns
+        // nothing of the ballot's state.
+        let ballot = load(c, ballot_id)?;
         let grants = actor.grants();
         let officer = grants.is_system_admin()
             || grants
                 .0
                 .iter()
-                .any(|g| g.role == Role::ReturningOfficer && g.organisation_id == Some(loaded.organisation.id));
+                .any(|g| g.role == Role::ReturningOfficer && g.organisation_id == Some(ballot.organisation.id));
         if !officer {
             return Err(AppError::Forbidden(format!(
                 "Only the returning officer of {} issues the certificate of result.",
-                loaded.organisation.name
+                ballot.organisation.name
             )));
         }
+        let (loaded, result) = counted(c, ballot_id)?;
         if store::of_ballot(c, ballot_id)?.is_some() {
             return Err(AppError::Conflict(
                 "The certificate of this ballot has been issued already.".into(),

@@ -128,7 +128,7 @@ pub async fn put_response(
     state: web::Data<AppState>,
     user: ApiUser,
     id: web::Path<String>,
-    body: web::Json<ResponseBody>,
+    body: crate::web::json::ApiJson<ResponseBody>,
 ) -> AppResult<HttpResponse> {
     let id = id_of(&id)?;
     let body = body.into_inner();

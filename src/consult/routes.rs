@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::model::{ConsultationDraft, co_commissioning_options, options_text, parse_options};
 use super::service;
 use crate::error::{AppError, AppResult, FieldError};
+use crate::format::SafeCsv;
 use crate::web::auth::CurrentUser;
 use crate::web::csrf::CsrfForm;
 use crate::web::page::Ui;
@@ -856,7 +857,7 @@ pub async fn impact_csv(
     let (assessment, _) = saved.ok_or(AppError::NotFound)?;
     let mut writer = csv::Writer::from_writer(Vec::new());
     let write_error = |e: csv::Error| AppError::Internal(format!("writing CSV: {e}"));
-    writer.write_record(["option", "area", "rating"]).map_err(write_error)?;
+    writer.write_safe(["option", "area", "rating"]).map_err(write_error)?;
     for (o, option) in loaded.options.iter().enumerate() {
         for (a, (_, area)) in AREAS.iter().enumerate() {
             let rating = assessment
@@ -865,22 +866,22 @@ pub async fn impact_csv(
                 .and_then(|r| r.get(a))
                 .map_or("", |r| r.label());
             writer
-                .write_record([option.label.as_str(), area, rating])
+                .write_safe([option.label.as_str(), area, rating])
                 .map_err(write_error)?;
         }
         let notes = assessment.option_notes.get(o).map_or("", String::as_str);
         writer
-            .write_record([option.label.as_str(), "Notes", notes])
+            .write_safe([option.label.as_str(), "Notes", notes])
             .map_err(write_error)?;
     }
     writer
-        .write_record(["", "Contract", &assessment.contract_type.to_uppercase()])
+        .write_safe(["", "Contract", &assessment.contract_type.to_uppercase()])
         .map_err(write_error)?;
     writer
-        .write_record(["", "List size", &assessment.list_size.to_string()])
+        .write_safe(["", "List size", &assessment.list_size.to_string()])
         .map_err(write_error)?;
     writer
-        .write_record(["", "Notes", &assessment.notes])
+        .write_safe(["", "Notes", &assessment.notes])
         .map_err(write_error)?;
     let bytes = writer
         .into_inner()

@@ -19,6 +19,7 @@ use crate::accounts::service::SessionUser;
 use crate::audit::service::{Event, record};
 use crate::db::{DbConn, Pool};
 use crate::error::{AppError, AppResult};
+use crate::format::SafeCsv;
 use crate::mail::model::EventKind;
 use crate::mail::service::{Mail, Outbox};
 use crate::registry::model::OrganisationCode;
@@ -777,7 +778,7 @@ pub fn responses_csv(responses: &Responses) -> AppResult<String> {
     let mut header = vec!["ods_code".to_owned(), "practice".to_owned(), "list_size".to_owned()];
     header.extend(responses.options.iter().map(|o| o.label.clone()));
     header.extend(["comment".to_owned(), "revision".to_owned(), "updated_at_utc".to_owned()]);
-    writer.write_record(&header).map_err(write_error)?;
+    writer.write_safe(&header).map_err(write_error)?;
     for r in &responses.rows {
         let mut row = vec![r.code.clone(), r.name.clone(), r.list_size.to_string()];
         row.extend(r.positions.iter().map(|p| p.as_str().to_owned()));
@@ -786,7 +787,7 @@ pub fn responses_csv(responses: &Responses) -> AppResult<String> {
             r.revision.to_string(),
             r.updated_at.and_utc().to_rfc3339(),
         ]);
-        writer.write_record(&row).map_err(write_error)?;
+        writer.write_safe(&row).map_err(write_error)?;
     }
     let bytes = writer
         .into_inner()

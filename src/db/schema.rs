@@ -181,6 +181,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    revoked_sessions (session_digest) {
+        session_digest -> Text,
+        user_id -> Integer,
+        revoked_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     login_failures (id) {
         id -> Integer,
         subject -> Text,
@@ -495,6 +503,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     users,
     user_roles,
     login_failures,
+    revoked_sessions,
     login_lockouts,
     setup_tokens,
     outbox_messages,

@@ -112,7 +112,7 @@ pub struct NewOrganisationBody {
 pub async fn create_organisation(
     state: web::Data<AppState>,
     user: ApiUser,
-    body: web::Json<NewOrganisationBody>,
+    body: crate::web::json::ApiJson<NewOrganisationBody>,
 ) -> AppResult<HttpResponse> {
     let body = body.into_inner();
     let actor = user.0;
@@ -163,7 +163,7 @@ pub async fn update_settings(
     state: web::Data<AppState>,
     user: ApiUser,
     code: web::Path<String>,
-    body: web::Json<ApiSettings>,
+    body: crate::web::json::ApiJson<ApiSettings>,
 ) -> AppResult<HttpResponse> {
     let actor = user.0;
     let code = code.into_inner().to_ascii_uppercase();
@@ -283,7 +283,7 @@ pub async fn create_practice(
     state: web::Data<AppState>,
     user: ApiUser,
     code: web::Path<String>,
-    body: web::Json<PracticeBody>,
+    body: crate::web::json::ApiJson<PracticeBody>,
 ) -> AppResult<HttpResponse> {
     let actor = user.0;
     let organisation = code.into_inner();
@@ -340,7 +340,7 @@ pub async fn update_practice(
     state: web::Data<AppState>,
     user: ApiUser,
     ods: web::Path<String>,
-    body: web::Json<PracticeBody>,
+    body: crate::web::json::ApiJson<PracticeBody>,
 ) -> AppResult<HttpResponse> {
     let actor = user.0;
     let ods = ods.into_inner();
@@ -366,7 +366,7 @@ pub async fn add_representative(
     state: web::Data<AppState>,
     user: ApiUser,
     ods: web::Path<String>,
-    body: web::Json<RepresentativeBody>,
+    body: crate::web::json::ApiJson<RepresentativeBody>,
 ) -> AppResult<HttpResponse> {
     let actor = user.0;
     let ods = ods.into_inner();

@@ -8,6 +8,7 @@ use super::store::{Organisation, Practice};
 use crate::accounts::model::{Grants, OrganisationFacts, Role};
 use crate::db::Pool;
 use crate::error::{AppError, AppResult};
+use crate::format::SafeCsv;
 
 pub struct OrganisationSummary {
     pub code: String,
@@ -173,7 +174,7 @@ pub fn register_csv(pool: &Pool, grants: &Grants, code: &str, day: chrono::Naive
     let mut writer = csv::Writer::from_writer(Vec::new());
     let write_error = |e: csv::Error| AppError::Internal(format!("writing CSV: {e}"));
     writer
-        .write_record([
+        .write_safe([
             "ods_code",
             "name",
             "address",
@@ -189,7 +190,7 @@ pub fn register_csv(pool: &Pool, grants: &Grants, code: &str, day: chrono::Naive
             .list_size
             .map_or((String::new(), String::new()), |(d, n)| (n.to_string(), d.to_string()));
         writer
-            .write_record([
+            .write_safe([
                 entry.code.as_str(),
                 &entry.name,
                 &entry.address,

@@ -36,6 +36,13 @@ pub fn log_in(session: &Session, user_id: i32) -> Result<(), AppError> {
     Ok(())
 }
 
+/// This session's random id and user, to end it server-side.
+pub fn session_of(session: &Session) -> Option<(i32, String)> {
+    let user = session.get::<i32>(USER_ID).ok().flatten()?;
+    let id = session.get::<String>(SESSION_ID).ok().flatten()?;
+    Some((user, id))
+}
+
 pub fn log_out(session: &Session) {
     session.clear();
     session.renew();
@@ -56,10 +63,11 @@ async fn load_user(req: &HttpRequest) -> Result<Option<Rc<SessionUser>>, AppErro
         .clone();
     let user_id = session.get::<i32>(USER_ID).ok().flatten();
     let issued_ms = session.get::<i64>(ISSUED_AT_MS).ok().flatten();
+    let session_id = session.get::<String>(SESSION_ID).ok().flatten();
     let user = match (user_id, issued_ms) {
         (Some(user_id), Some(issued_ms)) => {
             let pool = state.pool.clone();
-            let found = web::block(move || service::session_user(&pool, user_id))
+            let found = web::block(move || service::session_user_of(&pool, user_id, session_id.as_deref()))
                 .await
                 .map_err(|e| AppError::Internal(format!("blocking: {e}")))??;
             let max_age_ms = i64::from(state.settings.session_hours) * 3_600_000;

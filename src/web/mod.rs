@@ -6,6 +6,7 @@ pub mod csrf;
 pub mod error;
 pub mod form;
 pub mod health;
+pub mod json;
 pub mod middleware;
 pub mod page;
 pub mod pages;

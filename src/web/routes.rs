@@ -24,6 +24,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .service(resource("/account").route(get().to(accounts::routes::account)))
         .service(resource("/account/password").route(post().to(accounts::routes::change_password)))
+        .service(resource("/account/sessions/end").route(post().to(accounts::routes::end_my_sessions)))
+        .service(resource("/admin/users/{id}/sessions/end").route(post().to(accounts::routes::end_user_sessions)))
         .service(resource("/account/email").route(post().to(accounts::email_routes::request_change)))
         .service(
             resource("/account/email/{token}")
@@ -171,7 +173,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/ballots/{id}/certificate.pdf").route(get().to(certify::routes::certificate_pdf)))
         .service(resource("/ballots/{id}/board").route(get().to(certify::routes::board)))
         .service(resource("/ballots/{id}/board.json").route(get().to(certify::routes::board_json)))
-        .service(resource("/ballots/{id}/receipt").route(get().to(certify::routes::receipt)))
+        .service(
+            resource("/ballots/{id}/receipt")
+                .route(get().to(certify::routes::receipt_form))
+                .route(post().to(certify::routes::receipt)),
+        )
         .service(
             resource("/verify")
                 .app_data(certify::routes::upload_config())
@@ -222,6 +228,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(
             web::scope("/api/v1")
                 .app_data(registry::api::json_config())
+                .app_data(web::PayloadConfig::default().limit(super::json::LIMIT))
                 .service(
                     resource("/organisations")
                         .route(get().to(registry::api::list_organisations))

@@ -1,0 +1,95 @@
+//! `ApiJson<T>`: the JSON body of an API request, refused with a clear error
+//! when a string in it holds a NUL character — which PostgreSQL cannot store
+//! and SQLite would keep invisibly — naming where it is.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest, web};
+use serde::de::DeserializeOwned;
+
+use crate::error::{AppError, FieldError};
+
+/// The largest JSON body the API reads.
+pub const LIMIT: usize = 1024 * 1024;
+
+pub struct ApiJson<T>(pub T);
+
+impl<T> ApiJson<T> {
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+/// The path of the first string (or key) holding a NUL, like `options[2].label`.
+pub fn nul_at(value: &serde_json::Value, path: &str) -> Option<String> {
+    match value {
+        serde_json::Value::String(s) if s.contains('\0') => Some(path.trim_start_matches('.').to_owned()),
+        serde_json::Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| nul_at(v, &format!("{path}[{i}]"))),
+        serde_json::Value::Object(map) => map.iter().find_map(|(k, v)| {
+            if k.contains('\0') {
+                Some(path.trim_start_matches('.').to_owned())
+            } else {
+                nul_at(v, &format!("{path}.{k}"))
+            }
+        }),
+        _ => None,
+    }
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let is_json = req
+            .headers()
+            .get(actix_web::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/json"));
+        let body = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            let body = body
+                .await
+                .map_err(|e| AppError::BadRequest(format!("the JSON body cannot be read: {e}")))?;
+            if !is_json {
+                return Err(AppError::BadRequest(
+                    "the JSON body cannot be read: send it as Content-Type: application/json".into(),
+                ));
+            }
+            if body.len() > LIMIT {
+                return Err(AppError::BadRequest(format!(
+                    "the JSON body cannot be read: it is larger than {} KB",
+                    LIMIT / 1024
+                )));
+            }
+            let value: serde_json::Value = serde_json::from_slice(&body)
+                .map_err(|e| AppError::BadRequest(format!("the JSON body cannot be read: {e}")))?;
+            if let Some(field) = nul_at(&value, "") {
+                return Err(AppError::Invalid(vec![FieldError::new(
+                    &field,
+                    format!("{field} contains a NUL character (\\u0000), which is not allowed in text"),
+                )]));
+            }
+            serde_json::from_value(value)
+                .map(ApiJson)
+                .map_err(|e| AppError::BadRequest(format!("the JSON body cannot be read: {e}")))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::nul_at;
+
+    #[test]
+    fn a_nul_is_found_where_it_is() {
+        let value = serde_json::json!({"name": "ok", "options": [{"label": "fine"}, {"label": "bad\u{0}"}]});
+        assert_eq!(nul_at(&value, "").as_deref(), Some("options[1].label"));
+        assert_eq!(nul_at(&serde_json::json!({"a": [1, "x"]}), ""), None);
+    }
+}
