@@ -67,7 +67,7 @@ backend_tests! {
         assert_eq!(location(&response), "/login?next=/account");
     }
 
-    async fn after_five_failures_the_account_is_locked_even_with_the_right_password(app: TestApp) {
+    async fn after_five_failures_an_unknown_browser_waits_longer_each_time(app: TestApp) {
         app.create_user("jane@example.org", "system_admin", None);
         for attempt in 1..=4 {
             let response = app.login("jane@example.org", "wrong password here").await;
@@ -76,16 +76,74 @@ backend_tests! {
         let fifth = app.login("jane@example.org", "wrong password here").await;
         assert_eq!(fifth.status(), 429);
         let body = fifth.text().await.expect("body");
-        assert!(body.contains("too many failed attempts to log in. Wait 15 minutes"), "{body}");
+        assert!(body.contains("too many failed attempts to log in. Wait 1 minute,"), "{body}");
+        assert!(body.contains("Forgot your password?"), "the owner is told how not to wait");
 
         let right = app.login("jane@example.org", PASSWORD).await;
-        assert_eq!(right.status(), 429, "refused while locked, even with the right password");
+        assert_eq!(right.status(), 429, "refused while waiting, even with the right password");
         assert_eq!(app.get("/").await.status(), 303, "not logged in");
 
-        // The address is locked too: another account from it is refused.
+        // The address waits too: another account from it is refused.
         app.create_user("other@example.org", "system_admin", None);
         let other = app.new_visitor();
         assert_eq!(other.login("other@example.org", PASSWORD).await.status(), 429);
+
+        // The minute passes; each further failure doubles the wait.
+        the_waits_end(&app);
+        let sixth = app.login("jane@example.org", "wrong password here").await;
+        assert_eq!(sixth.status(), 429);
+        assert!(sixth.text().await.expect("body").contains("Wait 2 minutes,"));
+        the_waits_end(&app);
+        let seventh = app.login("jane@example.org", "wrong password here").await;
+        assert!(seventh.text().await.expect("body").contains("Wait 4 minutes,"));
+        the_waits_end(&app);
+        assert_eq!(app.login("jane@example.org", PASSWORD).await.status(), 303, "the right password, once the wait is over");
+    }
+
+    async fn failures_by_others_never_keep_the_owner_out_of_a_browser_they_signed_in_from(app: TestApp) {
+        app.create_user("jane@example.org", "system_admin", None);
+        let signed_in = app.login("jane@example.org", PASSWORD).await;
+        assert_eq!(signed_in.status(), 303);
+        let device = signed_in
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|c| c.starts_with("quorate_device="))
+            .expect("a device cookie at sign-in")
+            .to_owned();
+        for part in ["Path=/login", "HttpOnly", "SameSite=Lax", "Max-Age="] {
+            assert!(device.contains(part), "{part}: {device}");
+        }
+        assert!(!device.contains("jane"), "encrypted: {device}");
+        app.logout().await;
+
+        // Someone else guesses from another browser until made to wait.
+        let outsider = app.new_visitor();
+        for _ in 1..=4 {
+            assert_eq!(outsider.login("jane@example.org", "guess guess guess").await.status(), 422);
+        }
+        assert_eq!(outsider.login("jane@example.org", "guess guess guess").await.status(), 429);
+        assert_eq!(outsider.login("jane@example.org", PASSWORD).await.status(), 429);
+
+        // Jane's own browser is not held up by them, from the same address.
+        assert_eq!(app.login("jane@example.org", PASSWORD).await.status(), 303);
+        app.logout().await;
+        // …and the outsider still waits: her sign-in reset nothing of theirs.
+        assert_eq!(outsider.login("jane@example.org", PASSWORD).await.status(), 429);
+
+        // Her browser's own failures are throttled on their own.
+        for _ in 1..=4 {
+            assert_eq!(app.login("jane@example.org", "my old password").await.status(), 422);
+        }
+        assert_eq!(app.login("jane@example.org", "my old password").await.status(), 429);
+        assert_eq!(app.login("jane@example.org", PASSWORD).await.status(), 429);
+
+        // The browser is known only to Jane's account: for another account
+        // it is any browser, and waits with the address the outsider used.
+        app.create_user("other@example.org", "system_admin", None);
+        let response = app.login("other@example.org", PASSWORD).await;
+        assert_eq!(response.status(), 429, "Jane's browser is not known to the other account");
     }
 
     async fn a_form_without_the_right_csrf_token_is_refused(app: TestApp) {
@@ -147,8 +205,22 @@ backend_tests! {
         assert_ne!(cookie_value(&cookie_before), cookie_value(&cookie_after));
         let token_after = app.csrf_token("/").await;
         assert_ne!(token_before, token_after, "the CSRF token is rotated at login");
-        // The value is encrypted: the user id is not readable in it.
-        assert!(!cookie_value(&cookie_after).contains("uid"));
+        // The value is encrypted: its plain form (JSON such as `{"uid":"1"}`,
+        // percent-encoded in a cookie) is not readable in it. Encrypted
+        // values are base64 (percent-encoded), which has no quote, so
+        // a random run of letters spelling "uid" cannot fail this check.
+        let value = cookie_value(&cookie_after);
+        assert!(!value.contains("\"uid\"") && !value.contains("%22uid%22"), "{value}");
+        let decoded = value["quorate_session=".len()..]
+            .replace("%2F", "/")
+            .replace("%2B", "+")
+            .replace("%3D", "=");
+        assert!(
+            decoded
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '=' | '-' | '_')),
+            "{value}"
+        );
     }
 
     async fn first_run_setup_link_creates_the_first_administrator_once(app: TestApp) {
@@ -277,4 +349,16 @@ fn session_cookie(response: &reqwest::Response) -> Option<String> {
 
 fn cookie_value(cookie: &str) -> String {
     cookie.split(';').next().unwrap_or_default().to_owned()
+}
+
+/// Ends every wait of the login throttle, as if its time had passed.
+fn the_waits_end(app: &common::TestApp) {
+    use diesel::prelude::*;
+    use quorate::db::schema::login_lockouts;
+    let mut conn = app.pool.get().expect("connection");
+    let past = chrono::Utc::now().naive_utc() - chrono::Duration::seconds(1);
+    diesel::update(login_lockouts::table)
+        .set(login_lockouts::locked_until.eq(past))
+        .execute(&mut *conn)
+        .expect("waits ended");
 }

@@ -133,6 +133,17 @@ backend_tests! {
         assert!(String::from_utf8_lossy(&refused.stdout).contains("Line 1: open date \"2019\" is not a real date"), "{}", String::from_utf8_lossy(&refused.stdout));
         assert!(stderr(&refused).contains("--skip-bad-rows"));
 
+        // An endless input stops at the size limit, with nothing written.
+        let endless = run_for(&app, &["import", "list-sizes", "/dev/zero"], None);
+        assert_eq!(endless.status.code(), Some(2), "{}", stderr(&endless));
+        assert!(stderr(&endless).contains("/dev/zero is larger than"), "{}", stderr(&endless));
+        // A list-size row with its fields in the wrong columns is named.
+        let short = dir.path().join("short.csv");
+        std::fs::write(&short, "PUBLICATION,EXTRACT_DATE,TYPE,CCG_CODE,ONS_CCG_CODE,CODE,POSTCODE,SEX,AGE,NUMBER_OF_PATIENTS\nGP_PRAC_PAT_LIST,01JAN2021,GP,08V,E38000186,F84003,E1 1AA,ALL,ALL,4000\nGP_PRAC_PAT_LIST,01JAN2021,GP,08V,F84004,ALL,ALL,5000\n").expect("write");
+        let named = run_for(&app, &["import", "list-sizes", short.to_str().expect("path")], None);
+        assert_eq!(named.status.code(), Some(2), "{}", stderr(&named));
+        assert!(String::from_utf8_lossy(&named.stdout).contains("Line 3: the line has 8 fields, but the header row has 10"), "{} {}", String::from_utf8_lossy(&named.stdout), stderr(&named));
+
         let verify = run_for(&app, &["audit", "verify"], None);
         assert!(verify.status.success());
         assert!(String::from_utf8_lossy(&verify.stdout).contains("2 entries are intact"));

@@ -31,13 +31,14 @@ async fn healthz_is_503_when_the_database_does_not_answer() {
         .connection_timeout(Duration::from_millis(500))
         .build_unchecked(Manager::new(url));
     let settings = test_settings();
-    let state = web::Data::new(AppState {
+    let state = web::Data::new(AppState::new(
         pool,
-        templates: render::load_templates().expect("templates"),
-        outbox: quorate::mail::service::Outbox::new(&settings).expect("outbox"),
-        votes: vote_writer(&settings),
-        settings: Arc::new(settings),
-    });
+        render::load_templates().expect("templates"),
+        Arc::new(settings.clone()),
+        quorate::mail::service::Outbox::new(&settings).expect("outbox"),
+        vote_writer(&settings),
+        actix_web::cookie::Key::generate(),
+    ));
     let app = atest::init_service(
         App::new()
             .app_data(state)
@@ -64,13 +65,14 @@ async fn a_server_error_shows_the_request_id_and_hides_the_detail() {
     }
     let url = DatabaseUrl::parse("sqlite://:memory:").expect("url");
     let settings = test_settings();
-    let state = web::Data::new(AppState {
-        pool: diesel::r2d2::Pool::builder().build_unchecked(Manager::new(url)),
-        templates: render::load_templates().expect("templates"),
-        outbox: quorate::mail::service::Outbox::new(&settings).expect("outbox"),
-        votes: vote_writer(&settings),
-        settings: Arc::new(settings),
-    });
+    let state = web::Data::new(AppState::new(
+        diesel::r2d2::Pool::builder().build_unchecked(Manager::new(url)),
+        render::load_templates().expect("templates"),
+        Arc::new(settings.clone()),
+        quorate::mail::service::Outbox::new(&settings).expect("outbox"),
+        vote_writer(&settings),
+        actix_web::cookie::Key::generate(),
+    ));
     let app = atest::init_service(
         App::new()
             .app_data(state)

@@ -21,7 +21,10 @@ backend_tests! {
     async fn a_wrong_method_gets_an_error_page_not_a_blank(app: TestApp) {
         let response = app.client.put(app.url("/login")).send().await.expect("PUT");
         assert_eq!(response.status(), 405);
-        assert!(response.text().await.expect("body").contains("Page not found"));
+        let allow = response.headers().get("allow").map(|v| v.to_str().unwrap_or_default().to_owned());
+        assert_eq!(allow.as_deref(), Some("GET, POST"), "405 names the methods the page answers");
+        let body = response.text().await.expect("body");
+        assert!(body.contains("This page cannot be used in that way"), "{body}");
     }
 
     async fn a_practice_representative_may_not_see_the_user_list(app: TestApp) {

@@ -6,7 +6,6 @@
 //! new addresses are told, and every step is audited.
 
 use chrono::Duration;
-use diesel::Connection;
 use serde_json::json;
 
 use super::model::EmailAddress;
@@ -58,8 +57,7 @@ pub fn request_own_change(pool: &Pool, outbox: &Outbox, user_id: i32, change: Ow
         ));
     }
     let mut conn = pool.get()?;
-    conn.transaction(|c| {
-        crate::db::claim_write_lock(c)?;
+    crate::db::write_transaction(&mut conn, |c| {
         check_free(c, &user, &address, "new-email")?;
         let at = now();
         let raw = token::link_token();
@@ -167,8 +165,7 @@ pub fn check_link(pool: &Pool, raw: &str) -> AppResult<PendingChange> {
 /// Follows a confirmation link: the new address becomes the account's.
 pub fn confirm(pool: &Pool, outbox: &Outbox, raw: &str) -> AppResult<String> {
     let mut conn = pool.get()?;
-    conn.transaction(|c| {
-        crate::db::claim_write_lock(c)?;
+    crate::db::write_transaction(&mut conn, |c| {
         let (found, user, new_email) = usable_link(c, raw)?;
         let address = EmailAddress::parse("email", &new_email).map_err(|e| AppError::Invalid(vec![e]))?;
         check_free(c, &user, &address, "email")?;
@@ -219,8 +216,7 @@ pub fn set_by_system_admin(
     }
     let address = EmailAddress::parse("email", new_email).map_err(|e| AppError::Invalid(vec![e]))?;
     let mut conn = pool.get()?;
-    conn.transaction(|c| {
-        crate::db::claim_write_lock(c)?;
+    crate::db::write_transaction(&mut conn, |c| {
         let user = User::find(c, user_id)?.ok_or(AppError::NotFound)?;
         check_free(c, &user, &address, "email")?;
         User::set_email(c, user.id, address.as_str(), address.normalized())?;

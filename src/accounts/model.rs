@@ -347,25 +347,34 @@ pub struct OrganisationFacts {
     pub member_practice_ids: Vec<i32>,
 }
 
-/// The login throttle: after `max_failures` failures for one subject (an
-/// account or an address) within `period`, refuse that subject for `period`.
+/// The login throttle. Each subject — an account tried from a browser that
+/// has never signed in to it, an address, or a browser that has — may fail
+/// `max_failures` times; every failure after that makes that subject wait,
+/// twice as long each time, up to `longest_wait`. A success, or a day
+/// without failures, forgets them. An outsider can slow down attempts on an
+/// account from unknown browsers, but never its owner's known browsers,
+/// which are throttled on their own (OWASP's device cookies).
 #[derive(Debug, Clone, Copy)]
 pub struct ThrottlePolicy {
     pub max_failures: u32,
-    pub period: Duration,
+    pub longest_wait: Duration,
 }
 
 impl ThrottlePolicy {
-    /// Failures that count now: those within the period and after the end of
-    /// the last lockout (so a served lockout is not followed by another at
-    /// the first new mistake).
-    pub fn counting_since(&self, now: NaiveDateTime, last_lockout_end: Option<NaiveDateTime>) -> NaiveDateTime {
-        let window_start = now - self.period;
-        last_lockout_end.map_or(window_start, |end| end.max(window_start))
+    /// Failures older than this are forgotten.
+    pub fn remembered_since(&self, now: NaiveDateTime) -> NaiveDateTime {
+        now - Duration::hours(24)
     }
 
-    pub fn should_lock(&self, recent_failures: i64) -> bool {
-        recent_failures >= i64::from(self.max_failures)
+    /// How long a subject waits after its `failures`-th remembered failure:
+    /// nothing below `max_failures`, then 1 minute, 2, 4 … up to the longest.
+    pub fn wait_after(&self, failures: i64) -> Option<Duration> {
+        let beyond = failures - i64::from(self.max_failures);
+        if beyond < 0 {
+            return None;
+        }
+        let doublings = u32::try_from(beyond.min(20)).unwrap_or(20);
+        Some(Duration::minutes(1_i64 << doublings).min(self.longest_wait))
     }
 }
 
@@ -375,6 +384,21 @@ pub fn account_subject(email: &EmailAddress) -> String {
 
 pub fn address_subject(address: &str) -> String {
     format!("address:{address}")
+}
+
+/// A browser's proof that it signed in to an account before: the random
+/// token of its device cookie (encrypted by the server, so it cannot be
+/// forged or moved to another account).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KnownDevice {
+    pub user_id: i32,
+    pub token: String,
+}
+
+/// A browser that has signed in to an account before, by the digest of
+/// the random token its device cookie holds.
+pub fn device_subject(token_digest: &str) -> String {
+    format!("device:{token_digest}")
 }
 
 /// Whole minutes left until `until`, at least 1.
@@ -475,19 +499,23 @@ mod tests {
     }
 
     #[test]
-    fn throttle_counts_only_recent_failures_after_the_last_lockout() {
+    fn throttle_waits_grow_after_the_free_failures_up_to_the_longest() {
         let policy = ThrottlePolicy {
             max_failures: 5,
-            period: Duration::minutes(15),
+            longest_wait: Duration::minutes(15),
         };
         let now = chrono::DateTime::from_timestamp(1_800_000_000, 0)
             .expect("time")
             .naive_utc();
-        assert_eq!(policy.counting_since(now, None), now - Duration::minutes(15));
-        let ended = now - Duration::minutes(2);
-        assert_eq!(policy.counting_since(now, Some(ended)), ended);
-        assert!(!policy.should_lock(4));
-        assert!(policy.should_lock(5));
+        assert_eq!(policy.remembered_since(now), now - Duration::hours(24));
+        for free in 0..5 {
+            assert_eq!(policy.wait_after(free), None, "failure {free}");
+        }
+        let waits: Vec<i64> = (5..12)
+            .map(|n| policy.wait_after(n).expect("a wait").num_minutes())
+            .collect();
+        assert_eq!(waits, [1, 2, 4, 8, 15, 15, 15]);
+        assert_eq!(policy.wait_after(i64::MAX), Some(Duration::minutes(15)));
         assert_eq!(minutes_until(now, now + Duration::seconds(61)), 2);
         assert_eq!(minutes_until(now, now), 1);
     }

@@ -64,13 +64,16 @@ pub async fn login(req: HttpRequest, ui: Ui, form: CsrfForm<LoginForm>) -> AppRe
     let settings = &ui.state().settings;
     let policy = ThrottlePolicy {
         max_failures: settings.login_max_failures,
-        period: chrono::Duration::minutes(i64::from(settings.login_lockout_minutes)),
+        longest_wait: chrono::Duration::minutes(i64::from(settings.login_lockout_minutes)),
     };
+    let key = ui.state().cookie_key.clone();
     let credentials = Credentials {
         email: form.email.clone(),
         password: form.password,
         address: crate::web::client_address(&req, settings),
+        device: crate::web::device::known_device(&req, &key),
     };
+    let secure = settings.uses_https();
     let next = safe_next(form.next.as_deref()).to_owned();
     let page = LoginPage {
         email: &form.email,
@@ -81,9 +84,15 @@ pub async fn login(req: HttpRequest, ui: Ui, form: CsrfForm<LoginForm>) -> AppRe
         .run(move |pool| service::authenticate(pool, policy, credentials))
         .await
     {
-        Ok(user) => {
-            auth::log_in(ui.session(), user.id)?;
-            Ok(ui.see_other(&next, None))
+        Ok(signed_in) => {
+            auth::log_in(ui.session(), signed_in.user.id)?;
+            let mut response = ui.see_other(&next, None);
+            if let Some(cookie) = crate::web::device::device_cookie(&key, &signed_in.device, secure) {
+                response
+                    .add_cookie(&cookie)
+                    .map_err(|e| AppError::Internal(format!("device cookie: {e}")))?;
+            }
+            Ok(response)
         }
         Err(AppError::Invalid(errors)) => ui.form_errors(
             StatusCode::UNPROCESSABLE_ENTITY,

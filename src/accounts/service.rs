@@ -2,12 +2,11 @@
 //! (password hashing is deliberately slow).
 
 use chrono::{Duration, NaiveDateTime, Utc};
-use diesel::Connection;
 use serde_json::json;
 
 use super::model::{
-    EmailAddress, Grant, Grants, NewPassword, PersonName, Role, RoleScope, ThrottlePolicy, account_subject,
-    address_subject, minutes_until,
+    EmailAddress, Grant, Grants, KnownDevice, NewPassword, PersonName, Role, RoleScope, ThrottlePolicy,
+    account_subject, address_subject, device_subject, minutes_until,
 };
 use super::password;
 use super::store::{self, SetupToken, User, UserWithRole};
@@ -162,12 +161,23 @@ pub struct Credentials {
     pub password: String,
     /// The client's network address, for the per-address throttle.
     pub address: String,
+    /// The browser's device cookie, when it has signed in before.
+    pub device: Option<KnownDevice>,
 }
 
-/// Checks an email and password, applying the login throttle. Unknown
-/// accounts take as long as known ones and count toward the throttle, so
-/// neither timing nor lockouts tell who has an account.
-pub fn authenticate(pool: &Pool, policy: ThrottlePolicy, credentials: Credentials) -> AppResult<SessionUser> {
+/// A successful sign-in: who, and the device cookie to give the browser.
+pub struct SignedIn {
+    pub user: SessionUser,
+    pub device: KnownDevice,
+}
+
+/// Checks an email and password, applying the login throttle (see
+/// `ThrottlePolicy`). A browser that signed in to this account before is
+/// throttled on its own, so failures by anyone else never keep the owner
+/// out; any other attempt counts against the account and the address.
+/// Unknown accounts take as long as known ones and count toward the
+/// throttle, so neither timing nor refusals tell who has an account.
+pub fn authenticate(pool: &Pool, policy: ThrottlePolicy, credentials: Credentials) -> AppResult<SignedIn> {
     let mut errors = Vec::new();
     let email = match EmailAddress::parse("email", &credentials.email) {
         Ok(e) => Some(e),
@@ -183,14 +193,20 @@ pub fn authenticate(pool: &Pool, policy: ThrottlePolicy, credentials: Credential
         return Err(AppError::Invalid(errors));
     };
 
-    let subjects = [account_subject(&email), address_subject(&credentials.address)];
     let mut conn = pool.get()?;
+    let user = User::find_by_email(&mut conn, email.normalized())?;
+    let known = credentials
+        .device
+        .filter(|device| user.as_ref().is_some_and(|u| u.id == device.user_id));
+    let subjects = match &known {
+        Some(device) => vec![device_subject(&token::digest(&device.token))],
+        None => vec![account_subject(&email), address_subject(&credentials.address)],
+    };
     let started = now();
     if let Some(until) = store::latest_lockout_end(&mut conn, &subjects)?.filter(|until| *until > started) {
         return Err(throttled(started, until));
     }
 
-    let user = User::find_by_email(&mut conn, email.normalized())?;
     let matches = match &user {
         Some(user) => password::verify(&user.password_hash, &credentials.password),
         None => {
@@ -201,21 +217,27 @@ pub fn authenticate(pool: &Pool, policy: ThrottlePolicy, credentials: Credential
 
     let at = now();
     if let (true, Some(user)) = (matches, user) {
+        // The address's failures may be other people's: only the account's
+        // (or this browser's) are forgotten.
         store::clear_login_failures(&mut conn, &subjects[0])?;
         drop(conn);
-        return session_user(pool, user.id)?.ok_or(AppError::NotFound);
+        let device = known.unwrap_or_else(|| KnownDevice {
+            user_id: user.id,
+            token: token::random_token(16),
+        });
+        let user = session_user(pool, user.id)?.ok_or(AppError::NotFound)?;
+        return Ok(SignedIn { user, device });
     }
 
-    let locked_until = conn.transaction::<_, AppError, _>(|c| {
-        let mut locked_until = None;
+    let locked_until = crate::db::write_transaction::<_, AppError, _>(&mut conn, |c| {
+        let mut locked_until: Option<NaiveDateTime> = None;
         for subject in &subjects {
             store::record_login_failure(c, subject, at)?;
-            let last_end = store::latest_lockout_end(c, std::slice::from_ref(subject))?;
-            let since = policy.counting_since(at, last_end);
-            if policy.should_lock(store::count_login_failures_since(c, subject, since)?) {
-                let until = at + policy.period;
+            let failures = store::count_login_failures_since(c, subject, policy.remembered_since(at))?;
+            if let Some(wait) = policy.wait_after(failures) {
+                let until = at + wait;
                 store::lock_out(c, subject, at, until)?;
-                locked_until = Some(until);
+                locked_until = Some(locked_until.map_or(until, |earlier| earlier.max(until)));
             }
         }
         Ok(locked_until)
@@ -238,7 +260,8 @@ fn throttled(now: NaiveDateTime, until: NaiveDateTime) -> AppError {
     let minutes = minutes_until(now, until);
     let unit = if minutes == 1 { "minute" } else { "minutes" };
     AppError::Throttled(format!(
-        "There have been too many failed attempts to log in. Wait {minutes} {unit}, then try again."
+        "There have been too many failed attempts to log in. Wait {minutes} {unit}, then try again, \
+         or use \"Forgot your password?\" to set a new password now."
     ))
 }
 
@@ -277,7 +300,7 @@ pub fn create_user(pool: &Pool, account: NewAccount) -> AppResult<i32> {
     };
     let password_hash = password::hash(password.expose()).map_err(AppError::Internal)?;
     let mut conn = pool.get()?;
-    conn.transaction(|c| {
+    crate::db::write_transaction(&mut conn, |c| {
         let (organisation_id, practice_id) = resolve_scope(c, role, account.scope_code.as_deref())?;
         if User::find_by_email(c, email.normalized())?.is_some() {
             return Err(AppError::invalid(
@@ -370,7 +393,7 @@ pub fn set_password(pool: &Pool, email: &str, new_password: &str) -> AppResult<(
         NewPassword::parse("password", new_password, Some(&email)).map_err(|e| AppError::Invalid(vec![e]))?;
     let hash = password::hash(password.expose()).map_err(AppError::Internal)?;
     let mut conn = pool.get()?;
-    conn.transaction(|c| {
+    crate::db::write_transaction(&mut conn, |c| {
         let user = User::find_by_email(c, email.normalized())?
             .ok_or_else(|| AppError::invalid("email", format!("There is no account for {}", email.as_str())))?;
         User::set_password(c, user.id, &hash, now())?;
@@ -417,7 +440,7 @@ pub fn list_users(pool: &Pool) -> AppResult<Vec<UserSummary>> {
 /// Returns the raw token, to be shown once on the console.
 pub fn issue_setup_token(pool: &Pool) -> AppResult<Option<String>> {
     let mut conn = pool.get()?;
-    conn.transaction(|c| {
+    crate::db::write_transaction(&mut conn, |c| {
         if User::count(c)? > 0 {
             return Ok(None);
         }
@@ -481,7 +504,7 @@ pub fn complete_setup(pool: &Pool, raw: &str, form: FirstAdministrator) -> AppRe
     };
     let hash = password::hash(password.expose()).map_err(AppError::Internal)?;
     let mut conn = pool.get()?;
-    conn.transaction(|c| {
+    crate::db::write_transaction(&mut conn, |c| {
         let at = now();
         let found = usable_setup_token(c, raw, at)?;
         if SetupToken::mark_used(c, found.id, at)? != 1 {
@@ -517,7 +540,7 @@ pub fn complete_setup(pool: &Pool, raw: &str, form: FirstAdministrator) -> AppRe
 /// expired anyway).
 pub fn end_session(pool: &Pool, user_id: i32, session_id: &str, max_age: Duration) -> AppResult<()> {
     let mut conn = pool.get()?;
-    conn.transaction(|c| {
+    crate::db::write_transaction(&mut conn, |c| {
         let at = now();
         store::sessions::revoke(c, &token::digest(session_id), user_id, at)?;
         store::sessions::prune(c, at - max_age)?;
@@ -534,7 +557,7 @@ pub fn end_all_sessions(pool: &Pool, actor: &SessionUser, user_id: i32) -> AppRe
         ));
     }
     let mut conn = pool.get()?;
-    conn.transaction(|c| {
+    crate::db::write_transaction(&mut conn, |c| {
         let user = User::find(c, user_id)?.ok_or(AppError::NotFound)?;
         User::end_sessions(c, user.id, now())?;
         audit_account(
@@ -583,7 +606,7 @@ pub fn change_own_password(pool: &Pool, user_id: i32, change: PasswordChange) ->
     }
     let hash = password::hash(new.expose()).map_err(AppError::Internal)?;
     let mut conn = pool.get()?;
-    conn.transaction(|c| {
+    crate::db::write_transaction(&mut conn, |c| {
         User::set_password(c, user.id, &hash, now())?;
         audit_account(
             c,
@@ -656,7 +679,7 @@ pub fn invite_user(pool: &Pool, outbox: &Outbox, inviter: &SessionUser, invitati
     };
     let grants = inviter.grants();
     let mut conn = pool.get()?;
-    conn.transaction(|c| {
+    crate::db::write_transaction(&mut conn, |c| {
         let (organisation_id, practice_id) = resolve_scope(c, role, invitation.scope_code.as_deref())?;
         let today = Utc::now().date_naive();
         let practice_org = match practice_id {
@@ -773,7 +796,7 @@ pub fn request_password_reset(pool: &Pool, outbox: &Outbox, email: &str) -> AppR
         AppError::invalid("email", message)
     })?;
     let mut conn = pool.get()?;
-    conn.transaction(|c| {
+    crate::db::write_transaction(&mut conn, |c| {
         let Some(user) = User::find_by_email(c, email.normalized())? else {
             return Ok(());
         };
@@ -860,14 +883,17 @@ pub fn set_password_with_link(pool: &Pool, raw: &str, new_password: &str, confir
     }
     let hash = password::hash(password.expose()).map_err(AppError::Internal)?;
     let mut conn = pool.get()?;
-    conn.transaction(|c| {
+    crate::db::write_transaction(&mut conn, |c| {
         let at = now();
         let found = usable_password_token(c, raw, at)?;
         if store::PasswordToken::use_up(c, &found, at)? != 1 {
             return Err(AppError::Gone("This link has already been used.".into()));
         }
         User::set_password(c, found.user_id, &hash, at)?;
+        // Whoever holds the emailed link owns the account: the waits others
+        // caused end with the reset.
         store::clear_login_failures(c, &account_subject(&email))?;
+        store::end_lockouts(c, &account_subject(&email), at)?;
         audit_account(
             c,
             &crate::audit::model::Actor::user(found.user_id, &link.name, &link.email),
@@ -903,7 +929,7 @@ pub fn create_api_token(pool: &Pool, user_id: i32, name: &str) -> AppResult<Stri
     }
     let raw = format!("{API_TOKEN_PREFIX}{}", token::random_token(24));
     let mut conn = pool.get()?;
-    conn.transaction(|c| {
+    crate::db::write_transaction(&mut conn, |c| {
         let user = User::find(c, user_id)?.ok_or(AppError::NotFound)?;
         store::api_tokens::insert(c, user_id, &name, &token::digest(&raw), now())?;
         audit_account(
@@ -935,7 +961,7 @@ pub fn api_tokens(pool: &Pool, user_id: i32) -> AppResult<Vec<store::api_tokens:
 
 pub fn revoke_api_token(pool: &Pool, user_id: i32, token_id: i32) -> AppResult<()> {
     let mut conn = pool.get()?;
-    conn.transaction(|c| {
+    crate::db::write_transaction(&mut conn, |c| {
         let user = User::find(c, user_id)?.ok_or(AppError::NotFound)?;
         match store::api_tokens::revoke(c, user_id, token_id, now())? {
             0 => Err(AppError::NotFound),

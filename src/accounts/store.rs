@@ -219,6 +219,17 @@ pub fn latest_lockout_end(conn: &mut DbConn, subjects: &[String]) -> QueryResult
         .first(conn)
 }
 
+/// Ends a subject's current waits at `at`.
+pub fn end_lockouts(conn: &mut DbConn, subject: &str, at: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(
+        login_lockouts::table
+            .filter(login_lockouts::subject.eq(subject))
+            .filter(login_lockouts::locked_until.gt(at)),
+    )
+    .set(login_lockouts::locked_until.eq(at))
+    .execute(conn)
+}
+
 pub fn lock_out(conn: &mut DbConn, subject: &str, now: NaiveDateTime, until: NaiveDateTime) -> QueryResult<usize> {
     diesel::insert_into(login_lockouts::table)
         .values((

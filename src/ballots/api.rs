@@ -237,11 +237,11 @@ pub async fn transition(
     state: web::Data<AppState>,
     user: ApiUser,
     path: web::Path<(String, String)>,
-    body: Option<crate::web::json::ApiJson<TransitionBody>>,
+    body: crate::web::json::OptionalApiJson<TransitionBody>,
 ) -> AppResult<HttpResponse> {
     let (id, action) = path.into_inner();
     let id = path_id(&id)?;
-    let body = body.map(crate::web::json::ApiJson::into_inner).unwrap_or_default();
+    let body = body.into_inner_or_default();
     let actor = user.0;
     let outbox = state.outbox.clone();
     let mut extra = serde_json::Map::new();
@@ -409,16 +409,82 @@ pub async fn vote(
     let id = path_id(&id)?;
     let credential = vote_credential(&req, &state).await?;
     let (choice, practice) = body.into_inner().choice(id)?;
+    let (lookup, code) = (credential.clone(), practice.clone());
     let prepared = state
-        .run(move |pool| casting::prepare_choice(pool, &credential, Some(id), practice.as_deref(), choice))
-        .await?;
-    let receipt = state.votes.submit(prepared).await?;
+        .run(move |pool| casting::prepare_choice(pool, &lookup, Some(id), code.as_deref(), choice))
+        .await;
+    let receipt = match prepared {
+        Ok(prepared) => state.votes.submit(prepared).await,
+        Err(e) => Err(e),
+    };
+    let receipt = match receipt {
+        Ok(receipt) => receipt,
+        Err(AppError::Conflict(why)) => {
+            let recorded = state
+                .run(move |pool| super::recorded::recorded_vote(pool, &credential, Some(id), practice.as_deref()))
+                .await
+                .ok()
+                .flatten();
+            return Err(AppError::Conflict(
+                recorded.map_or(why, |vote| already_recorded(id, &vote)),
+            ));
+        }
+        Err(e) => return Err(e),
+    };
     Ok(HttpResponse::Created().json(json!({
         "receipt": receipt.code,
         "ballot": receipt.ballot_id,
         "practice": receipt.practice_name,
         "changed": receipt.changed,
         "cast_at": rfc3339(receipt.cast_at),
+    })))
+}
+
+/// Why a second vote is refused: the first one stands, and where its
+/// receipt went.
+fn already_recorded(id: i32, vote: &super::recorded::RecordedVote) -> String {
+    let receipt = match &vote.receipt {
+        Some(receipt) => format!(
+            " Its receipt was emailed to {} ({}); POST /api/v1/ballots/{id}/receipt sends it again to their own address.",
+            receipt.to_name,
+            receipt.state.label().to_lowercase()
+        ),
+        None => String::new(),
+    };
+    format!(
+        "{} has already voted in this ballot: its vote was recorded at {} and stands.{receipt}",
+        vote.practice_name,
+        rfc3339(vote.voted_at)
+    )
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReceiptBody {
+    /// The practice's ODS code, when the representative has several.
+    practice: Option<String>,
+}
+
+/// `POST /api/v1/ballots/{id}/receipt`: sends the practice's receipt
+/// again to the representative's own address.
+pub async fn resend_receipt(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    body: crate::web::json::OptionalApiJson<ReceiptBody>,
+) -> AppResult<HttpResponse> {
+    let id = path_id(&id)?;
+    let credential = vote_credential(&req, &state).await?;
+    let practice = body.into_inner_or_default().practice;
+    let outbox = state.outbox.clone();
+    let sent = state
+        .run(move |pool| super::recorded::resend_receipt(pool, &outbox, &credential, Some(id), practice.as_deref()))
+        .await?;
+    Ok(HttpResponse::Accepted().json(json!({
+        "ballot": id,
+        "to": sent.to_name,
+        "queued_at": rfc3339(sent.queued_at),
+        "next_resend_at": sent.next_resend_at.map(rfc3339),
     })))
 }
 

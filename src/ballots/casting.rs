@@ -509,11 +509,16 @@ fn write_batch(pool: &Pool, outbox: &Outbox, mut batch: Vec<Job>) {
 }
 
 fn voter_actor(vote: &PreparedVote) -> Actor {
-    match &vote.voter {
+    actor_of(vote.voter.as_ref(), &vote.practice_code)
+}
+
+/// Who acts for the audit log: the representative, or the practice's link.
+pub fn actor_of(voter: Option<&(i32, String, String)>, practice_code: &str) -> Actor {
+    match voter {
         Some((id, name, email)) => Actor::user(*id, name, email),
         None => Actor {
             user_id: None,
-            label: format!("voting link of {}", vote.practice_code),
+            label: format!("voting link of {practice_code}"),
         },
     }
 }

@@ -5,8 +5,6 @@
 //! invitation — gets a new link, and the practice's unused links stop
 //! working, so only one person at a time holds the practice's vote.
 
-use diesel::Connection;
-
 use super::model::BallotState;
 use super::service::{london_day, now, require_runs};
 use super::store::{self, NewToken};
@@ -28,8 +26,7 @@ pub fn reissue_link(
     practice_code: &str,
 ) -> AppResult<(String, String)> {
     let mut conn = pool.get()?;
-    conn.transaction(|c| {
-        crate::db::claim_write_lock(c)?;
+    crate::db::write_transaction(&mut conn, |c| {
         let loaded = require_runs(c, actor, id)?;
         let now = now();
         if !matches!(loaded.state, BallotState::Published | BallotState::Open) || now >= loaded.ballot.closes_at {
@@ -37,10 +34,10 @@ pub fn reissue_link(
                 "New voting links can be sent only while the ballot is published or open.".into(),
             ));
         }
-        let practice = Practice::find_by_code(c, &practice_code.trim().to_ascii_uppercase())?.ok_or(AppError::NotFound)?;
-        let elector = store::elector(c, id, practice.id)?.ok_or_else(|| {
-            AppError::Conflict(format!("{} is not in this ballot's electorate.", practice.name))
-        })?;
+        let practice =
+            Practice::find_by_code(c, &practice_code.trim().to_ascii_uppercase())?.ok_or(AppError::NotFound)?;
+        let elector = store::elector(c, id, practice.id)?
+            .ok_or_else(|| AppError::Conflict(format!("{} is not in this ballot's electorate.", practice.name)))?;
         if store::has_voted(c, id, practice.id)? {
             return Err(AppError::Conflict(format!(
                 "{} has already voted: its vote stands and no new link is needed.",

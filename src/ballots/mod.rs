@@ -11,6 +11,8 @@ pub mod links;
 pub mod model;
 pub mod notices;
 pub mod privacy;
+pub mod recorded;
+pub mod recorded_routes;
 pub mod result_routes;
 pub mod routes;
 pub mod rules;

@@ -3,7 +3,6 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDateTime;
-use diesel::Connection;
 
 use super::service::{close_and_count_in, now, open_in, scheduler_actor};
 use super::store;
@@ -38,21 +37,23 @@ impl Scheduler {
         let mut conn = pool.get()?;
         let actor = scheduler_actor();
         for id in store::due(&mut conn, "published", now)? {
-            if conn.transaction(|c| open_in(c, id, &actor, now))? {
+            if crate::db::write_transaction(&mut conn, |c| open_in(c, id, &actor, now))? {
                 report.opened.push(id);
             }
         }
         let mut to_count = store::due(&mut conn, "open", now)?;
         to_count.extend(store::ids_in_state(&mut conn, "closed")?);
         for id in to_count {
-            let counted = conn.transaction(|c| close_and_count_in(c, outbox, id, &actor, now, false))?;
+            let counted =
+                crate::db::write_transaction(&mut conn, |c| close_and_count_in(c, outbox, id, &actor, now, false))?;
             if counted.is_some() {
                 report.counted.push(id);
                 self.papers_at_last_mix.remove(&id);
             }
         }
         for id in store::ids_in_state(&mut conn, "open")? {
-            report.reminders += conn.transaction(|c| super::notices::send_due_reminders(c, outbox, id, now))?;
+            report.reminders +=
+                crate::db::write_transaction(&mut conn, |c| super::notices::send_due_reminders(c, outbox, id, now))?;
             if matches!(&*conn, DbConn::Postgres(_)) {
                 let papers = store::paper_count(&mut conn, id)?;
                 if self.papers_at_last_mix.get(&id) != Some(&papers) {

@@ -5,7 +5,6 @@
 use std::collections::HashMap;
 
 use chrono::{NaiveDate, NaiveDateTime, TimeZone, Utc};
-use diesel::Connection;
 use serde_json::json;
 
 use super::model::{BallotKind, BallotRules, BallotState, Member, check_notice, freeze_electorate};
@@ -211,7 +210,7 @@ pub fn defaults_for(
 
 pub fn create_draft(pool: &Pool, actor: &SessionUser, code: &str, request: &DraftRequest) -> AppResult<i32> {
     let mut conn = pool.get()?;
-    conn.transaction(|c| {
+    crate::db::write_transaction(&mut conn, |c| {
         let organisation = organisation_run_by(c, actor, code)?;
         let settings = crate::registry::service::load_constitution(c, organisation.id)?;
         let now = now();
@@ -235,7 +234,7 @@ pub fn create_draft(pool: &Pool, actor: &SessionUser, code: &str, request: &Draf
 
 pub fn update_draft(pool: &Pool, actor: &SessionUser, id: i32, request: &DraftRequest) -> AppResult<()> {
     let mut conn = pool.get()?;
-    conn.transaction(|c| {
+    crate::db::write_transaction(&mut conn, |c| {
         let loaded = require_runs(c, actor, id)?;
         if loaded.state != BallotState::Draft {
             return Err(AppError::Conflict(
@@ -309,10 +308,12 @@ pub fn publish(pool: &Pool, outbox: &Outbox, actor: &SessionUser, id: i32) -> Ap
 
 fn publish_in_transaction(pool: &Pool, outbox: &Outbox, actor: &SessionUser, id: i32) -> AppResult<Published> {
     let mut conn = pool.get()?;
-    conn.transaction(|c| {
-        crate::db::claim_write_lock(c)?;
+    crate::db::write_transaction(&mut conn, |c| {
         let loaded = require_runs(c, actor, id)?;
-        loaded.state.after(super::model::Transition::Publish).map_err(AppError::Conflict)?;
+        loaded
+            .state
+            .after(super::model::Transition::Publish)
+            .map_err(AppError::Conflict)?;
         let now = now();
         let settings = crate::registry::service::load_constitution(c, loaded.organisation.id)?;
         let ballot = &loaded.ballot;
@@ -458,7 +459,9 @@ fn publish_in_transaction(pool: &Pool, outbox: &Outbox, actor: &SessionUser, id:
         }
         let notices = outbox.enqueue_all(c, mails)?;
         if store::transition(c, id, "draft", "published", now)? == 0 {
-            return Err(AppError::Conflict("The ballot was published by someone else meanwhile.".into()));
+            return Err(AppError::Conflict(
+                "The ballot was published by someone else meanwhile.".into(),
+            ));
         }
         let total_weight: u64 = frozen.iter().map(|e| e.elector.weight).sum();
         let privacy = (loaded.rules.secrecy() == super::model::Secrecy::Secret).then(|| {
@@ -489,7 +492,9 @@ fn publish_in_transaction(pool: &Pool, outbox: &Outbox, actor: &SessionUser, id:
                     },
                     match &privacy {
                         Some((at_risk, _)) if *at_risk > 0 => {
-                            format!("; the totals could show how {at_risk} practices voted (weights no other practice in their group has)")
+                            format!(
+                                "; the totals could show how {at_risk} practices voted (weights no other practice in their group has)"
+                            )
                         }
                         _ => String::new(),
                     }
@@ -534,14 +539,14 @@ pub(super) fn open_in(conn: &mut DbConn, id: i32, actor: &Actor, now: NaiveDateT
 /// has not yet); used before a vote so nobody waits for its next round.
 pub fn open_if_due(pool: &Pool, id: i32) -> AppResult<bool> {
     let mut conn = pool.get()?;
-    conn.transaction(|c| open_in(c, id, &scheduler_actor(), now()))
+    crate::db::write_transaction(&mut conn, |c| open_in(c, id, &scheduler_actor(), now()))
 }
 
 /// `POST …/open`: opens a ballot whose time has come. Voting never opens
 /// before the published time, so the notice period holds.
 pub fn open(pool: &Pool, actor: &SessionUser, id: i32) -> AppResult<()> {
     let mut conn = pool.get()?;
-    conn.transaction(|c| {
+    crate::db::write_transaction(&mut conn, |c| {
         let loaded = require_runs(c, actor, id)?;
         let now = now();
         match loaded.state {
@@ -678,7 +683,7 @@ fn count_papers(conn: &mut DbConn, loaded: &Loaded) -> AppResult<BallotResult> {
 /// earlier when its rules allow an early close; then counts.
 pub fn close(pool: &Pool, outbox: &Outbox, actor: &SessionUser, id: i32) -> AppResult<()> {
     let mut conn = pool.get()?;
-    conn.transaction(|c| {
+    crate::db::write_transaction(&mut conn, |c| {
         let loaded = require_runs(c, actor, id)?;
         let now = now();
         match loaded.state {
@@ -715,7 +720,7 @@ pub fn cancel(pool: &Pool, actor: &SessionUser, id: i32, reason: &str) -> AppRes
         ));
     }
     let mut conn = pool.get()?;
-    conn.transaction(|c| {
+    crate::db::write_transaction(&mut conn, |c| {
         let loaded = require_runs(c, actor, id)?;
         loaded
             .state
@@ -770,7 +775,7 @@ pub fn extend(
     }
     let new_close = new_close.unwrap_or_default();
     let mut conn = pool.get()?;
-    conn.transaction(|c| {
+    crate::db::write_transaction(&mut conn, |c| {
         let loaded = require_runs(c, actor, id)?;
         if !matches!(loaded.state, BallotState::Published | BallotState::Open) {
             return Err(AppError::Conflict(format!(

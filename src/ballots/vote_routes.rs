@@ -138,8 +138,20 @@ async fn practice_choices(ui: &Ui, user: &CurrentUser, id: i32, current: &str) -
     Ok(choices("practice", &refs, current))
 }
 
-/// Turns a refusal into the page that explains it; other errors pass.
-fn refusal(ui: &Ui, error: AppError, ballot: Option<i32>) -> AppResult<HttpResponse> {
+/// Turns a refusal into the page that explains it; other errors pass. A
+/// practice that already voted is shown its recorded vote and receipt.
+async fn refusal(
+    ui: &Ui,
+    error: AppError,
+    credential: &Credential,
+    ballot: Option<i32>,
+    practice: &str,
+) -> AppResult<HttpResponse> {
+    if matches!(error, AppError::Conflict(_)) {
+        if let Some(page) = super::recorded_routes::voted_page(ui, credential, ballot, practice).await? {
+            return Ok(page);
+        }
+    }
     match error {
         AppError::Conflict(why) => refused(ui, StatusCode::CONFLICT, "Your practice has already voted", why, ballot),
         AppError::Forbidden(why) => refused(
@@ -174,7 +186,7 @@ async fn choose(
             None,
             practice_choices(&ui, user, id.unwrap_or_default(), &form.practice).await?,
         ),
-        (Err(e), _) => return refusal(&ui, e, id),
+        (Err(e), _) => return refusal(&ui, e, &credential, id, &form.practice).await,
     };
     let loaded = match &resolved {
         Some(r) => r.loaded.clone(),
@@ -204,7 +216,14 @@ async fn choose(
     let may_change = loaded.rules.allow_vote_change && loaded.rules.secrecy() == Secrecy::Recorded;
     if let Some(r) = &resolved {
         if r.already_voted && !(may_change && r.token_digest.is_none()) {
-            return refusal(&ui, casting::already_voted(), Some(loaded.ballot.id));
+            return refusal(
+                &ui,
+                casting::already_voted(),
+                &credential,
+                Some(loaded.ballot.id),
+                &form.practice,
+            )
+            .await;
         }
     }
     let (confirm_action, _) = vote_paths(&credential, loaded.ballot.id);
@@ -295,7 +314,7 @@ async fn confirm(
             )
         }
         Err(AppError::Invalid(errors)) => choose(ui, user, credential, id, form, errors).await,
-        Err(e) => refusal(&ui, e, id),
+        Err(e) => refusal(&ui, e, &credential, id, &form.practice).await,
     }
 }
 
@@ -328,13 +347,13 @@ async fn cast(ui: Ui, credential: Credential, id: Option<i32>, form: VoteForm) -
                 id,
             );
         }
-        Err(e) => return refusal(&ui, e, id),
+        Err(e) => return refusal(&ui, e, &credential, id, &form.practice).await,
     };
     let secret = vote.secret;
     let back = ballot_href(&credential, vote.ballot_id);
     match ui.state().votes.submit(vote).await {
         Ok(receipt) => receipt_page(&ui, receipt, secret, back),
-        Err(e) => refusal(&ui, e, id),
+        Err(e) => refusal(&ui, e, &credential, id, &form.practice).await,
     }
 }
 
@@ -379,7 +398,7 @@ async fn check(ui: Ui, credential: Credential, id: Option<i32>, form: VoteForm) 
     };
     let vote = match prepare(&ui, &credential, id, &form).await {
         Ok(vote) => vote,
-        Err(e) => return refusal(&ui, e, id),
+        Err(e) => return refusal(&ui, e, &credential, id, &form.practice).await,
     };
     let Some(encrypted) = vote.encrypted.clone() else {
         return Err(AppError::NotFound);

@@ -2,7 +2,6 @@
 //! the signed certificate, and what anyone may look up afterwards.
 
 use chrono::{NaiveDateTime, Utc};
-use diesel::Connection;
 use serde_json::json;
 
 use super::model::{
@@ -301,8 +300,7 @@ pub fn issue(
         ));
     }
     let mut conn = pool.get()?;
-    conn.transaction(|c| {
-        crate::db::claim_write_lock(c)?;
+    crate::db::write_transaction(&mut conn, |c| {
         // Who may, before whether it can be done now: a stranger learns
         // nothing of the ballot's state.
         let ballot = load(c, ballot_id)?;
@@ -566,7 +564,7 @@ pub fn key_history(
     organisation_code: &str,
 ) -> AppResult<(String, SignedKeyHistory)> {
     let mut conn = pool.get()?;
-    conn.transaction(|c| {
+    crate::db::write_transaction(&mut conn, |c| {
         let organisation = crate::registry::store::Organisation::find_by_code(c, organisation_code.trim())?
             .ok_or(AppError::NotFound)?;
         let key = current_key(c, data_dir, &organisation)?;

@@ -6,7 +6,6 @@
 use std::collections::HashMap;
 
 use chrono::{Duration, NaiveDateTime, Utc};
-use diesel::Connection;
 use serde_json::json;
 
 use super::model::{
@@ -114,7 +113,7 @@ fn organisation_run_by(conn: &mut DbConn, actor: &SessionUser, code: &str) -> Ap
 
 pub fn create(pool: &Pool, actor: &SessionUser, code: &str, draft: &ConsultationDraft) -> AppResult<i32> {
     let mut conn = pool.get()?;
-    conn.transaction(|c| {
+    crate::db::write_transaction(&mut conn, |c| {
         let organisation = organisation_run_by(c, actor, code)?;
         let now = now();
         let errors = check_draft(draft, now);
@@ -232,8 +231,7 @@ fn mails(
 /// Opens a draft for comments and tells every member practice.
 pub fn publish(pool: &Pool, outbox: &Outbox, actor: &SessionUser, id: i32) -> AppResult<usize> {
     let mut conn = pool.get()?;
-    conn.transaction(|c| {
-        crate::db::claim_write_lock(c)?;
+    crate::db::write_transaction(&mut conn, |c| {
         let loaded = load(c, &actor.grants(), id)?;
         if !loaded.access.runs {
             return Err(AppError::Forbidden(
@@ -295,7 +293,7 @@ fn close_in(
 
 pub fn close(pool: &Pool, actor: &SessionUser, id: i32) -> AppResult<()> {
     let mut conn = pool.get()?;
-    conn.transaction(|c| {
+    crate::db::write_transaction(&mut conn, |c| {
         let loaded = load(c, &actor.grants(), id)?;
         if !loaded.access.runs {
             return Err(AppError::Forbidden(
@@ -320,7 +318,7 @@ pub fn ask(
 ) -> AppResult<i32> {
     let question = check_question(text).map_err(|e| AppError::Invalid(vec![e]))?;
     let mut conn = pool.get()?;
-    conn.transaction(|c| {
+    crate::db::write_transaction(&mut conn, |c| {
         let loaded = load(c, &user.grants(), id)?;
         if loaded.state != ConsultationState::Open {
             return Err(AppError::Conflict(format!(
@@ -382,7 +380,7 @@ pub fn answer(
 ) -> AppResult<()> {
     let answer = check_answer(text).map_err(|e| AppError::Invalid(vec![e]))?;
     let mut conn = pool.get()?;
-    conn.transaction(|c| {
+    crate::db::write_transaction(&mut conn, |c| {
         let loaded = load(c, &actor.grants(), id)?;
         if !loaded.access.runs {
             return Err(AppError::Forbidden(
@@ -437,7 +435,7 @@ pub fn run_schedule(pool: &Pool, outbox: &Outbox, now: NaiveDateTime) -> AppResu
     let (mut closed, mut digests) = (0, 0);
     for consultation in store::in_state(&mut conn, "open")? {
         if consultation.closes_at <= now {
-            if conn.transaction(|c| close_in(c, &consultation, &actor, now))? {
+            if crate::db::write_transaction(&mut conn, |c| close_in(c, &consultation, &actor, now))? {
                 closed += 1;
             }
             continue;
@@ -448,7 +446,7 @@ pub fn run_schedule(pool: &Pool, outbox: &Outbox, now: NaiveDateTime) -> AppResu
         {
             continue;
         }
-        digests += conn.transaction(|c| send_digest(c, outbox, &consultation, now))?;
+        digests += crate::db::write_transaction(&mut conn, |c| send_digest(c, outbox, &consultation, now))?;
     }
     Ok((closed, digests))
 }
@@ -646,8 +644,7 @@ pub fn respond(
         ));
     }
     let mut conn = pool.get()?;
-    conn.transaction(|c| {
-        crate::db::claim_write_lock(c)?;
+    crate::db::write_transaction(&mut conn, |c| {
         let loaded = load(c, &user.grants(), id)?;
         if loaded.state != ConsultationState::Open {
             return Err(AppError::Conflict(format!(
@@ -664,6 +661,7 @@ pub fn respond(
             .ok_or_else(|| {
                 AppError::Forbidden("Only a member practice's own representatives can respond for it.".into())
             })?;
+        crate::db::lock_row(c, crate::db::Locked::Practice(practice.id))?;
         let stored: Vec<&str> = positions.iter().map(|p| p.as_str()).collect();
         let json = serde_json::to_string(&stored).map_err(|e| AppError::Internal(e.to_string()))?;
         let revision = match store::save_response(c, id, practice.id, user.id, &json, comment, now()) {
@@ -851,8 +849,7 @@ pub fn save_impact(
     assessment: &super::impact::Assessment,
 ) -> AppResult<()> {
     let mut conn = pool.get()?;
-    conn.transaction(|c| {
-        crate::db::claim_write_lock(c)?;
+    crate::db::write_transaction(&mut conn, |c| {
         let loaded = load(c, &user.grants(), id)?;
         if loaded.state == ConsultationState::Draft {
             return Err(AppError::NotFound);
@@ -909,7 +906,7 @@ pub fn add_document(pool: &Pool, actor: &SessionUser, id: i32, file_name: &str, 
         super::model::check_document(file_name, bytes).map_err(|e| AppError::Invalid(vec![e]))?;
     let sha256 = crate::token::digest_bytes(bytes);
     let mut conn = pool.get()?;
-    conn.transaction(|c| {
+    crate::db::write_transaction(&mut conn, |c| {
         let loaded = load(c, &actor.grants(), id)?;
         if !loaded.access.runs {
             return Err(AppError::Forbidden(
@@ -953,7 +950,7 @@ pub fn document(pool: &Pool, grants: &Grants, id: i32, doc: i32) -> AppResult<(S
 /// Records which ballot a consultation leads to (or none).
 pub fn link_ballot(pool: &Pool, actor: &SessionUser, id: i32, ballot_id: Option<i32>) -> AppResult<()> {
     let mut conn = pool.get()?;
-    conn.transaction(|c| {
+    crate::db::write_transaction(&mut conn, |c| {
         let loaded = load(c, &actor.grants(), id)?;
         if !loaded.access.runs {
             return Err(AppError::Forbidden(

@@ -288,6 +288,46 @@ pub fn claim_write_lock(conn: &mut DbConn) -> diesel::QueryResult<()> {
     Ok(())
 }
 
+/// A transaction that writes: SQLite's write lock is taken before anything
+/// else (see `claim_write_lock`), so concurrent writers wait their turn
+/// (up to the busy timeout) instead of one of them failing.
+pub fn write_transaction<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    use diesel::Connection;
+    conn.transaction(|c| {
+        claim_write_lock(c)?;
+        f(c)
+    })
+}
+
+/// A row whose lock serialises one use-case's read-then-write on
+/// PostgreSQL (SQLite's write lock already serialises every writer).
+#[derive(Debug, Clone, Copy)]
+pub enum Locked {
+    /// Its constitution settings and their history.
+    Organisation(i32),
+    /// Its responses and representatives.
+    Practice(i32),
+}
+
+/// Locks the row until the transaction ends, so a second writer reads
+/// what the first one wrote instead of overwriting it or colliding with it.
+pub fn lock_row(conn: &mut DbConn, row: Locked) -> diesel::QueryResult<()> {
+    if let DbConn::Postgres(c) = conn {
+        let (sql, id) = match row {
+            Locked::Organisation(id) => ("SELECT id FROM organisations WHERE id = $1 FOR UPDATE", id),
+            Locked::Practice(id) => ("SELECT id FROM practices WHERE id = $1 FOR UPDATE", id),
+        };
+        diesel::sql_query(sql)
+            .bind::<diesel::sql_types::Integer, _>(id)
+            .execute(c)?;
+    }
+    Ok(())
+}
+
 /// Runs the same body once per backend, with `$c` bound to the concrete
 /// connection: only for statements `MultiBackend` cannot express (upserts,
 /// `FOR UPDATE SKIP LOCKED`).

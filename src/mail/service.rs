@@ -5,7 +5,6 @@
 use std::sync::Arc;
 
 use chrono::{Duration, Utc};
-use diesel::Connection;
 use serde_json::Value;
 
 use super::model::{EventKind, MessageState, RetryPolicy};
@@ -348,8 +347,7 @@ pub fn resend(
         Refused(String),
     }
     let mut conn = pool.get()?;
-    let outcome = conn.transaction(|c| {
-        crate::db::claim_write_lock(c)?;
+    let outcome = crate::db::write_transaction(&mut conn, |c| {
         let original = store::find(c, message_id)?
             .filter(|m| m.organisation_id == Some(organisation_id))
             .ok_or(AppError::NotFound)?;

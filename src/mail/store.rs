@@ -198,6 +198,25 @@ pub fn find(conn: &mut DbConn, id: i32) -> QueryResult<Option<OutboxMessage>> {
         .optional()
 }
 
+/// The newest message of one template for one event and practice (a
+/// practice's receipt, say, or the copy sent again).
+pub fn latest_for_practice(
+    conn: &mut DbConn,
+    event: (&str, i32),
+    template: &str,
+    practice_id: i32,
+) -> QueryResult<Option<OutboxMessage>> {
+    outbox_messages::table
+        .filter(outbox_messages::event_kind.eq(event.0))
+        .filter(outbox_messages::event_id.eq(event.1))
+        .filter(outbox_messages::template.eq(template))
+        .filter(outbox_messages::practice_id.eq(practice_id))
+        .order((outbox_messages::created_at.desc(), outbox_messages::id.desc()))
+        .select(OutboxMessage::as_select())
+        .first(conn)
+        .optional()
+}
+
 /// Messages for an organisation's delivery record, newest first.
 pub fn for_organisation(
     conn: &mut DbConn,

@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use actix_web::rt::time::{Instant, sleep, sleep_until};
 use chrono::Utc;
-use diesel::Connection;
 use futures_util::StreamExt;
 use lettre::message::Mailbox;
 
@@ -168,7 +167,7 @@ impl Worker {
         blocking(move || {
             let mut conn = pool.get()?;
             let now = Utc::now().naive_utc();
-            conn.transaction::<_, AppError, _>(|c| {
+            crate::db::write_transaction::<_, AppError, _>(&mut conn, |c| {
                 let mut stats = WorkerStats::default();
                 for (message, outcome) in sent {
                     let disposition = policy.dispose(outcome, message.attempts, now, message.give_up_at, jitter());

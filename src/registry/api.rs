@@ -194,7 +194,12 @@ pub async fn practices(
 ) -> AppResult<HttpResponse> {
     let grants = user.0.grants();
     let code = code.into_inner();
-    let day = match query.on.as_deref().filter(|d| !d.is_empty()) {
+    let day = match query.on.as_deref() {
+        Some("") => {
+            return Err(AppError::BadRequest(
+                "on must be a date like 2026-12-01; leave it out for today".into(),
+            ));
+        }
         Some(d) => chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
             .map_err(|_| AppError::BadRequest(format!("on must be a date like 2026-12-01, not \"{d}\"")))?,
         None => chrono::Utc::now().date_naive(),

@@ -68,6 +68,17 @@ fn read_file(path: &PathBuf) -> Result<Vec<u8>, ImportFailure> {
         if n == 0 {
             break;
         }
+        // A pipe or device has no size to check first (/dev/zero never ends).
+        if bytes.len() + n > MAX_FILE_BYTES {
+            if show {
+                eprintln!();
+            }
+            return Err(ImportFailure::Usage(format!(
+                "{} is larger than {} MB",
+                path.display(),
+                MAX_FILE_BYTES / 1024 / 1024
+            )));
+        }
         bytes.extend_from_slice(&buffer[..n]);
         if show {
             let done = bytes.len() as f64 / size as f64;

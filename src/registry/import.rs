@@ -5,7 +5,6 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{NaiveDate, Utc};
-use diesel::Connection;
 use serde::Serialize;
 
 use super::ods::{self, EpraccurFormat, LineError, PracticeRow};
@@ -284,7 +283,7 @@ pub fn apply_practices(
 ) -> AppResult<PracticeImportPlan> {
     let digest = crate::token::digest_bytes(bytes);
     let mut conn = pool.get()?;
-    conn.transaction(|c| {
+    crate::db::write_transaction(&mut conn, |c| {
         let prepared = prepare(c, organisation_codes, bytes)?;
         if !prepared.plan.errors.is_empty() && !skip_bad_rows {
             return Err(refuse_bad_rows(&prepared.plan.errors));
@@ -292,14 +291,29 @@ pub fn apply_practices(
         let now = Utc::now().naive_utc();
         let today = now.date();
         for (organisation, plan) in prepared.organisations.iter().zip(&prepared.plan.organisations) {
-            let rows = prepared.rows_by_org.get(&organisation.ods_code).map(Vec::as_slice).unwrap_or_default();
+            let rows = prepared
+                .rows_by_org
+                .get(&organisation.ods_code)
+                .map(Vec::as_slice)
+                .unwrap_or_default();
             let current = prepared.members.get(&organisation.id).cloned().unwrap_or_default();
-            let new_rows: Vec<&PracticeRow> =
-                rows.iter().filter(|r| !prepared.existing.contains_key(r.code.as_str())).collect();
-            Practice::insert_all(c, new_rows.iter().map(|r| (r.code.as_str().to_owned(), details(r))).collect(), now)?;
+            let new_rows: Vec<&PracticeRow> = rows
+                .iter()
+                .filter(|r| !prepared.existing.contains_key(r.code.as_str()))
+                .collect();
+            Practice::insert_all(
+                c,
+                new_rows
+                    .iter()
+                    .map(|r| (r.code.as_str().to_owned(), details(r)))
+                    .collect(),
+                now,
+            )?;
             let new_codes: Vec<String> = new_rows.iter().map(|r| r.code.as_str().to_owned()).collect();
-            let inserted: HashMap<String, i32> =
-                Practice::with_codes(c, &new_codes)?.into_iter().map(|p| (p.ods_code, p.id)).collect();
+            let inserted: HashMap<String, i32> = Practice::with_codes(c, &new_codes)?
+                .into_iter()
+                .map(|p| (p.ods_code, p.id))
+                .collect();
 
             let mut joins = Vec::new();
             for row in rows {
@@ -428,7 +442,11 @@ fn prepare_sizes(conn: &mut DbConn, bytes: &[u8]) -> AppResult<PreparedSizes> {
             Some(_) => prepared.plan.unchanged += 1,
         }
     }
-    if !extract.rows.is_empty() && prepared.plan.not_in_register == extract.rows.len() {
+    // Bad rows are named first: they may be why the rest matched nothing.
+    if prepared.plan.errors.is_empty()
+        && !extract.rows.is_empty()
+        && prepared.plan.not_in_register == extract.rows.len()
+    {
         return Err(AppError::invalid(
             "file",
             format!(
@@ -448,7 +466,7 @@ pub fn plan_list_sizes(pool: &Pool, bytes: &[u8]) -> AppResult<ListSizePlan> {
 pub fn apply_list_sizes(pool: &Pool, actor: &Actor, bytes: &[u8], skip_bad_rows: bool) -> AppResult<ListSizePlan> {
     let digest = crate::token::digest_bytes(bytes);
     let mut conn = pool.get()?;
-    conn.transaction(|c| {
+    crate::db::write_transaction(&mut conn, |c| {
         let prepared = prepare_sizes(c, bytes)?;
         if !prepared.plan.errors.is_empty() && !skip_bad_rows {
             return Err(refuse_bad_rows(&prepared.plan.errors));

@@ -323,6 +323,20 @@ pub fn read_list_sizes(bytes: &[u8]) -> Result<ListSizeExtract, FileError> {
             continue;
         }
         extract.total_rows += 1;
+        // A short or long row has its fields in the wrong columns: named,
+        // never read (a missing SEX or AGE would skip it silently).
+        if record.len() != headers.len() {
+            extract.errors.push(LineError::new(
+                line,
+                format!(
+                    "the line has {} {}, but the header row has {}",
+                    record.len(),
+                    if record.len() == 1 { "field" } else { "fields" },
+                    headers.len()
+                ),
+            ));
+            continue;
+        }
         let get = |col: usize| record.get(col).unwrap_or_default().trim();
         let all = |col: Option<usize>| col.is_none_or(|c| get(c).eq_ignore_ascii_case("ALL"));
         if !all(sex_col) || !all(age_col) {
@@ -510,6 +524,15 @@ mod tests {
             "EXTRACT_DATE,SUB_ICB_LOCATION_CODE,CODE,SEX,AGE,NUMBER_OF_PATIENTS\n01APR2025,16C,A81001,ALL,ALL,12000\n";
         let extract = read_list_sizes(newer.as_bytes()).expect("reads");
         assert_eq!(extract.rows[0].commissioner, "16C");
+        let short =
+            "EXTRACT_DATE,CODE,SEX,AGE,NUMBER_OF_PATIENTS\n01APR2025,A81001,ALL,ALL,12000\n01APR2025,A81002,12000\n";
+        let extract = read_list_sizes(short.as_bytes()).expect("reads");
+        assert_eq!(extract.rows.len(), 1);
+        assert_eq!(extract.errors[0].line, 3);
+        assert_eq!(
+            extract.errors[0].message,
+            "the line has 3 fields, but the header row has 5"
+        );
         assert!(
             read_list_sizes(b"A,B\n1,2\n")
                 .expect_err("no columns")

@@ -326,7 +326,7 @@ pub fn add_representative(
     let code = super::model::PracticeCode::parse("code", ods).map_err(|_| AppError::NotFound)?;
     let grants = actor.grants();
     let mut conn = pool.get()?;
-    diesel::Connection::transaction(&mut conn, |c| {
+    crate::db::write_transaction(&mut conn, |c| {
         let practice = Practice::find_by_code(c, code.as_str())?.ok_or(AppError::NotFound)?;
         let organisation = managing_organisation(c, &grants, &practice)?;
         let now = Utc::now().naive_utc();
@@ -421,7 +421,7 @@ pub fn end_representative(
     let code = super::model::PracticeCode::parse("code", ods).map_err(|_| AppError::NotFound)?;
     let grants = actor.grants();
     let mut conn = pool.get()?;
-    diesel::Connection::transaction(&mut conn, |c| {
+    crate::db::write_transaction(&mut conn, |c| {
         let practice = Practice::find_by_code(c, code.as_str())?.ok_or(AppError::NotFound)?;
         let organisation = managing_organisation(c, &grants, &practice)?;
         let record = representatives::of_practice(c, practice.id)?
@@ -495,8 +495,8 @@ pub fn update_constitution(
     let after = ConstitutionSettings::from_form(form).map_err(AppError::Invalid)?;
     let reason = reason.split_whitespace().collect::<Vec<_>>().join(" ");
     let mut conn = pool.get()?;
-    diesel::Connection::transaction(&mut conn, |c| {
-        crate::db::claim_write_lock(c)?;
+    crate::db::write_transaction(&mut conn, |c| {
+        crate::db::lock_row(c, crate::db::Locked::Organisation(organisation.id))?;
         let before = load_constitution(c, organisation.id)?;
         let changes = describe_changes(&before, &after);
         if changes.is_empty() {
@@ -568,7 +568,7 @@ pub fn edit_practice(
     let code = super::model::PracticeCode::parse("code", ods).map_err(|_| AppError::NotFound)?;
     let grants = actor.grants();
     let mut conn = pool.get()?;
-    diesel::Connection::transaction(&mut conn, |c| {
+    crate::db::write_transaction(&mut conn, |c| {
         let practice = Practice::find_by_code(c, code.as_str())?.ok_or(AppError::NotFound)?;
         let organisation = managing_organisation(c, &grants, &practice)?;
         apply_details(c, actor, &practice, organisation.as_ref(), form, "practice.updated")
@@ -638,7 +638,7 @@ pub fn add_practice(
         return Err(AppError::Invalid(errors));
     };
     let mut conn = pool.get()?;
-    diesel::Connection::transaction(&mut conn, |c| {
+    crate::db::write_transaction(&mut conn, |c| {
         if Practice::find_by_code(c, code.as_str())?.is_some() {
             return Err(AppError::Conflict(format!(
                 "{} is already in the register; import the ODS file to move it between organisations",
@@ -708,7 +708,7 @@ pub fn create_organisation(
         return Err(AppError::Invalid(errors));
     };
     let mut conn = pool.get()?;
-    diesel::Connection::transaction(&mut conn, |c| {
+    crate::db::write_transaction(&mut conn, |c| {
         if Organisation::find_by_code(c, code.as_str())?.is_some() {
             return Err(AppError::Conflict(format!(
                 "An organisation with ODS code {} already exists",
@@ -758,7 +758,7 @@ pub fn propose_change(
 ) -> AppResult<()> {
     let code = super::model::PracticeCode::parse("code", ods).map_err(|_| AppError::NotFound)?;
     let mut conn = pool.get()?;
-    diesel::Connection::transaction(&mut conn, |c| {
+    crate::db::write_transaction(&mut conn, |c| {
         let practice = Practice::find_by_code(c, code.as_str())?.ok_or(AppError::NotFound)?;
         if !actor.grants().represents_practice(practice.id) {
             return Err(AppError::Forbidden(format!(
@@ -860,7 +860,7 @@ pub fn decide_proposal(
 ) -> AppResult<String> {
     let organisation = administered_organisation(pool, &actor.grants(), code)?;
     let mut conn = pool.get()?;
-    diesel::Connection::transaction(&mut conn, |c| {
+    crate::db::write_transaction(&mut conn, |c| {
         let request = super::store::change_requests::pending_for(c, organisation.id)?
             .into_iter()
             .find(|r| r.id == id)
@@ -912,7 +912,7 @@ pub fn set_lmc_coverage(
     let code = OrganisationCode::parse("code", code).map_err(|_| AppError::NotFound)?;
     let lmc_code = OrganisationCode::parse("lmc", lmc_code).map_err(|e| AppError::Invalid(vec![e]))?;
     let mut conn = pool.get()?;
-    diesel::Connection::transaction(&mut conn, |c| {
+    crate::db::write_transaction(&mut conn, |c| {
         let organisation = Organisation::find_by_code(c, code.as_str())?.ok_or(AppError::NotFound)?;
         let lmc = Organisation::find_by_code(c, lmc_code.as_str())?
             .filter(|o| o.kind == "lmc")

@@ -91,7 +91,10 @@ fn describe(status: StatusCode, error: Option<&AppError>) -> ErrorPage {
                 "If you pasted the web address, check you copied the entire address.".into(),
             ],
         ),
-        (405, _) => page("Page not found", vec!["This page cannot be used in that way.".into()]),
+        (405, _) => page(
+            "This page cannot be used in that way",
+            vec!["Go back and use the page's own links and buttons.".into()],
+        ),
         (413, _) => page(
             "What you sent is too large",
             vec!["Nothing was saved. Send a smaller file or form.".into()],
@@ -210,6 +213,11 @@ pub async fn error_pages(
         return Ok(ServiceResponse::new(request, response));
     }
 
+    // Headers the status needs (405's Allow, 429's Retry-After) survive.
+    let kept: Vec<(header::HeaderName, header::HeaderValue)> = [header::ALLOW, header::RETRY_AFTER]
+        .into_iter()
+        .filter_map(|name| res.headers().get(&name).map(|value| (name, value.clone())))
+        .collect();
     let mut page = describe(status, app_error);
     if status.is_server_error() {
         page.request_id = request_id.clone();
@@ -242,6 +250,10 @@ pub async fn error_pages(
             None => plain(status, &page),
         }
     };
+    let mut response = response;
+    for (name, value) in kept {
+        response.headers_mut().insert(name, value);
+    }
     Ok(ServiceResponse::new(request, response))
 }
 

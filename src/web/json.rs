@@ -41,43 +41,79 @@ pub fn nul_at(value: &serde_json::Value, path: &str) -> Option<String> {
     }
 }
 
+fn parse<T: DeserializeOwned>(is_json: bool, body: &[u8]) -> Result<T, AppError> {
+    if !is_json {
+        return Err(AppError::BadRequest(
+            "the JSON body cannot be read: send it as Content-Type: application/json".into(),
+        ));
+    }
+    if body.len() > LIMIT {
+        return Err(AppError::BadRequest(format!(
+            "the JSON body cannot be read: it is larger than {} KB",
+            LIMIT / 1024
+        )));
+    }
+    let value: serde_json::Value =
+        serde_json::from_slice(body).map_err(|e| AppError::BadRequest(format!("the JSON body cannot be read: {e}")))?;
+    if let Some(field) = nul_at(&value, "") {
+        return Err(AppError::Invalid(vec![FieldError::new(
+            &field,
+            format!("{field} contains a NUL character (\\u0000), which is not allowed in text"),
+        )]));
+    }
+    serde_json::from_value(value).map_err(|e| AppError::BadRequest(format!("the JSON body cannot be read: {e}")))
+}
+
+/// The body's bytes and whether it says it is JSON.
+fn read(
+    req: &HttpRequest,
+    payload: &mut Payload,
+) -> (bool, impl Future<Output = Result<web::Bytes, AppError>> + 'static) {
+    let is_json = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    let body = web::Bytes::from_request(req, payload);
+    (is_json, async move {
+        body.await
+            .map_err(|e| AppError::BadRequest(format!("the JSON body cannot be read: {e}")))
+    })
+}
+
 impl<T: DeserializeOwned + 'static> FromRequest for ApiJson<T> {
     type Error = AppError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let is_json = req
-            .headers()
-            .get(actix_web::http::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("application/json"));
-        let body = web::Bytes::from_request(req, payload);
+        let (is_json, body) = read(req, payload);
+        Box::pin(async move { parse(is_json, &body.await?).map(ApiJson) })
+    }
+}
+
+/// A JSON body that may be left out: an empty body is `None`, but a body
+/// that is there must be good JSON of the right shape (it is never
+/// silently ignored).
+pub struct OptionalApiJson<T>(pub Option<T>);
+
+impl<T: Default> OptionalApiJson<T> {
+    pub fn into_inner_or_default(self) -> T {
+        self.0.unwrap_or_default()
+    }
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for OptionalApiJson<T> {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let (is_json, body) = read(req, payload);
         Box::pin(async move {
-            let body = body
-                .await
-                .map_err(|e| AppError::BadRequest(format!("the JSON body cannot be read: {e}")))?;
-            if !is_json {
-                return Err(AppError::BadRequest(
-                    "the JSON body cannot be read: send it as Content-Type: application/json".into(),
-                ));
+            let body = body.await?;
+            if body.iter().all(u8::is_ascii_whitespace) {
+                return Ok(OptionalApiJson(None));
             }
-            if body.len() > LIMIT {
-                return Err(AppError::BadRequest(format!(
-                    "the JSON body cannot be read: it is larger than {} KB",
-                    LIMIT / 1024
-                )));
-            }
-            let value: serde_json::Value = serde_json::from_slice(&body)
-                .map_err(|e| AppError::BadRequest(format!("the JSON body cannot be read: {e}")))?;
-            if let Some(field) = nul_at(&value, "") {
-                return Err(AppError::Invalid(vec![FieldError::new(
-                    &field,
-                    format!("{field} contains a NUL character (\\u0000), which is not allowed in text"),
-                )]));
-            }
-            serde_json::from_value(value)
-                .map(ApiJson)
-                .map_err(|e| AppError::BadRequest(format!("the JSON body cannot be read: {e}")))
+            parse(is_json, &body).map(|v| OptionalApiJson(Some(v)))
         })
     }
 }

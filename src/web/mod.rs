@@ -1,8 +1,10 @@
 //! The HTTP server: state shared by handlers, middleware, start-up.
 
+pub mod allow;
 pub mod assets;
 pub mod auth;
 pub mod csrf;
+pub mod device;
 pub mod error;
 pub mod form;
 pub mod health;
@@ -39,9 +41,36 @@ pub struct AppState {
     pub outbox: crate::mail::service::Outbox,
     /// Commits votes in groups (see `ballots::casting`).
     pub votes: crate::ballots::casting::VoteWriter,
+    /// Encrypts and signs cookies other than the session's (known devices).
+    pub cookie_key: Key,
+    /// Bounds the uploads anyone may make without signing in.
+    pub anonymous_uploads: Arc<tokio::sync::Semaphore>,
 }
 
+/// Uploads without an account (a certificate and its board on `/verify`)
+/// read at once; more wait for a free place instead of filling memory.
+pub const ANONYMOUS_UPLOADS_AT_ONCE: usize = 2;
+
 impl AppState {
+    pub fn new(
+        pool: Pool,
+        templates: Templates,
+        settings: Arc<Settings>,
+        outbox: crate::mail::service::Outbox,
+        votes: crate::ballots::casting::VoteWriter,
+        cookie_key: Key,
+    ) -> AppState {
+        AppState {
+            pool,
+            templates,
+            settings,
+            outbox,
+            votes,
+            cookie_key,
+            anonymous_uploads: Arc::new(tokio::sync::Semaphore::new(ANONYMOUS_UPLOADS_AT_ONCE)),
+        }
+    }
+
     /// Runs a blocking service call (database, password hashing) off the
     /// async threads.
     pub async fn run<T, F>(&self, f: F) -> Result<T, crate::error::AppError>
@@ -138,13 +167,14 @@ impl Application {
         }
         let (votes, vote_writer) = crate::ballots::casting::VoteWriter::start(pool.clone(), outbox.clone())
             .map_err(|e| StartError::Setup(format!("starting the vote writer: {e}")))?;
-        let state = web::Data::new(AppState {
+        let state = web::Data::new(AppState::new(
             pool,
             templates,
-            settings: settings.clone(),
+            settings.clone(),
             outbox,
             votes,
-        });
+            key.clone(),
+        ));
         let secure = settings.uses_https();
         let mut server = HttpServer::new(move || {
             App::new()

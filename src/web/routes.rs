@@ -1,6 +1,8 @@
 //! Every URL Quorate answers, in one table.
 
-use actix_web::web::{self, get, post, resource};
+use actix_web::web;
+
+use super::allow::{get, post, put, resource};
 
 use super::{assets, health, pages};
 use crate::{accounts, audit, ballots, certify, consult, home, mail, registry};
@@ -148,6 +150,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .service(resource("/ballots/{id}/vote/confirm").route(post().to(ballots::vote_routes::vote_confirm)))
         .service(resource("/ballots/{id}/vote/check").route(post().to(ballots::vote_routes::vote_check)))
+        .service(resource("/ballots/{id}/vote/receipt").route(post().to(ballots::recorded_routes::resend_signed_in)))
         .service(resource("/ballots/{id}/results").route(get().to(ballots::result_routes::results)))
         .service(resource("/ballots/{id}/results.csv").route(get().to(ballots::result_routes::results_csv)))
         .service(
@@ -157,6 +160,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .service(resource("/vote/{token}/confirm").route(post().to(ballots::vote_routes::link_confirm)))
         .service(resource("/vote/{token}/check").route(post().to(ballots::vote_routes::link_check)))
+        .service(resource("/vote/{token}/receipt").route(post().to(ballots::recorded_routes::resend_with_link)))
         .service(resource("/vote/{token}/papers").route(get().to(ballots::routes::link_papers)))
         .service(resource("/vote/{token}/consultations/{id}").route(get().to(consult::routes::link_show)))
         .service(
@@ -235,9 +239,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                         .route(post().to(registry::api::create_organisation)),
                 )
                 .service(resource("/organisations/{code}").route(get().to(registry::api::organisation)))
-                .service(
-                    resource("/organisations/{code}/settings").route(web::put().to(registry::api::update_settings)),
-                )
+                .service(resource("/organisations/{code}/settings").route(put().to(registry::api::update_settings)))
                 .service(
                     resource("/organisations/{code}/practices")
                         .route(get().to(registry::api::practices))
@@ -246,7 +248,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(
                     resource("/practices/{ods}")
                         .route(get().to(registry::api::practice))
-                        .route(web::put().to(registry::api::update_practice)),
+                        .route(put().to(registry::api::update_practice)),
                 )
                 .service(
                     resource("/practices/{ods}/representatives").route(post().to(registry::api::add_representative)),
@@ -259,13 +261,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(
                     resource("/ballots/{id}")
                         .route(get().to(ballots::api::show))
-                        .route(web::put().to(ballots::api::update)),
+                        .route(put().to(ballots::api::update)),
                 )
                 .service(resource("/ballots/{id}/electorate").route(get().to(ballots::api::electorate)))
                 .service(
                     resource("/ballots/{id}/trustees")
                         .route(get().to(ballots::api::get_trustees))
-                        .route(web::put().to(ballots::api::put_trustees)),
+                        .route(put().to(ballots::api::put_trustees)),
                 )
                 .service(
                     resource("/ballots/{id}/trustees/upload")
@@ -281,10 +283,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(
                     resource("/consultations/{id}/response")
                         .route(get().to(consult::api::response))
-                        .route(web::put().to(consult::api::put_response)),
+                        .route(put().to(consult::api::put_response)),
                 )
                 .service(resource("/ballots/{id}/certificate").route(get().to(certify::routes::certificate_json)))
                 .service(resource("/ballots/{id}/board").route(get().to(certify::routes::board_json)))
+                .service(resource("/ballots/{id}/receipt").route(post().to(ballots::api::resend_receipt)))
                 .service(resource("/ballots/{id}/{action}").route(post().to(ballots::api::transition)))
                 .service(resource("/openapi.json").route(get().to(ballots::api::openapi)))
                 .default_service(web::to(pages::not_found)),

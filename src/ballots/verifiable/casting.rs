@@ -314,14 +314,12 @@ pub fn spoil(
     option: &str,
     seed: [u8; 32],
 ) -> AppResult<super::model::OpenedPaper> {
-    use diesel::Connection;
     let (paper, opening, tracker) = open_seeded(&encrypted.election, &vote.practice_code, option, seed)?;
     if tracker != encrypted.tracker {
         return Err(AppError::Internal("the opened paper is not the one shown".into()));
     }
     let mut conn = pool.get()?;
-    let record = conn.transaction(|c| {
-        crate::db::claim_write_lock(c)?;
+    let record = crate::db::write_transaction(&mut conn, |c| {
         let loaded = crate::ballots::service::load(c, vote.ballot_id)?;
         let record = election_of(&loaded)?;
         super::store::spoil(c, vote.ballot_id, &tracker)?;

@@ -6,7 +6,6 @@
 //! needs the whole ceremony and fixes the election record.
 
 use chrono::{NaiveDateTime, Utc};
-use diesel::Connection;
 
 use super::model::{ElectionRecord, KEY_FORMAT, KeyUpload, SHARES_FORMAT, SharesUpload};
 use super::store::{self, TrusteeWithUser};
@@ -195,8 +194,7 @@ pub fn name_trustees(
     threshold: Option<u32>,
 ) -> AppResult<()> {
     let mut conn = pool.get()?;
-    conn.transaction(|c| {
-        crate::db::claim_write_lock(c)?;
+    crate::db::write_transaction(&mut conn, |c| {
         let loaded = require_runs(c, &actor.grants(), id)?;
         if loaded.state != BallotState::Draft {
             return Err(AppError::Conflict(
@@ -310,8 +308,7 @@ pub fn upload(
         .unwrap_or_default()
         .to_owned();
     let mut conn = pool.get()?;
-    conn.transaction(|c| {
-        crate::db::claim_write_lock(c)?;
+    crate::db::write_transaction(&mut conn, |c| {
         let loaded = load(c, id)?;
         if !loaded.rules.is_verifiable() {
             return Err(AppError::NotFound);
@@ -323,9 +320,13 @@ pub fn upload(
         let now = Utc::now().naive_utc();
         match format.as_str() {
             KEY_FORMAT => upload_key(c, actor, &loaded, &ceremony, position, text, now).map(|()| Uploaded::Key),
-            SHARES_FORMAT => upload_shares(c, actor, &loaded, &ceremony, position, text, now).map(|()| Uploaded::Shares),
-            super::model::PARTIAL_FORMAT => super::tally::upload_partial(c, outbox, actor, &loaded, &ceremony, position, text, now)
-                .map(|counted| Uploaded::Decryption { counted }),
+            SHARES_FORMAT => {
+                upload_shares(c, actor, &loaded, &ceremony, position, text, now).map(|()| Uploaded::Shares)
+            }
+            super::model::PARTIAL_FORMAT => {
+                super::tally::upload_partial(c, outbox, actor, &loaded, &ceremony, position, text, now)
+                    .map(|counted| Uploaded::Decryption { counted })
+            }
             other => Err(AppError::invalid(
                 "upload",
                 format!(
