@@ -45,6 +45,12 @@ pub enum AppError {
     /// The link (setup, reset, voting) is unknown, used or expired.
     #[error("link no longer valid")]
     Gone(String),
+    /// What was sent is larger than this request may be; the text says what.
+    #[error("too large: {0}")]
+    TooLarge(String),
+    /// Too many such requests are being served at once: try again shortly.
+    #[error("busy: {0}")]
+    Busy(String),
     /// The database (or another service we need) does not answer.
     #[error("unavailable: {0}")]
     Unavailable(String),

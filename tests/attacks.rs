@@ -395,3 +395,223 @@ backend_tests! {
         assert!(audit_actions(&app).iter().any(|(a, _)| a == "account.sessions_ended"));
     }
 }
+
+/// Uploads to `/verify` from anyone, over a raw connection so a test can
+/// send part of a body and see the answer come before the rest.
+mod uploads {
+    use std::io::{Read, Write};
+    use std::net::TcpStream;
+    use std::time::Duration;
+
+    const BOUNDARY: &str = "quorate-test-boundary";
+
+    fn host(app: &super::TestApp) -> String {
+        app.address.trim_start_matches("http://").to_owned()
+    }
+
+    /// Sends a POST to /verify declaring `length` bytes of body, and only
+    /// `sent` of them.
+    fn start_post(host: &str, length: u64, sent: &[u8]) -> TcpStream {
+        let mut stream = TcpStream::connect(host).expect("connect");
+        stream.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
+        let head = format!(
+            "POST /verify HTTP/1.1\r\nHost: {host}\r\nContent-Type: multipart/form-data; boundary={BOUNDARY}\r\nContent-Length: {length}\r\n\r\n"
+        );
+        stream.write_all(head.as_bytes()).expect("head");
+        stream.write_all(sent).expect("body");
+        stream.flush().expect("flush");
+        stream
+    }
+
+    /// The status and headers of the answer, read without sending more.
+    fn answer(stream: &mut TcpStream) -> (u16, String) {
+        let mut read = Vec::new();
+        let mut buffer = [0u8; 4096];
+        while !read.windows(4).any(|w| w == b"\r\n\r\n") {
+            match stream.read(&mut buffer) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => read.extend_from_slice(&buffer[..n]),
+            }
+        }
+        let text = String::from_utf8_lossy(&read).into_owned();
+        let status = text.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+        (status, text)
+    }
+
+    fn field(name: &str, value: &str) -> Vec<u8> {
+        format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").into_bytes()
+    }
+
+    /// The start of a file part: its header and the first bytes of a file
+    /// whose rest never comes.
+    fn file_begun() -> Vec<u8> {
+        let mut bytes = format!(
+            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"board_file\"; filename=\"board.json\"\r\nContent-Type: application/json\r\n\r\n"
+        )
+        .into_bytes();
+        bytes.extend(std::iter::repeat_n(b' ', 64 * 1024));
+        bytes
+    }
+
+    async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+        actix_web::rt::task::spawn_blocking(f).await.expect("thread")
+    }
+
+    #[actix_web::test]
+    async fn a_forged_upload_is_refused_before_its_files_are_read() {
+        let app = crate::common::spawn_app(crate::common::Backend::Sqlite).await;
+        let host = host(&app);
+        // 50 MB declared, only the (forged) token sent: the answer comes at
+        // once, without waiting for the rest.
+        let (status, _) = blocking(move || {
+            let mut body = field("_csrf", "forged");
+            body.extend(file_begun());
+            let mut stream = start_post(&host, 50 * 1024 * 1024, &body);
+            answer(&mut stream)
+        })
+        .await;
+        assert_eq!(status, 403);
+
+        // A form whose first field is not the token is refused unread too.
+        let host = super::uploads::host(&app);
+        let (status, _) = blocking(move || {
+            let mut stream = start_post(&host, 50 * 1024 * 1024, &file_begun());
+            answer(&mut stream)
+        })
+        .await;
+        assert_eq!(status, 403);
+
+        // More than the limit declared: refused before a byte of the body.
+        let host = super::uploads::host(&app);
+        let (status, text) = blocking(move || {
+            let mut stream = start_post(&host, 65 * 1024 * 1024, b"");
+            answer(&mut stream)
+        })
+        .await;
+        assert_eq!(status, 413, "{text}");
+
+        // A pasted field beyond its limit is refused, naming it, nothing kept.
+        let visitor = app.new_visitor();
+        let csrf = visitor.csrf_token("/verify").await;
+        let form = reqwest::multipart::Form::new()
+            .text("_csrf", csrf)
+            .text("board", "x".repeat(9 * 1024 * 1024));
+        let response = visitor
+            .client
+            .post(visitor.url("/verify"))
+            .multipart(form)
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(response.status(), 413);
+        assert!(
+            response
+                .text()
+                .await
+                .expect("body")
+                .contains("The board field must be shorter than")
+        );
+
+        // A file goes to a temporary file as it arrives, removed once read.
+        let csrf = visitor.csrf_token("/verify").await;
+        let form = reqwest::multipart::Form::new().text("_csrf", csrf).part(
+            "certificate_file",
+            reqwest::multipart::Part::bytes(b"{not json".to_vec()).file_name("certificate.json"),
+        );
+        let response = visitor
+            .client
+            .post(visitor.url("/verify"))
+            .multipart(form)
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(response.status(), 422);
+        assert!(
+            response
+                .text()
+                .await
+                .expect("body")
+                .contains("is not a Quorate certificate")
+        );
+        let left: Vec<String> = std::fs::read_dir(std::env::temp_dir())
+            .expect("temp")
+            .filter_map(Result::ok)
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|name| name.starts_with("quorate-upload-"))
+            .collect();
+        assert!(left.is_empty(), "spooled files left behind: {left:?}");
+    }
+
+    #[actix_web::test]
+    async fn uploads_without_an_account_are_read_a_few_at_a_time() {
+        let app = crate::common::spawn_app(crate::common::Backend::Sqlite).await;
+        // Slow senders take every place: each declares a body and sends none.
+        let host = host(&app);
+        let stalled: Vec<TcpStream> = blocking(move || {
+            (0..quorate::web::ANONYMOUS_UPLOADS_AT_ONCE)
+                .map(|_| start_post(&host, 1024 * 1024, b""))
+                .collect()
+        })
+        .await;
+        // The next one is told to come back, with Retry-After, once they
+        // hold their places (they reach the handler in a moment).
+        let host = super::uploads::host(&app);
+        let (status, text) = blocking(move || {
+            let mut last = (0, String::new());
+            for _ in 0..50 {
+                let mut stream = start_post(&host, 10, b"0123456789");
+                last = answer(&mut stream);
+                if last.0 == 503 {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            last
+        })
+        .await;
+        assert_eq!(status, 503, "{text}");
+        assert!(text.to_ascii_lowercase().contains("retry-after: 30"), "{text}");
+
+        // When they go, their places are free again.
+        drop(stalled);
+        let host = super::uploads::host(&app);
+        let status = blocking(move || {
+            let mut last = 0;
+            for _ in 0..50 {
+                let mut stream = start_post(&host, 10, b"0123456789");
+                last = answer(&mut stream).0;
+                if last != 503 {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            last
+        })
+        .await;
+        assert_eq!(status, 400, "read again (and refused: not a multipart form)");
+
+        // A signed-in user is not held up by anonymous senders.
+        let host = super::uploads::host(&app);
+        let _stalled: Vec<TcpStream> = blocking(move || {
+            (0..quorate::web::ANONYMOUS_UPLOADS_AT_ONCE)
+                .map(|_| start_post(&host, 1024 * 1024, b""))
+                .collect()
+        })
+        .await;
+        app.create_user("officer@example.org", "system_admin", None);
+        let officer = app.new_visitor();
+        officer.login("officer@example.org", super::PASSWORD).await;
+        let csrf = officer.csrf_token("/verify").await;
+        let form = reqwest::multipart::Form::new()
+            .text("_csrf", csrf)
+            .text("certificate", "{not json");
+        let response = officer
+            .client
+            .post(officer.url("/verify"))
+            .multipart(form)
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(response.status(), 422, "read and checked");
+    }
+}

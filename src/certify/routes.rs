@@ -494,58 +494,49 @@ pub async fn verify_form(ui: Ui, query: web::Query<VerifyQuery>) -> AppResult<Ht
     verify_page(&ui, VerifyForm::default(), Some((summary(&signed), checks)), Vec::new())
 }
 
-/// The verification form: pasted JSON or uploaded files.
-#[derive(actix_multipart::form::MultipartForm)]
-pub struct VerifyUpload {
-    #[multipart(rename = "_csrf")]
-    csrf: Option<actix_multipart::form::text::Text<String>>,
-    certificate: Option<actix_multipart::form::text::Text<String>>,
-    board: Option<actix_multipart::form::text::Text<String>>,
-    key: Option<actix_multipart::form::text::Text<String>>,
-    certificate_file: Option<actix_multipart::form::bytes::Bytes>,
-    board_file: Option<actix_multipart::form::bytes::Bytes>,
-}
-
 /// A board of the largest electorate is tens of megabytes.
-const MAX_UPLOAD_BYTES: usize = 64 * 1024 * 1024;
-
-pub fn upload_config() -> actix_multipart::form::MultipartFormConfig {
-    actix_multipart::form::MultipartFormConfig::default()
-        .total_limit(MAX_UPLOAD_BYTES)
-        .memory_limit(MAX_UPLOAD_BYTES)
-        .error_handler(|error, _req| {
-            AppError::BadRequest(format!(
-                "the files could not be read ({error}); each must be smaller than {} MB",
-                MAX_UPLOAD_BYTES / 1024 / 1024
-            ))
-            .into()
-        })
-}
+const VERIFY_LIMITS: crate::web::upload::UploadLimits = crate::web::upload::UploadLimits {
+    total_bytes: 64 * 1024 * 1024,
+    text_bytes: 8 * 1024 * 1024,
+};
 
 /// The text of a field, or of its file when one was chosen.
 fn pasted_or_uploaded(
-    text: Option<actix_multipart::form::text::Text<String>>,
-    file: Option<actix_multipart::form::bytes::Bytes>,
+    upload: &crate::web::upload::Upload,
+    text_field: &str,
+    file_field: &str,
 ) -> Result<String, String> {
-    match file.filter(|f| !f.data.is_empty()) {
-        Some(file) => String::from_utf8(file.data.to_vec()).map_err(|_| "the file is not text (UTF-8 JSON)".to_owned()),
-        None => Ok(text.map(|t| t.0).unwrap_or_default()),
+    match upload.file(file_field) {
+        Some(file) => file.text(),
+        None => Ok(upload.text(text_field).unwrap_or_default().to_owned()),
     }
 }
 
+/// `POST /verify`: pasted JSON or uploaded files. Anyone may verify, so
+/// without an account only a few uploads are read at once, and a request
+/// without this page's token is refused before its files are read.
 pub async fn verify_submitted(
     req: actix_web::HttpRequest,
     ui: Ui,
-    upload: actix_multipart::form::MultipartForm<VerifyUpload>,
+    user: crate::web::auth::MaybeUser,
+    form: actix_multipart::Multipart,
 ) -> AppResult<HttpResponse> {
-    let upload = upload.into_inner();
-    crate::web::csrf::verify(&req, upload.csrf.as_ref().map(|t| t.0.as_str()))?;
+    let _place =
+        match &user.0 {
+            Some(_) => None,
+            None => {
+                Some(ui.state().anonymous_uploads.clone().try_acquire_owned().map_err(|_| {
+                    AppError::Busy("Other people's certificates are being checked at the moment.".into())
+                })?)
+            }
+        };
+    let upload = crate::web::upload::read(&req, form, VERIFY_LIMITS).await?;
     let mut errors = Vec::new();
-    let certificate_text = pasted_or_uploaded(upload.certificate, upload.certificate_file).unwrap_or_else(|e| {
+    let certificate_text = pasted_or_uploaded(&upload, "certificate", "certificate_file").unwrap_or_else(|e| {
         errors.push(FieldError::new("certificate", format!("The certificate: {e}")));
         String::new()
     });
-    let board_text = pasted_or_uploaded(upload.board, upload.board_file).unwrap_or_else(|e| {
+    let board_text = pasted_or_uploaded(&upload, "board", "board_file").unwrap_or_else(|e| {
         errors.push(FieldError::new("board", format!("The board: {e}")));
         String::new()
     });
@@ -561,7 +552,7 @@ pub async fn verify_submitted(
         } else {
             String::new()
         },
-        key: upload.key.map(|k| k.0).unwrap_or_default(),
+        key: upload.text("key").unwrap_or_default().to_owned(),
     };
     // A paper opened for a cast-as-intended check, against the ballot's own
     // published election record.

@@ -24,14 +24,21 @@ impl ResponseError for AppError {
             AppError::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::Gone(_) => StatusCode::GONE,
             AppError::Conflict(_) => StatusCode::CONFLICT,
-            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::Unavailable(_) | AppError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     /// A bare status; `error_pages` fills in the body, since only it sees the request.
     fn error_response(&self) -> HttpResponse {
-        HttpResponse::new(self.status_code())
+        let mut response = HttpResponse::new(self.status_code());
+        if let AppError::Busy(_) = self {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from_static("30"));
+        }
+        response
     }
 }
 
@@ -95,6 +102,17 @@ fn describe(status: StatusCode, error: Option<&AppError>) -> ErrorPage {
             "This page cannot be used in that way",
             vec!["Go back and use the page's own links and buttons.".into()],
         ),
+        (_, Some(AppError::TooLarge(why))) => page(
+            "What you sent is too large",
+            vec![why.clone(), "Nothing was saved.".into()],
+        ),
+        (_, Some(AppError::Busy(why))) => page(
+            "Quorate is busy",
+            vec![
+                why.clone(),
+                "Nothing you sent has been kept. Try again in a minute.".into(),
+            ],
+        ),
         (413, _) => page(
             "What you sent is too large",
             vec!["Nothing was saved. Send a smaller file or form.".into()],
@@ -154,7 +172,7 @@ fn json_error(
         Some(AppError::Forbidden(why) | AppError::Conflict(why) | AppError::Gone(why) | AppError::Throttled(why)) => {
             (why.clone(), None)
         }
-        Some(AppError::BadRequest(why)) => (why.clone(), None),
+        Some(AppError::BadRequest(why) | AppError::TooLarge(why) | AppError::Busy(why)) => (why.clone(), None),
         _ => (page.heading.clone(), None),
     };
     json!({

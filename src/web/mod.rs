@@ -14,6 +14,7 @@ pub mod page;
 pub mod pages;
 pub mod render;
 pub mod routes;
+pub mod upload;
 
 use std::net::TcpListener;
 use std::sync::Arc;

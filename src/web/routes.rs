@@ -184,7 +184,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .service(
             resource("/verify")
-                .app_data(certify::routes::upload_config())
                 .route(get().to(certify::routes::verify_form))
                 .route(post().to(certify::routes::verify_submitted)),
         )
