@@ -387,6 +387,11 @@ struct OpenedView {
 /// paper and its randomness are shown, and it is marked so it can never be
 /// cast; the voter then casts a fresh one.
 async fn check(ui: Ui, credential: Credential, id: Option<i32>, form: VoteForm) -> AppResult<HttpResponse> {
+    // Who may vote is settled first: nobody else learns anything of the form.
+    let vote = match prepare(&ui, &credential, id, &form).await {
+        Ok(vote) => vote,
+        Err(e) => return refusal(&ui, e, &credential, id, &form.practice).await,
+    };
     let Some(seed) = form.seed(&ui) else {
         return refused(
             &ui,
@@ -395,10 +400,6 @@ async fn check(ui: Ui, credential: Credential, id: Option<i32>, form: VoteForm) 
             "Choose your vote again: the check page shows a paper you can open.".into(),
             id,
         );
-    };
-    let vote = match prepare(&ui, &credential, id, &form).await {
-        Ok(vote) => vote,
-        Err(e) => return refusal(&ui, e, &credential, id, &form.practice).await,
     };
     let Some(encrypted) = vote.encrypted.clone() else {
         return Err(AppError::NotFound);

@@ -902,17 +902,18 @@ pub fn impact_aggregate(pool: &Pool, grants: &Grants, id: i32) -> AppResult<(Loa
 
 /// Adds a document (administrators, before the close).
 pub fn add_document(pool: &Pool, actor: &SessionUser, id: i32, file_name: &str, bytes: &[u8]) -> AppResult<i32> {
-    let (name, content_type) =
-        super::model::check_document(file_name, bytes).map_err(|e| AppError::Invalid(vec![e]))?;
     let sha256 = crate::token::digest_bytes(bytes);
     let mut conn = pool.get()?;
     crate::db::write_transaction(&mut conn, |c| {
         let loaded = load(c, &actor.grants(), id)?;
+        // Who may add is settled before the file is looked at.
         if !loaded.access.runs {
             return Err(AppError::Forbidden(
                 "Only the organisation's administrators add documents.".into(),
             ));
         }
+        let (name, content_type) =
+            super::model::check_document(file_name, bytes).map_err(|e| AppError::Invalid(vec![e]))?;
         if loaded.state == ConsultationState::Closed {
             return Err(AppError::Conflict(
                 "The consultation has closed: documents can no longer be added.".into(),

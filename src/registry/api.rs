@@ -251,6 +251,8 @@ pub struct PracticeBody {
     postcode: String,
     #[serde(default)]
     telephone: String,
+    /// A practice added or changed without a status is active.
+    #[serde(default = "active")]
     status: String,
     #[serde(default)]
     opened_on: Option<String>,
@@ -258,6 +260,10 @@ pub struct PracticeBody {
     closed_on: Option<String>,
     #[serde(default)]
     joined_on: Option<String>,
+}
+
+fn active() -> String {
+    "active".to_owned()
 }
 
 impl PracticeBody {

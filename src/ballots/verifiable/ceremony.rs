@@ -295,18 +295,6 @@ pub fn upload(
     text: &str,
 ) -> AppResult<Uploaded> {
     let text = text.trim();
-    if text.is_empty() {
-        return Err(AppError::invalid(
-            "upload",
-            "Choose the file the quorate command wrote, or paste its contents",
-        ));
-    }
-    let value: serde_json::Value = parse_json("upload", text, "a file written by the quorate command")?;
-    let format = value
-        .get("format")
-        .and_then(|f| f.as_str())
-        .unwrap_or_default()
-        .to_owned();
     let mut conn = pool.get()?;
     crate::db::write_transaction(&mut conn, |c| {
         let loaded = load(c, id)?;
@@ -314,9 +302,22 @@ pub fn upload(
             return Err(AppError::NotFound);
         }
         let ceremony = ceremony_in(c, &loaded)?;
+        // Who may upload is settled before what was sent is looked at.
         let position = ceremony.position_of(actor.id).ok_or_else(|| {
             AppError::Forbidden("Only the ballot's trustees upload their keys, shares and decryptions.".into())
         })?;
+        if text.is_empty() {
+            return Err(AppError::invalid(
+                "upload",
+                "Choose the file the quorate command wrote, or paste its contents",
+            ));
+        }
+        let value: serde_json::Value = parse_json("upload", text, "a file written by the quorate command")?;
+        let format = value
+            .get("format")
+            .and_then(|f| f.as_str())
+            .unwrap_or_default()
+            .to_owned();
         let now = Utc::now().naive_utc();
         match format.as_str() {
             KEY_FORMAT => upload_key(c, actor, &loaded, &ceremony, position, text, now).map(|()| Uploaded::Key),
