@@ -16,6 +16,7 @@ pub mod format;
 pub mod home;
 pub mod mail;
 pub mod registry;
+pub mod site_path;
 pub mod time;
 pub mod token;
 pub mod web;

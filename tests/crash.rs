@@ -30,7 +30,7 @@ fn free_port() -> u16 {
 
 /// Starts `quorate serve` on the test's database and waits until it answers.
 async fn start_server(app: &TestApp, port: u16) -> Child {
-    let child = Command::new(BIN)
+    let mut child = Command::new(BIN)
         .arg("serve")
         .env_clear()
         .env("QUORATE_DATABASE_URL", &app.database_url)
@@ -54,6 +54,8 @@ async fn start_server(app: &TestApp, port: u16) -> Child {
         }
         actix_web::rt::time::sleep(Duration::from_millis(50)).await;
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("quorate serve did not answer within a minute");
 }
 

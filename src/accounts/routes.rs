@@ -18,13 +18,7 @@ use crate::web::render::Flash;
 /// space or backslash makes the path unsafe, as does a second leading `/`.
 fn safe_next(next: Option<&str>) -> &str {
     match next {
-        Some(n)
-            if n.starts_with('/')
-                && !n.starts_with("//")
-                && !n.chars().any(|c| c.is_control() || c.is_whitespace() || c == '\\') =>
-        {
-            n
-        }
+        Some(n) if crate::site_path::is_same_site_path(n) => n,
         _ => "/",
     }
 }

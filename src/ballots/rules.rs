@@ -68,9 +68,12 @@ pub struct Votes {
 }
 
 impl Votes {
+    /// Saturating: real weights are list sizes, far from the limit, but a
+    /// tally recounted from a board or certificate someone else wrote must
+    /// not panic on theirs (a total at the limit fails the recount instead).
     fn add(&mut self, weight: u64) {
-        self.practices += 1;
-        self.weight += weight;
+        self.practices = self.practices.saturating_add(1);
+        self.weight = self.weight.saturating_add(weight);
     }
 }
 
@@ -95,8 +98,8 @@ impl Tally {
     pub fn turnout(&self) -> Votes {
         let mut total = self.unknown;
         for (_, votes) in &self.options {
-            total.practices += votes.practices;
-            total.weight += votes.weight;
+            total.practices = total.practices.saturating_add(votes.practices);
+            total.weight = total.weight.saturating_add(votes.weight);
         }
         total
     }
@@ -173,7 +176,7 @@ fn decide(decision: Decision, tally: &Tally, electorate: Votes) -> Outcome {
         } => {
             let (for_votes, against) = (tally.votes(FOR), tally.votes(AGAINST));
             let whole = |by: fn(Votes) -> u64| match base {
-                ThresholdBase::VotesCast => by(for_votes) + by(against),
+                ThresholdBase::VotesCast => by(for_votes).saturating_add(by(against)),
                 ThresholdBase::Electorate => by(electorate),
             };
             let by_weight = threshold.is_met(for_votes.weight, whole(|v| v.weight));

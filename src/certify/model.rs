@@ -304,7 +304,30 @@ pub struct Signed {
 }
 
 pub fn canonical<T: Serialize>(value: &T) -> Result<String, String> {
-    serde_json_canonicalizer::to_string(value).map_err(|e| format!("canonical JSON: {e}"))
+    let value = serde_json::to_value(value).map_err(|e| format!("canonical JSON: {e}"))?;
+    // RFC 8785 writes numbers as IEEE doubles: an integer beyond 2^53 would
+    // be signed as a nearby one, so the signature would not bind it
+    // (found by fuzzing: tests/fuzz/crashes/certificate-4).
+    if let Some(number) = inexact_number(&value) {
+        return Err(format!(
+            "canonical JSON: the number {number} is larger than 2^53 and cannot be signed exactly"
+        ));
+    }
+    serde_json_canonicalizer::to_string(&value).map_err(|e| format!("canonical JSON: {e}"))
+}
+
+/// The first integer in `value` that an IEEE double cannot hold exactly.
+fn inexact_number(value: &serde_json::Value) -> Option<String> {
+    const EXACT: u64 = 1 << 53;
+    match value {
+        serde_json::Value::Number(n) => {
+            let beyond = n.as_u64().is_some_and(|u| u > EXACT) || n.as_i64().is_some_and(|i| i.unsigned_abs() > EXACT);
+            beyond.then(|| n.to_string())
+        }
+        serde_json::Value::Array(items) => items.iter().find_map(inexact_number),
+        serde_json::Value::Object(map) => map.values().find_map(inexact_number),
+        _ => None,
+    }
 }
 
 /// "1A2B 3C4D …": the first 16 bytes of the key's SHA-256, for people to compare.

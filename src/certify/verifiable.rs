@@ -262,7 +262,9 @@ pub fn check_board(board: &VerifiableBoard) -> (Vec<Check>, Option<Checked>) {
             },
         ));
     }
-    if let Some(totals) = &board.totals {
+    // Decrypting is the costly step: only aggregates and decryptions that
+    // checked are combined.
+    if let Some(totals) = board.totals.as_ref().filter(|_| aggregates_ok && partials_ok) {
         let combined = combine(
             stored,
             &board.decryptions,
@@ -283,6 +285,12 @@ pub fn check_board(board: &VerifiableBoard) -> (Vec<Check>, Option<Checked>) {
                 Ok(_) => "the decryptions combine to other totals than the board's".to_owned(),
                 Err(e) => e.to_string(),
             },
+        ));
+    } else if board.totals.is_some() {
+        checks.push(check(
+            "totals",
+            false,
+            "not combined: the aggregates or the decryptions above did not check".to_owned(),
         ));
     }
     let ok = papers_ok && aggregates_ok && partials_ok && checks.iter().all(|c| c.passed);

@@ -21,13 +21,14 @@ fn escape(text: &str, out: &mut String) {
 
 /// An address a link may go to; anything else (javascript:, data:, …) is dropped.
 fn safe_url(url: &str) -> Option<&str> {
-    let lower = url.trim().to_ascii_lowercase();
+    let url = url.trim();
+    let lower = url.to_ascii_lowercase();
     let allowed = lower.starts_with("https://")
         || lower.starts_with("http://")
         || lower.starts_with("mailto:")
-        || (lower.starts_with('/') && !lower.starts_with("//"))
+        || crate::site_path::is_same_site_path(url)
         || lower.starts_with('#');
-    allowed.then_some(url.trim())
+    allowed.then_some(url)
 }
 
 /// Headings in papers start at level 2: the page has its own h1.
@@ -155,5 +156,21 @@ mod tests {
         let shown = to_html("<script>alert(1)</script>");
         assert!(shown.contains("&lt;script&gt;"), "raw HTML is shown as text: {shown}");
         assert_eq!(to_html("[click](javascript:alert(1))").trim(), "<p>click</p>");
+    }
+
+    #[test]
+    fn links_that_browsers_would_read_as_another_site_are_dropped() {
+        // Found by fuzzing (tests/fuzz/crashes/markdown-*): browsers read
+        // `\` as `/` and drop tabs, so these went to evil.example.
+        for attack in [
+            "[x](/\\evil.example/path)",
+            "[x](</\t/evil.example>)",
+            "[x](</\n/evil.example>)",
+        ] {
+            let html = to_html(attack);
+            assert!(!html.contains("href"), "{attack:?} → {html}");
+            assert!(html.contains('x'), "the link's text is kept: {html}");
+        }
+        assert!(to_html("[papers](/consultations/1)").contains("href=\"/consultations/1\""));
     }
 }

@@ -20,6 +20,10 @@ use super::proofs::{Dleq, DleqProof, prove_dleq, verify_dleq};
 use super::tally::Aggregates;
 use super::trustees::{SecretShare, TrusteePublic, check_ceremony, find, lagrange_at_zero, verification_key};
 
+/// The largest total a decryption searches for: about a thousand times the
+/// list size of every practice in England, with each patient one vote.
+pub const MAX_TOTAL: u64 = 1 << 36;
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PartialDecryption {
     pub trustee: u32,
@@ -124,6 +128,14 @@ pub fn combine(
 ) -> Result<Vec<u64>, CryptoError> {
     check_ceremony(publics, threshold)?;
     let ciphertexts = aggregates.ciphertexts();
+    // The bounds come from the board, which anyone can write: a claimed
+    // total beyond any real electorate would make the search below run for
+    // ever (found by fuzzing: tests/fuzz/crashes/board-1).
+    if let Some(too_large) = bounds.iter().find(|b| **b > MAX_TOTAL) {
+        return Err(CryptoError::WrongShape(format!(
+            "a total of up to {too_large} cannot be decrypted: no electorate's weight exceeds {MAX_TOTAL}"
+        )));
+    }
     if bounds.len() != ciphertexts.len() {
         return Err(CryptoError::WrongShape(format!(
             "{} bounds were given for {} aggregates",

@@ -212,6 +212,16 @@ pub fn verify_public(public: &TrusteePublic, n: u32, t: u32) -> Result<(), Crypt
 /// t. Returns the parts in index order.
 pub fn check_ceremony(publics: &[TrusteePublic], t: u32) -> Result<Vec<&TrusteePublic>, CryptoError> {
     let n = u32::try_from(publics.len()).map_err(|_| CryptoError::WrongShape("too many trustees".into()))?;
+    // A record someone else wrote may hold no trustee, or a threshold no
+    // set of them can meet (found by fuzzing: tests/fuzz/crashes/trustee_upload-1).
+    if n == 0 {
+        return Err(CryptoError::WrongShape("the ceremony has no trustees".into()));
+    }
+    if t == 0 || t > n {
+        return Err(CryptoError::WrongShape(format!(
+            "the threshold {t} is not between 1 and the {n} trustees"
+        )));
+    }
     let mut ordered: Vec<&TrusteePublic> = publics.iter().collect();
     ordered.sort_by_key(|p| p.index);
     for (position, public) in ordered.iter().enumerate() {

@@ -176,11 +176,11 @@ fn check_shares(trustees: &[TrusteePublic], shares: &[EncryptedShare]) -> Result
             )));
         }
     }
-    if seen.len() != n * (n - 1) {
+    let expected = n.saturating_mul(n.saturating_sub(1));
+    if seen.len() != expected {
         return Err(CryptoError::WrongShape(format!(
-            "{} of the {} shares between the trustees are missing",
-            n * (n - 1) - seen.len(),
-            n * (n - 1)
+            "{} of the {expected} shares between the trustees are missing",
+            expected.saturating_sub(seen.len()),
         )));
     }
     Ok(())
