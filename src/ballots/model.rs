@@ -843,6 +843,58 @@ mod tests {
     use super::*;
     use chrono::NaiveDate;
 
+    #[test]
+    fn a_secret_ballot_is_verifiable_unless_asked_otherwise_and_plain_secret_never_names_a_practice() {
+        let settings = ConstitutionSettings::default();
+        let defaults = BallotRules::defaults(&settings, BallotKind::Motion, Some(MotionKind::Application));
+        assert_eq!(defaults.secrecy, "verifiable");
+        assert!(
+            defaults.is_verifiable() && defaults.check().is_empty(),
+            "{:?}",
+            defaults.check()
+        );
+        let plain = |input: RulesInput| {
+            BallotRules::defaults(&settings, BallotKind::Motion, Some(MotionKind::Application))
+                .with(RulesInput {
+                    secrecy: Some("secret".into()),
+                    ..input
+                })
+                .check()
+        };
+        assert!(
+            plain(RulesInput {
+                weighting: Some("per_practice".into()),
+                ..RulesInput::default()
+            })
+            .is_empty()
+        );
+        for (what, input) in [
+            (
+                "weights",
+                RulesInput {
+                    weighting: Some("list_size".into()),
+                    ..RulesInput::default()
+                },
+            ),
+            (
+                "constituencies",
+                RulesInput {
+                    weighting: Some("per_practice".into()),
+                    constituencies: Some(BTreeMap::from([("F84001".to_owned(), "North".to_owned())])),
+                    ..RulesInput::default()
+                },
+            ),
+        ] {
+            let errors = plain(input);
+            assert!(
+                errors
+                    .iter()
+                    .any(|e| e.field == "secrecy" && e.message.contains("must be verifiable")),
+                "{what}: {errors:?}"
+            );
+        }
+    }
+
     fn at(day: u32, hour: u32) -> NaiveDateTime {
         NaiveDate::from_ymd_opt(2026, 12, day)
             .and_then(|d| d.and_hms_opt(hour, 0, 0))

@@ -48,8 +48,9 @@ for target in "${targets[@]}"; do
     echo "== $target: ${seconds}s"
     status=0
     # -max_total_time stops libFuzzer between inputs; -timeout flags a
-    # single slow input as a failure; `timeout` is the last resort.
-    timeout --kill-after=30 "$((seconds + 300))" \
+    # single slow input as a failure; `timeout` is the last resort (with
+    # room for `cargo fuzz run` rebuilding a target it finds stale).
+    timeout --kill-after=30 "$((seconds + 1200))" \
         cargo fuzz run --fuzz-dir "$fuzz_dir" "$target" "$corpus" -- \
         -max_total_time="$seconds" -timeout=30 -rss_limit_mb=4096 -print_final_stats=1 \
         >"$log" 2>&1 || status=$?
