@@ -453,6 +453,16 @@ mod uploads {
         bytes
     }
 
+    async fn post_verify(visitor: &super::TestApp, form: reqwest::multipart::Form) -> reqwest::Response {
+        visitor
+            .client
+            .post(visitor.url("/verify"))
+            .multipart(form)
+            .send()
+            .await
+            .expect("post")
+    }
+
     async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
         actix_web::rt::task::spawn_blocking(f).await.expect("thread")
     }
@@ -496,13 +506,7 @@ mod uploads {
         let form = reqwest::multipart::Form::new()
             .text("_csrf", csrf)
             .text("board", "x".repeat(9 * 1024 * 1024));
-        let response = visitor
-            .client
-            .post(visitor.url("/verify"))
-            .multipart(form)
-            .send()
-            .await
-            .expect("post");
+        let response = post_verify(&visitor, form).await;
         assert_eq!(response.status(), 413);
         assert!(
             response
@@ -518,13 +522,7 @@ mod uploads {
             "certificate_file",
             reqwest::multipart::Part::bytes(b"{not json".to_vec()).file_name("certificate.json"),
         );
-        let response = visitor
-            .client
-            .post(visitor.url("/verify"))
-            .multipart(form)
-            .send()
-            .await
-            .expect("post");
+        let response = post_verify(&visitor, form).await;
         assert_eq!(response.status(), 422);
         assert!(
             response

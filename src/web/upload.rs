@@ -121,7 +121,10 @@ async fn read_fields(req: &HttpRequest, mut form: Multipart, limits: UploadLimit
             if name != super::csrf::FIELD {
                 return Err(AppError::CsrfRejected);
             }
-            let token = read_text(&mut field, 256, &mut total, &limits).await?;
+            // A token longer than ours is not ours.
+            let token = read_text(&mut field, 256, &mut total, &limits)
+                .await
+                .map_err(|_| AppError::CsrfRejected)?;
             super::csrf::verify(req, Some(&token))?;
             token_checked = true;
             continue;
