@@ -71,6 +71,20 @@ backend_tests! {
         assert_eq!(status, 200, "{body}");
         assert_eq!(body["quorum_percent"], 60);
         assert_eq!(body["weighting"], "per_patients");
+        // A partial change: what is left out stays as it is.
+        let settings = "/api/v1/organisations/08V/settings";
+        let (status, body) = call(&app, reqwest::Method::PATCH, settings, t, Some(json!({"minimum_notice_days": 21}))).await;
+        assert_eq!(status, 422, "a change needs its reason: {body}");
+        assert_eq!(body["error"]["field"], "reason");
+        let (status, body) = call(&app, reqwest::Method::PATCH, settings, t, Some(json!({"minimum_notice_days": 21, "reason": "Longer notice"}))).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!((body["minimum_notice_days"].as_u64(), body["quorum_percent"].as_u64()), (Some(21), Some(60)), "{body}");
+        assert_eq!(body["weighting"], "per_patients");
+        let (status, _) = call(&app, reqwest::Method::PATCH, settings, t, Some(json!({"colour": "blue"}))).await;
+        assert_eq!(status, 400);
+        let (status, body) = call(&app, reqwest::Method::PATCH, settings, t, Some(json!({"quorum_percent": 150, "reason": "x"}))).await;
+        assert_eq!(status, 422);
+        assert_eq!(body["error"]["field"], "quorum-percent");
         let (status, body) = call(&app, reqwest::Method::PUT, "/api/v1/organisations/08V/settings", t, Some(settings_body(150))).await;
         assert_eq!(status, 422);
         assert_eq!(body["error"]["field"], "quorum-percent");
@@ -110,6 +124,26 @@ backend_tests! {
         let (_, body) = call(&app, reqwest::Method::GET, "/api/v1/organisations/08V/practices", t, None).await;
         assert_eq!(body["total"], 1);
         assert_eq!(body["practices"][0]["has_nominated_representative"], true);
+        // The page's filters work the same here.
+        let closed = json!({"code": "Y99999", "name": "Old Mill Surgery", "address": ["2 Mill Lane"], "postcode": "E1 2AA", "status": "closed", "closed_on": "2024-03-31", "joined_on": "2020-04-01"});
+        let (status, body) = call(&app, reqwest::Method::POST, "/api/v1/organisations/08V/practices", t, Some(closed)).await;
+        assert_eq!(status, 201, "{body}");
+        let codes = |body: &Value| -> Vec<String> {
+            body["practices"].as_array().expect("practices").iter().map(|p| p["code"].as_str().unwrap_or_default().to_owned()).collect()
+        };
+        let (_, body) = call(&app, reqwest::Method::GET, "/api/v1/organisations/08V/practices?status=closed", t, None).await;
+        assert_eq!(codes(&body), ["Y99999"], "{body}");
+        let (_, body) = call(&app, reqwest::Method::GET, "/api/v1/organisations/08V/practices?status=active&status=closed&sort=name", t, None).await;
+        assert_eq!(codes(&body), ["Y99999", "Y12345"], "{body}");
+        let (_, body) = call(&app, reqwest::Method::GET, "/api/v1/organisations/08V/practices?nominated=no", t, None).await;
+        assert_eq!(codes(&body), ["Y99999"], "{body}");
+        let (_, body) = call(&app, reqwest::Method::GET, "/api/v1/organisations/08V/practices?q=riverside", t, None).await;
+        assert_eq!(codes(&body), ["Y12345"], "{body}");
+        let (status, body) = call(&app, reqwest::Method::GET, "/api/v1/organisations/08V/practices?status=shut", t, None).await;
+        assert_eq!(status, 400);
+        assert!(body["error"]["message"].as_str().unwrap_or_default().contains("status must be"), "{body}");
+        let (status, _) = call(&app, reqwest::Method::GET, "/api/v1/organisations/08V/practices?min=", t, None).await;
+        assert_eq!(status, 400);
         assert_eq!(app.mail_worker(Some(&sink.url()), &[]).run_until_idle().await.expect("worker").sent, 1, "the invitation");
 
         let other = token_for(&app, "other@example.org");

@@ -151,7 +151,9 @@ backend_tests! {
             .post_form(&format!("/ballots/{id}/vote"), &[("_csrf", &csrf), ("option", option_key), ("practice", "F84001")])
             .await;
         assert_eq!(response.status(), 409);
-        assert!(response.text().await.expect("body").contains("already voted"));
+        let refused = response.text().await.expect("body");
+        assert!(refused.contains("already voted") && refused.contains("A vote is final once cast"), "{refused}");
+        assert!(!refused.contains("first vote counts"), "one rule, stated the same everywhere");
         let (_, after) = rep.get_text(&format!("/ballots/{id}")).await;
         assert!(after.contains("Your practice has voted."));
 
@@ -196,6 +198,7 @@ backend_tests! {
         // 2 of 3 for level 2: an absolute majority.
         assert!(results.contains("Chosen: Level 2 — joint commissioning with 66.6% of the votes cast"), "{results}");
         assert!(results.contains("<svg") && results.contains("role=\"img\""));
+        assert!(results.contains("Votes cast are votes for an option") && results.contains("rounded down"), "one definition, stated");
         assert!(!results.contains("Practices that voted"), "members do not get the list of voters");
         let (_, board_view) = observer.get_text(&format!("/ballots/{id}/results")).await;
         assert!(board_view.contains("Practices that voted") && board_view.contains("Practice 3 (F84003)"));
@@ -253,8 +256,16 @@ backend_tests! {
         assert_eq!(quorate::ballots::store::paper_count(&mut conn, ballot).expect("papers"), 1);
         drop(conn);
         let links = ballots::voting_links(&app, id);
-        let (status, _) = ballots::vote_with_link(&app, id, &links[e.rep_of("F84002")], "for").await;
+        // A link voter changes its vote the same way: the link works again
+        // until the close, and the last vote counts.
+        let link = &links[e.rep_of("F84002")];
+        let (status, _) = ballots::vote_with_link(&app, id, link, "against").await;
         assert_eq!(status, 201);
+        let (_, again) = app.new_visitor().get_text(&format!("/vote/{link}/papers")).await;
+        assert!(again.contains("Your practice has voted. You can change its vote until the close."), "{again}");
+        let (status, changed) = ballots::vote_with_link(&app, id, link, "for").await;
+        assert_eq!(status, 201, "{changed}");
+        assert_eq!(changed["changed"], true, "{changed}");
         let (status, _) = ballots::vote_with_link(&app, id, &links[e.rep_of("F84003")], "against").await;
         assert_eq!(status, 201);
         let (_, electorate) = app.get_text(&format!("/ballots/{id}/electorate")).await;

@@ -318,6 +318,31 @@ backend_tests! {
         assert_eq!(app.new_visitor().get(&format!("/ballots/{id}/certificate.json")).await.status(), 404);
     }
 
+    // Programs can do what the page does: issue the certificate.
+    async fn the_returning_officer_issues_the_certificate_through_the_api(app: TestApp) {
+        let e = electorate(&app, &[1_000, 2_000, 3_000, 4_000, 5_000]);
+        app.create_user(OFFICER, "returning_officer", Some("08V"));
+        let (id, _) = counted_ballot(&app, &e).await;
+        let path = format!("/api/v1/ballots/{id}/certificate");
+        let admin = quorate::accounts::service::create_api_token_for(&app.pool, common::ballots::ADMIN, "test").expect("token");
+        let (status, body) = app.api(reqwest::Method::POST, &path, Some(&admin), None).await;
+        assert_eq!(status, 403, "the board does not certify its own ballot: {body}");
+        let officer = quorate::accounts::service::create_api_token_for(&app.pool, OFFICER, "test").expect("token");
+        let (status, body) = app.api(reqwest::Method::POST, &path, Some(&officer), Some(json!({"statement": "x".repeat(4001)}))).await;
+        assert_eq!(status, 422, "{body}");
+        assert_eq!(body["error"]["field"], "statement");
+        let (status, body) = app.api(reqwest::Method::POST, &path, Some(&officer), Some(json!({"colour": "blue"}))).await;
+        assert_eq!(status, 400, "{body}");
+        let (status, signed) = app.api(reqwest::Method::POST, &path, Some(&officer), Some(json!({"statement": "Counted in public."}))).await;
+        assert_eq!(status, 201, "{signed}");
+        assert!(verifies(&signed, None), "{signed}");
+        assert_eq!(signed["certificate"]["returning_officer"]["statement"], "Counted in public.");
+        let (status, _) = app.api(reqwest::Method::POST, &path, Some(&officer), None).await;
+        assert_eq!(status, 409, "issued once");
+        let (_, public) = app.api(reqwest::Method::GET, &path, None, None).await;
+        assert_eq!(public, signed);
+    }
+
     // The key file was lost: a new key signs from then on, and certificates
     // signed with the old one still verify through the signed key history.
     async fn a_lost_signing_key_is_replaced_and_earlier_certificates_stay_verifiable(app: TestApp) {

@@ -119,6 +119,7 @@ const ACCESS: &[(&str, &str, Access)] = &[
     ("PUT", "/api/v1/ballots/{id}", Access::Runs),
     ("GET", "/api/v1/ballots/{id}/board", Access::Public),
     ("GET", "/api/v1/ballots/{id}/certificate", Access::Public),
+    ("POST", "/api/v1/ballots/{id}/certificate", Access::Runs),
     ("GET", "/api/v1/ballots/{id}/election", Access::Public),
     ("GET", "/api/v1/ballots/{id}/electorate", Access::Oversees),
     ("POST", "/api/v1/ballots/{id}/receipt", Access::Member),
@@ -142,6 +143,7 @@ const ACCESS: &[(&str, &str, Access)] = &[
     ("GET", "/api/v1/organisations/{code}/practices", Access::Oversees),
     ("POST", "/api/v1/organisations/{code}/practices", Access::Administers),
     ("PUT", "/api/v1/organisations/{code}/settings", Access::Runs),
+    ("PATCH", "/api/v1/organisations/{code}/settings", Access::Runs),
     ("GET", "/api/v1/practices/{ods}", Access::Views),
     ("PUT", "/api/v1/practices/{ods}", Access::Administers),
     ("POST", "/api/v1/practices/{ods}/representatives", Access::Administers),
@@ -273,7 +275,7 @@ fn routes_in_table() -> BTreeSet<(String, String)> {
         let prefix = if offset + at > api_from { "/api/v1" } else { "" };
         let after = &rest[end..];
         let until = after.find("resource(\"").unwrap_or(after.len());
-        for method in ["get", "post", "put"] {
+        for method in ["get", "post", "put", "patch"] {
             if after[..until].contains(&format!("{method}().to(")) {
                 routes.insert((method.to_uppercase(), format!("{prefix}{path}")));
             }

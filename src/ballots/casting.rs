@@ -46,8 +46,18 @@ impl Credential {
     }
 }
 
-pub fn already_voted() -> AppError {
-    AppError::Conflict("Your practice has already voted in this ballot. Only its first vote counts.".into())
+/// Refuses a second vote; `may_change` says whether the ballot lets a
+/// practice change its vote (then only a vote racing another is refused).
+pub fn already_voted(may_change: bool) -> AppError {
+    AppError::Conflict(if may_change {
+        "Another vote for your practice was being recorded at the same moment. Try again: its last vote counts."
+            .to_owned()
+    } else {
+        format!(
+            "Your practice has already voted in this ballot. {}",
+            super::model::VOTE_IS_FINAL
+        )
+    })
 }
 
 /// The ballot, practice and voter a credential stands for.
@@ -322,9 +332,9 @@ pub fn prepare_choice(
         return Err(AppError::Forbidden(problem));
     }
     let secret = loaded.rules.secrecy() == Secrecy::Secret;
-    let may_change = !secret && loaded.rules.allow_vote_change;
-    if resolved.already_voted && !(may_change && resolved.token_digest.is_none()) {
-        return Err(already_voted());
+    let may_change = loaded.rules.votes_may_change();
+    if resolved.already_voted && !may_change {
+        return Err(already_voted(false));
     }
     let verifiable = loaded.rules.is_verifiable();
     let (option, source) = match choice {
@@ -563,7 +573,7 @@ fn write_all(
     // and a paper opened for a check is never cast.
     check_papers(conn, votes, &mut results)?;
 
-    // A link works once.
+    // A link works once, unless the ballot lets a practice change its vote.
     let digests: Vec<String> = votes
         .iter()
         .enumerate()
@@ -572,8 +582,8 @@ fn write_all(
         .collect();
     let fresh: HashSet<String> = store::use_tokens(conn, &digests, now)?.into_iter().collect();
     for (i, vote) in votes.iter().enumerate() {
-        if pending(&results, i) && vote.token_digest.as_ref().is_some_and(|d| !fresh.contains(d)) {
-            results[i] = Some(Err(already_voted()));
+        if pending(&results, i) && !vote.may_change && vote.token_digest.as_ref().is_some_and(|d| !fresh.contains(d)) {
+            results[i] = Some(Err(already_voted(false)));
         }
     }
 
@@ -629,7 +639,7 @@ fn write_all(
                 method: vote.method,
             });
         } else {
-            results[i] = Some(Err(already_voted()));
+            results[i] = Some(Err(already_voted(vote.may_change)));
         }
     }
     let written: HashSet<(i32, i32)> = store::insert_voters(conn, &voters)?.into_iter().collect();
@@ -641,7 +651,7 @@ fn write_all(
             continue;
         }
         if !written.contains(&(vote.ballot_id, vote.practice_id)) {
-            results[i] = Some(Err(already_voted()));
+            results[i] = Some(Err(already_voted(vote.may_change)));
             continue;
         }
         if let Some(encrypted) = &vote.encrypted {

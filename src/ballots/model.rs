@@ -445,6 +445,10 @@ pub struct RulesInput {
     pub trustee_threshold: Option<u32>,
 }
 
+/// The rule on changing a vote, in the words every page and email use.
+pub const VOTE_IS_FINAL: &str = "A vote is final once cast: it cannot be changed.";
+pub const LAST_VOTE_COUNTS: &str = "A practice may change its vote until voting closes; its last vote counts.";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Secrecy {
     Secret,
@@ -627,6 +631,21 @@ impl BallotRules {
         }
     }
 
+    /// The one rule on changing a vote, on every path (signed in, voting
+    /// link, API): only a recorded ballot that allows it; the last vote counts.
+    pub fn votes_may_change(&self) -> bool {
+        self.allow_vote_change && self.secrecy() == Secrecy::Recorded
+    }
+
+    /// `votes_may_change` in words, the same on every page and email.
+    pub fn vote_change_rule(&self) -> &'static str {
+        if self.votes_may_change() {
+            LAST_VOTE_COUNTS
+        } else {
+            VOTE_IS_FINAL
+        }
+    }
+
     /// Secret with encrypted papers, decrypted only in aggregate by trustees.
     pub fn is_verifiable(&self) -> bool {
         self.secrecy == "verifiable"
@@ -750,14 +769,7 @@ impl BallotRules {
             },
         ));
         if self.secrecy() == Secrecy::Recorded {
-            rows.push((
-                "Changing a vote",
-                if self.allow_vote_change {
-                    "A practice may change its vote until the close; the last one counts".to_owned()
-                } else {
-                    "A vote is final once cast".to_owned()
-                },
-            ));
+            rows.push(("Changing a vote", self.vote_change_rule().to_owned()));
         }
         rows
     }

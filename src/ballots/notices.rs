@@ -53,6 +53,7 @@ impl NoticeContext {
                 "ballot_url": ballot_url,
                 "login_url": format!("{}/login", outbox.base_url()),
                 "secret": loaded.rules.secrecy() == Secrecy::Secret,
+                "may_change": loaded.rules.votes_may_change(),
                 "amendment": (loaded.kind == super::model::BallotKind::ConstitutionAmendment).then(|| json!({
                     "current": ballot.current_text,
                     "proposed": ballot.proposed_text,

@@ -81,7 +81,7 @@ fn page(
         practice: vote.practice_name.clone(),
         practice_code: practice_code.to_owned(),
         voted_at: crate::time::date_time(vote.voted_at),
-        rule: "That vote stands: it cannot be cast again here.",
+        rule: super::model::VOTE_IS_FINAL,
         receipt: vote.receipt.as_ref().map(receipt_view),
         may_resend,
         next_resend_at,

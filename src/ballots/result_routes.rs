@@ -57,6 +57,7 @@ struct RecordedRow {
 fn count_view(loaded: &Loaded, name: &str, chart_id: &str, count: &count_rules::Count) -> CountView {
     let weighted = loaded.rules.weighting != "per_practice";
     let cast = count.tally.turnout();
+    let votes_cast = count.tally.cast();
     let rows: Vec<TallyRow> = count
         .tally
         .options
@@ -65,7 +66,11 @@ fn count_view(loaded: &Loaded, name: &str, chart_id: &str, count: &count_rules::
             label: loaded.option_label(key),
             practices: votes.practices,
             weight: votes.weight,
-            share: percent(votes.weight, cast.weight),
+            share: if key == count_rules::ABSTAIN {
+                "not a vote cast".to_owned()
+            } else {
+                percent(votes.weight, votes_cast.weight)
+            },
         })
         .collect();
     let bars: Vec<Bar> = rows

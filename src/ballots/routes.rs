@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::casting::{self, Credential};
 use super::diff::{Piece, word_diff};
-use super::model::{BallotKind, BallotState, MotionKind, Secrecy, percent};
+use super::model::{BallotKind, BallotState, MotionKind, percent};
 use super::service::{self, Loaded};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::web::auth::CurrentUser;
@@ -259,8 +259,7 @@ async fn ballot_page(
                 let problem = casting::window_problem(&resolved.loaded, now).filter(|_| {
                     !(resolved.loaded.state == BallotState::Published && now >= resolved.loaded.ballot.opens_at)
                 });
-                let may_change =
-                    resolved.loaded.rules.allow_vote_change && resolved.loaded.rules.secrecy() == Secrecy::Recorded;
+                let may_change = resolved.loaded.rules.votes_may_change();
                 Some(match (problem, resolved.already_voted) {
                     (Some(problem), _) => VotingView {
                         href: vote_href.clone(),
@@ -268,7 +267,7 @@ async fn ballot_page(
                         can_vote: false,
                         message: problem,
                     },
-                    (None, true) if !may_change || link_base.is_some() => VotingView {
+                    (None, true) if !may_change => VotingView {
                         href: vote_href.clone(),
                         practice: resolved.practice.name,
                         can_vote: false,

@@ -103,6 +103,18 @@ impl Tally {
         }
         total
     }
+
+    /// The votes cast: every vote for an option, abstentions left out (they
+    /// count towards turnout and quorum only). The one meaning of "votes
+    /// cast" on every page, sentence and certificate.
+    pub fn cast(&self) -> Votes {
+        let mut total = Votes::default();
+        for (_, votes) in self.options.iter().filter(|(key, _)| key != ABSTAIN) {
+            total.practices = total.practices.saturating_add(votes.practices);
+            total.weight = total.weight.saturating_add(votes.weight);
+        }
+        total
+    }
 }
 
 pub fn tally<'a>(options: &[String], papers: impl IntoIterator<Item = &'a Paper>) -> Tally {
@@ -196,7 +208,7 @@ fn decide(decision: Decision, tally: &Tally, electorate: Votes) -> Outcome {
                 .filter(|(_, v)| v.weight == top)
                 .map(|(k, _)| k.clone())
                 .collect();
-            let cast = tally.turnout().weight;
+            let cast = tally.cast().weight;
             if top == 0 {
                 return Outcome::NoMajority;
             }
@@ -525,6 +537,42 @@ mod tests {
         assert_eq!(
             count(&for_against(), &electors(19, 1), &papers, NO_QUORUM, of_electorate).outcome,
             Outcome::Carried
+        );
+    }
+
+    #[test]
+    fn votes_cast_leave_out_abstentions_everywhere() {
+        let papers = vec![
+            paper(FOR, 1),
+            paper(FOR, 1),
+            paper(FOR, 1),
+            paper(AGAINST, 1),
+            paper(AGAINST, 1),
+            paper(ABSTAIN, 1),
+        ];
+        let t = tally(&for_against(), &papers);
+        assert_eq!(t.turnout().practices, 6, "turnout counts abstentions");
+        assert_eq!(t.cast().practices, 5, "votes cast do not");
+        assert_eq!(
+            super::super::model::percent(t.votes(FOR).weight, t.cast().weight),
+            "60%"
+        );
+        // An option ballot's majority is of the votes cast too.
+        let options: Vec<String> = ["level_1", "level_2", ABSTAIN].iter().map(|s| s.to_string()).collect();
+        let papers = vec![paper("level_1", 2), paper("level_2", 1), paper(ABSTAIN, 1)];
+        assert_eq!(
+            count(
+                &options,
+                &electors(4, 1),
+                &papers,
+                NO_QUORUM,
+                Decision::AbsoluteMajority
+            )
+            .outcome,
+            Outcome::Won {
+                option: "level_1".into()
+            },
+            "2 of 3 votes cast is more than half, whatever the abstention"
         );
     }
 

@@ -213,12 +213,12 @@ async fn choose(
             Some(loaded.ballot.id),
         );
     }
-    let may_change = loaded.rules.allow_vote_change && loaded.rules.secrecy() == Secrecy::Recorded;
+    let may_change = loaded.rules.votes_may_change();
     if let Some(r) = &resolved {
-        if r.already_voted && !(may_change && r.token_digest.is_none()) {
+        if r.already_voted && !may_change {
             return refusal(
                 &ui,
-                casting::already_voted(),
+                casting::already_voted(false),
                 &credential,
                 Some(loaded.ballot.id),
                 &form.practice,

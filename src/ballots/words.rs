@@ -71,7 +71,7 @@ fn option_share(loaded: &Loaded, count: &Count, key: &str) -> String {
     format!(
         "{} with {} of the votes cast",
         loaded.option_label(key),
-        percent(votes.weight, count.tally.turnout().weight)
+        percent(votes.weight, count.tally.cast().weight)
     )
 }
 

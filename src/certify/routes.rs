@@ -10,8 +10,9 @@ use super::model::{Check, Signed, all_passed};
 use super::service;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::web::AppState;
-use crate::web::auth::{CurrentUser, MaybeUser};
+use crate::web::auth::{ApiUser, CurrentUser, MaybeUser};
 use crate::web::csrf::CsrfForm;
+use crate::web::json::OptionalApiJson;
 use crate::web::page::Ui;
 use crate::web::render::Flash;
 
@@ -234,6 +235,31 @@ pub async fn issue(
             body: Some("The electorate and the LMC are being told.".into()),
         }),
     ))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IssueBody {
+    statement: Option<String>,
+}
+
+/// `POST /api/v1/ballots/{id}/certificate`: what the page's "Issue the
+/// certificate" does, for programs; answers with the signed certificate.
+pub async fn issue_api(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    id: web::Path<String>,
+    body: OptionalApiJson<IssueBody>,
+) -> AppResult<HttpResponse> {
+    let id = ballot_id(&id)?;
+    let statement = body.into_inner_or_default().statement.unwrap_or_default();
+    let actor = user.0;
+    let outbox = state.outbox.clone();
+    let data_dir = state.settings.data_dir.clone();
+    let signed = state
+        .run(move |pool| service::issue(pool, &outbox, &data_dir, &actor, id, &statement))
+        .await?;
+    Ok(HttpResponse::Created().json(signed))
 }
 
 fn json_download(body: String, name: String) -> HttpResponse {

@@ -1,7 +1,7 @@
 //! The register's JSON API (`/api/v1`), for personal API tokens. Errors are
 //! `{"error": {"code", "message", "field"}}` (see `web::error`).
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -179,37 +179,102 @@ pub async fn update_settings(
     Ok(HttpResponse::Ok().json(settings_json(&settings)))
 }
 
-#[derive(Deserialize)]
-pub struct RegisterQuery {
-    on: Option<String>,
-    page: Option<usize>,
-    per_page: Option<usize>,
+/// Some of the constitution settings, as `PATCH …/settings` takes them:
+/// what is left out stays as it is.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiSettingsPatch {
+    weighting: Option<String>,
+    patients_per_vote: Option<u32>,
+    quorum_basis: Option<String>,
+    quorum_percent: Option<u32>,
+    ordinary_threshold: Option<String>,
+    amendment_threshold: Option<String>,
+    removal_threshold: Option<String>,
+    dissolution_threshold: Option<String>,
+    minimum_notice_days: Option<u32>,
+    voters: Option<String>,
+    #[serde(default)]
+    reason: String,
 }
 
+impl ApiSettingsPatch {
+    fn apply(self, mut form: SettingsForm) -> SettingsForm {
+        let text = |field: &mut String, value: Option<String>| {
+            if let Some(value) = value {
+                *field = value;
+            }
+        };
+        let number = |field: &mut String, value: Option<u32>| {
+            if let Some(value) = value {
+                *field = value.to_string();
+            }
+        };
+        text(&mut form.weighting, self.weighting);
+        number(&mut form.patients_per_vote, self.patients_per_vote);
+        text(&mut form.quorum_basis, self.quorum_basis);
+        number(&mut form.quorum_percent, self.quorum_percent);
+        text(&mut form.ordinary_threshold, self.ordinary_threshold);
+        text(&mut form.amendment_threshold, self.amendment_threshold);
+        text(&mut form.removal_threshold, self.removal_threshold);
+        text(&mut form.dissolution_threshold, self.dissolution_threshold);
+        number(&mut form.minimum_notice_days, self.minimum_notice_days);
+        text(&mut form.voters, self.voters);
+        form
+    }
+}
+
+pub async fn patch_settings(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    code: web::Path<String>,
+    body: crate::web::json::ApiJson<ApiSettingsPatch>,
+) -> AppResult<HttpResponse> {
+    let actor = user.0;
+    let code = code.into_inner().to_ascii_uppercase();
+    let mut patch = body.into_inner();
+    let reason = std::mem::take(&mut patch.reason);
+    let settings = state
+        .run(move |pool| {
+            service::change_constitution(pool, &actor, &code, |form| patch.apply(form), &reason)?;
+            Ok(service::constitution(pool, &actor.grants(), &code)?.1)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(settings_json(&settings)))
+}
+
+/// The register on a day, with the page's filters: `q`, `status` (repeat
+/// it for several), `min`, `max`, `nominated`, `sort`, `order`, `page`,
+/// `per_page` (default 100 here) and `on`.
 pub async fn practices(
     state: web::Data<AppState>,
     user: ApiUser,
     code: web::Path<String>,
-    query: web::Query<RegisterQuery>,
+    req: HttpRequest,
 ) -> AppResult<HttpResponse> {
     let grants = user.0.grants();
     let code = code.into_inner();
-    let day = match query.on.as_deref() {
-        Some("") => {
-            return Err(AppError::BadRequest(
-                "on must be a date like 2026-12-01; leave it out for today".into(),
-            ));
-        }
-        Some(d) => chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
-            .map_err(|_| AppError::BadRequest(format!("on must be a date like 2026-12-01, not \"{d}\"")))?,
-        None => chrono::Utc::now().date_naive(),
-    };
-    let register_query = super::register::RegisterQuery {
-        page: query.page.unwrap_or(1),
-        per_page: query.per_page.unwrap_or(100).clamp(1, 1000),
-        sort: super::register::SortKey::Code,
-        ..Default::default()
-    };
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(req.query_string()).unwrap_or_default();
+    if pairs.iter().any(|(k, v)| k == "on" && v.trim().is_empty()) {
+        return Err(AppError::BadRequest(
+            "on must be a date like 2026-12-01; leave it out for today".into(),
+        ));
+    }
+    // A form sends empty fields; a program leaves out what it does not filter on.
+    if let Some((key, _)) = pairs.iter().find(|(k, v)| k != "q" && v.trim().is_empty()) {
+        return Err(AppError::BadRequest(format!(
+            "{key} is empty: leave it out, or give a value"
+        )));
+    }
+    let params = super::routes::register_params(req.query_string())?;
+    let day = params.day;
+    let mut register_query = params.query;
+    if !pairs.iter().any(|(k, _)| k == "per_page") {
+        register_query.per_page = 100;
+    }
+    if !pairs.iter().any(|(k, _)| k == "sort") {
+        register_query.sort = super::register::SortKey::Code;
+    }
     let (_, page) = state
         .run(move |pool| service::register_on(pool, &grants, &code, day, &register_query))
         .await?;

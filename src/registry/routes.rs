@@ -96,9 +96,9 @@ pub async fn organisation(ui: Ui, user: CurrentUser, code: web::Path<String>) ->
 }
 
 /// The query string of the register page, checked.
-struct RegisterParams {
-    day: chrono::NaiveDate,
-    query: super::register::RegisterQuery,
+pub(super) struct RegisterParams {
+    pub(super) day: chrono::NaiveDate,
+    pub(super) query: super::register::RegisterQuery,
     /// The raw values, to show the form again.
     search: String,
     statuses: Vec<String>,
@@ -107,7 +107,8 @@ struct RegisterParams {
     nominated: String,
 }
 
-fn register_params(query_string: &str) -> AppResult<RegisterParams> {
+/// The register's filters, the same for the page and the API.
+pub(super) fn register_params(query_string: &str) -> AppResult<RegisterParams> {
     use super::model::PracticeStatus;
     use super::register::{RegisterQuery, SortKey};
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query_string)
@@ -167,7 +168,19 @@ fn register_params(query_string: &str) -> AppResult<RegisterParams> {
                 params.query.sort = SortKey::parse(&value)
                     .ok_or_else(|| AppError::BadRequest("sort must be name, code or list_size".into()))?;
             }
-            "order" => params.query.descending = value == "desc",
+            "order" => {
+                params.query.descending = match value.as_str() {
+                    "" | "asc" => false,
+                    "desc" => true,
+                    _ => return Err(AppError::BadRequest("order must be asc or desc".into())),
+                };
+            }
+            "per_page" => {
+                params.query.per_page = value
+                    .parse::<usize>()
+                    .map_err(|_| AppError::BadRequest("per_page must be a number of practices, 1 to 1000".into()))?
+                    .clamp(1, 1000);
+            }
             "page" => {
                 params.query.page = value
                     .parse()

@@ -482,6 +482,18 @@ pub fn update_constitution(
     form: &super::constitution::SettingsForm,
     reason: &str,
 ) -> AppResult<()> {
+    change_constitution(pool, actor, code, |_| form.clone(), reason)
+}
+
+/// Changes some of the settings (`edit` gets the settings in force and
+/// returns them changed), read and written in one transaction.
+pub fn change_constitution(
+    pool: &Pool,
+    actor: &crate::accounts::service::SessionUser,
+    code: &str,
+    edit: impl FnOnce(super::constitution::SettingsForm) -> super::constitution::SettingsForm,
+    reason: &str,
+) -> AppResult<()> {
     use super::constitution::{ConstitutionSettings, describe_changes};
     let grants = actor.grants();
     let organisation = overseen_organisation(pool, &grants, code)?;
@@ -492,12 +504,12 @@ pub fn update_constitution(
             organisation.summary.name
         )));
     }
-    let after = ConstitutionSettings::from_form(form).map_err(AppError::Invalid)?;
     let reason = reason.split_whitespace().collect::<Vec<_>>().join(" ");
     let mut conn = pool.get()?;
     crate::db::write_transaction(&mut conn, |c| {
         crate::db::lock_row(c, crate::db::Locked::Organisation(organisation.id))?;
         let before = load_constitution(c, organisation.id)?;
+        let after = ConstitutionSettings::from_form(&edit(before.to_form())).map_err(AppError::Invalid)?;
         let changes = describe_changes(&before, &after);
         if changes.is_empty() {
             return Ok(());

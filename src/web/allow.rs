@@ -45,6 +45,10 @@ pub fn put() -> Verb {
     Verb::new(Method::PUT)
 }
 
+pub fn patch() -> Verb {
+    Verb::new(Method::PATCH)
+}
+
 /// A path and the methods it answers.
 pub struct Endpoint {
     resource: Resource,

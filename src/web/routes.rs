@@ -2,7 +2,7 @@
 
 use actix_web::web;
 
-use super::allow::{get, post, put, resource};
+use super::allow::{get, patch, post, put, resource};
 
 use super::{assets, health, pages};
 use crate::{accounts, audit, ballots, certify, consult, home, mail, registry};
@@ -238,7 +238,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                         .route(post().to(registry::api::create_organisation)),
                 )
                 .service(resource("/organisations/{code}").route(get().to(registry::api::organisation)))
-                .service(resource("/organisations/{code}/settings").route(put().to(registry::api::update_settings)))
+                .service(
+                    resource("/organisations/{code}/settings")
+                        .route(put().to(registry::api::update_settings))
+                        .route(patch().to(registry::api::patch_settings)),
+                )
                 .service(
                     resource("/organisations/{code}/practices")
                         .route(get().to(registry::api::practices))
@@ -284,7 +288,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                         .route(get().to(consult::api::response))
                         .route(put().to(consult::api::put_response)),
                 )
-                .service(resource("/ballots/{id}/certificate").route(get().to(certify::routes::certificate_json)))
+                .service(
+                    resource("/ballots/{id}/certificate")
+                        .route(get().to(certify::routes::certificate_json))
+                        .route(post().to(certify::routes::issue_api)),
+                )
                 .service(resource("/ballots/{id}/board").route(get().to(certify::routes::board_json)))
                 .service(resource("/ballots/{id}/receipt").route(post().to(ballots::api::resend_receipt)))
                 .service(resource("/ballots/{id}/{action}").route(post().to(ballots::api::transition)))
