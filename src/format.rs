@@ -24,9 +24,42 @@ pub fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{} {}", count(n as u64), if n == 1 { one } else { many })
 }
 
+/// A length of time as people say it, to the largest two units: "22 hours
+/// 5 minutes", "3 days 2 hours", "under a minute".
+pub fn duration_words(d: chrono::Duration) -> String {
+    let minutes = usize::try_from(d.num_minutes().max(0)).unwrap_or(0);
+    let (days, hours, minutes) = (minutes / 1440, minutes / 60 % 24, minutes % 60);
+    let parts: Vec<String> = [
+        (days, "day", "days"),
+        (hours, "hour", "hours"),
+        (minutes, "minute", "minutes"),
+    ]
+    .into_iter()
+    .skip_while(|(n, ..)| *n == 0)
+    .take(2)
+    .filter(|(n, ..)| *n > 0)
+    .map(|(n, one, many)| plural(n, one, many))
+    .collect();
+    if parts.is_empty() {
+        "under a minute".to_owned()
+    } else {
+        parts.join(" ")
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{count, group_thousands, plural};
+    use super::{count, duration_words, group_thousands, plural};
+
+    #[test]
+    fn durations_are_in_words() {
+        let minutes = chrono::Duration::minutes;
+        assert_eq!(duration_words(minutes(22 * 60 + 5)), "22 hours 5 minutes");
+        assert_eq!(duration_words(minutes(3 * 1440 + 120 + 7)), "3 days 2 hours");
+        assert_eq!(duration_words(minutes(1440 + 1)), "1 day");
+        assert_eq!(duration_words(minutes(1)), "1 minute");
+        assert_eq!(duration_words(chrono::Duration::seconds(20)), "under a minute");
+    }
 
     #[test]
     fn counts_have_the_right_plural() {

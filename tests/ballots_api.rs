@@ -113,7 +113,11 @@ backend_tests! {
             .await;
         assert_eq!(status, 409);
 
-        let (status, closed) = action(&app, &e, id, "close", None).await;
+        // An early close needs its reason.
+        let (status, refused) = action(&app, &e, id, "close", Some(json!({"reason": " "}))).await;
+        assert_eq!(status, 422, "{refused}");
+        assert_eq!(refused["error"]["field"], "reason");
+        let (status, closed) = action(&app, &e, id, "close", Some(json!({"reason": "Every practice that will vote has"}))).await;
         assert_eq!(status, 200, "{closed}");
         assert_eq!(closed["state"], "counted");
         // After the close, votes are refused.
@@ -177,8 +181,21 @@ backend_tests! {
         ballots::set_constitution(&app, e.organisation_id, &quorate::registry::constitution::ConstitutionSettings {
             minimum_notice_days: 0, ..Default::default()
         });
-        let (status, _) = action(&app, &e, id, "publish", None).await;
-        assert_eq!(status, 200);
+        // A member practice with nobody to tell: publishing names it and
+        // waits until the caller confirms exactly that list.
+        app.create_member_practice("F84099", "Practice 99", e.organisation_id);
+        let (status, body) = action(&app, &e, id, "publish", None).await;
+        assert_eq!(status, 422, "{body}");
+        assert_eq!(body["error"]["field"], "practices_without_representative");
+        assert!(body["error"]["message"].as_str().unwrap_or_default().ends_with(": F84099"), "{body}");
+        let (status, _) = action(&app, &e, id, "publish", Some(json!({"practices_without_representative": ["F84001"]}))).await;
+        assert_eq!(status, 422, "not another list");
+        let mut conn = app.pool.get().expect("connection");
+        assert_eq!(quorate::ballots::store::electorate_size(&mut conn, i32::try_from(id).expect("id")).expect("count"), 0);
+        drop(conn);
+        let (status, published) = action(&app, &e, id, "publish", Some(json!({"practices_without_representative": ["f84099"]}))).await;
+        assert_eq!(status, 200, "{published}");
+        assert_eq!(published["practices_without_representative"], json!(["F84099"]));
         let (status, body) = action(&app, &e, id, "open", None).await;
         assert_eq!(status, 409, "{body}");
         // An observer may look but not act.

@@ -89,6 +89,9 @@ async fn open_now(app: &TestApp, id: i64) {
 backend_tests! {
     async fn a_co_commissioning_ballot_runs_through_the_pages(app: TestApp) {
         let e = electorate(&app, &[4_000, 4_000, 4_000, 4_000]);
+        // A fifth member practice has nobody to vote for it.
+        let fifth = app.create_member_practice("F84005", "Practice 5", e.organisation_id);
+        ballots::set_list_size(&app, fifth, 4_000);
         log_in(&app, ADMIN).await;
         let (status, list) = app.get_text("/organisations/08V/ballots").await;
         assert_eq!(status, 200);
@@ -112,11 +115,28 @@ backend_tests! {
         log_in(&rep, e.rep_of("F84001")).await;
         assert_eq!(rep.get(&format!("/ballots/{id}")).await.status(), 404);
 
-        let response = app.submit(&format!("/ballots/{id}"), &format!("/ballots/{id}/publish"), &[]).await;
+        // Publishing asks first, saying who will be told and who cannot be.
+        let publish = format!("/ballots/{id}/publish");
+        let (status, confirm) = app.get_text(&publish).await;
+        assert_eq!(status, 200, "{confirm}");
+        assert!(confirm.contains("5 practices, as the register stands today"), "{confirm}");
+        assert!(confirm.contains("1 practice cannot be told") && confirm.contains("Practice 5 (F84005)"), "{confirm}");
+        assert!(confirm.contains("4 emails to practices&#x27; voting representatives and deputies, and 1 email to the LMC&#x27;s observers"), "{confirm}");
+        let response = app.submit(&publish, &publish, &[]).await;
+        assert_eq!(response.status(), 422, "not without confirming the practice that cannot be told");
+        let refused = response.text().await.expect("body");
+        assert!(refused.contains("There is a problem") && refused.contains("href=\"#confirm-unrepresented\""), "{refused}");
+        assert!(refused.contains("no notice and no voting link: F84005"), "{refused}");
+        let (_, draft) = app.get_text(&format!("/ballots/{id}")).await;
+        assert!(draft.contains("Publish and give notice"), "still a draft");
+        let response = app.submit(&publish, &publish, &[("confirm_unrepresented", "F84005")]).await;
         assert_eq!(response.status(), 303);
         let (_, page) = app.get_text(&format!("/ballots/{id}")).await;
-        assert!(page.contains("Ballot published") && page.contains("electorate of 4 practices"), "{page}");
-        assert!(page.contains("0 of 4 (0%)"), "turnout for the board");
+        assert!(page.contains("Ballot published") && page.contains("electorate of 5 practices"), "{page}");
+        assert!(page.contains("1 practice has no nominated voting representative and could not be told: Practice 5 (F84005)"), "{page}");
+        assert!(page.contains("0 of 5 (0%)"), "turnout for the board");
+        let (_, evidence) = app.get_text(&format!("/ballots/{id}/evidence")).await;
+        assert!(evidence.contains("1 practice had no nominated voting representative to tell, and the board published knowing it: Practice 5 (F84005)"), "{evidence}");
 
         // Before the opening the representative sees when it opens.
         let (_, before) = rep.get_text(&format!("/ballots/{id}")).await;
@@ -183,16 +203,32 @@ backend_tests! {
         let observer = app.new_visitor();
         log_in(&observer, OBSERVER).await;
         let (_, watched) = observer.get_text(&format!("/ballots/{id}")).await;
-        assert!(watched.contains("3 of 4 (75%)"), "{watched}");
+        assert!(watched.contains("3 of 5 (60%)"), "{watched}");
         assert!(!watched.contains("Manage the ballot"));
         let (status, electorate) = observer.get_text(&format!("/ballots/{id}/electorate")).await;
         assert_eq!(status, 200);
         assert!(electorate.contains("F84004") && electorate.contains("Not yet"));
         assert_eq!(rep.get(&format!("/ballots/{id}/electorate")).await.status(), 403);
 
-        // Early close (allowed by this ballot) counts at once.
-        let response = app.submit(&format!("/ballots/{id}"), &format!("/ballots/{id}/close"), &[]).await;
+        // Early close (allowed by this ballot) asks first, says who has not
+        // voted, and needs a reason; then it counts at once.
+        let close = format!("/ballots/{id}/close");
+        let (status, confirm) = app.get_text(&close).await;
+        assert_eq!(status, 200, "{confirm}");
+        assert!(confirm.contains("Close voting early and count") && confirm.contains("This closes voting"), "{confirm}");
+        assert!(confirm.contains("3 of 5 practices have voted.") && confirm.contains("Practice 4 (F84004)"), "{confirm}");
+        let response = app.submit(&close, &close, &[("reason", "  ")]).await;
+        assert_eq!(response.status(), 422);
+        assert!(response.text().await.expect("body").contains("Enter why voting closes before its published close"));
+        let (_, still) = app.get_text(&format!("/ballots/{id}")).await;
+        assert!(still.contains("Close voting now and count"), "nothing closed");
+        let response = app.submit(&close, &close, &[("reason", "The board's meeting moved forward")]).await;
         assert_eq!(response.status(), 303);
+        let (_, closed) = observer.get_text(&format!("/ballots/{id}")).await;
+        assert!(closed.contains("Early close") && closed.contains("Reason: The board&#x27;s meeting moved forward"), "{closed}");
+        let (_, evidence) = observer.get_text(&format!("/ballots/{id}/evidence")).await;
+        assert!(evidence.contains("Voting was closed early") && evidence.contains("Reason given: The board&#x27;s meeting moved forward"), "{evidence}");
+        assert!(evidence.contains("before its published close at"), "on the timeline too: {evidence}");
         let (status, results) = rep.get_text(&format!("/ballots/{id}/results")).await;
         assert_eq!(status, 200);
         // 2 of 3 for level 2: an absolute majority.
@@ -271,7 +307,7 @@ backend_tests! {
         let (_, electorate) = app.get_text(&format!("/ballots/{id}/electorate")).await;
         assert!(electorate.contains("F84003"));
 
-        let response = app.submit(&format!("/ballots/{id}"), &format!("/ballots/{id}/close"), &[]).await;
+        let response = app.submit(&format!("/ballots/{id}/close"), &format!("/ballots/{id}/close"), &[("reason", "All practices have voted")]).await;
         assert_eq!(response.status(), 303);
         let (_, results) = rep.get_text(&format!("/ballots/{id}/results")).await;
         // 2 for, 1 against: exactly two thirds, which is enough ("at least").

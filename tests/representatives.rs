@@ -92,10 +92,22 @@ backend_tests! {
             quorate::registry::store::representatives::of_practice(&mut conn, practice.id).expect("reps")[0].id
         };
         let action = format!("/practices/F84012/representatives/{id}/end");
-        assert_eq!(app.submit("/practices/F84012", &action, &[]).await.status(), 303);
+        // Ending a role asks first, and for a reason kept in the audit log.
+        let (status, confirm) = app.get_text(&action).await;
+        assert_eq!(status, 200, "{confirm}");
+        assert!(confirm.contains("End Dee Deputy&#x27;s role") && confirm.contains("Why does the role end?"), "{confirm}");
+        let response = app.submit(&action, &action, &[("reason", "")]).await;
+        assert_eq!(response.status(), 422);
+        assert!(response.text().await.expect("body").contains("Enter why Dee Deputy&#x27;s role ends"));
+        assert_eq!(app.submit(&action, &action, &[("reason", "Left the practice")]).await.status(), 303);
         let (_, page) = app.get_text("/practices/F84012").await;
         assert!(page.contains("Role ended"));
-        assert_eq!(app.submit("/practices/F84012", &action, &[]).await.status(), 404, "already ended");
+        let mut conn = app.pool.get().expect("connection");
+        let log = quorate::audit::store::all(&mut conn).expect("audit");
+        assert!(log.iter().any(|e| e.entry.summary.ends_with("is no longer deputy: Left the practice")), "the reason is kept");
+        drop(conn);
+        assert_eq!(app.submit("/practices/F84012", &action, &[("reason", "Again")]).await.status(), 404, "already ended");
+        assert_eq!(app.get(&action).await.status(), 404);
     }
 
     async fn only_the_organisations_administrators_change_representatives(app: TestApp) {

@@ -247,8 +247,21 @@ pub async fn transition(
     let mut extra = serde_json::Map::new();
     match action.as_str() {
         "publish" => {
-            let published = state.run(move |pool| service::publish(pool, &outbox, &actor, id)).await;
-            let published = published.map_err(api_field_names)?;
+            let confirmed = body.practices_without_representative.unwrap_or_default();
+            let published = state
+                .run(move |pool| service::publish(pool, &outbox, &actor, id, &confirmed))
+                .await;
+            let published = published.map_err(|e| match api_field_names(e) {
+                AppError::Invalid(mut errors) => {
+                    for error in &mut errors {
+                        if error.field == "confirm_unrepresented" {
+                            error.field = "practices_without_representative".into();
+                        }
+                    }
+                    AppError::Invalid(errors)
+                }
+                other => other,
+            })?;
             extra.insert("electorate".into(), json!(published.electors));
             extra.insert("total_weight".into(), json!(published.total_weight));
             extra.insert("notices".into(), json!(published.notices));
@@ -264,7 +277,13 @@ pub async fn transition(
             }
         }
         "open" => state.run(move |pool| service::open(pool, &actor, id)).await?,
-        "close" => state.run(move |pool| service::close(pool, &outbox, &actor, id)).await?,
+        "close" => {
+            let reason = body.reason.unwrap_or_default();
+            state
+                .run(move |pool| service::close(pool, &outbox, &actor, id, &reason))
+                .await
+                .map_err(api_field_names)?
+        }
         "cancel" => {
             let reason = body.reason.unwrap_or_default();
             state
@@ -305,6 +324,9 @@ pub async fn transition(
 pub struct TransitionBody {
     reason: Option<String>,
     closes_at: Option<String>,
+    /// Publishing: the practices without a nominated representative (ODS
+    /// codes) the caller accepts will not be told; must match exactly.
+    practices_without_representative: Option<Vec<String>>,
 }
 
 pub async fn electorate(state: web::Data<AppState>, user: ApiUser, id: web::Path<String>) -> AppResult<HttpResponse> {

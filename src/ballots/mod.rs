@@ -4,6 +4,7 @@
 pub mod api;
 pub mod casting;
 pub mod chart;
+pub mod confirm_routes;
 pub mod diff;
 pub mod draft;
 pub mod draft_routes;

@@ -138,6 +138,8 @@ struct BallotPage {
     opens: String,
     closes: String,
     extension: Option<KeyValue>,
+    /// When voting closed before its published time, and why.
+    closed_early: Option<KeyValue>,
     published: Option<String>,
     cancelled: Option<String>,
     rules: Vec<KeyValue>,
@@ -388,6 +390,14 @@ async fn ballot_page(
             key: crate::time::date_time(original),
             value: b.extension_reason.clone().unwrap_or_default(),
         }),
+        closed_early: b.close_reason.as_ref().zip(b.closed_at).map(|(reason, at)| KeyValue {
+            key: format!(
+                "at {}, {} before the published close",
+                crate::time::date_time(at),
+                crate::format::duration_words(b.closes_at - at)
+            ),
+            value: reason.clone(),
+        }),
         published: b.published_at.map(crate::time::date_time),
         cancelled: b.cancel_reason.clone(),
         rules: key_values(loaded.rules.describe(loaded.kind)),
@@ -405,63 +415,6 @@ async fn ballot_page(
         voting,
     };
     Ok(page)
-}
-
-pub async fn publish(
-    ui: Ui,
-    user: CurrentUser,
-    id: web::Path<String>,
-    _form: CsrfForm<crate::web::csrf::NoFields>,
-) -> AppResult<HttpResponse> {
-    let id = ballot_id(&id)?;
-    let actor = (*user.0).clone();
-    let outbox = ui.state().outbox.clone();
-    match ui
-        .state()
-        .run(move |pool| service::publish(pool, &outbox, &actor, id))
-        .await
-    {
-        Ok(published) => {
-            let missing = if published.without_representative.is_empty() {
-                String::new()
-            } else {
-                format!(
-                    " {} practices have no nominated voting representative and could not be told: {}.",
-                    published.without_representative.len(),
-                    published.without_representative.join(", ")
-                )
-            };
-            let privacy = match &published.privacy {
-                Some((at_risk, words)) if *at_risk > 0 => format!(" Warning: {words}"),
-                _ => String::new(),
-            };
-            Ok(ui.see_other(
-                &format!("/ballots/{id}"),
-                Some(Flash {
-                    heading: "Ballot published".into(),
-                    body: Some(format!(
-                        "The electorate of {} practices is fixed and {} notices are being sent.{missing}{privacy}",
-                        published.electors, published.notices
-                    )),
-                }),
-            ))
-        }
-        Err(AppError::Invalid(errors)) => Ok(problem_page(
-            &ui,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "The ballot cannot be published yet",
-            id,
-            errors,
-        )?),
-        Err(AppError::Conflict(why)) => Ok(problem_page(
-            &ui,
-            StatusCode::CONFLICT,
-            "The ballot cannot be published",
-            id,
-            vec![FieldError::new("publish", why)],
-        )?),
-        Err(other) => Err(other),
-    }
 }
 
 #[derive(Serialize)]
@@ -489,38 +442,6 @@ pub(super) fn problem_page(
             problems,
         },
     )
-}
-
-pub async fn close(
-    ui: Ui,
-    user: CurrentUser,
-    id: web::Path<String>,
-    _form: CsrfForm<crate::web::csrf::NoFields>,
-) -> AppResult<HttpResponse> {
-    let id = ballot_id(&id)?;
-    let actor = (*user.0).clone();
-    let outbox = ui.state().outbox.clone();
-    match ui
-        .state()
-        .run(move |pool| service::close(pool, &outbox, &actor, id))
-        .await
-    {
-        Ok(()) => Ok(ui.see_other(
-            &format!("/ballots/{id}/results"),
-            Some(Flash {
-                heading: "Voting closed and the papers counted".into(),
-                body: None,
-            }),
-        )),
-        Err(AppError::Conflict(why)) => problem_page(
-            &ui,
-            StatusCode::CONFLICT,
-            "Voting cannot close yet",
-            id,
-            vec![FieldError::new("close", why)],
-        ),
-        Err(other) => Err(other),
-    }
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

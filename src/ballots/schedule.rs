@@ -45,7 +45,7 @@ impl Scheduler {
         to_count.extend(store::ids_in_state(&mut conn, "closed")?);
         for id in to_count {
             let counted =
-                crate::db::write_transaction(&mut conn, |c| close_and_count_in(c, outbox, id, &actor, now, false))?;
+                crate::db::write_transaction(&mut conn, |c| close_and_count_in(c, outbox, id, &actor, now, None))?;
             if counted.is_some() {
                 report.counted.push(id);
                 self.papers_at_last_mix.remove(&id);

@@ -274,6 +274,12 @@ pub struct Published {
     pub electors: usize,
     pub total_weight: u64,
     pub notices: usize,
+    /// Of the notices, those to the LMC's observers.
+    pub observers: usize,
+    /// The constitution's minimum notice, now frozen with the ballot.
+    pub minimum_notice_days: u32,
+    /// "Name (CODE)" of each practice in `without_representative`.
+    pub unrepresented_names: Vec<String>,
     /// Electorate practices with no nominated representative to tell.
     pub without_representative: Vec<String>,
     /// A secret ballot: practices whose vote the totals could show (see
@@ -295,8 +301,19 @@ pub fn electorate_lines(rows: &[(String, u64, Option<String>)]) -> String {
 /// Publishes a draft: gives notice. Freezes the electorate as the register
 /// stands today, issues each voting representative a single-use link and
 /// writes every notice, all in one transaction.
-pub fn publish(pool: &Pool, outbox: &Outbox, actor: &SessionUser, id: i32) -> AppResult<Published> {
-    let published = publish_in_transaction(pool, outbox, actor, id)?;
+///
+/// Practices with no nominated representative get no notice and no link:
+/// `unrepresented_confirmed` must name exactly those practices (the board
+/// saw them on the confirmation page, or a program listed them), or
+/// nothing is published.
+pub fn publish(
+    pool: &Pool,
+    outbox: &Outbox,
+    actor: &SessionUser,
+    id: i32,
+    unrepresented_confirmed: &[String],
+) -> AppResult<Published> {
+    let published = publish_in_transaction(pool, outbox, actor, id, Publication::Confirmed(unrepresented_confirmed))?;
     // A verifiable ballot: start preparing its papers while nobody votes yet.
     let mut conn = pool.get()?;
     let loaded = load(&mut conn, id)?;
@@ -306,9 +323,32 @@ pub fn publish(pool: &Pool, outbox: &Outbox, actor: &SessionUser, id: i32) -> Ap
     Ok(published)
 }
 
-fn publish_in_transaction(pool: &Pool, outbox: &Outbox, actor: &SessionUser, id: i32) -> AppResult<Published> {
+/// What publishing would do now, for the confirmation page: the whole
+/// publication is run and rolled back, so every check is the real one.
+pub fn publish_preview(pool: &Pool, outbox: &Outbox, actor: &SessionUser, id: i32) -> AppResult<Published> {
+    publish_in_transaction(pool, outbox, actor, id, Publication::Preview)
+}
+
+#[derive(Clone, Copy)]
+enum Publication<'a> {
+    Preview,
+    /// The practices without a nominated representative the board accepted.
+    Confirmed(&'a [String]),
+}
+
+/// Rolls a preview's transaction back; never seen outside this module.
+const PREVIEW_ROLLBACK: &str = "publication preview rolled back";
+
+fn publish_in_transaction(
+    pool: &Pool,
+    outbox: &Outbox,
+    actor: &SessionUser,
+    id: i32,
+    publication: Publication,
+) -> AppResult<Published> {
     let mut conn = pool.get()?;
-    crate::db::write_transaction(&mut conn, |c| {
+    let mut preview = None;
+    let outcome = crate::db::write_transaction(&mut conn, |c| {
         let loaded = require_runs(c, actor, id)?;
         loaded
             .state
@@ -431,7 +471,7 @@ fn publish_in_transaction(pool: &Pool, outbox: &Outbox, actor: &SessionUser, id:
                 continue;
             };
             if !nominated.contains_key(&elector.practice_id) {
-                without_representative.push(practice.ods_code.clone());
+                without_representative.push((practice.ods_code.clone(), practice.name.clone()));
             }
             for rep in [nominated.get(&elector.practice_id), deputies.get(&elector.practice_id)]
                 .into_iter()
@@ -453,9 +493,32 @@ fn publish_in_transaction(pool: &Pool, outbox: &Outbox, actor: &SessionUser, id:
             }
         }
         without_representative.sort();
+        let (without_representative, unrepresented_names): (Vec<String>, Vec<String>) = without_representative
+            .into_iter()
+            .map(|(code, name)| (code.clone(), format!("{name} ({code})")))
+            .unzip();
+        if let Publication::Confirmed(confirmed) = publication {
+            let mut confirmed: Vec<String> = confirmed.iter().map(|c| c.trim().to_ascii_uppercase()).collect();
+            confirmed.sort();
+            confirmed.dedup();
+            if confirmed != without_representative {
+                return Err(AppError::invalid(
+                    "confirm-unrepresented",
+                    if without_representative.is_empty() {
+                        "Every practice now has a nominated voting representative: check the summary again before publishing".to_owned()
+                    } else {
+                        format!(
+                            "Confirm that you want to publish although these practices have no nominated voting representative, so will get no notice and no voting link: {}",
+                            without_representative.join(", ")
+                        )
+                    },
+                ));
+            }
+        }
         store::insert_tokens(c, &tokens)?;
-        for (user_id, name, email) in crate::accounts::store::holders_of(c, "lmc_observer", &loaded.covering_lmc_ids)? {
-            mails.push(notice.to_observer(user_id, &name, &email));
+        let observers = crate::accounts::store::holders_of(c, "lmc_observer", &loaded.covering_lmc_ids)?;
+        for (user_id, name, email) in &observers {
+            mails.push(notice.to_observer(*user_id, name, email));
         }
         let notices = outbox.enqueue_all(c, mails)?;
         if store::transition(c, id, "draft", "published", now)? == 0 {
@@ -501,14 +564,26 @@ fn publish_in_transaction(pool: &Pool, outbox: &Outbox, actor: &SessionUser, id:
                 ),
             },
         )?;
-        Ok(Published {
+        let published = Published {
             electors: frozen.len(),
             total_weight,
             notices,
+            observers: observers.len(),
+            unrepresented_names,
+            minimum_notice_days: settings.minimum_notice_days,
             without_representative,
             privacy,
-        })
-    })
+        };
+        if matches!(publication, Publication::Preview) {
+            preview = Some(published);
+            return Err(AppError::Internal(PREVIEW_ROLLBACK.into()));
+        }
+        Ok(published)
+    });
+    match (outcome, preview) {
+        (Err(AppError::Internal(why)), Some(published)) if why == PREVIEW_ROLLBACK => Ok(published),
+        (outcome, _) => outcome,
+    }
 }
 
 /// Opens voting (the scheduler, at the published time).
@@ -577,7 +652,7 @@ pub(super) fn close_and_count_in(
     id: i32,
     actor: &Actor,
     now: NaiveDateTime,
-    early: bool,
+    early_reason: Option<&str>,
 ) -> AppResult<Option<BallotResult>> {
     crate::db::claim_write_lock(conn)?;
     let loaded = load(conn, id)?;
@@ -590,14 +665,22 @@ pub(super) fn close_and_count_in(
             actor,
             Event {
                 organisation_id: Some(loaded.organisation.id),
-                action: if early { "ballot.close_early" } else { "ballot.close" },
+                action: if early_reason.is_some() {
+                    "ballot.close_early"
+                } else {
+                    "ballot.close"
+                },
                 object_kind: "ballot",
                 object_key: &id.to_string(),
-                summary: format!(
-                    "Voting closed on \"{}\"{}",
-                    loaded.ballot.title,
-                    if early { " early" } else { "" }
-                ),
+                summary: match early_reason {
+                    Some(reason) => format!(
+                        "Voting closed on \"{}\" early, {} before its published close at {}: {reason}",
+                        loaded.ballot.title,
+                        crate::format::duration_words(loaded.ballot.closes_at - now),
+                        crate::time::date_time(loaded.ballot.closes_at)
+                    ),
+                    None => format!("Voting closed on \"{}\"", loaded.ballot.title),
+                },
             },
         )?;
         // Queued links are of no use now.
@@ -681,7 +764,11 @@ fn count_papers(conn: &mut DbConn, loaded: &Loaded) -> AppResult<BallotResult> {
 
 /// `POST …/close`: closes a ballot at or after its published close, or
 /// earlier when its rules allow an early close; then counts.
-pub fn close(pool: &Pool, outbox: &Outbox, actor: &SessionUser, id: i32) -> AppResult<()> {
+/// Closes voting and counts. Before the published close (only if the rules
+/// allow it) the returning officer must say why: the reason is kept with
+/// the ballot and shown on its timeline and the LMC's checklist.
+pub fn close(pool: &Pool, outbox: &Outbox, actor: &SessionUser, id: i32, reason: &str) -> AppResult<()> {
+    let reason = reason.split_whitespace().collect::<Vec<_>>().join(" ");
     let mut conn = pool.get()?;
     crate::db::write_transaction(&mut conn, |c| {
         let loaded = require_runs(c, actor, id)?;
@@ -703,7 +790,25 @@ pub fn close(pool: &Pool, outbox: &Outbox, actor: &SessionUser, id: i32) -> AppR
                 crate::time::date_time(loaded.ballot.closes_at)
             )));
         }
-        close_and_count_in(c, outbox, id, &actor.actor(), now, early)?;
+        if early {
+            if reason.is_empty() {
+                return Err(AppError::invalid(
+                    "reason",
+                    format!(
+                        "Enter why voting closes before its published close ({}): the reason is shown on the ballot's timeline and the LMC's checklist",
+                        crate::time::date_time(loaded.ballot.closes_at)
+                    ),
+                ));
+            }
+            if reason.chars().count() > 1000 {
+                return Err(AppError::invalid(
+                    "reason",
+                    "The reason must be 1,000 characters or less",
+                ));
+            }
+            store::set_close_reason(c, id, &reason)?;
+        }
+        close_and_count_in(c, outbox, id, &actor.actor(), now, early.then_some(reason.as_str()))?;
         Ok(())
     })
 }

@@ -47,6 +47,8 @@ pub struct Ballot {
     pub election: Option<String>,
     /// A verifiable ballot's encrypted totals, computed at the close (JSON).
     pub aggregates: Option<String>,
+    /// Why voting closed before its published time.
+    pub close_reason: Option<String>,
 }
 
 /// The parts of a ballot an administrator writes while it is a draft.
@@ -170,6 +172,12 @@ pub fn transition(conn: &mut DbConn, id: i32, from: &str, to: &str, now: NaiveDa
             .set((ballots::state.eq(to), ballots::updated_at.eq(now)))
             .execute(conn),
     }
+}
+
+pub fn set_close_reason(conn: &mut DbConn, id: i32, reason: &str) -> QueryResult<usize> {
+    diesel::update(ballots::table.find(id))
+        .set(ballots::close_reason.eq(reason))
+        .execute(conn)
 }
 
 pub fn set_cancel_reason(conn: &mut DbConn, id: i32, reason: &str) -> QueryResult<usize> {
@@ -502,6 +510,22 @@ pub fn insert_recorded_all(conn: &mut DbConn, rows: &[NewRecordedVote]) -> Query
             .execute(c))?;
     }
     Ok(written)
+}
+
+/// Published or open ballots whose electorate holds the practice and in
+/// which it has not voted yet: (id, title), by close.
+pub fn awaiting_vote_of(conn: &mut DbConn, practice_id: i32) -> QueryResult<Vec<(i32, String)>> {
+    let voted = ballot_voters::table
+        .filter(ballot_voters::practice_id.eq(practice_id))
+        .select(ballot_voters::ballot_id);
+    ballot_electors::table
+        .inner_join(ballots::table)
+        .filter(ballot_electors::practice_id.eq(practice_id))
+        .filter(ballots::state.eq_any(["published", "open"]))
+        .filter(ballots::id.ne_all(voted))
+        .order(ballots::closes_at.asc())
+        .select((ballots::id, ballots::title))
+        .load(conn)
 }
 
 pub fn has_voted(conn: &mut DbConn, ballot_id: i32, practice_id: i32) -> QueryResult<bool> {

@@ -45,7 +45,9 @@ pub struct Facts {
     pub notice_days: Option<i64>,
     pub required_notice_days: u32,
     pub electorate: i64,
-    pub without_representative: i64,
+    /// "Name (CODE)" of each practice with no nominated representative to tell.
+    pub without_representative: Vec<String>,
+    pub closing: Closing,
     pub notices_sent: i64,
     pub notices_failed: i64,
     pub notices_pending: i64,
@@ -79,6 +81,20 @@ pub struct Facts {
     pub verifiable: Option<Option<bool>>,
     /// A verifiable ballot's trustees (names) and threshold.
     pub trustees: Option<(Vec<String>, u32)>,
+}
+
+/// How voting ended.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Closing {
+    #[default]
+    NotYet,
+    AtPublishedTime,
+    /// Closed before the published time: when, how early, and why.
+    Early {
+        at: String,
+        by: String,
+        reason: Option<String>,
+    },
 }
 
 /// A change of the constitution settings before a ballot's notice.
@@ -164,7 +180,7 @@ pub fn checklist(f: &Facts) -> Vec<Line> {
             ),
         )
     });
-    let told = if f.without_representative > 0 || f.notices_failed > 0 {
+    let told = if !f.without_representative.is_empty() || f.notices_failed > 0 {
         Status::Red
     } else if f.notices_pending > 0 {
         Status::Amber
@@ -175,10 +191,47 @@ pub fn checklist(f: &Facts) -> Vec<Line> {
         "Every practice sent a notice, and delivered",
         told,
         format!(
-            "{} practices in the electorate; {} had no nominated voting representative to tell. Notices: {} delivered, {} failed, {} waiting.",
-            f.electorate, f.without_representative, f.notices_sent, f.notices_failed, f.notices_pending
+            "{} in the electorate; {}. Notices: {} delivered, {} failed, {} waiting.",
+            crate::format::plural(usize::try_from(f.electorate).unwrap_or(0), "practice", "practices"),
+            if f.without_representative.is_empty() {
+                "every one had a nominated voting representative to tell".to_owned()
+            } else {
+                format!(
+                    "{} no nominated voting representative to tell, and the board published knowing it: {}",
+                    crate::format::plural(f.without_representative.len(), "practice had", "practices had"),
+                    f.without_representative.join(", ")
+                )
+            },
+            f.notices_sent,
+            f.notices_failed,
+            f.notices_pending
         ),
     ));
+    if !f.cancelled {
+        lines.push(match &f.closing {
+            Closing::NotYet => line(
+                "Voting ran to its published close",
+                Status::Amber,
+                "Voting has not closed yet.",
+            ),
+            Closing::AtPublishedTime => line(
+                "Voting ran to its published close",
+                Status::Green,
+                "Voting closed at the published time.",
+            ),
+            Closing::Early { at, by, reason } => line(
+                "Voting ran to its published close",
+                Status::Amber,
+                format!(
+                    "Voting was closed early, at {at}, {by} before the published close. {}",
+                    reason.as_ref().map_or_else(
+                        || "No reason was recorded.".to_owned(),
+                        |r| format!("Reason given: {r}")
+                    )
+                ),
+            ),
+        });
+    }
     lines.push(if f.papers_given {
         line(
             "Papers published before the opening",
@@ -338,6 +391,7 @@ mod tests {
             quorum_met: Some(true),
             outcome: Some("Carried".into()),
             certificate_valid: Some(true),
+            closing: Closing::AtPublishedTime,
             ..Facts::default()
         }
     }
@@ -353,7 +407,7 @@ mod tests {
     #[test]
     fn a_well_run_ballot_is_green_but_for_what_cannot_be_known() {
         let lines = checklist(&good());
-        assert_eq!(lines.iter().filter(|l| l.status == Status::Green).count(), 8);
+        assert_eq!(lines.iter().filter(|l| l.status == Status::Green).count(), 9);
         assert_eq!(overall(&lines), Status::Amber, "no consultation leads to it");
     }
 
@@ -374,9 +428,37 @@ mod tests {
             Status::Red
         );
         let untold = Facts {
-            without_representative: 2,
+            without_representative: vec!["Practice 4 (F84004)".into(), "Practice 5 (F84005)".into()],
             ..good()
         };
+        let evidence = checklist(&untold)
+            .into_iter()
+            .find(|l| l.check == "Every practice sent a notice, and delivered")
+            .map(|l| l.evidence)
+            .unwrap_or_default();
+        assert!(
+            evidence.contains("2 practices had no nominated voting representative")
+                && evidence.contains("Practice 5 (F84005)"),
+            "{evidence}"
+        );
+        let early = Facts {
+            closing: Closing::Early {
+                at: "1 December 2026 at 9:00am".into(),
+                by: "22 hours".into(),
+                reason: Some("Every practice had voted".into()),
+            },
+            ..good()
+        };
+        let line = checklist(&early)
+            .into_iter()
+            .find(|l| l.check == "Voting ran to its published close")
+            .expect("line");
+        assert_eq!(line.status, Status::Amber);
+        assert!(
+            line.evidence.contains("22 hours before") && line.evidence.contains("Every practice had voted"),
+            "{}",
+            line.evidence
+        );
         assert_eq!(
             status_of(&untold, "Every practice sent a notice, and delivered"),
             Status::Red

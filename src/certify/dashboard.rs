@@ -103,13 +103,20 @@ fn facts(
         notice_days: b.published_at.map(|p| (b.opens_at - p).num_days()),
         required_notice_days: settings.minimum_notice_days,
         electorate: i64::try_from(electors.len()).unwrap_or(i64::MAX),
-        without_representative: i64::try_from(
-            electors
-                .iter()
-                .filter(|(e, _, _)| e.nominated_user_id.is_none())
-                .count(),
-        )
-        .unwrap_or(i64::MAX),
+        without_representative: electors
+            .iter()
+            .filter(|(e, _, _)| e.nominated_user_id.is_none())
+            .map(|(_, code, name)| format!("{name} ({code})"))
+            .collect(),
+        closing: match b.closed_at {
+            None => super::checklist::Closing::NotYet,
+            Some(at) if at < b.closes_at => super::checklist::Closing::Early {
+                at: crate::time::date_time(at),
+                by: crate::format::duration_words(b.closes_at - at),
+                reason: b.close_reason.clone(),
+            },
+            Some(_) => super::checklist::Closing::AtPublishedTime,
+        },
         notices_sent: notices.sent,
         notices_failed: notices.failed,
         notices_pending: notices.pending,

@@ -255,6 +255,7 @@ diesel::table! {
         constitution -> Nullable<Text>,
         election -> Nullable<Text>,
         aggregates -> Nullable<Text>,
+        close_reason -> Nullable<Text>,
     }
 }
 

@@ -1,10 +1,11 @@
 //! Organisation pages.
 
+use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::service::{self, OrganisationSummary};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, FieldError};
 use crate::web::auth::CurrentUser;
 use crate::web::csrf::CsrfForm;
 use crate::web::form::{Choice, choices};
@@ -594,25 +595,92 @@ pub async fn add_representative(
     }
 }
 
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(default)]
+pub struct EndRoleForm {
+    reason: String,
+}
+
+#[derive(Serialize)]
+struct EndRolePage {
+    code: String,
+    practice: String,
+    id: i32,
+    name: String,
+    role: &'static str,
+    nominated: bool,
+    ballots_awaiting: Vec<(i32, String)>,
+    form: EndRoleForm,
+}
+
+async fn end_role_page(
+    ui: &Ui,
+    user: &CurrentUser,
+    ods: String,
+    id: i32,
+    form: EndRoleForm,
+    errors: Vec<FieldError>,
+) -> AppResult<HttpResponse> {
+    let grants = user.grants();
+    let ending = ui
+        .state()
+        .run(move |pool| service::ending_role(pool, &grants, &ods, id))
+        .await?;
+    let role = super::model::RepresentativeKind::parse(&ending.record.kind)
+        .map_or("Representative", super::model::RepresentativeKind::label);
+    let page = EndRolePage {
+        code: ending.practice.ods_code.clone(),
+        practice: ending.practice.name.clone(),
+        id,
+        name: ending.record.name.clone(),
+        role,
+        nominated: ending.record.kind == "nominated",
+        ballots_awaiting: ending.ballots_awaiting,
+        form,
+    };
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let title = format!("End {}'s role", ending.record.name);
+    ui.form_errors(status, "registry/end_role", &title, errors, &page)
+}
+
+pub async fn end_representative_form(
+    ui: Ui,
+    user: CurrentUser,
+    path: web::Path<(String, i32)>,
+) -> AppResult<HttpResponse> {
+    let (ods, id) = path.into_inner();
+    end_role_page(&ui, &user, ods, id, EndRoleForm::default(), Vec::new()).await
+}
+
 pub async fn end_representative(
     ui: Ui,
     user: CurrentUser,
     path: web::Path<(String, i32)>,
-    _form: CsrfForm<crate::web::csrf::NoFields>,
+    form: CsrfForm<EndRoleForm>,
 ) -> AppResult<HttpResponse> {
     let (ods, id) = path.into_inner();
     let actor = (*user.0).clone();
     let code = ods.clone();
-    ui.state()
-        .run(move |pool| service::end_representative(pool, &actor, &code, id))
-        .await?;
-    Ok(ui.see_other(
-        &format!("/practices/{}", ods.to_ascii_uppercase()),
-        Some(Flash {
-            heading: "Role ended".into(),
-            body: None,
-        }),
-    ))
+    let reason = form.0.reason.clone();
+    match ui
+        .state()
+        .run(move |pool| service::end_representative(pool, &actor, &code, id, &reason))
+        .await
+    {
+        Ok(()) => Ok(ui.see_other(
+            &format!("/practices/{}", ods.to_ascii_uppercase()),
+            Some(Flash {
+                heading: "Role ended".into(),
+                body: None,
+            }),
+        )),
+        Err(AppError::Invalid(errors)) => end_role_page(&ui, &user, ods, id, form.0, errors).await,
+        Err(other) => Err(other),
+    }
 }
 
 #[derive(Serialize)]

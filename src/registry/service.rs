@@ -411,23 +411,70 @@ pub fn add_representative(
 }
 
 /// Ends one representative's role for a practice (from today).
+/// What ending a representative's role would mean, for the page that
+/// asks for confirmation.
+#[derive(Debug, Clone)]
+pub struct EndingRole {
+    pub practice: Practice,
+    pub record: super::store::representatives::RepresentativeRecord,
+    /// Published or open ballots the practice has not voted in: (id, title).
+    pub ballots_awaiting: Vec<(i32, String)>,
+}
+
+pub fn ending_role(pool: &Pool, grants: &Grants, ods: &str, representative_id: i32) -> AppResult<EndingRole> {
+    let code = super::model::PracticeCode::parse("code", ods).map_err(|_| AppError::NotFound)?;
+    let mut conn = pool.get()?;
+    let practice = Practice::find_by_code(&mut conn, code.as_str())?.ok_or(AppError::NotFound)?;
+    managing_organisation(&mut conn, grants, &practice)?;
+    let record = current_representative(&mut conn, practice.id, representative_id)?;
+    let ballots_awaiting = crate::ballots::store::awaiting_vote_of(&mut conn, practice.id)?;
+    Ok(EndingRole {
+        practice,
+        record,
+        ballots_awaiting,
+    })
+}
+
+fn current_representative(
+    conn: &mut crate::db::DbConn,
+    practice_id: i32,
+    representative_id: i32,
+) -> AppResult<super::store::representatives::RepresentativeRecord> {
+    super::store::representatives::of_practice(conn, practice_id)?
+        .into_iter()
+        .find(|r| r.id == representative_id && r.ended_on.is_none())
+        .ok_or(AppError::NotFound)
+}
+
+/// Ends a representative's role from today; the reason goes to the audit log.
 pub fn end_representative(
     pool: &Pool,
     actor: &crate::accounts::service::SessionUser,
     ods: &str,
     representative_id: i32,
+    reason: &str,
 ) -> AppResult<()> {
     use super::store::representatives;
     let code = super::model::PracticeCode::parse("code", ods).map_err(|_| AppError::NotFound)?;
     let grants = actor.grants();
+    let reason = reason.split_whitespace().collect::<Vec<_>>().join(" ");
     let mut conn = pool.get()?;
     crate::db::write_transaction(&mut conn, |c| {
         let practice = Practice::find_by_code(c, code.as_str())?.ok_or(AppError::NotFound)?;
         let organisation = managing_organisation(c, &grants, &practice)?;
-        let record = representatives::of_practice(c, practice.id)?
-            .into_iter()
-            .find(|r| r.id == representative_id && r.ended_on.is_none())
-            .ok_or(AppError::NotFound)?;
+        let record = current_representative(c, practice.id, representative_id)?;
+        if reason.is_empty() {
+            return Err(AppError::invalid(
+                "reason",
+                format!("Enter why {}'s role ends: it is kept in the audit log", record.name),
+            ));
+        }
+        if reason.chars().count() > 1000 {
+            return Err(AppError::invalid(
+                "reason",
+                "The reason must be 1,000 characters or less",
+            ));
+        }
         representatives::end(c, representative_id, practice.id, Utc::now().date_naive())?;
         crate::audit::service::record(
             c,
@@ -437,7 +484,10 @@ pub fn end_representative(
                 action: "practice.representative_ended",
                 object_kind: "practice",
                 object_key: &practice.ods_code,
-                summary: format!("{} <{}> is no longer {}", record.name, record.email, record.kind),
+                summary: format!(
+                    "{} <{}> is no longer {}: {reason}",
+                    record.name, record.email, record.kind
+                ),
             },
         )?;
         Ok(())

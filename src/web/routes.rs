@@ -102,6 +102,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/practices/{ods}/representatives").route(post().to(registry::routes::add_representative)))
         .service(
             resource("/practices/{ods}/representatives/{id}/end")
+                .route(get().to(registry::routes::end_representative_form))
                 .route(post().to(registry::routes::end_representative)),
         )
         // Ballots
@@ -117,8 +118,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(get().to(ballots::draft_routes::edit_form))
                 .route(post().to(ballots::draft_routes::edit)),
         )
-        .service(resource("/ballots/{id}/publish").route(post().to(ballots::routes::publish)))
-        .service(resource("/ballots/{id}/close").route(post().to(ballots::routes::close)))
+        .service(
+            resource("/ballots/{id}/publish")
+                .route(get().to(ballots::confirm_routes::publish_form))
+                .route(post().to(ballots::confirm_routes::publish)),
+        )
+        .service(
+            resource("/ballots/{id}/close")
+                .route(get().to(ballots::confirm_routes::close_form))
+                .route(post().to(ballots::confirm_routes::close)),
+        )
         .service(
             resource("/ballots/{id}/cancel")
                 .route(get().to(ballots::routes::cancel_form))

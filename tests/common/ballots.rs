@@ -172,6 +172,11 @@ pub async fn action(
     action: &str,
     body: Option<Value>,
 ) -> (u16, Value) {
+    // Closing before the published time needs a reason.
+    let body = match (action, body) {
+        ("close", None) => Some(json!({"reason": "Closed early by the test"})),
+        (_, body) => body,
+    };
     app.api(
         reqwest::Method::POST,
         &format!("/api/v1/ballots/{id}/{action}"),
