@@ -64,11 +64,15 @@ backend_tests! {
         // Documents: PDF or Office files only, by name and by content.
         let pdf = b"%PDF-1.4\n% the board's paper\n%%EOF\n".to_vec();
         assert_eq!(upload(&app, &path, "Board paper.pdf", pdf.clone()).await.status(), 303);
+        // A refused document: the consultation's page again, the error by
+        // the upload field.
         let refused = upload(&app, &path, "setup.exe", b"MZ\x90\x00".to_vec()).await;
-        assert_eq!(refused.status(), 400);
-        assert!(refused.text().await.expect("body").contains("PDF or an Office file"));
+        assert_eq!(refused.status(), 422);
+        let refused = refused.text().await.expect("body");
+        assert!(refused.contains("PDF or an Office file") && refused.contains("href=\"#document\"") && refused.contains("id=\"document-error\""), "{refused}");
+        assert!(refused.contains("Add a document") && refused.contains("<nav"), "the page itself, with its navigation");
         let disguised = upload(&app, &path, "paper.pdf", b"MZ\x90\x00".to_vec()).await;
-        assert_eq!(disguised.status(), 400);
+        assert_eq!(disguised.status(), 422);
         let (_, page) = app.get_text(&path).await;
         let digest = quorate::token::digest_bytes(&pdf);
         assert!(page.contains("Board paper.pdf") && page.contains(&digest) && !page.contains("setup.exe"), "{page}");
@@ -90,7 +94,14 @@ backend_tests! {
         let (_, page) = rep1.get_text(&path).await;
         assert!(page.contains("Ask a question") && page.contains("Board paper.pdf"));
         assert_eq!(upload(&rep1, &path, "mine.pdf", b"%PDF-1.4".to_vec()).await.status(), 403);
-        assert_eq!(rep1.submit(&path, &format!("{path}/questions"), &[("question", "   ")]).await.status(), 400);
+        let empty = rep1.submit(&path, &format!("{path}/questions"), &[("question", "   "), ("anonymous", "yes")]).await;
+        assert_eq!(empty.status(), 422);
+        let empty = empty.text().await.expect("body");
+        assert!(empty.contains("There is a problem") && empty.contains("href=\"#question\"") && empty.contains("id=\"anonymous\" name=\"anonymous\" type=\"checkbox\" value=\"yes\" checked"), "{empty}");
+        let long = "Why? ".repeat(1000);
+        let too_long = rep1.submit(&path, &format!("{path}/questions"), &[("question", &long)]).await;
+        assert_eq!(too_long.status(), 422);
+        assert!(too_long.text().await.expect("body").contains(long.trim_end()), "what was typed is kept");
         assert_eq!(rep1.submit(&path, &format!("{path}/questions"), &[("question", "What happens to our PMS contract?"), ("anonymous", "yes")]).await.status(), 303);
         let rep2 = app.new_visitor();
         log_in(&rep2, e.rep_of("F84002")).await;
@@ -108,6 +119,10 @@ backend_tests! {
         };
         let answer_path = format!("{path}/questions/{question_id}/answer");
         assert_eq!(rep1.submit(&path, &answer_path, &[("answer", "x")]).await.status(), 403);
+        let blank = app.submit(&path, &answer_path, &[("answer", " ")]).await;
+        assert_eq!(blank.status(), 422);
+        let blank = blank.text().await.expect("body");
+        assert!(blank.contains(&format!("href=\"#answer-{question_id}\"")) && blank.contains(&format!("id=\"answer-{question_id}-error\"")), "{blank}");
         assert_eq!(app.submit(&path, &answer_path, &[("answer", "It stays a PMS contract, managed by the CCG.")]).await.status(), 303);
         assert_eq!(app.submit(&path, &answer_path, &[("answer", "again")]).await.status(), 409);
         app.mail_worker(Some(&sink.url()), &[]).run_until_idle().await.expect("worker");
@@ -133,9 +148,11 @@ backend_tests! {
 
         // Practices respond, and may revise until the close.
         let respond = format!("{path}/response");
-        let missing = rep1.submit(&path, &respond, &[("practice", "F84001"), ("position_0", "support")]).await;
-        assert_eq!(missing.status(), 400);
-        assert!(missing.text().await.expect("body").contains("position on Level 2"));
+        let missing = rep1.submit(&path, &respond, &[("practice", "F84001"), ("position_0", "support"), ("comment", "Kept while I fix it")]).await;
+        assert_eq!(missing.status(), 422);
+        let missing = missing.text().await.expect("body");
+        assert!(missing.contains("position on Level 2") && missing.contains("href=\"#position-1\"") && missing.contains("id=\"position-1-error\""), "{missing}");
+        assert!(missing.contains(">Kept while I fix it</textarea>") && missing.contains("value=\"support\" checked"), "answers kept: {missing}");
         assert_eq!(rep1.submit(&path, &respond, &[("practice", "F84001"), ("position_0", "oppose"), ("position_1", "support"), ("comment", "Level 2, with safeguards.")]).await.status(), 303);
         let revised = rep1.submit(&path, &respond, &[("practice", "F84001"), ("position_0", "neutral"), ("position_1", "support"), ("comment", "Level 2.")]).await;
         assert_eq!(revised.status(), 303);

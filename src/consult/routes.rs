@@ -205,6 +205,20 @@ struct Page {
     response_revision: i32,
     documents: Vec<DocumentView>,
     ballots: Vec<crate::web::form::Choice>,
+    /// What was typed into a form that is shown again with its errors.
+    kept: Kept,
+    /// The response form's practice radios (their own ids: the question
+    /// form has the same choice).
+    response_practices: Vec<crate::web::form::Choice>,
+}
+
+#[derive(Serialize, Default)]
+struct Kept {
+    question: String,
+    anonymous: bool,
+    /// The question whose answer form is shown again, and its text.
+    answer_to: i32,
+    answer: String,
 }
 
 #[derive(Serialize)]
@@ -221,6 +235,7 @@ struct ResponseOption {
     label: String,
     name: String,
     choices: Vec<crate::web::form::Choice>,
+    message: Option<String>,
 }
 
 fn waited(d: chrono::Duration) -> String {
@@ -231,6 +246,28 @@ fn waited(d: chrono::Duration) -> String {
         format!("{hours} hours")
     } else {
         format!("{} minutes", d.num_minutes().max(0))
+    }
+}
+
+/// The consultation's page again after a form on it was refused: the
+/// error summary, and (through `keep`) what was typed.
+async fn show_again(
+    ui: &Ui,
+    user: &CurrentUser,
+    id: i32,
+    errors: Vec<FieldError>,
+    keep: impl FnOnce(&mut Page),
+) -> AppResult<HttpResponse> {
+    let mut page = consultation_page(ui, user.grants(), id, None).await?;
+    keep(&mut page);
+    let title = page.title.clone();
+    ui.form_errors(StatusCode::UNPROCESSABLE_ENTITY, "consult/show", &title, errors, &page)
+}
+
+/// Marks the radio whose value was sent as checked.
+fn check(choices: &mut [crate::web::form::Choice], value: &str) {
+    for choice in choices {
+        choice.checked = choice.value == value;
     }
 }
 
@@ -372,6 +409,12 @@ async fn consultation_page(
         } else {
             Vec::new()
         },
+        response_practices: if view.may_ask_for.len() > 1 {
+            crate::web::form::choices("response-practice", &refs, "")
+        } else {
+            Vec::new()
+        },
+        kept: Kept::default(),
         response_options: loaded
             .options
             .iter()
@@ -389,6 +432,7 @@ async fn consultation_page(
                     label: o.label.clone(),
                     name: format!("position_{i}"),
                     choices: crate::web::form::choices(&format!("position-{i}"), &positions, current),
+                    message: None,
                 }
             })
             .collect(),
@@ -480,15 +524,20 @@ pub async fn ask(
     let asker = (*user.0).clone();
     let practice = Some(form.practice.clone()).filter(|p| !p.is_empty());
     let anonymous = form.anonymous == "yes";
-    ui.state()
-        .run(move |pool| service::ask(pool, &asker, id, practice.as_deref(), &form.question, anonymous))
-        .await
-        .map_err(|e| match e {
-            AppError::Invalid(errors) => {
-                AppError::BadRequest(errors.into_iter().map(|e| e.message).collect::<Vec<_>>().join("; "))
-            }
-            other => other,
-        })?;
+    let question = form.question.clone();
+    let asked = ui
+        .state()
+        .run(move |pool| service::ask(pool, &asker, id, practice.as_deref(), &question, anonymous))
+        .await;
+    if let Err(AppError::Invalid(errors)) = asked {
+        return show_again(&ui, &user, id, errors, |page| {
+            page.kept.question = form.question.clone();
+            page.kept.anonymous = anonymous;
+            check(&mut page.practices, &form.practice);
+        })
+        .await;
+    }
+    asked?;
     Ok(ui.see_other(
         &format!("/consultations/{id}"),
         Some(Flash {
@@ -515,15 +564,24 @@ pub async fn answer(
     let actor = (*user.0).clone();
     let outbox = ui.state().outbox.clone();
     let text = form.0.answer;
-    ui.state()
+    let typed = text.clone();
+    let answered = ui
+        .state()
         .run(move |pool| service::answer(pool, &outbox, &actor, id, question, &text))
-        .await
-        .map_err(|e| match e {
-            AppError::Invalid(errors) => {
-                AppError::BadRequest(errors.into_iter().map(|e| e.message).collect::<Vec<_>>().join("; "))
-            }
-            other => other,
-        })?;
+        .await;
+    if let Err(AppError::Invalid(errors)) = answered {
+        // The error links to this question's own answer box.
+        let errors = errors
+            .into_iter()
+            .map(|e| FieldError::new(&format!("answer-{question}"), e.message))
+            .collect();
+        return show_again(&ui, &user, id, errors, |page| {
+            page.kept.answer_to = question;
+            page.kept.answer = typed;
+        })
+        .await;
+    }
+    answered?;
     Ok(ui.see_other(
         &format!("/consultations/{id}"),
         Some(Flash {
@@ -545,19 +603,31 @@ pub async fn respond(
     let comment = form.get("comment").cloned().unwrap_or_default();
     let positions: Vec<Option<String>> = (0..20).map(|i| form.get(&format!("position_{i}")).cloned()).collect();
     let actor = (*user.0).clone();
-    let revision = ui
+    let (given_practice, given_comment, given_positions) = (practice.clone(), comment.clone(), positions.clone());
+    let responded = ui
         .state()
         .run(move |pool| {
             let given: Vec<Option<&str>> = positions.iter().map(|p| p.as_deref()).collect();
             service::respond(pool, &actor, id, &practice, &given, &comment)
         })
-        .await
-        .map_err(|e| match e {
-            AppError::Invalid(errors) => {
-                AppError::BadRequest(errors.into_iter().map(|e| e.message).collect::<Vec<_>>().join("; "))
-            }
-            other => other,
-        })?;
+        .await;
+    let revision = match responded {
+        Err(AppError::Invalid(errors)) => {
+            let messages: Vec<(String, String)> = errors.iter().map(|e| (e.field.clone(), e.message.clone())).collect();
+            return show_again(&ui, &user, id, errors, |page| {
+                page.response_comment = given_comment;
+                check(&mut page.response_practices, &given_practice);
+                for (i, option) in page.response_options.iter_mut().enumerate() {
+                    let given = given_positions.get(i).cloned().flatten().unwrap_or_default();
+                    check(&mut option.choices, &given);
+                    let field = format!("position-{i}");
+                    option.message = messages.iter().find(|(f, _)| *f == field).map(|(_, m)| m.clone());
+                }
+            })
+            .await;
+        }
+        other => other?,
+    };
     Ok(ui.see_other(
         &format!("/consultations/{id}"),
         Some(Flash {
@@ -995,21 +1065,24 @@ pub async fn upload_document(
     let id = id_of(&id)?;
     let form = form.into_inner();
     crate::web::csrf::verify(&req, form.csrf.as_ref().map(|t| t.0.as_str()))?;
-    let file = form
+    let added = match form
         .document
-        .ok_or_else(|| AppError::BadRequest("choose a document to upload".into()))?;
-    let name = file.file_name.clone().unwrap_or_default();
-    let data = file.data;
-    let actor = (*user.0).clone();
-    ui.state()
-        .run(move |pool| service::add_document(pool, &actor, id, &name, &data))
-        .await
-        .map_err(|e| match e {
-            AppError::Invalid(errors) => {
-                AppError::BadRequest(errors.into_iter().map(|e| e.message).collect::<Vec<_>>().join("; "))
-            }
-            other => other,
-        })?;
+        .filter(|f| f.file_name.as_deref().is_some_and(|n| !n.is_empty()))
+    {
+        None => Err(AppError::invalid("document", "Choose a document to upload")),
+        Some(file) => {
+            let name = file.file_name.clone().unwrap_or_default();
+            let data = file.data;
+            let actor = (*user.0).clone();
+            ui.state()
+                .run(move |pool| service::add_document(pool, &actor, id, &name, &data))
+                .await
+        }
+    };
+    if let Err(AppError::Invalid(errors)) = added {
+        return show_again(&ui, &user, id, errors, |_| {}).await;
+    }
+    added?;
     Ok(ui.see_other(
         &format!("/consultations/{id}"),
         Some(Flash {
@@ -1073,15 +1146,14 @@ pub async fn link_ballot(
         ),
     };
     let actor = (*user.0).clone();
-    ui.state()
+    let linked = ui
+        .state()
         .run(move |pool| service::link_ballot(pool, &actor, id, ballot))
-        .await
-        .map_err(|e| match e {
-            AppError::Invalid(errors) => {
-                AppError::BadRequest(errors.into_iter().map(|e| e.message).collect::<Vec<_>>().join("; "))
-            }
-            other => other,
-        })?;
+        .await;
+    if let Err(AppError::Invalid(errors)) = linked {
+        return show_again(&ui, &user, id, errors, |_| {}).await;
+    }
+    linked?;
     Ok(ui.see_other(
         &format!("/consultations/{id}"),
         Some(Flash {
