@@ -81,14 +81,42 @@ backend_tests! {
         assert_eq!(download.headers().get("content-type").and_then(|v| v.to_str().ok()), Some("application/pdf"));
         assert_eq!(download.bytes().await.expect("bytes").to_vec(), pdf);
 
+        // The draft can be changed in the browser, each field checked again.
+        let edit = format!("{path}/edit");
+        let (status, form) = app.get_text(&edit).await;
+        assert_eq!(status, 200);
+        assert!(form.contains("Change the draft consultation") && form.contains("value=\"Primary care co-commissioning\""), "{form}");
+        let mut changed: Vec<(&str, &str)> = fields.to_vec();
+        changed[0] = ("title", "");
+        let refused = app.submit(&edit, &edit, &changed).await;
+        assert_eq!(refused.status(), 422);
+        let refused = refused.text().await.expect("body");
+        assert!(refused.contains("Enter a title") && refused.contains("Which level should we apply for?"), "kept: {refused}");
+        changed[0] = ("title", "Primary care co-commissioning 2027");
+        assert_eq!(app.submit(&edit, &edit, &changed).await.status(), 303);
+        let (_, page) = app.get_text(&path).await;
+        assert!(page.contains("Draft changed") && page.contains("Primary care co-commissioning 2027"), "{page}");
+        // A second draft is deleted, after a page that says what goes.
+        let response = app.submit("/organisations/08V/consultations/new", "/organisations/08V/consultations", &fields).await;
+        let spare = response.headers().get("location").and_then(|v| v.to_str().ok()).expect("location").to_owned();
+        let (status, confirm) = app.get_text(&format!("{spare}/delete")).await;
+        assert_eq!(status, 200);
+        assert!(confirm.contains("Delete the draft consultation"), "{confirm}");
+        let deleted = app.submit(&format!("{spare}/delete"), &format!("{spare}/delete"), &[]).await;
+        assert_eq!(deleted.status(), 303);
+        assert_eq!(app.get(&spare).await.status(), 404);
+
         // A member practice cannot see the draft.
         let rep1 = app.new_visitor();
         log_in(&rep1, e.rep_of("F84001")).await;
         assert_eq!(rep1.get(&path).await.status(), 404);
 
+        assert_eq!(rep1.get(&edit).await.status(), 404, "a member cannot even see the draft");
         assert_eq!(app.submit(&path, &format!("{path}/publish"), &[]).await.status(), 303);
+        assert_eq!(app.get(&edit).await.status(), 409, "a published consultation is not changed");
+        assert_eq!(app.submit(&path, &format!("{path}/delete"), &[]).await.status(), 409);
         app.mail_worker(Some(&sink.url()), &[]).run_until_idle().await.expect("worker");
-        assert_eq!(subjects(&sink, "Consultation: Primary care co-commissioning").len(), 4, "three practices and the observer");
+        assert_eq!(subjects(&sink, "Consultation: Primary care co-commissioning 2027").len(), 4, "three practices and the observer");
 
         // Members ask; one asks not to be named.
         let (_, page) = rep1.get_text(&path).await;
@@ -178,7 +206,7 @@ backend_tests! {
         let actions: Vec<String> = quorate::audit::store::all(&mut conn).expect("audit").into_iter().map(|e| e.entry.action).filter(|a| a.starts_with("consultation.")).collect();
         assert_eq!(
             actions,
-            vec!["consultation.create", "consultation.document", "consultation.publish", "consultation.question", "consultation.answer", "consultation.response", "consultation.response", "consultation.response", "consultation.close"]
+            vec!["consultation.create", "consultation.document", "consultation.edit", "consultation.create", "consultation.delete", "consultation.publish", "consultation.question", "consultation.answer", "consultation.response", "consultation.response", "consultation.response", "consultation.close"]
         );
     }
 

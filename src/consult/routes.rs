@@ -101,6 +101,120 @@ impl DraftForm {
 struct FormPage {
     code: String,
     form: DraftForm,
+    /// Set when a draft is being changed: its number.
+    editing: Option<i32>,
+}
+
+fn form_page(ui: &Ui, status: StatusCode, page: &FormPage, errors: Vec<FieldError>) -> AppResult<HttpResponse> {
+    let title = if page.editing.is_some() {
+        "Change the draft consultation"
+    } else {
+        "Create a consultation"
+    };
+    ui.form_errors(status, "consult/form", title, errors, page)
+}
+
+pub async fn edit_form(ui: Ui, user: CurrentUser, id: web::Path<String>) -> AppResult<HttpResponse> {
+    let id = id_of(&id)?;
+    let actor = (*user.0).clone();
+    let (code, consultation, options) = ui.state().run(move |pool| service::draft_of(pool, &actor, id)).await?;
+    let (closes_date, closes_time) = crate::time::to_london_fields(consultation.closes_at);
+    let form = DraftForm {
+        title: consultation.title,
+        summary: consultation.summary,
+        body: consultation.body,
+        options: options_text(&options),
+        closes_date,
+        closes_time,
+    };
+    let page = FormPage {
+        code,
+        form,
+        editing: Some(id),
+    };
+    form_page(&ui, StatusCode::OK, &page, Vec::new())
+}
+
+pub async fn update(
+    ui: Ui,
+    user: CurrentUser,
+    id: web::Path<String>,
+    form: CsrfForm<DraftForm>,
+) -> AppResult<HttpResponse> {
+    let id = id_of(&id)?;
+    let form = form.0;
+    let actor = (*user.0).clone();
+    let draft = form.draft();
+    let lookup = (*user.0).clone();
+    match ui
+        .state()
+        .run(move |pool| service::update_draft(pool, &actor, id, &draft))
+        .await
+    {
+        Ok(()) => Ok(ui.see_other(
+            &format!("/consultations/{id}"),
+            Some(Flash {
+                heading: "Draft changed".into(),
+                body: None,
+            }),
+        )),
+        Err(AppError::Invalid(errors)) => {
+            let (code, _, _) = ui.state().run(move |pool| service::draft_of(pool, &lookup, id)).await?;
+            let page = FormPage {
+                code,
+                form,
+                editing: Some(id),
+            };
+            form_page(&ui, StatusCode::UNPROCESSABLE_ENTITY, &page, errors)
+        }
+        Err(other) => Err(other),
+    }
+}
+
+#[derive(Serialize)]
+struct DeletePage {
+    id: i32,
+    title: String,
+    documents: usize,
+}
+
+pub async fn delete_form(ui: Ui, user: CurrentUser, id: web::Path<String>) -> AppResult<HttpResponse> {
+    let id = id_of(&id)?;
+    let actor = (*user.0).clone();
+    let grants = user.grants();
+    let (_, consultation, _) = ui.state().run(move |pool| service::draft_of(pool, &actor, id)).await?;
+    let documents = ui
+        .state()
+        .run(move |pool| service::documents(pool, &grants, id))
+        .await?
+        .len();
+    let page = DeletePage {
+        id,
+        title: consultation.title,
+        documents,
+    };
+    ui.page("consult/delete", "Delete the draft consultation", &page)
+}
+
+pub async fn delete(
+    ui: Ui,
+    user: CurrentUser,
+    id: web::Path<String>,
+    _form: CsrfForm<crate::web::csrf::NoFields>,
+) -> AppResult<HttpResponse> {
+    let id = id_of(&id)?;
+    let actor = (*user.0).clone();
+    let code = ui
+        .state()
+        .run(move |pool| service::delete_draft(pool, &actor, id))
+        .await?;
+    Ok(ui.see_other(
+        &format!("/organisations/{code}/consultations"),
+        Some(Flash {
+            heading: "Draft consultation deleted".into(),
+            body: None,
+        }),
+    ))
 }
 
 pub async fn new_form(ui: Ui, user: CurrentUser, code: web::Path<String>) -> AppResult<HttpResponse> {
@@ -116,7 +230,12 @@ pub async fn new_form(ui: Ui, user: CurrentUser, code: web::Path<String>) -> App
         closes_time: "17:00".into(),
         ..Default::default()
     };
-    ui.page("consult/form", "Create a consultation", &FormPage { code, form })
+    let page = FormPage {
+        code,
+        form,
+        editing: None,
+    };
+    form_page(&ui, StatusCode::OK, &page, Vec::new())
 }
 
 pub async fn create(
@@ -141,13 +260,14 @@ pub async fn create(
                 body: Some("Check it, then publish it to send the papers to every member practice.".into()),
             }),
         )),
-        Err(AppError::Invalid(errors)) => ui.form_errors(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "consult/form",
-            "Create a consultation",
-            errors,
-            &FormPage { code, form },
-        ),
+        Err(AppError::Invalid(errors)) => {
+            let page = FormPage {
+                code,
+                form,
+                editing: None,
+            };
+            form_page(&ui, StatusCode::UNPROCESSABLE_ENTITY, &page, errors)
+        }
         Err(other) => Err(other),
     }
 }

@@ -144,6 +144,92 @@ pub fn create(pool: &Pool, actor: &SessionUser, code: &str, draft: &Consultation
     })
 }
 
+/// The draft as it stands, for the edit form (who runs it only).
+pub fn draft_of(pool: &Pool, actor: &SessionUser, id: i32) -> AppResult<(String, Consultation, Vec<ConsultOption>)> {
+    let mut conn = pool.get()?;
+    let loaded = runnable_draft(&mut conn, actor, id)?;
+    Ok((
+        loaded.organisation.ods_code.clone(),
+        loaded.consultation,
+        loaded.options,
+    ))
+}
+
+fn runnable_draft(conn: &mut DbConn, actor: &SessionUser, id: i32) -> AppResult<Loaded> {
+    let loaded = load(conn, &actor.grants(), id)?;
+    if !loaded.access.runs {
+        return Err(AppError::Forbidden(
+            "Only the organisation's administrators and returning officer change its consultations.".into(),
+        ));
+    }
+    if loaded.state != ConsultationState::Draft {
+        return Err(AppError::Conflict(
+            "This consultation has been published: it can no longer be changed or deleted.".into(),
+        ));
+    }
+    Ok(loaded)
+}
+
+/// Changes a draft, all fields checked as when it was created.
+pub fn update_draft(pool: &Pool, actor: &SessionUser, id: i32, draft: &ConsultationDraft) -> AppResult<()> {
+    let mut conn = pool.get()?;
+    crate::db::write_transaction(&mut conn, |c| {
+        let loaded = runnable_draft(c, actor, id)?;
+        let now = now();
+        let errors = check_draft(draft, now);
+        if !errors.is_empty() {
+            return Err(AppError::Invalid(errors));
+        }
+        let row = store::DraftRow {
+            title: draft.title.trim().to_owned(),
+            summary: draft.summary.trim().to_owned(),
+            body: draft.body.trim().to_owned(),
+            options: serde_json::to_string(&draft.options).map_err(|e| AppError::Internal(e.to_string()))?,
+            closes_at: draft.closes_at.unwrap_or(now),
+            updated_at: now,
+        };
+        if store::update_draft(c, id, &row)? == 0 {
+            return Err(AppError::Conflict("The consultation was published meanwhile.".into()));
+        }
+        record(
+            c,
+            &actor.actor(),
+            Event {
+                organisation_id: Some(loaded.organisation.id),
+                action: "consultation.edit",
+                object_kind: "consultation",
+                object_key: &id.to_string(),
+                summary: format!("Changed the draft consultation \"{}\"", row.title),
+            },
+        )?;
+        Ok(())
+    })
+}
+
+/// Deletes a draft (never a published consultation); returns the
+/// organisation's code, for the page to go back to.
+pub fn delete_draft(pool: &Pool, actor: &SessionUser, id: i32) -> AppResult<String> {
+    let mut conn = pool.get()?;
+    crate::db::write_transaction(&mut conn, |c| {
+        let loaded = runnable_draft(c, actor, id)?;
+        if store::delete_draft(c, id)? == 0 {
+            return Err(AppError::Conflict("The consultation was published meanwhile.".into()));
+        }
+        record(
+            c,
+            &actor.actor(),
+            Event {
+                organisation_id: Some(loaded.organisation.id),
+                action: "consultation.delete",
+                object_kind: "consultation",
+                object_key: &id.to_string(),
+                summary: format!("Deleted the draft consultation \"{}\"", loaded.consultation.title),
+            },
+        )?;
+        Ok(loaded.organisation.ods_code.clone())
+    })
+}
+
 /// Someone a consultation's messages go to: (user id, name, email, the
 /// practice they represent — none for an observer).
 type Recipient = (i32, String, String, Option<Practice>);

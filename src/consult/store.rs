@@ -59,6 +59,24 @@ pub fn insert(
         .get_result(conn)
 }
 
+/// Rewrites a draft; 0 when it is no longer a draft.
+pub fn update_draft(conn: &mut DbConn, id: i32, row: &DraftRow) -> QueryResult<usize> {
+    diesel::update(consultations::table.find(id).filter(consultations::state.eq("draft")))
+        .set(row)
+        .execute(conn)
+}
+
+/// Deletes a draft and its documents (a draft has no questions or
+/// responses); 0 when it is no longer a draft.
+pub fn delete_draft(conn: &mut DbConn, id: i32) -> QueryResult<usize> {
+    let still_draft = consultations::table.find(id).filter(consultations::state.eq("draft"));
+    if diesel::select(diesel::dsl::exists(still_draft)).get_result::<bool>(conn)? {
+        diesel::delete(consultation_documents::table.filter(consultation_documents::consultation_id.eq(id)))
+            .execute(conn)?;
+    }
+    diesel::delete(consultations::table.find(id).filter(consultations::state.eq("draft"))).execute(conn)
+}
+
 pub fn find(conn: &mut DbConn, id: i32) -> QueryResult<Option<Consultation>> {
     consultations::table
         .find(id)

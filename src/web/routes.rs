@@ -208,6 +208,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .service(resource("/organisations/{code}/consultations/new").route(get().to(consult::routes::new_form)))
         .service(resource("/consultations/{id}").route(get().to(consult::routes::show)))
+        .service(
+            resource("/consultations/{id}/edit")
+                .route(get().to(consult::routes::edit_form))
+                .route(post().to(consult::routes::update)),
+        )
+        .service(
+            resource("/consultations/{id}/delete")
+                .route(get().to(consult::routes::delete_form))
+                .route(post().to(consult::routes::delete)),
+        )
         .service(resource("/consultations/{id}/publish").route(post().to(consult::routes::publish)))
         .service(resource("/consultations/{id}/close").route(post().to(consult::routes::close)))
         .service(resource("/consultations/{id}/questions").route(post().to(consult::routes::ask)))
