@@ -71,6 +71,37 @@ backend_tests! {
         assert_eq!(observer.get_text("/organisations/09A").await.0, 403);
     }
 
+    async fn a_system_administrator_creates_an_organisation_in_the_browser(app: TestApp) {
+        app.create_user("admin@example.org", "system_admin", None);
+        app.login("admin@example.org", PASSWORD).await;
+        let (_, list) = app.get_text("/organisations").await;
+        assert!(list.contains("href=\"/organisations/create\""), "{list}");
+        let (status, form) = app.get_text("/organisations/create").await;
+        assert_eq!(status, 200);
+        assert!(form.contains("Type of organisation") && form.contains("Local medical committee"), "{form}");
+        let bad = app.submit("/organisations/create", "/organisations", &[("code", "0"), ("name", "Tower Hamlets CCG")]).await;
+        assert_eq!(bad.status(), 422);
+        let bad = bad.text().await.expect("body");
+        assert!(bad.contains("Choose the type of organisation") && bad.contains("value=\"Tower Hamlets CCG\""), "{bad}");
+        let summary_order: Vec<usize> = ["href=\"#code\"", "href=\"#kind\""].iter().filter_map(|h| bad.find(h)).collect();
+        assert!(summary_order.len() == 2 && summary_order[0] < summary_order[1], "errors in page order: {bad}");
+        let made = app.submit("/organisations/create", "/organisations", &[("code", "08v"), ("name", "Tower Hamlets CCG"), ("kind", "ccg")]).await;
+        assert_eq!(made.status(), 303);
+        assert_eq!(made.headers().get("location").and_then(|v| v.to_str().ok()), Some("/organisations/08V"));
+        let (_, page) = app.get_text("/organisations/08V").await;
+        assert!(page.contains("Tower Hamlets CCG created"), "{page}");
+        let again = app.submit("/organisations/create", "/organisations", &[("code", "08V"), ("name", "Again"), ("kind", "ccg")]).await;
+        assert_eq!(again.status(), 422, "a taken code is named at its field");
+        // Nobody else may.
+        app.create_organisation("ccg", "09A", "Other CCG");
+        app.create_user("board@example.org", "org_admin", Some("09A"));
+        let board = app.new_visitor();
+        board.login("board@example.org", PASSWORD).await;
+        assert_eq!(board.get("/organisations/create").await.status(), 403);
+        let (_, list) = board.get_text("/organisations").await;
+        assert!(!list.contains("Create an organisation"));
+    }
+
     async fn navigation_follows_the_role(app: TestApp) {
         let ccg = app.create_organisation("ccg", "08V", "Test CCG");
         app.create_member_practice("F84012", "Test Surgery", ccg);

@@ -210,6 +210,8 @@ const ACCESS: &[(&str, &str, Access)] = &[
     ("POST", "/login", Access::Public),
     ("POST", "/logout", Access::SignedIn),
     ("GET", "/organisations", Access::SignedIn),
+    ("POST", "/organisations", Access::SystemAdmin),
+    ("GET", "/organisations/create", Access::SystemAdmin),
     ("GET", "/organisations/{code}", Access::Views),
     ("GET", "/organisations/{code}/audit", Access::Oversees),
     ("GET", "/organisations/{code}/audit.csv", Access::Oversees),

@@ -34,6 +34,106 @@ impl From<OrganisationSummary> for OrganisationView {
 #[derive(Serialize)]
 struct OrganisationsPage {
     organisations: Vec<OrganisationView>,
+    may_create: bool,
+}
+
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(default)]
+pub struct NewOrganisationForm {
+    code: String,
+    name: String,
+    kind: String,
+}
+
+#[derive(Serialize)]
+struct NewOrganisationPage {
+    form: NewOrganisationForm,
+    kinds: Vec<Choice>,
+}
+
+fn new_organisation_page(
+    ui: &Ui,
+    user: &CurrentUser,
+    form: NewOrganisationForm,
+    errors: Vec<FieldError>,
+) -> AppResult<HttpResponse> {
+    if !user.grants().is_system_admin() {
+        return Err(AppError::Forbidden(
+            "Only system administrators can create organisations.".into(),
+        ));
+    }
+    use super::model::OrganisationKind;
+    let kinds: Vec<(&str, &str)> = [
+        OrganisationKind::Ccg,
+        OrganisationKind::Lmc,
+        OrganisationKind::Federation,
+        OrganisationKind::Pcn,
+    ]
+    .into_iter()
+    .map(|k| (k.as_str(), k.label()))
+    .collect();
+    let page = NewOrganisationPage {
+        kinds: choices("kind", &kinds, &form.kind),
+        form,
+    };
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    ui.form_errors(
+        status,
+        "registry/new_organisation",
+        "Create an organisation",
+        errors,
+        &page,
+    )
+}
+
+pub async fn new_organisation_form(ui: Ui, user: CurrentUser) -> AppResult<HttpResponse> {
+    new_organisation_page(&ui, &user, NewOrganisationForm::default(), Vec::new())
+}
+
+pub async fn create_organisation(
+    ui: Ui,
+    user: CurrentUser,
+    form: CsrfForm<NewOrganisationForm>,
+) -> AppResult<HttpResponse> {
+    let form = form.0;
+    let actor = (*user.0).clone();
+    let (code, name, kind) = (form.code.clone(), form.name.clone(), form.kind.clone());
+    match ui
+        .state()
+        .run(move |pool| service::create_organisation(pool, &actor, &code, &name, &kind, None))
+        .await
+    {
+        Ok(created) => Ok(ui.see_other(
+            &format!("/organisations/{}", created.code),
+            Some(Flash {
+                heading: format!("{} created", created.name),
+                body: Some(
+                    "Next: set its constitution, add its member practices (or import them from the NHS list) and appoint its administrators."
+                        .into(),
+                ),
+            }),
+        )),
+        Err(AppError::Invalid(errors)) => {
+            // The API's wording names its values; a person chooses a radio.
+            let errors = errors
+                .into_iter()
+                .map(|e| {
+                    if e.field == "kind" {
+                        FieldError::new("kind", "Choose the type of organisation")
+                    } else {
+                        e
+                    }
+                })
+                .collect();
+            new_organisation_page(&ui, &user, form, errors)
+        }
+        Err(AppError::Conflict(why)) => new_organisation_page(&ui, &user, form, vec![FieldError::new("code", why)]),
+        Err(other) => Err(other),
+    }
 }
 
 pub async fn organisations(ui: Ui, user: CurrentUser) -> AppResult<HttpResponse> {
@@ -48,7 +148,10 @@ pub async fn organisations(ui: Ui, user: CurrentUser) -> AppResult<HttpResponse>
     ui.page(
         "registry/organisations",
         "Organisations",
-        &OrganisationsPage { organisations },
+        &OrganisationsPage {
+            organisations,
+            may_create: user.grants().is_system_admin(),
+        },
     )
 }
 

@@ -58,7 +58,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(post().to(accounts::routes::password_link)),
         )
         // Register
-        .service(resource("/organisations").route(get().to(registry::routes::organisations)))
+        .service(
+            resource("/organisations")
+                .route(get().to(registry::routes::organisations))
+                .route(post().to(registry::routes::create_organisation)),
+        )
+        .service(resource("/organisations/create").route(get().to(registry::routes::new_organisation_form)))
         .service(resource("/organisations/{code}").route(get().to(registry::routes::organisation)))
         .service(resource("/organisations/{code}/practices").route(get().to(registry::routes::register)))
         .service(
