@@ -51,6 +51,10 @@ pub struct Settings {
     pub trust_forwarded_for: bool,
     pub nhs_branding: bool,
     pub operator_name: String,
+    /// Where people report problems (the accessibility statement); empty:
+    /// the statement says to ask the operator by name.
+    #[serde(default)]
+    pub operator_email: String,
     /// Empty: write `.eml` files into `mail_dir` instead of sending.
     #[serde(default)]
     pub smtp_url: Option<Secret>,

@@ -26,7 +26,8 @@ backend_tests! {
     async fn observers_browse_check_and_export_the_log_and_tampering_is_named(app: TestApp) {
         let e = electorate(&app, &[1_000, 1_000]);
         let id = create_ballot(&app, &e, json!({})).await;
-        assert_eq!(action(&app, &e, id, "publish", None).await.0, 200);
+        let (status, published) = action(&app, &e, id, "publish", None).await;
+        assert_eq!(status, 200, "{published}");
         assert_eq!(action(&app, &e, id, "cancel", Some(json!({"reason": "Wrong date"}))).await.0, 200);
 
         let observer = app.new_visitor();

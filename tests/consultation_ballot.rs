@@ -27,7 +27,7 @@ backend_tests! {
         assert_eq!(app.submit(&path, &format!("{path}/publish"), &[]).await.status(), 303);
         let ballot = create_ballot(&app, &e, json!({})).await;
         // Link the consultation to its ballot; a ballot of another kind of number is refused.
-        assert_eq!(app.submit(&path, &format!("{path}/ballot"), &[("ballot", "999")]).await.status(), 400);
+        assert_eq!(app.submit(&path, &format!("{path}/ballot"), &[("ballot", "999")]).await.status(), 422);
         assert_eq!(app.submit(&path, &format!("{path}/ballot"), &[("ballot", &ballot.to_string())]).await.status(), 303);
 
         let rep = app.new_visitor();

@@ -102,6 +102,27 @@ backend_tests! {
         assert!(!list.contains("Create an organisation"));
     }
 
+    async fn the_accessibility_statement_has_every_part_the_regulations_require(app: TestApp) {
+        let (status, page) = app.get_text("/accessibility").await;
+        assert_eq!(status, 200);
+        for part in [
+            "How accessible this website is",
+            "Feedback and contact information",
+            "Reporting accessibility problems with this website",
+            "Enforcement procedure",
+            "Equality Advisory and Support Service",
+            "Compliance status",
+            "partially compliant",
+            "Non-accessible content",
+            "What we are doing to improve accessibility",
+            "This statement was prepared on",
+            "This website was last tested on",
+            "zoom in up to 400%",
+        ] {
+            assert!(page.contains(part), "{part} missing");
+        }
+    }
+
     async fn navigation_follows_the_role(app: TestApp) {
         let ccg = app.create_organisation("ccg", "08V", "Test CCG");
         app.create_member_practice("F84012", "Test Surgery", ccg);
@@ -151,13 +172,23 @@ backend_tests! {
         assert_eq!(response.status(), 200);
         assert_eq!(response.headers()["content-type"], "text/css");
         bodies.push(response.text().await.expect("css"));
+        // Anything a browser would fetch by itself: src=, a <link>'s href,
+        // CSS url(); plain links to other sites (<a href>) load nothing.
         for body in &bodies {
+            let loads = |at: usize| {
+                let before = &body[..at];
+                before.ends_with("src=\"") || before.ends_with("url(") || before.ends_with("url(\"")
+                    || (before.ends_with("href=\"") && before.rfind('<').is_some_and(|tag| before[tag..].starts_with("<link")))
+            };
             let outside = body
                 .match_indices("http")
+                .filter(|(i, _)| loads(*i))
                 .map(|(i, _)| &body[i..body.len().min(i + 40)])
                 .find(|s| (s.starts_with("http://") || s.starts_with("https://")) && !s.starts_with("http://www.w3.org/2000/svg"));
             assert!(outside.is_none(), "outside URL: {outside:?}");
         }
+        // The test above would see a stylesheet from elsewhere.
+        assert!(bodies[0].contains("<link rel=\"stylesheet\" href=\"/assets/css/quorate.css\">"));
         // The icons the CSS refers to are served where it expects them.
         assert_eq!(app.get("/assets/images/nhsuk-icon-arrow-up.svg").await.status(), 200);
         assert_eq!(app.get("/assets/manifest.json").await.status(), 200);

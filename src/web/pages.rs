@@ -5,7 +5,12 @@ use crate::error::{AppError, AppResult};
 use actix_web::HttpResponse;
 
 pub async fn accessibility(ui: Ui) -> AppResult<HttpResponse> {
-    ui.page("accessibility", "Accessibility statement", &serde_json::json!({}))
+    let contact = ui.state().settings.operator_email.clone();
+    ui.page(
+        "accessibility",
+        "Accessibility statement",
+        &serde_json::json!({ "contact": contact }),
+    )
 }
 
 pub async fn not_found() -> Result<HttpResponse, AppError> {

@@ -129,7 +129,10 @@ pub async fn create_ballot(app: &TestApp, electorate: &Electorate, extra: Value)
         "motion_kind": "application",
         "title": "Apply for delegated commissioning",
         "question": "Should the CCG apply to NHS England for delegated commissioning?",
-        "opens_at": rfc3339_in(2),
+        // Far enough ahead that publication (which must come before the
+        // opening) never races it on a busy machine; `open_when_due` brings
+        // the opening forward.
+        "opens_at": rfc3339_in(60),
         "closes_at": rfc3339_in(3600),
         "rules": {"secrecy": "secret"},
     });
@@ -186,8 +189,24 @@ pub async fn action(
     .await
 }
 
-/// Waits until the ballot's opening time has passed, then opens it.
+/// Moves a published ballot's opening to a second ago, as if its time had
+/// come (the minimum notice was checked at publication).
+pub fn bring_opening_forward(app: &TestApp, id: i64) {
+    use diesel::prelude::*;
+    use quorate::db::schema::ballots;
+    let mut conn = app.pool.get().expect("connection");
+    let now = Utc::now().naive_utc();
+    diesel::update(ballots::table.find(i32::try_from(id).expect("id")))
+        .filter(ballots::opens_at.gt(now))
+        .set(ballots::opens_at.eq(now - Duration::seconds(1)))
+        .execute(&mut conn)
+        .expect("move the opening");
+}
+
+/// Opens the ballot now that its opening time has passed (brought
+/// forward if it had not).
 pub async fn open_when_due(app: &TestApp, electorate: &Electorate, id: i64) {
+    bring_opening_forward(app, id);
     for _ in 0..50 {
         let (status, body) = action(app, electorate, id, "open", None).await;
         if status == 200 {
