@@ -129,12 +129,19 @@ backend_tests! {
         assert_eq!(pdf.status(), 200);
         assert_eq!(pdf.headers().get("content-type").and_then(|v| v.to_str().ok()), Some("application/pdf"));
         let pdf = pdf.bytes().await.expect("pdf");
-        assert!(pdf.starts_with(b"%PDF-1.4") && pdf.ends_with(b"%%EOF\n"));
+        assert!(pdf.starts_with(b"%PDF-1.7") && pdf.ends_with(b"%%EOF\n"));
         if let Ok(path) = std::env::var("QUORATE_KEEP_PDF") {
             std::fs::write(path, &pdf).expect("keep");
         }
         let pdf_text = String::from_utf8_lossy(&pdf);
-        assert!(pdf_text.contains("(Certificate of result: Apply for delegated commissioning)") && pdf_text.contains("re f"), "title and QR squares");
+        let title: String = "Certificate of result: Apply for delegated commissioning".encode_utf16().map(|u| format!("{u:04X}")).collect();
+        assert!(pdf_text.contains(&format!("/Title <FEFF{title}>")) && pdf_text.contains("re f"), "title and QR squares");
+        assert!(pdf_text.contains("/StructTreeRoot") && pdf_text.contains("/Lang (en-GB)"), "a tagged PDF in English");
+        assert!(pdf.len() < 120_000, "the font is a subset: {} bytes", pdf.len());
+        // People's dates, not timestamps; and one page, not a near-empty second.
+        assert!(!page.contains("T") || !page.split_whitespace().any(|w| w.len() > 20 && w.contains('T') && w.ends_with('Z')), "no raw timestamps");
+        assert!(page.contains("Voting was to close") && page.contains(" on "), "{page}");
+        assert!(pdf_text.contains("/Count 1 "), "the certificate fits one page");
         let board: Value = visitor.get(&format!("/api/v1/ballots/{id}/board")).await.json().await.expect("json");
         assert_eq!(signed["certificate"]["votes"]["cast"], 4);
         assert_eq!(signed["certificate"]["timeline"]["notices"]["delivered_by_opening"], 6);

@@ -3,6 +3,7 @@
 
 pub mod checklist;
 pub mod dashboard;
+pub mod font;
 pub mod keys;
 pub mod merkle;
 pub mod model;

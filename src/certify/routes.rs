@@ -76,6 +76,18 @@ struct CertificatePage {
     fingerprint: String,
 }
 
+/// A time from a certificate (RFC 3339, UTC) as people read it, in UK
+/// time; anything else as it is.
+fn people_time(stamp: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(stamp)
+        .map(|t| crate::time::date_time(t.naive_utc()))
+        .unwrap_or_else(|_| stamp.to_owned())
+}
+
+fn plural_u64(n: u64, one: &str, many: &str) -> String {
+    format!("{} {}", crate::format::count(n), if n == 1 { one } else { many })
+}
+
 fn certificate_page(signed: &Signed, base_url: &str) -> CertificatePage {
     let c = &signed.certificate;
     let verify_url = format!("{base_url}/verify?certificate={}", c.id);
@@ -117,35 +129,61 @@ fn certificate_page(signed: &Signed, base_url: &str) -> CertificatePage {
         outcome: c.outcome_in_words.clone(),
         details: vec![
             row("Question", c.ballot.question.clone()),
-            row("Practices entitled to vote", c.votes.entitled.to_string()),
+            row("Practices entitled to vote", crate::format::count(c.votes.entitled)),
             row(
                 "Votes cast",
                 format!(
-                    "{} practices ({}), weight {} of {}",
-                    c.votes.cast, c.votes.turnout, c.votes.weight_cast, c.electorate.weight
+                    "{} ({}), weight {} of {}",
+                    plural_u64(c.votes.cast, "practice", "practices"),
+                    c.votes.turnout,
+                    crate::format::count(c.votes.weight_cast),
+                    crate::format::count(c.electorate.weight)
                 ),
             ),
-            row("Papers rejected at the count", c.votes.rejected_at_count.to_string()),
+            row(
+                "Papers rejected at the count",
+                crate::format::count(c.votes.rejected_at_count),
+            ),
             row("Quorum", if c.quorum_met { "Met" } else { "Not met" }),
             row(
                 "Notices of ballot",
                 format!(
-                    "{} written: {} sent, {} failed, {} waiting; {} practices had no nominated representative",
+                    "{} written: {} sent, {} failed, {} waiting; {} no nominated voting representative",
                     notices.written,
                     notices.sent,
                     notices.failed,
                     notices.pending,
-                    notices.practices_without_representative
+                    plural_u64(
+                        u64::try_from(notices.practices_without_representative).unwrap_or(0),
+                        "practice had",
+                        "practices had"
+                    )
                 ),
             ),
-            row("Published", c.timeline.published_at.clone()),
-            row("Voting opened", c.timeline.opened_at.clone()),
-            row("Voting closed", c.timeline.closed_at.clone()),
-            row("Counted", c.timeline.counted_at.clone()),
+            row("Published", people_time(&c.timeline.published_at)),
+            row("Voting opened", people_time(&c.timeline.opened_at)),
+            row(
+                "Voting was to close",
+                match &c.timeline.original_closes_at {
+                    Some(original) => format!(
+                        "{} (extended from {}{})",
+                        people_time(&c.timeline.closes_at),
+                        people_time(original),
+                        c.timeline
+                            .extension_reason
+                            .as_deref()
+                            .map(|r| format!(": {r}"))
+                            .unwrap_or_default()
+                    ),
+                    None => people_time(&c.timeline.closes_at),
+                },
+            ),
+            row("Voting closed", people_time(&c.timeline.closed_at)),
+            row("Counted", people_time(&c.timeline.counted_at)),
             row("Electorate fingerprint (SHA-256)", c.electorate.digest.clone()),
             row("Bulletin board Merkle root", c.board.merkle_root.clone()),
             row("Audit log head at issue", c.audit_head.clone()),
-            row("Issued", c.issued_at.clone()),
+            row("Issued", people_time(&c.issued_at)),
             row("Signing key fingerprint", c.key_fingerprint.clone()),
         ],
         tally,
@@ -892,8 +930,7 @@ pub async fn certificate_pdf(state: web::Data<AppState>, id: web::Path<String>) 
     let page = certificate_page(&signed, &state.settings.base_url);
     let mut blocks = vec![
         Block::Text(page.organisation.clone()),
-        Block::Heading(format!("Certificate of result: {}", page.title)),
-        Block::Gap,
+        Block::Title(format!("Certificate of result: {}", page.title)),
         Block::Field("Outcome".into(), page.outcome.clone()),
         Block::Gap,
     ];
@@ -903,12 +940,25 @@ pub async fn certificate_pdf(state: web::Data<AppState>, id: web::Path<String>) 
             .map(|r| Block::Field(r.key.clone(), r.value.clone())),
     );
     blocks.push(Block::Heading("Votes for each option".into()));
-    blocks.extend(page.tally.iter().map(|t| {
-        Block::Line(format!(
-            "{:<12} {:<34} {:>6} practices {:>8} votes",
-            t.scope, t.option, t.practices, t.weight
-        ))
-    }));
+    // One line per count (overall, each constituency).
+    let mut scopes: Vec<(String, Vec<String>)> = Vec::new();
+    for t in &page.tally {
+        let part = format!(
+            "{} {} ({})",
+            t.option,
+            plural_u64(t.practices, "practice", "practices"),
+            plural_u64(t.weight, "vote", "votes")
+        );
+        match scopes.last_mut() {
+            Some((scope, parts)) if *scope == t.scope => parts.push(part),
+            _ => scopes.push((t.scope.clone(), vec![part])),
+        }
+    }
+    blocks.extend(
+        scopes
+            .into_iter()
+            .map(|(scope, parts)| Block::Field(scope, parts.join("; "))),
+    );
     blocks.push(Block::Heading("The returning officer certifies".into()));
     blocks.extend(page.statements.iter().map(|s| Block::Text(format!("• {s}"))));
     if !page.officer_statement.is_empty() {
@@ -921,7 +971,14 @@ pub async fn certificate_pdf(state: web::Data<AppState>, id: web::Path<String>) 
         page.id, page.verify_url, page.fingerprint
     )));
     if let Some((modules, width)) = qr_modules(&page.verify_url) {
-        blocks.push(Block::Qr(modules, width));
+        blocks.push(Block::Qr(
+            modules,
+            width,
+            format!(
+                "QR code of the address that checks this certificate: {}",
+                page.verify_url
+            ),
+        ));
     }
     let pdf = render(&format!("Certificate of result: {}", page.title), &blocks);
     Ok(HttpResponse::Ok()

@@ -229,7 +229,7 @@ fn counts(conn: &mut DbConn, ballot_id: i32, template: &str) -> AppResult<Delive
 fn statements(loaded: &Loaded) -> Vec<String> {
     let mut statements = vec![
         format!(
-            "The ballot was conducted and counted under the rules published with the notice of ballot on {}, which did not change after publication.",
+            "The ballot was conducted and counted under the rules published with the notice of ballot at {}, which did not change after publication.",
             loaded.ballot.published_at.map(crate::time::date_time).unwrap_or_default()
         ),
         "The electorate was fixed at publication from the register of member practices; its fingerprint is given above.".to_owned(),
