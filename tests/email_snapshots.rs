@@ -28,7 +28,11 @@ fn title_and_heading(html: &str) -> (String, String) {
         html.find(start)
             .and_then(|i| {
                 let from = i + start.len();
-                let from = if start.ends_with('>') { from } else { from + html[from..].find('>')? + 1 };
+                let from = if start.ends_with('>') {
+                    from
+                } else {
+                    from + html[from..].find('>')? + 1
+                };
                 html[from..].find(end).map(|j| html[from..from + j].to_owned())
             })
             .unwrap_or_default()
@@ -105,6 +109,9 @@ fn every_email_template_has_a_case_and_says_its_title_once() {
         }
         assert!(rendered.html.contains("<html lang=\"en\">"), "{case}: language");
         assert!(!rendered.text.contains('<'), "{case}: the text part has no markup");
-        assert!(!rendered.text.contains("&#x"), "{case}: the text part is not HTML-escaped");
+        assert!(
+            !rendered.text.contains("&#x"),
+            "{case}: the text part is not HTML-escaped"
+        );
     }
 }
