@@ -184,10 +184,16 @@ backend_tests! {
             let token = &links[e.rep_of(code)];
             let (status, form) = visitor.get_text(&format!("/vote/{token}")).await;
             assert_eq!(status, 200, "{form}");
+            assert!(form.contains("<title>Vote: Co-commissioning 2027"), "the title names the ballot: {form}");
             let response = visitor
                 .submit(&format!("/vote/{token}"), &format!("/vote/{token}/confirm"), &[("option", option)])
                 .await;
             let confirm = response.text().await.expect("body");
+            // "Change your choice" keeps the choice made.
+            let back = format!("/vote/{token}?option={option}");
+            assert!(confirm.contains(&format!("href=\"{}\"", back.replace('=', "&#x3D;"))), "{confirm}");
+            let (_, again) = visitor.get_text(&back).await;
+            assert!(again.contains(&format!("value=\"{option}\" checked")), "{again}");
             let csrf = common::csrf_in(&confirm).expect("csrf");
             let response = visitor.post_form(&format!("/vote/{token}"), &[("_csrf", &csrf), ("option", option)]).await;
             assert_eq!(response.status(), 200);

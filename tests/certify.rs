@@ -124,6 +124,7 @@ backend_tests! {
         assert!(page.contains("Certificate of result") && page.contains("Not carried"), "{page}");
         assert!(page.contains("<svg") && page.contains("/verify?certificate"), "{page}");
         assert!(page.contains("The count was observed by the LMC."));
+        assert!(!page.contains(&format!("href=\"/ballots/{id}\"")), "no link a visitor without an account cannot follow");
         let signed: Value = visitor.get(&format!("/ballots/{id}/certificate.json")).await.json().await.expect("json");
         let pdf = visitor.get(&format!("/ballots/{id}/certificate.pdf")).await;
         assert_eq!(pdf.status(), 200);

@@ -131,6 +131,8 @@ backend_tests! {
         assert_eq!(too_long.status(), 422);
         assert!(too_long.text().await.expect("body").contains(long.trim_end()), "what was typed is kept");
         assert_eq!(rep1.submit(&path, &format!("{path}/questions"), &[("question", "What happens to our PMS contract?"), ("anonymous", "yes")]).await.status(), 303);
+        let (_, mine) = rep1.get_text(&path).await;
+        assert!(mine.contains("PMS contract") && mine.contains("Your practice, Practice 1 (F84001)") && mine.contains("Waiting for an answer"), "a practice sees its own question: {mine}");
         let rep2 = app.new_visitor();
         log_in(&rep2, e.rep_of("F84002")).await;
         let (_, before) = rep2.get_text(&path).await;

@@ -104,7 +104,13 @@ pub async fn results(ui: Ui, user: CurrentUser, id: web::Path<String>) -> AppRes
     let results = match ui.state().run(move |pool| service::results(pool, &grants, id)).await {
         Ok(results) => results,
         Err(AppError::Conflict(why)) => {
-            return refused(&ui, StatusCode::CONFLICT, "There is no result yet", why, Some(id));
+            return refused(
+                &ui,
+                StatusCode::CONFLICT,
+                "There is no result yet",
+                why,
+                Some(format!("/ballots/{id}")),
+            );
         }
         Err(other) => return Err(other),
     };

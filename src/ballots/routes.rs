@@ -713,7 +713,7 @@ pub(super) fn refused(
     status: StatusCode,
     heading: &str,
     message: String,
-    ballot: Option<i32>,
+    ballot_href: Option<String>,
 ) -> AppResult<HttpResponse> {
     ui.form_errors(
         status,
@@ -723,7 +723,7 @@ pub(super) fn refused(
         &RefusedView {
             heading: heading.to_owned(),
             message,
-            ballot_href: ballot.map(|b| format!("/ballots/{b}")),
+            ballot_href,
         },
     )
 }

@@ -102,6 +102,15 @@ fn ballot_href(credential: &Credential, ballot: i32) -> String {
     }
 }
 
+/// Where a refusal sends the voter back to: inside the link for its holder
+/// (a page that needs no account), the ballot's page otherwise.
+fn back_to(credential: &Credential, ballot: Option<i32>) -> Option<String> {
+    match credential {
+        Credential::Link(token) => Some(format!("/vote/{token}/papers")),
+        _ => ballot.map(|b| format!("/ballots/{b}")),
+    }
+}
+
 /// Where a voting conversation posts to: the link's or the ballot's.
 fn vote_paths(credential: &Credential, ballot: i32) -> (String, String) {
     match credential {
@@ -153,13 +162,19 @@ async fn refusal(
         }
     }
     match error {
-        AppError::Conflict(why) => refused(ui, StatusCode::CONFLICT, "Your practice has already voted", why, ballot),
+        AppError::Conflict(why) => refused(
+            ui,
+            StatusCode::CONFLICT,
+            "Your practice has already voted",
+            why,
+            back_to(credential, ballot),
+        ),
         AppError::Forbidden(why) => refused(
             ui,
             StatusCode::FORBIDDEN,
             "You cannot vote in this ballot now",
             why,
-            ballot,
+            back_to(credential, ballot),
         ),
         AppError::Gone(why) => refused(ui, StatusCode::GONE, "This voting link does not work", why, None),
         other => Err(other),
@@ -210,7 +225,7 @@ async fn choose(
             StatusCode::FORBIDDEN,
             "You cannot vote in this ballot now",
             problem,
-            Some(loaded.ballot.id),
+            back_to(&credential, Some(loaded.ballot.id)),
         );
     }
     let may_change = loaded.rules.votes_may_change();
@@ -264,7 +279,8 @@ async fn choose(
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
-    ui.form_errors(status, "ballots/vote", "Vote", errors, &page)
+    let title = format!("Vote: {}", loaded.ballot.title);
+    ui.form_errors(status, "ballots/vote", &title, errors, &page)
 }
 
 async fn confirm(
@@ -283,9 +299,13 @@ async fn confirm(
                 Credential::Link(token) => format!("/vote/{token}/check"),
                 _ => format!("/ballots/{}/vote/check", vote.ballot_id),
             };
+            // "Change your choice" comes back with the choice made.
             let back_href = match &credential {
-                Credential::Link(token) => format!("/vote/{token}"),
-                _ => format!("/ballots/{}/vote", vote.ballot_id),
+                Credential::Link(token) => format!("/vote/{token}?option={}", vote.option_key),
+                _ => format!(
+                    "/ballots/{}/vote?option={}&practice={}",
+                    vote.ballot_id, vote.option_key, vote.practice_code
+                ),
             };
             ui.page(
                 "ballots/confirm",
@@ -344,7 +364,7 @@ async fn cast(ui: Ui, credential: Credential, id: Option<i32>, form: VoteForm) -
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "Your vote was not recorded",
                 message,
-                id,
+                back_to(&credential, id),
             );
         }
         Err(e) => return refusal(&ui, e, &credential, id, &form.practice).await,
@@ -398,7 +418,7 @@ async fn check(ui: Ui, credential: Credential, id: Option<i32>, form: VoteForm) 
             StatusCode::UNPROCESSABLE_ENTITY,
             "There is no paper to check",
             "Choose your vote again: the check page shows a paper you can open.".into(),
-            id,
+            back_to(&credential, id),
         );
     };
     let Some(encrypted) = vote.encrypted.clone() else {
@@ -478,9 +498,14 @@ pub async fn vote(
     cast(ui, credential, Some(id), form.0).await
 }
 
-pub async fn link_form(ui: Ui, _user: MaybeUser, token: web::Path<String>) -> AppResult<HttpResponse> {
+pub async fn link_form(
+    ui: Ui,
+    _user: MaybeUser,
+    token: web::Path<String>,
+    query: web::Query<VoteForm>,
+) -> AppResult<HttpResponse> {
     let credential = Credential::Link(token.into_inner());
-    choose(ui, None, credential, None, VoteForm::default(), Vec::new()).await
+    choose(ui, None, credential, None, query.into_inner(), Vec::new()).await
 }
 
 pub async fn link_confirm(ui: Ui, token: web::Path<String>, form: CsrfForm<VoteForm>) -> AppResult<HttpResponse> {

@@ -86,7 +86,7 @@ pub fn count_sentence(loaded: &Loaded, count: &Count) -> String {
         Outcome::Tie { options } => {
             let names: Vec<String> = options.iter().map(|o| loaded.option_label(o)).collect();
             format!(
-                "Tie: {} have exactly the same votes, so no option is chosen; {quorum}",
+                "Tie: {} have exactly the same votes, so no option is chosen: what happens next is for the board under the constitution, usually a further ballot between them; {quorum}",
                 names.join(" and ")
             )
         }
@@ -98,7 +98,9 @@ pub fn count_sentence(loaded: &Loaded, count: &Count) -> String {
                 .max_by_key(|(_, v)| v.weight)
                 .map(|(k, _)| option_share(loaded, count, k))
                 .unwrap_or_default();
-            format!("No option reached a majority (the most was {leader}); {quorum}")
+            format!(
+                "No option reached a majority (the most was {leader}), so none is chosen: what happens next is for the board under the constitution, usually a further ballot between the leading options; {quorum}"
+            )
         }
     }
 }

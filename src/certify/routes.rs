@@ -60,6 +60,8 @@ struct TallyLine {
 #[derive(Serialize)]
 struct CertificatePage {
     ballot: i32,
+    /// Links to pages that need an account only for someone signed in.
+    signed_in: bool,
     issued: bool,
     may_issue: bool,
     title: String,
@@ -121,6 +123,7 @@ fn certificate_page(signed: &Signed, base_url: &str) -> CertificatePage {
     }
     let notices = &c.timeline.notices;
     CertificatePage {
+        signed_in: false,
         ballot: c.ballot.id,
         issued: true,
         may_issue: false,
@@ -202,7 +205,8 @@ pub async fn certificate(ui: Ui, user: MaybeUser, id: web::Path<String>) -> AppR
     let signed = ui.state().run(move |pool| service::of_ballot(pool, id)).await?;
     match signed {
         Some(signed) => {
-            let page = certificate_page(&signed, &ui.state().settings.base_url);
+            let mut page = certificate_page(&signed, &ui.state().settings.base_url);
+            page.signed_in = user.0.is_some();
             ui.page("certify/certificate", "Certificate of result", &page)
         }
         None => {
@@ -225,6 +229,7 @@ pub async fn certificate(ui: Ui, user: MaybeUser, id: web::Path<String>) -> AppR
                 None => return Err(AppError::NotFound),
             };
             let page = CertificatePage {
+                signed_in: true,
                 ballot: id,
                 issued: false,
                 may_issue,

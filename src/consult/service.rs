@@ -613,19 +613,31 @@ pub struct View {
 }
 
 /// A consultation's page. Members see answered questions (the asker's
-/// practice named unless it asked not to be); those who run or observe it
+/// practice named unless it asked not to be) and their own practice's
+/// waiting ones; those who run or observe it
 /// see every question, answered or not, with how long it waited.
 pub fn view(pool: &Pool, grants: &Grants, id: i32) -> AppResult<View> {
     let mut conn = pool.get()?;
     let loaded = load(&mut conn, grants, id)?;
     let staff = loaded.access.runs || loaded.access.observes;
     let now = now();
+    // A practice also sees its own questions while they wait.
+    let own = member_practices(grants);
     let questions = store::questions(&mut conn, id)?
         .into_iter()
-        .filter(|(q, _, _)| staff || q.answered_at.is_some())
+        .filter(|(q, _, _)| staff || q.answered_at.is_some() || own.contains(&q.practice_id))
         .map(|(q, code, name)| QuestionView {
             id: q.id,
-            asked_by: if q.anonymous && !staff {
+            asked_by: if own.contains(&q.practice_id) && !staff {
+                format!(
+                    "Your practice, {name} ({code}){}",
+                    if q.anonymous {
+                        ", asking not to be named to other members"
+                    } else {
+                        ""
+                    }
+                )
+            } else if q.anonymous && !staff {
                 "A member practice".to_owned()
             } else if q.anonymous {
                 format!("{name} ({code}), asking not to be named")

@@ -211,9 +211,20 @@ pub async fn home(ui: Ui, user: CurrentUser) -> AppResult<HttpResponse> {
     for role in &user.roles {
         if let (Some(code), Some(name)) = (&role.organisation_code, &role.organisation_name) {
             if seen.insert(code.clone()) {
+                // An LMC's observers watch the organisations it covers, from
+                // its dashboard; the LMC's own page is for its administrators.
+                let observer = role.grant.role == crate::accounts::model::Role::LmcObserver;
                 links.push(Link {
-                    href: format!("/organisations/{code}"),
-                    label: name.clone(),
+                    href: if observer {
+                        "/lmc".to_owned()
+                    } else {
+                        format!("/organisations/{code}")
+                    },
+                    label: if observer {
+                        format!("{name}: ballots to check")
+                    } else {
+                        name.clone()
+                    },
                     hint: role.grant.role.label().to_owned(),
                 });
             }

@@ -337,6 +337,8 @@ struct PageLink {
 struct RegisterView {
     organisation: String,
     code: String,
+    /// Importing, adding and reviewing proposals are for administrators.
+    may_administer: bool,
     day: String,
     day_iso: String,
     search: String,
@@ -428,6 +430,7 @@ pub async fn register(
         (page.page - 1) * per_page + 1
     };
     let view = RegisterView {
+        may_administer: user.grants().administers_organisation(organisation.id),
         organisation: organisation.summary.name.clone(),
         code: code.clone(),
         day: crate::time::day(params.day),
