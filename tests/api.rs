@@ -82,6 +82,8 @@ backend_tests! {
         assert_eq!(body["weighting"], "per_patients");
         let (status, _) = call(&app, reqwest::Method::PATCH, settings, t, Some(json!({"colour": "blue"}))).await;
         assert_eq!(status, 400);
+        let (status, body) = call(&app, reqwest::Method::PATCH, settings, t, Some(json!({"removal_threshold": null, "reason": "x"}))).await;
+        assert_eq!(status, 400, "null is not a value: {body}");
         let (status, body) = call(&app, reqwest::Method::PATCH, settings, t, Some(json!({"quorum_percent": 150, "reason": "x"}))).await;
         assert_eq!(status, 422);
         assert_eq!(body["error"]["field"], "quorum-percent");

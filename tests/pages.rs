@@ -69,6 +69,10 @@ backend_tests! {
         assert_eq!(status, 200, "the LMC's observer sees a CCG it covers");
         assert!(body.contains("Covered Surgery") && body.contains("Test LMC (L01)"));
         assert_eq!(observer.get_text("/organisations/09A").await.0, 403);
+        // The list leads only to pages the observer may open.
+        let (_, list) = observer.get_text("/organisations").await;
+        assert!(list.contains("href=\"/organisations/08V\"") && !list.contains("href=\"/organisations/L01\""), "{list}");
+        assert_eq!(observer.get("/organisations/L01").await.status(), 403);
     }
 
     async fn a_system_administrator_creates_an_organisation_in_the_browser(app: TestApp) {

@@ -326,6 +326,7 @@ pub struct TransitionBody {
     closes_at: Option<String>,
     /// Publishing: the practices without a nominated representative (ODS
     /// codes) the caller accepts will not be told; must match exactly.
+    #[serde(default, deserialize_with = "crate::web::json::present")]
     practices_without_representative: Option<Vec<String>>,
 }
 

@@ -283,6 +283,7 @@ pub async fn issue(
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct IssueBody {
+    #[serde(default, deserialize_with = "crate::web::json::present")]
     statement: Option<String>,
 }
 

@@ -184,15 +184,25 @@ pub async fn update_settings(
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ApiSettingsPatch {
+    #[serde(default, deserialize_with = "crate::web::json::present")]
     weighting: Option<String>,
+    #[serde(default, deserialize_with = "crate::web::json::present")]
     patients_per_vote: Option<u32>,
+    #[serde(default, deserialize_with = "crate::web::json::present")]
     quorum_basis: Option<String>,
+    #[serde(default, deserialize_with = "crate::web::json::present")]
     quorum_percent: Option<u32>,
+    #[serde(default, deserialize_with = "crate::web::json::present")]
     ordinary_threshold: Option<String>,
+    #[serde(default, deserialize_with = "crate::web::json::present")]
     amendment_threshold: Option<String>,
+    #[serde(default, deserialize_with = "crate::web::json::present")]
     removal_threshold: Option<String>,
+    #[serde(default, deserialize_with = "crate::web::json::present")]
     dissolution_threshold: Option<String>,
+    #[serde(default, deserialize_with = "crate::web::json::present")]
     minimum_notice_days: Option<u32>,
+    #[serde(default, deserialize_with = "crate::web::json::present")]
     voters: Option<String>,
     #[serde(default)]
     reason: String,

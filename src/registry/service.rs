@@ -33,7 +33,14 @@ pub fn visible_organisations(pool: &Pool, grants: &Grants) -> AppResult<Vec<Orga
     let organisations = if grants.is_system_admin() {
         Organisation::all(&mut conn)?
     } else {
-        let mut ids: Vec<i32> = grants.0.iter().filter_map(|g| g.organisation_id).collect();
+        // An observer's own LMC is not listed: its page is for those who run
+        // it; the observer watches the organisations it covers.
+        let mut ids: Vec<i32> = grants
+            .0
+            .iter()
+            .filter(|g| g.role != Role::LmcObserver)
+            .filter_map(|g| g.organisation_id)
+            .collect();
         let lmc_ids: Vec<i32> = grants
             .0
             .iter()

@@ -118,6 +118,17 @@ impl<T: DeserializeOwned + 'static> FromRequest for OptionalApiJson<T> {
     }
 }
 
+/// For `#[serde(default, deserialize_with = "…present")]`: a field left out
+/// is `None`; one sent must have a value (`null` is refused rather than
+/// taken as "leave it as it is").
+pub fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    T::deserialize(deserializer).map(Some)
+}
+
 #[cfg(test)]
 mod tests {
     use super::nul_at;
