@@ -339,7 +339,7 @@ backend_tests! {
         assert_eq!(response.status(), 422);
         let page = response.text().await.expect("body");
         assert!(page.contains("There is a problem"), "{page}");
-        for message in ["Enter a ballot title", "Give between 2 and 20 options", "Enter a real date", "Enter the quorum as a whole percentage", "Enter the share as a fraction"] {
+        for message in ["Enter a ballot title", "Give between 2 and 20 options", "When voting opens: Enter a real date", "Enter the quorum as a whole percentage", "Enter the share as a fraction"] {
             assert!(page.contains(message), "{message} missing");
         }
         assert!(page.contains("Which level of co-commissioning"), "answers are kept");
