@@ -111,6 +111,18 @@ fn organisation_run_by(conn: &mut DbConn, actor: &SessionUser, code: &str) -> Ap
     Ok(organisation)
 }
 
+/// A checked draft as the table stores it.
+fn draft_row(draft: &ConsultationDraft, now: NaiveDateTime) -> AppResult<store::DraftRow> {
+    Ok(store::DraftRow {
+        title: draft.title.trim().to_owned(),
+        summary: draft.summary.trim().to_owned(),
+        body: draft.body.trim().to_owned(),
+        options: serde_json::to_string(&draft.options).map_err(|e| AppError::Internal(e.to_string()))?,
+        closes_at: draft.closes_at.unwrap_or(now),
+        updated_at: now,
+    })
+}
+
 pub fn create(pool: &Pool, actor: &SessionUser, code: &str, draft: &ConsultationDraft) -> AppResult<i32> {
     let mut conn = pool.get()?;
     crate::db::write_transaction(&mut conn, |c| {
@@ -120,14 +132,7 @@ pub fn create(pool: &Pool, actor: &SessionUser, code: &str, draft: &Consultation
         if !errors.is_empty() {
             return Err(AppError::Invalid(errors));
         }
-        let row = store::DraftRow {
-            title: draft.title.trim().to_owned(),
-            summary: draft.summary.trim().to_owned(),
-            body: draft.body.trim().to_owned(),
-            options: serde_json::to_string(&draft.options).map_err(|e| AppError::Internal(e.to_string()))?,
-            closes_at: draft.closes_at.unwrap_or(now),
-            updated_at: now,
-        };
+        let row = draft_row(draft, now)?;
         let id = store::insert(c, organisation.id, &row, actor.id, now)?;
         record(
             c,
@@ -180,14 +185,7 @@ pub fn update_draft(pool: &Pool, actor: &SessionUser, id: i32, draft: &Consultat
         if !errors.is_empty() {
             return Err(AppError::Invalid(errors));
         }
-        let row = store::DraftRow {
-            title: draft.title.trim().to_owned(),
-            summary: draft.summary.trim().to_owned(),
-            body: draft.body.trim().to_owned(),
-            options: serde_json::to_string(&draft.options).map_err(|e| AppError::Internal(e.to_string()))?,
-            closes_at: draft.closes_at.unwrap_or(now),
-            updated_at: now,
-        };
+        let row = draft_row(draft, now)?;
         if store::update_draft(c, id, &row)? == 0 {
             return Err(AppError::Conflict("The consultation was published meanwhile.".into()));
         }
