@@ -74,6 +74,9 @@ enum Command {
         #[arg(long)]
         election: Option<PathBuf>,
     },
+    /// Single transferable vote, offline.
+    #[command(subcommand)]
+    Stv(StvCommand),
     /// A trustee of a verifiable ballot, on their own computer (offline).
     #[command(subcommand)]
     Trustee(TrusteeCommand),
@@ -93,6 +96,29 @@ enum Command {
         /// of a paper to cast; an opened paper can never be cast.
         #[arg(long)]
         open: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum StvCommand {
+    /// Count a BLT file (as exported from an election, or from another
+    /// counting program) and print the elected and the stage table.
+    Count {
+        /// The BLT file.
+        file: PathBuf,
+        /// scottish (SSI 2007/42 rule 48) or meek (PR Foundation reference rule).
+        #[arg(long)]
+        rule: crate::ballots::stv::CountRule,
+        /// Print the count as JSON.
+        #[arg(long, conflicts_with = "csv")]
+        json: bool,
+        /// Print the stage table as CSV.
+        #[arg(long)]
+        csv: bool,
+        /// Candidates' numbers in the order of a recorded draw (e.g. 3,1,2):
+        /// ties the rule leaves to lot go to the first. Default: file order.
+        #[arg(long, value_name = "NUMBERS")]
+        tie_order: Option<String>,
     },
 }
 
@@ -326,7 +352,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
     init_logging(&settings);
     match cli.command {
         None => serve(settings, cli.serve.demo),
-        Some(Command::Verify { .. } | Command::Trustee(_) | Command::Vote { .. }) => Ok(()),
+        Some(Command::Verify { .. } | Command::Trustee(_) | Command::Vote { .. } | Command::Stv(_)) => Ok(()),
         Some(Command::Serve(args)) => serve(settings, args.demo || cli.serve.demo),
         Some(Command::Migrate) => {
             let applied = db::migrate(&settings.database_url).map_err(|e| Failure::runtime(e.to_string()))?;
@@ -566,6 +592,21 @@ fn offline(command: &Option<Command>) -> Option<Result<(), Failure>> {
             option,
             open,
         }) => vcli::vote_command(election, practice, option, *open),
+        Some(Command::Stv(StvCommand::Count {
+            file,
+            rule,
+            json,
+            csv,
+            tie_order,
+        })) => {
+            use crate::ballots::stv::cli::{Output, count_command};
+            let output = match (json, csv) {
+                (true, _) => Output::Json,
+                (_, true) => Output::Csv,
+                _ => Output::Text,
+            };
+            count_command(file, *rule, output, tie_order.as_deref())
+        }
         _ => return None,
     };
     Some(match outcome {

@@ -20,6 +20,7 @@ pub mod rules;
 pub mod schedule;
 pub mod service;
 pub mod store;
+pub mod stv;
 pub mod verifiable;
 pub mod views;
 pub mod vote_routes;
