@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod ballots;
+pub mod calendar;
 pub mod certify;
 pub mod cli;
 pub mod config;

@@ -218,6 +218,7 @@ const ACCESS: &[(&str, &str, Access)] = &[
     ("GET", "/organisations/{code}/ballots", Access::Views),
     ("POST", "/organisations/{code}/ballots", Access::Runs),
     ("GET", "/organisations/{code}/ballots/new", Access::Runs),
+    ("GET", "/organisations/{code}/planner", Access::Runs),
     ("GET", "/organisations/{code}/consultations", Access::Views),
     ("POST", "/organisations/{code}/consultations", Access::Runs),
     ("GET", "/organisations/{code}/consultations/new", Access::Runs),

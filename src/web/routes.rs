@@ -117,6 +117,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(post().to(ballots::draft_routes::create)),
         )
         .service(resource("/organisations/{code}/ballots/new").route(get().to(ballots::draft_routes::new_form)))
+        .service(resource("/organisations/{code}/planner").route(get().to(ballots::plan_routes::planner)))
         .service(resource("/ballots/{id}").route(get().to(ballots::routes::show)))
         .service(
             resource("/ballots/{id}/edit")
