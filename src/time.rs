@@ -35,6 +35,11 @@ pub fn date(utc: NaiveDateTime) -> String {
     london(utc).format("%-d %B %Y").to_string()
 }
 
+/// The calendar day in England at that moment.
+pub fn london_day(utc: NaiveDateTime) -> chrono::NaiveDate {
+    london(utc).date_naive()
+}
+
 /// A calendar day (no time of day, so no time zone): "9 January 2026".
 pub fn day(day: chrono::NaiveDate) -> String {
     day.format("%-d %B %Y").to_string()

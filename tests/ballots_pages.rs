@@ -333,16 +333,17 @@ backend_tests! {
         let response = create_through_form(
             &app,
             "general",
-            &[("title", ""), ("options", "Only one"), ("opens_date", "2026-02-30"), ("quorum_percent", "lots"), ("threshold_custom", "most")],
+            &[("title", ""), ("options", "Only one"), ("opens_date", "2026-02-30"), ("quorum_percent", "lots"), ("threshold_custom", "most"), ("deadline", "9 Jan"), ("deadline_label", "Application to NHS England")],
         )
         .await;
         assert_eq!(response.status(), 422);
         let page = response.text().await.expect("body");
         assert!(page.contains("There is a problem"), "{page}");
-        for message in ["Enter a ballot title", "Give between 2 and 20 options", "When voting opens: Enter a real date", "Enter the quorum as a whole percentage", "Enter the share as a fraction"] {
+        for message in ["Enter a ballot title", "Give between 2 and 20 options", "When voting opens: Enter a real date", "Enter the quorum as a whole percentage", "Enter the share as a fraction", "Enter the deadline as a real date"] {
             assert!(page.contains(message), "{message} missing");
         }
         assert!(page.contains("Which level of co-commissioning"), "answers are kept");
+        assert!(page.contains("value=\"9 Jan\"") && page.contains("value=\"Application to NHS England\""), "the deadline is kept");
         let (_, list) = app.get_text("/organisations/08V/ballots").await;
         assert!(list.contains("There are no ballots yet"), "nothing was written");
         // A practice's representative cannot create ballots.

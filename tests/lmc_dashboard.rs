@@ -109,4 +109,73 @@ backend_tests! {
         let frozen = &ballot_page[ballot_page.find("The constitution when notice was given").expect("frozen settings shown")..];
         assert!(frozen.contains("Minimum notice") && frozen.contains("0 days"), "{frozen}");
     }
+
+    async fn a_ballot_timed_too_late_for_its_deadline_is_flagged_everywhere(app: TestApp) {
+        let e = electorate(&app, &[1_000, 2_000]);
+        // The result is needed in two days: closing in an hour is on time...
+        let deadline = (chrono::Utc::now() + chrono::Duration::days(10)).date_naive();
+        let on_time = create_ballot(
+            &app,
+            &e,
+            json!({"deadline": deadline.to_string(), "deadline_label": "Application to NHS England"}),
+        )
+        .await;
+        // ...closing the day before the deadline leaves no working day to certify.
+        let late_close = (deadline - chrono::Duration::days(1)).and_hms_opt(16, 0, 0).expect("time").and_utc();
+        let late = create_ballot(
+            &app,
+            &e,
+            json!({"title": "Late", "deadline": deadline.to_string(), "closes_at": late_close.to_rfc3339()}),
+        )
+        .await;
+        let (status, json) = app
+            .api(reqwest::Method::GET, &format!("/api/v1/ballots/{late}"), Some(&e.admin_token), None)
+            .await;
+        assert_eq!(status, 200);
+        assert_eq!(json["deadline"], json!(deadline.to_string()));
+        assert_eq!(json["deadline_label"], json!(null));
+
+        let board = app.new_visitor();
+        log_in(&board, common::ballots::ADMIN).await;
+        let (_, page) = board.get_text(&format!("/ballots/{on_time}")).await;
+        assert!(page.contains("Result needed by") && page.contains("(Application to NHS England)"), "{page}");
+        assert!(!page.contains("This timetable may miss the deadline"), "{page}");
+        let (_, page) = board.get_text(&format!("/ballots/{late}")).await;
+        assert!(page.contains("This timetable may miss the deadline") && page.contains("Voting closes on"), "{page}");
+        assert!(page.contains(&format!("/organisations/08V/planner?deadline&#x3D;{deadline}")), "{page}");
+        let (_, publish) = board.get_text(&format!("/ballots/{late}/publish")).await;
+        assert!(publish.contains("This timetable may miss the deadline"), "{publish}");
+
+        for id in [on_time, late] {
+            assert_eq!(action(&app, &e, id, "publish", None).await.0, 200);
+        }
+        let observer = app.new_visitor();
+        log_in(&observer, OBSERVER).await;
+        let (_, dashboard) = observer.get_text("/lmc").await;
+        assert!(dashboard.contains("(Application to NHS England)") && !dashboard.contains("No deadline given"), "{dashboard}");
+        let (_, pack) = observer.get_text(&format!("/ballots/{on_time}/evidence")).await;
+        assert!(line(&pack, "Timetable leaves time for the deadline").contains("nhsuk-tag--green"), "{pack}");
+        let (_, pack) = observer.get_text(&format!("/ballots/{late}/evidence")).await;
+        let flagged = line(&pack, "Timetable leaves time for the deadline");
+        assert!(flagged.contains("nhsuk-tag--yellow") && flagged.contains("Voting closes on"), "{flagged}");
+
+        // A deadline in the past, a label without a date and a bad date are refused.
+        for (extra, message) in [
+            (json!({"deadline": "2015-01-09"}), "The deadline must be today or later"),
+            (json!({"deadline_label": "Application"}), "Enter the date of the deadline"),
+            (json!({"deadline": "9/1/2027"}), "deadline must be a date like 2015-01-09"),
+        ] {
+            let mut body = json!({
+                "kind": "motion", "motion_kind": "application", "title": "T", "question": "Q?",
+                "opens_at": common::ballots::rfc3339_in(60), "closes_at": common::ballots::rfc3339_in(3600),
+                "rules": {"secrecy": "secret"},
+            });
+            body.as_object_mut().expect("object").extend(extra.as_object().expect("object").clone());
+            let (status, refused) = app
+                .api(reqwest::Method::POST, "/api/v1/organisations/08V/ballots", Some(&e.admin_token), Some(body))
+                .await;
+            assert_eq!(status, 422, "{refused}");
+            assert!(refused.to_string().contains(message), "{refused}");
+        }
+    }
 }

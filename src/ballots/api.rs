@@ -82,6 +82,11 @@ pub struct BallotBody {
     closes_at: String,
     #[serde(default)]
     rules: RulesInput,
+    /// "2015-01-09": an external deadline the result is needed for.
+    #[serde(default)]
+    deadline: Option<String>,
+    #[serde(default)]
+    deadline_label: String,
 }
 
 impl BallotBody {
@@ -89,6 +94,16 @@ impl BallotBody {
         let mut edge_errors = Vec::new();
         let opens_at = parse_time("opens-at", &self.opens_at, &mut edge_errors);
         let closes_at = parse_time("closes-at", &self.closes_at, &mut edge_errors);
+        let deadline = self.deadline.as_deref().and_then(|text| {
+            chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+                .map_err(|_| {
+                    edge_errors.push(FieldError::new(
+                        "deadline",
+                        format!("deadline must be a date like 2015-01-09, not \"{text}\""),
+                    ))
+                })
+                .ok()
+        });
         DraftRequest {
             kind: self.kind,
             title: self.title,
@@ -111,6 +126,8 @@ impl BallotBody {
             opens_at,
             closes_at,
             rules: self.rules,
+            deadline,
+            deadline_label: self.deadline_label,
             edge_errors,
         }
     }
@@ -146,6 +163,8 @@ pub fn ballot_json(loaded: &Loaded) -> serde_json::Value {
         "cancelled_at": time(b.cancelled_at),
         "cancel_reason": b.cancel_reason,
         "electorate_digest": b.electorate_digest,
+        "deadline": loaded.rules.deadline.map(|d| d.to_string()),
+        "deadline_label": loaded.rules.deadline_label,
     })
 }
 

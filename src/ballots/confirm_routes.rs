@@ -30,6 +30,8 @@ struct PublishPage {
     unrepresented_codes: String,
     organisation_code: String,
     privacy: Option<String>,
+    deadline: Option<String>,
+    deadline_warnings: Vec<String>,
     confirmed: bool,
 }
 
@@ -74,6 +76,12 @@ fn publish_page(
             .as_ref()
             .filter(|(at_risk, _)| *at_risk > 0)
             .map(|(_, words)| words.clone()),
+        deadline: loaded.deadline_words(),
+        deadline_warnings: loaded
+            .deadline_warnings(preview.minimum_notice_days, chrono::Utc::now().naive_utc())
+            .into_iter()
+            .map(|w| w.message)
+            .collect(),
         confirmed: false,
     };
     let status = if errors.is_empty() {

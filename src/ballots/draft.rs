@@ -2,7 +2,7 @@
 //! organisation's constitution settings: the row to write and its options,
 //! or every problem, each naming its field. No I/O.
 
-use chrono::{Duration, NaiveDateTime};
+use chrono::{Duration, NaiveDate, NaiveDateTime};
 
 use super::model::{BallotKind, BallotOption, BallotRules, DraftInput, MotionKind, RulesInput, check_draft};
 use super::store;
@@ -26,6 +26,9 @@ pub struct DraftRequest {
     pub opens_at: Option<NaiveDateTime>,
     pub closes_at: Option<NaiveDateTime>,
     pub rules: RulesInput,
+    /// An external deadline the result is needed for, and what is due.
+    pub deadline: Option<NaiveDate>,
+    pub deadline_label: String,
     pub edge_errors: Vec<FieldError>,
 }
 
@@ -92,6 +95,22 @@ pub fn checked_draft(
             errors.push(FieldError::new(field, "This text must be 50,000 characters or less"));
         }
     }
+    let deadline_label = request.deadline_label.trim();
+    if deadline_label.chars().count() > 120 {
+        errors.push(FieldError::new(
+            "deadline-label",
+            "What is due must be 120 characters or less",
+        ));
+    }
+    if request.deadline.is_none() && !deadline_label.is_empty() && !errors.iter().any(|e| e.field == "deadline") {
+        errors.push(FieldError::new(
+            "deadline",
+            "Enter the date of the deadline, or leave what is due blank",
+        ));
+    }
+    if request.deadline.is_some_and(|d| d < now.date()) {
+        errors.push(FieldError::new("deadline", "The deadline must be today or later"));
+    }
     if request.motion_subject.chars().count() > 200 {
         errors.push(FieldError::new("motion-subject", "This must be 200 characters or less"));
     }
@@ -103,6 +122,11 @@ pub fn checked_draft(
         .into_iter()
         .map(|(code, name)| (code.trim().to_ascii_uppercase(), name.trim().to_owned()))
         .collect();
+    rules.deadline = request.deadline;
+    rules.deadline_label = request
+        .deadline
+        .and(Some(request.deadline_label.trim().to_owned()))
+        .filter(|label| !label.is_empty());
     errors.extend(rules.check());
     // A missing time is reported once; the other checks still run.
     let opens_at = request.opens_at.unwrap_or(now + Duration::days(1));

@@ -50,6 +50,8 @@ pub struct BallotForm {
     allow_vote_change: String,
     constituencies: String,
     reminder_days: String,
+    deadline: String,
+    deadline_label: String,
 }
 
 /// "Level 1 — greater involvement" → "level_1_greater_involvement".
@@ -164,6 +166,8 @@ impl BallotForm {
             opens_time,
             closes_date,
             closes_time,
+            deadline: loaded.rules.deadline.map(|d| d.to_string()).unwrap_or_default(),
+            deadline_label: loaded.rules.deadline_label.clone().unwrap_or_default(),
             ..Default::default()
         };
         form.set_rules(&loaded.rules);
@@ -219,6 +223,16 @@ impl BallotForm {
                 Ok(d) => Some(d),
                 Err(_) => {
                     errors.push(FieldError::new("list-size-date", "Enter a real date, like 2026-10-01"));
+                    None
+                }
+            },
+        };
+        let deadline = match self.deadline.trim() {
+            "" => None,
+            text => match chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+                Ok(d) => Some(d),
+                Err(_) => {
+                    errors.push(FieldError::new("deadline", "Enter the deadline as a real date"));
                     None
                 }
             },
@@ -297,6 +311,8 @@ impl BallotForm {
             opens_at,
             closes_at,
             rules,
+            deadline,
+            deadline_label: self.deadline_label.clone(),
             edge_errors: errors,
         }
     }

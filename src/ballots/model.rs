@@ -420,6 +420,13 @@ pub struct BallotRules {
     /// decrypt the result (all of them when not given).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trustee_threshold: Option<u32>,
+    /// An outside deadline the result is needed for (e.g. NHS England's
+    /// application date), and what is due then: the ballot's dates are
+    /// checked against the timetable planned back from it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deadline: Option<NaiveDate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deadline_label: Option<String>,
 }
 
 /// The same rules with every field optional: what an API client or the
@@ -502,6 +509,8 @@ impl BallotRules {
             constituencies: BTreeMap::new(),
             reminder_days: DEFAULT_REMINDER_DAYS.to_vec(),
             trustee_threshold: None,
+            deadline: None,
+            deadline_label: None,
         }
     }
 

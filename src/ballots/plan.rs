@@ -165,27 +165,43 @@ pub struct PlanWarning {
     pub message: String,
 }
 
-/// Compares a ballot's dates (and, before publication, today as the
-/// earliest notice) with the plan.
-pub fn check_ballot_dates(plan: &Plan, notice: NaiveDate, opens: NaiveDate, closes: NaiveDate) -> Vec<PlanWarning> {
+/// Compares a ballot's dates with the plan. What matters is when voting
+/// closes (the count and certificate follow); before publication, also
+/// whether notice given today still lets a vote of the same length close in
+/// time.
+pub fn check_ballot_dates(
+    plan: &Plan,
+    opens: NaiveDate,
+    closes: NaiveDate,
+    unpublished_today: Option<NaiveDate>,
+    minimum_notice_days: u32,
+) -> Vec<PlanWarning> {
     let day = crate::time::day;
-    let mut warnings = Vec::new();
-    let mut compare = |key: &'static str, chosen: NaiveDate, what: &str| {
-        if let Some(latest) = plan.latest(key).filter(|latest| chosen > *latest) {
-            warnings.push(PlanWarning {
-                key,
-                message: format!(
-                    "{what} {}, after the latest day for the {} deadline ({}): the certificate may not be ready in time",
-                    day(chosen),
-                    day(plan.deadline),
-                    day(latest)
-                ),
-            });
-        }
+    let Some(latest) = plan.latest(CLOSE_VOTING) else {
+        return Vec::new();
     };
-    compare(GIVE_NOTICE, notice, "Notice is given on");
-    compare(OPEN_VOTING, opens, "Voting opens on");
-    compare(CLOSE_VOTING, closes, "Voting closes on");
+    let mut warnings = Vec::new();
+    let too_late = |what: String| PlanWarning {
+        key: CLOSE_VOTING,
+        message: format!(
+            "{what}, after the latest day for the {} deadline ({}): the certificate may not be ready in time",
+            day(plan.deadline),
+            day(latest)
+        ),
+    };
+    if closes > latest {
+        warnings.push(too_late(format!("Voting closes on {}", day(closes))));
+    } else if let Some(today) = unpublished_today {
+        let earliest_close =
+            today + Duration::days(i64::from(minimum_notice_days)) + (closes - opens).max(Duration::zero());
+        if earliest_close > latest {
+            warnings.push(too_late(format!(
+                "Published today, with {} notice and as long a vote, voting could not close before {}",
+                crate::format::plural(minimum_notice_days as usize, "day's", "days'"),
+                day(earliest_close)
+            )));
+        }
+    }
     warnings
 }
 
@@ -272,14 +288,24 @@ mod tests {
     #[test]
     fn dates_after_the_plan_are_warned_about() {
         let plan = plan(&input(day(2015, 1, 9)), BankHolidays::england_and_wales());
-        assert!(check_ballot_dates(&plan, day(2014, 12, 15), day(2014, 12, 31), day(2015, 1, 7)).is_empty());
-        let warnings = check_ballot_dates(&plan, day(2014, 12, 19), day(2015, 1, 2), day(2015, 1, 9));
-        let keys: Vec<_> = warnings.iter().map(|w| w.key).collect();
-        assert_eq!(keys, [GIVE_NOTICE, OPEN_VOTING, CLOSE_VOTING]);
+        // Closing on the latest day is in time; a day later is not.
+        assert!(check_ballot_dates(&plan, day(2014, 12, 31), day(2015, 1, 7), None, 14).is_empty());
+        let warnings = check_ballot_dates(&plan, day(2015, 1, 2), day(2015, 1, 8), None, 14);
+        assert_eq!(warnings.len(), 1);
         assert_eq!(
-            warnings[2].message,
-            "Voting closes on 9 January 2015, after the latest day for the 9 January 2015 deadline (7 January 2015): the certificate may not be ready in time"
+            warnings[0].message,
+            "Voting closes on 8 January 2015, after the latest day for the 9 January 2015 deadline (7 January 2015): the certificate may not be ready in time"
         );
+        // A draft still unpublished on 20 December cannot give 14 days'
+        // notice and run a week by 7 January.
+        let draft = check_ballot_dates(&plan, day(2014, 12, 31), day(2015, 1, 7), Some(day(2014, 12, 20)), 14);
+        assert_eq!(draft.len(), 1);
+        assert!(
+            draft[0].message.starts_with("Published today, with 14 days' notice and as long a vote, voting could not close before 10 January 2015"),
+            "{}",
+            draft[0].message
+        );
+        assert!(check_ballot_dates(&plan, day(2014, 12, 31), day(2015, 1, 7), Some(day(2014, 12, 17)), 14).is_empty());
     }
 
     #[test]

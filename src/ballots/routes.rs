@@ -121,7 +121,15 @@ struct VotingView {
 }
 
 #[derive(Serialize)]
+struct DeadlineView {
+    words: String,
+    warnings: Vec<String>,
+    plan_href: Option<String>,
+}
+
+#[derive(Serialize)]
 struct BallotPage {
+    deadline: Option<DeadlineView>,
     id: i32,
     title: String,
     kind_label: &'static str,
@@ -314,13 +322,33 @@ async fn ballot_page(
         })
         .collect();
     let b = &loaded.ballot;
-    let constitution = b
-        .constitution
-        .as_deref()
-        .and_then(|json| serde_json::from_str::<crate::registry::constitution::SettingsForm>(json).ok())
-        .and_then(|form| crate::registry::constitution::ConstitutionSettings::from_form(&form).ok())
+    let constitution = service::frozen_constitution(&loaded)
         .map(|settings| key_values(settings.describe()))
         .unwrap_or_default();
+    let deadline = match loaded.deadline_words() {
+        Some(words) => {
+            let warnings = if access.oversees() && link_base.is_none() {
+                let loaded = loaded.clone();
+                ui.state()
+                    .run(move |pool| service::deadline_warnings(pool, &loaded))
+                    .await?
+            } else {
+                Vec::new()
+            };
+            Some(DeadlineView {
+                words,
+                warnings: warnings.into_iter().map(|w| w.message).collect(),
+                plan_href: (access.runs && link_base.is_none()).then(|| {
+                    format!(
+                        "/organisations/{}/planner?deadline={}",
+                        loaded.organisation.ods_code,
+                        loaded.rules.deadline.map(|d| d.to_string()).unwrap_or_default()
+                    )
+                }),
+            })
+        }
+        None => None,
+    };
     let verifiable = loaded.rules.is_verifiable();
     let privacy = if access.oversees() && link_base.is_none() {
         let loaded = loaded.clone();
@@ -353,6 +381,7 @@ async fn ballot_page(
         None
     };
     let page = BallotPage {
+        deadline,
         privacy,
         verifiable,
         trustees_href: (verifiable && access.oversees() && link_base.is_none())

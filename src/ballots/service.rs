@@ -28,8 +28,9 @@ pub use super::draft::DraftRequest;
 pub use super::links::reissue_link;
 pub use super::schedule::{ScheduleReport, Scheduler};
 pub use super::views::{
-    ElectorView, PracticeBallot, PrivacyReport, Progress, Results, Summary, constituency_lines, electorate,
-    for_practice, list, progress, results, results_csv, weight_privacy,
+    ElectorView, PracticeBallot, PrivacyReport, Progress, Results, Summary, constituency_lines, constitution_for,
+    deadline_warnings, electorate, for_practice, frozen_constitution, list, progress, results, results_csv,
+    weight_privacy,
 };
 
 pub(super) fn now() -> NaiveDateTime {
@@ -62,6 +63,48 @@ pub struct Loaded {
 }
 
 impl Loaded {
+    /// The timetable planned back from the ballot's deadline, if it has one.
+    pub fn deadline_plan(&self, minimum_notice_days: u32) -> Option<super::plan::Plan> {
+        let deadline = self.rules.deadline?;
+        let input = super::plan::PlanInput {
+            deadline,
+            days_to_submit: super::plan::PlanInput::DEFAULT_DAYS_TO_SUBMIT,
+            minimum_notice_days,
+            voting_days: super::plan::PlanInput::DEFAULT_VOTING_DAYS,
+            review_days: super::plan::PlanInput::DEFAULT_REVIEW_DAYS,
+            consultation_days: super::plan::PlanInput::DEFAULT_CONSULTATION_DAYS,
+        };
+        Some(super::plan::plan(
+            &input,
+            crate::calendar::BankHolidays::england_and_wales(),
+        ))
+    }
+
+    /// Where the ballot's dates fall after its plan (see
+    /// `plan::check_ballot_dates`); `now` matters only before publication.
+    pub fn deadline_warnings(&self, minimum_notice_days: u32, now: NaiveDateTime) -> Vec<super::plan::PlanWarning> {
+        let Some(plan) = self.deadline_plan(minimum_notice_days) else {
+            return Vec::new();
+        };
+        let day = crate::time::london_day;
+        super::plan::check_ballot_dates(
+            &plan,
+            day(self.ballot.opens_at),
+            day(self.ballot.closes_at),
+            self.ballot.published_at.is_none().then(|| day(now)),
+            minimum_notice_days,
+        )
+    }
+
+    /// "9 January 2015 (Application to NHS England)".
+    pub fn deadline_words(&self) -> Option<String> {
+        let deadline = crate::time::day(self.rules.deadline?);
+        Some(match self.rules.deadline_label.as_deref() {
+            Some(label) => format!("{deadline} ({label})"),
+            None => deadline,
+        })
+    }
+
     pub fn option_keys(&self) -> Vec<String> {
         self.options.iter().map(|o| o.option_key.clone()).collect()
     }

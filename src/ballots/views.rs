@@ -370,3 +370,35 @@ pub fn weight_privacy(pool: &Pool, loaded: &Loaded) -> AppResult<Option<PrivacyR
             .collect(),
     }))
 }
+
+/// The constitution settings frozen with the ballot at publication.
+pub fn frozen_constitution(loaded: &Loaded) -> Option<crate::registry::constitution::ConstitutionSettings> {
+    loaded
+        .ballot
+        .constitution
+        .as_deref()
+        .and_then(|json| serde_json::from_str::<crate::registry::constitution::SettingsForm>(json).ok())
+        .and_then(|form| crate::registry::constitution::ConstitutionSettings::from_form(&form).ok())
+}
+
+/// The settings the ballot is held to: those frozen at publication, or
+/// today's for a draft.
+pub fn constitution_for(
+    conn: &mut crate::db::DbConn,
+    loaded: &Loaded,
+) -> AppResult<crate::registry::constitution::ConstitutionSettings> {
+    match frozen_constitution(loaded) {
+        Some(settings) => Ok(settings),
+        None => crate::registry::service::load_constitution(conn, loaded.organisation.id),
+    }
+}
+
+/// Where the ballot's dates fall after the timetable its deadline allows.
+pub fn deadline_warnings(pool: &Pool, loaded: &Loaded) -> AppResult<Vec<super::plan::PlanWarning>> {
+    if loaded.rules.deadline.is_none() {
+        return Ok(Vec::new());
+    }
+    let mut conn = pool.get()?;
+    let notice = constitution_for(&mut conn, loaded)?.minimum_notice_days;
+    Ok(loaded.deadline_warnings(notice, chrono::Utc::now().naive_utc()))
+}

@@ -81,6 +81,9 @@ pub struct Facts {
     pub verifiable: Option<Option<bool>>,
     /// A verifiable ballot's trustees (names) and threshold.
     pub trustees: Option<(Vec<String>, u32)>,
+    /// The outside deadline the result is needed for, in words, and where
+    /// the ballot's dates fall after the timetable planned back from it.
+    pub deadline: Option<(String, Vec<String>)>,
 }
 
 /// How voting ended.
@@ -230,6 +233,21 @@ pub fn checklist(f: &Facts) -> Vec<Line> {
                     )
                 ),
             ),
+        });
+    }
+    if let Some((deadline, warnings)) = &f.deadline {
+        lines.push(if warnings.is_empty() {
+            line(
+                "Timetable leaves time for the deadline",
+                Status::Green,
+                format!("The result is needed by {deadline}; the ballot's dates leave the time the plan needs to certify it."),
+            )
+        } else {
+            line(
+                "Timetable leaves time for the deadline",
+                Status::Amber,
+                format!("The result is needed by {deadline}. {}", warnings.join(" ")),
+            )
         });
     }
     lines.push(if f.papers_given {
@@ -409,6 +427,34 @@ mod tests {
         let lines = checklist(&good());
         assert_eq!(lines.iter().filter(|l| l.status == Status::Green).count(), 9);
         assert_eq!(overall(&lines), Status::Amber, "no consultation leads to it");
+    }
+
+    #[test]
+    fn a_timetable_that_may_miss_its_deadline_is_amber() {
+        assert!(
+            checklist(&good())
+                .iter()
+                .all(|l| l.check != "Timetable leaves time for the deadline")
+        );
+        let on_time = Facts {
+            deadline: Some(("9 January 2015 (Application to NHS England)".into(), vec![])),
+            ..good()
+        };
+        assert_eq!(
+            status_of(&on_time, "Timetable leaves time for the deadline"),
+            Status::Green
+        );
+        let late = Facts {
+            deadline: Some((
+                "9 January 2015".into(),
+                vec!["Voting closes on 9 January 2015, after the latest day …".into()],
+            )),
+            ..good()
+        };
+        assert_eq!(
+            status_of(&late, "Timetable leaves time for the deadline"),
+            Status::Amber
+        );
     }
 
     #[test]

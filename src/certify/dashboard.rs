@@ -25,7 +25,7 @@ fn facts(
 ) -> AppResult<(Facts, Option<Signed>)> {
     let b = &loaded.ballot;
     let id = b.id;
-    let settings = frozen_constitution(conn, loaded)?;
+    let settings = crate::ballots::service::constitution_for(conn, loaded)?;
     let run_up = run_up_changes(conn, loaded, settings.minimum_notice_days)?;
     let notice_lowered_from = run_up
         .iter()
@@ -95,7 +95,16 @@ fn facts(
     } else {
         (None, None)
     };
+    let deadline = loaded.deadline_words().map(|words| {
+        let warnings = loaded
+            .deadline_warnings(settings.minimum_notice_days, chrono::Utc::now().naive_utc())
+            .into_iter()
+            .map(|w| w.message)
+            .collect();
+        (words, warnings)
+    });
     let facts = Facts {
+        deadline,
         privacy_at_risk,
         verifiable,
         trustees,
@@ -142,25 +151,7 @@ fn facts(
     Ok((facts, signed))
 }
 
-/// The constitution settings frozen with the ballot at publication (the
-/// current ones for a draft, or a ballot published before they were kept).
-pub fn frozen_constitution(
-    conn: &mut DbConn,
-    loaded: &Loaded,
-) -> AppResult<crate::registry::constitution::ConstitutionSettings> {
-    use crate::registry::constitution::{ConstitutionSettings, SettingsForm};
-    let frozen = loaded
-        .ballot
-        .constitution
-        .as_deref()
-        .and_then(|json| serde_json::from_str::<SettingsForm>(json).ok())
-        .and_then(|form| ConstitutionSettings::from_form(&form).ok());
-    match frozen {
-        Some(settings) => Ok(settings),
-        None => crate::registry::service::load_constitution(conn, loaded.organisation.id),
-    }
-}
-
+/// The minimum notice in a stored copy of the settings form.
 fn notice_of(settings_json: &str) -> u32 {
     serde_json::from_str::<crate::registry::constitution::SettingsForm>(settings_json)
         .ok()
@@ -212,6 +203,8 @@ fn audit_break(conn: &mut DbConn) -> AppResult<Option<i32>> {
 pub struct BallotStatus {
     pub id: i32,
     pub title: String,
+    /// "9 January 2015 (Application to NHS England)", when it has one.
+    pub deadline: Option<String>,
     pub state: BallotState,
     pub turnout: String,
     pub status: Status,
@@ -260,6 +253,7 @@ pub fn dashboard(pool: &Pool, grants: &Grants) -> AppResult<Vec<OrganisationStat
             ballots.push(BallotStatus {
                 id: ballot.id,
                 title: ballot.title,
+                deadline: facts.deadline.as_ref().map(|(words, _)| words.clone()),
                 state: loaded.state,
                 turnout: format!(
                     "{voted} of {} ({})",
@@ -309,7 +303,7 @@ pub fn evidence(pool: &Pool, grants: &Grants, ballot_id: i32) -> AppResult<Evide
         )?);
     }
     // Changes of the constitution in the run-up belong to the ballot's story.
-    let frozen_notice = frozen_constitution(&mut conn, &loaded)?.minimum_notice_days;
+    let frozen_notice = crate::ballots::service::constitution_for(&mut conn, &loaded)?.minimum_notice_days;
     let run_up = run_up_changes(&mut conn, &loaded, frozen_notice)?;
     if let (Some(first), Some(published)) = (run_up.first(), loaded.ballot.published_at) {
         let from = first.0.at;

@@ -803,6 +803,7 @@ fn line_views(lines: Vec<super::checklist::Line>) -> Vec<LineView> {
 struct DashboardBallot {
     id: i32,
     title: String,
+    deadline: Option<String>,
     state: &'static str,
     turnout: String,
     label: &'static str,
@@ -841,6 +842,7 @@ pub async fn dashboard(ui: Ui, user: CurrentUser) -> AppResult<HttpResponse> {
                     .map(|b| DashboardBallot {
                         id: b.id,
                         title: b.title,
+                        deadline: b.deadline,
                         state: b.state.label(),
                         turnout: b.turnout,
                         label: b.status.label(),
