@@ -37,7 +37,12 @@ backend_tests! {
         assert!(page.contains("ballot.publish") && page.contains("ballot.cancel") && page.contains("Wrong date"), "{page}");
         let (_, filtered) = observer.get_text("/organisations/08V/audit?action=ballot.cancel").await;
         assert!(filtered.contains("ballot.cancel") && !filtered.contains("ballot.publish"), "{filtered}");
-        assert!(filtered.contains("1 entries"));
+        assert!(filtered.contains("1 entry."), "{filtered}");
+        // The filter is in words; an action typed into the address is shown as what it filters by.
+        assert!(page.contains("<option value=\"ballot.\">Ballots: drafts, publication, the timetable, the count</option>"), "{page}");
+        assert!(filtered.contains("<option value=\"ballot.cancel\" selected>Entries whose action starts with &quot;ballot.cancel&quot;</option>"), "{filtered}");
+        let (_, ballots) = observer.get_text("/organisations/08V/audit?action=ballot.").await;
+        assert!(ballots.contains("<option value=\"ballot.\" selected>") && ballots.contains("3 entries."), "{ballots}");
         let (_, by_text) = observer.get_text("/organisations/08V/audit?text=wrong%20date").await;
         assert!(by_text.contains("ballot.cancel"));
         assert_eq!(observer.get("/organisations/08V/audit?from=yesterday").await.status(), 400);

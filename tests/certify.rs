@@ -202,7 +202,17 @@ backend_tests! {
         assert!(!body.contains("Every check passed"));
         let response = post(vec![("certificate", "{not json".to_owned(), false)]).await;
         assert_eq!(response.status(), 422);
-        assert!(response.text().await.expect("body").contains("is not a Quorate certificate"));
+        let body = response.text().await.expect("body");
+        assert!(body.contains("is not a Quorate certificate as downloaded: it is not a JSON file, or it was changed by hand: the first problem is on line 1, character 2"), "{body}");
+        // Errors in words, not the parser's.
+        assert!(!body.contains("key must be a string"), "{body}");
+        let cut = serde_json::to_string(&signed).expect("json");
+        let response = post(vec![("certificate", cut[..cut.len() / 2].to_owned(), false)]).await;
+        assert!(response.text().await.expect("body").contains("it ends too soon, so part of it is missing"));
+        let response = post(vec![("certificate", "{\"certificate\": 1}".to_owned(), false), ("board", "[1]".to_owned(), false)]).await;
+        let body = response.text().await.expect("body");
+        assert!(body.contains("a part is missing, extra or of the wrong kind"), "{body}");
+        assert!(body.contains("is not a Quorate bulletin board as downloaded"), "{body}");
 
         // Changing any single field of the certificate breaks it.
         let mut paths = Vec::new();

@@ -112,7 +112,15 @@ backend_tests! {
         let (_, page) = admin.get_text("/organisations/08V").await;
         assert!(page.contains("Second LMC now covers this organisation"));
         assert_eq!(observer.get_text("/organisations/08V/practices").await.0, 200, "its observers now see the register");
-        assert_eq!(admin.submit("/organisations/08V", "/organisations/08V/lmcs/add", &[("lmc", "08V")]).await.status(), 400, "not an LMC");
+        // Not an LMC: the organisation's page again, the error at the field, what was typed kept.
+        let refused = admin.submit("/organisations/08V", "/organisations/08V/lmcs/add", &[("lmc", "08V")]).await;
+        assert_eq!(refused.status(), 422, "not an LMC");
+        let refused = refused.text().await.expect("body");
+        assert!(refused.contains("href=\"#lmc\"") && refused.contains("There is no local medical committee with ODS code 08V"), "{refused}");
+        assert!(refused.contains("value=\"08V\"") && refused.contains("Local medical committees"), "{refused}");
+        let again = admin.submit("/organisations/08V", "/organisations/08V/lmcs/add", &[("lmc", "L02")]).await;
+        assert_eq!(again.status(), 422, "already covers");
+        assert!(again.text().await.expect("body").contains("Second LMC already covers"));
 
         assert_eq!(admin.submit("/organisations/08V", "/organisations/08V/lmcs/remove", &[("lmc", "L02")]).await.status(), 303);
         assert_eq!(observer.get_text("/organisations/08V").await.0, 403);

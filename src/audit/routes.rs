@@ -77,13 +77,56 @@ struct EntryRow {
     summary: String,
 }
 
+/// The kinds of entry the filter offers, in words, by the start of their
+/// action codes.
+const KINDS: [(&str, &str); 9] = [
+    ("", "Every kind of entry"),
+    ("ballot.", "Ballots: drafts, publication, the timetable, the count"),
+    ("ballot.vote", "Votes cast (who voted, never how in a secret ballot)"),
+    ("certificate.", "Certificates of result and signing keys"),
+    ("consultation.", "Consultations: papers, questions, answers, responses"),
+    ("practice.", "Member practices and their representatives"),
+    ("register.", "Imports of NHS files into the register"),
+    ("organisation.", "The organisation, its constitution settings and LMCs"),
+    ("account.", "Accounts: invitations, passwords, tokens, sign-in"),
+];
+
+#[derive(Serialize)]
+struct KindChoice {
+    value: String,
+    label: String,
+    selected: bool,
+}
+
+/// The kinds to choose from; an action typed into the address that is not
+/// one of them is offered too, so the page shows what it filters by.
+fn kind_choices(current: &str) -> Vec<KindChoice> {
+    let mut choices: Vec<KindChoice> = KINDS
+        .iter()
+        .map(|(value, label)| KindChoice {
+            value: (*value).to_owned(),
+            label: (*label).to_owned(),
+            selected: *value == current,
+        })
+        .collect();
+    if !current.is_empty() && !KINDS.iter().any(|(value, _)| *value == current) {
+        choices.push(KindChoice {
+            value: current.to_owned(),
+            label: format!("Entries whose action starts with \"{current}\""),
+            selected: true,
+        });
+    }
+    choices
+}
+
 #[derive(Serialize)]
 struct AuditPage {
     organisation: String,
     code: String,
+    kinds: Vec<KindChoice>,
     query: AuditQuery,
     rows: Vec<EntryRow>,
-    total: i64,
+    total: String,
     page: i64,
     previous: Option<String>,
     next: Option<String>,
@@ -136,6 +179,7 @@ pub async fn log(
     let page_view = AuditPage {
         organisation: organisation.summary.name.clone(),
         code: organisation.summary.code.clone(),
+        kinds: kind_choices(query.action.trim()),
         rows: entries
             .into_iter()
             .map(|e| EntryRow {
@@ -147,7 +191,7 @@ pub async fn log(
                 summary: e.entry.summary,
             })
             .collect(),
-        total,
+        total: crate::format::plural(usize::try_from(total).unwrap_or(0), "entry", "entries"),
         page,
         previous: (page > 1).then(|| format!("{base}?{}", query.query_string(page - 1))),
         next: (page * PER_PAGE < total).then(|| format!("{base}?{}", query.query_string(page + 1))),

@@ -281,15 +281,13 @@ pub enum BoardFile {
 }
 
 impl BoardFile {
-    pub fn parse(text: &str) -> Result<BoardFile, String> {
-        let value: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    pub fn parse(text: &str) -> Result<BoardFile, serde_json::Error> {
+        let value: serde_json::Value = serde_json::from_str(text)?;
         match value.get("format").and_then(|f| f.as_str()) {
-            Some(super::verifiable::VERIFIABLE_BOARD_FORMAT) => serde_json::from_value(value)
-                .map(|b| BoardFile::Verifiable(Box::new(b)))
-                .map_err(|e| e.to_string()),
-            _ => serde_json::from_value(value)
-                .map(BoardFile::Plain)
-                .map_err(|e| e.to_string()),
+            Some(super::verifiable::VERIFIABLE_BOARD_FORMAT) => {
+                serde_json::from_value(value).map(|b| BoardFile::Verifiable(Box::new(b)))
+            }
+            _ => serde_json::from_value(value).map(BoardFile::Plain),
         }
     }
 }

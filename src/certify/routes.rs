@@ -677,7 +677,10 @@ pub async fn verify_submitted(
         Err(e) => {
             errors.push(FieldError::new(
                 "certificate",
-                format!("The certificate is not a Quorate certificate (JSON as downloaded): {e}"),
+                format!(
+                    "The certificate is not a Quorate certificate as downloaded: {}",
+                    json_problem(&e)
+                ),
             ));
             None
         }
@@ -689,7 +692,10 @@ pub async fn verify_submitted(
             Err(e) => {
                 errors.push(FieldError::new(
                     "board",
-                    format!("The board is not a Quorate bulletin board (JSON as downloaded): {e}"),
+                    format!(
+                        "The board is not a Quorate bulletin board as downloaded: {}",
+                        json_problem(&e)
+                    ),
                 ));
                 None
             }
@@ -996,4 +1002,23 @@ pub async fn certificate_pdf(state: web::Data<AppState>, id: web::Path<String>) 
             format!("attachment; filename=\"certificate-{}.pdf\"", page.id),
         ))
         .body(pdf))
+}
+
+/// What is wrong with a pasted or uploaded file, in words rather than the
+/// parser's: the page is read by LMC officers, not programmers.
+fn json_problem(error: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    match error.classify() {
+        Category::Eof => "it ends too soon, so part of it is missing (copy or download the whole file)".to_owned(),
+        Category::Syntax => format!(
+            "it is not a JSON file, or it was changed by hand: the first problem is on line {}, character {}",
+            error.line(),
+            error.column()
+        ),
+        Category::Data => format!(
+            "it is a JSON file but not in the form Quorate writes: a part is missing, extra or of the wrong kind (line {})",
+            error.line()
+        ),
+        Category::Io => "it could not be read".to_owned(),
+    }
 }

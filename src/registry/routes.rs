@@ -169,11 +169,24 @@ struct OrganisationPage {
     member_count: usize,
     may_oversee: bool,
     is_system_admin: bool,
+    /// What was typed in the LMC form, shown again with its error.
+    lmc_typed: String,
 }
 
 pub async fn organisation(ui: Ui, user: CurrentUser, code: web::Path<String>) -> AppResult<HttpResponse> {
+    organisation_page(&ui, &user, code.into_inner(), String::new(), Vec::new()).await
+}
+
+/// The organisation's page; with errors, the LMC form again with what was
+/// typed and the error summary.
+async fn organisation_page(
+    ui: &Ui,
+    user: &CurrentUser,
+    code: String,
+    lmc_typed: String,
+    errors: Vec<FieldError>,
+) -> AppResult<HttpResponse> {
     let grants = user.grants();
-    let code = code.into_inner();
     let detail = ui
         .state()
         .run(move |pool| service::organisation_detail(pool, &grants, &code))
@@ -195,8 +208,19 @@ pub async fn organisation(ui: Ui, user: CurrentUser, code: web::Path<String>) ->
                 .collect()
         }),
         member_count: detail.member_count,
+        lmc_typed,
     };
-    ui.page("registry/organisation", &title, &page)
+    if errors.is_empty() {
+        ui.page("registry/organisation", &title, &page)
+    } else {
+        ui.form_errors(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "registry/organisation",
+            &title,
+            errors,
+            &page,
+        )
+    }
 }
 
 /// The query string of the register page, checked.
@@ -1619,18 +1643,21 @@ pub async fn change_lmc(
         _ => return Err(AppError::NotFound),
     };
     let actor = (*user.0).clone();
-    let (lookup, lmc) = (code.clone(), form.0.lmc);
-    let name = ui
+    let typed = form.0.lmc;
+    let (lookup, lmc) = (code.clone(), typed.clone());
+    let outcome = ui
         .state()
         .run(move |pool| service::set_lmc_coverage(pool, &actor, &lookup, &lmc, covers))
-        .await
-        .map_err(|e| match e {
-            // One small form on the organisation page: report on the next page.
-            AppError::Invalid(errors) => {
-                AppError::BadRequest(errors.into_iter().map(|e| e.message).collect::<Vec<_>>().join("; "))
-            }
-            other => other,
-        })?;
+        .await;
+    let name = match outcome {
+        Ok(name) => name,
+        // The organisation's page again, with the form's error and what was typed.
+        Err(AppError::Invalid(errors)) => {
+            let errors = errors.into_iter().map(|e| FieldError::new("lmc", e.message)).collect();
+            return organisation_page(&ui, &user, code, typed, errors).await;
+        }
+        Err(other) => return Err(other),
+    };
     Ok(ui.see_other(
         &format!("/organisations/{}", code.to_ascii_uppercase()),
         Some(Flash {
