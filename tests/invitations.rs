@@ -196,6 +196,67 @@ backend_tests! {
         assert_eq!(status, 403);
         assert!(!body.contains("bounce@example.org"));
     }
+
+    async fn the_delivery_record_pages_through_every_message(app: TestApp) {
+        let ccg = app.create_organisation("ccg", "08V", "Test CCG");
+        app.create_user("board@example.org", "org_admin", Some("08V"));
+        let outbox = app.outbox();
+        let mut conn = app.pool.get().expect("connection");
+        let mails = (1..=230)
+            .map(|n| quorate::mail::service::Mail {
+                template: "password_reset",
+                to_email: format!("person{n:03}@example.org"),
+                to_name: format!("Person {n:03}"),
+                sender: "Test CCG".into(),
+                reason: "A test.".into(),
+                event: quorate::mail::model::EventKind::Account,
+                event_id: None,
+                organisation_id: Some(ccg),
+                practice_id: None,
+                user_id: None,
+                context: serde_json::json!({"link": "http://127.0.0.1/reset/x", "expires": "5pm on 9 January 2026"}),
+                sealed: false,
+            })
+            .collect();
+        outbox.enqueue_all(&mut conn, mails).expect("enqueue");
+        drop(conn);
+        app.login("board@example.org", PASSWORD).await;
+        let (_, first) = app.get_text("/organisations/08V/deliveries").await;
+        assert!(first.contains("Messages 1 to 100 of 230, newest first"), "{first}");
+        assert!(
+            first.contains("href=\"/organisations/08V/deliveries?page&#x3D;2\"") && !first.contains("Newer messages"),
+            "{first}"
+        );
+        let (_, last) = app.get_text("/organisations/08V/deliveries?page=3").await;
+        assert!(
+            last.contains("Messages 201 to 230 of 230")
+                && last.contains("Newer messages")
+                && !last.contains("Older messages"),
+            "{last}"
+        );
+        // Every message is on exactly one page.
+        let mut seen = std::collections::BTreeSet::new();
+        for page in 1..=3 {
+            let (_, text) = app
+                .get_text(&format!("/organisations/08V/deliveries?page={page}"))
+                .await;
+            for n in 1..=230 {
+                if text.contains(&format!("person{n:03}@example.org")) {
+                    assert!(seen.insert(n), "person {n} on two pages");
+                }
+            }
+        }
+        assert_eq!(seen.len(), 230);
+        let (_, beyond) = app.get_text("/organisations/08V/deliveries?page=9").await;
+        assert!(beyond.contains("No messages on this page"), "{beyond}");
+        let (_, pending) = app.get_text("/organisations/08V/deliveries?state=pending&page=2").await;
+        assert!(
+            pending.contains("Messages 101 to 200 of 230") && pending.contains("state&#x3D;pending&amp;page&#x3D;3"),
+            "{pending}"
+        );
+        assert_eq!(app.get_text("/organisations/08V/deliveries?page=0").await.0, 400);
+        assert_eq!(app.get_text("/organisations/08V/deliveries?page=two").await.0, 400);
+    }
 }
 
 /// The worker inside `quorate serve` delivers without being asked.

@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
 use super::model::MessageState;
-use super::service::{self, DELIVERY_PAGE_LIMIT, DeliveryCounts};
+use super::service::{self, DELIVERY_PAGE_SIZE, DeliveryCounts};
 use crate::error::{AppError, AppResult};
 use crate::registry::service::overseen_organisation;
 use crate::web::auth::CurrentUser;
@@ -19,6 +19,8 @@ pub struct DeliveryQuery {
     /// Only the messages of one ballot, or of one consultation.
     ballot: Option<String>,
     consultation: Option<String>,
+    /// The page of the record, from 1.
+    page: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -56,13 +58,17 @@ struct DeliveryPage {
     filters: Vec<Filter>,
     rows: Vec<Row>,
     may_act: bool,
-    limit: i64,
+    /// "Messages 101 to 200 of 1,234".
+    showing: String,
+    newer: Option<String>,
+    older: Option<String>,
     state: String,
     event_href: Option<String>,
     event_label: Option<String>,
-    /// The filters, kept through a resend.
+    /// The filters and the page, kept through a resend.
     ballot: String,
     consultation: String,
+    page: i64,
 }
 
 pub async fn deliveries(
@@ -99,13 +105,24 @@ async fn delivery_page(ui: &Ui, user: &CurrentUser, code: String, query: &Delive
         (None, Some(id)) => Some((super::model::EventKind::Consultation, "consultation", id)),
         (None, None) => None,
     };
+    let page_number = match number("page", query.page.as_deref())? {
+        None => 1,
+        Some(n) if n >= 1 => i64::from(n),
+        Some(n) => return Err(AppError::BadRequest(format!("page must be 1 or more, not {n}"))),
+    };
     let grants = user.grants();
     let lookup = code.clone();
     let (organisation, record) = ui
         .state()
         .run(move |pool| {
             let organisation = overseen_organisation(pool, &grants, &lookup)?;
-            let record = service::delivery_record(pool, organisation.id, state, event.map(|(kind, _, id)| (kind, id)))?;
+            let record = service::delivery_record(
+                pool,
+                organisation.id,
+                state,
+                event.map(|(kind, _, id)| (kind, id)),
+                page_number,
+            )?;
             Ok((organisation, record))
         })
         .await?;
@@ -158,6 +175,10 @@ async fn delivery_page(ui: &Ui, user: &CurrentUser, code: String, query: &Delive
             }
         })
         .collect();
+    let state_part = state.map(|s| format!("state={}&", s.as_str())).unwrap_or_default();
+    let page_href = |n: i64| format!("{base}{state_part}page={n}");
+    let first = (page_number - 1) * DELIVERY_PAGE_SIZE + 1;
+    let last = (first + DELIVERY_PAGE_SIZE - 1).min(record.total);
     let page = DeliveryPage {
         organisation_name: organisation.summary.name.clone(),
         code,
@@ -165,12 +186,24 @@ async fn delivery_page(ui: &Ui, user: &CurrentUser, code: String, query: &Delive
         filters,
         rows,
         may_act: organisation.may_act,
-        limit: DELIVERY_PAGE_LIMIT,
+        showing: if record.total == 0 || first > record.total {
+            format!("No messages on page {page_number}")
+        } else {
+            format!(
+                "Messages {} to {} of {}, newest first",
+                crate::format::count(first.unsigned_abs()),
+                crate::format::count(last.unsigned_abs()),
+                crate::format::count(record.total.unsigned_abs())
+            )
+        },
+        newer: (page_number > 1).then(|| page_href(page_number - 1)),
+        older: (page_number * DELIVERY_PAGE_SIZE < record.total).then(|| page_href(page_number + 1)),
         state: state.map_or("all", |s| s.as_str()).to_owned(),
         event_href: event.map(|(_, name, id)| format!("/{name}s/{id}")),
         event_label: event.map(|(_, name, id)| format!("{name} {id}")),
         ballot: query.ballot.clone().unwrap_or_default(),
         consultation: query.consultation.clone().unwrap_or_default(),
+        page: page_number,
     };
     Ok(page)
 }
@@ -186,6 +219,8 @@ pub struct ResendForm {
     email: String,
     #[serde(default)]
     state: String,
+    #[serde(default)]
+    page: String,
 }
 
 pub async fn resend(
@@ -219,6 +254,7 @@ pub async fn resend(
             state: Some(form.state.clone()),
             ballot: Some(form.ballot.clone()),
             consultation: Some(form.consultation.clone()),
+            page: Some(form.page.clone()),
         };
         let mut page = delivery_page(&ui, &user, code, &query).await?;
         let field = format!("email-{message_id}");

@@ -252,6 +252,8 @@ pub fn cancel_pending(conn: &mut DbConn, event: EventKind, event_id: i32, reason
 pub struct DeliveryRecord {
     pub messages: Vec<OutboxMessage>,
     pub counts: DeliveryCounts,
+    /// How many messages the filters select, over every page.
+    pub total: i64,
 }
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -278,20 +280,28 @@ impl DeliveryCounts {
     }
 }
 
-/// The most messages one delivery record page lists.
-pub const DELIVERY_PAGE_LIMIT: i64 = 500;
+/// Messages on one page of the delivery record.
+pub const DELIVERY_PAGE_SIZE: i64 = 100;
 
+/// Page `page` (from 1) of the record, with the counts of every message.
 pub fn delivery_record(
     pool: &Pool,
     organisation_id: i32,
     state: Option<MessageState>,
     event: Option<(EventKind, i32)>,
+    page: i64,
 ) -> AppResult<DeliveryRecord> {
     let mut conn = pool.get()?;
     let event = event.map(|(kind, id)| (kind.as_str(), id));
-    let messages = store::for_organisation(&mut conn, organisation_id, state, event, DELIVERY_PAGE_LIMIT)?;
+    let offset = (page.max(1) - 1).saturating_mul(DELIVERY_PAGE_SIZE);
+    let messages = store::page_for_organisation(&mut conn, organisation_id, state, event, DELIVERY_PAGE_SIZE, offset)?;
+    let total = store::count_for_organisation(&mut conn, organisation_id, state, event)?;
     let counts = DeliveryCounts::from_rows(store::counts_for_organisation(&mut conn, organisation_id, event)?);
-    Ok(DeliveryRecord { messages, counts })
+    Ok(DeliveryRecord {
+        messages,
+        counts,
+        total,
+    })
 }
 
 /// Only the counts of `delivery_record`: for pages that show them.

@@ -225,6 +225,41 @@ pub fn for_organisation(
     event: Option<(&str, i32)>,
     limit: i64,
 ) -> QueryResult<Vec<OutboxMessage>> {
+    page_for_organisation(conn, organisation_id, state, event, limit, 0)
+}
+
+/// `limit` of the record's messages after the first `offset`.
+pub fn page_for_organisation(
+    conn: &mut DbConn,
+    organisation_id: i32,
+    state: Option<MessageState>,
+    event: Option<(&str, i32)>,
+    limit: i64,
+    offset: i64,
+) -> QueryResult<Vec<OutboxMessage>> {
+    record_query(organisation_id, state, event)
+        .order((outbox_messages::created_at.desc(), outbox_messages::id.desc()))
+        .limit(limit)
+        .offset(offset)
+        .select(OutboxMessage::as_select())
+        .load(conn)
+}
+
+/// How many messages `for_organisation` pages through.
+pub fn count_for_organisation(
+    conn: &mut DbConn,
+    organisation_id: i32,
+    state: Option<MessageState>,
+    event: Option<(&str, i32)>,
+) -> QueryResult<i64> {
+    record_query(organisation_id, state, event).count().get_result(conn)
+}
+
+fn record_query<'a>(
+    organisation_id: i32,
+    state: Option<MessageState>,
+    event: Option<(&'a str, i32)>,
+) -> outbox_messages::BoxedQuery<'a, crate::db::MultiBackend> {
     let mut query = outbox_messages::table
         .filter(outbox_messages::organisation_id.eq(organisation_id))
         .into_boxed();
@@ -237,13 +272,8 @@ pub fn for_organisation(
             .filter(outbox_messages::event_id.eq(id));
     }
     query
-        .order((outbox_messages::created_at.desc(), outbox_messages::id.desc()))
-        .limit(limit)
-        .select(OutboxMessage::as_select())
-        .load(conn)
 }
 
-/// (state, count) for an organisation, optionally one event.
 pub fn counts_for_organisation(
     conn: &mut DbConn,
     organisation_id: i32,
