@@ -217,26 +217,18 @@ impl BallotForm {
             "Enter the quorum as a whole percentage, like 50",
             &mut errors,
         );
-        let list_size_date = match self.list_size_date.trim() {
-            "" => None,
-            text => match chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d") {
-                Ok(d) => Some(d),
-                Err(_) => {
-                    errors.push(FieldError::new("list-size-date", "Enter a real date, like 2026-10-01"));
-                    None
-                }
-            },
-        };
-        let deadline = match self.deadline.trim() {
-            "" => None,
-            text => match chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d") {
-                Ok(d) => Some(d),
-                Err(_) => {
-                    errors.push(FieldError::new("deadline", "Enter the deadline as a real date"));
-                    None
-                }
-            },
-        };
+        let list_size_date = crate::web::form::optional_date(
+            "list-size-date",
+            &self.list_size_date,
+            "Enter a real date, like 2026-10-01",
+            &mut errors,
+        );
+        let deadline = crate::web::form::optional_date(
+            "deadline",
+            &self.deadline,
+            "Enter the deadline as a real date",
+            &mut errors,
+        );
         let mut constituencies = BTreeMap::new();
         for (n, line) in self.constituencies.lines().enumerate() {
             let line = line.trim();

@@ -34,6 +34,18 @@ impl PlanInput {
     pub const DEFAULT_REVIEW_DAYS: u32 = 5;
     pub const DEFAULT_CONSULTATION_DAYS: u32 = 28;
 
+    /// The deadline with the usual lengths of each step.
+    pub fn with_defaults(deadline: NaiveDate, minimum_notice_days: u32) -> Self {
+        PlanInput {
+            deadline,
+            days_to_submit: Self::DEFAULT_DAYS_TO_SUBMIT,
+            minimum_notice_days,
+            voting_days: Self::DEFAULT_VOTING_DAYS,
+            review_days: Self::DEFAULT_REVIEW_DAYS,
+            consultation_days: Self::DEFAULT_CONSULTATION_DAYS,
+        }
+    }
+
     pub fn check(&self) -> Vec<FieldError> {
         let mut errors = Vec::new();
         let mut within = |field: &str, value: u32, range: std::ops::RangeInclusive<u32>, what: &str| {
@@ -214,14 +226,7 @@ mod tests {
     }
 
     fn input(deadline: NaiveDate) -> PlanInput {
-        PlanInput {
-            deadline,
-            days_to_submit: PlanInput::DEFAULT_DAYS_TO_SUBMIT,
-            minimum_notice_days: 14,
-            voting_days: PlanInput::DEFAULT_VOTING_DAYS,
-            review_days: PlanInput::DEFAULT_REVIEW_DAYS,
-            consultation_days: PlanInput::DEFAULT_CONSULTATION_DAYS,
-        }
+        PlanInput::with_defaults(deadline, 14)
     }
 
     fn dates(plan: &Plan) -> Vec<(&'static str, NaiveDate)> {

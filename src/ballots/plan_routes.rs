@@ -104,16 +104,12 @@ pub async fn planner(
         .await?;
     let form = query.into_inner();
     let mut errors = Vec::new();
-    let deadline = match form.deadline.trim() {
-        "" => None,
-        typed => match NaiveDate::parse_from_str(typed, "%Y-%m-%d") {
-            Ok(day) => Some(day),
-            Err(_) => {
-                errors.push(FieldError::new("deadline", "Enter the deadline as a real date"));
-                None
-            }
-        },
-    };
+    let deadline = crate::web::form::optional_date(
+        "deadline",
+        &form.deadline,
+        "Enter the deadline as a real date",
+        &mut errors,
+    );
     let input = deadline.map(|deadline| PlanInput {
         deadline,
         days_to_submit: number(

@@ -65,15 +65,7 @@ pub struct Loaded {
 impl Loaded {
     /// The timetable planned back from the ballot's deadline, if it has one.
     pub fn deadline_plan(&self, minimum_notice_days: u32) -> Option<super::plan::Plan> {
-        let deadline = self.rules.deadline?;
-        let input = super::plan::PlanInput {
-            deadline,
-            days_to_submit: super::plan::PlanInput::DEFAULT_DAYS_TO_SUBMIT,
-            minimum_notice_days,
-            voting_days: super::plan::PlanInput::DEFAULT_VOTING_DAYS,
-            review_days: super::plan::PlanInput::DEFAULT_REVIEW_DAYS,
-            consultation_days: super::plan::PlanInput::DEFAULT_CONSULTATION_DAYS,
-        };
+        let input = super::plan::PlanInput::with_defaults(self.rules.deadline?, minimum_notice_days);
         Some(super::plan::plan(
             &input,
             crate::calendar::BankHolidays::england_and_wales(),

@@ -32,6 +32,22 @@ pub fn choices(field: &str, options: &[(&str, &str)], current: &str) -> Vec<Choi
 
 /// Text from a browser's textarea with LF line endings: browsers send CRLF,
 /// and paragraphs are split on blank lines.
+/// A date field as a browser's date input sends it (2026-10-01); blank is
+/// `None`, anything else unreadable is `message` at `field`.
+pub fn optional_date(
+    field: &str,
+    text: &str,
+    message: &str,
+    errors: &mut Vec<crate::error::FieldError>,
+) -> Option<chrono::NaiveDate> {
+    match text.trim() {
+        "" => None,
+        text => chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+            .map_err(|_| errors.push(crate::error::FieldError::new(field, message)))
+            .ok(),
+    }
+}
+
 pub fn lf_lines(text: &str) -> String {
     text.replace("\r\n", "\n").replace('\r', "\n")
 }
