@@ -49,6 +49,7 @@ backend_tests! {
         assert_eq!(status, 422);
         assert!(bad.contains("href=\"#deadline\"") && bad.contains("Enter the deadline as a real date"), "{bad}");
         assert!(bad.contains("value=\"2015-02-30\""), "{bad}");
+        assert!(bad.contains("href=\"#voting-days\""), "a bad number is named even when the date is bad too: {bad}");
         let (status, bad) = app.get_text("/organisations/08V/planner?deadline=2015-01-09&voting_days=seven&consultation_days=999").await;
         assert_eq!(status, 422);
         assert!(bad.contains("Days voting is open must be a whole number of days, like 7"), "{bad}");

@@ -110,37 +110,42 @@ pub async fn planner(
         "Enter the deadline as a real date",
         &mut errors,
     );
+    // Every field is read, so each bad one is named even when the deadline is.
+    let days_to_submit = number(
+        &form.days_to_submit,
+        PlanInput::DEFAULT_DAYS_TO_SUBMIT,
+        "days-to-submit",
+        "Working days to submit the result",
+        &mut errors,
+    );
+    let voting_days = number(
+        &form.voting_days,
+        PlanInput::DEFAULT_VOTING_DAYS,
+        "voting-days",
+        "Days voting is open",
+        &mut errors,
+    );
+    let review_days = number(
+        &form.review_days,
+        PlanInput::DEFAULT_REVIEW_DAYS,
+        "review-days",
+        "Working days to consider the responses",
+        &mut errors,
+    );
+    let consultation_days = number(
+        &form.consultation_days,
+        PlanInput::DEFAULT_CONSULTATION_DAYS,
+        "consultation-days",
+        "Days the consultation runs",
+        &mut errors,
+    );
     let input = deadline.map(|deadline| PlanInput {
         deadline,
-        days_to_submit: number(
-            &form.days_to_submit,
-            PlanInput::DEFAULT_DAYS_TO_SUBMIT,
-            "days-to-submit",
-            "Working days to submit the result",
-            &mut errors,
-        ),
+        days_to_submit,
         minimum_notice_days: settings.minimum_notice_days,
-        voting_days: number(
-            &form.voting_days,
-            PlanInput::DEFAULT_VOTING_DAYS,
-            "voting-days",
-            "Days voting is open",
-            &mut errors,
-        ),
-        review_days: number(
-            &form.review_days,
-            PlanInput::DEFAULT_REVIEW_DAYS,
-            "review-days",
-            "Working days to consider the responses",
-            &mut errors,
-        ),
-        consultation_days: number(
-            &form.consultation_days,
-            PlanInput::DEFAULT_CONSULTATION_DAYS,
-            "consultation-days",
-            "Days the consultation runs",
-            &mut errors,
-        ),
+        voting_days,
+        review_days,
+        consultation_days,
     });
     if let Some(input) = &input {
         errors.extend(input.check());
