@@ -213,6 +213,15 @@ enum MailCommand {
         #[arg(long)]
         until_idle: bool,
     },
+    /// Read one bounce on standard input (for an MTA's pipe transport) and
+    /// record it: a hard bounce marks its message failed. Exits 0 once the
+    /// bounce is kept, whatever it says, so the MTA does not bounce it again.
+    Bounce {
+        /// The address the bounce was delivered to (e.g. Postfix's
+        /// ${original_recipient}), when the headers may not say.
+        #[arg(long, value_name = "ADDRESS")]
+        recipient: Option<String>,
+    },
 }
 
 #[derive(Args, Default)]
@@ -377,6 +386,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             Ok(())
         }
         Some(Command::Mail(MailCommand::Run { until_idle })) => run_mail_worker(settings, until_idle),
+        Some(Command::Mail(MailCommand::Bounce { recipient })) => read_bounce(&settings, recipient.as_deref()),
         Some(Command::Import(command)) => crate::registry::cli::run_import(&open_pool(&settings)?, command.into())
             .map_err(|e| match e {
                 crate::registry::cli::ImportFailure::Usage(m) => Failure::usage(m),
@@ -451,6 +461,43 @@ fn run(cli: Cli) -> Result<(), Failure> {
             Ok(())
         }
     }
+}
+
+/// The most read from standard input; a bounce is rarely over a few
+/// hundred kilobytes, even with the original attached.
+const MOST_BOUNCE_BYTES: u64 = 20 * 1024 * 1024;
+
+fn read_bounce(settings: &Settings, recipient: Option<&str>) -> Result<(), Failure> {
+    use std::io::Read;
+    let mut raw = Vec::new();
+    std::io::stdin()
+        .take(MOST_BOUNCE_BYTES)
+        .read_to_end(&mut raw)
+        .map_err(|e| Failure::runtime(format!("could not read the bounce on standard input: {e}")))?;
+    if raw.iter().all(u8::is_ascii_whitespace) {
+        return Err(Failure::usage(
+            "standard input was empty: give the bounce message on standard input",
+        ));
+    }
+    let pool = open_pool(settings)?;
+    let bounce_address = Some(settings.bounce_address.trim()).filter(|b| !b.is_empty());
+    let recorded = crate::mail::bounce::service::record_bounce(&pool, &raw, bounce_address, recipient)?;
+    let about = match (recorded.message, recorded.marked_failed) {
+        (Some(message), true) => format!("message {message}, now marked failed"),
+        (Some(message), false) => format!("message {message}"),
+        (None, _) => "no message it could be matched to; kept for a person to read".to_owned(),
+    };
+    println!(
+        "Bounce {} recorded ({}{}): {about}.",
+        recorded.id,
+        recorded.severity.label().to_lowercase(),
+        recorded
+            .recipient
+            .as_deref()
+            .map(|r| format!(", {r}"))
+            .unwrap_or_default()
+    );
+    Ok(())
 }
 
 fn run_mail_worker(settings: Settings, until_idle: bool) -> Result<(), Failure> {

@@ -59,6 +59,11 @@ pub struct Settings {
     #[serde(default)]
     pub smtp_url: Option<Secret>,
     pub mail_from: String,
+    /// Empty: bounces go to `mail_from`'s address. Set: each message's
+    /// envelope sender is `local+TAG@domain` of this address (VERP), and
+    /// `quorate mail bounce` matches what comes back to the message.
+    #[serde(default)]
+    pub bounce_address: String,
     pub mail_dir: PathBuf,
     pub mail_worker: bool,
     pub mail_poll_ms: u64,
@@ -152,6 +157,12 @@ impl Settings {
         if settings.mail_from.parse::<lettre::message::Mailbox>().is_err() {
             return Err(ConfigError(
                 "mail_from must be an email address, optionally with a name: Quorate <quorate@example.org>".into(),
+            ));
+        }
+        let bounce = settings.bounce_address.trim();
+        if !bounce.is_empty() && (bounce.parse::<lettre::Address>().is_err() || bounce.contains('+')) {
+            return Err(ConfigError(
+                "bounce_address must be a plain email address without a +tag, like bounces@example.org: each message's tag is added to it".into(),
             ));
         }
         if settings.mail_batch_size == 0 || settings.mail_concurrency == 0 {

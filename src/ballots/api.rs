@@ -8,6 +8,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::casting::{self, Credential};
+use super::investigation::service as investigation;
 use super::model::{BallotOption, RulesInput};
 use super::service::{self, DraftRequest, Loaded};
 use crate::error::{AppError, AppResult, FieldError};
@@ -165,6 +166,21 @@ pub fn ballot_json(loaded: &Loaded) -> serde_json::Value {
         "electorate_digest": b.electorate_digest,
         "deadline": loaded.rules.deadline.map(|d| d.to_string()),
         "deadline_label": loaded.rules.deadline_label,
+        "suspended": loaded.suspension().map(|s| json!({
+            "since": rfc3339(s.suspended_at), "reason": s.reason,
+        })),
+        "suspensions": loaded.interruptions.suspensions.iter().map(|s| json!({
+            "suspended_at": rfc3339(s.suspended_at), "reason": s.reason,
+            "closes_at_before": rfc3339(s.closes_at_before),
+            "resumed_at": time(s.resumed_at), "closes_at_after": time(s.closes_at_after),
+            "short_reason": s.short_reason,
+        })).collect::<Vec<_>>(),
+        "void": loaded.interruptions.void.as_ref().map(|v| json!({
+            "voided_at": rfc3339(v.voided_at), "reason": v.reason, "rerun_ballot_id": v.rerun_ballot_id,
+        })),
+        "rerun_of": loaded.interruptions.rerun_of.as_ref().map(|v| json!({
+            "ballot_id": v.ballot_id, "voided_at": rfc3339(v.voided_at), "reason": v.reason,
+        })),
     })
 }
 
@@ -324,6 +340,49 @@ pub async fn transition(
                 .await
                 .map_err(api_field_names)?
         }
+        "suspend" => {
+            let reason = body.reason.unwrap_or_default();
+            state
+                .run(move |pool| investigation::suspend(pool, &outbox, &actor, id, &reason))
+                .await?
+        }
+        "resume" => {
+            let mut errors = Vec::new();
+            let new_close = body
+                .closes_at
+                .as_deref()
+                .and_then(|t| parse_time("closes-at", t, &mut errors));
+            if !errors.is_empty() {
+                return Err(api_field_names(AppError::Invalid(errors)));
+            }
+            let reason = body.reason.unwrap_or_default();
+            state
+                .run(move |pool| investigation::resume(pool, &outbox, &actor, id, new_close, &reason))
+                .await
+                .map_err(|e| match api_field_names(e) {
+                    // The page's second box is the body's `reason`.
+                    AppError::Invalid(errors) => AppError::Invalid(
+                        errors
+                            .into_iter()
+                            .map(|mut error| {
+                                if error.field == "short_reason" {
+                                    error.field = "reason".into();
+                                }
+                                error
+                            })
+                            .collect(),
+                    ),
+                    other => other,
+                })?
+        }
+        "void" => {
+            let reason = body.reason.unwrap_or_default();
+            let rerun = body.rerun.unwrap_or(true);
+            let voided = state
+                .run(move |pool| investigation::void(pool, &outbox, &actor, id, &reason, rerun))
+                .await?;
+            extra.insert("rerun_ballot_id".into(), json!(voided.rerun));
+        }
         _ => return Err(AppError::NotFound),
     }
     let grants_user = state.run(move |pool| {
@@ -343,6 +402,8 @@ pub async fn transition(
 pub struct TransitionBody {
     reason: Option<String>,
     closes_at: Option<String>,
+    /// Voiding: whether to create the re-run as a draft (default yes).
+    rerun: Option<bool>,
     /// Publishing: the practices without a nominated representative (ODS
     /// codes) the caller accepts will not be told; must match exactly.
     #[serde(default, deserialize_with = "crate::web::json::present")]

@@ -76,7 +76,27 @@ pub struct Resolved {
 /// Why voting is not possible now, if it is not.
 pub fn window_problem(loaded: &Loaded, now: NaiveDateTime) -> Option<String> {
     let ballot = &loaded.ballot;
+    if let Some(suspension) = loaded.suspension() {
+        return Some(format!(
+            "Voting is suspended while something is looked into: {} It was suspended at {}. You will be told by email when voting resumes, and your practice can vote then.",
+            sentence(&suspension.reason),
+            crate::time::date_time(suspension.suspended_at)
+        ));
+    }
     match loaded.state {
+        BallotState::Void => Some(match &loaded.interruptions.void {
+            Some(void) => format!(
+                "This ballot was declared void at {}: {} Its votes will not be counted.{}",
+                crate::time::date_time(void.voided_at),
+                sentence(&void.reason),
+                if void.rerun_ballot_id.is_some() {
+                    " It is being re-run: your practice will get the new ballot's notice, with a new voting link. Links to this ballot no longer work."
+                } else {
+                    ""
+                }
+            ),
+            None => "This ballot was declared void.".to_owned(),
+        }),
         BallotState::Cancelled => Some(format!(
             "This ballot was cancelled{}.",
             ballot
@@ -99,6 +119,16 @@ pub fn window_problem(loaded: &Loaded, now: NaiveDateTime) -> Option<String> {
             crate::time::date_time(ballot.closes_at)
         )),
         _ => None,
+    }
+}
+
+/// A reason as a sentence: ending with a full stop.
+fn sentence(reason: &str) -> String {
+    let reason = reason.trim();
+    if reason.ends_with(['.', '!', '?']) {
+        reason.to_owned()
+    } else {
+        format!("{reason}.")
     }
 }
 
@@ -559,7 +589,11 @@ fn write_all(
         if let std::collections::hash_map::Entry::Vacant(slot) = closes_at.entry(vote.ballot_id) {
             store::hold_against_close(conn, vote.ballot_id)?;
             let ballot = store::find(conn, vote.ballot_id)?.ok_or(AppError::NotFound)?;
-            slot.insert((ballot.state == "open" && now < ballot.closes_at, ballot.closes_at));
+            let suspended = super::investigation::store::is_suspended(conn, vote.ballot_id)?;
+            slot.insert((
+                ballot.state == "open" && now < ballot.closes_at && !suspended,
+                ballot.closes_at,
+            ));
         }
     }
     for (i, vote) in votes.iter().enumerate() {

@@ -9,6 +9,7 @@ pub mod diff;
 pub mod draft;
 pub mod draft_routes;
 pub mod election;
+pub mod investigation;
 pub mod links;
 pub mod model;
 pub mod notices;

@@ -112,6 +112,9 @@ pub enum BallotState {
     Closed,
     Counted,
     Cancelled,
+    /// Declared void after an investigation (kept as `cancelled`, with a
+    /// record in `ballot_voids`): its papers are never counted or published.
+    Void,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,13 +127,14 @@ pub enum Transition {
 }
 
 impl BallotState {
-    pub const ALL: [BallotState; 6] = [
+    pub const ALL: [BallotState; 7] = [
         BallotState::Draft,
         BallotState::Published,
         BallotState::Open,
         BallotState::Closed,
         BallotState::Counted,
         BallotState::Cancelled,
+        BallotState::Void,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -141,6 +145,7 @@ impl BallotState {
             BallotState::Closed => "closed",
             BallotState::Counted => "counted",
             BallotState::Cancelled => "cancelled",
+            BallotState::Void => "void",
         }
     }
 
@@ -156,6 +161,7 @@ impl BallotState {
             BallotState::Closed => "Closed",
             BallotState::Counted => "Counted",
             BallotState::Cancelled => "Cancelled",
+            BallotState::Void => "Void",
         }
     }
 
@@ -167,7 +173,7 @@ impl BallotState {
             BallotState::Open => "green",
             BallotState::Closed => "orange",
             BallotState::Counted => "purple",
-            BallotState::Cancelled => "red",
+            BallotState::Cancelled | BallotState::Void => "red",
         }
     }
 
@@ -181,6 +187,7 @@ impl BallotState {
             (Closed, Transition::Count) => Ok(Counted),
             (Counted, Transition::Cancel) => Err("A counted ballot cannot be cancelled".into()),
             (Cancelled, _) => Err("The ballot has been cancelled".into()),
+            (Void, _) => Err("The ballot has been declared void".into()),
             (_, Transition::Cancel) => Ok(Cancelled),
             (state, transition) => Err(format!("A {state:?} ballot cannot {transition:?}").to_lowercase()),
         }

@@ -248,6 +248,9 @@ pub fn announce(
 pub fn send_due_reminders(conn: &mut DbConn, outbox: &Outbox, id: i32, now: NaiveDateTime) -> AppResult<usize> {
     crate::db::claim_write_lock(conn)?;
     let loaded = load(conn, id)?;
+    if loaded.suspension().is_some() {
+        return Ok(0);
+    }
     let opened = loaded.ballot.opened_at.unwrap_or(loaded.ballot.opens_at);
     let mut written = 0;
     for days in &loaded.rules.reminder_days {

@@ -150,6 +150,14 @@ struct BallotPage {
     closed_early: Option<KeyValue>,
     published: Option<String>,
     cancelled: Option<String>,
+    /// Voting suspended now: why and since when.
+    suspended: Option<String>,
+    /// Earlier suspensions, in words.
+    suspensions: Vec<String>,
+    /// Declared void, or a re-run of a void ballot: the record and the link
+    /// to the other ballot.
+    void: Option<LinkedBallot>,
+    rerun_of: Option<LinkedBallot>,
     rules: Vec<KeyValue>,
     runs: bool,
     oversees: bool,
@@ -159,6 +167,9 @@ struct BallotPage {
     may_extend: bool,
     may_close: bool,
     may_cancel: bool,
+    may_suspend: bool,
+    may_resume: bool,
+    may_void: bool,
     counted: bool,
     voting: Option<VotingView>,
     /// Links to the consultations this ballot follows (inside the voting link for its holder).
@@ -173,6 +184,12 @@ struct BallotPage {
     /// Whether the totals could show how a practice voted, for those who
     /// run or observe a secret ballot.
     privacy: Option<PrivacyView>,
+}
+
+#[derive(Serialize)]
+struct LinkedBallot {
+    words: String,
+    href: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -429,6 +446,28 @@ async fn ballot_page(
         }),
         published: b.published_at.map(crate::time::date_time),
         cancelled: b.cancel_reason.clone(),
+        suspended: loaded.suspension().map(|s| s.in_words()),
+        suspensions: loaded
+            .interruptions
+            .suspensions
+            .iter()
+            .filter(|s| !s.is_active())
+            .map(|s| s.in_words())
+            .collect(),
+        void: loaded.interruptions.void.as_ref().map(|v| LinkedBallot {
+            words: format!("{}.", v.in_words()),
+            href: v.rerun_ballot_id.map(|r| format!("/ballots/{r}")),
+        }),
+        rerun_of: loaded.interruptions.rerun_of.as_ref().map(|v| LinkedBallot {
+            words: format!("{}.", v.in_words()),
+            href: Some(format!("/ballots/{}", v.ballot_id)),
+        }),
+        may_suspend: access.runs
+            && loaded.state == BallotState::Open
+            && loaded.suspension().is_none()
+            && chrono::Utc::now().naive_utc() < b.closes_at,
+        may_resume: access.runs && loaded.suspension().is_some(),
+        may_void: access.runs && (loaded.suspension().is_some() || loaded.state == BallotState::Closed),
         rules: key_values(loaded.rules.describe(loaded.kind)),
         runs: access.runs,
         oversees: access.oversees(),
@@ -437,9 +476,17 @@ async fn ballot_page(
         may_publish: access.runs && loaded.state == BallotState::Draft,
         may_extend: access.runs
             && matches!(loaded.state, BallotState::Published | BallotState::Open)
-            && b.original_closes_at.is_none(),
-        may_close: access.runs && loaded.state == BallotState::Open && loaded.rules.allow_early_close,
-        may_cancel: access.runs && !matches!(loaded.state, BallotState::Counted | BallotState::Cancelled),
+            && b.original_closes_at.is_none()
+            && loaded.suspension().is_none(),
+        may_close: access.runs
+            && loaded.state == BallotState::Open
+            && loaded.rules.allow_early_close
+            && loaded.suspension().is_none(),
+        may_cancel: access.runs
+            && !matches!(
+                loaded.state,
+                BallotState::Counted | BallotState::Cancelled | BallotState::Void
+            ),
         counted: loaded.state == BallotState::Counted,
         voting,
     };

@@ -60,6 +60,8 @@ pub struct Loaded {
     pub options: Vec<OptionRow>,
     pub organisation: Organisation,
     pub covering_lmc_ids: Vec<i32>,
+    /// Suspensions, and whether it was declared void or re-runs a void one.
+    pub interruptions: super::investigation::model::Interruptions,
 }
 
 impl Loaded {
@@ -97,6 +99,14 @@ impl Loaded {
         })
     }
 
+    /// The suspension in force, if voting is suspended now.
+    pub fn suspension(&self) -> Option<&super::investigation::model::Suspension> {
+        if self.state != BallotState::Open {
+            return None;
+        }
+        self.interruptions.active()
+    }
+
     pub fn option_keys(&self) -> Vec<String> {
         self.options.iter().map(|o| o.option_key.clone()).collect()
     }
@@ -123,7 +133,12 @@ pub fn load(conn: &mut DbConn, id: i32) -> AppResult<Loaded> {
 pub fn load_without_access_facts(conn: &mut DbConn, id: i32) -> AppResult<Loaded> {
     let ballot = store::find(conn, id)?.ok_or(AppError::NotFound)?;
     let kind = BallotKind::parse(&ballot.kind).ok_or_else(|| AppError::Internal(format!("ballot {id}: kind")))?;
-    let state = BallotState::parse(&ballot.state).ok_or_else(|| AppError::Internal(format!("ballot {id}: state")))?;
+    let mut state =
+        BallotState::parse(&ballot.state).ok_or_else(|| AppError::Internal(format!("ballot {id}: state")))?;
+    let interruptions = super::investigation::store::interruptions(conn, id)?;
+    if interruptions.void.is_some() {
+        state = BallotState::Void;
+    }
     let rules: BallotRules =
         serde_json::from_str(&ballot.rules).map_err(|e| AppError::Internal(format!("ballot {id} rules: {e}")))?;
     let options = store::options(conn, id)?;
@@ -142,6 +157,7 @@ pub fn load_without_access_facts(conn: &mut DbConn, id: i32) -> AppResult<Loaded
         options,
         organisation,
         covering_lmc_ids: Vec::new(),
+        interruptions,
     })
 }
 
@@ -691,6 +707,10 @@ pub(super) fn close_and_count_in(
 ) -> AppResult<Option<BallotResult>> {
     crate::db::claim_write_lock(conn)?;
     let loaded = load(conn, id)?;
+    if loaded.suspension().is_some() {
+        // Nothing closes or counts until voting resumes (or is declared void).
+        return Ok(None);
+    }
     if loaded.state == BallotState::Open {
         if store::transition(conn, id, "open", "closed", now)? == 0 {
             return Ok(None);
@@ -808,6 +828,7 @@ pub fn close(pool: &Pool, outbox: &Outbox, actor: &SessionUser, id: i32, reason:
     crate::db::write_transaction(&mut conn, |c| {
         let loaded = require_runs(c, actor, id)?;
         let now = now();
+        refuse_while_suspended(&loaded)?;
         match loaded.state {
             BallotState::Open => {}
             BallotState::Closed | BallotState::Counted => return Ok(()),
@@ -891,6 +912,17 @@ pub fn cancel(pool: &Pool, actor: &SessionUser, id: i32, reason: &str) -> AppRes
     })
 }
 
+/// While voting is suspended its close is settled when it resumes.
+fn refuse_while_suspended(loaded: &Loaded) -> AppResult<()> {
+    match loaded.suspension() {
+        Some(suspension) => Err(AppError::Conflict(format!(
+            "Voting has been suspended since {}: resume it with a new close, or declare the ballot void.",
+            crate::time::date_time(suspension.suspended_at)
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// Extends the close once, with a reason; announced to the electorate.
 pub fn extend(
     pool: &Pool,
@@ -917,6 +949,7 @@ pub fn extend(
     let mut conn = pool.get()?;
     crate::db::write_transaction(&mut conn, |c| {
         let loaded = require_runs(c, actor, id)?;
+        refuse_while_suspended(&loaded)?;
         if !matches!(loaded.state, BallotState::Published | BallotState::Open) {
             return Err(AppError::Conflict(format!(
                 "The ballot is {}: its close can no longer be extended.",

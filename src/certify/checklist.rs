@@ -84,6 +84,13 @@ pub struct Facts {
     /// The outside deadline the result is needed for, in words, and where
     /// the ballot's dates fall after the timetable planned back from it.
     pub deadline: Option<(String, Vec<String>)>,
+    /// Each suspension of voting, in words, and whether one is in force.
+    pub suspensions: Vec<String>,
+    pub suspended_now: bool,
+    /// Declared void: the record in words.
+    pub void: Option<String>,
+    /// A re-run: the void ballot's record in words.
+    pub rerun_of: Option<String>,
 }
 
 /// How voting ended.
@@ -234,6 +241,35 @@ pub fn checklist(f: &Facts) -> Vec<Line> {
                 ),
             ),
         });
+    }
+    if let Some(words) = &f.rerun_of {
+        lines.push(line(
+            "A re-run of a void ballot",
+            Status::Amber,
+            format!("This ballot re-runs one declared void. {words}."),
+        ));
+    }
+    if let Some(words) = &f.void {
+        lines.push(line(
+            "Declared void",
+            Status::Red,
+            format!("{words}. Its papers are kept sealed and were not counted; there is no result."),
+        ));
+    }
+    if !f.suspensions.is_empty() {
+        lines.push(line(
+            "Voting ran without suspension",
+            Status::Amber,
+            format!(
+                "{}{}",
+                if f.suspended_now {
+                    "Voting is suspended now. "
+                } else {
+                    ""
+                },
+                f.suspensions.join(" ")
+            ),
+        ));
     }
     if let Some((deadline, warnings)) = &f.deadline {
         lines.push(if warnings.is_empty() {

@@ -104,6 +104,10 @@ fn facts(
         (words, warnings)
     });
     let facts = Facts {
+        suspensions: loaded.interruptions.suspensions.iter().map(|s| s.in_words()).collect(),
+        suspended_now: loaded.suspension().is_some(),
+        void: loaded.interruptions.void.as_ref().map(|v| v.in_words()),
+        rerun_of: loaded.interruptions.rerun_of.as_ref().map(|v| v.in_words()),
         deadline,
         privacy_at_risk,
         verifiable,
@@ -131,7 +135,7 @@ fn facts(
         notices_pending: notices.pending,
         papers_given: !b.papers.trim().is_empty(),
         counted: loaded.state == BallotState::Counted,
-        cancelled: loaded.state == BallotState::Cancelled,
+        cancelled: matches!(loaded.state, BallotState::Cancelled | BallotState::Void),
         quorum_met: result.as_ref().map(|r| r.overall.quorum_met),
         outcome: result
             .as_ref()

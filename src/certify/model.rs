@@ -190,6 +190,34 @@ pub struct Timeline {
     pub counted_at: String,
     pub notices: Notices,
     pub reminders: Vec<Reminder>,
+    /// Times voting was suspended and resumed. (Absent when never, so the
+    /// canonical JSON of earlier certificates is as before.)
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub suspensions: Vec<SuspensionEntry>,
+    /// The void ballot this one re-runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rerun_of: Option<RerunEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SuspensionEntry {
+    pub suspended_at: String,
+    pub reason: String,
+    pub closes_at_before: String,
+    pub resumed_at: String,
+    pub closes_at_after: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub short_reason: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RerunEntry {
+    pub ballot_id: i32,
+    pub title: String,
+    pub voided_at: String,
+    pub reason: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -122,6 +122,36 @@ fn certificate_page(signed: &Signed, base_url: &str) -> CertificatePage {
         }));
     }
     let notices = &c.timeline.notices;
+    let mut details = vec![];
+    if let Some(rerun) = &c.timeline.rerun_of {
+        details.push(row(
+            "Re-run of",
+            format!(
+                "Ballot {} (\"{}\"), declared void at {}: {}",
+                rerun.ballot_id,
+                rerun.title,
+                people_time(&rerun.voided_at),
+                rerun.reason
+            ),
+        ));
+    }
+    for s in &c.timeline.suspensions {
+        details.push(row(
+            "Voting suspended",
+            format!(
+                "From {} to {}: {}. The close moved from {} to {}{}",
+                people_time(&s.suspended_at),
+                people_time(&s.resumed_at),
+                s.reason,
+                people_time(&s.closes_at_before),
+                people_time(&s.closes_at_after),
+                s.short_reason
+                    .as_deref()
+                    .map(|r| format!(", less than the voting time that was left: {r}"))
+                    .unwrap_or_default()
+            ),
+        ));
+    }
     CertificatePage {
         signed_in: false,
         ballot: c.ballot.id,
@@ -183,12 +213,17 @@ fn certificate_page(signed: &Signed, base_url: &str) -> CertificatePage {
             ),
             row("Voting closed", people_time(&c.timeline.closed_at)),
             row("Counted", people_time(&c.timeline.counted_at)),
+        ]
+        .into_iter()
+        .chain(details)
+        .chain(vec![
             row("Electorate fingerprint (SHA-256)", c.electorate.digest.clone()),
             row("Bulletin board Merkle root", c.board.merkle_root.clone()),
             row("Audit log head at issue", c.audit_head.clone()),
             row("Issued", people_time(&c.issued_at)),
             row("Signing key fingerprint", c.key_fingerprint.clone()),
-        ],
+        ])
+        .collect(),
         tally,
         statements: c.statements.clone(),
         officer: c.returning_officer.name.clone(),

@@ -7,7 +7,7 @@ use serde_json::json;
 use super::model::{
     BallotEntry, Board, BoardElector, BoardEntry, BoardFile, BoardPaper, CERTIFICATE_FORMAT, Certificate,
     ElectionEntry, ElectorateEntry, KEY_HISTORY_FORMAT, KeyEntry, KeyHistory, Named, Notices, Officer, OptionEntry,
-    Reminder, Signed, SignedKeyHistory, Timeline, TrusteeEntry, Votes, fingerprint, sign,
+    Reminder, RerunEntry, Signed, SignedKeyHistory, SuspensionEntry, Timeline, TrusteeEntry, Votes, fingerprint, sign,
 };
 use super::store::{self, CertificateRow};
 use super::verifiable::{PaperEntry, VERIFIABLE_BOARD_FORMAT, VerifiableBoard};
@@ -411,6 +411,30 @@ pub fn issue(
                         messages: n,
                     })
                     .collect(),
+                suspensions: loaded
+                    .interruptions
+                    .suspensions
+                    .iter()
+                    .map(|s| SuspensionEntry {
+                        suspended_at: rfc3339(s.suspended_at),
+                        reason: s.reason.clone(),
+                        closes_at_before: rfc3339(s.closes_at_before),
+                        resumed_at: s.resumed_at.map(rfc3339).unwrap_or_default(),
+                        closes_at_after: s.closes_at_after.map(rfc3339).unwrap_or_default(),
+                        short_reason: s.short_reason.clone(),
+                    })
+                    .collect(),
+                rerun_of: match &loaded.interruptions.rerun_of {
+                    Some(void) => Some(RerunEntry {
+                        ballot_id: void.ballot_id,
+                        title: ballot_store::find(c, void.ballot_id)?
+                            .map(|b| b.title)
+                            .unwrap_or_default(),
+                        voided_at: rfc3339(void.voided_at),
+                        reason: void.reason.clone(),
+                    }),
+                    None => None,
+                },
             },
             votes: Votes {
                 entitled: electorate.practices,

@@ -477,7 +477,53 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    ballot_suspensions (ballot_id, number) {
+        ballot_id -> Integer,
+        number -> Integer,
+        suspended_at -> Timestamp,
+        suspended_by -> Text,
+        reason -> Text,
+        closes_at_before -> Timestamp,
+        resumed_at -> Nullable<Timestamp>,
+        resumed_by -> Nullable<Text>,
+        closes_at_after -> Nullable<Timestamp>,
+        short_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    ballot_voids (ballot_id) {
+        ballot_id -> Integer,
+        voided_at -> Timestamp,
+        voided_by -> Text,
+        reason -> Text,
+        state_before -> Text,
+        rerun_ballot_id -> Nullable<Integer>,
+    }
+}
+
+diesel::table! {
+    mail_bounces (id) {
+        id -> Integer,
+        received_at -> Timestamp,
+        outbox_id -> Nullable<Integer>,
+        organisation_id -> Nullable<Integer>,
+        severity -> Text,
+        recipient -> Nullable<Text>,
+        status -> Nullable<Text>,
+        diagnostic -> Nullable<Text>,
+        subject -> Nullable<Text>,
+        raw -> Text,
+        read_at -> Nullable<Timestamp>,
+        read_by -> Nullable<Text>,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
+    mail_bounces,
+    ballot_suspensions,
+    ballot_voids,
     constitution_changes,
     consultation_documents,
     impact_assessments,

@@ -1,6 +1,7 @@
 //! Email: the outbox (messages written with the events that cause them),
 //! templates, transports (SMTP or .eml files) and the delivery worker.
 
+pub mod bounce;
 pub mod model;
 pub mod routes;
 pub mod seal;

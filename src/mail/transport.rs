@@ -56,8 +56,17 @@ impl Transport {
 
     /// One attempt, bounded by `timeout` (lettre's own timeout covers only
     /// connecting, so a server that stops answering would otherwise hang).
-    pub async fn send(&self, from: &Mailbox, message: &Claimed, timeout: Duration) -> Outcome {
-        let email = match build(from, message) {
+    /// With `bounce_address`, the envelope sender is the message's own VERP
+    /// return path (see `bounce::model::return_path`), so a bounce that
+    /// comes back later names the message it is about.
+    pub async fn send(
+        &self,
+        from: &Mailbox,
+        message: &Claimed,
+        timeout: Duration,
+        bounce_address: Option<&str>,
+    ) -> Outcome {
+        let email = match build(from, message, bounce_address) {
             Ok(email) => email,
             Err(reason) => return Outcome::Permanent(reason),
         };
@@ -99,13 +108,22 @@ fn classify_smtp(e: &lettre::transport::smtp::Error) -> Outcome {
     }
 }
 
-fn build(from: &Mailbox, message: &Claimed) -> Result<Message, String> {
-    let address = message
+fn build(from: &Mailbox, message: &Claimed, bounce_address: Option<&str>) -> Result<Message, String> {
+    let address: lettre::Address = message
         .recipient_email
         .parse()
         .map_err(|_| format!("{} is not an email address that can be used", message.recipient_email))?;
-    let to = Mailbox::new(Some(message.recipient_name.clone()), address);
-    Message::builder()
+    let to = Mailbox::new(Some(message.recipient_name.clone()), address.clone());
+    let mut builder = Message::builder();
+    if let Some(path) = bounce_address.and_then(|b| crate::mail::bounce::model::return_path(b, &message.message_id)) {
+        let sender: lettre::Address = path
+            .parse()
+            .map_err(|e| format!("the return path {path} is not an address: {e}"))?;
+        let envelope = lettre::address::Envelope::new(Some(sender), vec![address])
+            .map_err(|e| format!("the envelope could not be built: {e}"))?;
+        builder = builder.envelope(envelope);
+    }
+    builder
         .message_id(Some(message.message_id.clone()))
         .from(from.clone())
         .to(to)

@@ -82,6 +82,8 @@ pub struct Worker {
     poll: Duration,
     pacer: Option<Pacer>,
     sealer: crate::mail::seal::Sealer,
+    /// VERP: see `Transport::send`.
+    bounce_address: Option<String>,
 }
 
 fn jitter() -> f64 {
@@ -118,6 +120,7 @@ impl Worker {
             poll: Duration::from_millis(settings.mail_poll_ms),
             pacer,
             sealer: crate::mail::seal::Sealer::from_settings(settings)?,
+            bounce_address: Some(settings.bounce_address.trim().to_owned()).filter(|b| !b.is_empty()),
         })
     }
 
@@ -154,7 +157,11 @@ impl Worker {
                 }
                 let outcome = match (self.transport.get(), self.open(&message)) {
                     (_, Err(reason)) => Outcome::Permanent(reason),
-                    (Some(transport), Ok(opened)) => transport.send(&self.from, &opened, self.send_timeout).await,
+                    (Some(transport), Ok(opened)) => {
+                        transport
+                            .send(&self.from, &opened, self.send_timeout, self.bounce_address.as_deref())
+                            .await
+                    }
                     (None, _) => Outcome::Transient("the mail transport has shut down".into()),
                 };
                 (message, outcome)

@@ -144,6 +144,21 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(get().to(ballots::routes::extend_form))
                 .route(post().to(ballots::routes::extend)),
         )
+        .service(
+            resource("/ballots/{id}/suspend")
+                .route(get().to(ballots::investigation::routes::suspend_form))
+                .route(post().to(ballots::investigation::routes::suspend)),
+        )
+        .service(
+            resource("/ballots/{id}/resume")
+                .route(get().to(ballots::investigation::routes::resume_form))
+                .route(post().to(ballots::investigation::routes::resume)),
+        )
+        .service(
+            resource("/ballots/{id}/void")
+                .route(get().to(ballots::investigation::routes::void_form))
+                .route(post().to(ballots::investigation::routes::void)),
+        )
         .service(resource("/ballots/{id}/electorate").route(get().to(ballots::routes::electorate)))
         .service(resource("/ballots/{id}/links").route(post().to(ballots::routes::reissue_link)))
         .service(

@@ -339,6 +339,8 @@ fn run(practices: usize, constituencies: usize, file: Option<&str>) {
                 practices_without_representative: 0,
             },
             reminders: Vec::new(),
+            suspensions: Vec::new(),
+            rerun_of: None,
         },
         votes: Votes {
             entitled: electorate.len() as u64,

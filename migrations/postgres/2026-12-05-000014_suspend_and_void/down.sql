@@ -1,0 +1,2 @@
+DROP TABLE ballot_voids;
+DROP TABLE ballot_suspensions;
