@@ -109,6 +109,7 @@ const ACCESS: &[(&str, &str, Access)] = &[
     ("POST", "/account/sessions/end", Access::SignedIn),
     ("POST", "/account/tokens", Access::SignedIn),
     ("POST", "/account/tokens/{id}/revoke", Access::OwnerOnly),
+    ("GET", "/admin/bounces", Access::SystemAdmin),
     ("GET", "/admin/users", Access::SystemAdmin),
     ("GET", "/admin/users/invite", Access::SystemAdmin),
     ("POST", "/admin/users/invite", Access::SystemAdmin),

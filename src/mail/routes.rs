@@ -50,8 +50,52 @@ struct Row {
     field: String,
 }
 
+/// A bounce, as the delivery record and the administrators' page show it.
+#[derive(Serialize)]
+struct BounceRow {
+    received: String,
+    severity_label: &'static str,
+    severity_colour: &'static str,
+    recipient: String,
+    reason: String,
+    subject: String,
+    /// The message it is about, in the delivery record.
+    message: Option<i32>,
+    message_text: String,
+}
+
+impl BounceRow {
+    fn of(b: super::bounce::store::StoredBounce) -> Self {
+        let severity = match b.severity.as_str() {
+            "hard" => super::bounce::model::Severity::Hard,
+            "soft" => super::bounce::model::Severity::Soft,
+            _ => super::bounce::model::Severity::Unknown,
+        };
+        BounceRow {
+            received: crate::time::date_time(b.received_at),
+            severity_label: severity.label(),
+            severity_colour: match severity {
+                super::bounce::model::Severity::Hard => "red",
+                super::bounce::model::Severity::Soft => "yellow",
+                super::bounce::model::Severity::Unknown => "grey",
+            },
+            recipient: b.recipient.unwrap_or_default(),
+            reason: match (b.diagnostic, b.status) {
+                (Some(d), _) => d,
+                (None, Some(s)) => format!("Status {s}"),
+                (None, None) => "Not understood: read the message".into(),
+            },
+            subject: b.subject.unwrap_or_default(),
+            message: b.outbox_id,
+            message_text: b.raw,
+        }
+    }
+}
+
 #[derive(Serialize)]
 struct DeliveryPage {
+    /// The organisation's latest bounces that came back after sending.
+    bounces: Vec<BounceRow>,
     organisation_name: String,
     code: String,
     counts: DeliveryCounts,
@@ -112,7 +156,7 @@ async fn delivery_page(ui: &Ui, user: &CurrentUser, code: String, query: &Delive
     };
     let grants = user.grants();
     let lookup = code.clone();
-    let (organisation, record) = ui
+    let (organisation, record, bounces) = ui
         .state()
         .run(move |pool| {
             let organisation = overseen_organisation(pool, &grants, &lookup)?;
@@ -123,7 +167,9 @@ async fn delivery_page(ui: &Ui, user: &CurrentUser, code: String, query: &Delive
                 event.map(|(kind, _, id)| (kind, id)),
                 page_number,
             )?;
-            Ok((organisation, record))
+            let mut conn = pool.get()?;
+            let bounces = super::bounce::store::of_organisation(&mut conn, Some(organisation.id), 20)?;
+            Ok((organisation, record, bounces))
         })
         .await?;
     let base = match event {
@@ -180,6 +226,7 @@ async fn delivery_page(ui: &Ui, user: &CurrentUser, code: String, query: &Delive
     let first = (page_number - 1) * DELIVERY_PAGE_SIZE + 1;
     let last = (first + DELIVERY_PAGE_SIZE - 1).min(record.total);
     let page = DeliveryPage {
+        bounces: bounces.into_iter().map(BounceRow::of).collect(),
         organisation_name: organisation.summary.name.clone(),
         code,
         counts: record.counts,
@@ -292,4 +339,28 @@ pub async fn resend(
             body: (!to.is_empty()).then(|| format!("It will go to {to}.")),
         }),
     ))
+}
+
+#[derive(Serialize)]
+struct UnmatchedPage {
+    bounces: Vec<BounceRow>,
+}
+
+/// `GET /admin/bounces`: the bounces no organisation's message could be
+/// matched to, for a system administrator to read.
+pub async fn unmatched_bounces(ui: Ui, _admin: crate::web::auth::RequireSystemAdmin) -> AppResult<HttpResponse> {
+    let bounces = ui
+        .state()
+        .run(|pool| {
+            let mut conn = pool.get()?;
+            Ok(super::bounce::store::of_organisation(&mut conn, None, 200)?)
+        })
+        .await?;
+    ui.page(
+        "mail/bounces",
+        "Bounces matched to no message",
+        &UnmatchedPage {
+            bounces: bounces.into_iter().map(BounceRow::of).collect(),
+        },
+    )
 }

@@ -37,6 +37,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/account/tokens").route(post().to(accounts::routes::create_token)))
         .service(resource("/account/tokens/{id}/revoke").route(post().to(accounts::routes::revoke_token)))
         .service(resource("/admin/users").route(get().to(accounts::routes::users)))
+        .service(resource("/admin/bounces").route(get().to(mail::routes::unmatched_bounces)))
         .service(
             resource("/admin/users/{id}/email")
                 .route(get().to(accounts::email_routes::admin_form))

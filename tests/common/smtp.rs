@@ -28,6 +28,9 @@ struct Shared {
     /// Only count messages (for load runs, so the sink's memory stays flat).
     count_only: bool,
     count: usize,
+    /// Delivery status notifications this server wrote, as a relay does
+    /// when a message it accepted later fails (see `late_bounce`).
+    dsns: Vec<Received>,
 }
 
 #[derive(Clone)]
@@ -48,7 +51,7 @@ impl Handler for Sink {
 
     fn rcpt(&mut self, to: &str) -> Response {
         // Addresses with "bounce" do not exist; "busy" are deferred.
-        if to.contains("bounce") {
+        if to.contains("bounce") && !to.contains("late-bounce") {
             return Response::custom(550, "5.1.1 No such user here".to_owned());
         }
         if to.contains("busy") {
@@ -70,6 +73,10 @@ impl Handler for Sink {
     fn data_end(&mut self) -> Response {
         if let Some(done) = self.current.take() {
             if let Ok(mut shared) = self.shared.lock() {
+                for to in done.to.iter().filter(|to| to.contains("late-bounce")) {
+                    let dsn = late_bounce(&done, to);
+                    shared.dsns.push(dsn);
+                }
                 shared.count += 1;
                 if !shared.count_only {
                     shared.received.push(done);
@@ -77,6 +84,52 @@ impl Handler for Sink {
             }
         }
         response::OK
+    }
+}
+
+/// The RFC 3464 report a relay writes when a message it accepted for `to`
+/// is refused by the next server: sent to the envelope sender, with the
+/// original's headers.
+fn late_bounce(original: &Received, to: &str) -> Received {
+    let text = String::from_utf8_lossy(&original.data).replace("\r\n", "\n");
+    let headers = text.split("\n\n").next().unwrap_or_default().replace('\n', "\r\n");
+    let boundary = "sink-dsn-boundary";
+    let body = format!(
+        "From: Mail Delivery System <MAILER-DAEMON@sink.test>\r\n\
+         To: {sender}\r\n\
+         Subject: Undelivered Mail Returned to Sender\r\n\
+         Auto-Submitted: auto-replied\r\n\
+         MIME-Version: 1.0\r\n\
+         Content-Type: multipart/report; report-type=delivery-status; boundary=\"{boundary}\"\r\n\
+         \r\n\
+         --{boundary}\r\n\
+         Content-Type: text/plain; charset=us-ascii\r\n\
+         \r\n\
+         Your message could not be delivered to {to}.\r\n\
+         \r\n\
+         --{boundary}\r\n\
+         Content-Type: message/delivery-status\r\n\
+         \r\n\
+         Reporting-MTA: dns; sink.test\r\n\
+         \r\n\
+         Final-Recipient: rfc822; {to}\r\n\
+         Action: failed\r\n\
+         Status: 5.1.1\r\n\
+         Remote-MTA: dns; mx.practice.example.org\r\n\
+         Diagnostic-Code: smtp; 550 5.1.1 <{to}>: Recipient address rejected: User unknown\r\n\
+         \r\n\
+         --{boundary}\r\n\
+         Content-Type: text/rfc822-headers\r\n\
+         \r\n\
+         {headers}\r\n\
+         \r\n\
+         --{boundary}--\r\n",
+        sender = original.from,
+    );
+    Received {
+        from: String::new(),
+        to: vec![original.from.clone()],
+        data: body.into_bytes(),
     }
 }
 
@@ -129,6 +182,11 @@ impl SmtpSink {
 
     pub fn url(&self) -> String {
         format!("smtp://127.0.0.1:{}", self.port)
+    }
+
+    /// The bounces this server wrote for `late-bounce` recipients.
+    pub fn dsns(&self) -> Vec<Received> {
+        self.shared.lock().map(|s| s.dsns.clone()).unwrap_or_default()
     }
 
     pub fn received(&self) -> Vec<Received> {
