@@ -222,6 +222,10 @@ enum MailCommand {
         #[arg(long, value_name = "ADDRESS")]
         recipient: Option<String>,
     },
+    /// Read the bounce mailbox (imap_url) once: record every unread
+    /// message as a bounce and mark it read. (`quorate serve` polls it
+    /// every imap_poll_seconds by itself.)
+    Poll,
 }
 
 #[derive(Args, Default)]
@@ -387,6 +391,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         }
         Some(Command::Mail(MailCommand::Run { until_idle })) => run_mail_worker(settings, until_idle),
         Some(Command::Mail(MailCommand::Bounce { recipient })) => read_bounce(&settings, recipient.as_deref()),
+        Some(Command::Mail(MailCommand::Poll)) => poll_bounce_mailbox(&settings),
         Some(Command::Import(command)) => crate::registry::cli::run_import(&open_pool(&settings)?, command.into())
             .map_err(|e| match e {
                 crate::registry::cli::ImportFailure::Usage(m) => Failure::usage(m),
@@ -496,6 +501,25 @@ fn read_bounce(settings: &Settings, recipient: Option<&str>) -> Result<(), Failu
             .as_deref()
             .map(|r| format!(", {r}"))
             .unwrap_or_default()
+    );
+    Ok(())
+}
+
+fn poll_bounce_mailbox(settings: &Settings) -> Result<(), Failure> {
+    let mailbox = crate::mail::bounce::imap::Mailbox::from_settings(settings)
+        .map_err(Failure::usage)?
+        .ok_or_else(|| Failure::usage("no bounce mailbox is set: set imap_url (and QUORATE_IMAP_PASSWORD)"))?;
+    let pool = open_pool(settings)?;
+    let bounce_address = Some(settings.bounce_address.trim()).filter(|b| !b.is_empty());
+    let report = actix_web::rt::System::new()
+        .block_on(crate::mail::bounce::imap::poll_once(&pool, &mailbox, bounce_address))
+        .map_err(Failure::runtime)?;
+    println!(
+        "Read {} of {} unread message(s) in {}; {} marked a message failed.",
+        report.recorded,
+        report.found,
+        mailbox.describe(),
+        report.marked_failed
     );
     Ok(())
 }

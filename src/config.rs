@@ -64,6 +64,15 @@ pub struct Settings {
     /// `quorate mail bounce` matches what comes back to the message.
     #[serde(default)]
     pub bounce_address: String,
+    /// A mailbox bounces are delivered to, polled over IMAP:
+    /// imaps://USER@HOST:993/FOLDER (imap:// only on loopback). Empty: no polling.
+    #[serde(default)]
+    pub imap_url: String,
+    /// The mailbox's password; set it from the environment (QUORATE_IMAP_PASSWORD).
+    #[serde(default)]
+    pub imap_password: Option<Secret>,
+    #[serde(default = "default_imap_poll_seconds")]
+    pub imap_poll_seconds: u64,
     pub mail_dir: PathBuf,
     pub mail_worker: bool,
     pub mail_poll_ms: u64,
@@ -77,6 +86,10 @@ pub struct Settings {
     /// Run the ballot scheduler (opening, closing, counting, reminders).
     pub scheduler: bool,
     pub scheduler_interval_ms: u64,
+}
+
+fn default_imap_poll_seconds() -> u64 {
+    300
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -165,6 +178,10 @@ impl Settings {
                 "bounce_address must be a plain email address without a +tag, like bounces@example.org: each message's tag is added to it".into(),
             ));
         }
+        if !settings.imap_url.trim().is_empty() {
+            crate::mail::bounce::imap::Mailbox::from_settings(&settings).map_err(ConfigError)?;
+        }
+        settings.imap_poll_seconds = settings.imap_poll_seconds.max(10);
         if settings.mail_batch_size == 0 || settings.mail_concurrency == 0 {
             return Err(ConfigError(
                 "mail_batch_size and mail_concurrency must be at least 1".into(),

@@ -158,6 +158,17 @@ impl Application {
             let worker = crate::mail::worker::Worker::new(pool.clone(), &settings).map_err(StartError::Setup)?;
             actix_web::rt::spawn(worker.run_forever());
         }
+        if let Some(mailbox) =
+            crate::mail::bounce::imap::Mailbox::from_settings(&settings).map_err(StartError::Setup)?
+        {
+            let bounce_address = Some(settings.bounce_address.trim().to_owned()).filter(|b| !b.is_empty());
+            actix_web::rt::spawn(crate::mail::bounce::imap::run_forever(
+                pool.clone(),
+                mailbox,
+                bounce_address,
+                Duration::from_secs(settings.imap_poll_seconds),
+            ));
+        }
         if settings.scheduler {
             let interval = Duration::from_millis(settings.scheduler_interval_ms);
             actix_web::rt::spawn(crate::ballots::service::Scheduler::default().run_forever(

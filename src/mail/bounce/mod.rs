@@ -3,6 +3,7 @@
 //! matched to the message by its VERP return path (or the returned
 //! headers), a hard bounce marking it failed with the remote reason.
 
+pub mod imap;
 pub mod model;
 pub mod service;
 pub mod store;
