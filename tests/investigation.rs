@@ -310,6 +310,12 @@ backend_tests! {
         assert!(page.contains("Voting is suspended") && page.contains("A complaint about the notice"), "{page}");
         assert!(page.contains(&format!("/ballots/{id}/resume")) && page.contains(&format!("/ballots/{id}/void")), "{page}");
         assert!(!page.contains(&format!("/ballots/{id}/extend")), "no extension while suspended");
+        let (_, list) = app.get_text("/organisations/08V/ballots").await;
+        assert!(list.contains("Voting suspended"), "{list}");
+        let rep = app.new_visitor();
+        log_in(&rep, e.rep_of("F84001")).await;
+        let (_, home) = rep.get_text("/").await;
+        assert!(home.contains("Voting is suspended while something is looked into") && !home.contains(&format!("/ballots/{id}/vote\"")), "{home}");
 
         // The resume form offers the close that gives the time back.
         let form = format!("/ballots/{id}/resume");
@@ -345,6 +351,8 @@ backend_tests! {
         assert_eq!(response.status(), 303);
         let (_, page) = app.get_text(&format!("/ballots/{id}")).await;
         assert!(page.contains("Declared void") && page.contains("Found wanting") && !page.contains("Go to the re-run"), "{page}");
+        let (_, list) = app.get_text("/organisations/08V/ballots").await;
+        assert!(list.contains(">Void<"), "{list}");
         let response = app.submit(&format!("/ballots/{id}"), &suspend, &[("reason", "Once more")]).await;
         assert_eq!(response.status(), 409, "a void ballot cannot be suspended");
     }

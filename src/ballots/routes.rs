@@ -79,11 +79,11 @@ pub async fn list(ui: Ui, user: CurrentUser, code: web::Path<String>) -> AppResu
         ballots: ballots
             .into_iter()
             .map(|b| ListRow {
+                state_label: b.state_tag().0,
+                state_colour: b.state_tag().1,
                 id: b.id,
                 title: b.title,
                 kind: b.kind.label(),
-                state_label: b.state.label(),
-                state_colour: b.state.tag_colour(),
                 opens: crate::time::date_time(b.opens_at),
                 closes: crate::time::date_time(b.closes_at),
             })

@@ -26,6 +26,19 @@ pub struct Summary {
     pub state: BallotState,
     pub opens_at: NaiveDateTime,
     pub closes_at: NaiveDateTime,
+    /// Voting is suspended now.
+    pub suspended: bool,
+}
+
+impl Summary {
+    /// The state as lists show it: a suspended ballot says so.
+    pub fn state_tag(&self) -> (&'static str, &'static str) {
+        if self.suspended && self.state == BallotState::Open {
+            ("Voting suspended", "yellow")
+        } else {
+            (self.state.label(), self.state.tag_colour())
+        }
+    }
 }
 
 /// An organisation's ballots that `grants` may see (drafts only for those
@@ -37,10 +50,16 @@ pub fn list(pool: &Pool, grants: &Grants, code: &str) -> AppResult<(Organisation
     // Those who may see the organisation may see its published ballots.
     crate::registry::service::organisation_detail(pool, grants, code.as_str())?;
     let runs = grants.runs_organisation(organisation.id);
-    let ballots = store::of_organisation(&mut conn, organisation.id)?
+    let rows = store::of_organisation(&mut conn, organisation.id)?;
+    let ids: Vec<i32> = rows.iter().map(|b| b.id).collect();
+    let (void, suspended) = super::investigation::store::void_and_suspended(&mut conn, &ids)?;
+    let ballots = rows
         .into_iter()
         .filter_map(|b| {
-            let state = BallotState::parse(&b.state)?;
+            let state = match BallotState::parse(&b.state)? {
+                _ if void.contains(&b.id) => BallotState::Void,
+                state => state,
+            };
             (runs || state != BallotState::Draft).then(|| Summary {
                 id: b.id,
                 kind: BallotKind::parse(&b.kind).unwrap_or(BallotKind::General),
@@ -48,6 +67,7 @@ pub fn list(pool: &Pool, grants: &Grants, code: &str) -> AppResult<(Organisation
                 state,
                 opens_at: b.opens_at,
                 closes_at: b.closes_at,
+                suspended: suspended.contains(&b.id),
             })
         })
         .collect();
@@ -109,6 +129,7 @@ pub fn for_practice(
                 state,
                 opens_at: ballot.opens_at,
                 closes_at: ballot.closes_at,
+                suspended: loaded.suspension().is_some(),
             },
             in_electorate,
             voted,

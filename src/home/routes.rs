@@ -114,18 +114,24 @@ fn ballot_row(b: &crate::ballots::service::PracticeBallot, practice: &str) -> Ba
             }
         ),
         (None, true) => match s.state {
+            BallotState::Open if s.suspended => format!(
+                "{practice} has not voted yet. Voting is suspended while something is looked into; you will be told when it resumes."
+            ),
+            BallotState::Void => {
+                "The ballot was declared void. If it is run again, you will get the new ballot's notice.".to_owned()
+            }
             BallotState::Published | BallotState::Open => format!("{practice} has not voted yet."),
             BallotState::Cancelled => "The ballot was cancelled.".to_owned(),
             _ => format!("{practice} did not vote."),
         },
     };
-    let open = s.state == BallotState::Open;
+    let open = s.state == BallotState::Open && !s.suspended;
     BallotRow {
         href: format!("/ballots/{id}"),
         title: s.title.clone(),
         kind: s.kind.label(),
-        state_label: s.state.label(),
-        state_colour: s.state.tag_colour(),
+        state_label: s.state_tag().0,
+        state_colour: s.state_tag().1,
         when,
         voted: b.voted.is_some(),
         vote_href: (open && b.may_vote && b.voted.is_none()).then(|| format!("/ballots/{id}/vote")),

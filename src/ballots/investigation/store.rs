@@ -205,3 +205,23 @@ pub fn set_rerun(conn: &mut DbConn, ballot_id: i32, rerun_id: i32) -> QueryResul
         .set(ballot_voids::rerun_ballot_id.eq(rerun_id))
         .execute(conn)
 }
+
+/// Of `ballot_ids`, those declared void, and those whose voting is
+/// suspended now (for lists of ballots).
+pub fn void_and_suspended(
+    conn: &mut DbConn,
+    ballot_ids: &[i32],
+) -> QueryResult<(std::collections::HashSet<i32>, std::collections::HashSet<i32>)> {
+    let void: Vec<i32> = ballot_voids::table
+        .filter(ballot_voids::ballot_id.eq_any(ballot_ids))
+        .select(ballot_voids::ballot_id)
+        .load(conn)?;
+    let suspended: Vec<i32> = ballot_suspensions::table
+        .filter(ballot_suspensions::ballot_id.eq_any(ballot_ids))
+        .filter(ballot_suspensions::resumed_at.is_null())
+        .select(ballot_suspensions::ballot_id)
+        .load(conn)?;
+    let void: std::collections::HashSet<i32> = void.into_iter().collect();
+    let suspended = suspended.into_iter().filter(|id| !void.contains(id)).collect();
+    Ok((void, suspended))
+}
