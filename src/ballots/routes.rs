@@ -409,8 +409,16 @@ async fn ballot_page(
         id,
         title: b.title.clone(),
         kind_label: loaded.kind.label(),
-        state_label: loaded.state.label(),
-        state_colour: loaded.state.tag_colour(),
+        state_label: if loaded.suspension().is_some() {
+            "Voting suspended"
+        } else {
+            loaded.state.label()
+        },
+        state_colour: if loaded.suspension().is_some() {
+            "yellow"
+        } else {
+            loaded.state.tag_colour()
+        },
         organisation: loaded.organisation.name.clone(),
         code: loaded.organisation.ods_code.clone(),
         question: b.question.clone(),

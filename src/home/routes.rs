@@ -247,6 +247,11 @@ pub async fn home(ui: Ui, user: CurrentUser) -> AppResult<HttpResponse> {
             label: "User accounts".into(),
             hint: "System administrator".into(),
         });
+        links.push(Link {
+            href: "/admin/bounces".into(),
+            label: "Bounces matched to no message".into(),
+            hint: "System administrator".into(),
+        });
     }
     let viewer = (*user.0).clone();
     let practices = ui
