@@ -288,6 +288,8 @@ backend_tests! {
         let body = certify(&app, rerun).await;
         assert_eq!(body["certificate"]["timeline"]["rerun_of"]["ballot_id"], id, "{body}");
         assert_eq!(body["certificate"]["votes"]["cast"], 1, "only the re-run's vote counts: {body}");
+        let (_, page) = app.get_text(&format!("/ballots/{rerun}/results")).await;
+        assert!(page.contains("re-ran a ballot declared void") && page.contains("had merged"), "{page}");
     }
 
     async fn the_pages_suspend_resume_and_void_with_clear_errors(app: TestApp) {

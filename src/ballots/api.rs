@@ -326,14 +326,7 @@ pub async fn transition(
                 .await?
         }
         "extend" => {
-            let mut errors = Vec::new();
-            let new_close = body
-                .closes_at
-                .as_deref()
-                .and_then(|t| parse_time("closes-at", t, &mut errors));
-            if !errors.is_empty() {
-                return Err(api_field_names(AppError::Invalid(errors)));
-            }
+            let new_close = new_close(&body)?;
             let reason = body.reason.unwrap_or_default();
             state
                 .run(move |pool| service::extend(pool, &outbox, &actor, id, new_close, &reason))
@@ -347,14 +340,7 @@ pub async fn transition(
                 .await?
         }
         "resume" => {
-            let mut errors = Vec::new();
-            let new_close = body
-                .closes_at
-                .as_deref()
-                .and_then(|t| parse_time("closes-at", t, &mut errors));
-            if !errors.is_empty() {
-                return Err(api_field_names(AppError::Invalid(errors)));
-            }
+            let new_close = new_close(&body)?;
             let reason = body.reason.unwrap_or_default();
             state
                 .run(move |pool| investigation::resume(pool, &outbox, &actor, id, new_close, &reason))
@@ -395,6 +381,20 @@ pub async fn transition(
         map.extend(extra);
     }
     Ok(HttpResponse::Ok().json(body))
+}
+
+/// The body's `closes_at`, if given and a time.
+fn new_close(body: &TransitionBody) -> AppResult<Option<NaiveDateTime>> {
+    let mut errors = Vec::new();
+    let new_close = body
+        .closes_at
+        .as_deref()
+        .and_then(|t| parse_time("closes-at", t, &mut errors));
+    if errors.is_empty() {
+        Ok(new_close)
+    } else {
+        Err(api_field_names(AppError::Invalid(errors)))
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]

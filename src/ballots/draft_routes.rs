@@ -143,15 +143,7 @@ impl BallotForm {
         let b = &loaded.ballot;
         let (opens_date, opens_time) = crate::time::to_london_fields(b.opens_at);
         let (closes_date, closes_time) = crate::time::to_london_fields(b.closes_at);
-        let options: Vec<BallotOption> = loaded
-            .options
-            .iter()
-            .map(|o| BallotOption {
-                key: o.option_key.clone(),
-                label: o.label.clone(),
-                description: o.description.clone(),
-            })
-            .collect();
+        let options = loaded.ballot_options();
         let mut form = BallotForm {
             kind: b.kind.clone(),
             title: b.title.clone(),

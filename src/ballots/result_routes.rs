@@ -46,6 +46,8 @@ struct ResultsPage {
     constituencies: Vec<CountView>,
     voters: Option<Vec<KeyValue>>,
     recorded: Option<Vec<RecordedRow>>,
+    /// A re-run: the void ballot's record, in words, and its page.
+    rerun_of: Option<KeyValue>,
 }
 
 #[derive(Serialize)]
@@ -116,6 +118,10 @@ pub async fn results(ui: Ui, user: CurrentUser, id: web::Path<String>) -> AppRes
     };
     let loaded = &results.loaded;
     let page = ResultsPage {
+        rerun_of: loaded.interruptions.rerun_of.as_ref().map(|v| KeyValue {
+            key: format!("/ballots/{}", v.ballot_id),
+            value: format!("{}.", v.in_words()),
+        }),
         id,
         title: loaded.ballot.title.clone(),
         organisation: loaded.organisation.name.clone(),

@@ -50,6 +50,27 @@ pub(super) fn scheduler_actor() -> Actor {
     }
 }
 
+/// Records in the audit log something `actor` did to the ballot.
+pub(super) fn audit_ballot(
+    conn: &mut DbConn,
+    actor: &SessionUser,
+    loaded: &Loaded,
+    action: &str,
+    summary: String,
+) -> AppResult<()> {
+    Ok(record(
+        conn,
+        &actor.actor(),
+        Event {
+            organisation_id: Some(loaded.organisation.id),
+            action,
+            object_kind: "ballot",
+            object_key: &loaded.ballot.id.to_string(),
+            summary,
+        },
+    )?)
+}
+
 /// A ballot with everything the rules and pages need.
 #[derive(Debug, Clone)]
 pub struct Loaded {
@@ -105,6 +126,18 @@ impl Loaded {
             return None;
         }
         self.interruptions.active()
+    }
+
+    /// The options as a draft holds them.
+    pub fn ballot_options(&self) -> Vec<super::model::BallotOption> {
+        self.options
+            .iter()
+            .map(|o| super::model::BallotOption {
+                key: o.option_key.clone(),
+                label: o.label.clone(),
+                description: o.description.clone(),
+            })
+            .collect()
     }
 
     pub fn option_keys(&self) -> Vec<String> {

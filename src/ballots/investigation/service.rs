@@ -9,8 +9,8 @@ use super::model::{self, Suspension, Void};
 use super::store;
 use crate::accounts::service::SessionUser;
 use crate::audit::service::{Event, record};
-use crate::ballots::model::{BallotOption, BallotState};
-use crate::ballots::service::{Loaded, load, require_runs};
+use crate::ballots::model::BallotState;
+use crate::ballots::service::{Loaded, audit_ballot as audit, load, require_runs};
 use crate::ballots::store as ballot_store;
 use crate::db::{DbConn, Pool};
 use crate::error::{AppError, AppResult, FieldError};
@@ -19,27 +19,6 @@ use crate::mail::service::{Outbox, cancel_pending};
 
 fn now() -> NaiveDateTime {
     chrono::Utc::now().naive_utc()
-}
-
-fn audit(
-    conn: &mut DbConn,
-    actor: &SessionUser,
-    loaded: &Loaded,
-    action: &'static str,
-    summary: String,
-) -> AppResult<()> {
-    record(
-        conn,
-        &actor.actor(),
-        Event {
-            organisation_id: Some(loaded.organisation.id),
-            action,
-            object_kind: "ballot",
-            object_key: &loaded.ballot.id.to_string(),
-            summary,
-        },
-    )?;
-    Ok(())
 }
 
 /// Stops voting at once, with a reason; the electorate and the LMC are told.
@@ -273,16 +252,7 @@ fn create_rerun(
         updated_at: now,
     };
     let rerun_id = ballot_store::insert(conn, loaded.organisation.id, &row, Some(actor.id), now)?;
-    let options: Vec<BallotOption> = loaded
-        .options
-        .iter()
-        .map(|o| BallotOption {
-            key: o.option_key.clone(),
-            label: o.label.clone(),
-            description: o.description.clone(),
-        })
-        .collect();
-    ballot_store::replace_options(conn, rerun_id, &options)?;
+    ballot_store::replace_options(conn, rerun_id, &loaded.ballot_options())?;
     record(
         conn,
         &actor.actor(),

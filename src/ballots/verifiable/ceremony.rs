@@ -14,7 +14,7 @@ use crate::accounts::service::SessionUser;
 use crate::accounts::store::User;
 use crate::audit::service::{Event, record};
 use crate::ballots::model::BallotState;
-use crate::ballots::service::{Access, Loaded, load};
+use crate::ballots::service::{Access, Loaded, audit_ballot as audit, load};
 use crate::crypto::trustees::{EncryptedShare, TrusteePublic, verify_public};
 use crate::db::{DbConn, Pool};
 use crate::error::{AppError, AppResult};
@@ -336,20 +336,6 @@ pub fn upload(
             )),
         }
     })
-}
-
-fn audit(conn: &mut DbConn, actor: &SessionUser, loaded: &Loaded, action: &str, summary: String) -> AppResult<()> {
-    Ok(record(
-        conn,
-        &actor.actor(),
-        Event {
-            organisation_id: Some(loaded.organisation.id),
-            action,
-            object_kind: "ballot",
-            object_key: &loaded.ballot.id.to_string(),
-            summary,
-        },
-    )?)
 }
 
 fn upload_key(
