@@ -46,7 +46,7 @@ impl Suspension {
             "Suspended at {} by {}: {}",
             crate::time::date_time(self.suspended_at),
             self.suspended_by,
-            self.reason
+            without_full_stop(&self.reason)
         );
         match (self.resumed_at, self.closes_at_after) {
             (Some(resumed), Some(after)) => {
@@ -60,8 +60,9 @@ impl Suspension {
                 ));
                 if let Some(short) = &self.short_reason {
                     words.push_str(&format!(
-                        ", less than the {} of voting that was left: {short}",
-                        crate::format::duration_words(self.time_left())
+                        ", less than the {} of voting that was left: {}",
+                        crate::format::duration_words(self.time_left()),
+                        without_full_stop(short)
                     ));
                 }
                 words.push('.');
@@ -91,9 +92,14 @@ impl Void {
             self.ballot_id,
             crate::time::date_time(self.voided_at),
             self.voided_by,
-            self.reason
+            without_full_stop(&self.reason)
         )
     }
+}
+
+/// A reason to be followed by more words: its own full stop left off.
+fn without_full_stop(reason: &str) -> &str {
+    reason.trim_end().trim_end_matches('.')
 }
 
 /// What happened to a ballot's voting beyond its timetable.
@@ -252,6 +258,15 @@ mod tests {
 
     #[test]
     fn suspensions_read_as_a_sentence() {
+        let ended = Suspension {
+            reason: "The links are being checked.".into(),
+            ..suspended()
+        };
+        assert!(
+            ended.in_words().contains("being checked. Voting has not resumed."),
+            "{}",
+            ended.in_words()
+        );
         let mut s = suspended();
         assert!(s.in_words().ends_with("Voting has not resumed."), "{}", s.in_words());
         s.resumed_at = Some(at(11, 9));

@@ -35,7 +35,7 @@ test('the returning officer closes early, counts and issues the certificate', as
   await expect(page.getByRole('heading', { level: 1, name: /Declare the ballot void/ })).toBeVisible();
   await checks.check(page, 'void form');
   await page.goBack();
-  await page.getByRole('link', { name: 'Resume voting' }).click();
+  await page.getByRole('button', { name: 'Resume voting' }).click();
   await checks.check(page, 'resume form');
   await page.getByRole('button', { name: 'Resume voting' }).click();
   await expect(page.locator('main strong.nhsuk-tag').first()).toHaveText('Open for voting');
