@@ -318,6 +318,7 @@ backend_tests! {
         log_in(&rep, e.rep_of("F84001")).await;
         let (_, home) = rep.get_text("/").await;
         assert!(home.contains("Voting is suspended while something is looked into") && !home.contains(&format!("/ballots/{id}/vote\"")), "{home}");
+        assert!(!home.contains("Voting closes: Apply for delegated commissioning"), "no close is coming up while suspended: {home}");
 
         // The resume form offers the close that gives the time back.
         let form = format!("/ballots/{id}/resume");

@@ -92,6 +92,8 @@ pub fn deadlines(practices: &[RepresentedPractice], now: NaiveDateTime) -> Vec<D
                     what: format!("Voting opens: {}", s.title),
                     href: format!("/ballots/{}", s.id),
                 }),
+                // A suspended ballot's close is set again when voting resumes.
+                BallotState::Open if s.suspended => {}
                 BallotState::Published | BallotState::Open if b.voted.is_none() && s.closes_at > now => {
                     due.push(Deadline {
                         at: s.closes_at,
