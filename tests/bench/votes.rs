@@ -362,7 +362,8 @@ async fn run(backend: common::Backend, options: &Options) {
             reqwest::Method::POST,
             &format!("/api/v1/ballots/{id}/close"),
             Some(&token),
-            None,
+            // Every practice has voted; closing before the published time needs a reason.
+            Some(json!({"reason": "Every practice has voted"})),
         )
         .await;
     assert_eq!(status, 200, "{closed}");
