@@ -264,6 +264,17 @@ enum AdminCommand {
         #[arg(long, default_value = "command line")]
         name: String,
     },
+    /// Reset a user's two-factor sign-in (a lost phone and lost recovery
+    /// codes): removes their key and recovery codes, ends their sessions,
+    /// audits and emails them. Their next sign-in sets it up again.
+    ResetTwoFactor {
+        /// The email address of the account.
+        #[arg(long)]
+        email: String,
+        /// Why, and how you checked who was asking (audited, and in the email).
+        #[arg(long)]
+        reason: String,
+    },
     /// Set a user's password (and end their sessions).
     SetPassword {
         /// The email address of the account.
@@ -453,6 +464,14 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let pool = open_pool(&settings)?;
             let raw = service::create_api_token_for(&pool, &email, &name)?;
             println!("{raw}");
+            Ok(())
+        }
+        Some(Command::Admin(AdminCommand::ResetTwoFactor { email, reason })) => {
+            let pool = open_pool(&settings)?;
+            let outbox = crate::mail::service::Outbox::new(&settings).map_err(Failure::runtime)?;
+            let user_id = service::user_id_by_email(&pool, &email)?;
+            crate::accounts::two_factor::service::reset(&pool, &outbox, None, user_id, &reason)?;
+            println!("Reset two-factor sign-in of {email}; their sessions have ended and they have been emailed.");
             Ok(())
         }
         Some(Command::Admin(AdminCommand::SetPassword {

@@ -48,6 +48,8 @@ pub struct Settings {
     pub login_max_failures: u32,
     pub login_lockout_minutes: u32,
     pub session_hours: u32,
+    /// Roles that must sign in with a second factor: role names, comma-separated.
+    pub two_factor_required_for: String,
     pub trust_forwarded_for: bool,
     pub nhs_branding: bool,
     pub operator_name: String,
@@ -153,6 +155,8 @@ impl Settings {
                 "login_max_failures and login_lockout_minutes must be at least 1".into(),
             ));
         }
+        crate::accounts::two_factor::model::SecondFactorPolicy::parse(&settings.two_factor_required_for)
+            .map_err(ConfigError)?;
         if settings.session_hours == 0 {
             return Err(ConfigError("session_hours must be at least 1".into()));
         }
@@ -200,6 +204,11 @@ impl Settings {
 
     /// The session key: the configured one, or the one kept in the data
     /// folder, generated there (owner-only permissions) on first start.
+    /// Which roles need a second factor (checked when the settings load).
+    pub fn second_factor_policy(&self) -> crate::accounts::two_factor::model::SecondFactorPolicy {
+        crate::accounts::two_factor::model::SecondFactorPolicy::parse(&self.two_factor_required_for).unwrap_or_default()
+    }
+
     pub fn resolve_secret_key(&self) -> Result<Secret, ConfigError> {
         if let Some(secret) = &self.secret_key {
             return Ok(secret.clone());

@@ -91,6 +91,34 @@ backend_tests! {
         assert!(stderr(&unknown).contains("no account for nobody@example.org"), "{}", stderr(&unknown));
     }
 
+    async fn reset_two_factor_on_the_command_line_needs_a_reason(app: TestApp) {
+        use common::two_factor::{code_at, now_seconds, setup_key};
+        app.create_user("jane@example.org", "system_admin", None);
+        app.login("jane@example.org", PASSWORD).await;
+        let (_, page) = app.get_text("/account/two-factor").await;
+        let code = code_at(&setup_key(&page), now_seconds());
+        let response = app.submit("/account/two-factor", "/account/two-factor", &[("code", &code)]).await;
+        assert_eq!(response.status(), 200);
+        app.logout().await;
+        assert_eq!(app.login("jane@example.org", PASSWORD).await.headers()["location"], "/login/code");
+
+        let reset = ["admin", "reset-two-factor", "--email", "jane@example.org", "--reason"];
+        let blank = run_for(&app, &[&reset[..], &[" "]].concat(), None);
+        assert_eq!(blank.status.code(), Some(2));
+        assert!(stderr(&blank).contains("Enter why two-factor sign-in is being reset"), "{}", stderr(&blank));
+        let output = run_for(&app, &[&reset[..], &["Lost phone; she came to the office"]].concat(), None);
+        assert!(output.status.success(), "{}", stderr(&output));
+        assert!(String::from_utf8_lossy(&output.stdout).contains("Reset two-factor sign-in of jane@example.org"));
+        // Her session ended with the reset. (Two-factor is not required in
+        // this test's settings: the password alone signs her in now.)
+        let (_, home) = app.get_text("/login").await;
+        assert!(home.contains("Log in to Quorate"), "{home}");
+        assert_eq!(app.login("jane@example.org", PASSWORD).await.headers()["location"], "/");
+        let again = run_for(&app, &[&reset[..], &["again"]].concat(), None);
+        assert_eq!(again.status.code(), Some(2));
+        assert!(stderr(&again).contains("has not set up two-factor sign-in"), "{}", stderr(&again));
+    }
+
     async fn mail_run_until_idle_delivers_what_is_due_and_exits(app: TestApp) {
         let sink = common::smtp::SmtpSink::start();
         app.create_user("jane@example.org", "system_admin", None);

@@ -38,6 +38,7 @@ async fn healthz_is_503_when_the_database_does_not_answer() {
         quorate::mail::service::Outbox::new(&settings).expect("outbox"),
         vote_writer(&settings),
         actix_web::cookie::Key::generate(),
+        quorate::mail::seal::Sealer::for_account_secrets("a secret key of at least thirty-two characters"),
     ));
     let app = atest::init_service(
         App::new()
@@ -72,6 +73,7 @@ async fn a_server_error_shows_the_request_id_and_hides_the_detail() {
         quorate::mail::service::Outbox::new(&settings).expect("outbox"),
         vote_writer(&settings),
         actix_web::cookie::Key::generate(),
+        quorate::mail::seal::Sealer::for_account_secrets("a secret key of at least thirty-two characters"),
     ));
     let app = atest::init_service(
         App::new()

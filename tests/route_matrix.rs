@@ -49,6 +49,9 @@ enum Access {
     /// A secret in the address (a voting link, a reset link): a made-up one
     /// opens nothing for anybody.
     Secret,
+    /// The second step of a sign-in (a right password, a code to come):
+    /// no role here is half-way through one, so all go back to log in.
+    SigningIn,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -92,7 +95,7 @@ impl Access {
             Access::Member => role == Representative,
             Access::Administers => matches!(role, SystemAdmin | OrgAdmin),
             Access::AnyObserver => matches!(role, SystemAdmin | Observer | OtherObserver),
-            Access::OwnerOnly | Access::Secret => false,
+            Access::OwnerOnly | Access::Secret | Access::SigningIn => false,
         }
     }
 }
@@ -108,6 +111,10 @@ const ACCESS: &[(&str, &str, Access)] = &[
     ("POST", "/account/password", Access::SignedIn),
     ("POST", "/account/sessions/end", Access::SignedIn),
     ("POST", "/account/tokens", Access::SignedIn),
+    ("GET", "/account/two-factor", Access::SignedIn),
+    ("POST", "/account/two-factor", Access::SignedIn),
+    ("POST", "/account/two-factor/off", Access::SignedIn),
+    ("POST", "/account/two-factor/recovery-codes", Access::SignedIn),
     ("POST", "/account/tokens/{id}/revoke", Access::OwnerOnly),
     ("GET", "/admin/bounces", Access::SystemAdmin),
     ("GET", "/admin/users", Access::SystemAdmin),
@@ -116,6 +123,8 @@ const ACCESS: &[(&str, &str, Access)] = &[
     ("GET", "/admin/users/{id}/email", Access::SystemAdmin),
     ("POST", "/admin/users/{id}/email", Access::SystemAdmin),
     ("POST", "/admin/users/{id}/sessions/end", Access::SystemAdmin),
+    ("GET", "/admin/users/{id}/two-factor/reset", Access::SystemAdmin),
+    ("POST", "/admin/users/{id}/two-factor/reset", Access::SystemAdmin),
     ("GET", "/api/v1/ballots/{id}", Access::Views),
     ("PUT", "/api/v1/ballots/{id}", Access::Runs),
     ("GET", "/api/v1/ballots/{id}/board", Access::Public),
@@ -215,6 +224,10 @@ const ACCESS: &[(&str, &str, Access)] = &[
     ("GET", "/lmc", Access::AnyObserver),
     ("GET", "/login", Access::Public),
     ("POST", "/login", Access::Public),
+    ("GET", "/login/code", Access::SigningIn),
+    ("POST", "/login/code", Access::SigningIn),
+    ("GET", "/login/two-factor", Access::SigningIn),
+    ("POST", "/login/two-factor", Access::SigningIn),
     ("POST", "/logout", Access::SignedIn),
     ("GET", "/organisations", Access::SignedIn),
     ("POST", "/organisations", Access::SystemAdmin),

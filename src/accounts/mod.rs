@@ -7,3 +7,4 @@ pub mod password;
 pub mod routes;
 pub mod service;
 pub mod store;
+pub mod two_factor;

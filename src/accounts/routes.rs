@@ -79,8 +79,7 @@ pub async fn login(req: HttpRequest, ui: Ui, form: CsrfForm<LoginForm>) -> AppRe
         .await
     {
         Ok(signed_in) => {
-            auth::log_in(ui.session(), signed_in.user.id)?;
-            let mut response = ui.see_other(&next, None);
+            let mut response = super::two_factor::routes::after_password(&ui, signed_in.user.id, &next, None).await?;
             if let Some(cookie) = crate::web::device::device_cookie(&key, &signed_in.device, secure) {
                 response
                     .add_cookie(&cookie)
@@ -218,14 +217,11 @@ pub async fn setup(ui: Ui, token: web::Path<String>, form: CsrfForm<SetupForm>) 
         .await
     {
         Ok(user_id) => {
-            auth::log_in(ui.session(), user_id)?;
-            Ok(ui.see_other(
-                "/",
-                Some(Flash {
-                    heading: "Your administrator account is ready".into(),
-                    body: Some("You are logged in as the system administrator.".into()),
-                }),
-            ))
+            let flash = Flash {
+                heading: "Your administrator account is ready".into(),
+                body: Some("You are logged in as the system administrator.".into()),
+            };
+            super::two_factor::routes::after_password(&ui, user_id, "/", Some(flash)).await
         }
         Err(AppError::Invalid(errors)) => ui.form_errors(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -250,6 +246,7 @@ pub(super) struct AccountPage {
     tokens: Vec<TokenRow>,
     /// A token just created: shown this once.
     new_token: Option<String>,
+    two_factor: bool,
 }
 
 #[derive(Serialize)]
@@ -263,7 +260,15 @@ struct TokenRow {
 
 pub(super) async fn account_page(ui: &Ui, user: &CurrentUser, new_token: Option<String>) -> AppResult<AccountPage> {
     let user_id = user.id;
-    let tokens = ui.state().run(move |pool| service::api_tokens(pool, user_id)).await?;
+    let (tokens, two_factor) = ui
+        .state()
+        .run(move |pool| {
+            Ok((
+                service::api_tokens(pool, user_id)?,
+                super::two_factor::service::is_enrolled(pool, user_id)?,
+            ))
+        })
+        .await?;
     Ok(AccountPage {
         new_email: String::new(),
         name: user.name.clone(),
@@ -283,6 +288,7 @@ pub(super) async fn account_page(ui: &Ui, user: &CurrentUser, new_token: Option<
             })
             .collect(),
         new_token,
+        two_factor,
     })
 }
 
@@ -366,8 +372,10 @@ pub async fn change_password(ui: Ui, user: CurrentUser, form: CsrfForm<PasswordF
         .await
     {
         Ok(()) => {
-            // Older sessions ended with the change; this one starts afresh.
-            auth::log_in(ui.session(), user_id)?;
+            // Older sessions ended with the change; this one starts afresh,
+            // with the factors it was signed in with.
+            let second_factor = auth::gave_second_factor(ui.session());
+            auth::log_in(ui.session(), user_id, second_factor)?;
             Ok(ui.see_other(
                 "/account",
                 Some(Flash {
@@ -393,6 +401,7 @@ struct UserRow {
     name: String,
     email: String,
     roles: Vec<String>,
+    two_factor: bool,
 }
 
 #[derive(Serialize)]
@@ -411,6 +420,7 @@ pub async fn users(ui: Ui, _admin: RequireSystemAdmin) -> AppResult<HttpResponse
             name: u.user.name,
             email: u.user.email,
             roles: u.roles.iter().map(|r| r.describe()).collect(),
+            two_factor: u.two_factor,
         })
         .collect();
     ui.page("accounts/users", "Users", &UsersPage { users })
@@ -530,14 +540,12 @@ pub async fn password_link(
         .await;
     match result {
         Ok(user_id) => {
-            auth::log_in(ui.session(), user_id)?;
-            Ok(ui.see_other(
-                "/",
-                Some(Flash {
-                    heading: "Your password is set".into(),
-                    body: None,
-                }),
-            ))
+            // A link by email proves the address, not the second factor.
+            let flash = Flash {
+                heading: "Your password is set".into(),
+                body: None,
+            };
+            super::two_factor::routes::after_password(&ui, user_id, "/", Some(flash)).await
         }
         Err(AppError::Invalid(errors)) => {
             let raw = token.clone();

@@ -229,9 +229,23 @@ pub fn authenticate(pool: &Pool, policy: ThrottlePolicy, credentials: Credential
         return Ok(SignedIn { user, device });
     }
 
-    let locked_until = crate::db::write_transaction::<_, AppError, _>(&mut conn, |c| {
+    match record_failure(&mut conn, policy, &subjects, at)? {
+        Some(until) => Err(throttled(at, until)),
+        None => Err(AppError::invalid("email", "Email address or password is not correct")),
+    }
+}
+
+/// Counts a failed attempt against each subject and locks out those past
+/// the policy's limit; the latest end of a lock-out, if any.
+pub(super) fn record_failure(
+    conn: &mut DbConn,
+    policy: ThrottlePolicy,
+    subjects: &[String],
+    at: NaiveDateTime,
+) -> AppResult<Option<NaiveDateTime>> {
+    crate::db::write_transaction::<_, AppError, _>(conn, |c| {
         let mut locked_until: Option<NaiveDateTime> = None;
-        for subject in &subjects {
+        for subject in subjects {
             store::record_login_failure(c, subject, at)?;
             let failures = store::count_login_failures_since(c, subject, policy.remembered_since(at))?;
             if let Some(wait) = policy.wait_after(failures) {
@@ -241,11 +255,7 @@ pub fn authenticate(pool: &Pool, policy: ThrottlePolicy, credentials: Credential
             }
         }
         Ok(locked_until)
-    })?;
-    match locked_until {
-        Some(until) => Err(throttled(at, until)),
-        None => Err(AppError::invalid("email", "Email address or password is not correct")),
-    }
+    })
 }
 
 fn login_email_message(input: &str, error: &FieldError) -> String {
@@ -412,22 +422,34 @@ pub fn set_password(pool: &Pool, email: &str, new_password: &str) -> AppResult<(
     })
 }
 
+/// The account with this email address (the field at fault is `email`).
+pub fn user_id_by_email(pool: &Pool, email: &str) -> AppResult<i32> {
+    let email = EmailAddress::parse("email", email).map_err(|e| AppError::Invalid(vec![e]))?;
+    let mut conn = pool.get()?;
+    User::find_by_email(&mut conn, email.normalized())?
+        .map(|u| u.id)
+        .ok_or_else(|| AppError::invalid("email", format!("There is no account for {}", email.as_str())))
+}
+
 /// A user with their roles, for the administrators' list.
 pub struct UserSummary {
     pub user: User,
     pub roles: Vec<RoleHeld>,
+    pub two_factor: bool,
 }
 
 pub fn list_users(pool: &Pool) -> AppResult<Vec<UserSummary>> {
     let mut conn = pool.get()?;
     let users = User::all(&mut conn)?;
     let mut roles = roles_held(store::roles_of(&mut conn, None)?);
+    let enrolled = super::two_factor::store::enrolled_users(&mut conn)?;
     Ok(users
         .into_iter()
         .map(|user| {
             let (mine, rest): (Vec<_>, Vec<_>) = roles.drain(..).partition(|(uid, _)| *uid == user.id);
             roles = rest;
             UserSummary {
+                two_factor: enrolled.contains(&user.id),
                 user,
                 roles: mine.into_iter().map(|(_, r)| r).collect(),
             }

@@ -20,22 +20,6 @@ fn ballot_id(raw: &str) -> AppResult<i32> {
     raw.parse().map_err(|_| AppError::NotFound)
 }
 
-fn qr_svg(text: &str) -> String {
-    let Ok(code) = qrcode::QrCode::new(text.as_bytes()) else {
-        return String::new();
-    };
-    let svg = code
-        .render::<qrcode::render::svg::Color<'_>>()
-        .min_dimensions(160, 160)
-        .quiet_zone(true)
-        .build();
-    // Inline SVG does not want an XML declaration.
-    match svg.split_once("?>") {
-        Some((_, rest)) => rest.trim().to_owned(),
-        None => svg,
-    }
-}
-
 #[derive(Serialize)]
 struct Row {
     key: String,
@@ -229,7 +213,7 @@ fn certificate_page(signed: &Signed, base_url: &str) -> CertificatePage {
         officer: c.returning_officer.name.clone(),
         officer_statement: c.returning_officer.statement.clone(),
         id: c.id.clone(),
-        qr: qr_svg(&verify_url),
+        qr: crate::web::render::qr_svg(&verify_url),
         verify_url,
         fingerprint: c.key_fingerprint.clone(),
     }

@@ -189,6 +189,24 @@ diesel::table! {
 }
 
 diesel::table! {
+    two_factor_keys (user_id) {
+        user_id -> Integer,
+        secret_sealed -> Text,
+        enrolled_at -> Timestamp,
+        last_step -> BigInt,
+    }
+}
+
+diesel::table! {
+    recovery_codes (id) {
+        id -> Integer,
+        user_id -> Integer,
+        code_digest -> Text,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     login_failures (id) {
         id -> Integer,
         subject -> Text,
@@ -549,6 +567,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     memberships,
     users,
     user_roles,
+    two_factor_keys,
+    recovery_codes,
     login_failures,
     revoked_sessions,
     login_lockouts,

@@ -24,9 +24,19 @@ pub struct Sealer {
 
 impl Sealer {
     pub fn new(secret_key: &str) -> Self {
+        Self::with_label(secret_key, b"quorate outbox seal v1\0")
+    }
+
+    /// A sealer for secrets kept with accounts (two-factor keys), with a key
+    /// of its own so a sealed message body can never be passed off as one.
+    pub fn for_account_secrets(secret_key: &str) -> Self {
+        Self::with_label(secret_key, b"quorate account secrets v1\0")
+    }
+
+    fn with_label(secret_key: &str, label: &[u8]) -> Self {
         let mut hasher = Sha256::new();
         // A key of its own, so the session key is never used for this too.
-        hasher.update(b"quorate outbox seal v1\0");
+        hasher.update(label);
         hasher.update(secret_key.as_bytes());
         let key = hasher.finalize();
         let mut paper = Sha256::new();
@@ -110,6 +120,8 @@ mod tests {
         assert_ne!(sealer.seal("same"), sealer.seal("same"), "a fresh nonce each time");
         let other = Sealer::new("another secret key of at least thirty-two chars");
         assert!(other.open(&sealed).is_err());
+        let accounts = Sealer::for_account_secrets("a secret key of at least thirty-two characters");
+        assert!(accounts.open(&sealed).is_err(), "each purpose has its own key");
         assert_eq!(sealer.open("plain text").expect("plain"), "plain text");
         // One bit changed anywhere in the sealed bytes: refused.
         let engine = base64::engine::general_purpose::STANDARD_NO_PAD;

@@ -18,13 +18,25 @@ use crate::token;
 const USER_ID: &str = "uid";
 const ISSUED_AT_MS: &str = "iat";
 const SESSION_ID: &str = "sid";
+/// Set when this sign-in gave a second factor (a one-time or recovery code).
+const SECOND_FACTOR: &str = "2fa";
+/// A sign-in whose password was right, waiting for its second factor.
+const PENDING_USER: &str = "puid";
+const PENDING_AT_MS: &str = "pat";
+const PENDING_NEXT: &str = "pnext";
+/// A two-factor secret offered for enrolment, until a code proves the app has it.
+const ENROL_SECRET: &str = "enrol";
+
+fn insert_failed(e: actix_session::SessionInsertError) -> AppError {
+    AppError::Internal(format!("session: {e}"))
+}
 
 /// Starts a fresh session for `user_id`: new session id, new CSRF token.
-pub fn log_in(session: &Session, user_id: i32) -> Result<(), AppError> {
+/// `second_factor`: whether this sign-in gave a code as well as a password.
+pub fn log_in(session: &Session, user_id: i32, second_factor: bool) -> Result<(), AppError> {
     // clear + renew rather than purge: a purged session ignores later inserts.
     session.clear();
     session.renew();
-    let insert_failed = |e: actix_session::SessionInsertError| AppError::Internal(format!("session: {e}"));
     session
         .insert(SESSION_ID, token::random_token(16))
         .map_err(insert_failed)?;
@@ -32,8 +44,73 @@ pub fn log_in(session: &Session, user_id: i32) -> Result<(), AppError> {
     session
         .insert(ISSUED_AT_MS, Utc::now().timestamp_millis())
         .map_err(insert_failed)?;
+    if second_factor {
+        session.insert(SECOND_FACTOR, true).map_err(insert_failed)?;
+    }
     super::csrf::rotate(session);
     Ok(())
+}
+
+/// Whether this session's sign-in gave a second factor.
+pub fn gave_second_factor(session: &Session) -> bool {
+    session.get::<bool>(SECOND_FACTOR).ok().flatten().unwrap_or(false)
+}
+
+/// A password accepted, a second factor still to come: nobody is signed in
+/// yet, and the session remembers only who and where they were going.
+pub fn begin_second_step(session: &Session, user_id: i32, next: &str) -> Result<(), AppError> {
+    session.clear();
+    session.renew();
+    session.insert(PENDING_USER, user_id).map_err(insert_failed)?;
+    session
+        .insert(PENDING_AT_MS, Utc::now().timestamp_millis())
+        .map_err(insert_failed)?;
+    session.insert(PENDING_NEXT, next).map_err(insert_failed)?;
+    super::csrf::rotate(session);
+    Ok(())
+}
+
+/// A sign-in waiting for its second factor.
+pub struct PendingSignIn {
+    pub user_id: i32,
+    pub next: String,
+}
+
+/// The sign-in waiting for a second factor, if it has not taken too long.
+pub fn pending_sign_in(session: &Session) -> Option<PendingSignIn> {
+    let user_id = session.get::<i32>(PENDING_USER).ok().flatten()?;
+    let started_ms = session.get::<i64>(PENDING_AT_MS).ok().flatten()?;
+    let limit_ms = crate::accounts::two_factor::model::PENDING_SIGN_IN_MINUTES * 60_000;
+    if Utc::now().timestamp_millis() - started_ms > limit_ms {
+        return None;
+    }
+    let next = session
+        .get::<String>(PENDING_NEXT)
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| "/".into());
+    Some(PendingSignIn { user_id, next })
+}
+
+/// The secret offered for enrolment in this session, made on first asking.
+pub fn enrolment_secret(session: &Session) -> Result<Vec<u8>, AppError> {
+    if let Some(secret) = session
+        .get::<String>(ENROL_SECRET)
+        .ok()
+        .flatten()
+        .and_then(|hex_text| hex::decode(hex_text).ok())
+    {
+        return Ok(secret);
+    }
+    let secret = crate::accounts::two_factor::model::new_secret();
+    session
+        .insert(ENROL_SECRET, hex::encode(&secret))
+        .map_err(insert_failed)?;
+    Ok(secret)
+}
+
+pub fn forget_enrolment_secret(session: &Session) {
+    session.remove(ENROL_SECRET);
 }
 
 /// This session's random id and user, to end it server-side.
@@ -64,6 +141,7 @@ async fn load_user(req: &HttpRequest) -> Result<Option<Rc<SessionUser>>, AppErro
     let user_id = session.get::<i32>(USER_ID).ok().flatten();
     let issued_ms = session.get::<i64>(ISSUED_AT_MS).ok().flatten();
     let session_id = session.get::<String>(SESSION_ID).ok().flatten();
+    let second_factor = gave_second_factor(&session);
     let user = match (user_id, issued_ms) {
         (Some(user_id), Some(issued_ms)) => {
             let pool = state.pool.clone();
@@ -72,8 +150,13 @@ async fn load_user(req: &HttpRequest) -> Result<Option<Rc<SessionUser>>, AppErro
                 .map_err(|e| AppError::Internal(format!("blocking: {e}")))??;
             let max_age_ms = i64::from(state.settings.session_hours) * 3_600_000;
             let now_ms = Utc::now().timestamp_millis();
+            // A role that needs a second factor, gained after signing in
+            // with a password alone, ends the session: the next sign-in asks.
+            let policy = state.settings.second_factor_policy();
             found.filter(|u| {
-                issued_ms >= u.sessions_valid_after.and_utc().timestamp_millis() && now_ms - issued_ms < max_age_ms
+                issued_ms >= u.sessions_valid_after.and_utc().timestamp_millis()
+                    && now_ms - issued_ms < max_age_ms
+                    && (second_factor || !policy.requires(u.roles.iter().map(|r| r.grant.role)))
             })
         }
         _ => None,

@@ -44,6 +44,8 @@ pub struct AppState {
     pub votes: crate::ballots::casting::VoteWriter,
     /// Encrypts and signs cookies other than the session's (known devices).
     pub cookie_key: Key,
+    /// Seals the secrets kept with accounts (two-factor keys).
+    pub account_secrets: crate::mail::seal::Sealer,
     /// Bounds the uploads anyone may make without signing in.
     pub anonymous_uploads: Arc<tokio::sync::Semaphore>,
 }
@@ -60,8 +62,10 @@ impl AppState {
         outbox: crate::mail::service::Outbox,
         votes: crate::ballots::casting::VoteWriter,
         cookie_key: Key,
+        account_secrets: crate::mail::seal::Sealer,
     ) -> AppState {
         AppState {
+            account_secrets,
             pool,
             templates,
             settings,
@@ -130,6 +134,7 @@ impl Application {
     pub async fn build(settings: Settings, load_demo: bool) -> Result<Application, StartError> {
         let settings = Arc::new(settings);
         let key = settings.resolve_secret_key()?;
+        let account_secrets = crate::mail::seal::Sealer::for_account_secrets(key.expose());
         let key = Key::derive_from(key.expose().as_bytes());
         let templates = render::load_templates().map_err(StartError::Templates)?;
         let outbox = crate::mail::service::Outbox::new(&settings).map_err(StartError::Templates)?;
@@ -186,6 +191,7 @@ impl Application {
             outbox,
             votes,
             key.clone(),
+            account_secrets,
         ));
         let secure = settings.uses_https();
         let mut server = HttpServer::new(move || {

@@ -87,6 +87,23 @@ handlebars::handlebars_helper!(error_for_helper: |errors: array, field: str| {
         .unwrap_or(serde_json::Value::Null)
 });
 
+/// A QR code as inline SVG (empty if the text is too long for one).
+pub fn qr_svg(text: &str) -> String {
+    let Ok(code) = qrcode::QrCode::new(text.as_bytes()) else {
+        return String::new();
+    };
+    let svg = code
+        .render::<qrcode::render::svg::Color<'_>>()
+        .min_dimensions(160, 160)
+        .quiet_zone(true)
+        .build();
+    // Inline SVG does not want an XML declaration.
+    match svg.split_once("?>") {
+        Some((_, rest)) => rest.trim().to_owned(),
+        None => svg,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -20,6 +20,31 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .service(resource("/logout").route(post().to(accounts::routes::logout)))
         .service(
+            resource("/login/code")
+                .route(get().to(accounts::two_factor::routes::code_form))
+                .route(post().to(accounts::two_factor::routes::code)),
+        )
+        .service(
+            resource("/login/two-factor")
+                .route(get().to(accounts::two_factor::routes::sign_in_setup_form))
+                .route(post().to(accounts::two_factor::routes::sign_in_setup)),
+        )
+        .service(
+            resource("/account/two-factor")
+                .route(get().to(accounts::two_factor::routes::account))
+                .route(post().to(accounts::two_factor::routes::account_setup)),
+        )
+        .service(
+            resource("/account/two-factor/recovery-codes")
+                .route(post().to(accounts::two_factor::routes::new_recovery_codes)),
+        )
+        .service(resource("/account/two-factor/off").route(post().to(accounts::two_factor::routes::turn_off)))
+        .service(
+            resource("/admin/users/{id}/two-factor/reset")
+                .route(get().to(accounts::two_factor::routes::reset_form))
+                .route(post().to(accounts::two_factor::routes::reset)),
+        )
+        .service(
             resource("/setup/{token}")
                 .route(get().to(accounts::routes::setup_form))
                 .route(post().to(accounts::routes::setup)),

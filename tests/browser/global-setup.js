@@ -88,6 +88,9 @@ module.exports = async function globalSetup() {
   process.env.QUORATE_BROWSER_MAIL_DIR = mailDir;
   process.env.QUORATE_BROWSER_SERVER_LOG = log;
   process.env.QUORATE_BROWSER_DEMO = JSON.stringify(demo);
+  // Each staff account's authenticator key and recovery codes, once set up
+  // at its first sign-in (see logIn in lib/helpers.js).
+  process.env.QUORATE_BROWSER_TWO_FACTOR = path.join(dir, 'two-factor.json');
   console.log(`Quorate is serving ${base} from ${dir} (log: ${log}); ${demo.accounts.length} demo accounts.`);
 
   return async () => {

@@ -5,6 +5,7 @@
 
 pub mod ballots;
 pub mod smtp;
+pub mod two_factor;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -115,6 +116,9 @@ pub fn settings_for(database_url: &str, data_dir: &std::path::Path, extra: &[(&s
         ("QUORATE_MAIL_FROM".into(), "Quorate Test <quorate@test.example>".into()),
         ("QUORATE_MAIL_RATE_PER_SECOND".into(), "0".into()),
         ("QUORATE_MAIL_RETRY_BASE_SECONDS".into(), "1".into()),
+        // Most tests sign in many times a minute with a password alone;
+        // tests/two_factor.rs turns the requirement on as in production.
+        ("QUORATE_TWO_FACTOR_REQUIRED_FOR".into(), String::new()),
     ];
     env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     Settings::load_from(None, env).expect("test settings are valid")
