@@ -50,6 +50,9 @@ pub struct Settings {
     pub session_hours: u32,
     /// Roles that must sign in with a second factor: role names, comma-separated.
     pub two_factor_required_for: String,
+    /// Single sign-on providers (`[[sso]]` tables in the settings file).
+    #[serde(default)]
+    pub sso: Vec<crate::accounts::sso::model::ProviderSettings>,
     pub trust_forwarded_for: bool,
     pub nhs_branding: bool,
     pub operator_name: String,
@@ -157,6 +160,7 @@ impl Settings {
         }
         crate::accounts::two_factor::model::SecondFactorPolicy::parse(&settings.two_factor_required_for)
             .map_err(ConfigError)?;
+        crate::accounts::sso::model::check_providers(&settings.sso).map_err(ConfigError)?;
         if settings.session_hours == 0 {
             return Err(ConfigError("session_hours must be at least 1".into()));
         }

@@ -6,5 +6,6 @@ pub mod model;
 pub mod password;
 pub mod routes;
 pub mod service;
+pub mod sso;
 pub mod store;
 pub mod two_factor;

@@ -32,6 +32,31 @@ pub struct LoginQuery {
 struct LoginPage<'a> {
     email: &'a str,
     next: &'a str,
+    providers: Vec<ProviderButton>,
+}
+
+/// "Sign in with …" for each single sign-on provider.
+#[derive(Serialize)]
+struct ProviderButton {
+    label: String,
+    href: String,
+}
+
+fn provider_buttons(ui: &Ui, next: &str) -> Vec<ProviderButton> {
+    let query = if next == "/" {
+        String::new()
+    } else {
+        format!("?{}", serde_urlencoded::to_string([("next", next)]).unwrap_or_default())
+    };
+    ui.state()
+        .settings
+        .sso
+        .iter()
+        .map(|p| ProviderButton {
+            label: p.label().to_owned(),
+            href: format!("/login/sso/{}{query}", p.id),
+        })
+        .collect()
 }
 
 const LOGIN_TITLE: &str = "Log in to Quorate";
@@ -41,7 +66,16 @@ pub async fn login_form(ui: Ui, user: MaybeUser, query: web::Query<LoginQuery>) 
     if user.0.is_some() {
         return Ok(ui.see_other(next, None));
     }
-    ui.page("accounts/login", LOGIN_TITLE, &LoginPage { email: "", next })
+    let providers = provider_buttons(&ui, next);
+    ui.page(
+        "accounts/login",
+        LOGIN_TITLE,
+        &LoginPage {
+            email: "",
+            next,
+            providers,
+        },
+    )
 }
 
 #[derive(Deserialize)]
@@ -72,6 +106,7 @@ pub async fn login(req: HttpRequest, ui: Ui, form: CsrfForm<LoginForm>) -> AppRe
     let page = LoginPage {
         email: &form.email,
         next: &next,
+        providers: provider_buttons(&ui, &next),
     };
     match ui
         .state()
@@ -247,6 +282,17 @@ pub(super) struct AccountPage {
     /// A token just created: shown this once.
     new_token: Option<String>,
     two_factor: bool,
+    sign_ins: Vec<LinkRow>,
+}
+
+/// A linked single sign-on identity.
+#[derive(Serialize)]
+struct LinkRow {
+    id: i32,
+    provider: String,
+    email: String,
+    linked: String,
+    last_used: String,
 }
 
 #[derive(Serialize)]
@@ -260,15 +306,33 @@ struct TokenRow {
 
 pub(super) async fn account_page(ui: &Ui, user: &CurrentUser, new_token: Option<String>) -> AppResult<AccountPage> {
     let user_id = user.id;
-    let (tokens, two_factor) = ui
+    let (tokens, two_factor, links) = ui
         .state()
         .run(move |pool| {
             Ok((
                 service::api_tokens(pool, user_id)?,
                 super::two_factor::service::is_enrolled(pool, user_id)?,
+                super::sso::service::links_of(pool, user_id)?,
             ))
         })
         .await?;
+    let providers = &ui.state().settings.sso;
+    let sign_ins = links
+        .into_iter()
+        .map(|l| LinkRow {
+            id: l.id,
+            provider: providers
+                .iter()
+                .find(|p| p.id == l.provider)
+                .map_or(l.provider.clone(), |p| p.label().to_owned()),
+            email: l.email.unwrap_or_default(),
+            linked: crate::time::date(l.linked_at),
+            last_used: l
+                .last_used_at
+                .map(crate::time::date_time)
+                .unwrap_or_else(|| "Never".into()),
+        })
+        .collect();
     Ok(AccountPage {
         new_email: String::new(),
         name: user.name.clone(),
@@ -289,6 +353,7 @@ pub(super) async fn account_page(ui: &Ui, user: &CurrentUser, new_token: Option<
             .collect(),
         new_token,
         two_factor,
+        sign_ins,
     })
 }
 

@@ -198,6 +198,19 @@ diesel::table! {
 }
 
 diesel::table! {
+    identity_links (id) {
+        id -> Integer,
+        user_id -> Integer,
+        provider -> Text,
+        issuer -> Text,
+        subject -> Text,
+        email -> Nullable<Text>,
+        linked_at -> Timestamp,
+        last_used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     recovery_codes (id) {
         id -> Integer,
         user_id -> Integer,
@@ -569,6 +582,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     user_roles,
     two_factor_keys,
     recovery_codes,
+    identity_links,
     login_failures,
     revoked_sessions,
     login_lockouts,

@@ -193,10 +193,12 @@ impl Application {
             key.clone(),
             account_secrets,
         ));
+        let sso = web::Data::new(crate::accounts::sso::client::Sso::new().map_err(StartError::Setup)?);
         let secure = settings.uses_https();
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
+                .app_data(sso.clone())
                 .app_data(web::FormConfig::default().limit(64 * 1024))
                 .app_data(web::PayloadConfig::default().limit(256 * 1024))
                 .wrap(

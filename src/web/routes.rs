@@ -19,6 +19,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(post().to(accounts::routes::login)),
         )
         .service(resource("/logout").route(post().to(accounts::routes::logout)))
+        .service(resource("/login/sso/{id}").route(get().to(accounts::sso::routes::start)))
+        .service(resource("/login/sso/{id}/callback").route(get().to(accounts::sso::routes::callback)))
+        .service(resource("/account/sso/{id}/remove").route(post().to(accounts::sso::routes::unlink)))
         .service(
             resource("/login/code")
                 .route(get().to(accounts::two_factor::routes::code_form))

@@ -102,6 +102,16 @@ fn fresh_postgres_database() -> (String, PostgresDatabase) {
 }
 
 pub fn settings_for(database_url: &str, data_dir: &std::path::Path, extra: &[(&str, &str)]) -> Settings {
+    settings_with_file(database_url, data_dir, extra, None)
+}
+
+/// Like `settings_for`, with a settings file read first (as `--config FILE`).
+pub fn settings_with_file(
+    database_url: &str,
+    data_dir: &std::path::Path,
+    extra: &[(&str, &str)],
+    file: Option<&std::path::Path>,
+) -> Settings {
     let mut env: Vec<(String, String)> = vec![
         ("QUORATE_DATABASE_URL".into(), database_url.into()),
         ("QUORATE_BIND".into(), "127.0.0.1:0".into()),
@@ -121,7 +131,7 @@ pub fn settings_for(database_url: &str, data_dir: &std::path::Path, extra: &[(&s
         ("QUORATE_TWO_FACTOR_REQUIRED_FOR".into(), String::new()),
     ];
     env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-    Settings::load_from(None, env).expect("test settings are valid")
+    Settings::load_from(file, env).expect("test settings are valid")
 }
 
 pub async fn spawn_app(backend: Backend) -> TestApp {
@@ -130,6 +140,11 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 
 /// Starts the app with extra `QUORATE_*` settings.
 pub async fn spawn_app_with(backend: Backend, extra: &[(&str, &str)]) -> TestApp {
+    spawn_app_configured(backend, extra, None).await
+}
+
+/// Starts the app with extra settings and a settings file's text (TOML).
+pub async fn spawn_app_configured(backend: Backend, extra: &[(&str, &str)], file: Option<&str>) -> TestApp {
     init_test_logging();
     let dir = tempfile::tempdir().expect("temporary folder");
     let (database_url, postgres) = match backend {
@@ -140,7 +155,12 @@ pub async fn spawn_app_with(backend: Backend, extra: &[(&str, &str)]) -> TestApp
         }
     };
     let data_dir = dir.path().join("data");
-    let settings = settings_for(&database_url, &data_dir, extra);
+    let file = file.map(|text| {
+        let path = dir.path().join("quorate.toml");
+        std::fs::write(&path, text).expect("settings file");
+        path
+    });
+    let settings = settings_with_file(&database_url, &data_dir, extra, file.as_deref());
     let app = Application::build(settings.clone(), false)
         .await
         .expect("the application starts");

@@ -19,6 +19,23 @@ use crate::web::render::Flash;
 /// in, or on to the second step when the account has a second factor or a
 /// role of theirs needs one.
 pub async fn after_password(ui: &Ui, user_id: i32, next: &str, flash: Option<Flash>) -> AppResult<HttpResponse> {
+    after_first_factor(ui, user_id, next, flash, false).await
+}
+
+/// After a first factor (a password, or a single sign-on provider), which
+/// may have been two already (`second_factor`: a provider whose own sign-in
+/// has two factors).
+pub async fn after_first_factor(
+    ui: &Ui,
+    user_id: i32,
+    next: &str,
+    flash: Option<Flash>,
+    second_factor: bool,
+) -> AppResult<HttpResponse> {
+    if second_factor {
+        auth::log_in(ui.session(), user_id, true)?;
+        return Ok(ui.see_other(next, flash));
+    }
     let policy = ui.state().settings.second_factor_policy();
     let (enrolled, roles) = ui
         .state()

@@ -110,6 +110,15 @@ async function logIn(page, email, checks) {
   expect(new URL(page.url()).pathname).toBe('/');
 }
 
+// ---------------------------------------------------------------------------
+// Page checks: axe (serious and critical only) at the current width, and the
+// page's width at 390 px. Findings are collected and asserted at the end of
+// a test, so one run lists every page state that fails.
+
+const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
+const NARROW = { width: 390, height: 844 };
+
+/** In the page: what makes it wider than `limit` px (the elements and the text that start the overflow). */
 function overflowCauses(limit) {
   const slack = 0.5;
   const describe = (el) => {

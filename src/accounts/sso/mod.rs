@@ -1,0 +1,7 @@
+//! Single sign-on with OpenID Connect providers (NHSmail, CIS2, any other).
+
+pub mod client;
+pub mod model;
+pub mod routes;
+pub mod service;
+pub mod store;
