@@ -265,6 +265,8 @@ const ACCESS: &[(&str, &str, Access)] = &[
     ),
     ("GET", "/organisations/{code}/register.csv", Access::Oversees),
     ("GET", "/organisations/{code}/settings", Access::Oversees),
+    ("GET", "/organisations/{code}/sign-in", Access::Administers),
+    ("POST", "/organisations/{code}/sign-in", Access::Administers),
     ("POST", "/organisations/{code}/settings", Access::Runs),
     ("GET", "/password/{token}", Access::Secret),
     ("POST", "/password/{token}", Access::Secret),

@@ -6,266 +6,11 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-
+use common::oidc::{World, location, query_value, with_query_value, world};
 use common::{Backend, TestApp};
 use diesel::prelude::*;
-use quorate::db::schema::{audit_log, identity_links, users};
-use serde_json::{Value, json};
-
-const SECRET: &str = "a-client-secret-of-at-least-32-characters";
-/// The address in Quorate's test settings (`base_url`): the provider sends
-/// the browser back there, and the test maps it to the server's real port.
-const PUBLIC_BASE: &str = "http://127.0.0.1:8080";
-
-fn oidc_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/oidc")
-}
-
-fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/oidc")
-        .join(name)
-}
-
-/// Installs the provider's npm packages (pinned by package-lock.json) once.
-fn install_provider_packages() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        if oidc_dir().join("node_modules/oidc-provider").is_dir() {
-            return;
-        }
-        let status = Command::new("npm")
-            .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
-            .current_dir(oidc_dir())
-            .status()
-            .expect("npm (Node.js) is installed: the test provider runs on it");
-        assert!(status.success(), "npm ci in tests/oidc failed");
-    });
-}
-
-/// The provider, stopped when dropped.
-struct Provider {
-    child: Child,
-    issuer: String,
-}
-
-impl Drop for Provider {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn client(id: &str, extra: Value) -> Value {
-    let redirect = format!("{PUBLIC_BASE}/login/sso/{id}/callback");
-    let mut client = json!({
-        "client_id": id,
-        "client_secret": SECRET,
-        "token_endpoint_auth_method": "client_secret_basic",
-        "redirect_uris": [redirect],
-        "response_types": ["code"],
-        "grant_types": ["authorization_code"],
-    });
-    if let (Some(client), Value::Object(extra)) = (client.as_object_mut(), extra) {
-        client.extend(extra);
-        // A null in `extra` takes the setting away (a client with no secret).
-        client.retain(|_, value| !value.is_null());
-    }
-    client
-}
-
-fn start_provider() -> Provider {
-    install_provider_packages();
-    let public_key: Value =
-        serde_json::from_str(&std::fs::read_to_string(fixture("rp-test-key.jwk.json")).expect("jwk")).expect("json");
-    let settings = json!({
-        "clients": [
-            client("plain", json!({})),
-            client("strict", json!({})),
-            client("nhsmail", json!({})),
-            client("staff-mfa", json!({})),
-            client("keyed", json!({
-                "client_secret": null,
-                "token_endpoint_auth_method": "private_key_jwt",
-                "token_endpoint_auth_signing_alg": "RS256",
-                "jwks": {"keys": [public_key]},
-            })),
-        ],
-        "accounts": {
-            "jo": {"email": "jo@example.org", "email_verified": true, "name": "Jo Bloggs", "oid": "object-jo", "tid": "tenant-1"},
-            "unverified": {"email": "jo@example.org", "email_verified": false},
-            "stranger": {"email": "stranger@example.org", "email_verified": true},
-            "ada": {"email": "ada@example.org", "email_verified": true},
-        },
-        "defaultAccount": "jo",
-    });
-    let mut child = Command::new("node")
-        .arg(oidc_dir().join("provider.mjs"))
-        .arg(settings.to_string())
-        .current_dir(oidc_dir())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("node starts the test provider");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut line = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut line)
-        .expect("the provider says it is ready");
-    let issuer = line
-        .trim()
-        .strip_prefix("READY ")
-        .unwrap_or_else(|| panic!("the provider did not start: {line:?}"))
-        .to_owned();
-    Provider { child, issuer }
-}
-
-/// Quorate's settings file for the providers (secrets from files).
-fn settings_file(provider: &Provider, dir: &std::path::Path) -> String {
-    let secret = dir.join("client-secret");
-    std::fs::write(&secret, format!("{SECRET}\n")).expect("secret file");
-    let entry = |id: &str, extra: &str| {
-        format!(
-            "[[sso]]\nid = \"{id}\"\nlabel = \"Test {id}\"\nissuer = \"{}\"\nclient_id = \"{id}\"\nclient_secret_file = \"{}\"\n{extra}\n",
-            provider.issuer,
-            secret.display()
-        )
-    };
-    [
-        entry("plain", "link_by_verified_email = true"),
-        entry("strict", ""),
-        entry("nhsmail", "preset = \"nhsmail\"\nlink_by_verified_email = true"),
-        entry("staff-mfa", "link_by_verified_email = true\ncounts_as_second_factor = true"),
-        format!(
-            "[[sso]]\nid = \"keyed\"\nlabel = \"Test keyed\"\nissuer = \"{}\"\nclient_id = \"keyed\"\nprivate_key_file = \"{}\"\nprivate_key_id = \"quorate-test\"\nlink_by_verified_email = true\n",
-            provider.issuer,
-            fixture("rp-test-key.pem").display()
-        ),
-        "[[sso]]\nid = \"down\"\nlabel = \"Nobody\"\nissuer = \"http://127.0.0.1:9\"\nclient_id = \"down\"\nclient_secret_env = \"QUORATE_TEST_UNSET_SECRET\"\n".to_owned(),
-    ]
-    .join("\n")
-}
-
-struct World {
-    app: TestApp,
-    provider: Provider,
-    _dir: tempfile::TempDir,
-}
-
-async fn world(backend: Backend, extra: &[(&str, &str)]) -> World {
-    let provider = start_provider();
-    let dir = tempfile::tempdir().expect("dir");
-    let file = settings_file(&provider, dir.path());
-    let app = common::spawn_app_configured(backend, extra, Some(&file)).await;
-    World {
-        app,
-        provider,
-        _dir: dir,
-    }
-}
-
-fn location(response: &reqwest::Response) -> String {
-    response
-        .headers()
-        .get("location")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned()
-}
-
-fn query_value(url: &str, name: &str) -> Option<String> {
-    let query = url.split_once('?')?.1;
-    serde_urlencoded::from_str::<Vec<(String, String)>>(query)
-        .ok()?
-        .into_iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v)
-}
-
-fn with_query_value(url: &str, name: &str, value: &str) -> String {
-    let (base, query) = url.split_once('?').expect("a query");
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_str::<Vec<(String, String)>>(query)
-        .expect("query")
-        .into_iter()
-        .map(|(k, v)| if k == name { (k, value.to_owned()) } else { (k, v) })
-        .collect();
-    format!("{base}?{}", serde_urlencoded::to_string(pairs).expect("encode"))
-}
-
-impl World {
-    /// "Sign in with …": the provider's authorisation address Quorate sends the browser to.
-    async fn start(&self, id: &str) -> String {
-        let response = self.app.get(&format!("/login/sso/{id}")).await;
-        assert_eq!(response.status(), 303, "{id}");
-        let url = location(&response);
-        assert!(url.starts_with(&self.provider.issuer), "{url}");
-        for needed in ["state", "nonce", "code_challenge", "client_id"] {
-            assert!(query_value(&url, needed).is_some(), "{needed} in {url}");
-        }
-        assert_eq!(query_value(&url, "code_challenge_method").as_deref(), Some("S256"));
-        url
-    }
-
-    /// The browser at the provider, until it is sent back to Quorate: the
-    /// callback address (on the test server's real port).
-    async fn at_provider(&self, mut url: String) -> String {
-        // A new visit each time: no session at the provider from an earlier
-        // sign-in, so its login_hint chooses who signs in.
-        let browser = common::client();
-        for _ in 0..10 {
-            let response = browser.get(&url).send().await.expect("provider");
-            let next = location(&response);
-            assert!(!next.is_empty(), "no redirect from {url}: {}", response.status());
-            if let Some(path) = next.strip_prefix(PUBLIC_BASE) {
-                return self.app.url(path);
-            }
-            url = if next.starts_with('/') {
-                format!("{}{next}", self.provider.issuer)
-            } else {
-                next
-            };
-        }
-        panic!("the provider kept redirecting")
-    }
-
-    async fn sign_in_as(&self, id: &str, account: &str) -> reqwest::Response {
-        let url = self.start(id).await;
-        let callback = self.at_provider(format!("{url}&login_hint={account}")).await;
-        self.app.client.get(&callback).send().await.expect("callback")
-    }
-
-    /// The next ID token the provider issues to `client` is changed.
-    async fn tamper(&self, client: &str, order: Value) {
-        let mut order = order;
-        order["client_id"] = json!(client);
-        let response = self
-            .app
-            .client
-            .post(format!("{}/__test/tamper", self.provider.issuer))
-            .body(order.to_string())
-            .send()
-            .await
-            .expect("tamper");
-        assert_eq!(response.status(), 204);
-    }
-
-    fn links(&self) -> Vec<(String, String)> {
-        let mut conn = self.app.pool.get().expect("connection");
-        identity_links::table
-            .select((identity_links::provider, identity_links::subject))
-            .order(identity_links::id)
-            .load(&mut conn)
-            .expect("links")
-    }
-
-    fn accounts(&self) -> i64 {
-        let mut conn = self.app.pool.get().expect("connection");
-        users::table.count().get_result(&mut conn).expect("count")
-    }
-}
+use quorate::db::schema::{audit_log, identity_links};
+use serde_json::json;
 
 async fn expect_page(response: reqwest::Response, status: u16, text: &str) {
     assert_eq!(response.status(), status, "expected {status} with {text:?}");
@@ -488,6 +233,74 @@ async fn a_provider_that_does_not_answer_gets_its_own_page(w: World) {
     expect_page(w.app.get("/login/sso/no-such-provider").await, 404, "").await;
 }
 
+async fn an_organisation_can_make_its_staff_sign_in_with_single_sign_on(w: World) {
+    use common::PASSWORD;
+    let org = w.app.create_organisation("ccg", "X1C", "Test CCG");
+    w.app.create_member_practice("Y10001", "Test Surgery", org);
+    w.app.create_user("jo@example.org", "org_admin", Some("X1C"));
+    w.app.create_user("ada@example.org", "returning_officer", Some("X1C"));
+    w.app.create_user("pm@example.org", "practice_rep", Some("Y10001"));
+    assert_eq!(location(&w.app.login("jo@example.org", PASSWORD).await), "/");
+    let (_, organisation) = w.app.get_text("/organisations/X1C").await;
+    assert!(organisation.contains("How staff sign in"), "{organisation}");
+    let (status, page) = w.app.get_text("/organisations/X1C/sign-in").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("2 of your staff have no linked sign-in yet"), "{page}");
+    w.app.logout().await;
+    assert_eq!(location(&w.sign_in_as("plain", "jo").await), "/");
+    let (_, page) = w.app.get_text("/organisations/X1C/sign-in").await;
+    assert!(page.contains("1 of your staff has no linked sign-in yet"), "{page}");
+    let response = w
+        .app
+        .submit(
+            "/organisations/X1C/sign-in",
+            "/organisations/X1C/sign-in",
+            &[("staff_sso_only", "yes")],
+        )
+        .await;
+    assert_eq!(response.status(), 303);
+    {
+        let mut conn = w.app.pool.get().expect("connection");
+        let summaries: Vec<String> = audit_log::table
+            .filter(audit_log::action.eq("organisation.sign_in"))
+            .select(audit_log::summary)
+            .load(&mut conn)
+            .expect("audit");
+        assert_eq!(summaries.len(), 1);
+        assert!(
+            summaries[0].contains("must now sign in with single sign-on"),
+            "{summaries:?}"
+        );
+    }
+    w.app.logout().await;
+
+    // A right password no longer signs staff in, and says why.
+    for staff in ["jo@example.org", "ada@example.org"] {
+        let response = w.app.login(staff, PASSWORD).await;
+        assert_eq!(location(&response), "/login", "{staff}");
+        let (_, page) = w.app.get_text("/login").await;
+        assert!(
+            page.contains("Test CCG asks its staff to sign in with single sign-on, not a password"),
+            "{page}"
+        );
+        assert!(!signed_in(&w.app).await, "{staff}");
+    }
+    // A practice representative keeps their password.
+    assert_eq!(location(&w.app.login("pm@example.org", PASSWORD).await), "/");
+    w.app.logout().await;
+    // Staff sign in with the provider.
+    assert_eq!(location(&w.sign_in_as("plain", "jo").await), "/");
+    assert!(signed_in(&w.app).await);
+    // And the rule can be lifted.
+    let response = w
+        .app
+        .submit("/organisations/X1C/sign-in", "/organisations/X1C/sign-in", &[])
+        .await;
+    assert_eq!(response.status(), 303);
+    w.app.logout().await;
+    assert_eq!(location(&w.app.login("ada@example.org", PASSWORD).await), "/");
+}
+
 macro_rules! sso_tests {
     ($($name:ident $(, $setting:expr)?;)*) => {
         mod sqlite {
@@ -520,4 +333,5 @@ sso_tests! {
     answers_not_from_this_browser_or_used_twice_are_refused;
     id_tokens_that_fail_a_check_are_refused;
     a_provider_that_does_not_answer_gets_its_own_page;
+    an_organisation_can_make_its_staff_sign_in_with_single_sign_on;
 }

@@ -16,7 +16,7 @@ use crate::web::render::Flash;
 /// Browsers drop tabs and newlines from URLs and read `\` as `/`, so
 /// `/\t/evil.example` is `//evil.example` to them: any control character,
 /// space or backslash makes the path unsafe, as does a second leading `/`.
-fn safe_next(next: Option<&str>) -> &str {
+pub(crate) fn safe_next(next: Option<&str>) -> &str {
     match next {
         Some(n) if crate::site_path::is_same_site_path(n) => n,
         _ => "/",

@@ -198,6 +198,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    organisation_sign_in (organisation_id) {
+        organisation_id -> Integer,
+        staff_sso_only -> Bool,
+        updated_at -> Timestamp,
+        updated_by -> Text,
+    }
+}
+
+diesel::table! {
     identity_links (id) {
         id -> Integer,
         user_id -> Integer,
@@ -583,6 +592,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     two_factor_keys,
     recovery_codes,
     identity_links,
+    organisation_sign_in,
     login_failures,
     revoked_sessions,
     login_lockouts,

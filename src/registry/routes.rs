@@ -168,6 +168,7 @@ struct OrganisationPage {
     members: Option<Vec<MemberView>>,
     member_count: usize,
     may_oversee: bool,
+    may_administer: bool,
     is_system_admin: bool,
     /// What was typed in the LMC form, shown again with its error.
     lmc_typed: String,
@@ -195,6 +196,7 @@ async fn organisation_page(
     let may_oversee = detail.members.is_some();
     let page = OrganisationPage {
         may_oversee,
+        may_administer: user.grants().administers_organisation(detail.id),
         is_system_admin: user.grants().is_system_admin(),
         organisation: detail.organisation.into(),
         lmcs: detail.covering_lmcs.into_iter().map(OrganisationView::from).collect(),

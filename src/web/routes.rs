@@ -96,6 +96,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/organisations/{code}").route(get().to(registry::routes::organisation)))
         .service(resource("/organisations/{code}/practices").route(get().to(registry::routes::register)))
         .service(
+            resource("/organisations/{code}/sign-in")
+                .route(get().to(accounts::sso::routes::policy_form))
+                .route(post().to(accounts::sso::routes::update_policy)),
+        )
+        .service(
             resource("/organisations/{code}/settings")
                 .route(get().to(registry::routes::constitution))
                 .route(post().to(registry::routes::update_constitution)),

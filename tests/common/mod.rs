@@ -4,6 +4,8 @@
 #![allow(dead_code)]
 
 pub mod ballots;
+pub mod measure;
+pub mod oidc;
 pub mod smtp;
 pub mod two_factor;
 

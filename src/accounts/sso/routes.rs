@@ -52,10 +52,7 @@ pub async fn start(
     query: web::Query<StartQuery>,
 ) -> AppResult<HttpResponse> {
     let provider = provider(&ui, &id)?.clone();
-    let next = match query.next.as_deref() {
-        Some(n) if crate::site_path::is_same_site_path(n) => n.to_owned(),
-        _ => "/".to_owned(),
-    };
+    let next = crate::accounts::routes::safe_next(query.next.as_deref()).to_owned();
     let started = match sso.start(&provider, &redirect_uri(&ui, &provider), None).await {
         Ok(started) => started,
         Err(error) => return problem(&ui, &provider, &error),
@@ -321,6 +318,98 @@ pub async fn unlink(
         Some(Flash {
             heading: format!("Your {label} sign-in is no longer linked"),
             body: Some("Log in with your email address and password from now on.".into()),
+        }),
+    ))
+}
+
+#[derive(Serialize)]
+struct PolicyPage {
+    code: String,
+    name: String,
+    providers: Vec<String>,
+    staff_sso_only: bool,
+    staff: Vec<StaffRow>,
+    unlinked: usize,
+}
+
+#[derive(Serialize)]
+struct StaffRow {
+    name: String,
+    email: String,
+    role: String,
+    linked: bool,
+}
+
+const POLICY_TITLE: &str = "How staff sign in";
+
+async fn policy_page(ui: &Ui, user: &crate::web::auth::CurrentUser, code: String) -> AppResult<PolicyPage> {
+    let grants = user.grants();
+    let policy = ui
+        .state()
+        .run(move |pool| service::sign_in_policy(pool, &grants, &code))
+        .await?;
+    let staff: Vec<StaffRow> = policy
+        .staff
+        .into_iter()
+        .map(|(name, email, role, linked)| StaffRow {
+            name,
+            email,
+            role,
+            linked,
+        })
+        .collect();
+    Ok(PolicyPage {
+        code: policy.organisation.summary.code,
+        name: policy.organisation.summary.name,
+        providers: ui.state().settings.sso.iter().map(|p| p.label().to_owned()).collect(),
+        staff_sso_only: policy.staff_sso_only,
+        unlinked: staff.iter().filter(|s| !s.linked).count(),
+        staff,
+    })
+}
+
+/// `/organisations/CODE/sign-in`: whether staff must use single sign-on.
+pub async fn policy_form(
+    ui: Ui,
+    user: crate::web::auth::CurrentUser,
+    code: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let page = policy_page(&ui, &user, code.into_inner()).await?;
+    ui.page("accounts/sso_policy", POLICY_TITLE, &page)
+}
+
+#[derive(Deserialize)]
+pub struct PolicyForm {
+    #[serde(default)]
+    staff_sso_only: Option<String>,
+}
+
+pub async fn update_policy(
+    ui: Ui,
+    user: crate::web::auth::CurrentUser,
+    code: web::Path<String>,
+    form: crate::web::csrf::CsrfForm<PolicyForm>,
+) -> AppResult<HttpResponse> {
+    let code = code.into_inner();
+    let on = form.0.staff_sso_only.as_deref() == Some("yes");
+    if on && ui.state().settings.sso.is_empty() {
+        return Err(AppError::Conflict(
+            "No single sign-on provider is set up on this Quorate, so staff cannot be made to use one.".into(),
+        ));
+    }
+    let (actor, target) = ((*user.0).clone(), code.clone());
+    ui.state()
+        .run(move |pool| service::set_sign_in_policy(pool, &actor, &target, on))
+        .await?;
+    Ok(ui.see_other(
+        &format!("/organisations/{code}/sign-in"),
+        Some(Flash {
+            heading: if on {
+                "Staff now sign in with single sign-on".into()
+            } else {
+                "Staff may sign in with passwords again".into()
+            },
+            body: None,
         }),
     ))
 }

@@ -132,3 +132,119 @@ pub fn unlink(pool: &Pool, actor: &crate::accounts::service::SessionUser, link_i
         Ok(link.provider)
     })
 }
+
+/// Roles of an organisation's own staff: with `staff_sso_only` they sign in
+/// with a provider. Practice representatives are the members, not staff.
+fn is_staff_role(role: &str) -> bool {
+    matches!(
+        crate::accounts::model::Role::parse(role),
+        Some(
+            crate::accounts::model::Role::OrgAdmin
+                | crate::accounts::model::Role::ReturningOfficer
+                | crate::accounts::model::Role::CommitteeMember
+                | crate::accounts::model::Role::LmcObserver
+        )
+    )
+}
+
+/// The organisations whose staff rule refuses this account's password
+/// (their names); empty when a password may sign it in.
+pub fn password_refused_by(pool: &Pool, user_id: i32) -> AppResult<Vec<String>> {
+    let mut conn = pool.get()?;
+    let mut names = Vec::new();
+    for row in crate::accounts::store::roles_of(&mut conn, Some(&[user_id]))? {
+        if !is_staff_role(&row.role) {
+            continue;
+        }
+        if let (Some(id), Some(name)) = (row.organisation_id, row.organisation_name) {
+            if super::store::staff_sso_only(&mut conn, id)? && !names.contains(&name) {
+                names.push(name);
+            }
+        }
+    }
+    Ok(names)
+}
+
+/// An organisation's sign-in rule and its staff, for its page.
+pub struct SignInPolicy {
+    pub organisation: crate::registry::service::Overseen,
+    pub staff_sso_only: bool,
+    /// Each staff member: name, email, role, and whether a provider is linked.
+    pub staff: Vec<(String, String, String, bool)>,
+}
+
+fn administered(
+    pool: &Pool,
+    grants: &crate::accounts::model::Grants,
+    code: &str,
+) -> AppResult<crate::registry::service::Overseen> {
+    let organisation = crate::registry::service::overseen_organisation(pool, grants, code)?;
+    if !grants.administers_organisation(organisation.id) {
+        return Err(crate::error::AppError::Forbidden(format!(
+            "Only administrators of {} can change how its staff sign in.",
+            organisation.summary.name
+        )));
+    }
+    Ok(organisation)
+}
+
+pub fn sign_in_policy(pool: &Pool, grants: &crate::accounts::model::Grants, code: &str) -> AppResult<SignInPolicy> {
+    let organisation = administered(pool, grants, code)?;
+    let mut conn = pool.get()?;
+    let staff_sso_only = super::store::staff_sso_only(&mut conn, organisation.id)?;
+    let mut staff = Vec::new();
+    for row in crate::accounts::store::roles_of(&mut conn, None)? {
+        if row.organisation_id != Some(organisation.id) || !is_staff_role(&row.role) {
+            continue;
+        }
+        let Some(user) = User::find(&mut conn, row.user_id)? else {
+            continue;
+        };
+        let linked = !IdentityLink::of_user(&mut conn, user.id)?.is_empty();
+        let role = crate::accounts::model::Role::parse(&row.role).map_or("", |r| r.label());
+        staff.push((user.name, user.email, role.to_owned(), linked));
+    }
+    staff.sort();
+    Ok(SignInPolicy {
+        organisation,
+        staff_sso_only,
+        staff,
+    })
+}
+
+/// Turns the staff rule on or off (audited).
+pub fn set_sign_in_policy(
+    pool: &Pool,
+    actor: &crate::accounts::service::SessionUser,
+    code: &str,
+    staff_sso_only: bool,
+) -> AppResult<()> {
+    let organisation = administered(pool, &actor.grants(), code)?;
+    let mut conn = pool.get()?;
+    crate::db::write_transaction(&mut conn, |c| {
+        let at = now();
+        super::store::set_staff_sso_only(c, organisation.id, staff_sso_only, at, &actor.actor().label)?;
+        crate::audit::service::record(
+            c,
+            &actor.actor(),
+            crate::audit::service::Event {
+                organisation_id: Some(organisation.id),
+                action: "organisation.sign_in",
+                object_kind: "organisation",
+                object_key: &organisation.summary.code,
+                summary: if staff_sso_only {
+                    format!(
+                        "Staff of {} must now sign in with single sign-on; their passwords are refused",
+                        organisation.summary.name
+                    )
+                } else {
+                    format!(
+                        "Staff of {} may sign in with passwords again",
+                        organisation.summary.name
+                    )
+                },
+            },
+        )?;
+        Ok(())
+    })
+}

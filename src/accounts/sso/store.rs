@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::DbConn;
-use crate::db::schema::identity_links;
+use crate::db::schema::{identity_links, organisation_sign_in};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = identity_links, check_for_backend(crate::db::MultiBackend))]
@@ -70,4 +70,33 @@ impl IdentityLink {
     pub fn delete(conn: &mut DbConn, id: i32) -> QueryResult<()> {
         diesel::delete(identity_links::table.find(id)).execute(conn).map(drop)
     }
+}
+
+/// Whether the organisation's staff must sign in with single sign-on.
+pub fn staff_sso_only(conn: &mut DbConn, organisation_id: i32) -> QueryResult<bool> {
+    organisation_sign_in::table
+        .find(organisation_id)
+        .select(organisation_sign_in::staff_sso_only)
+        .first(conn)
+        .optional()
+        .map(|found| found.unwrap_or(false))
+}
+
+pub fn set_staff_sso_only(
+    conn: &mut DbConn,
+    organisation_id: i32,
+    on: bool,
+    at: NaiveDateTime,
+    by: &str,
+) -> QueryResult<()> {
+    diesel::delete(organisation_sign_in::table.find(organisation_id)).execute(conn)?;
+    diesel::insert_into(organisation_sign_in::table)
+        .values((
+            organisation_sign_in::organisation_id.eq(organisation_id),
+            organisation_sign_in::staff_sso_only.eq(on),
+            organisation_sign_in::updated_at.eq(at),
+            organisation_sign_in::updated_by.eq(by),
+        ))
+        .execute(conn)
+        .map(drop)
 }

@@ -19,6 +19,24 @@ use crate::web::render::Flash;
 /// in, or on to the second step when the account has a second factor or a
 /// role of theirs needs one.
 pub async fn after_password(ui: &Ui, user_id: i32, next: &str, flash: Option<Flash>) -> AppResult<HttpResponse> {
+    let refused_by = ui
+        .state()
+        .run(move |pool| crate::accounts::sso::service::password_refused_by(pool, user_id))
+        .await?;
+    if !refused_by.is_empty() {
+        // The password was right, and is still not enough: nobody signs in.
+        return Ok(ui.see_other(
+            "/login",
+            Some(Flash {
+                heading: "Sign in with single sign-on".into(),
+                body: Some(format!(
+                    "{} {} its staff to sign in with single sign-on, not a password. Use a \"Sign in with …\" button on this page.",
+                    refused_by.join(" and "),
+                    if refused_by.len() == 1 { "asks" } else { "ask" }
+                )),
+            }),
+        ));
+    }
     after_first_factor(ui, user_id, next, flash, false).await
 }
 
