@@ -205,6 +205,11 @@ async fn staff_must_set_up_a_second_factor_and_give_it_each_time(app: TestApp) {
     app.logout().await;
     let response = app.login("ada@example.org", PASSWORD).await;
     assert_eq!(location(&response), "/login/code");
+    let (_, page) = app.get_text("/login/code").await;
+    assert!(
+        page.contains("<h1 class=\"nhsuk-label-wrapper\"><label class=\"nhsuk-label nhsuk-label--l\" for=\"code\">"),
+        "the question is the page's heading: {page}"
+    );
     let (_, page) = app.get_text("/").await;
     assert!(!page.contains("Log out"));
     let next_code = phone.next_code().await;
