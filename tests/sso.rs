@@ -230,6 +230,12 @@ async fn id_tokens_that_fail_a_check_are_refused(w: World) {
 
 async fn a_provider_that_does_not_answer_gets_its_own_page(w: World) {
     expect_page(w.app.get("/login/sso/down").await, 502, "Nobody is not answering").await;
+    // Quorate's own settings at fault: said so, without naming the file.
+    let response = w.app.get("/login/sso/broken").await;
+    assert_eq!(response.status(), 503);
+    let page = response.text().await.expect("body");
+    assert!(page.contains("Sign-in with Broken is not working"), "{page}");
+    assert!(!page.contains("/nonexistent"), "{page}");
     expect_page(w.app.get("/login/sso/no-such-provider").await, 404, "").await;
 }
 

@@ -142,6 +142,10 @@ pub fn settings_file(provider: &Provider, dir: &std::path::Path) -> String {
             provider.issuer,
             fixture("rp-test-key.pem").display()
         ),
+        format!(
+            "[[sso]]\nid = \"broken\"\nlabel = \"Broken\"\nissuer = \"{}\"\nclient_id = \"broken\"\nclient_secret_file = \"/nonexistent/quorate-secret\"\n",
+            provider.issuer
+        ),
         "[[sso]]\nid = \"down\"\nlabel = \"Nobody\"\nissuer = \"http://127.0.0.1:9\"\nclient_id = \"down\"\nclient_secret_env = \"QUORATE_TEST_UNSET_SECRET\"\n".to_owned(),
     ]
     .join("\n")

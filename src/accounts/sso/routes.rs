@@ -231,13 +231,14 @@ fn problem_page(ui: &Ui, status: StatusCode, problem: Problem, provider: &Provid
             ],
             Some(why),
         ),
-        Problem::Failed(SsoError::Misconfigured(why)) => (
+        // The detail (a file or variable name) is in the server's log only.
+        Problem::Failed(SsoError::Misconfigured(_)) => (
             format!("Sign-in with {label} is not working"),
             vec![
-                "This Quorate's settings for it are incomplete. Tell the people who run this Quorate.".into(),
+                "This Quorate's settings for it are incomplete. Tell the people who run this Quorate: the reason is in its log.".into(),
                 password,
             ],
-            Some(why),
+            None,
         ),
         Problem::Failed(SsoError::Refused(why)) => (
             format!("{label} did not sign you in"),
