@@ -50,6 +50,9 @@ pub struct Settings {
     pub session_hours: u32,
     /// Roles that must sign in with a second factor: role names, comma-separated.
     pub two_factor_required_for: String,
+    /// `two_factor_required_for` read, once, when the settings load.
+    #[serde(skip)]
+    pub second_factor: crate::accounts::two_factor::model::SecondFactorPolicy,
     /// Single sign-on providers (`[[sso]]` tables in the settings file).
     #[serde(default)]
     pub sso: Vec<crate::accounts::sso::model::ProviderSettings>,
@@ -158,8 +161,9 @@ impl Settings {
                 "login_max_failures and login_lockout_minutes must be at least 1".into(),
             ));
         }
-        crate::accounts::two_factor::model::SecondFactorPolicy::parse(&settings.two_factor_required_for)
-            .map_err(ConfigError)?;
+        settings.second_factor =
+            crate::accounts::two_factor::model::SecondFactorPolicy::parse(&settings.two_factor_required_for)
+                .map_err(ConfigError)?;
         crate::accounts::sso::model::check_providers(&settings.sso).map_err(ConfigError)?;
         if settings.session_hours == 0 {
             return Err(ConfigError("session_hours must be at least 1".into()));
@@ -208,11 +212,6 @@ impl Settings {
 
     /// The session key: the configured one, or the one kept in the data
     /// folder, generated there (owner-only permissions) on first start.
-    /// Which roles need a second factor (checked when the settings load).
-    pub fn second_factor_policy(&self) -> crate::accounts::two_factor::model::SecondFactorPolicy {
-        crate::accounts::two_factor::model::SecondFactorPolicy::parse(&self.two_factor_required_for).unwrap_or_default()
-    }
-
     pub fn resolve_secret_key(&self) -> Result<Secret, ConfigError> {
         if let Some(secret) = &self.secret_key {
             return Ok(secret.clone());

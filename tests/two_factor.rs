@@ -300,6 +300,38 @@ async fn staff_must_set_up_a_second_factor_and_give_it_each_time(app: TestApp) {
     assert_eq!(code_page_post(&app, &fresh[0]).await.status(), 303);
 }
 
+async fn a_password_session_ends_when_its_account_gains_a_role_that_needs_a_code(app: TestApp) {
+    use quorate::db::schema::{user_roles, users};
+    let org = app.create_organisation("ccg", "X3C", "Third CCG");
+    app.create_member_practice("Y30001", "Third Surgery", org);
+    app.create_user("pm@example.org", "practice_rep", Some("Y30001"));
+    assert_eq!(location(&app.login("pm@example.org", PASSWORD).await), "/");
+    assert!(app.get_text("/").await.1.contains("Log out"));
+    {
+        let mut conn = app.pool.get().expect("connection");
+        let id: i32 = users::table
+            .filter(users::email_normalized.eq("pm@example.org"))
+            .select(users::id)
+            .first(&mut conn)
+            .expect("user");
+        diesel::insert_into(user_roles::table)
+            .values((
+                user_roles::user_id.eq(id),
+                user_roles::role.eq("org_admin"),
+                user_roles::organisation_id.eq(Some(org)),
+                user_roles::created_at.eq(chrono::Utc::now().naive_utc()),
+            ))
+            .execute(&mut conn)
+            .expect("grant");
+    }
+    let (_, page) = app.get_text("/").await;
+    assert!(!page.contains("Log out"), "signed out: {page}");
+    assert_eq!(
+        location(&app.login("pm@example.org", PASSWORD).await),
+        "/login/two-factor"
+    );
+}
+
 async fn wrong_codes_are_throttled_like_passwords(app: TestApp) {
     app.create_user("ro@example.org", "system_admin", None);
     let (mut phone, _) = enrol_at_sign_in(&app, "ro@example.org").await;
@@ -501,6 +533,7 @@ macro_rules! two_factor_tests {
 
 two_factor_tests!(
     staff_must_set_up_a_second_factor_and_give_it_each_time,
+    a_password_session_ends_when_its_account_gains_a_role_that_needs_a_code,
     wrong_codes_are_throttled_like_passwords,
     anyone_may_turn_it_on_and_off_for_themselves,
     a_system_administrator_resets_a_lost_second_factor,

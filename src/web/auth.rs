@@ -152,7 +152,7 @@ async fn load_user(req: &HttpRequest) -> Result<Option<Rc<SessionUser>>, AppErro
             let now_ms = Utc::now().timestamp_millis();
             // A role that needs a second factor, gained after signing in
             // with a password alone, ends the session: the next sign-in asks.
-            let policy = state.settings.second_factor_policy();
+            let policy = &state.settings.second_factor;
             found.filter(|u| {
                 issued_ms >= u.sessions_valid_after.and_utc().timestamp_millis()
                     && now_ms - issued_ms < max_age_ms

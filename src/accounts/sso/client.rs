@@ -250,7 +250,6 @@ impl Sso {
             tid: claims.additional_claims().tid.clone(),
             email: claims.email().map(|e| e.as_str().to_owned()),
             email_verified: claims.email_verified().unwrap_or(false),
-            name: claims.name().and_then(|n| n.get(None)).map(|n| n.as_str().to_owned()),
             acr: claims.auth_context_ref().map(|a| a.as_str().to_owned()),
         })
     }

@@ -179,7 +179,6 @@ pub struct Claims {
     pub tid: Option<String>,
     pub email: Option<String>,
     pub email_verified: bool,
-    pub name: Option<String>,
     pub acr: Option<String>,
 }
 
@@ -189,7 +188,6 @@ pub struct Identity {
     pub subject: String,
     pub email: Option<String>,
     pub email_verified: bool,
-    pub name: Option<String>,
 }
 
 /// The stable subject a provider gives a person, and the checks the
@@ -221,7 +219,6 @@ pub fn identity(provider: &ProviderSettings, claims: Claims) -> Result<Identity,
         subject,
         email: claims.email.filter(|e| !e.trim().is_empty()),
         email_verified: claims.email_verified,
-        name: claims.name,
     })
 }
 
@@ -254,7 +251,6 @@ mod tests {
             tid: Some("tenant-1".into()),
             email: Some("jo.bloggs@nhs.net".into()),
             email_verified: true,
-            name: None,
             acr: None,
         }
     }

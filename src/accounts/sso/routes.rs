@@ -170,7 +170,9 @@ pub async fn callback(
         user_id,
         &pending.next,
         flash,
-        provider.counts_as_second_factor,
+        crate::accounts::two_factor::routes::FirstFactor::SingleSignOn {
+            second_factor: provider.counts_as_second_factor,
+        },
     )
     .await
 }

@@ -19,9 +19,46 @@ use crate::web::render::Flash;
 /// in, or on to the second step when the account has a second factor or a
 /// role of theirs needs one.
 pub async fn after_password(ui: &Ui, user_id: i32, next: &str, flash: Option<Flash>) -> AppResult<HttpResponse> {
-    let refused_by = ui
+    after_first_factor(ui, user_id, next, flash, FirstFactor::Password).await
+}
+
+/// How someone proved who they are before any second factor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FirstFactor {
+    Password,
+    /// A single sign-on provider; `second_factor` when its own sign-in has
+    /// two factors already.
+    SingleSignOn {
+        second_factor: bool,
+    },
+}
+
+/// After a first factor (a password, or a single sign-on provider): signed
+/// in, or on to the second step, or — a password where the organisation
+/// asks its staff for single sign-on — back to log in, saying why.
+pub async fn after_first_factor(
+    ui: &Ui,
+    user_id: i32,
+    next: &str,
+    flash: Option<Flash>,
+    first: FirstFactor,
+) -> AppResult<HttpResponse> {
+    if first == (FirstFactor::SingleSignOn { second_factor: true }) {
+        auth::log_in(ui.session(), user_id, true)?;
+        return Ok(ui.see_other(next, flash));
+    }
+    let policy = ui.state().settings.second_factor.clone();
+    let (refused_by, enrolled, required) = ui
         .state()
-        .run(move |pool| crate::accounts::sso::service::password_refused_by(pool, user_id))
+        .run(move |pool| {
+            let refused_by = match first {
+                FirstFactor::Password => crate::accounts::sso::service::password_refused_by(pool, user_id)?,
+                FirstFactor::SingleSignOn { .. } => Vec::new(),
+            };
+            let user = crate::accounts::service::session_user(pool, user_id)?.ok_or(AppError::LoginRequired)?;
+            let required = policy.requires(user.roles.iter().map(|r| r.grant.role));
+            Ok((refused_by, service::is_enrolled(pool, user_id)?, required))
+        })
         .await?;
     if !refused_by.is_empty() {
         // The password was right, and is still not enough: nobody signs in.
@@ -37,37 +74,11 @@ pub async fn after_password(ui: &Ui, user_id: i32, next: &str, flash: Option<Fla
             }),
         ));
     }
-    after_first_factor(ui, user_id, next, flash, false).await
-}
-
-/// After a first factor (a password, or a single sign-on provider), which
-/// may have been two already (`second_factor`: a provider whose own sign-in
-/// has two factors).
-pub async fn after_first_factor(
-    ui: &Ui,
-    user_id: i32,
-    next: &str,
-    flash: Option<Flash>,
-    second_factor: bool,
-) -> AppResult<HttpResponse> {
-    if second_factor {
-        auth::log_in(ui.session(), user_id, true)?;
-        return Ok(ui.see_other(next, flash));
-    }
-    let policy = ui.state().settings.second_factor_policy();
-    let (enrolled, roles) = ui
-        .state()
-        .run(move |pool| {
-            let user = crate::accounts::service::session_user(pool, user_id)?.ok_or(AppError::LoginRequired)?;
-            let roles: Vec<_> = user.roles.iter().map(|r| r.grant.role).collect();
-            Ok((service::is_enrolled(pool, user_id)?, roles))
-        })
-        .await?;
     if enrolled {
         auth::begin_second_step(ui.session(), user_id, next)?;
         return Ok(ui.see_other("/login/code", None));
     }
-    if policy.requires(roles) {
+    if required {
         auth::begin_second_step(ui.session(), user_id, next)?;
         return Ok(ui.see_other("/login/two-factor", None));
     }
@@ -206,15 +217,17 @@ fn issuer(ui: &Ui) -> String {
 }
 
 fn required_roles(policy: &SecondFactorPolicy, user: &crate::accounts::service::SessionUser) -> String {
-    let labels: Vec<&str> = user
+    let mut labels: Vec<&str> = Vec::new();
+    for role in user
         .roles
         .iter()
         .map(|r| r.grant.role)
         .filter(|role| policy.requires([*role]))
-        .map(|role| role.label())
-        .collect();
-    let mut labels = labels;
-    labels.dedup();
+    {
+        if !labels.contains(&role.label()) {
+            labels.push(role.label());
+        }
+    }
     labels.join(", ").to_lowercase()
 }
 
@@ -232,7 +245,7 @@ async fn setup_page(
     Ok(SetupPage {
         action,
         required,
-        roles: required_roles(&ui.state().settings.second_factor_policy(), user),
+        roles: required_roles(&ui.state().settings.second_factor.clone(), user),
         qr: crate::web::render::qr_svg(&url),
         key: model::secret_for_typing(&secret),
     })
@@ -330,7 +343,7 @@ const ACCOUNT_TITLE: &str = "Two-factor sign-in";
 async fn account_page(ui: &Ui, user: &CurrentUser) -> AppResult<AccountTwoFactorPage> {
     let user_id = user.id;
     let status = ui.state().run(move |pool| service::status(pool, user_id)).await?;
-    let policy = ui.state().settings.second_factor_policy();
+    let policy = ui.state().settings.second_factor.clone();
     let required = policy.requires(user.roles.iter().map(|r| r.grant.role));
     let setup = match status {
         Some(_) => None,
@@ -395,7 +408,7 @@ pub async fn turn_off(ui: Ui, user: CurrentUser, form: CsrfForm<CodeForm>) -> Ap
     let (outbox, sealer, policy) = (
         ui.state().outbox.clone(),
         ui.state().account_secrets.clone(),
-        ui.state().settings.second_factor_policy(),
+        ui.state().settings.second_factor.clone(),
     );
     let (actor, code) = ((*user.0).clone(), form.0.code);
     match ui
