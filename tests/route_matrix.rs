@@ -228,6 +228,9 @@ const ACCESS: &[(&str, &str, Access)] = &[
     ("GET", "/login/code", Access::SigningIn),
     ("GET", "/login/sso/{id}", Access::SigningIn),
     ("GET", "/login/sso/{id}/callback", Access::SigningIn),
+    ("POST", "/login/sso/{id}/link", Access::SigningIn),
+    ("GET", "/login/sso/{id}/link/{token}", Access::SigningIn),
+    ("POST", "/login/sso/{id}/link/{token}", Access::SigningIn),
     ("POST", "/login/code", Access::SigningIn),
     ("GET", "/login/two-factor", Access::SigningIn),
     ("POST", "/login/two-factor", Access::SigningIn),
@@ -265,6 +268,17 @@ const ACCESS: &[(&str, &str, Access)] = &[
     ),
     ("GET", "/organisations/{code}/register.csv", Access::Oversees),
     ("GET", "/organisations/{code}/settings", Access::Oversees),
+    ("GET", "/organisations/{code}/account-requests", Access::Administers),
+    (
+        "GET",
+        "/organisations/{code}/account-requests/{id}",
+        Access::Administers,
+    ),
+    (
+        "POST",
+        "/organisations/{code}/account-requests/{id}",
+        Access::Administers,
+    ),
     ("GET", "/organisations/{code}/sign-in", Access::Administers),
     ("POST", "/organisations/{code}/sign-in", Access::Administers),
     ("POST", "/organisations/{code}/settings", Access::Runs),
@@ -355,6 +369,8 @@ struct World {
     representative_row: i32,
     delivery: i32,
     proposal: i32,
+    /// A practice's staff member's request for an account, waiting.
+    account_request: i32,
     sessions: BTreeMap<Role, TestApp>,
     tokens: BTreeMap<Role, String>,
 }
@@ -530,6 +546,19 @@ async fn world(app: &TestApp) -> World {
         quorate::mail::store::for_organisation(&mut conn, e.organisation_id, None, None, 1).expect("messages")[0].id;
     let proposal =
         quorate::registry::store::change_requests::pending_for(&mut conn, e.organisation_id).expect("proposals")[0].id;
+    quorate::accounts::sso::store::AccountRequest::insert(
+        &mut conn,
+        bystander_user,
+        e.practices[0].1,
+        e.organisation_id,
+        "cis2",
+        chrono::Utc::now().naive_utc(),
+    )
+    .expect("account request");
+    let account_request =
+        quorate::accounts::sso::store::AccountRequest::waiting_for_organisation(&mut conn, e.organisation_id)
+            .expect("requests")[0]
+            .id;
     drop(conn);
 
     let mut sessions = BTreeMap::new();
@@ -570,6 +599,7 @@ async fn world(app: &TestApp) -> World {
         representative_row,
         delivery,
         proposal,
+        account_request,
         sessions,
         tokens,
     }
@@ -603,6 +633,8 @@ fn concrete(path: &str, w: &World) -> String {
         i64::from(w.delivery)
     } else if path.contains("/proposals/{id}") {
         i64::from(w.proposal)
+    } else if path.contains("/account-requests/{id}") {
+        i64::from(w.account_request)
     } else {
         0
     };

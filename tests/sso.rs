@@ -6,10 +6,13 @@
 
 mod common;
 
-use common::oidc::{World, location, query_value, with_query_value, world};
-use common::{Backend, TestApp};
+use common::oidc::{PUBLIC_BASE, World, location, query_value, with_query_value, world};
+use common::smtp::SmtpSink;
+use common::{Backend, PASSWORD, TestApp};
 use diesel::prelude::*;
-use quorate::db::schema::{audit_log, identity_links};
+use quorate::db::schema::{
+    account_requests, audit_log, identity_links, outbox_messages, representatives, user_roles, users,
+};
 use serde_json::json;
 
 async fn expect_page(response: reqwest::Response, status: u16, text: &str) {
@@ -240,7 +243,6 @@ async fn a_provider_that_does_not_answer_gets_its_own_page(w: World) {
 }
 
 async fn an_organisation_can_make_its_staff_sign_in_with_single_sign_on(w: World) {
-    use common::PASSWORD;
     let org = w.app.create_organisation("ccg", "X1C", "Test CCG");
     w.app.create_member_practice("Y10001", "Test Surgery", org);
     w.app.create_user("jo@example.org", "org_admin", Some("X1C"));
@@ -307,6 +309,362 @@ async fn an_organisation_can_make_its_staff_sign_in_with_single_sign_on(w: World
     assert_eq!(location(&w.app.login("ada@example.org", PASSWORD).await), "/");
 }
 
+fn audited(app: &TestApp, action: &str) -> Vec<String> {
+    let mut conn = app.pool.get().expect("connection");
+    audit_log::table
+        .filter(audit_log::action.eq(action))
+        .select(audit_log::summary)
+        .load(&mut conn)
+        .expect("audit")
+}
+
+fn emails_to(app: &TestApp, address: &str, template: &str) -> usize {
+    let mut conn = app.pool.get().expect("connection");
+    outbox_messages::table
+        .filter(outbox_messages::recipient_email.eq(address))
+        .filter(outbox_messages::template.eq(template))
+        .count()
+        .get_result::<i64>(&mut conn)
+        .expect("count") as usize
+}
+
+/// Sends what the outbox holds to the sink, and the path of the link to
+/// this server in the message just received.
+async fn mailed_link(app: &TestApp, sink: &SmtpSink, received: usize) -> String {
+    app.mail_worker(Some(&sink.url()), &[])
+        .run_until_idle()
+        .await
+        .expect("worker");
+    let messages = sink.wait_for(received);
+    let parsed = messages[received - 1].parsed();
+    let text = parsed.body_text(0).expect("text part").into_owned();
+    let start = text.find(PUBLIC_BASE).unwrap_or_else(|| panic!("no link in {text}"));
+    let link: String = text[start..].chars().take_while(|c| !c.is_whitespace()).collect();
+    link[PUBLIC_BASE.len()..].to_owned()
+}
+
+async fn a_sign_in_is_linked_by_a_link_emailed_to_the_account_in_the_same_browser_only(w: World) {
+    let sink = SmtpSink::start();
+    w.app.create_user("ada@example.org", "system_admin", None);
+    // The provider does not link by address: the page offers a link by email.
+    let response = w.sign_in_as("strict", "ada").await;
+    assert_eq!(response.status(), 403);
+    let page = response.text().await.expect("body");
+    assert!(
+        page.contains("Send me a link") && page.contains("value=\"ada@example.org\""),
+        "{page}"
+    );
+    let token = w.app.csrf_token("/login").await;
+
+    // A malformed address says what is wrong; nothing is sent.
+    let response = w
+        .app
+        .post_form(
+            "/login/sso/strict/link",
+            &[("_csrf", token.as_str()), ("email", "not an address")],
+        )
+        .await;
+    assert_eq!(response.status(), 422);
+    let page = response.text().await.expect("body");
+    assert!(
+        page.contains("nhsuk-error-summary") && page.contains("value=\"not an address\""),
+        "{page}"
+    );
+    // An address without an account gets the same answer, and no email.
+    expect_page(
+        w.app
+            .post_form(
+                "/login/sso/strict/link",
+                &[("_csrf", token.as_str()), ("email", "nobody@example.org")],
+            )
+            .await,
+        200,
+        "Check your email",
+    )
+    .await;
+    assert_eq!(emails_to(&w.app, "nobody@example.org", "sso_link"), 0);
+    expect_page(
+        w.app
+            .post_form(
+                "/login/sso/strict/link",
+                &[("_csrf", token.as_str()), ("email", "ADA@example.org")],
+            )
+            .await,
+        200,
+        "Check your email",
+    )
+    .await;
+    assert_eq!(emails_to(&w.app, "ada@example.org", "sso_link"), 1);
+    let link = mailed_link(&w.app, &sink, 1).await;
+    assert!(link.starts_with("/login/sso/strict/link/"), "{link}");
+
+    // Opened in another browser (the address's owner tricked into opening
+    // someone else's request, or on another device): nothing is linked.
+    let elsewhere = w.app.new_visitor();
+    expect_page(
+        elsewhere.get(&link).await,
+        403,
+        "Open this link in the browser where you signed in",
+    )
+    .await;
+    let token_elsewhere = elsewhere.csrf_token("/login").await;
+    let response = elsewhere.post_form(&link, &[("_csrf", token_elsewhere.as_str())]).await;
+    assert_eq!(response.status(), 403);
+    assert!(w.links().is_empty());
+
+    // In the browser that signed in: the account is named, then linked.
+    let (status, page) = w.app.get_text(&link).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(
+        page.contains("Link your Test strict sign-in") && page.contains("ada@example.org"),
+        "{page}"
+    );
+    let response = w.app.submit(&link, &link, &[]).await;
+    assert_eq!(location(&response), "/");
+    assert!(signed_in(&w.app).await);
+    assert_eq!(w.links(), vec![("strict".to_owned(), "ada".to_owned())]);
+    let linked = audited(&w.app, "account.sso_linked");
+    assert!(
+        linked[0].contains("by following a link emailed to ada@example.org"),
+        "{linked:?}"
+    );
+    // Used once.
+    let response = w.app.get(&link).await;
+    assert_eq!(response.status(), 410);
+
+    // From now on the provider signs Ada in directly.
+    w.app.logout().await;
+    assert_eq!(location(&w.sign_in_as("strict", "ada").await), "/");
+    assert!(signed_in(&w.app).await);
+}
+
+async fn logging_out_ends_the_session_at_the_provider_too(w: World) {
+    w.app.create_user("jo@example.org", "system_admin", None);
+    assert_eq!(location(&w.sign_in_as("plain", "jo").await), "/");
+    let token = w.app.csrf_token("/").await;
+    let response = w.app.post_form("/logout", &[("_csrf", token.as_str())]).await;
+    assert_eq!(response.status(), 303);
+    let end_session = location(&response);
+    assert!(end_session.starts_with(&w.provider.issuer), "{end_session}");
+    assert_eq!(query_value(&end_session, "client_id").as_deref(), Some("plain"));
+    assert_eq!(
+        query_value(&end_session, "post_logout_redirect_uri"),
+        Some(format!("{PUBLIC_BASE}/login"))
+    );
+    assert!(query_value(&end_session, "id_token_hint").is_some(), "{end_session}");
+    // Quorate's session has ended already.
+    assert!(!signed_in(&w.app).await);
+
+    // At the provider: it checks the ID token hint and asks to confirm.
+    let browser = common::client();
+    let response = browser.get(&end_session).send().await.expect("end session");
+    assert_eq!(response.status(), 200);
+    let form = response.text().await.expect("body");
+    let xsrf = form
+        .split("name=\"xsrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_else(|| panic!("no xsrf in {form}"))
+        .to_owned();
+    let response = browser
+        .post(format!("{}/session/end/confirm", w.provider.issuer))
+        .form(&[("xsrf", xsrf.as_str()), ("logout", "yes")])
+        .send()
+        .await
+        .expect("confirm");
+    assert_eq!(response.status(), 303);
+    let back = location(&response);
+    assert!(back.starts_with(&format!("{PUBLIC_BASE}/login")), "{back}");
+    let logouts: serde_json::Value = browser
+        .get(format!("{}/__test/logouts", w.provider.issuer))
+        .send()
+        .await
+        .expect("logouts")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(logouts["logouts"], 1);
+    let (_, login) = w.app.get_text("/login").await;
+    assert!(login.contains("You have also been signed out of Test plain"), "{login}");
+
+    // A provider whose settings say not to: straight back to log in.
+    assert_eq!(location(&w.sign_in_as("strict", "jo").await), "/");
+    let token = w.app.csrf_token("/").await;
+    let response = w.app.post_form("/logout", &[("_csrf", token.as_str())]).await;
+    assert_eq!(location(&response), "/login");
+    // A password sign-in has no provider session to end.
+    w.app.login("jo@example.org", PASSWORD).await;
+    let token = w.app.csrf_token("/").await;
+    let response = w.app.post_form("/logout", &[("_csrf", token.as_str())]).await;
+    assert_eq!(location(&response), "/login");
+}
+
+fn roles_of(app: &TestApp, email: &str) -> Vec<String> {
+    let mut conn = app.pool.get().expect("connection");
+    user_roles::table
+        .inner_join(users::table)
+        .filter(users::email.eq(email))
+        .select(user_roles::role)
+        .load(&mut conn)
+        .expect("roles")
+}
+
+fn account_exists(app: &TestApp, email: &str) -> bool {
+    let mut conn = app.pool.get().expect("connection");
+    users::table
+        .filter(users::email.eq(email))
+        .count()
+        .get_result::<i64>(&mut conn)
+        .expect("count")
+        == 1
+}
+
+async fn practice_staff_ask_for_an_account_with_cis2_and_wait_for_approval(w: World) {
+    let sink = SmtpSink::start();
+    let org = w.app.create_organisation("ccg", "X1C", "Test CCG");
+    w.app.create_member_practice("Y10001", "Test Surgery", org);
+    w.app.create_user("admin@example.org", "org_admin", Some("X1C"));
+    // Until the organisation allows it, a CIS2 sign-in makes nothing.
+    expect_page(
+        w.sign_in_as("cis2", "tom").await,
+        403,
+        "not linked to a Quorate account yet",
+    )
+    .await;
+    assert!(!account_exists(&w.app, "tom@example.org"));
+
+    w.app.login("admin@example.org", PASSWORD).await;
+    let (_, page) = w.app.get_text("/organisations/X1C/sign-in").await;
+    assert!(
+        page.contains("can ask for an account by signing in with CIS2"),
+        "{page}"
+    );
+    let response = w
+        .app
+        .submit(
+            "/organisations/X1C/sign-in",
+            "/organisations/X1C/sign-in",
+            &[("practice_staff_may_join", "yes")],
+        )
+        .await;
+    assert_eq!(response.status(), 303);
+    let said = audited(&w.app, "organisation.sign_in");
+    assert!(said[0].contains("member practices may ask for an account"), "{said:?}");
+    w.app.logout().await;
+
+    // CIS2 names Tom's practice: an account waits, with no role.
+    expect_page(
+        w.sign_in_as("cis2", "tom").await,
+        200,
+        "Your account is waiting for approval",
+    )
+    .await;
+    assert!(!signed_in(&w.app).await);
+    assert!(account_exists(&w.app, "tom@example.org"));
+    assert!(roles_of(&w.app, "tom@example.org").is_empty());
+    assert_eq!(w.links(), vec![("cis2".to_owned(), "tom".to_owned())]);
+    assert_eq!(emails_to(&w.app, "admin@example.org", "practice_staff_request"), 1);
+    assert_eq!(audited(&w.app, "account.join_requested").len(), 1);
+    // Asking again asks nothing more.
+    expect_page(w.sign_in_as("cis2", "tom").await, 200, "has not been decided yet").await;
+    assert_eq!(emails_to(&w.app, "admin@example.org", "practice_staff_request"), 1);
+    // The national role claim names the practice too (lower case ODS code).
+    expect_page(
+        w.sign_in_as("cis2", "gp").await,
+        200,
+        "Your account is waiting for approval",
+    )
+    .await;
+    // A practice of no organisation that allows it, or no address: nothing made.
+    expect_page(w.sign_in_as("cis2", "elsewhere").await, 403, "No Quorate account").await;
+    assert!(!account_exists(&w.app, "else@example.org"));
+    expect_page(w.sign_in_as("cis2", "noaddress").await, 403, "gave no email address").await;
+
+    // The administrator's email leads to the requests.
+    let link = mailed_link(&w.app, &sink, 1).await;
+    assert_eq!(link, "/organisations/X1C/account-requests");
+    w.app.login("admin@example.org", PASSWORD).await;
+    let (status, page) = w.app.get_text(&link).await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("Tom Okafor") && page.contains("Gita Patel") && page.contains("Test Surgery (Y10001)"),
+        "{page}"
+    );
+    let ids: Vec<(i32, String)> = {
+        let mut conn = w.app.pool.get().expect("connection");
+        account_requests::table
+            .inner_join(users::table)
+            .order(account_requests::id.asc())
+            .select((account_requests::id, users::email))
+            .load(&mut conn)
+            .expect("requests")
+    };
+    let tom = format!("/organisations/X1C/account-requests/{}", ids[0].0);
+    let gp = format!("/organisations/X1C/account-requests/{}", ids[1].0);
+    // No choice, or a refusal without a reason: said, nothing decided.
+    let response = w.app.submit(&tom, &tom, &[]).await;
+    assert_eq!(response.status(), 422);
+    let page = response.text().await.expect("body");
+    assert!(page.contains("Select how the person acts for the practice"), "{page}");
+    let response = w
+        .app
+        .submit(&gp, &gp, &[("decision", "refuse"), ("reason", "  ")])
+        .await;
+    assert_eq!(response.status(), 422);
+    assert!(
+        response
+            .text()
+            .await
+            .expect("body")
+            .contains("Enter why the request is refused")
+    );
+    // Approved as practice manager: the role and the register's record.
+    let response = w.app.submit(&tom, &tom, &[("decision", "practice_manager")]).await;
+    assert_eq!(location(&response), "/organisations/X1C/account-requests");
+    assert_eq!(roles_of(&w.app, "tom@example.org"), vec!["practice_rep".to_owned()]);
+    {
+        let mut conn = w.app.pool.get().expect("connection");
+        let kinds: Vec<String> = representatives::table
+            .inner_join(users::table)
+            .filter(users::email.eq("tom@example.org"))
+            .select(representatives::kind)
+            .load(&mut conn)
+            .expect("representatives");
+        assert_eq!(kinds, vec!["practice_manager".to_owned()]);
+    }
+    let response = w
+        .app
+        .submit(
+            &gp,
+            &gp,
+            &[("decision", "refuse"), ("reason", "Not one of the practice's GPs.")],
+        )
+        .await;
+    assert_eq!(response.status(), 303);
+    assert_eq!(audited(&w.app, "account.join_approved").len(), 1);
+    assert!(audited(&w.app, "account.join_refused")[0].contains("Not one of the practice's GPs."));
+    assert_eq!(emails_to(&w.app, "tom@example.org", "practice_staff_request"), 1);
+    assert_eq!(emails_to(&w.app, "gp@example.org", "practice_staff_request"), 1);
+    // Decided once: the page is gone.
+    assert_eq!(w.app.get(&tom).await.status(), 404);
+    // Only the organisation's administrators see its requests.
+    w.app.logout().await;
+    w.app.create_user("other@example.org", "practice_rep", Some("Y10001"));
+    w.app.login("other@example.org", PASSWORD).await;
+    assert_eq!(w.app.get("/organisations/X1C/account-requests").await.status(), 403);
+    w.app.logout().await;
+
+    // Approved: Tom signs in with CIS2 and represents the practice.
+    assert_eq!(location(&w.sign_in_as("cis2", "tom").await), "/");
+    assert!(signed_in(&w.app).await);
+    let (_, home) = w.app.get_text("/").await;
+    assert!(home.contains("Test Surgery"), "{home}");
+    w.app.logout().await;
+    // Refused: told so, not signed in.
+    expect_page(w.sign_in_as("cis2", "gp").await, 403, "was refused").await;
+    assert!(!signed_in(&w.app).await);
+}
+
 macro_rules! sso_tests {
     ($($name:ident $(, $setting:expr)?;)*) => {
         mod sqlite {
@@ -340,4 +698,7 @@ sso_tests! {
     id_tokens_that_fail_a_check_are_refused;
     a_provider_that_does_not_answer_gets_its_own_page;
     an_organisation_can_make_its_staff_sign_in_with_single_sign_on;
+    a_sign_in_is_linked_by_a_link_emailed_to_the_account_in_the_same_browser_only;
+    logging_out_ends_the_session_at_the_provider_too;
+    practice_staff_ask_for_an_account_with_cis2_and_wait_for_approval;
 }

@@ -140,7 +140,12 @@ pub async fn login(req: HttpRequest, ui: Ui, form: CsrfForm<LoginForm>) -> AppRe
     }
 }
 
-pub async fn logout(ui: Ui, _form: CsrfForm<NoFields>) -> AppResult<HttpResponse> {
+pub async fn logout(
+    ui: Ui,
+    sso: web::Data<crate::accounts::sso::client::Sso>,
+    _form: CsrfForm<NoFields>,
+) -> AppResult<HttpResponse> {
+    let through_provider = auth::take_provider_session(ui.session());
     // Ended here and on the server: a copy of the cookie stops working too.
     if let Some((user_id, session_id)) = auth::session_of(ui.session()) {
         let max_age = chrono::Duration::hours(i64::from(ui.state().settings.session_hours));
@@ -149,6 +154,19 @@ pub async fn logout(ui: Ui, _form: CsrfForm<NoFields>) -> AppResult<HttpResponse
             .await?;
     }
     auth::log_out(ui.session());
+    // Signed in through a provider: its session ends too, and it sends the
+    // browser back to the log in page.
+    if let Some(kept) = through_provider {
+        if let Some((url, label)) = crate::accounts::sso::routes::provider_logout(&ui, &sso, &kept).await {
+            return Ok(ui.see_other(
+                &url,
+                Some(Flash {
+                    heading: "You have logged out".into(),
+                    body: Some(format!("You have also been signed out of {label} in this browser.")),
+                }),
+            ));
+        }
+    }
     Ok(ui.see_other(
         "/login",
         Some(Flash {

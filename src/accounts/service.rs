@@ -644,7 +644,7 @@ pub fn change_own_password(pool: &Pool, user_id: i32, change: PasswordChange) ->
 
 /// Stored instead of a hash for accounts that have not chosen a password:
 /// it is not a PHC string, so no password matches it.
-const NO_PASSWORD: &str = "!";
+pub(crate) const NO_PASSWORD: &str = "!";
 pub const INVITATION_VALID_FOR: Duration = Duration::days(7);
 pub const RESET_VALID_FOR: Duration = Duration::hours(1);
 /// Reset emails one account can be sent per hour.

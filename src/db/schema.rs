@@ -203,6 +203,37 @@ diesel::table! {
         staff_sso_only -> Bool,
         updated_at -> Timestamp,
         updated_by -> Text,
+        practice_staff_may_join -> Bool,
+    }
+}
+
+diesel::table! {
+    sso_link_requests (id) {
+        id -> Integer,
+        user_id -> Integer,
+        provider -> Text,
+        issuer -> Text,
+        subject -> Text,
+        provider_email -> Nullable<Text>,
+        token_digest -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    account_requests (id) {
+        id -> Integer,
+        user_id -> Integer,
+        practice_id -> Integer,
+        organisation_id -> Integer,
+        provider -> Text,
+        requested_at -> Timestamp,
+        decision -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+        decided_by -> Nullable<Text>,
+        reason -> Nullable<Text>,
     }
 }
 
@@ -593,6 +624,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     recovery_codes,
     identity_links,
     organisation_sign_in,
+    sso_link_requests,
+    account_requests,
     login_failures,
     revoked_sessions,
     login_lockouts,
@@ -655,3 +688,4 @@ diesel::table! {
 diesel::joinable!(outbox_messages -> organisations (organisation_id));
 diesel::joinable!(outbox_messages -> practices (practice_id));
 diesel::joinable!(password_tokens -> users (user_id));
+diesel::joinable!(account_requests -> users (user_id));

@@ -315,7 +315,6 @@ pub fn add_representative(
     new: NewRepresentative,
 ) -> AppResult<()> {
     use super::model::RepresentativeKind;
-    use super::store::representatives;
     use crate::accounts::model::{EmailAddress, PersonName};
     use crate::error::FieldError;
     let mut errors = Vec::new();
@@ -331,90 +330,120 @@ pub fn add_representative(
         return Err(AppError::Invalid(errors));
     };
     let code = super::model::PracticeCode::parse("code", ods).map_err(|_| AppError::NotFound)?;
-    let grants = actor.grants();
     let mut conn = pool.get()?;
     crate::db::write_transaction(&mut conn, |c| {
         let practice = Practice::find_by_code(c, code.as_str())?.ok_or(AppError::NotFound)?;
-        let organisation = managing_organisation(c, &grants, &practice)?;
-        let now = Utc::now().naive_utc();
-        let today = now.date();
-        let user_id = match crate::accounts::store::User::find_by_email(c, email.normalized())? {
-            Some(user) => {
-                let held = crate::accounts::store::roles_of(c, Some(&[user.id]))?;
-                if !held
-                    .iter()
-                    .any(|r| r.role == Role::PracticeRep.as_str() && r.practice_id == Some(practice.id))
-                {
-                    crate::accounts::store::NewUserRole {
-                        user_id: user.id,
-                        role: Role::PracticeRep.as_str(),
-                        organisation_id: None,
-                        practice_id: Some(practice.id),
-                        created_at: now,
-                    }
-                    .insert(c)?;
-                }
-                user.id
-            }
-            None => crate::accounts::service::invite_within(
-                c,
-                outbox,
-                &actor.name,
-                crate::accounts::service::Invitee {
-                    email: &email,
-                    name: &name,
-                    role: Role::PracticeRep,
+        add_representative_within(
+            c,
+            outbox,
+            actor,
+            &practice,
+            Representative {
+                name: &name,
+                email: &email,
+                kind,
+            },
+        )
+    })
+}
+
+/// Who becomes a practice's representative, checked.
+pub struct Representative<'a> {
+    pub name: &'a crate::accounts::model::PersonName,
+    pub email: &'a crate::accounts::model::EmailAddress,
+    pub kind: super::model::RepresentativeKind,
+}
+
+/// Adds a representative inside the caller's transaction, after checking
+/// the actor manages the practice (see [`add_representative`]).
+pub fn add_representative_within(
+    c: &mut crate::db::DbConn,
+    outbox: &crate::mail::service::Outbox,
+    actor: &crate::accounts::service::SessionUser,
+    practice: &Practice,
+    new: Representative<'_>,
+) -> AppResult<()> {
+    use super::store::representatives;
+    let Representative { name, email, kind } = new;
+    let organisation = managing_organisation(c, &actor.grants(), practice)?;
+    let now = Utc::now().naive_utc();
+    let today = now.date();
+    let user_id = match crate::accounts::store::User::find_by_email(c, email.normalized())? {
+        Some(user) => {
+            let held = crate::accounts::store::roles_of(c, Some(&[user.id]))?;
+            if !held
+                .iter()
+                .any(|r| r.role == Role::PracticeRep.as_str() && r.practice_id == Some(practice.id))
+            {
+                crate::accounts::store::NewUserRole {
+                    user_id: user.id,
+                    role: Role::PracticeRep.as_str(),
                     organisation_id: None,
                     practice_id: Some(practice.id),
-                    sending_organisation: organisation.as_ref(),
-                },
-            )?,
-        };
-        let current = representatives::of_practice(c, practice.id)?;
-        if current
-            .iter()
-            .any(|r| r.ended_on.is_none() && r.user_id == user_id && r.kind == kind.as_str())
-        {
-            return Err(AppError::invalid(
-                "email",
-                format!(
-                    "{} is already the practice's {}",
-                    email.as_str(),
-                    kind.label().to_lowercase()
-                ),
-            ));
+                    created_at: now,
+                }
+                .insert(c)?;
+            }
+            user.id
         }
-        let replaced: Vec<String> = current
-            .iter()
-            .filter(|r| kind.is_single() && r.ended_on.is_none() && r.kind == kind.as_str())
-            .map(|r| format!("{} <{}>", r.name, r.email))
-            .collect();
-        if kind.is_single() {
-            representatives::end_current(c, practice.id, kind.as_str(), today)?;
-        }
-        representatives::insert(c, practice.id, user_id, kind.as_str(), today, now)?;
-        let mut summary = format!(
-            "{} <{}> became {}",
-            name.as_str(),
-            email.as_str(),
-            kind.label().to_lowercase()
-        );
-        if !replaced.is_empty() {
-            summary.push_str(&format!(", replacing {}", replaced.join(", ")));
-        }
-        crate::audit::service::record(
+        None => crate::accounts::service::invite_within(
             c,
-            &actor.actor(),
-            crate::audit::service::Event {
-                organisation_id: organisation.as_ref().map(|o| o.id),
-                action: "practice.representative_added",
-                object_kind: "practice",
-                object_key: &practice.ods_code,
-                summary,
+            outbox,
+            &actor.name,
+            crate::accounts::service::Invitee {
+                email: &email,
+                name: &name,
+                role: Role::PracticeRep,
+                organisation_id: None,
+                practice_id: Some(practice.id),
+                sending_organisation: organisation.as_ref(),
             },
-        )?;
-        Ok(())
-    })
+        )?,
+    };
+    let current = representatives::of_practice(c, practice.id)?;
+    if current
+        .iter()
+        .any(|r| r.ended_on.is_none() && r.user_id == user_id && r.kind == kind.as_str())
+    {
+        return Err(AppError::invalid(
+            "email",
+            format!(
+                "{} is already the practice's {}",
+                email.as_str(),
+                kind.label().to_lowercase()
+            ),
+        ));
+    }
+    let replaced: Vec<String> = current
+        .iter()
+        .filter(|r| kind.is_single() && r.ended_on.is_none() && r.kind == kind.as_str())
+        .map(|r| format!("{} <{}>", r.name, r.email))
+        .collect();
+    if kind.is_single() {
+        representatives::end_current(c, practice.id, kind.as_str(), today)?;
+    }
+    representatives::insert(c, practice.id, user_id, kind.as_str(), today, now)?;
+    let mut summary = format!(
+        "{} <{}> became {}",
+        name.as_str(),
+        email.as_str(),
+        kind.label().to_lowercase()
+    );
+    if !replaced.is_empty() {
+        summary.push_str(&format!(", replacing {}", replaced.join(", ")));
+    }
+    crate::audit::service::record(
+        c,
+        &actor.actor(),
+        crate::audit::service::Event {
+            organisation_id: organisation.as_ref().map(|o| o.id),
+            action: "practice.representative_added",
+            object_kind: "practice",
+            object_key: &practice.ods_code,
+            summary,
+        },
+    )?;
+    Ok(())
 }
 
 /// Ends one representative's role for a practice (from today).

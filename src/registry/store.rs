@@ -289,6 +289,14 @@ impl NewPractice<'_> {
 }
 
 impl Practice {
+    pub fn find(conn: &mut DbConn, id: i32) -> QueryResult<Option<Practice>> {
+        practices::table
+            .find(id)
+            .select(Practice::as_select())
+            .first(conn)
+            .optional()
+    }
+
     pub fn find_by_code(conn: &mut DbConn, code: &str) -> QueryResult<Option<Practice>> {
         practices::table
             .filter(practices::ods_code.eq(code))

@@ -26,6 +26,38 @@ const PENDING_AT_MS: &str = "pat";
 const PENDING_NEXT: &str = "pnext";
 /// A two-factor secret offered for enrolment, until a code proves the app has it.
 const ENROL_SECRET: &str = "enrol";
+/// The single sign-on provider this sign-in came through, to end its
+/// session there too at logout.
+const PROVIDER_SESSION: &str = "idp";
+
+/// A sign-in through a provider: which, and its ID token (the hint the
+/// provider's end-session endpoint takes), when small enough for the cookie.
+#[derive(serde::Serialize, serde::Deserialize, Clone)]
+pub struct ProviderSession {
+    pub provider: String,
+    pub id_token: Option<String>,
+}
+
+/// ID tokens longer than this are not kept: the session is a cookie, and
+/// browsers drop cookies over 4 KB. Logout then names the client instead.
+const LARGEST_ID_TOKEN_KEPT: usize = 1800;
+
+/// Remembers that this sign-in (or the second step it waits for) came
+/// through a provider.
+pub fn remember_provider_session(session: &Session, provider: &str, id_token: Option<&str>) -> Result<(), AppError> {
+    let kept = ProviderSession {
+        provider: provider.to_owned(),
+        id_token: id_token.filter(|t| t.len() <= LARGEST_ID_TOKEN_KEPT).map(str::to_owned),
+    };
+    session.insert(PROVIDER_SESSION, kept).map_err(insert_failed)
+}
+
+/// The provider this sign-in came through, forgotten as it is read.
+pub fn take_provider_session(session: &Session) -> Option<ProviderSession> {
+    session
+        .remove_as::<ProviderSession>(PROVIDER_SESSION)
+        .and_then(Result::ok)
+}
 
 fn insert_failed(e: actix_session::SessionInsertError) -> AppError {
     AppError::Internal(format!("session: {e}"))
@@ -34,6 +66,10 @@ fn insert_failed(e: actix_session::SessionInsertError) -> AppError {
 /// Starts a fresh session for `user_id`: new session id, new CSRF token.
 /// `second_factor`: whether this sign-in gave a code as well as a password.
 pub fn log_in(session: &Session, user_id: i32, second_factor: bool) -> Result<(), AppError> {
+    // A provider's sign-in waiting for its second factor stays this sign-in's.
+    let through_provider = (session.get::<i32>(PENDING_USER).ok().flatten() == Some(user_id))
+        .then(|| session.get::<ProviderSession>(PROVIDER_SESSION).ok().flatten())
+        .flatten();
     // clear + renew rather than purge: a purged session ignores later inserts.
     session.clear();
     session.renew();
@@ -46,6 +82,9 @@ pub fn log_in(session: &Session, user_id: i32, second_factor: bool) -> Result<()
         .map_err(insert_failed)?;
     if second_factor {
         session.insert(SECOND_FACTOR, true).map_err(insert_failed)?;
+    }
+    if let Some(kept) = through_provider {
+        session.insert(PROVIDER_SESSION, kept).map_err(insert_failed)?;
     }
     super::csrf::rotate(session);
     Ok(())

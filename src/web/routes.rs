@@ -21,6 +21,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/logout").route(post().to(accounts::routes::logout)))
         .service(resource("/login/sso/{id}").route(get().to(accounts::sso::routes::start)))
         .service(resource("/login/sso/{id}/callback").route(get().to(accounts::sso::routes::callback)))
+        .service(resource("/login/sso/{id}/link").route(post().to(accounts::sso::routes::request_link)))
+        .service(
+            resource("/login/sso/{id}/link/{token}")
+                .route(get().to(accounts::sso::routes::link_form))
+                .route(post().to(accounts::sso::routes::link)),
+        )
         .service(resource("/account/sso/{id}/remove").route(post().to(accounts::sso::routes::unlink)))
         .service(
             resource("/login/code")
@@ -99,6 +105,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             resource("/organisations/{code}/sign-in")
                 .route(get().to(accounts::sso::routes::policy_form))
                 .route(post().to(accounts::sso::routes::update_policy)),
+        )
+        .service(
+            resource("/organisations/{code}/account-requests").route(get().to(accounts::sso::joining_routes::list)),
+        )
+        .service(
+            resource("/organisations/{code}/account-requests/{id}")
+                .route(get().to(accounts::sso::joining_routes::decision_form))
+                .route(post().to(accounts::sso::joining_routes::decide)),
         )
         .service(
             resource("/organisations/{code}/settings")

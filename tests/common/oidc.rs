@@ -64,6 +64,7 @@ pub fn client(id: &str, extra: Value) -> Value {
         "client_secret": SECRET,
         "token_endpoint_auth_method": "client_secret_basic",
         "redirect_uris": [redirect],
+        "post_logout_redirect_uris": [format!("{PUBLIC_BASE}/login")],
         "response_types": ["code"],
         "grant_types": ["authorization_code"],
     });
@@ -91,12 +92,26 @@ pub fn start_provider() -> Provider {
                 "token_endpoint_auth_signing_alg": "RS256",
                 "jwks": {"keys": [public_key]},
             })),
+            client("cis2", json!({
+                "client_secret": null,
+                "token_endpoint_auth_method": "private_key_jwt",
+                "token_endpoint_auth_signing_alg": "RS256",
+                "jwks": {"keys": [public_key]},
+            })),
         ],
         "accounts": {
             "jo": {"email": "jo@example.org", "email_verified": true, "name": "Jo Bloggs", "oid": "object-jo", "tid": "tenant-1"},
             "unverified": {"email": "jo@example.org", "email_verified": false},
             "stranger": {"email": "stranger@example.org", "email_verified": true},
             "ada": {"email": "ada@example.org", "email_verified": true},
+            // CIS2 people: their organisations by ODS code, as its user info gives them.
+            "tom": {"email": "tom@example.org", "email_verified": true, "name": "Tom Okafor", "acr": "AAL3_ANY",
+                    "nhsid_user_orgs": [{"org_code": "Y10001", "org_name": "TEST SURGERY"}]},
+            "gp": {"email": "gp@example.org", "email_verified": true, "name": "Gita Patel", "acr": "AAL3_ANY",
+                   "nhsid_nrbac_roles": [{"org_code": "y10001", "role_name": "\"Clinical\":\"GP\""}]},
+            "elsewhere": {"email": "else@example.org", "email_verified": true, "name": "Eli Smith", "acr": "AAL3_ANY",
+                          "nhsid_user_orgs": [{"org_code": "Y99999", "org_name": "ANOTHER SURGERY"}]},
+            "noaddress": {"name": "Nia Jones", "acr": "AAL3_ANY", "nhsid_user_orgs": [{"org_code": "Y10001"}]},
         },
         "defaultAccount": "jo",
     });
@@ -134,11 +149,16 @@ pub fn settings_file(provider: &Provider, dir: &std::path::Path) -> String {
     };
     [
         entry("plain", "link_by_verified_email = true"),
-        entry("strict", ""),
+        entry("strict", "sign_out_at_provider = false"),
         entry("nhsmail", "preset = \"nhsmail\"\nlink_by_verified_email = true"),
         entry("staff-mfa", "link_by_verified_email = true\ncounts_as_second_factor = true"),
         format!(
             "[[sso]]\nid = \"keyed\"\nlabel = \"Test keyed\"\nissuer = \"{}\"\nclient_id = \"keyed\"\nprivate_key_file = \"{}\"\nprivate_key_id = \"quorate-test\"\nlink_by_verified_email = true\n",
+            provider.issuer,
+            fixture("rp-test-key.pem").display()
+        ),
+        format!(
+            "[[sso]]\nid = \"cis2\"\nlabel = \"Test CIS2\"\npreset = \"cis2\"\nissuer = \"{}\"\nclient_id = \"cis2\"\nprivate_key_file = \"{}\"\nprivate_key_id = \"quorate-test\"\nacr_values = [\"AAL3_ANY\"]\nprovision_practice_staff = true\ncounts_as_second_factor = true\n",
             provider.issuer,
             fixture("rp-test-key.pem").display()
         ),

@@ -8,6 +8,7 @@
 // idTokenTtl (client_id → seconds). Prints "READY <issuer>" once serving.
 // Sign-in is not interactive: the account is the request's login_hint, or
 // `defaultAccount`; an unknown one is refused with access_denied.
+// GET /__test/logouts counts sessions ended by RP-initiated logout.
 // POST /__test/tamper {client_id, claims?, alg?, kid?} makes the next ID
 // token issued to that client carry other claims or another signature, so
 // tests can send real, well-formed, wrong tokens down the real HTTP path.
@@ -32,7 +33,11 @@ server.listen(0, '127.0.0.1', () => {
     pkce: { required: () => true },
     // Scope claims (email) in the ID token, as Entra ID and CIS2 put them.
     conformIdTokenClaims: false,
-    claims: { openid: ['sub', 'oid', 'tid', 'acr', 'auth_time'], email: ['email', 'email_verified'], profile: ['name'] },
+    // CIS2's organisation claims come from its user info, by these scopes.
+    claims: {
+      openid: ['sub', 'oid', 'tid', 'acr', 'auth_time'], email: ['email', 'email_verified'], profile: ['name'],
+      associatedorgs: ['nhsid_user_orgs'], nationalrbacaccess: ['nhsid_nrbac_roles'],
+    },
     enabledJWA: { idTokenSigningAlgValues: ['RS256', 'ES256', 'HS256'] },
     features: { devInteractions: { enabled: false }, rpInitiatedLogout: { enabled: true } },
     interactions: { url: (ctx, interaction) => `/interaction/${interaction.uid}` },
@@ -40,7 +45,7 @@ server.listen(0, '127.0.0.1', () => {
     async loadExistingGrant(ctx) {
       const grant = new ctx.oidc.provider.Grant({ clientId: ctx.oidc.client.clientId, accountId: ctx.oidc.session.accountId });
       grant.addOIDCScope([...(ctx.oidc.requestParamScopes || ['openid'])].join(' '));
-      grant.addOIDCClaims(['sub', 'email', 'email_verified', 'name', 'oid', 'tid', 'acr', 'auth_time']);
+      grant.addOIDCClaims(['sub', 'email', 'email_verified', 'name', 'oid', 'tid', 'acr', 'auth_time', 'nhsid_user_orgs', 'nhsid_nrbac_roles']);
       await grant.save();
       return grant;
     },
@@ -64,6 +69,16 @@ server.listen(0, '127.0.0.1', () => {
       }
       const acr = accounts[account].acr || details.params.acr_values?.split(' ')[0] || 'urn:test:password';
       return provider.interactionFinished(ctx.req, ctx.res, { login: { accountId: account, acr, amr: ['pwd'] } }, { mergeWithLastSubmission: false });
+    }
+    return next();
+  });
+  // GET /__test/logouts: how many sessions RP-initiated logout has ended.
+  let logouts = 0;
+  provider.on('end_session.success', () => { logouts += 1; });
+  provider.use(async (ctx, next) => {
+    if (ctx.path === '/__test/logouts' && ctx.method === 'GET') {
+      ctx.body = { logouts };
+      return;
     }
     return next();
   });

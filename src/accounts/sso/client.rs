@@ -11,15 +11,16 @@ use std::time::{Duration, Instant};
 
 use base64::Engine;
 use openidconnect::core::{
-    CoreAuthDisplay, CoreAuthPrompt, CoreAuthenticationFlow, CoreErrorResponseType, CoreGenderClaim, CoreJsonWebKey,
-    CoreJweContentEncryptionAlgorithm, CoreJwsSigningAlgorithm, CoreProviderMetadata, CoreRevocableToken,
+    CoreAuthDisplay, CoreAuthPrompt, CoreAuthenticationFlow, CoreErrorResponseType, CoreGenderClaim, CoreIdToken,
+    CoreJsonWebKey, CoreJweContentEncryptionAlgorithm, CoreJwsSigningAlgorithm, CoreRevocableToken,
     CoreRevocationErrorResponse, CoreRsaPrivateSigningKey, CoreTokenIntrospectionResponse, CoreTokenType,
 };
 use openidconnect::{
     AdditionalClaims, AuthType, AuthenticationContextClass, AuthorizationCode, Client, ClientId, ClientSecret,
     CsrfToken, EmptyExtraTokenFields, EndpointMaybeSet, EndpointNotSet, EndpointSet, IdTokenFields, IssuerUrl,
-    JsonWebKeyId, LoginHint, Nonce, PkceCodeChallenge, PkceCodeVerifier, PrivateSigningKey, RedirectUrl,
-    RequestTokenError, Scope, StandardErrorResponse, StandardTokenResponse, TokenResponse,
+    JsonWebKeyId, LoginHint, LogoutRequest, Nonce, OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier,
+    PostLogoutRedirectUrl, PrivateSigningKey, ProviderMetadataWithLogout, RedirectUrl, RequestTokenError, Scope,
+    StandardErrorResponse, StandardTokenResponse, TokenResponse, UserInfoClaims, UserInfoError,
 };
 use serde::{Deserialize, Serialize};
 
@@ -32,6 +33,23 @@ struct EntraClaims {
     tid: Option<String>,
 }
 impl AdditionalClaims for EntraClaims {}
+
+/// An organisation in CIS2's user info: `nhsid_user_orgs` (scope
+/// associatedorgs) and `nhsid_nrbac_roles` (nationalrbacaccess) both name
+/// it by its ODS code.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+struct OrganisationClaim {
+    org_code: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+struct Cis2Claims {
+    #[serde(default)]
+    nhsid_user_orgs: Vec<OrganisationClaim>,
+    #[serde(default)]
+    nhsid_nrbac_roles: Vec<OrganisationClaim>,
+}
+impl AdditionalClaims for Cis2Claims {}
 
 type Tokens = StandardTokenResponse<
     IdTokenFields<
@@ -79,6 +97,13 @@ pub enum SsoError {
     InvalidToken(String),
 }
 
+/// A verified sign-in: what the provider says, and the ID token itself
+/// (kept to name the session when asking the provider to end it).
+pub struct Finished {
+    pub claims: Claims,
+    pub id_token: String,
+}
+
 /// A sign-in sent to the provider: what the session must keep for the way back.
 pub struct Started {
     pub url: String,
@@ -93,7 +118,7 @@ const METADATA_FOR: Duration = Duration::from_secs(300);
 /// The relying party for every configured provider; cheap to share.
 pub struct Sso {
     http: openidconnect::reqwest::Client,
-    metadata: Mutex<HashMap<String, (Instant, CoreProviderMetadata)>>,
+    metadata: Mutex<HashMap<String, (Instant, ProviderMetadataWithLogout)>>,
 }
 
 impl Sso {
@@ -110,7 +135,7 @@ impl Sso {
         })
     }
 
-    async fn metadata(&self, provider: &ProviderSettings, fresh: bool) -> Result<CoreProviderMetadata, SsoError> {
+    async fn metadata(&self, provider: &ProviderSettings, fresh: bool) -> Result<ProviderMetadataWithLogout, SsoError> {
         if !fresh {
             if let Ok(cache) = self.metadata.lock() {
                 if let Some((at, metadata)) = cache.get(&provider.id) {
@@ -123,7 +148,7 @@ impl Sso {
         let issuer = IssuerUrl::new(provider.issuer.clone())
             .map_err(|e| SsoError::Misconfigured(format!("issuer {:?}: {e}", provider.issuer)))?;
         // Discovery checks the document's issuer is exactly the one configured.
-        let metadata = CoreProviderMetadata::discover_async(issuer, &self.http)
+        let metadata = ProviderMetadataWithLogout::discover_async(issuer, &self.http)
             .await
             .map_err(|e| SsoError::Unreachable(describe(&e)))?;
         if let Ok(mut cache) = self.metadata.lock() {
@@ -172,6 +197,11 @@ impl Sso {
             .add_scope(Scope::new("email".into()))
             .add_scope(Scope::new("profile".into()))
             .set_pkce_challenge(challenge);
+        if provider.provision_practice_staff {
+            request = request
+                .add_scope(Scope::new("associatedorgs".into()))
+                .add_scope(Scope::new("nationalrbacaccess".into()));
+        }
         for acr in &provider.acr_values {
             request = request.add_auth_context_value(AuthenticationContextClass::new(acr.clone()));
         }
@@ -188,7 +218,8 @@ impl Sso {
     }
 
     /// Exchanges the code (with PKCE, authenticating as the client) and
-    /// verifies the ID token; the claims it makes.
+    /// verifies the ID token; the claims it makes (and, for a provider that
+    /// provisions practice staff, the organisations its user info names).
     pub async fn finish(
         &self,
         provider: &ProviderSettings,
@@ -196,7 +227,7 @@ impl Sso {
         code: &str,
         verifier: &str,
         nonce: &str,
-    ) -> Result<Claims, SsoError> {
+    ) -> Result<Finished, SsoError> {
         let client = self.relying_party(provider, redirect_uri, false).await?;
         let mut request = client
             .exchange_code(AuthorizationCode::new(code.to_owned()))
@@ -244,14 +275,77 @@ impl Sso {
             }
             Err(e) => return Err(SsoError::InvalidToken(describe(&e))),
         };
-        Ok(Claims {
-            sub: claims.subject().as_str().to_owned(),
-            oid: claims.additional_claims().oid.clone(),
-            tid: claims.additional_claims().tid.clone(),
-            email: claims.email().map(|e| e.as_str().to_owned()),
-            email_verified: claims.email_verified().unwrap_or(false),
-            acr: claims.auth_context_ref().map(|a| a.as_str().to_owned()),
+        let organisations = if provider.provision_practice_staff {
+            self.organisations(&client, tokens.access_token().clone(), claims.subject().clone())
+                .await?
+        } else {
+            Vec::new()
+        };
+        Ok(Finished {
+            claims: Claims {
+                sub: claims.subject().as_str().to_owned(),
+                oid: claims.additional_claims().oid.clone(),
+                tid: claims.additional_claims().tid.clone(),
+                email: claims.email().map(|e| e.as_str().to_owned()),
+                email_verified: claims.email_verified().unwrap_or(false),
+                acr: claims.auth_context_ref().map(|a| a.as_str().to_owned()),
+                name: claims.name().and_then(|n| n.get(None)).map(|n| n.as_str().to_owned()),
+                organisations,
+            },
+            id_token: id_token.to_string(),
         })
+    }
+
+    /// The ODS codes CIS2's user info gives for the person. The subject
+    /// must be the ID token's: a user info answer for someone else (a
+    /// substituted access token) is refused.
+    async fn organisations(
+        &self,
+        client: &RelyingParty,
+        access_token: openidconnect::AccessToken,
+        subject: openidconnect::SubjectIdentifier,
+    ) -> Result<Vec<String>, SsoError> {
+        let request = client
+            .user_info(access_token, Some(subject))
+            .map_err(|e| SsoError::Unreachable(format!("the provider gives no user info endpoint: {e}")))?;
+        let info: UserInfoClaims<Cis2Claims, CoreGenderClaim> =
+            request.request_async(&self.http).await.map_err(|e| match e {
+                UserInfoError::ClaimsVerification(why) => {
+                    SsoError::InvalidToken(format!("user info: {}", describe(&why)))
+                }
+                other => SsoError::Unreachable(format!("user info: {}", describe(&other))),
+            })?;
+        let claims = info.additional_claims();
+        Ok(claims
+            .nhsid_user_orgs
+            .iter()
+            .chain(&claims.nhsid_nrbac_roles)
+            .filter_map(|o| o.org_code.clone())
+            .collect())
+    }
+
+    /// Where to send the browser so the provider ends its session too
+    /// (OpenID Connect RP-Initiated Logout 1.0), coming back to
+    /// `come_back_to`; `None` when the provider offers no end-session endpoint.
+    pub async fn logout_url(
+        &self,
+        provider: &ProviderSettings,
+        id_token: Option<&str>,
+        come_back_to: &str,
+    ) -> Result<Option<String>, SsoError> {
+        let metadata = self.metadata(provider, false).await?;
+        let Some(endpoint) = metadata.additional_metadata().end_session_endpoint.clone() else {
+            return Ok(None);
+        };
+        let back = PostLogoutRedirectUrl::new(come_back_to.to_owned())
+            .map_err(|e| SsoError::Misconfigured(format!("address {come_back_to:?}: {e}")))?;
+        let mut request = LogoutRequest::from(endpoint)
+            .set_client_id(ClientId::new(provider.client_id.clone()))
+            .set_post_logout_redirect_uri(back);
+        if let Some(token) = id_token.and_then(|t| t.parse::<CoreIdToken>().ok()) {
+            request = request.set_id_token_hint(&token);
+        }
+        Ok(Some(request.http_get_url().to_string()))
     }
 }
 

@@ -60,6 +60,20 @@ pub struct ProviderSettings {
     /// ID token signing algorithms accepted (default RS256 only).
     #[serde(default = "default_algorithms")]
     pub id_token_algorithms: Vec<String>,
+    /// Logging out of Quorate also ends the session at the provider
+    /// (OpenID Connect RP-Initiated Logout), when it offers that.
+    #[serde(default = "yes")]
+    pub sign_out_at_provider: bool,
+    /// CIS2 only: someone whose organisation claims name a member practice
+    /// may ask for a practice representative account by signing in, when
+    /// the practice's organisation allows it; the account waits for its
+    /// administrators' approval.
+    #[serde(default)]
+    pub provision_practice_staff: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 fn default_algorithms() -> Vec<String> {
@@ -124,6 +138,11 @@ impl ProviderSettings {
                 "{at}: CIS2 needs acr_values, the assurance levels accepted (for example [\"AAL3_ANY\"])"
             ));
         }
+        if self.provision_practice_staff && self.preset != Preset::Cis2 {
+            return Err(format!(
+                "{at}: provision_practice_staff needs preset = \"cis2\", whose organisation claims name the practice"
+            ));
+        }
         if self.id_token_algorithms.is_empty() {
             return Err(format!("{at}: id_token_algorithms is empty"));
         }
@@ -180,14 +199,20 @@ pub struct Claims {
     pub email: Option<String>,
     pub email_verified: bool,
     pub acr: Option<String>,
+    pub name: Option<String>,
+    /// ODS codes of the organisations the person works for (CIS2's
+    /// `nhsid_user_orgs` and `nhsid_nrbac_roles`, from its user info).
+    pub organisations: Vec<String>,
 }
 
 /// A person as Quorate knows them at a provider: its stable subject.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Identity {
     pub subject: String,
     pub email: Option<String>,
     pub email_verified: bool,
+    pub name: Option<String>,
+    pub organisations: Vec<String>,
 }
 
 /// The stable subject a provider gives a person, and the checks the
@@ -215,10 +240,20 @@ pub fn identity(provider: &ProviderSettings, claims: Claims) -> Result<Identity,
     if subject.is_empty() {
         return Err("the ID token has no subject".into());
     }
+    let mut organisations: Vec<String> = claims
+        .organisations
+        .iter()
+        .map(|code| code.trim().to_ascii_uppercase())
+        .filter(|code| !code.is_empty())
+        .collect();
+    organisations.sort();
+    organisations.dedup();
     Ok(Identity {
         subject,
         email: claims.email.filter(|e| !e.trim().is_empty()),
         email_verified: claims.email_verified,
+        name: claims.name.filter(|n| !n.trim().is_empty()),
+        organisations,
     })
 }
 
@@ -241,6 +276,8 @@ mod tests {
             acr_values: Vec::new(),
             counts_as_second_factor: false,
             id_token_algorithms: default_algorithms(),
+            sign_out_at_provider: true,
+            provision_practice_staff: false,
         }
     }
 
@@ -252,6 +289,8 @@ mod tests {
             email: Some("jo.bloggs@nhs.net".into()),
             email_verified: true,
             acr: None,
+            name: Some("Jo Bloggs".into()),
+            organisations: vec![" y02345".into(), "Y02345".into()],
         }
     }
 
@@ -261,6 +300,11 @@ mod tests {
         assert_eq!(
             identity(&nhsmail, claims()).expect("identity").subject,
             "tenant-1/object-1"
+        );
+        assert_eq!(
+            identity(&nhsmail, claims()).expect("identity").organisations,
+            vec!["Y02345".to_owned()],
+            "ODS codes trimmed, upper-cased, once each"
         );
         let missing = Claims { oid: None, ..claims() };
         assert!(identity(&nhsmail, missing).expect_err("refused").contains("tid, oid"));
@@ -328,6 +372,11 @@ mod tests {
             ..provider(Preset::Generic)
         };
         assert!(bad_id.check().is_err());
+        let provisioning = ProviderSettings {
+            provision_practice_staff: true,
+            ..provider(Preset::Generic)
+        };
+        assert!(provisioning.check().expect_err("refused").contains("cis2"));
         let twice = [provider(Preset::Generic), provider(Preset::Generic)];
         assert!(check_providers(&twice).expect_err("refused").contains("listed twice"));
     }

@@ -1,7 +1,9 @@
 //! Who a verified single sign-on identity is: the account linked to its
 //! stable subject, or — on a first sign-in, when the provider asserts the
 //! address verified and the provider's settings allow it — the account
-//! with that address, linked now. Never by an unverified address.
+//! with that address, linked now. Never by an unverified address (that
+//! takes a link emailed to the account: `linking.rs`). A CIS2 sign-in
+//! naming a member practice may ask for a new account (`joining.rs`).
 
 use super::model::{Identity, ProviderSettings};
 use super::store::{IdentityLink, NewLink};
@@ -19,6 +21,11 @@ pub enum SsoSignIn {
     Linked { user_id: i32 },
     /// Linked just now to the account with the verified address.
     LinkedByEmail { user_id: i32 },
+    /// An account asked for by signing in waits for the practice's
+    /// administrators (`created`: asked for just now).
+    AwaitingApproval { practices: Vec<String>, created: bool },
+    /// An account asked for by signing in was refused, and has no role.
+    Refused { practices: Vec<String> },
     /// No account is linked, and none could be linked safely.
     NoAccount { reason: NoAccountReason },
 }
@@ -31,62 +38,101 @@ pub enum NoAccountReason {
     AddressNotVerified,
     /// This provider's settings do not link by address.
     LinkingByAddressOff,
+    /// A practice the provider names lets its staff ask for an account,
+    /// but the provider gave no usable address for it.
+    NoAddressForNewAccount,
+    /// A practice the provider names lets its staff ask for an account,
+    /// but an account already has the address: it is linked, not made again.
+    AddressHasAccount(String),
 }
 
-pub fn sign_in(pool: &Pool, provider: &ProviderSettings, identity: &Identity) -> AppResult<SsoSignIn> {
+pub fn sign_in(
+    pool: &Pool,
+    outbox: &crate::mail::service::Outbox,
+    provider: &ProviderSettings,
+    identity: &Identity,
+) -> AppResult<SsoSignIn> {
     let mut conn = pool.get()?;
     crate::db::write_transaction(&mut conn, |c| {
         let at = now();
         if let Some(link) = IdentityLink::find(c, &provider.issuer, &identity.subject)? {
             IdentityLink::used(c, link.id, at)?;
-            return Ok(SsoSignIn::Linked { user_id: link.user_id });
-        }
-        if !provider.link_by_verified_email {
-            return Ok(SsoSignIn::NoAccount {
-                reason: NoAccountReason::LinkingByAddressOff,
+            return Ok(match super::joining::standing(c, link.user_id)? {
+                super::joining::Standing::Member => SsoSignIn::Linked { user_id: link.user_id },
+                super::joining::Standing::Waiting(practices) => SsoSignIn::AwaitingApproval {
+                    practices,
+                    created: false,
+                },
+                super::joining::Standing::Refused(practices) => SsoSignIn::Refused { practices },
             });
         }
-        let address = identity
-            .email
-            .as_deref()
-            .filter(|_| identity.email_verified)
-            .and_then(|e| EmailAddress::parse("email", e).ok());
-        let Some(address) = address else {
-            return Ok(SsoSignIn::NoAccount {
-                reason: NoAccountReason::AddressNotVerified,
-            });
-        };
-        let Some(user) = User::find_by_email(c, address.normalized())? else {
-            return Ok(SsoSignIn::NoAccount {
-                reason: NoAccountReason::UnknownAddress(address.as_str().to_owned()),
-            });
-        };
-        IdentityLink::insert(
-            c,
-            &NewLink {
-                user_id: user.id,
-                provider: &provider.id,
-                issuer: &provider.issuer,
-                subject: &identity.subject,
-                email: Some(address.as_str()),
-            },
-            at,
-        )?;
-        audit_account(
-            c,
-            &Actor::user(user.id, &user.name, &user.email),
-            None,
-            "account.sso_linked",
-            user.id,
-            format!(
-                "{} signed in with {} for the first time; linked by the address {} the provider verified",
-                user.name,
-                provider.label(),
-                address.as_str()
-            ),
-        )?;
-        Ok(SsoSignIn::LinkedByEmail { user_id: user.id })
+        let by_address = link_by_verified_address(c, provider, identity, at)?;
+        if let SsoSignIn::NoAccount { reason } = &by_address {
+            if provider.provision_practice_staff {
+                let joined = super::joining::ask_to_join(c, outbox, provider, identity, at)?;
+                if let Some(outcome) = joined {
+                    return Ok(outcome);
+                }
+            }
+            return Ok(SsoSignIn::NoAccount { reason: reason.clone() });
+        }
+        Ok(by_address)
     })
+}
+
+/// Links the account with the address the provider vouches for, if the
+/// provider's settings allow it.
+fn link_by_verified_address(
+    c: &mut crate::db::DbConn,
+    provider: &ProviderSettings,
+    identity: &Identity,
+    at: chrono::NaiveDateTime,
+) -> AppResult<SsoSignIn> {
+    if !provider.link_by_verified_email {
+        return Ok(SsoSignIn::NoAccount {
+            reason: NoAccountReason::LinkingByAddressOff,
+        });
+    }
+    let address = identity
+        .email
+        .as_deref()
+        .filter(|_| identity.email_verified)
+        .and_then(|e| EmailAddress::parse("email", e).ok());
+    let Some(address) = address else {
+        return Ok(SsoSignIn::NoAccount {
+            reason: NoAccountReason::AddressNotVerified,
+        });
+    };
+    let Some(user) = User::find_by_email(c, address.normalized())? else {
+        return Ok(SsoSignIn::NoAccount {
+            reason: NoAccountReason::UnknownAddress(address.as_str().to_owned()),
+        });
+    };
+    IdentityLink::insert(
+        c,
+        &NewLink {
+            user_id: user.id,
+            provider: &provider.id,
+            issuer: &provider.issuer,
+            subject: &identity.subject,
+            email: Some(address.as_str()),
+        },
+        at,
+    )?;
+    audit_account(
+        c,
+        &Actor::user(user.id, &user.name, &user.email),
+        None,
+        "account.sso_linked",
+        user.id,
+        format!(
+            "{} signed in with {} for the first time; linked by the address {} the provider verified",
+            user.name,
+            provider.label(),
+            address.as_str()
+        ),
+    )?;
+    Ok(SsoSignIn::LinkedByEmail { user_id: user.id })
 }
 
 /// A link as "Your account" lists it.
@@ -157,7 +203,7 @@ pub fn password_refused_by(pool: &Pool, user_id: i32) -> AppResult<Vec<String>> 
             continue;
         }
         if let (Some(id), Some(name)) = (row.organisation_id, row.organisation_name) {
-            if super::store::staff_sso_only(&mut conn, id)? && !names.contains(&name) {
+            if super::store::sign_in_rules(&mut conn, id)?.staff_sso_only && !names.contains(&name) {
                 names.push(name);
             }
         }
@@ -168,12 +214,14 @@ pub fn password_refused_by(pool: &Pool, user_id: i32) -> AppResult<Vec<String>> 
 /// An organisation's sign-in rule and its staff, for its page.
 pub struct SignInPolicy {
     pub organisation: crate::registry::service::Overseen,
-    pub staff_sso_only: bool,
+    pub rules: super::store::SignInRules,
+    /// Requests from practice staff waiting for a decision.
+    pub waiting: usize,
     /// Each staff member: name, email, role, and whether a provider is linked.
     pub staff: Vec<(String, String, String, bool)>,
 }
 
-fn administered(
+pub(super) fn administered(
     pool: &Pool,
     grants: &crate::accounts::model::Grants,
     code: &str,
@@ -191,7 +239,8 @@ fn administered(
 pub fn sign_in_policy(pool: &Pool, grants: &crate::accounts::model::Grants, code: &str) -> AppResult<SignInPolicy> {
     let organisation = administered(pool, grants, code)?;
     let mut conn = pool.get()?;
-    let staff_sso_only = super::store::staff_sso_only(&mut conn, organisation.id)?;
+    let rules = super::store::sign_in_rules(&mut conn, organisation.id)?;
+    let waiting = super::store::AccountRequest::waiting_for_organisation(&mut conn, organisation.id)?.len();
     let mut staff = Vec::new();
     for row in crate::accounts::store::roles_of(&mut conn, None)? {
         if row.organisation_id != Some(organisation.id) || !is_staff_role(&row.role) {
@@ -207,23 +256,44 @@ pub fn sign_in_policy(pool: &Pool, grants: &crate::accounts::model::Grants, code
     staff.sort();
     Ok(SignInPolicy {
         organisation,
-        staff_sso_only,
+        rules,
+        waiting,
         staff,
     })
 }
 
-/// Turns the staff rule on or off (audited).
+/// Sets the organisation's sign-in rules (audited, each change said).
 pub fn set_sign_in_policy(
     pool: &Pool,
     actor: &crate::accounts::service::SessionUser,
     code: &str,
-    staff_sso_only: bool,
+    rules: super::store::SignInRules,
 ) -> AppResult<()> {
     let organisation = administered(pool, &actor.grants(), code)?;
     let mut conn = pool.get()?;
     crate::db::write_transaction(&mut conn, |c| {
         let at = now();
-        super::store::set_staff_sso_only(c, organisation.id, staff_sso_only, at, &actor.actor().label)?;
+        let before = super::store::sign_in_rules(c, organisation.id)?;
+        if before == rules {
+            return Ok(());
+        }
+        super::store::set_sign_in_rules(c, organisation.id, rules, at, &actor.actor().label)?;
+        let name = &organisation.summary.name;
+        let mut said = Vec::new();
+        if before.staff_sso_only != rules.staff_sso_only {
+            said.push(if rules.staff_sso_only {
+                format!("Staff of {name} must now sign in with single sign-on; their passwords are refused")
+            } else {
+                format!("Staff of {name} may sign in with passwords again")
+            });
+        }
+        if before.practice_staff_may_join != rules.practice_staff_may_join {
+            said.push(if rules.practice_staff_may_join {
+                format!("Staff of {name}'s member practices may ask for an account by signing in with CIS2")
+            } else {
+                format!("Staff of {name}'s member practices may no longer ask for an account by signing in")
+            });
+        }
         crate::audit::service::record(
             c,
             &actor.actor(),
@@ -232,17 +302,7 @@ pub fn set_sign_in_policy(
                 action: "organisation.sign_in",
                 object_kind: "organisation",
                 object_key: &organisation.summary.code,
-                summary: if staff_sso_only {
-                    format!(
-                        "Staff of {} must now sign in with single sign-on; their passwords are refused",
-                        organisation.summary.name
-                    )
-                } else {
-                    format!(
-                        "Staff of {} may sign in with passwords again",
-                        organisation.summary.name
-                    )
-                },
+                summary: said.join("; "),
             },
         )?;
         Ok(())

@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::DbConn;
-use crate::db::schema::{identity_links, organisation_sign_in};
+use crate::db::schema::{account_requests, identity_links, organisation_sign_in, sso_link_requests};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = identity_links, check_for_backend(crate::db::MultiBackend))]
@@ -72,20 +72,39 @@ impl IdentityLink {
     }
 }
 
-/// Whether the organisation's staff must sign in with single sign-on.
-pub fn staff_sso_only(conn: &mut DbConn, organisation_id: i32) -> QueryResult<bool> {
-    organisation_sign_in::table
-        .find(organisation_id)
-        .select(organisation_sign_in::staff_sso_only)
-        .first(conn)
-        .optional()
-        .map(|found| found.unwrap_or(false))
+/// How an organisation's people sign in (defaults when never set).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SignInRules {
+    /// Staff must use single sign-on; their passwords are refused.
+    pub staff_sso_only: bool,
+    /// Staff of member practices may ask for an account by signing in with
+    /// a provider that names their practice (CIS2); it waits for approval.
+    pub practice_staff_may_join: bool,
 }
 
-pub fn set_staff_sso_only(
+pub fn sign_in_rules(conn: &mut DbConn, organisation_id: i32) -> QueryResult<SignInRules> {
+    organisation_sign_in::table
+        .find(organisation_id)
+        .select((
+            organisation_sign_in::staff_sso_only,
+            organisation_sign_in::practice_staff_may_join,
+        ))
+        .first::<(bool, bool)>(conn)
+        .optional()
+        .map(|found| {
+            found.map_or_else(SignInRules::default, |(staff_sso_only, practice_staff_may_join)| {
+                SignInRules {
+                    staff_sso_only,
+                    practice_staff_may_join,
+                }
+            })
+        })
+}
+
+pub fn set_sign_in_rules(
     conn: &mut DbConn,
     organisation_id: i32,
-    on: bool,
+    rules: SignInRules,
     at: NaiveDateTime,
     by: &str,
 ) -> QueryResult<()> {
@@ -93,10 +112,158 @@ pub fn set_staff_sso_only(
     diesel::insert_into(organisation_sign_in::table)
         .values((
             organisation_sign_in::organisation_id.eq(organisation_id),
-            organisation_sign_in::staff_sso_only.eq(on),
+            organisation_sign_in::staff_sso_only.eq(rules.staff_sso_only),
+            organisation_sign_in::practice_staff_may_join.eq(rules.practice_staff_may_join),
             organisation_sign_in::updated_at.eq(at),
             organisation_sign_in::updated_by.eq(by),
         ))
         .execute(conn)
         .map(drop)
+}
+
+/// A link emailed to an account's address to link a provider's identity.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = sso_link_requests, check_for_backend(crate::db::MultiBackend))]
+pub struct LinkRequest {
+    pub id: i32,
+    pub user_id: i32,
+    pub provider: String,
+    pub issuer: String,
+    pub subject: String,
+    pub provider_email: Option<String>,
+    pub expires_at: NaiveDateTime,
+    pub used_at: Option<NaiveDateTime>,
+}
+
+impl LinkRequest {
+    pub fn insert(
+        conn: &mut DbConn,
+        link: &NewLink<'_>,
+        digest: &str,
+        at: NaiveDateTime,
+        expires_at: NaiveDateTime,
+    ) -> QueryResult<()> {
+        diesel::insert_into(sso_link_requests::table)
+            .values((
+                sso_link_requests::user_id.eq(link.user_id),
+                sso_link_requests::provider.eq(link.provider),
+                sso_link_requests::issuer.eq(link.issuer),
+                sso_link_requests::subject.eq(link.subject),
+                sso_link_requests::provider_email.eq(link.email),
+                sso_link_requests::token_digest.eq(digest),
+                sso_link_requests::created_at.eq(at),
+                sso_link_requests::expires_at.eq(expires_at),
+            ))
+            .execute(conn)
+            .map(drop)
+    }
+
+    pub fn find_by_digest(conn: &mut DbConn, digest: &str) -> QueryResult<Option<LinkRequest>> {
+        sso_link_requests::table
+            .filter(sso_link_requests::token_digest.eq(digest))
+            .select(LinkRequest::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    pub fn count_since(conn: &mut DbConn, user_id: i32, since: NaiveDateTime) -> QueryResult<i64> {
+        sso_link_requests::table
+            .filter(sso_link_requests::user_id.eq(user_id))
+            .filter(sso_link_requests::created_at.gt(since))
+            .count()
+            .get_result(conn)
+    }
+
+    /// Uses the link; 0 when it was used first by another request.
+    pub fn use_up(conn: &mut DbConn, id: i32, at: NaiveDateTime) -> QueryResult<usize> {
+        diesel::update(
+            sso_link_requests::table
+                .find(id)
+                .filter(sso_link_requests::used_at.is_null()),
+        )
+        .set(sso_link_requests::used_at.eq(Some(at)))
+        .execute(conn)
+    }
+}
+
+/// A practice's staff member asking, through a provider, to represent it.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = account_requests, check_for_backend(crate::db::MultiBackend))]
+pub struct AccountRequest {
+    pub id: i32,
+    pub user_id: i32,
+    pub practice_id: i32,
+    pub organisation_id: i32,
+    pub provider: String,
+    pub requested_at: NaiveDateTime,
+    pub decision: Option<String>,
+}
+
+impl AccountRequest {
+    pub fn insert(
+        conn: &mut DbConn,
+        user_id: i32,
+        practice_id: i32,
+        organisation_id: i32,
+        provider: &str,
+        at: NaiveDateTime,
+    ) -> QueryResult<()> {
+        diesel::insert_into(account_requests::table)
+            .values((
+                account_requests::user_id.eq(user_id),
+                account_requests::practice_id.eq(practice_id),
+                account_requests::organisation_id.eq(organisation_id),
+                account_requests::provider.eq(provider),
+                account_requests::requested_at.eq(at),
+            ))
+            .execute(conn)
+            .map(drop)
+    }
+
+    pub fn waiting_for_organisation(conn: &mut DbConn, organisation_id: i32) -> QueryResult<Vec<AccountRequest>> {
+        account_requests::table
+            .filter(account_requests::organisation_id.eq(organisation_id))
+            .filter(account_requests::decision.is_null())
+            .order(account_requests::requested_at.asc())
+            .select(AccountRequest::as_select())
+            .load(conn)
+    }
+
+    pub fn of_user(conn: &mut DbConn, user_id: i32) -> QueryResult<Vec<AccountRequest>> {
+        account_requests::table
+            .filter(account_requests::user_id.eq(user_id))
+            .select(AccountRequest::as_select())
+            .load(conn)
+    }
+
+    pub fn find(conn: &mut DbConn, id: i32) -> QueryResult<Option<AccountRequest>> {
+        account_requests::table
+            .find(id)
+            .select(AccountRequest::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    /// Records the decision; 0 when someone decided it first.
+    pub fn decide(
+        conn: &mut DbConn,
+        id: i32,
+        decision: &str,
+        reason: Option<&str>,
+        at: NaiveDateTime,
+        by: &str,
+    ) -> QueryResult<usize> {
+        diesel::update(
+            account_requests::table
+                .find(id)
+                .filter(account_requests::decision.is_null()),
+        )
+        .set((
+            account_requests::decision.eq(Some(decision)),
+            account_requests::reason.eq(reason),
+            account_requests::decided_at.eq(Some(at)),
+            account_requests::decided_by.eq(Some(by)),
+        ))
+        .execute(conn)
+    }
 }
