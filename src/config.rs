@@ -210,6 +210,28 @@ impl Settings {
         self.base_url.starts_with("https://")
     }
 
+    /// The origins (scheme, host and port) of the single sign-on providers'
+    /// issuers, once each: where logging out sends the browser.
+    pub fn sso_origins(&self) -> Vec<String> {
+        let mut origins: Vec<String> = self
+            .sso
+            .iter()
+            .filter_map(|p| {
+                let (scheme, rest) = p.issuer.split_once("://")?;
+                let host = rest.split(['/', '?', '#']).next()?;
+                // Only what a host may hold: it goes into a header.
+                let plain = !host.is_empty()
+                    && host
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
+                plain.then(|| format!("{scheme}://{host}"))
+            })
+            .collect();
+        origins.sort();
+        origins.dedup();
+        origins
+    }
+
     /// The session key: the configured one, or the one kept in the data
     /// folder, generated there (owner-only permissions) on first start.
     pub fn resolve_secret_key(&self) -> Result<Secret, ConfigError> {

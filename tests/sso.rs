@@ -440,6 +440,26 @@ async fn a_sign_in_is_linked_by_a_link_emailed_to_the_account_in_the_same_browse
 
 async fn logging_out_ends_the_session_at_the_provider_too(w: World) {
     w.app.create_user("jo@example.org", "system_admin", None);
+    // Browsers hold a form's redirect to its form-action: the providers are in it.
+    let response = w.app.get("/login").await;
+    let csp = response
+        .headers()
+        .get("content-security-policy")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let form_action: Vec<&str> = csp
+        .split(';')
+        .map(str::trim)
+        .find_map(|d| d.strip_prefix("form-action "))
+        .unwrap_or_default()
+        .split(' ')
+        .collect();
+    assert_eq!(
+        form_action,
+        vec!["'self'", w.provider.issuer.as_str(), "http://127.0.0.1:9"],
+        "{csp}"
+    );
     assert_eq!(location(&w.sign_in_as("plain", "jo").await), "/");
     let token = w.app.csrf_token("/").await;
     let response = w.app.post_form("/logout", &[("_csrf", token.as_str())]).await;

@@ -391,8 +391,8 @@ pub fn add_representative_within(
             outbox,
             &actor.name,
             crate::accounts::service::Invitee {
-                email: &email,
-                name: &name,
+                email,
+                name,
                 role: Role::PracticeRep,
                 organisation_id: None,
                 practice_id: Some(practice.id),

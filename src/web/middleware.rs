@@ -59,14 +59,25 @@ pub async fn request_log(
     }
 }
 
-/// Our pages load nothing from other sites and run no script.
-pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self'; style-src 'self'; \
-    font-src 'self'; script-src 'none'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; \
-    base-uri 'none'; object-src 'none'";
+/// Our pages load nothing from other sites and run no script. Forms post
+/// here only, or — logging out of a session that came through a single
+/// sign-on provider, whose answer redirects there — to the providers
+/// (`form-action` also governs where a form's answer may redirect).
+pub fn content_security_policy(providers: &[String]) -> String {
+    let mut form_action = String::from("'self'");
+    for origin in providers {
+        form_action.push(' ');
+        form_action.push_str(origin);
+    }
+    format!(
+        "default-src 'self'; img-src 'self'; style-src 'self'; font-src 'self'; script-src 'none'; \
+         connect-src 'self'; form-action {form_action}; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+    )
+}
 
-pub fn security_headers() -> DefaultHeaders {
+pub fn security_headers(content_security_policy: &str) -> DefaultHeaders {
     DefaultHeaders::new()
-        .add((header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY))
+        .add((header::CONTENT_SECURITY_POLICY, content_security_policy.to_owned()))
         .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .add((header::REFERRER_POLICY, "same-origin"))
         .add((header::X_FRAME_OPTIONS, "DENY"))

@@ -195,6 +195,7 @@ impl Application {
         ));
         let sso = web::Data::new(crate::accounts::sso::client::Sso::new().map_err(StartError::Setup)?);
         let secure = settings.uses_https();
+        let content_security_policy = middleware::content_security_policy(&settings.sso_origins());
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
@@ -213,7 +214,7 @@ impl Application {
                         .build(),
                 )
                 .wrap(from_fn(error::error_pages))
-                .wrap(middleware::security_headers())
+                .wrap(middleware::security_headers(&content_security_policy))
                 .wrap(from_fn(middleware::request_log))
                 .configure(routes::configure)
         })

@@ -7,7 +7,8 @@
 // Settings: clients (as oidc-provider takes them), accounts (sub → claims),
 // idTokenTtl (client_id → seconds). Prints "READY <issuer>" once serving.
 // Sign-in is not interactive: the account is the request's login_hint, or
-// `defaultAccount`; an unknown one is refused with access_denied.
+// `defaultAccountFor[client_id]`, or `defaultAccount`; an unknown one is
+// refused with access_denied.
 // GET /__test/logouts counts sessions ended by RP-initiated logout.
 // POST /__test/tamper {client_id, claims?, alg?, kid?} makes the next ID
 // token issued to that client carry other claims or another signature, so
@@ -63,7 +64,7 @@ server.listen(0, '127.0.0.1', () => {
     const interaction = ctx.path.match(/^\/interaction\/([^/]+)$/);
     if (interaction && ctx.method === 'GET') {
       const details = await provider.interactionDetails(ctx.req, ctx.res);
-      const account = details.params.login_hint || settings.defaultAccount;
+      const account = details.params.login_hint || settings.defaultAccountFor?.[details.params.client_id] || settings.defaultAccount;
       if (!accounts[account]) {
         return provider.interactionFinished(ctx.req, ctx.res, { error: 'access_denied', error_description: 'no such test account' }, { mergeWithLastSubmission: false });
       }

@@ -5,7 +5,8 @@
 // `perPattern` pages of one shape (the path with its numbers, ODS codes and
 // tokens blanked, and the names of its query parameters), so the crawl sees
 // every kind of page rather than all eight practices or every sort order.
-const SKIP_PATH = [/^\/logout$/, /^\/assets\//, /\.(csv|pdf|json|eml|zip|txt|png|svg|ico|xml|key)$/i];
+// A "Sign in with …" button leaves for the provider (journey 7 follows it).
+const SKIP_PATH = [/^\/logout$/, /^\/login\/sso\//, /^\/assets\//, /\.(csv|pdf|json|eml|zip|txt|png|svg|ico|xml|key)$/i];
 
 function shape(url) {
   const segments = url.pathname.split('/').map((s) => {
