@@ -45,6 +45,11 @@ pub struct Settings {
     pub db_timeout_seconds: u64,
     pub workers: usize,
     pub log: String,
+    /// "text" or "json" (one object a line).
+    pub log_format: LogFormat,
+    /// The bearer token `/metrics` needs; none: `/metrics` is off.
+    #[serde(default)]
+    pub metrics_token: Option<Secret>,
     pub login_max_failures: u32,
     pub login_lockout_minutes: u32,
     pub session_hours: u32,
@@ -94,6 +99,13 @@ pub struct Settings {
     /// Run the ballot scheduler (opening, closing, counting, reminders).
     pub scheduler: bool,
     pub scheduler_interval_ms: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 fn default_imap_poll_seconds() -> u64 {
@@ -169,6 +181,14 @@ impl Settings {
             return Err(ConfigError("session_hours must be at least 1".into()));
         }
         settings.secret_key = settings.secret_key.filter(|s| !s.expose().is_empty());
+        settings.metrics_token = settings.metrics_token.filter(|s| !s.expose().trim().is_empty());
+        if let Some(token) = &settings.metrics_token {
+            if token.expose().trim().len() < 16 {
+                return Err(ConfigError(
+                    "metrics_token must be at least 16 characters (or empty, to turn /metrics off)".into(),
+                ));
+            }
+        }
         if let Some(secret) = &settings.secret_key {
             check_secret_length(secret.expose())?;
         }
@@ -210,23 +230,19 @@ impl Settings {
         self.base_url.starts_with("https://")
     }
 
+    /// How a single sign-on provider is named on pages and in emails (its
+    /// id, if it is no longer in the settings).
+    pub fn provider_label(&self, id: &str) -> String {
+        self.sso
+            .iter()
+            .find(|p| p.id == id)
+            .map_or_else(|| id.to_owned(), |p| p.label().to_owned())
+    }
+
     /// The origins (scheme, host and port) of the single sign-on providers'
     /// issuers, once each: where logging out sends the browser.
     pub fn sso_origins(&self) -> Vec<String> {
-        let mut origins: Vec<String> = self
-            .sso
-            .iter()
-            .filter_map(|p| {
-                let (scheme, rest) = p.issuer.split_once("://")?;
-                let host = rest.split(['/', '?', '#']).next()?;
-                // Only what a host may hold: it goes into a header.
-                let plain = !host.is_empty()
-                    && host
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
-                plain.then(|| format!("{scheme}://{host}"))
-            })
-            .collect();
+        let mut origins: Vec<String> = self.sso.iter().filter_map(|p| origin_of(&p.issuer)).collect();
         origins.sort();
         origins.dedup();
         origins
@@ -283,6 +299,19 @@ pub fn write_owner_only(path: &Path, contents: &str) -> std::io::Result<()> {
         options.mode(0o600);
     }
     options.open(path)?.write_all(contents.as_bytes())
+}
+
+/// The origin (scheme, host and port) of an http(s) address, if it has a
+/// plain one: it goes into a header.
+pub fn origin_of(address: &str) -> Option<String> {
+    let (scheme, rest) = address.split_once("://")?;
+    let host = rest.split(['/', '?', '#']).next()?;
+    let plain = matches!(scheme, "http" | "https")
+        && !host.is_empty()
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
+    plain.then(|| format!("{scheme}://{host}"))
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
-//! `/healthz` says 503 when the database does not answer: here a real
-//! PostgreSQL client pointed at a loopback port where nothing listens.
+//! `/readyz` says 503 when the database does not answer (and `/healthz`,
+//! liveness, still 200): here a real PostgreSQL client pointed at a
+//! loopback port where nothing listens.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,7 +25,7 @@ fn vote_writer(settings: &Settings) -> quorate::ballots::casting::VoteWriter {
 }
 
 #[actix_web::test]
-async fn healthz_is_503_when_the_database_does_not_answer() {
+async fn readyz_is_503_when_the_database_does_not_answer_and_healthz_still_200() {
     // Port 9 (discard) on loopback: nothing listens there on this machine.
     let url = DatabaseUrl::parse("postgres://quorate@127.0.0.1:9/quorate").expect("url");
     let pool = diesel::r2d2::Pool::builder()
@@ -43,10 +44,13 @@ async fn healthz_is_503_when_the_database_does_not_answer() {
     let app = atest::init_service(
         App::new()
             .app_data(state)
-            .route("/healthz", web::get().to(health::healthz)),
+            .route("/healthz", web::get().to(health::healthz))
+            .route("/readyz", web::get().to(health::readyz)),
     )
     .await;
     let response = atest::call_service(&app, atest::TestRequest::get().uri("/healthz").to_request()).await;
+    assert_eq!(response.status(), 200, "alive, though not ready");
+    let response = atest::call_service(&app, atest::TestRequest::get().uri("/readyz").to_request()).await;
     assert_eq!(response.status(), 503);
     let body: serde_json::Value = atest::read_body_json(response).await;
     assert_eq!(body["status"], "unavailable");

@@ -142,11 +142,15 @@ backend_tests! {
         assert!(body.contains("Practice representative, Test Surgery (F84012)"), "{body}");
     }
 
-    async fn healthz_answers_with_json_when_the_database_answers(app: TestApp) {
+    async fn healthz_and_readyz_answer_with_json_when_the_database_answers(app: TestApp) {
         let response = app.get("/healthz").await;
         assert_eq!(response.status(), 200);
         let body: serde_json::Value = response.json().await.expect("JSON");
         assert_eq!(body["status"], "ok");
+        let response = app.get("/readyz").await;
+        assert_eq!(response.status(), 200);
+        let body: serde_json::Value = response.json().await.expect("JSON");
+        assert_eq!(body["status"], "ready");
         assert_eq!(body["database"], "ok");
     }
 

@@ -222,6 +222,8 @@ const ACCESS: &[(&str, &str, Access)] = &[
     ("GET", "/forgot-password", Access::Public),
     ("POST", "/forgot-password", Access::Public),
     ("GET", "/healthz", Access::Public),
+    ("GET", "/readyz", Access::Public),
+    ("GET", "/metrics", Access::Secret),
     ("GET", "/lmc", Access::AnyObserver),
     ("GET", "/login", Access::Public),
     ("POST", "/login", Access::Public),

@@ -340,6 +340,7 @@ async fn mailed_link(app: &TestApp, sink: &SmtpSink, received: usize) -> String 
     let text = parsed.body_text(0).expect("text part").into_owned();
     let start = text.find(PUBLIC_BASE).unwrap_or_else(|| panic!("no link in {text}"));
     let link: String = text[start..].chars().take_while(|c| !c.is_whitespace()).collect();
+    assert!(link.len() > PUBLIC_BASE.len(), "a link to a page in {text}");
     link[PUBLIC_BASE.len()..].to_owned()
 }
 
@@ -396,6 +397,19 @@ async fn a_sign_in_is_linked_by_a_link_emailed_to_the_account_in_the_same_browse
     .await;
     assert_eq!(emails_to(&w.app, "ada@example.org", "sso_link"), 1);
     let link = mailed_link(&w.app, &sink, 1).await;
+    // One sign-in cannot send links to address after address.
+    for other in ["b@example.org", "c@example.org", "d@example.org"] {
+        w.app.create_user(other, "system_admin", None);
+        w.app
+            .post_form("/login/sso/strict/link", &[("_csrf", token.as_str()), ("email", other)])
+            .await;
+    }
+    assert_eq!(emails_to(&w.app, "c@example.org", "sso_link"), 1);
+    assert_eq!(
+        emails_to(&w.app, "d@example.org", "sso_link"),
+        0,
+        "the fourth in an hour"
+    );
     assert!(link.starts_with("/login/sso/strict/link/"), "{link}");
 
     // Opened in another browser (the address's owner tricked into opening
@@ -599,6 +613,9 @@ async fn practice_staff_ask_for_an_account_with_cis2_and_wait_for_approval(w: Wo
     expect_page(w.sign_in_as("cis2", "elsewhere").await, 403, "No Quorate account").await;
     assert!(!account_exists(&w.app, "else@example.org"));
     expect_page(w.sign_in_as("cis2", "noaddress").await, 403, "gave no email address").await;
+    // An address the provider does not vouch for makes no account with it.
+    expect_page(w.sign_in_as("cis2", "unvouched").await, 403, "gave no email address").await;
+    assert!(!account_exists(&w.app, "pm@example.org"));
 
     // The administrator's email leads to the requests.
     let link = mailed_link(&w.app, &sink, 1).await;
@@ -640,7 +657,13 @@ async fn practice_staff_ask_for_an_account_with_cis2_and_wait_for_approval(w: Wo
     );
     // Approved as practice manager: the role and the register's record.
     let response = w.app.submit(&tom, &tom, &[("decision", "practice_manager")]).await;
-    assert_eq!(location(&response), "/organisations/X1C/account-requests");
+    let (status, place) = (response.status(), location(&response));
+    assert_eq!(
+        place,
+        "/organisations/X1C/account-requests",
+        "{status}: {}",
+        response.text().await.unwrap_or_default()
+    );
     assert_eq!(roles_of(&w.app, "tom@example.org"), vec!["practice_rep".to_owned()]);
     {
         let mut conn = w.app.pool.get().expect("connection");

@@ -484,6 +484,8 @@ const MAX_BATCH: usize = 512;
 #[derive(Clone)]
 pub struct VoteWriter {
     sender: mpsc::Sender<Job>,
+    /// Votes committed through this writer (for `/metrics`).
+    accepted: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl VoteWriter {
@@ -504,7 +506,13 @@ impl VoteWriter {
                 write_batch(&pool, &outbox, batch);
             }
         })?;
-        Ok((VoteWriter { sender }, thread))
+        Ok((
+            VoteWriter {
+                sender,
+                accepted: Default::default(),
+            },
+            thread,
+        ))
     }
 
     /// Records the vote; answers once it is committed.
@@ -513,9 +521,16 @@ impl VoteWriter {
         self.sender
             .send(Job { vote, reply })
             .map_err(|_| AppError::Unavailable("the vote writer has stopped".into()))?;
-        answer
+        let receipt = answer
             .await
-            .map_err(|_| AppError::Unavailable("the vote writer stopped before answering".into()))?
+            .map_err(|_| AppError::Unavailable("the vote writer stopped before answering".into()))??;
+        self.accepted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Ok(receipt)
+    }
+
+    /// Votes committed through this writer since the server started.
+    pub fn accepted(&self) -> u64 {
+        self.accepted.load(std::sync::atomic::Ordering::Relaxed)
     }
 }
 

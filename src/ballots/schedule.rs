@@ -69,7 +69,13 @@ impl Scheduler {
 
 impl Scheduler {
     /// Runs a round every `interval`, for as long as the server runs.
-    pub async fn run_forever(mut self, pool: Pool, outbox: Outbox, interval: std::time::Duration) {
+    pub async fn run_forever(
+        mut self,
+        pool: Pool,
+        outbox: Outbox,
+        interval: std::time::Duration,
+        metrics: std::sync::Arc<crate::web::metrics::Metrics>,
+    ) {
         loop {
             let (round_pool, round_outbox) = (pool.clone(), outbox.clone());
             let round = actix_web::web::block(move || {
@@ -80,6 +86,7 @@ impl Scheduler {
             match round {
                 Ok((scheduler, report)) => {
                     self = scheduler;
+                    metrics.scheduler_round(report.is_ok());
                     match report {
                         Ok(report) if report != ScheduleReport::default() => {
                             tracing::info!(?report, "ballot timetable");

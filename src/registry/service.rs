@@ -366,6 +366,9 @@ pub fn add_representative_within(
     use super::store::representatives;
     let Representative { name, email, kind } = new;
     let organisation = managing_organisation(c, &actor.grants(), practice)?;
+    // Two changes to one practice's representatives at once: the second
+    // reads what the first wrote (one nominated representative at a time).
+    crate::db::lock_row(c, crate::db::Locked::Practice(practice.id))?;
     let now = Utc::now().naive_utc();
     let today = now.date();
     let user_id = match crate::accounts::store::User::find_by_email(c, email.normalized())? {

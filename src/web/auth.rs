@@ -59,7 +59,7 @@ pub fn take_provider_session(session: &Session) -> Option<ProviderSession> {
         .and_then(Result::ok)
 }
 
-fn insert_failed(e: actix_session::SessionInsertError) -> AppError {
+pub fn insert_failed(e: actix_session::SessionInsertError) -> AppError {
     AppError::Internal(format!("session: {e}"))
 }
 

@@ -1,4 +1,9 @@
-//! `GET /healthz`: 200 when the database answers, 503 when it does not.
+//! Liveness and readiness, for a load balancer or an orchestrator.
+//!
+//! `GET /healthz` (liveness): 200 while the process answers at all; a
+//! database outage does not make every server look dead and be restarted.
+//! `GET /readyz` (readiness): 200 when this server can serve — its database
+//! answers — and 503 when it cannot, so the balancer sends requests elsewhere.
 
 use actix_web::{HttpResponse, web};
 use diesel::connection::SimpleConnection;
@@ -6,7 +11,14 @@ use serde_json::json;
 
 use super::AppState;
 
-pub async fn healthz(state: web::Data<AppState>) -> HttpResponse {
+pub async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(json!({
+        "status": "ok",
+        "version": env!("CARGO_PKG_VERSION"),
+    }))
+}
+
+pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let pool = state.pool.clone();
     let database_ok = web::block(move || {
         pool.get()
@@ -18,12 +30,12 @@ pub async fn healthz(state: web::Data<AppState>) -> HttpResponse {
     .and_then(|r| r);
     match database_ok {
         Ok(()) => HttpResponse::Ok().json(json!({
-            "status": "ok",
+            "status": "ready",
             "database": "ok",
             "version": env!("CARGO_PKG_VERSION"),
         })),
         Err(e) => {
-            tracing::warn!(error = %e, "health check: database does not answer");
+            tracing::warn!(error = %e, "readiness: the database does not answer");
             HttpResponse::ServiceUnavailable().json(json!({
                 "status": "unavailable",
                 "database": "error",

@@ -38,6 +38,13 @@ pub async fn request_log(
                 .request()
                 .match_pattern()
                 .unwrap_or_else(|| res.request().path().to_owned());
+            if let Some(state) = res.request().app_data::<actix_web::web::Data<super::AppState>>() {
+                // Unmatched paths are one series: their variety is unbounded.
+                let pattern = res.request().match_pattern().unwrap_or_else(|| "unmatched".to_owned());
+                state
+                    .metrics
+                    .observe_request(&pattern, &method, res.status().as_u16(), elapsed_ms / 1000.0);
+            }
             tracing::info!(
                 request_id = %id.0,
                 method = %method,

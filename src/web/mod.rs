@@ -9,6 +9,7 @@ pub mod error;
 pub mod form;
 pub mod health;
 pub mod json;
+pub mod metrics;
 pub mod middleware;
 pub mod page;
 pub mod pages;
@@ -48,6 +49,8 @@ pub struct AppState {
     pub account_secrets: crate::mail::seal::Sealer,
     /// Bounds the uploads anyone may make without signing in.
     pub anonymous_uploads: Arc<tokio::sync::Semaphore>,
+    /// This server's counters for `/metrics`.
+    pub metrics: Arc<metrics::Metrics>,
 }
 
 /// Uploads without an account (a certificate and its board on `/verify`)
@@ -73,6 +76,7 @@ impl AppState {
             votes,
             cookie_key,
             anonymous_uploads: Arc::new(tokio::sync::Semaphore::new(ANONYMOUS_UPLOADS_AT_ONCE)),
+            metrics: Arc::new(metrics::Metrics::default()),
         }
     }
 
@@ -174,14 +178,6 @@ impl Application {
                 Duration::from_secs(settings.imap_poll_seconds),
             ));
         }
-        if settings.scheduler {
-            let interval = Duration::from_millis(settings.scheduler_interval_ms);
-            actix_web::rt::spawn(crate::ballots::service::Scheduler::default().run_forever(
-                pool.clone(),
-                outbox.clone(),
-                interval,
-            ));
-        }
         let (votes, vote_writer) = crate::ballots::casting::VoteWriter::start(pool.clone(), outbox.clone())
             .map_err(|e| StartError::Setup(format!("starting the vote writer: {e}")))?;
         let state = web::Data::new(AppState::new(
@@ -193,6 +189,15 @@ impl Application {
             key.clone(),
             account_secrets,
         ));
+        if settings.scheduler {
+            let interval = Duration::from_millis(settings.scheduler_interval_ms);
+            actix_web::rt::spawn(crate::ballots::service::Scheduler::default().run_forever(
+                state.pool.clone(),
+                state.outbox.clone(),
+                interval,
+                state.metrics.clone(),
+            ));
+        }
         let sso = web::Data::new(crate::accounts::sso::client::Sso::new().map_err(StartError::Setup)?);
         let secure = settings.uses_https();
         let content_security_policy = middleware::content_security_policy(&settings.sso_origins());

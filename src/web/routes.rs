@@ -9,6 +9,8 @@ use crate::{accounts, audit, ballots, certify, consult, home, mail, registry};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(resource("/healthz").route(get().to(health::healthz)))
+        .service(resource("/readyz").route(get().to(health::readyz)))
+        .service(resource("/metrics").route(get().to(super::metrics::metrics)))
         .service(resource("/assets/{path:.*}").route(get().to(assets::serve)))
         .service(resource("/").route(get().to(home::routes::home)))
         .service(resource("/accessibility").route(get().to(pages::accessibility)))

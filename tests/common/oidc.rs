@@ -112,6 +112,8 @@ pub fn start_provider() -> Provider {
             "elsewhere": {"email": "else@example.org", "email_verified": true, "name": "Eli Smith", "acr": "AAL3_ANY",
                           "nhsid_user_orgs": [{"org_code": "Y99999", "org_name": "ANOTHER SURGERY"}]},
             "noaddress": {"name": "Nia Jones", "acr": "AAL3_ANY", "nhsid_user_orgs": [{"org_code": "Y10001"}]},
+            "unvouched": {"email": "pm@example.org", "email_verified": false, "name": "Pat Mason", "acr": "AAL3_ANY",
+                          "nhsid_user_orgs": [{"org_code": "Y10001"}]},
         },
         "defaultAccount": "jo",
     });

@@ -102,6 +102,9 @@ pub enum SsoError {
 pub struct Finished {
     pub claims: Claims,
     pub id_token: String,
+    /// For the user info endpoint, if it is needed (never kept).
+    pub access_token: String,
+    pub subject: String,
 }
 
 /// A sign-in sent to the provider: what the session must keep for the way back.
@@ -218,8 +221,7 @@ impl Sso {
     }
 
     /// Exchanges the code (with PKCE, authenticating as the client) and
-    /// verifies the ID token; the claims it makes (and, for a provider that
-    /// provisions practice staff, the organisations its user info names).
+    /// verifies the ID token; the claims it makes.
     pub async fn finish(
         &self,
         provider: &ProviderSettings,
@@ -275,12 +277,6 @@ impl Sso {
             }
             Err(e) => return Err(SsoError::InvalidToken(describe(&e))),
         };
-        let organisations = if provider.provision_practice_staff {
-            self.organisations(&client, tokens.access_token().clone(), claims.subject().clone())
-                .await?
-        } else {
-            Vec::new()
-        };
         Ok(Finished {
             claims: Claims {
                 sub: claims.subject().as_str().to_owned(),
@@ -290,23 +286,30 @@ impl Sso {
                 email_verified: claims.email_verified().unwrap_or(false),
                 acr: claims.auth_context_ref().map(|a| a.as_str().to_owned()),
                 name: claims.name().and_then(|n| n.get(None)).map(|n| n.as_str().to_owned()),
-                organisations,
+                organisations: Vec::new(),
             },
             id_token: id_token.to_string(),
+            access_token: tokens.access_token().secret().clone(),
+            subject: claims.subject().as_str().to_owned(),
         })
     }
 
     /// The ODS codes CIS2's user info gives for the person. The subject
     /// must be the ID token's: a user info answer for someone else (a
     /// substituted access token) is refused.
-    async fn organisations(
+    pub async fn organisations(
         &self,
-        client: &RelyingParty,
-        access_token: openidconnect::AccessToken,
-        subject: openidconnect::SubjectIdentifier,
+        provider: &ProviderSettings,
+        redirect_uri: &str,
+        access_token: &str,
+        subject: &str,
     ) -> Result<Vec<String>, SsoError> {
+        let client = self.relying_party(provider, redirect_uri, false).await?;
         let request = client
-            .user_info(access_token, Some(subject))
+            .user_info(
+                openidconnect::AccessToken::new(access_token.to_owned()),
+                Some(openidconnect::SubjectIdentifier::new(subject.to_owned())),
+            )
             .map_err(|e| SsoError::Unreachable(format!("the provider gives no user info endpoint: {e}")))?;
         let info: UserInfoClaims<Cis2Claims, CoreGenderClaim> =
             request.request_async(&self.http).await.map_err(|e| match e {

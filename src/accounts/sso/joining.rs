@@ -40,7 +40,14 @@ pub(super) fn standing(c: &mut DbConn, user_id: i32) -> AppResult<Standing> {
     }
     let waiting = requests.iter().any(|r| r.decision.is_none());
     let mut names = Vec::new();
-    for request in requests.iter().filter(|r| r.decision.is_none() == waiting) {
+    let shown = requests.iter().filter(|r| {
+        if waiting {
+            r.decision.is_none()
+        } else {
+            r.decision.as_deref() == Some("refused")
+        }
+    });
+    for request in shown {
         if let Some(practice) = Practice::find(c, request.practice_id)? {
             names.push(practice.name);
         }
@@ -74,9 +81,25 @@ fn practices_open_to(
     Ok(open)
 }
 
-/// Creates the waiting account, or says why none can be (`None`: no
-/// practice it names lets its staff ask). Inside the sign-in's transaction.
-pub(super) fn ask_to_join(
+/// For a sign-in no account is linked to: creates the waiting account, or
+/// says why none can be (`None`: no practice it names lets its staff ask).
+pub fn ask_to_join(
+    pool: &Pool,
+    outbox: &Outbox,
+    provider: &ProviderSettings,
+    identity: &Identity,
+) -> AppResult<Option<SsoSignIn>> {
+    let mut conn = pool.get()?;
+    crate::db::write_transaction(&mut conn, |c| {
+        if IdentityLink::find(c, &provider.issuer, &identity.subject)?.is_some() {
+            // Linked meanwhile (the same sign-in twice at once).
+            return Ok(None);
+        }
+        create_waiting_account(c, outbox, provider, identity, now())
+    })
+}
+
+fn create_waiting_account(
     c: &mut DbConn,
     outbox: &Outbox,
     provider: &ProviderSettings,
@@ -87,9 +110,12 @@ pub(super) fn ask_to_join(
     if open.is_empty() {
         return Ok(None);
     }
+    // Only an address the provider vouches for: an account made with an
+    // address someone else owns would receive what is meant for them.
     let Some(address) = identity
         .email
         .as_deref()
+        .filter(|_| identity.email_verified)
         .and_then(|e| EmailAddress::parse("email", e).ok())
     else {
         return Ok(Some(SsoSignIn::NoAccount {
@@ -234,8 +260,12 @@ pub fn one_waiting(
     code: &str,
     id: i32,
 ) -> AppResult<(crate::registry::service::Overseen, Waiting)> {
-    let (organisation, list) = waiting(pool, grants, code)?;
-    let found = list.into_iter().find(|w| w.id == id).ok_or(AppError::NotFound)?;
+    let organisation = super::service::administered(pool, grants, code)?;
+    let mut conn = pool.get()?;
+    let request = AccountRequest::find(&mut conn, id)?
+        .filter(|r| r.organisation_id == organisation.id && r.decision.is_none())
+        .ok_or(AppError::NotFound)?;
+    let found = shown(&mut conn, &request)?.ok_or(AppError::NotFound)?;
     Ok((organisation, found))
 }
 
@@ -284,7 +314,7 @@ fn choose() -> FieldError {
 pub fn decide(
     pool: &Pool,
     outbox: &Outbox,
-    providers: &[ProviderSettings],
+    settings: &crate::config::Settings,
     actor: &SessionUser,
     code: &str,
     id: i32,
@@ -300,6 +330,14 @@ pub fn decide(
         let user = User::find(c, request.user_id)?.ok_or(AppError::NotFound)?;
         let practice = Practice::find(c, request.practice_id)?.ok_or(AppError::NotFound)?;
         let (word, reason) = match &decision {
+            Decision::Approve(_) => ("approved", None),
+            Decision::Refuse(reason) => ("refused", Some(reason.as_str())),
+        };
+        // Claimed first: a second decision, however close, finds it taken.
+        if AccountRequest::decide(c, request.id, word, reason, at, &actor.actor().label)? != 1 {
+            return Err(AppError::Conflict("Someone else decided this request first.".into()));
+        }
+        match &decision {
             Decision::Approve(kind) => {
                 let name = PersonName::parse("name", &user.name).map_err(|e| AppError::Invalid(vec![e]))?;
                 let email = EmailAddress::parse("email", &user.email).map_err(|e| AppError::Invalid(vec![e]))?;
@@ -314,12 +352,8 @@ pub fn decide(
                         kind: *kind,
                     },
                 )?;
-                ("approved", None)
             }
-            Decision::Refuse(reason) => ("refused", Some(reason.as_str())),
-        };
-        if AccountRequest::decide(c, request.id, word, reason, at, &actor.actor().label)? != 1 {
-            return Err(AppError::Conflict("Someone else decided this request first.".into()));
+            Decision::Refuse(_) => {}
         }
         let summary = match &decision {
             Decision::Approve(kind) => format!(
@@ -369,10 +403,7 @@ pub fn decide(
                     "practice_name": practice.name,
                     "practice_code": practice.ods_code,
                     "organisation_name": organisation.summary.name,
-                    "provider": providers
-                        .iter()
-                        .find(|p| p.id == request.provider)
-                        .map_or(request.provider.as_str(), |p| p.label()),
+                    "provider": settings.provider_label(&request.provider),
                     "link": format!("{}/login", outbox.base_url()),
                 }),
                 sealed: false,

@@ -25,13 +25,7 @@ struct Row {
 }
 
 fn row(ui: &Ui, w: Waiting) -> Row {
-    let provider = ui
-        .state()
-        .settings
-        .sso
-        .iter()
-        .find(|p| p.id == w.provider)
-        .map_or(w.provider.clone(), |p| p.label().to_owned());
+    let provider = ui.state().settings.provider_label(&w.provider);
     Row {
         id: w.id,
         name: w.name,
@@ -148,9 +142,9 @@ pub async fn decide(
     let outcome = match parsed {
         Ok(decision) => {
             let (actor, target, outbox) = ((*user.0).clone(), code.clone(), ui.state().outbox.clone());
-            let providers = ui.state().settings.sso.clone();
+            let settings = ui.state().settings.clone();
             ui.state()
-                .run(move |pool| joining::decide(pool, &outbox, &providers, &actor, &target, id, decision))
+                .run(move |pool| joining::decide(pool, &outbox, &settings, &actor, &target, id, decision))
                 .await
         }
         Err(error) => Err(error),

@@ -23,7 +23,8 @@ use crate::token;
 
 /// How long an emailed link works.
 pub const LINK_VALID_MINUTES: i64 = 30;
-/// At most this many links an hour for one account (each is an email).
+/// At most this many links an hour for one account, and for one sign-in
+/// (each is an email: nobody can send them to address after address).
 const LINKS_PER_HOUR: i64 = 3;
 
 /// Emails a link to the account with `address`, if there is one. Says
@@ -51,7 +52,11 @@ pub fn request_link(
         if IdentityLink::find(c, &provider.issuer, &identity.subject)?.is_some() {
             return Ok(());
         }
-        if LinkRequest::count_since(c, user.id, at - Duration::hours(1))? >= LINKS_PER_HOUR {
+        let hour_ago = at - Duration::hours(1);
+        if LinkRequest::count_since(c, user.id, hour_ago)? >= LINKS_PER_HOUR
+            || LinkRequest::count_for_identity_since(c, &provider.issuer, &identity.subject, hour_ago)?
+                >= LINKS_PER_HOUR
+        {
             tracing::warn!(user_id = user.id, "sign-in link refused: too many in the last hour");
             return Ok(());
         }
@@ -104,6 +109,8 @@ pub fn request_link(
 pub struct LinkOffer {
     pub name: String,
     pub email: String,
+    /// The address the provider gave for the sign-in being linked.
+    pub provider_email: Option<String>,
 }
 
 fn gone(provider: &ProviderSettings) -> AppError {
@@ -148,6 +155,7 @@ pub fn check_link(
     Ok(LinkOffer {
         name: user.name,
         email: user.email,
+        provider_email: request.provider_email,
     })
 }
 

@@ -240,14 +240,7 @@ pub fn identity(provider: &ProviderSettings, claims: Claims) -> Result<Identity,
     if subject.is_empty() {
         return Err("the ID token has no subject".into());
     }
-    let mut organisations: Vec<String> = claims
-        .organisations
-        .iter()
-        .map(|code| code.trim().to_ascii_uppercase())
-        .filter(|code| !code.is_empty())
-        .collect();
-    organisations.sort();
-    organisations.dedup();
+    let organisations = ods_codes(&claims.organisations);
     Ok(Identity {
         subject,
         email: claims.email.filter(|e| !e.trim().is_empty()),
@@ -255,6 +248,18 @@ pub fn identity(provider: &ProviderSettings, claims: Claims) -> Result<Identity,
         name: claims.name.filter(|n| !n.trim().is_empty()),
         organisations,
     })
+}
+
+/// ODS codes as the register keeps them: trimmed, upper case, once each.
+pub fn ods_codes(raw: &[String]) -> Vec<String> {
+    let mut codes: Vec<String> = raw
+        .iter()
+        .map(|code| code.trim().to_ascii_uppercase())
+        .filter(|code| !code.is_empty())
+        .collect();
+    codes.sort();
+    codes.dedup();
+    codes
 }
 
 #[cfg(test)]

@@ -88,7 +88,7 @@ pub async fn start(
                 started_ms: chrono::Utc::now().timestamp_millis(),
             },
         )
-        .map_err(|e| AppError::Internal(format!("session: {e}")))?;
+        .map_err(crate::web::auth::insert_failed)?;
     Ok(HttpResponse::SeeOther()
         .insert_header((actix_web::http::header::LOCATION, started.url))
         .finish())
@@ -159,15 +159,39 @@ pub async fn callback(
         Ok(finished) => finished,
         Err(error) => return problem(&ui, &provider, &error),
     };
-    let identity = match model::identity(&provider, finished.claims) {
+    let mut identity = match model::identity(&provider, finished.claims) {
         Ok(identity) => identity,
         Err(why) => return problem(&ui, &provider, &SsoError::InvalidToken(why)),
     };
-    let (settings_provider, found, outbox) = (provider.clone(), identity.clone(), ui.state().outbox.clone());
-    let outcome = ui
+    let (settings_provider, found) = (provider.clone(), identity.clone());
+    let mut outcome = ui
         .state()
-        .run(move |pool| service::sign_in(pool, &outbox, &settings_provider, &found))
+        .run(move |pool| service::sign_in(pool, &settings_provider, &found))
         .await?;
+    // Nobody linked: a provider that names the person's practice may let
+    // them ask for an account. Its user info is read only now.
+    if matches!(outcome, SsoSignIn::NoAccount { .. }) && provider.provision_practice_staff {
+        let codes = sso
+            .organisations(
+                &provider,
+                &redirect_uri(&ui, &provider),
+                &finished.access_token,
+                &finished.subject,
+            )
+            .await;
+        identity.organisations = match codes {
+            Ok(codes) => model::ods_codes(&codes),
+            Err(error) => return problem(&ui, &provider, &error),
+        };
+        let (settings_provider, found, outbox) = (provider.clone(), identity.clone(), ui.state().outbox.clone());
+        let joined = ui
+            .state()
+            .run(move |pool| super::joining::ask_to_join(pool, &outbox, &settings_provider, &found))
+            .await?;
+        if let Some(joined) = joined {
+            outcome = joined;
+        }
+    }
     let (user_id, flash) = match outcome {
         SsoSignIn::Linked { user_id } => (user_id, None),
         SsoSignIn::LinkedByEmail { user_id } => (user_id, Some(linked_flash(&provider))),
@@ -205,7 +229,7 @@ pub async fn callback(
                         at_ms: chrono::Utc::now().timestamp_millis(),
                     },
                 )
-                .map_err(|e| AppError::Internal(format!("session: {e}")))?;
+                .map_err(crate::web::auth::insert_failed)?;
             return problem_page(&ui, StatusCode::FORBIDDEN, Problem::NoAccount(reason), &provider);
         }
     };
@@ -403,7 +427,7 @@ fn problem_page_with(
                     format!("{label} signed you in, but your {label} sign-in is not linked to a Quorate account yet.")
                 }
                 NoAccountReason::NoAddressForNewAccount => format!(
-                    "{label} signed you in and names your practice, but gave no email address, so Quorate cannot make you an account."
+                    "{label} signed you in and names your practice, but gave no email address it has verified, so Quorate cannot make you an account."
                 ),
                 NoAccountReason::AddressHasAccount(address) => format!(
                     "{label} says you are {address}, and a Quorate account already has that address: link this sign-in to it."
@@ -497,6 +521,7 @@ struct LinkConfirmPage {
     token: String,
     name: String,
     email: String,
+    provider_email: Option<String>,
 }
 
 /// The emailed link: which account the sign-in would be linked to.
@@ -520,6 +545,7 @@ pub async fn link_form(ui: Ui, path: web::Path<(String, String)>) -> AppResult<H
             token,
             name: offer.name,
             email: offer.email,
+            provider_email: offer.provider_email,
         },
     )
 }
@@ -561,13 +587,7 @@ pub async fn unlink(
 ) -> AppResult<HttpResponse> {
     let (actor, id) = ((*user.0).clone(), id.into_inner());
     let provider_id = ui.state().run(move |pool| service::unlink(pool, &actor, id)).await?;
-    let label = ui
-        .state()
-        .settings
-        .sso
-        .iter()
-        .find(|p| p.id == provider_id)
-        .map_or(provider_id.clone(), |p| p.label().to_owned());
+    let label = ui.state().settings.provider_label(&provider_id);
     Ok(ui.see_other(
         "/account",
         Some(Flash {
@@ -702,7 +722,19 @@ pub async fn provider_logout(ui: &Ui, sso: &Sso, kept: &crate::web::auth::Provid
     }
     let back = format!("{}/login", ui.state().settings.base_url);
     match sso.logout_url(provider, kept.id_token.as_deref(), &back).await {
-        Ok(url) => url.map(|u| (u, provider.label().to_owned())),
+        // The browser follows the redirect only to an origin the page's
+        // form-action names (the providers' issuers).
+        Ok(Some(url))
+            if crate::config::origin_of(&url)
+                .is_some_and(|origin| ui.state().settings.sso_origins().contains(&origin)) =>
+        {
+            Some((url, provider.label().to_owned()))
+        }
+        Ok(Some(url)) => {
+            tracing::warn!(provider = %provider.id, %url, "the provider's end-session endpoint is not on its issuer's origin; not sent there");
+            None
+        }
+        Ok(None) => None,
         Err(error) => {
             tracing::warn!(provider = %provider.id, error = ?error, "could not end the provider's session");
             None

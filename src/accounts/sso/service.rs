@@ -46,12 +46,7 @@ pub enum NoAccountReason {
     AddressHasAccount(String),
 }
 
-pub fn sign_in(
-    pool: &Pool,
-    outbox: &crate::mail::service::Outbox,
-    provider: &ProviderSettings,
-    identity: &Identity,
-) -> AppResult<SsoSignIn> {
+pub fn sign_in(pool: &Pool, provider: &ProviderSettings, identity: &Identity) -> AppResult<SsoSignIn> {
     let mut conn = pool.get()?;
     crate::db::write_transaction(&mut conn, |c| {
         let at = now();
@@ -66,17 +61,7 @@ pub fn sign_in(
                 super::joining::Standing::Refused(practices) => SsoSignIn::Refused { practices },
             });
         }
-        let by_address = link_by_verified_address(c, provider, identity, at)?;
-        if let SsoSignIn::NoAccount { reason } = &by_address {
-            if provider.provision_practice_staff {
-                let joined = super::joining::ask_to_join(c, outbox, provider, identity, at)?;
-                if let Some(outcome) = joined {
-                    return Ok(outcome);
-                }
-            }
-            return Ok(SsoSignIn::NoAccount { reason: reason.clone() });
-        }
-        Ok(by_address)
+        link_by_verified_address(c, provider, identity, at)
     })
 }
 
@@ -229,7 +214,7 @@ pub(super) fn administered(
     let organisation = crate::registry::service::overseen_organisation(pool, grants, code)?;
     if !grants.administers_organisation(organisation.id) {
         return Err(crate::error::AppError::Forbidden(format!(
-            "Only administrators of {} can change how its staff sign in.",
+            "Only administrators of {} can manage how people sign in to it and decide their requests for an account.",
             organisation.summary.name
         )));
     }

@@ -174,6 +174,21 @@ impl LinkRequest {
             .get_result(conn)
     }
 
+    /// Links asked for by one identity (to any account) since `since`.
+    pub fn count_for_identity_since(
+        conn: &mut DbConn,
+        issuer: &str,
+        subject: &str,
+        since: NaiveDateTime,
+    ) -> QueryResult<i64> {
+        sso_link_requests::table
+            .filter(sso_link_requests::issuer.eq(issuer))
+            .filter(sso_link_requests::subject.eq(subject))
+            .filter(sso_link_requests::created_at.gt(since))
+            .count()
+            .get_result(conn)
+    }
+
     /// Uses the link; 0 when it was used first by another request.
     pub fn use_up(conn: &mut DbConn, id: i32, at: NaiveDateTime) -> QueryResult<usize> {
         diesel::update(
