@@ -82,6 +82,13 @@ backend_tests! {
         assert_eq!(body["weighting"], "per_patients");
         let (status, _) = call(&app, reqwest::Method::PATCH, settings, t, Some(json!({"colour": "blue"}))).await;
         assert_eq!(status, 400);
+        // Found by Schemathesis: serde reads an array as a struct's fields,
+        // so `[]` was an empty patch answered 200.
+        for not_an_object in [json!([]), json!([14]), json!("x"), json!(null)] {
+            let (status, body) = call(&app, reqwest::Method::PATCH, settings, t, Some(not_an_object.clone())).await;
+            assert_eq!(status, 400, "{not_an_object}: {body}");
+            assert!(body.to_string().contains("must be an object"), "{body}");
+        }
         let (status, body) = call(&app, reqwest::Method::PATCH, settings, t, Some(json!({"removal_threshold": null, "reason": "x"}))).await;
         assert_eq!(status, 400, "null is not a value: {body}");
         let (status, body) = call(&app, reqwest::Method::PATCH, settings, t, Some(json!({"quorum_percent": 150, "reason": "x"}))).await;

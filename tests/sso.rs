@@ -10,9 +10,7 @@ use common::oidc::{PUBLIC_BASE, World, location, query_value, with_query_value, 
 use common::smtp::SmtpSink;
 use common::{Backend, PASSWORD, TestApp};
 use diesel::prelude::*;
-use quorate::db::schema::{
-    account_requests, audit_log, identity_links, outbox_messages, representatives, user_roles, users,
-};
+use quorate::db::schema::{account_requests, identity_links, representatives, user_roles, users};
 use serde_json::json;
 
 async fn expect_page(response: reqwest::Response, status: u16, text: &str) {
@@ -39,15 +37,7 @@ async fn a_verified_address_links_once_then_the_subject_signs_in(w: World) {
         "{home}"
     );
     assert_eq!(w.links(), vec![("plain".to_owned(), "jo".to_owned())]);
-    {
-        let mut conn = w.app.pool.get().expect("connection");
-        let audited: i64 = audit_log::table
-            .filter(audit_log::action.eq("account.sso_linked"))
-            .count()
-            .get_result(&mut conn)
-            .expect("audit");
-        assert_eq!(audited, 1);
-    }
+    assert_eq!(w.app.audited("account.sso_linked").len(), 1);
     w.app.logout().await;
     assert_eq!(location(&w.sign_in_as("plain", "jo").await), "/");
     assert!(signed_in(&w.app).await);
@@ -268,12 +258,7 @@ async fn an_organisation_can_make_its_staff_sign_in_with_single_sign_on(w: World
         .await;
     assert_eq!(response.status(), 303);
     {
-        let mut conn = w.app.pool.get().expect("connection");
-        let summaries: Vec<String> = audit_log::table
-            .filter(audit_log::action.eq("organisation.sign_in"))
-            .select(audit_log::summary)
-            .load(&mut conn)
-            .expect("audit");
+        let summaries = w.app.audited("organisation.sign_in");
         assert_eq!(summaries.len(), 1);
         assert!(
             summaries[0].contains("must now sign in with single sign-on"),
@@ -307,25 +292,6 @@ async fn an_organisation_can_make_its_staff_sign_in_with_single_sign_on(w: World
     assert_eq!(response.status(), 303);
     w.app.logout().await;
     assert_eq!(location(&w.app.login("ada@example.org", PASSWORD).await), "/");
-}
-
-fn audited(app: &TestApp, action: &str) -> Vec<String> {
-    let mut conn = app.pool.get().expect("connection");
-    audit_log::table
-        .filter(audit_log::action.eq(action))
-        .select(audit_log::summary)
-        .load(&mut conn)
-        .expect("audit")
-}
-
-fn emails_to(app: &TestApp, address: &str, template: &str) -> usize {
-    let mut conn = app.pool.get().expect("connection");
-    outbox_messages::table
-        .filter(outbox_messages::recipient_email.eq(address))
-        .filter(outbox_messages::template.eq(template))
-        .count()
-        .get_result::<i64>(&mut conn)
-        .expect("count") as usize
 }
 
 /// Sends what the outbox holds to the sink, and the path of the link to
@@ -383,7 +349,7 @@ async fn a_sign_in_is_linked_by_a_link_emailed_to_the_account_in_the_same_browse
         "Check your email",
     )
     .await;
-    assert_eq!(emails_to(&w.app, "nobody@example.org", "sso_link"), 0);
+    assert_eq!(w.app.emails_to("nobody@example.org", "sso_link"), 0);
     expect_page(
         w.app
             .post_form(
@@ -395,7 +361,7 @@ async fn a_sign_in_is_linked_by_a_link_emailed_to_the_account_in_the_same_browse
         "Check your email",
     )
     .await;
-    assert_eq!(emails_to(&w.app, "ada@example.org", "sso_link"), 1);
+    assert_eq!(w.app.emails_to("ada@example.org", "sso_link"), 1);
     let link = mailed_link(&w.app, &sink, 1).await;
     // One sign-in cannot send links to address after address.
     for other in ["b@example.org", "c@example.org", "d@example.org"] {
@@ -404,12 +370,8 @@ async fn a_sign_in_is_linked_by_a_link_emailed_to_the_account_in_the_same_browse
             .post_form("/login/sso/strict/link", &[("_csrf", token.as_str()), ("email", other)])
             .await;
     }
-    assert_eq!(emails_to(&w.app, "c@example.org", "sso_link"), 1);
-    assert_eq!(
-        emails_to(&w.app, "d@example.org", "sso_link"),
-        0,
-        "the fourth in an hour"
-    );
+    assert_eq!(w.app.emails_to("c@example.org", "sso_link"), 1);
+    assert_eq!(w.app.emails_to("d@example.org", "sso_link"), 0, "the fourth in an hour");
     assert!(link.starts_with("/login/sso/strict/link/"), "{link}");
 
     // Opened in another browser (the address's owner tricked into opening
@@ -437,7 +399,7 @@ async fn a_sign_in_is_linked_by_a_link_emailed_to_the_account_in_the_same_browse
     assert_eq!(location(&response), "/");
     assert!(signed_in(&w.app).await);
     assert_eq!(w.links(), vec![("strict".to_owned(), "ada".to_owned())]);
-    let linked = audited(&w.app, "account.sso_linked");
+    let linked = w.app.audited("account.sso_linked");
     assert!(
         linked[0].contains("by following a link emailed to ada@example.org"),
         "{linked:?}"
@@ -582,7 +544,7 @@ async fn practice_staff_ask_for_an_account_with_cis2_and_wait_for_approval(w: Wo
         )
         .await;
     assert_eq!(response.status(), 303);
-    let said = audited(&w.app, "organisation.sign_in");
+    let said = w.app.audited("organisation.sign_in");
     assert!(said[0].contains("member practices may ask for an account"), "{said:?}");
     w.app.logout().await;
 
@@ -597,11 +559,11 @@ async fn practice_staff_ask_for_an_account_with_cis2_and_wait_for_approval(w: Wo
     assert!(account_exists(&w.app, "tom@example.org"));
     assert!(roles_of(&w.app, "tom@example.org").is_empty());
     assert_eq!(w.links(), vec![("cis2".to_owned(), "tom".to_owned())]);
-    assert_eq!(emails_to(&w.app, "admin@example.org", "practice_staff_request"), 1);
-    assert_eq!(audited(&w.app, "account.join_requested").len(), 1);
+    assert_eq!(w.app.emails_to("admin@example.org", "practice_staff_request"), 1);
+    assert_eq!(w.app.audited("account.join_requested").len(), 1);
     // Asking again asks nothing more.
     expect_page(w.sign_in_as("cis2", "tom").await, 200, "has not been decided yet").await;
-    assert_eq!(emails_to(&w.app, "admin@example.org", "practice_staff_request"), 1);
+    assert_eq!(w.app.emails_to("admin@example.org", "practice_staff_request"), 1);
     // The national role claim names the practice too (lower case ODS code).
     expect_page(
         w.sign_in_as("cis2", "gp").await,
@@ -684,10 +646,10 @@ async fn practice_staff_ask_for_an_account_with_cis2_and_wait_for_approval(w: Wo
         )
         .await;
     assert_eq!(response.status(), 303);
-    assert_eq!(audited(&w.app, "account.join_approved").len(), 1);
-    assert!(audited(&w.app, "account.join_refused")[0].contains("Not one of the practice's GPs."));
-    assert_eq!(emails_to(&w.app, "tom@example.org", "practice_staff_request"), 1);
-    assert_eq!(emails_to(&w.app, "gp@example.org", "practice_staff_request"), 1);
+    assert_eq!(w.app.audited("account.join_approved").len(), 1);
+    assert!(w.app.audited("account.join_refused")[0].contains("Not one of the practice's GPs."));
+    assert_eq!(w.app.emails_to("tom@example.org", "practice_staff_request"), 1);
+    assert_eq!(w.app.emails_to("gp@example.org", "practice_staff_request"), 1);
     // Decided once: the page is gone.
     assert_eq!(w.app.get(&tom).await.status(), 404);
     // Only the organisation's administrators see its requests.

@@ -8,7 +8,7 @@ mod common;
 use common::two_factor::{code_at, now_seconds, setup_key};
 use common::{Backend, PASSWORD, TestApp};
 use diesel::prelude::*;
-use quorate::db::schema::{audit_log, outbox_messages, recovery_codes, two_factor_keys};
+use quorate::db::schema::{recovery_codes, two_factor_keys};
 
 const STAFF: &str = "system_admin,org_admin,returning_officer";
 
@@ -74,25 +74,6 @@ fn recovery_codes_in(page: &str) -> Vec<String> {
 
 async fn code_page_post(app: &TestApp, code: &str) -> reqwest::Response {
     app.submit("/login/code", "/login/code", &[("code", code)]).await
-}
-
-fn emails_to(app: &TestApp, address: &str, template: &str) -> usize {
-    let mut conn = app.pool.get().expect("connection");
-    outbox_messages::table
-        .filter(outbox_messages::recipient_email.eq(address))
-        .filter(outbox_messages::template.eq(template))
-        .count()
-        .get_result::<i64>(&mut conn)
-        .expect("count") as usize
-}
-
-fn audited(app: &TestApp, action: &str) -> Vec<String> {
-    let mut conn = app.pool.get().expect("connection");
-    audit_log::table
-        .filter(audit_log::action.eq(action))
-        .select(audit_log::summary)
-        .load(&mut conn)
-        .expect("audit")
 }
 
 /// Signs in through the set-up during sign-in; returns the app and the recovery codes.
@@ -179,8 +160,8 @@ async fn staff_must_set_up_a_second_factor_and_give_it_each_time(app: TestApp) {
     let (_, home) = app.get_text("/").await;
     assert!(home.contains("Log out"), "signed in now: {home}");
     assert_eq!(app.get("/admin/users").await.status(), 200);
-    assert_eq!(emails_to(&app, "ada@example.org", "two_factor_notice"), 1);
-    assert_eq!(audited(&app, "account.two_factor_enrolled").len(), 1);
+    assert_eq!(app.emails_to("ada@example.org", "two_factor_notice"), 1);
+    assert_eq!(app.audited("account.two_factor_enrolled").len(), 1);
     {
         // Kept sealed, and recovery codes only as digests.
         let mut conn = app.pool.get().expect("connection");
@@ -230,7 +211,7 @@ async fn staff_must_set_up_a_second_factor_and_give_it_each_time(app: TestApp) {
     let (_, home) = app.get_text("/").await;
     assert!(home.contains("You signed in with a recovery code"), "{home}");
     assert!(home.contains("9 are left"), "{home}");
-    assert_eq!(emails_to(&app, "ada@example.org", "two_factor_notice"), 2);
+    assert_eq!(app.emails_to("ada@example.org", "two_factor_notice"), 2);
     app.logout().await;
     app.login("ada@example.org", PASSWORD).await;
     let response = code_page_post(&app, &codes[3]).await;
@@ -399,8 +380,8 @@ async fn anyone_may_turn_it_on_and_off_for_themselves(app: TestApp) {
         )
         .await;
     assert_eq!(response.status(), 303);
-    assert_eq!(audited(&app, "account.two_factor_removed").len(), 1);
-    assert_eq!(emails_to(&app, "pm@example.org", "two_factor_notice"), 2);
+    assert_eq!(app.audited("account.two_factor_removed").len(), 1);
+    assert_eq!(app.emails_to("pm@example.org", "two_factor_notice"), 2);
     app.logout().await;
     assert_eq!(location(&app.login("pm@example.org", PASSWORD).await), "/");
 }
@@ -444,13 +425,13 @@ async fn a_system_administrator_resets_a_lost_second_factor(app: TestApp) {
         )
         .await;
     assert_eq!(response.status(), 303);
-    let summaries = audited(&app, "account.two_factor_reset");
+    let summaries = app.audited("account.two_factor_reset");
     assert_eq!(summaries.len(), 1);
     assert!(
         summaries[0].contains("identity checked by a call to her known mobile."),
         "{summaries:?}"
     );
-    assert_eq!(emails_to(&app, "lost@example.org", "two_factor_notice"), 2);
+    assert_eq!(app.emails_to("lost@example.org", "two_factor_notice"), 2);
     // Her session has ended; her next sign-in sets it up again.
     let (_, page) = app.get_text("/").await;
     assert!(!page.contains("Log out"), "{page}");

@@ -1,6 +1,7 @@
-//! `ApiJson<T>`: the JSON body of an API request, refused with a clear error
-//! when a string in it holds a NUL character — which PostgreSQL cannot store
-//! and SQLite would keep invisibly — naming where it is.
+//! `ApiJson<T>`: the JSON body of an API request — always an object — refused
+//! with a clear error when it is not, or when a string in it holds a NUL
+//! character (which PostgreSQL cannot store and SQLite would keep
+//! invisibly), naming where it is.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -55,6 +56,13 @@ fn parse<T: DeserializeOwned>(is_json: bool, body: &[u8]) -> Result<T, AppError>
     }
     let value: serde_json::Value =
         serde_json::from_slice(body).map_err(|e| AppError::BadRequest(format!("the JSON body cannot be read: {e}")))?;
+    // Every body the API takes is an object; serde would read an array as
+    // a struct's fields in order (and `[]` as an empty patch).
+    if !value.is_object() {
+        return Err(AppError::BadRequest(
+            "the JSON body must be an object ({…}), not an array, string, number or null".into(),
+        ));
+    }
     if let Some(field) = nul_at(&value, "") {
         return Err(AppError::Invalid(vec![FieldError::new(
             &field,

@@ -220,6 +220,32 @@ impl TestApp {
     pub fn outbox(&self) -> quorate::mail::service::Outbox {
         quorate::mail::service::Outbox::new(&self.settings).expect("outbox")
     }
+
+    /// How many messages from `template` to `address` the outbox holds.
+    pub fn emails_to(&self, address: &str, template: &str) -> usize {
+        use diesel::prelude::*;
+        use quorate::db::schema::outbox_messages;
+        let mut conn = self.pool.get().expect("connection");
+        outbox_messages::table
+            .filter(outbox_messages::recipient_email.eq(address))
+            .filter(outbox_messages::template.eq(template))
+            .count()
+            .get_result::<i64>(&mut conn)
+            .expect("count") as usize
+    }
+
+    /// The summaries of the audit log's entries of `action`, oldest first.
+    pub fn audited(&self, action: &str) -> Vec<String> {
+        use diesel::prelude::*;
+        use quorate::db::schema::audit_log;
+        let mut conn = self.pool.get().expect("connection");
+        audit_log::table
+            .filter(audit_log::action.eq(action))
+            .order(audit_log::id.asc())
+            .select(audit_log::summary)
+            .load(&mut conn)
+            .expect("audit")
+    }
 }
 
 /// A browser-like client: keeps cookies, does not follow redirects (so

@@ -144,13 +144,7 @@ fn create_waiting_account(
     .insert(c)?;
     IdentityLink::insert(
         c,
-        &NewLink {
-            user_id,
-            provider: &provider.id,
-            issuer: &provider.issuer,
-            subject: &identity.subject,
-            email: Some(address.as_str()),
-        },
+        &NewLink::at_provider(user_id, provider, &identity.subject, Some(address.as_str())),
         at,
     )?;
     let person = Actor::user(user_id, &name, address.as_str());

@@ -64,13 +64,7 @@ pub fn request_link(
         let expires = at + Duration::minutes(LINK_VALID_MINUTES);
         LinkRequest::insert(
             c,
-            &NewLink {
-                user_id: user.id,
-                provider: &provider.id,
-                issuer: &provider.issuer,
-                subject: &identity.subject,
-                email: identity.email.as_deref(),
-            },
+            &NewLink::at_provider(user.id, provider, &identity.subject, identity.email.as_deref()),
             &token::digest(&raw),
             at,
             expires,

@@ -95,13 +95,7 @@ fn link_by_verified_address(
     };
     IdentityLink::insert(
         c,
-        &NewLink {
-            user_id: user.id,
-            provider: &provider.id,
-            issuer: &provider.issuer,
-            subject: &identity.subject,
-            email: Some(address.as_str()),
-        },
+        &NewLink::at_provider(user.id, provider, &identity.subject, Some(address.as_str())),
         at,
     )?;
     audit_account(

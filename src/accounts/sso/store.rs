@@ -27,6 +27,24 @@ pub struct NewLink<'a> {
     pub email: Option<&'a str>,
 }
 
+impl<'a> NewLink<'a> {
+    /// `user_id`'s link to `subject` at `provider`.
+    pub fn at_provider(
+        user_id: i32,
+        provider: &'a super::model::ProviderSettings,
+        subject: &'a str,
+        email: Option<&'a str>,
+    ) -> Self {
+        NewLink {
+            user_id,
+            provider: &provider.id,
+            issuer: &provider.issuer,
+            subject,
+            email,
+        }
+    }
+}
+
 impl IdentityLink {
     pub fn find(conn: &mut DbConn, issuer: &str, subject: &str) -> QueryResult<Option<IdentityLink>> {
         identity_links::table
