@@ -145,6 +145,16 @@ impl RepresentativeKind {
         }
     }
 
+    /// The label inside a sentence: "practice manager", "GP partner".
+    pub fn in_sentence(self) -> String {
+        match self {
+            RepresentativeKind::GpPartner | RepresentativeKind::SalariedGp => {
+                self.label().replace("Salaried", "salaried")
+            }
+            _ => self.label().to_lowercase(),
+        }
+    }
+
     /// Only one person at a time may hold this for a practice.
     pub fn is_single(self) -> bool {
         matches!(self, RepresentativeKind::Nominated | RepresentativeKind::Deputy)
@@ -230,6 +240,13 @@ impl Postcode {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kinds_read_right_inside_a_sentence() {
+        assert_eq!(RepresentativeKind::GpPartner.in_sentence(), "GP partner");
+        assert_eq!(RepresentativeKind::SalariedGp.in_sentence(), "salaried GP");
+        assert_eq!(RepresentativeKind::PracticeManager.in_sentence(), "practice manager");
+    }
 
     #[test]
     fn postcodes_are_normalised() {

@@ -410,11 +410,7 @@ pub fn add_representative_within(
     {
         return Err(AppError::invalid(
             "email",
-            format!(
-                "{} is already the practice's {}",
-                email.as_str(),
-                kind.label().to_lowercase()
-            ),
+            format!("{} is already the practice's {}", email.as_str(), kind.in_sentence()),
         ));
     }
     let replaced: Vec<String> = current
@@ -426,12 +422,7 @@ pub fn add_representative_within(
         representatives::end_current(c, practice.id, kind.as_str(), today)?;
     }
     representatives::insert(c, practice.id, user_id, kind.as_str(), today, now)?;
-    let mut summary = format!(
-        "{} <{}> became {}",
-        name.as_str(),
-        email.as_str(),
-        kind.label().to_lowercase()
-    );
+    let mut summary = format!("{} <{}> became {}", name.as_str(), email.as_str(), kind.in_sentence());
     if !replaced.is_empty() {
         summary.push_str(&format!(", replacing {}", replaced.join(", ")));
     }

@@ -356,7 +356,7 @@ pub fn decide(
                 user.name,
                 practice.name,
                 practice.ods_code,
-                kind.label().to_lowercase()
+                kind.in_sentence()
             ),
             Decision::Refuse(reason) => format!(
                 "{} refused {}'s request to represent {} ({}): {reason}",
@@ -391,7 +391,7 @@ pub fn decide(
                     "approved": matches!(decision, Decision::Approve(_)),
                     "refused_reason": reason,
                     "role": match &decision {
-                        Decision::Approve(kind) => kind.label().to_lowercase(),
+                        Decision::Approve(kind) => kind.in_sentence(),
                         Decision::Refuse(_) => String::new(),
                     },
                     "practice_name": practice.name,

@@ -93,7 +93,7 @@ async fn decision_page(
         .map(|kind| Choice {
             id: format!("decision-{}", kind.as_str().replace('_', "-")),
             value: kind.as_str().to_owned(),
-            label: format!("Approve as {}", kind.label().to_lowercase()),
+            label: format!("Approve as {}", kind.in_sentence()),
             checked: chosen == Some(kind.as_str()),
         })
         .collect();
