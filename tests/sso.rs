@@ -601,22 +601,20 @@ async fn practice_staff_ask_for_an_account_with_cis2_and_wait_for_approval(w: Wo
     let tom = format!("/organisations/X1C/account-requests/{}", ids[0].0);
     let gp = format!("/organisations/X1C/account-requests/{}", ids[1].0);
     // No choice, or a refusal without a reason: said, nothing decided.
-    let response = w.app.submit(&tom, &tom, &[]).await;
-    assert_eq!(response.status(), 422);
-    let page = response.text().await.expect("body");
-    assert!(page.contains("Select how the person acts for the practice"), "{page}");
-    let response = w
-        .app
-        .submit(&gp, &gp, &[("decision", "refuse"), ("reason", "  ")])
-        .await;
-    assert_eq!(response.status(), 422);
-    assert!(
-        response
-            .text()
-            .await
-            .expect("body")
-            .contains("Enter why the request is refused")
-    );
+    expect_page(
+        w.app.submit(&tom, &tom, &[]).await,
+        422,
+        "Select how the person acts for the practice",
+    )
+    .await;
+    expect_page(
+        w.app
+            .submit(&gp, &gp, &[("decision", "refuse"), ("reason", "  ")])
+            .await,
+        422,
+        "Enter why the request is refused",
+    )
+    .await;
     // Approved as practice manager: the role and the register's record.
     let response = w.app.submit(&tom, &tom, &[("decision", "practice_manager")]).await;
     let (status, place) = (response.status(), location(&response));

@@ -67,15 +67,14 @@ impl Metrics {
     /// and as simple parsers of the format can read.
     pub fn observe_request(&self, route: &str, method: &str, status: u16, seconds: f64) {
         let route = route_label(route);
-        let route = route.as_str();
         if let Ok(mut requests) = self.requests.lock() {
             *requests
                 .answered
-                .entry((route.to_owned(), method.to_owned(), status))
+                .entry((route.clone(), method.to_owned(), status))
                 .or_default() += 1;
             requests
                 .latency
-                .entry((route.to_owned(), method.to_owned()))
+                .entry((route, method.to_owned()))
                 .or_default()
                 .observe(seconds);
         }

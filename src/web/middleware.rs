@@ -34,17 +34,17 @@ pub async fn request_log(
     let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
     match result {
         Ok(mut res) => {
-            let route = res
-                .request()
-                .match_pattern()
-                .unwrap_or_else(|| res.request().path().to_owned());
+            let pattern = res.request().match_pattern();
             if let Some(state) = res.request().app_data::<actix_web::web::Data<super::AppState>>() {
                 // Unmatched paths are one series: their variety is unbounded.
-                let pattern = res.request().match_pattern().unwrap_or_else(|| "unmatched".to_owned());
-                state
-                    .metrics
-                    .observe_request(&pattern, &method, res.status().as_u16(), elapsed_ms / 1000.0);
+                state.metrics.observe_request(
+                    pattern.as_deref().unwrap_or("unmatched"),
+                    &method,
+                    res.status().as_u16(),
+                    elapsed_ms / 1000.0,
+                );
             }
+            let route = pattern.unwrap_or_else(|| res.request().path().to_owned());
             tracing::info!(
                 request_id = %id.0,
                 method = %method,
