@@ -50,6 +50,26 @@ enum Command {
     /// Check the audit log's hash chain.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Copy the database to FILE while the server serves: SQLite by
+    /// VACUUM INTO (one consistent snapshot, then checked), PostgreSQL by
+    /// pg_dump. Back up the secret key and DATA_DIR/signing-keys with it.
+    Backup {
+        /// Where to write the copy (must not exist).
+        file: PathBuf,
+    },
+    /// Put a backup back as the configured database, migrate it, and check
+    /// its audit chain and every certificate. Stop every server first.
+    Restore {
+        /// The backup (an SQLite copy, or a pg_dump custom-format file).
+        file: PathBuf,
+        /// Replace an existing SQLite database (kept beside it as
+        /// FILE.before-restore-TIME).
+        #[arg(long)]
+        force: bool,
+    },
+    /// Organisations' certificate signing keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
     /// Check a certificate of result (offline): its signature, and with the
     /// ballot's board the Merkle root, the electorate and a full recount —
     /// for a verifiable ballot every paper's proofs, the aggregates, the
@@ -206,6 +226,19 @@ enum AuditCommand {
 }
 
 #[derive(Subcommand)]
+enum KeysCommand {
+    /// Make the key in this server's file (DATA_DIR/signing-keys/CODE.key)
+    /// the organisation's current signing key, or when there is no file, a
+    /// new key. The key it replaces stays in the published history, so
+    /// certificates signed with it still verify. Copy the file to every
+    /// server afterwards.
+    Replace {
+        /// The organisation's code.
+        code: String,
+    },
+}
+
+#[derive(Subcommand)]
 enum MailCommand {
     /// Run the delivery worker alone (without the web server).
     Run {
@@ -317,7 +350,9 @@ impl From<AppError> for Failure {
                     .collect::<Vec<_>>()
                     .join("; "),
             ),
-            AppError::Unavailable(m) | AppError::Internal(m) => Failure::runtime(m),
+            AppError::BadRequest(m) => Failure::usage(m),
+            AppError::NotSetUp { detail, .. } => Failure::runtime(detail),
+            AppError::Unavailable(m) | AppError::Internal(m) | AppError::Conflict(m) => Failure::runtime(m),
             other => Failure::runtime(other.to_string()),
         }
     }
@@ -408,6 +443,49 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 crate::registry::cli::ImportFailure::Usage(m) => Failure::usage(m),
                 crate::registry::cli::ImportFailure::Runtime(m) => Failure::runtime(m),
             }),
+        Some(Command::Backup { file }) => {
+            let done = db::backup::backup(&settings.database_url, &file).map_err(Failure::runtime)?;
+            match done.audit_entries {
+                Some(entries) => println!(
+                    "Backed up to {} ({} bytes; its audit log's {entries} entries are intact).",
+                    file.display(),
+                    done.bytes
+                ),
+                None => println!("Backed up to {} with pg_dump ({} bytes).", file.display(), done.bytes),
+            }
+            println!(
+                "Keep with it the secret key and the signing keys in {}: they are not in the database.",
+                settings.data_dir.join("signing-keys").display()
+            );
+            Ok(())
+        }
+        Some(Command::Restore { file, force }) => {
+            let restored = db::backup::restore(&settings.database_url, &file, force).map_err(Failure::runtime)?;
+            if let Some(kept) = &restored.kept {
+                println!("The database it replaced is kept as {}.", kept.display());
+            }
+            println!(
+                "Restored {} to {}. Its audit log's {} entries are intact. Certificates checked against their boards: {}, every one verified.",
+                file.display(),
+                settings.database_url.redacted(),
+                restored.audit_entries,
+                restored.certificates
+            );
+            Ok(())
+        }
+        Some(Command::Keys(KeysCommand::Replace { code })) => {
+            let fingerprint = crate::certify::service::replace_key(
+                &open_pool(&settings)?,
+                &settings.data_dir,
+                &code.to_ascii_uppercase(),
+            )?;
+            println!(
+                "The signing key of {} is now {fingerprint}. Copy {} to every server.",
+                code.to_ascii_uppercase(),
+                crate::certify::keys::key_path(&settings.data_dir, &code.to_ascii_uppercase()).display()
+            );
+            Ok(())
+        }
         Some(Command::Audit(AuditCommand::Verify { org })) => {
             let pool = open_pool(&settings)?;
             let organisation = match &org {

@@ -116,6 +116,12 @@ fn default_imap_poll_seconds() -> u64 {
 #[error("{0}")]
 pub struct ConfigError(String);
 
+impl ConfigError {
+    pub fn new(why: impl Into<String>) -> Self {
+        ConfigError(why.into())
+    }
+}
+
 impl Settings {
     /// Reads the settings from the defaults, `file` and the process environment.
     pub fn load(file: Option<&Path>) -> Result<Settings, ConfigError> {
@@ -164,8 +170,10 @@ impl Settings {
                 "bind must be an address and port, like 127.0.0.1:8080".into(),
             ));
         }
-        if settings.db_pool_size == 0 {
-            return Err(ConfigError("db_pool_size must be at least 1".into()));
+        if settings.db_pool_size < 2 {
+            // The scheduler holds one connection for its round's lock while
+            // the round works on another.
+            return Err(ConfigError("db_pool_size must be at least 2".into()));
         }
         settings.db_timeout_seconds = settings.db_timeout_seconds.max(1);
         if settings.login_max_failures == 0 || settings.login_lockout_minutes == 0 {

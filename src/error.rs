@@ -54,6 +54,11 @@ pub enum AppError {
     /// The database (or another service we need) does not answer.
     #[error("unavailable: {0}")]
     Unavailable(String),
+    /// This server is not set up to do it: `what` is said to the user
+    /// ("sign certificates for 08V"), `detail` (what the operator must do)
+    /// is logged.
+    #[error("not set up to {what}: {detail}")]
+    NotSetUp { what: String, detail: String },
     /// Anything else: logged with the request id, never shown.
     #[error("internal error: {0}")]
     Internal(String),

@@ -361,7 +361,9 @@ backend_tests! {
         assert_eq!(public, signed);
     }
 
-    // The key file was lost: a new key signs from then on, and certificates
+    // The key file was lost: nothing is signed until the operator replaces
+    // the key (a server without the key must not retire the key other
+    // servers sign with); a new key signs from then on, and certificates
     // signed with the old one still verify through the signed key history.
     async fn a_lost_signing_key_is_replaced_and_earlier_certificates_stay_verifiable(app: TestApp) {
         let e = electorate(&app, &[1_000, 1_000, 1_000, 1_000, 1_000]);
@@ -374,9 +376,18 @@ backend_tests! {
         std::fs::remove_file(app.data_dir.join("signing-keys").join("08V.key")).expect("the key file is lost");
         app.mail_worker(None, &[]).run_until_idle().await.expect("the first ballot's mail goes");
         let (second, _) = counted_ballot(&app, &e).await;
+        let refused = issue(&officer, second).await;
+        assert_eq!(refused.status(), 503);
+        let page = refused.text().await.expect("page");
+        assert!(page.contains("not set up to sign for 08V") && !page.contains("signing-keys"), "the operator's detail is logged, not shown: {page}");
+        assert_eq!(app.get(&format!("/ballots/{second}/certificate.json")).await.status(), 404, "nothing was signed");
+        let fingerprint = quorate::certify::service::replace_key(&app.pool, &app.data_dir, "08V").expect("replaced");
+        let again = quorate::certify::service::replace_key(&app.pool, &app.data_dir, "08V").expect_err("already current");
+        assert!(again.to_string().contains("already holds the current key"), "{again}");
         assert_eq!(issue(&officer, second).await.status(), 303);
         let second_cert: Value = app.get(&format!("/ballots/{second}/certificate.json")).await.json().await.expect("json");
         assert_ne!(first_cert["certificate"]["public_key"], second_cert["certificate"]["public_key"], "a new key");
+        assert_eq!(second_cert["certificate"]["key_fingerprint"], fingerprint.as_str());
 
         let visitor = app.new_visitor();
         let id = first_cert["certificate"]["id"].as_str().expect("id");

@@ -247,6 +247,7 @@ pub fn announce(
 /// voted; returns how many messages were written.
 pub fn send_due_reminders(conn: &mut DbConn, outbox: &Outbox, id: i32, now: NaiveDateTime) -> AppResult<usize> {
     crate::db::claim_write_lock(conn)?;
+    crate::db::lock_row(conn, crate::db::Locked::Ballot(id))?;
     let loaded = load(conn, id)?;
     if loaded.suspension().is_some() {
         return Ok(0);

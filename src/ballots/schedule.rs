@@ -20,11 +20,31 @@ pub struct ScheduleReport {
     /// Consultations closed at their time, and digest messages of new answers.
     pub consultations_closed: usize,
     pub digests: usize,
+    /// Another server was running its round: this one did nothing.
+    pub led_elsewhere: bool,
+}
+
+/// The advisory lock a server's round holds on PostgreSQL, so that of
+/// several servers on one database one runs each round ("QSCHED").
+pub const SCHEDULER_LOCK_KEY: i64 = 0x0051_5343_4845_4400;
+
+#[derive(diesel::QueryableByName)]
+struct Leading {
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    leading: bool,
 }
 
 /// Keeps ballots (and consultations) to their timetable: opens and closes them at the published
 /// times, counts at the close, sends the reminders, and (on PostgreSQL)
-/// re-mixes the papers of open ballots. Safe to run on several servers.
+/// re-mixes the papers of open ballots.
+///
+/// Several servers on one PostgreSQL database each run a scheduler. A round
+/// first takes a transaction-scoped advisory lock on a connection it holds
+/// until the round ends; a server that cannot take it skips the round, as
+/// another is running it (and if that server dies, its connection closes and
+/// the lock is free for the next round elsewhere). Each step also locks its
+/// ballot's row and changes state only from the state it read, so a step
+/// done twice (an early close racing the close) still happens once.
 #[derive(Default)]
 pub struct Scheduler {
     papers_at_last_mix: HashMap<i32, i64>,
@@ -32,6 +52,30 @@ pub struct Scheduler {
 
 impl Scheduler {
     pub fn run(&mut self, pool: &Pool, outbox: &Outbox, now: NaiveDateTime) -> AppResult<ScheduleReport> {
+        use diesel::{Connection, RunQueryDsl};
+        let mut leader = pool.get()?;
+        match &mut *leader {
+            DbConn::Postgres(c) => c.transaction(|c| {
+                let lock = diesel::sql_query("SELECT pg_try_advisory_xact_lock($1) AS leading")
+                    .bind::<diesel::sql_types::BigInt, _>(SCHEDULER_LOCK_KEY)
+                    .get_result::<Leading>(c)?;
+                if lock.leading {
+                    self.round(pool, outbox, now)
+                } else {
+                    Ok(ScheduleReport {
+                        led_elsewhere: true,
+                        ..ScheduleReport::default()
+                    })
+                }
+            }),
+            DbConn::Sqlite(_) => {
+                drop(leader);
+                self.round(pool, outbox, now)
+            }
+        }
+    }
+
+    fn round(&mut self, pool: &Pool, outbox: &Outbox, now: NaiveDateTime) -> AppResult<ScheduleReport> {
         let mut report = ScheduleReport::default();
         (report.consultations_closed, report.digests) = crate::consult::service::run_schedule(pool, outbox, now)?;
         let mut conn = pool.get()?;
@@ -88,6 +132,9 @@ impl Scheduler {
                     self = scheduler;
                     metrics.scheduler_round(report.is_ok());
                     match report {
+                        Ok(report) if report.led_elsewhere => {
+                            tracing::debug!("another server ran this scheduler round");
+                        }
                         Ok(report) if report != ScheduleReport::default() => {
                             tracing::info!(?report, "ballot timetable");
                         }

@@ -673,6 +673,7 @@ fn publish_in_transaction(
 /// Opens voting (the scheduler, at the published time).
 pub(super) fn open_in(conn: &mut DbConn, id: i32, actor: &Actor, now: NaiveDateTime) -> AppResult<bool> {
     crate::db::claim_write_lock(conn)?;
+    crate::db::lock_row(conn, crate::db::Locked::Ballot(id))?;
     let loaded = load(conn, id)?;
     if loaded.state != BallotState::Published || loaded.ballot.opens_at > now {
         return Ok(false);
@@ -739,6 +740,9 @@ pub(super) fn close_and_count_in(
     early_reason: Option<&str>,
 ) -> AppResult<Option<BallotResult>> {
     crate::db::claim_write_lock(conn)?;
+    // Another server's scheduler (or an early close) may be at the same
+    // ballot: the second waits here, then reads what the first wrote.
+    crate::db::lock_row(conn, crate::db::Locked::Ballot(id))?;
     let loaded = load(conn, id)?;
     if loaded.suspension().is_some() {
         // Nothing closes or counts until voting resumes (or is declared void).
@@ -797,7 +801,9 @@ pub(super) fn record_count(
 ) -> AppResult<()> {
     let id = loaded.ballot.id;
     let stored = serde_json::to_string(result).map_err(|e| AppError::Internal(format!("result: {e}")))?;
-    store::set_counted(conn, id, &stored, now)?;
+    if store::set_counted(conn, id, &stored, now)? == 0 {
+        return Err(AppError::Conflict(format!("ballot {id} was counted already")));
+    }
     let turnout = result.overall.tally.turnout();
     let words = super::words::outcome_sentence(loaded, result);
     record(

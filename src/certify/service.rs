@@ -522,15 +522,63 @@ fn parse(document: &str) -> AppResult<Signed> {
     serde_json::from_str(document).map_err(|e| AppError::Internal(format!("stored certificate: {e}")))
 }
 
-/// The organisation's signing key (made the first time), recorded as its
-/// current key. When the key file was lost or replaced, the earlier key is
-/// kept in the history, retired, and the change is audited.
+/// The organisation's signing key, recorded as its current key. The first
+/// time, a key is made (or the file the operator placed is used). After
+/// that, this server's file must hold the key the database names as
+/// current: a server with another key, or none, refuses to sign rather than
+/// retire the key the other servers sign with (`quorate keys replace`
+/// replaces a lost key deliberately).
 fn current_key(
     conn: &mut DbConn,
     data_dir: &std::path::Path,
     organisation: &crate::registry::store::Organisation,
 ) -> AppResult<ed25519_dalek::SigningKey> {
-    let key = super::keys::signing_key(data_dir, &organisation.ods_code).map_err(AppError::Internal)?;
+    // Two servers making an organisation's first key take turns.
+    crate::db::lock_row(conn, crate::db::Locked::Organisation(organisation.id))?;
+    let current = store::keys::of_organisation(conn, organisation.id)?
+        .into_iter()
+        .find(|k| k.retired_at.is_none());
+    let code = &organisation.ods_code;
+    let on_this_server = super::keys::read_key(data_dir, code).map_err(AppError::Internal)?;
+    match (on_this_server, current) {
+        (Some(key), Some(row)) if hex::encode(key.verifying_key().to_bytes()) == row.public_key => Ok(key),
+        (Some(key), Some(row)) => Err(AppError::NotSetUp {
+            what: format!("sign for {code}"),
+            detail: key_mismatch(data_dir, code, &row.fingerprint, &fingerprint(&key.verifying_key())),
+        }),
+        (None, Some(row)) => Err(AppError::NotSetUp {
+            what: format!("sign for {code}"),
+            detail: format!(
+                "This server does not hold the signing key of {code} (fingerprint {}) that certificates are signed with: copy {} from the server that has it, or if it is lost, run `quorate keys replace {code}`",
+                row.fingerprint,
+                super::keys::key_path(data_dir, code).display()
+            ),
+        }),
+        (on_this_server, None) => {
+            let key = match on_this_server {
+                Some(key) => key,
+                None => super::keys::generate_key(data_dir, code).map_err(AppError::Internal)?,
+            };
+            make_current(conn, organisation, &key)?;
+            Ok(key)
+        }
+    }
+}
+
+fn key_mismatch(data_dir: &std::path::Path, code: &str, recorded: &str, here: &str) -> String {
+    format!(
+        "The signing key of {code} in {} (fingerprint {here}) is not the one the database records as current ({recorded}), which another server signs with: give every server the same key file, or run `quorate keys replace {code}` to make this one current",
+        super::keys::key_path(data_dir, code).display()
+    )
+}
+
+/// Records `key` as the organisation's current key, retiring (and auditing)
+/// any it replaces.
+fn make_current(
+    conn: &mut DbConn,
+    organisation: &crate::registry::store::Organisation,
+    key: &ed25519_dalek::SigningKey,
+) -> AppResult<()> {
     let verifying = key.verifying_key();
     let print = fingerprint(&verifying);
     let replaced = store::keys::make_current(
@@ -554,14 +602,79 @@ fn current_key(
                 object_kind: "organisation",
                 object_key: &organisation.ods_code,
                 summary: format!(
-                    "The signing key of {} is now {print}, replacing {}: its key file was missing or replaced. Certificates signed with the earlier key stay verifiable through the published key history.",
+                    "The signing key of {} is now {print}, replacing {}. Certificates signed with the earlier key stay verifiable through the published key history.",
                     organisation.name,
                     earlier.join(", ")
                 ),
             },
         )?;
     }
-    Ok(key)
+    Ok(())
+}
+
+/// `quorate keys replace CODE`: makes the key in this server's file the
+/// organisation's current one, or when there is no file, a new key. A file
+/// that already holds the current key is refused (it would replace nothing).
+/// Answers the new key's fingerprint.
+pub fn replace_key(pool: &Pool, data_dir: &std::path::Path, organisation_code: &str) -> AppResult<String> {
+    let mut conn = pool.get()?;
+    crate::db::write_transaction(&mut conn, |c| {
+        let organisation = crate::registry::store::Organisation::find_by_code(c, organisation_code.trim())?
+            .ok_or_else(|| AppError::BadRequest(format!("No organisation has the code {organisation_code}")))?;
+        crate::db::lock_row(c, crate::db::Locked::Organisation(organisation.id))?;
+        let code = &organisation.ods_code;
+        let current = store::keys::of_organisation(c, organisation.id)?
+            .into_iter()
+            .find(|k| k.retired_at.is_none());
+        let key = match super::keys::read_key(data_dir, code).map_err(AppError::BadRequest)? {
+            Some(key)
+                if current.as_ref().map(|k| k.public_key.as_str())
+                    == Some(&hex::encode(key.verifying_key().to_bytes())) =>
+            {
+                return Err(AppError::Conflict(format!(
+                    "{} already holds the current key of {code}; to make a new key, move that file away first (keep it: certificates were signed with it)",
+                    super::keys::key_path(data_dir, code).display()
+                )));
+            }
+            Some(key) => key,
+            None => super::keys::generate_key(data_dir, code).map_err(AppError::Internal)?,
+        };
+        make_current(c, &organisation, &key)?;
+        Ok(fingerprint(&key.verifying_key()))
+    })
+}
+
+/// At start-up: every key file on this server must hold its organisation's
+/// current key, so two servers never sign for one organisation with
+/// different keys. Answers a warning for each organisation whose current
+/// key this server lacks (it cannot sign for it until the file is copied).
+pub fn check_keys(pool: &Pool, data_dir: &std::path::Path) -> Result<Vec<String>, String> {
+    let mut conn = pool.get().map_err(|e| e.to_string())?;
+    let here = super::keys::codes_with_keys(data_dir)?;
+    let mut warnings = Vec::new();
+    for (organisation, row) in store::keys::current_of_all(&mut conn).map_err(|e| e.to_string())? {
+        let code = organisation.ods_code;
+        if !here.contains(&code) {
+            warnings.push(format!(
+                "the signing key of {code} (fingerprint {}) is not on this server: it cannot sign for {code} until {} is copied here",
+                row.fingerprint,
+                super::keys::key_path(data_dir, &code).display()
+            ));
+            continue;
+        }
+        let Some(key) = super::keys::read_key(data_dir, &code)? else {
+            continue;
+        };
+        if hex::encode(key.verifying_key().to_bytes()) != row.public_key {
+            return Err(key_mismatch(
+                data_dir,
+                &code,
+                &row.fingerprint,
+                &fingerprint(&key.verifying_key()),
+            ));
+        }
+    }
+    Ok(warnings)
 }
 
 fn history_of(conn: &mut DbConn, organisation: &crate::registry::store::Organisation) -> AppResult<KeyHistory> {
@@ -606,6 +719,22 @@ pub fn known_keys(pool: &Pool, organisation_code: &str) -> AppResult<Option<KeyH
         Some(organisation) => Ok(Some(history_of(&mut conn, &organisation)?)),
         None => Ok(None),
     }
+}
+
+/// Every certificate checked against its board and the organisation's
+/// keys, as after a restore: how many there are, and those that fail (with
+/// the first check each fails).
+pub fn verify_all(pool: &Pool) -> AppResult<(usize, Vec<String>)> {
+    let ids = store::all_ids(&mut *pool.get()?)?;
+    let mut failed = Vec::new();
+    for id in &ids {
+        let (signed, board) = by_id(pool, id)?;
+        let checks = verify_here(pool, &signed, Some(&board))?;
+        if let Some(check) = checks.iter().find(|c| !c.passed) {
+            failed.push(format!("{id}: {}", check.name));
+        }
+    }
+    Ok((ids.len(), failed))
 }
 
 /// Every check of a certificate (with its board), its signer checked

@@ -29,6 +29,14 @@ pub fn of_ballot(conn: &mut DbConn, ballot_id: i32) -> QueryResult<Option<Certif
         .optional()
 }
 
+/// Every certificate's id, oldest first.
+pub fn all_ids(conn: &mut DbConn) -> QueryResult<Vec<String>> {
+    certificates::table
+        .order(certificates::issued_at.asc())
+        .select(certificates::id)
+        .load(conn)
+}
+
 pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<CertificateRow>> {
     certificates::table
         .find(id)
@@ -61,6 +69,17 @@ pub mod keys {
             .filter(signing_keys::organisation_id.eq(organisation_id))
             .order(signing_keys::first_used_at.asc())
             .select(KeyRow::as_select())
+            .load(conn)
+    }
+
+    /// Every organisation's current key.
+    pub fn current_of_all(conn: &mut DbConn) -> QueryResult<Vec<(crate::registry::store::Organisation, KeyRow)>> {
+        use crate::db::schema::organisations;
+        organisations::table
+            .inner_join(signing_keys::table)
+            .filter(signing_keys::retired_at.is_null())
+            .order(organisations::ods_code.asc())
+            .select((crate::registry::store::Organisation::as_select(), KeyRow::as_select()))
             .load(conn)
     }
 

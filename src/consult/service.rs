@@ -542,6 +542,7 @@ fn send_digest(
     now: NaiveDateTime,
 ) -> AppResult<usize> {
     crate::db::claim_write_lock(conn)?;
+    crate::db::lock_row(conn, crate::db::Locked::Consultation(consultation.id))?;
     let new: Vec<(Question, String, String)> = store::questions(conn, consultation.id)?
         .into_iter()
         .filter(|(q, _, _)| q.answered_at.is_some() && q.in_digest_at.is_none())

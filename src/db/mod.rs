@@ -4,6 +4,7 @@
 //! `postgres://…`), never by trying one after the other: SQLite accepts any
 //! string as a file name and would silently create a stray file.
 
+pub mod backup;
 pub mod schema;
 
 use std::time::Duration;
@@ -311,6 +312,11 @@ pub enum Locked {
     Organisation(i32),
     /// Its responses and representatives.
     Practice(i32),
+    /// Its state, papers' count and reminders (servers' schedulers and an
+    /// early close take turns).
+    Ballot(i32),
+    /// Its state and digests.
+    Consultation(i32),
 }
 
 /// Locks the row until the transaction ends, so a second writer reads
@@ -320,6 +326,8 @@ pub fn lock_row(conn: &mut DbConn, row: Locked) -> diesel::QueryResult<()> {
         let (sql, id) = match row {
             Locked::Organisation(id) => ("SELECT id FROM organisations WHERE id = $1 FOR UPDATE", id),
             Locked::Practice(id) => ("SELECT id FROM practices WHERE id = $1 FOR UPDATE", id),
+            Locked::Ballot(id) => ("SELECT id FROM ballots WHERE id = $1 FOR UPDATE", id),
+            Locked::Consultation(id) => ("SELECT id FROM consultations WHERE id = $1 FOR UPDATE", id),
         };
         diesel::sql_query(sql)
             .bind::<diesel::sql_types::Integer, _>(id)

@@ -436,6 +436,7 @@ diesel::table! {
 }
 
 diesel::joinable!(ballots -> organisations (organisation_id));
+diesel::joinable!(signing_keys -> organisations (organisation_id));
 diesel::joinable!(ballot_options -> ballots (ballot_id));
 diesel::joinable!(ballot_electors -> ballots (ballot_id));
 diesel::joinable!(ballot_electors -> practices (practice_id));

@@ -25,7 +25,7 @@ impl ResponseError for AppError {
             AppError::Gone(_) => StatusCode::GONE,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            AppError::Unavailable(_) | AppError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Unavailable(_) | AppError::Busy(_) | AppError::NotSetUp { .. } => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -111,6 +111,13 @@ fn describe(status: StatusCode, error: Option<&AppError>) -> ErrorPage {
             vec![
                 why.clone(),
                 "Nothing you sent has been kept. Try again in a minute.".into(),
+            ],
+        ),
+        (_, Some(AppError::NotSetUp { what, .. })) => page(
+            "This server cannot do that yet",
+            vec![
+                format!("This server is not set up to {what}. Its operator has been told what is missing."),
+                "Nothing you sent has been saved. Try again later.".into(),
             ],
         ),
         (413, _) => page(
@@ -212,7 +219,9 @@ pub async fn error_pages(
     let path = request.path().to_owned();
 
     match app_error {
-        Some(AppError::Internal(detail)) | Some(AppError::Unavailable(detail)) => {
+        Some(AppError::Internal(detail))
+        | Some(AppError::Unavailable(detail))
+        | Some(AppError::NotSetUp { detail, .. }) => {
             tracing::error!(request_id = request_id.as_deref().unwrap_or("-"), error = %detail, "request failed");
         }
         None if status.is_server_error() => {

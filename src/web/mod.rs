@@ -270,6 +270,13 @@ fn prepare_database(settings: &Settings, load_demo: bool) -> Result<Prepared, St
         },
     )?;
     crate::accounts::password::warm_up();
+    // A key that differs from the other servers' is a setting to correct:
+    // restarting would not help.
+    let warnings = crate::certify::service::check_keys(&pool, &settings.data_dir)
+        .map_err(|e| StartError::Config(crate::config::ConfigError::new(e)))?;
+    for warning in warnings {
+        tracing::warn!("{warning}");
+    }
     let demo = if load_demo {
         crate::demo::load(&pool).map_err(|e| StartError::Setup(format!("loading demo data: {e}")))?
     } else {

@@ -44,7 +44,7 @@ pub struct TestApp {
 }
 
 /// A database made for one test on the PostgreSQL server, dropped with it.
-struct PostgresDatabase {
+pub struct PostgresDatabase {
     admin_url: String,
     name: String,
 }
@@ -196,6 +196,66 @@ pub async fn spawn_app_configured(backend: Backend, extra: &[(&str, &str)], file
 }
 
 impl TestApp {
+    /// Another server on this app's database, as a second server behind a
+    /// load balancer: with the same settings (and so the same data folder,
+    /// as servers share their configuration and keys), or with `data_dir`
+    /// as its own. Its `Err` is why it refused to start.
+    pub async fn second_server(&self, data_dir: Option<PathBuf>) -> Result<TestApp, String> {
+        self.server_with(Settings {
+            data_dir: data_dir.unwrap_or_else(|| self.data_dir.clone()),
+            ..self.settings.clone()
+        })
+        .await
+    }
+
+    /// Another server with `settings` (this app's, changed). Its `Err` is
+    /// why it refused to start.
+    pub async fn server_with(&self, settings: Settings) -> Result<TestApp, String> {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let data_dir = settings.data_dir.clone();
+        let app = Application::build(settings.clone(), false)
+            .await
+            .map_err(|e| e.to_string())?;
+        let address = format!("http://127.0.0.1:{}", app.port());
+        let server = app.into_server();
+        let handle = server.handle();
+        actix_web::rt::spawn(server);
+        let pool = db::connect(
+            &settings.database_url,
+            &PoolOptions {
+                max_size: 2,
+                connection_timeout: Duration::from_secs(10),
+            },
+        )
+        .expect("test pool");
+        Ok(TestApp {
+            address,
+            client: client(),
+            database_url: settings.database_url.redacted(),
+            pool,
+            data_dir,
+            setup_token: None,
+            backend: self.backend,
+            settings,
+            server: Some(handle),
+            // The first server's test drops the database.
+            postgres: None,
+            _dir: dir,
+        })
+    }
+
+    /// The URL of a database on this app's backend with nothing in it (a
+    /// file in `dir`, or a new PostgreSQL database dropped with the guard).
+    pub fn empty_database(&self, dir: &std::path::Path) -> (String, Option<PostgresDatabase>) {
+        match self.backend {
+            Backend::Sqlite => (format!("sqlite://{}", dir.join("restored.db").display()), None),
+            Backend::Postgres => {
+                let (url, db) = fresh_postgres_database();
+                (url, Some(db))
+            }
+        }
+    }
+
     /// A delivery worker for this app's database, sending to `smtp_url`
     /// (or to .eml files when `None`), with `extra` settings.
     pub fn mail_worker(&self, smtp_url: Option<&str>, extra: &[(&str, &str)]) -> quorate::mail::worker::Worker {
@@ -232,6 +292,12 @@ impl TestApp {
             .count()
             .get_result::<i64>(&mut conn)
             .expect("count") as usize
+    }
+
+    /// How many entries the audit log holds.
+    pub fn audited_count(&self) -> usize {
+        let mut conn = self.pool.get().expect("connection");
+        quorate::audit::store::all(&mut conn).expect("audit log").len()
     }
 
     /// The summaries of the audit log's entries of `action`, oldest first.

@@ -297,6 +297,9 @@ pub fn upload(
     let text = text.trim();
     let mut conn = pool.get()?;
     crate::db::write_transaction(&mut conn, |c| {
+        // Trustees uploading at once take turns, so the last of them sees
+        // every other's part (and the count happens once).
+        crate::db::lock_row(c, crate::db::Locked::Ballot(id))?;
         let loaded = load(c, id)?;
         if !loaded.rules.is_verifiable() {
             return Err(AppError::NotFound);
