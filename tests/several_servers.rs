@@ -72,7 +72,9 @@ async fn the_schedulers_of_two_servers_open_remind_close_and_count_once() {
     assert_eq!(action(&app, &e, id, "publish", None).await.0, 200);
     let opens = Utc::now().naive_utc() + Duration::minutes(2);
 
-    // While one server runs its round, the other's round does nothing.
+    // While one server runs its round, the other's round does nothing (at a
+    // time when nothing is due, so that the overlapping rounds below are the
+    // ones that open the ballot).
     let mut holder = diesel::PgConnection::establish(&app.database_url).expect("connect");
     holder
         .transaction::<_, diesel::result::Error, _>(|c| {
@@ -81,9 +83,9 @@ async fn the_schedulers_of_two_servers_open_remind_close_and_count_once() {
                 quorate::ballots::schedule::SCHEDULER_LOCK_KEY
             ))?;
             let report = Scheduler::default()
-                .run(&second.pool, &second.outbox(), opens)
+                .run(&second.pool, &second.outbox(), opens - Duration::hours(1))
                 .expect("a round");
-            assert!(report.led_elsewhere && report.opened.is_empty(), "{report:?}");
+            assert!(report.led_elsewhere, "{report:?}");
             Ok(())
         })
         .expect("held");
