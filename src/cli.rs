@@ -67,6 +67,15 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Remove what the retention settings say is past its time (the
+    /// scheduler does this once a day): voting links, emails' text and
+    /// addresses, bounce reports, sign-in records. Each organisation's
+    /// purge is recorded, signed by its key, and audited.
+    Purge {
+        /// Report what would be removed, removing nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Organisations' certificate signing keys.
     #[command(subcommand)]
     Keys(KeysCommand),
@@ -472,6 +481,32 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 restored.certificates
             );
             Ok(())
+        }
+        Some(Command::Purge { dry_run }) => {
+            let report = crate::retention::service::purge(
+                &open_pool(&settings)?,
+                &settings.data_dir,
+                crate::retention::model::Policy::from_settings(&settings),
+                settings.session_hours,
+                chrono::Utc::now().naive_utc(),
+                dry_run,
+            )?;
+            let verb = if dry_run { "would remove" } else { "removed" };
+            for (code, removed) in &report.organisations {
+                println!("{code}: {verb} {}", removed.in_words());
+            }
+            println!("Not an organisation's: {verb} {}", report.not_organisations.in_words());
+            for (code, why) in &report.skipped {
+                eprintln!("{code}: left for now: {why}");
+            }
+            if report.skipped.is_empty() {
+                Ok(())
+            } else {
+                Err(Failure::runtime(format!(
+                    "{} organisation(s) could not be purged (their signing key is not on this server)",
+                    report.skipped.len()
+                )))
+            }
         }
         Some(Command::Keys(KeysCommand::Replace { code })) => {
             let fingerprint = crate::certify::service::replace_key(

@@ -99,6 +99,9 @@ pub struct Settings {
     /// Run the ballot scheduler (opening, closing, counting, reminders).
     pub scheduler: bool,
     pub scheduler_interval_ms: u64,
+    pub retain_voting_links_days: u32,
+    pub retain_messages_days: u32,
+    pub retain_sign_in_records_days: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

@@ -17,6 +17,7 @@ pub mod format;
 pub mod home;
 pub mod mail;
 pub mod registry;
+pub mod retention;
 pub mod site_path;
 pub mod time;
 pub mod token;

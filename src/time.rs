@@ -4,6 +4,11 @@
 use chrono::{NaiveDateTime, TimeZone, Timelike};
 use chrono_tz::Europe::London;
 
+/// RFC 3339 in UTC to the second, as the API writes times.
+pub fn rfc3339(utc: NaiveDateTime) -> String {
+    utc.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
 fn london(utc: NaiveDateTime) -> chrono::DateTime<chrono_tz::Tz> {
     London.from_utc_datetime(&utc)
 }

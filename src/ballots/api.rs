@@ -12,6 +12,7 @@ use super::investigation::service as investigation;
 use super::model::{BallotOption, RulesInput};
 use super::service::{self, DraftRequest, Loaded};
 use crate::error::{AppError, AppResult, FieldError};
+use crate::time::rfc3339;
 use crate::web::AppState;
 use crate::web::auth::ApiUser;
 
@@ -31,10 +32,6 @@ fn parse_time(field: &str, value: &str, errors: &mut Vec<FieldError>) -> Option<
             None
         }
     }
-}
-
-fn rfc3339(t: NaiveDateTime) -> String {
-    t.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 /// The API names fields as its JSON does (`opens_at`), the pages as ids.

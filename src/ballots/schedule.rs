@@ -22,6 +22,16 @@ pub struct ScheduleReport {
     pub digests: usize,
     /// Another server was running its round: this one did nothing.
     pub led_elsewhere: bool,
+    /// The day's retention purge ran.
+    pub purged: bool,
+}
+
+/// What the daily purge needs (see `crate::retention`).
+#[derive(Debug, Clone)]
+pub struct Retention {
+    pub policy: crate::retention::model::Policy,
+    pub session_hours: u32,
+    pub data_dir: std::path::PathBuf,
 }
 
 /// The advisory lock a server's round holds on PostgreSQL, so that of
@@ -48,9 +58,21 @@ struct Leading {
 #[derive(Default)]
 pub struct Scheduler {
     papers_at_last_mix: HashMap<i32, i64>,
+    retention: Option<Retention>,
+    /// When this server last purged (a purge that removed nothing leaves no
+    /// record in the database to say so).
+    purged_at: Option<NaiveDateTime>,
 }
 
 impl Scheduler {
+    /// A scheduler that also purges, once a day, what is past its time.
+    pub fn with_retention(retention: Retention) -> Self {
+        Scheduler {
+            retention: Some(retention),
+            ..Scheduler::default()
+        }
+    }
+
     pub fn run(&mut self, pool: &Pool, outbox: &Outbox, now: NaiveDateTime) -> AppResult<ScheduleReport> {
         use diesel::{Connection, RunQueryDsl};
         let mut leader = pool.get()?;
@@ -106,6 +128,26 @@ impl Scheduler {
                     report.mixed += 1;
                 }
             }
+        }
+        drop(conn);
+        let a_day_since = |at: NaiveDateTime| now - at >= chrono::Duration::hours(24);
+        if let Some(retention) = &self.retention
+            && self.purged_at.is_none_or(a_day_since)
+            && crate::retention::service::due(pool, now)?
+        {
+            let purged = crate::retention::service::purge(
+                pool,
+                &retention.data_dir,
+                retention.policy,
+                retention.session_hours,
+                now,
+                false,
+            )?;
+            for (code, why) in &purged.skipped {
+                tracing::warn!(organisation = %code, "retention purge left for now: {why}");
+            }
+            report.purged = true;
+            self.purged_at = Some(now);
         }
         Ok(report)
     }

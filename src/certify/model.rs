@@ -424,6 +424,19 @@ pub fn sign_history(history: KeyHistory, key: &SigningKey) -> Result<SignedKeyHi
     })
 }
 
+/// Whether `signature` (hex) is the Ed25519 signature of `bytes` by the
+/// key `public_key` (hex).
+pub fn signature_holds(public_key: &str, bytes: &[u8], signature: &str) -> bool {
+    let Ok(key) = parse_key(public_key) else {
+        return false;
+    };
+    hex::decode(signature)
+        .ok()
+        .and_then(|b| <[u8; 64]>::try_from(b).ok())
+        .map(|b| Signature::from_bytes(&b))
+        .is_some_and(|signature| key.verify_strict(bytes, &signature).is_ok())
+}
+
 /// The history, if its current key signed it.
 pub fn check_history(signed: &SignedKeyHistory) -> Result<&KeyHistory, String> {
     let history = &signed.history;

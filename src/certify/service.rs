@@ -565,6 +565,22 @@ fn current_key(
     }
 }
 
+/// Signs `text` with the organisation's current key: (signature in hex,
+/// the key's fingerprint).
+pub fn sign_as(
+    conn: &mut DbConn,
+    data_dir: &std::path::Path,
+    organisation: &crate::registry::store::Organisation,
+    text: &str,
+) -> AppResult<(String, String)> {
+    use ed25519_dalek::Signer;
+    let key = current_key(conn, data_dir, organisation)?;
+    Ok((
+        hex::encode(key.sign(text.as_bytes()).to_bytes()),
+        fingerprint(&key.verifying_key()),
+    ))
+}
+
 fn key_mismatch(data_dir: &std::path::Path, code: &str, recorded: &str, here: &str) -> String {
     format!(
         "The signing key of {code} in {} (fingerprint {here}) is not the one the database records as current ({recorded}), which another server signs with: give every server the same key file, or run `quorate keys replace {code}` to make this one current",

@@ -7,15 +7,12 @@ use serde_json::json;
 
 use super::service;
 use crate::error::{AppError, AppResult};
+use crate::time::rfc3339;
 use crate::web::AppState;
 use crate::web::auth::ApiUser;
 
 fn id_of(raw: &str) -> AppResult<i32> {
     raw.parse().map_err(|_| AppError::NotFound)
-}
-
-fn rfc3339(t: chrono::NaiveDateTime) -> String {
-    t.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 pub async fn list(state: web::Data<AppState>, user: ApiUser, code: web::Path<String>) -> AppResult<HttpResponse> {

@@ -435,6 +435,18 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    retention_purges (id) {
+        id -> Integer,
+        organisation_id -> Nullable<Integer>,
+        purged_at -> Timestamp,
+        record -> Text,
+        signature -> Nullable<Text>,
+        key_fingerprint -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(retention_purges -> organisations (organisation_id));
 diesel::joinable!(ballots -> organisations (organisation_id));
 diesel::joinable!(signing_keys -> organisations (organisation_id));
 diesel::joinable!(ballot_options -> ballots (ballot_id));
@@ -604,6 +616,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     consultation_questions,
     certificates,
     signing_keys,
+    retention_purges,
     ballots,
     ballot_options,
     ballot_electors,

@@ -191,7 +191,12 @@ impl Application {
         ));
         if settings.scheduler {
             let interval = Duration::from_millis(settings.scheduler_interval_ms);
-            actix_web::rt::spawn(crate::ballots::service::Scheduler::default().run_forever(
+            let scheduler = crate::ballots::schedule::Scheduler::with_retention(crate::ballots::schedule::Retention {
+                policy: crate::retention::model::Policy::from_settings(&settings),
+                session_hours: settings.session_hours,
+                data_dir: settings.data_dir.clone(),
+            });
+            actix_web::rt::spawn(scheduler.run_forever(
                 state.pool.clone(),
                 state.outbox.clone(),
                 interval,

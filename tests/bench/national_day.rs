@@ -36,9 +36,21 @@ use common::measure::{option, percentile};
 
 const ORGANISATIONS: usize = 209;
 const UPTAKE: [(usize, &str, &str); 3] = [
-    (115, "delegated", "Take on delegated commissioning of primary medical services"),
-    (68, "joint", "Commission primary medical services jointly with NHS England"),
-    (26, "greater involvement", "Seek greater involvement in primary care commissioning"),
+    (
+        115,
+        "delegated",
+        "Take on delegated commissioning of primary medical services",
+    ),
+    (
+        68,
+        "joint",
+        "Commission primary medical services jointly with NHS England",
+    ),
+    (
+        26,
+        "greater involvement",
+        "Seek greater involvement in primary care commissioning",
+    ),
 ];
 const OPTIONS: [&str; 4] = ["for", "against", "abstain", "for"];
 
@@ -232,6 +244,9 @@ impl Drop for Server {
     }
 }
 
+/// (server index, voting link, ballot id, option): one vote to send.
+type Vote = (usize, String, i64, &'static str);
+
 struct Ballot {
     id: i64,
     admin: String,
@@ -292,7 +307,8 @@ async fn run(server_count: usize, clients: usize) {
         app.create_user(&admin_email, "org_admin", Some(code));
         app.create_user(&officer_email, "returning_officer", Some(code));
         let admin = quorate::accounts::service::create_api_token_for(&app.pool, &admin_email, "day").expect("token");
-        let officer = quorate::accounts::service::create_api_token_for(&app.pool, &officer_email, "day").expect("token");
+        let officer =
+            quorate::accounts::service::create_api_token_for(&app.pool, &officer_email, "day").expect("token");
         let (kind, title) = uptake_of(index);
         let server = &servers[index % servers.len()].address;
         let (status, created) = api(
@@ -311,10 +327,24 @@ async fn run(server_count: usize, clients: usize) {
         .await;
         assert_eq!(status, 201, "{created}");
         let id = created["id"].as_i64().expect("id");
-        let (status, published) = api(server, reqwest::Method::POST, &format!("/api/v1/ballots/{id}/publish"), &admin, None).await;
+        let (status, published) = api(
+            server,
+            reqwest::Method::POST,
+            &format!("/api/v1/ballots/{id}/publish"),
+            &admin,
+            None,
+        )
+        .await;
         assert_eq!(status, 200, "{published}");
         common::ballots::bring_opening_forward(&app, id);
-        let (status, opened) = api(server, reqwest::Method::POST, &format!("/api/v1/ballots/{id}/open"), &admin, None).await;
+        let (status, opened) = api(
+            server,
+            reqwest::Method::POST,
+            &format!("/api/v1/ballots/{id}/open"),
+            &admin,
+            None,
+        )
+        .await;
         assert_eq!(status, 200, "{opened}");
         let links = common::ballots::voting_links(&app, id);
         assert_eq!(links.len(), run.len(), "{code}");
@@ -327,7 +357,12 @@ async fn run(server_count: usize, clients: usize) {
             entry.1 += u64::try_from(patients[practice.code.as_str()]).expect("size");
             jobs.push((links[&email].clone(), ballots.len(), option, practice.code.as_str()));
         }
-        ballots.push(Ballot { id, admin, officer, sent });
+        ballots.push(Ballot {
+            id,
+            admin,
+            officer,
+            sent,
+        });
     }
     println!(
         "{} ballots created, published (notices and links) and opened in {:.1} s",
@@ -339,7 +374,7 @@ async fn run(server_count: usize, clients: usize) {
     // in turn.
     let mut order: Vec<usize> = (0..jobs.len()).collect();
     order.sort_by_key(|&i| (i * 7_919) % jobs.len());
-    let queue: Rc<RefCell<VecDeque<(usize, String, i64, &'static str)>>> = Rc::new(RefCell::new(
+    let queue: Rc<RefCell<VecDeque<Vote>>> = Rc::new(RefCell::new(
         order
             .into_iter()
             .enumerate()
@@ -412,7 +447,12 @@ async fn run(server_count: usize, clients: usize) {
         );
     }
     let refused: Vec<&(usize, u16, f64)> = results.iter().filter(|(_, s, _)| *s != 201).collect();
-    assert!(refused.is_empty(), "{} votes refused: {:?}", refused.len(), &refused[..refused.len().min(10)]);
+    assert!(
+        refused.is_empty(),
+        "{} votes refused: {:?}",
+        refused.len(),
+        &refused[..refused.len().min(10)]
+    );
 
     // Close and count, then certify, every organisation's ballot.
     let (mut count_ms, mut certificate_ms) = (Vec::new(), Vec::new());

@@ -1,0 +1,170 @@
+//! Purge queries. Each answers how many rows it removed (or, counting, would).
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::DbConn;
+use crate::db::schema::{
+    ballots, login_failures, login_lockouts, mail_bounces, outbox_messages, password_tokens, retention_purges,
+    revoked_sessions, setup_tokens, sso_link_requests, voting_tokens,
+};
+
+/// A ballot is finished when it can take no more votes.
+const FINISHED: [&str; 3] = ["counted", "cancelled", "void"];
+/// An email is done with once sent or given up.
+const DONE_WITH: [&str; 3] = ["sent", "failed", "cancelled"];
+/// A purged email's address: the row stays, for the delivery record.
+const PURGED: &str = "";
+
+/// Organisations with anything past its time.
+pub fn organisations_with_work(
+    conn: &mut DbConn,
+    links_before: NaiveDateTime,
+    messages_before: NaiveDateTime,
+) -> QueryResult<Vec<i32>> {
+    let mut ids: Vec<i32> = ballots::table
+        .filter(ballots::state.eq_any(FINISHED))
+        .filter(ballots::updated_at.lt(links_before))
+        .filter(ballots::id.eq_any(voting_tokens::table.select(voting_tokens::ballot_id)))
+        .select(ballots::organisation_id)
+        .load(conn)?;
+    ids.extend(messages_past(conn, messages_before)?.into_iter().filter_map(|(_, o)| o));
+    ids.extend(
+        mail_bounces::table
+            .filter(mail_bounces::received_at.lt(messages_before))
+            .filter(mail_bounces::organisation_id.is_not_null())
+            .select(mail_bounces::organisation_id.assume_not_null())
+            .load::<i32>(conn)?,
+    );
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(ids)
+}
+
+/// The organisation's finished ballots whose voting links are past their time.
+pub fn ballots_past_links(conn: &mut DbConn, organisation_id: i32, before: NaiveDateTime) -> QueryResult<Vec<i32>> {
+    ballots::table
+        .filter(ballots::organisation_id.eq(organisation_id))
+        .filter(ballots::state.eq_any(FINISHED))
+        .filter(ballots::updated_at.lt(before))
+        .filter(ballots::id.eq_any(voting_tokens::table.select(voting_tokens::ballot_id)))
+        .order(ballots::id.asc())
+        .select(ballots::id)
+        .load(conn)
+}
+
+pub fn delete_voting_links(conn: &mut DbConn, ballot_ids: &[i32]) -> QueryResult<usize> {
+    diesel::delete(voting_tokens::table.filter(voting_tokens::ballot_id.eq_any(ballot_ids))).execute(conn)
+}
+
+/// (id, organisation) of every email done with before `before` and not yet purged.
+fn messages_past(conn: &mut DbConn, before: NaiveDateTime) -> QueryResult<Vec<(i32, Option<i32>)>> {
+    outbox_messages::table
+        .filter(outbox_messages::state.eq_any(DONE_WITH))
+        .filter(outbox_messages::recipient_email.ne(PURGED))
+        .filter(
+            outbox_messages::sent_at.lt(before).or(outbox_messages::sent_at
+                .is_null()
+                .and(outbox_messages::created_at.lt(before))),
+        )
+        .select((outbox_messages::id, outbox_messages::organisation_id))
+        .load(conn)
+}
+
+/// Blanks the sealed text, address and name of an organisation's emails
+/// (or, with `None`, of emails that are no organisation's) done with
+/// before `before`; what was sent when stays.
+pub fn purge_messages(conn: &mut DbConn, organisation_id: Option<i32>, before: NaiveDateTime) -> QueryResult<usize> {
+    let ids: Vec<i32> = messages_past(conn, before)?
+        .into_iter()
+        .filter(|(_, organisation)| *organisation == organisation_id)
+        .map(|(id, _)| id)
+        .collect();
+    let mut purged = 0;
+    for chunk in ids.chunks(1_000) {
+        purged += diesel::update(outbox_messages::table.filter(outbox_messages::id.eq_any(chunk)))
+            .set((
+                outbox_messages::recipient_email.eq(PURGED),
+                outbox_messages::recipient_name.eq(""),
+                outbox_messages::body_text.eq(""),
+                outbox_messages::body_html.eq(""),
+                outbox_messages::last_error.eq(None::<String>),
+            ))
+            .execute(conn)?;
+    }
+    Ok(purged)
+}
+
+/// Bounce reports (whole messages, with addresses) received before `before`.
+pub fn delete_bounces(conn: &mut DbConn, organisation_id: Option<i32>, before: NaiveDateTime) -> QueryResult<usize> {
+    let old = mail_bounces::table.filter(mail_bounces::received_at.lt(before));
+    match organisation_id {
+        Some(id) => diesel::delete(old.filter(mail_bounces::organisation_id.eq(id))).execute(conn),
+        None => diesel::delete(old.filter(mail_bounces::organisation_id.is_null())).execute(conn),
+    }
+}
+
+/// Failed sign-ins, lockouts and links that ended before `before`, and
+/// revoked sessions that could no longer be used anyway (ended before
+/// `sessions_before`).
+pub fn delete_sign_in_records(
+    conn: &mut DbConn,
+    before: NaiveDateTime,
+    sessions_before: NaiveDateTime,
+) -> QueryResult<usize> {
+    Ok(
+        diesel::delete(login_failures::table.filter(login_failures::failed_at.lt(before))).execute(conn)?
+            + diesel::delete(login_lockouts::table.filter(login_lockouts::locked_until.lt(before))).execute(conn)?
+            + diesel::delete(password_tokens::table.filter(password_tokens::expires_at.lt(before))).execute(conn)?
+            + diesel::delete(setup_tokens::table.filter(setup_tokens::expires_at.lt(before))).execute(conn)?
+            + diesel::delete(sso_link_requests::table.filter(sso_link_requests::expires_at.lt(before)))
+                .execute(conn)?
+            + diesel::delete(revoked_sessions::table.filter(revoked_sessions::revoked_at.lt(sessions_before)))
+                .execute(conn)?,
+    )
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = retention_purges, check_for_backend(crate::db::MultiBackend))]
+pub struct PurgeRow {
+    pub id: i32,
+    pub organisation_id: Option<i32>,
+    pub purged_at: NaiveDateTime,
+    pub record: String,
+    pub signature: Option<String>,
+    pub key_fingerprint: Option<String>,
+}
+
+pub fn insert_purge(
+    conn: &mut DbConn,
+    organisation_id: Option<i32>,
+    purged_at: NaiveDateTime,
+    record: &str,
+    signed: Option<(&str, &str)>,
+) -> QueryResult<usize> {
+    diesel::insert_into(retention_purges::table)
+        .values((
+            retention_purges::organisation_id.eq(organisation_id),
+            retention_purges::purged_at.eq(purged_at),
+            retention_purges::record.eq(record),
+            retention_purges::signature.eq(signed.map(|(s, _)| s)),
+            retention_purges::key_fingerprint.eq(signed.map(|(_, f)| f)),
+        ))
+        .execute(conn)
+}
+
+/// An organisation's purge records, oldest first.
+pub fn purges_of(conn: &mut DbConn, organisation_id: i32) -> QueryResult<Vec<PurgeRow>> {
+    retention_purges::table
+        .filter(retention_purges::organisation_id.eq(organisation_id))
+        .order(retention_purges::id.asc())
+        .select(PurgeRow::as_select())
+        .load(conn)
+}
+
+/// When the last purge ran (of anything).
+pub fn last_purge_at(conn: &mut DbConn) -> QueryResult<Option<NaiveDateTime>> {
+    retention_purges::table
+        .select(diesel::dsl::max(retention_purges::purged_at))
+        .first(conn)
+}
