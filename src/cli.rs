@@ -317,6 +317,13 @@ enum AdminCommand {
         #[arg(long)]
         reason: String,
     },
+    /// Print what Quorate holds about an account, as JSON, for a subject
+    /// access request (audited).
+    Export {
+        /// The email address of the account.
+        #[arg(long)]
+        email: String,
+    },
     /// Set a user's password (and end their sessions).
     SetPassword {
         /// The email address of the account.
@@ -571,6 +578,20 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 },
             )?;
             println!("Created the account {email}.");
+            Ok(())
+        }
+        Some(Command::Admin(AdminCommand::Export { email })) => {
+            let pool = open_pool(&settings)?;
+            let id = crate::accounts::subject_access::user_id_of(&pool, &email)?;
+            let operator = crate::audit::model::Actor {
+                user_id: None,
+                label: "command line".into(),
+            };
+            let exported = crate::accounts::subject_access::export(&pool, &operator, id)?;
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&exported).map_err(|e| Failure::runtime(e.to_string()))?
+            );
             Ok(())
         }
         Some(Command::Admin(AdminCommand::Token { email, name })) => {

@@ -104,6 +104,7 @@ impl Access {
 const ACCESS: &[(&str, &str, Access)] = &[
     ("GET", "/", Access::SignedIn),
     ("GET", "/accessibility", Access::Public),
+    ("GET", "/privacy", Access::Public),
     ("GET", "/account", Access::SignedIn),
     ("GET", "/account/email/{token}", Access::Secret),
     ("POST", "/account/email", Access::SignedIn),
@@ -119,6 +120,7 @@ const ACCESS: &[(&str, &str, Access)] = &[
     ("POST", "/account/sso/{id}/remove", Access::OwnerOnly),
     ("GET", "/admin/bounces", Access::SystemAdmin),
     ("GET", "/admin/users", Access::SystemAdmin),
+    ("GET", "/admin/users/{id}/export.json", Access::SystemAdmin),
     ("GET", "/admin/users/invite", Access::SystemAdmin),
     ("POST", "/admin/users/invite", Access::SystemAdmin),
     ("GET", "/admin/users/{id}/email", Access::SystemAdmin),

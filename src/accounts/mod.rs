@@ -8,4 +8,5 @@ pub mod routes;
 pub mod service;
 pub mod sso;
 pub mod store;
+pub mod subject_access;
 pub mod two_factor;

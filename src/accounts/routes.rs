@@ -212,6 +212,23 @@ pub async fn end_user_sessions(
     ))
 }
 
+/// `GET /admin/users/{id}/export.json`: what Quorate holds about the
+/// account, for a subject access request (audited).
+pub async fn export_user(ui: Ui, admin: RequireSystemAdmin, id: web::Path<i32>) -> AppResult<HttpResponse> {
+    let (actor, id) = (admin.0.actor(), id.into_inner());
+    let exported = ui
+        .state()
+        .run(move |pool| super::subject_access::export(pool, &actor, id))
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((
+            actix_web::http::header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"quorate-account-{id}.json\""),
+        ))
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+        .json(exported))
+}
+
 #[derive(Serialize)]
 struct SetupPage<'a> {
     name: &'a str,

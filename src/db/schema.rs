@@ -532,6 +532,7 @@ diesel::table! {
 }
 
 diesel::joinable!(consultation_responses -> practices (practice_id));
+diesel::joinable!(consultation_responses -> consultations (consultation_id));
 
 diesel::table! {
     impact_assessments (id) {

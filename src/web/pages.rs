@@ -1,4 +1,5 @@
-//! Pages that belong to no feature: the accessibility statement and 404.
+//! Pages that belong to no feature: the accessibility statement, the
+//! privacy notice and 404.
 
 use super::page::Ui;
 use crate::error::{AppError, AppResult};
@@ -11,6 +12,18 @@ pub async fn accessibility(ui: Ui) -> AppResult<HttpResponse> {
         "Accessibility statement",
         &serde_json::json!({ "contact": contact }),
     )
+}
+
+/// The privacy notice, with this server's retention settings.
+pub async fn privacy(ui: Ui) -> AppResult<HttpResponse> {
+    let settings = &ui.state().settings;
+    let page = serde_json::json!({
+        "contact": settings.operator_email,
+        "voting_links_days": settings.retain_voting_links_days,
+        "messages_days": settings.retain_messages_days,
+        "sign_in_days": settings.retain_sign_in_records_days,
+    });
+    ui.page("privacy", "Privacy notice", &page)
 }
 
 pub async fn not_found() -> Result<HttpResponse, AppError> {

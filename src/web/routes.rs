@@ -14,6 +14,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/assets/{path:.*}").route(get().to(assets::serve)))
         .service(resource("/").route(get().to(home::routes::home)))
         .service(resource("/accessibility").route(get().to(pages::accessibility)))
+        .service(resource("/privacy").route(get().to(pages::privacy)))
         // Accounts
         .service(
             resource("/login")
@@ -73,6 +74,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/account/tokens").route(post().to(accounts::routes::create_token)))
         .service(resource("/account/tokens/{id}/revoke").route(post().to(accounts::routes::revoke_token)))
         .service(resource("/admin/users").route(get().to(accounts::routes::users)))
+        .service(resource("/admin/users/{id}/export.json").route(get().to(accounts::routes::export_user)))
         .service(resource("/admin/bounces").route(get().to(mail::routes::unmatched_bounces)))
         .service(
             resource("/admin/users/{id}/email")
