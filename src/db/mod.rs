@@ -326,8 +326,11 @@ pub fn lock_row(conn: &mut DbConn, row: Locked) -> diesel::QueryResult<()> {
         let (sql, id) = match row {
             Locked::Organisation(id) => ("SELECT id FROM organisations WHERE id = $1 FOR UPDATE", id),
             Locked::Practice(id) => ("SELECT id FROM practices WHERE id = $1 FOR UPDATE", id),
-            Locked::Ballot(id) => ("SELECT id FROM ballots WHERE id = $1 FOR UPDATE", id),
-            Locked::Consultation(id) => ("SELECT id FROM consultations WHERE id = $1 FOR UPDATE", id),
+            // NO KEY UPDATE: the votes' and answers' foreign-key checks (KEY
+            // SHARE) do not wait for a scheduler step; the steps wait for
+            // each other.
+            Locked::Ballot(id) => ("SELECT id FROM ballots WHERE id = $1 FOR NO KEY UPDATE", id),
+            Locked::Consultation(id) => ("SELECT id FROM consultations WHERE id = $1 FOR NO KEY UPDATE", id),
         };
         diesel::sql_query(sql)
             .bind::<diesel::sql_types::Integer, _>(id)

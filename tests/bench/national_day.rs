@@ -86,7 +86,7 @@ fn split(practices: &[Practice]) -> Vec<(String, &[Practice])> {
             let size = base + usize::from(i < extra);
             let run = &practices[start..start + size];
             start += size;
-            (format!("N{:03}", i + 1), run)
+            (format!("Q{:04}", i + 1), run)
         })
         .collect()
 }
