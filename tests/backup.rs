@@ -132,9 +132,7 @@ backend_tests! {
         // Voting carries on where the backup left it, and counts.
         let (status, closed) = action(&restored, &e, open, "close", None).await;
         assert_eq!((status, &closed["state"]), (200, &json!("counted")), "{closed}");
-        let (_, results) = restored
-            .api(reqwest::Method::GET, &format!("/api/v1/ballots/{open}/results"), Some(&e.admin_token), None)
-            .await;
+        let results = common::ballots::results(&restored, &e, open).await;
         let turnout = results["overall"]["turnout"]["practices"].as_u64().expect("turnout");
         assert!((10..=20).contains(&turnout), "{results}");
         restored.stop().await;

@@ -121,9 +121,7 @@ backend_tests! {
         assert!(app.audited("retention.purge").iter().any(|s| s.contains("4 voting links") && s.contains("signed by key")));
         assert_eq!(quorate::certify::service::verify_all(&app.pool).expect("checked"), (1, Vec::new()));
         assert_eq!(quorate::audit::service::verify_for(&app.pool, None).expect("read"), Ok(app.audited_count()));
-        let (_, results) = app
-            .api(reqwest::Method::GET, &format!("/api/v1/ballots/{done}/results"), Some(&e.admin_token), None)
-            .await;
+        let results = common::ballots::results(&app, &e, done).await;
         assert_eq!(results["overall"]["turnout"]["practices"], 3, "the result is kept: {results}");
 
         // An altered record no longer verifies.

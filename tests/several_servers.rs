@@ -193,14 +193,7 @@ async fn votes_at_both_servers_make_one_count_and_one_valid_audit_chain() {
 
     let (status, closed) = action(&second, &e, id, "close", None).await;
     assert_eq!((status, &closed["state"]), (200, &json!("counted")), "{closed}");
-    let (_, results) = app
-        .api(
-            reqwest::Method::GET,
-            &format!("/api/v1/ballots/{id}/results"),
-            Some(&e.admin_token),
-            None,
-        )
-        .await;
+    let results = common::ballots::results(&app, &e, id).await;
     assert_eq!(results["overall"]["turnout"]["practices"], 40, "{results}");
     // 14 of the 40 (every third) voted against: 26 for is 65%.
     let words = results["in_words"].as_str().unwrap_or_default();

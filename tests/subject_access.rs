@@ -11,6 +11,18 @@ use serde_json::{Value, json};
 
 const SYSTEM_ADMIN: &str = "sysadmin@example.org";
 
+/// `quorate admin export --email EMAIL` on the app's database.
+fn export(app: &common::TestApp, email: &str) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_quorate"))
+        .args(["admin", "export", "--email", email])
+        .env_clear()
+        .env("QUORATE_DATABASE_URL", &app.database_url)
+        .env("QUORATE_DATA_DIR", &app.data_dir)
+        .env("QUORATE_LOG", "warn")
+        .output()
+        .expect("quorate runs")
+}
+
 backend_tests! {
     async fn a_system_administrator_downloads_what_is_held_about_an_account(app: TestApp) {
         let e = electorate(&app, &[1_000, 2_000]);
@@ -49,25 +61,11 @@ backend_tests! {
         assert_eq!(admin.get("/admin/users/999999/export.json").await.status(), 404);
 
         // The command line prints the same for an address.
-        let output = std::process::Command::new(env!("CARGO_BIN_EXE_quorate"))
-            .args(["admin", "export", "--email", &rep.to_uppercase()])
-            .env_clear()
-            .env("QUORATE_DATABASE_URL", &app.database_url)
-            .env("QUORATE_DATA_DIR", &app.data_dir)
-            .env("QUORATE_LOG", "warn")
-            .output()
-            .expect("quorate runs");
+        let output = export(&app, &rep.to_uppercase());
         assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
         let printed: Value = serde_json::from_slice(&output.stdout).expect("JSON");
         assert_eq!(printed["account"]["email"], rep.as_str());
-        let unknown = std::process::Command::new(env!("CARGO_BIN_EXE_quorate"))
-            .args(["admin", "export", "--email", "nobody@example.org"])
-            .env_clear()
-            .env("QUORATE_DATABASE_URL", &app.database_url)
-            .env("QUORATE_DATA_DIR", &app.data_dir)
-            .env("QUORATE_LOG", "warn")
-            .output()
-            .expect("quorate runs");
+        let unknown = export(&app, "nobody@example.org");
         assert_eq!(unknown.status.code(), Some(2));
         assert!(String::from_utf8_lossy(&unknown.stderr).contains("No account has the address nobody@example.org"));
     }

@@ -105,7 +105,6 @@ fn uptake_of(index: usize) -> (&'static str, &'static str) {
 /// The practices, memberships, list sizes and representatives, written
 /// straight to the database (no password hashing: they vote by link).
 fn write_register(app: &common::TestApp, organisations: &[(String, &[Practice])]) {
-    use quorate::db::schema::{memberships, practices as practice_table, representatives, users};
     let now = Utc::now().naive_utc();
     let joined = NaiveDate::from_ymd_opt(2020, 4, 1).expect("date");
     let extract = NaiveDate::from_ymd_opt(2021, 1, 1).expect("date");
@@ -119,43 +118,17 @@ fn write_register(app: &common::TestApp, organisations: &[(String, &[Practice])]
     conn.transaction::<_, diesel::result::Error, _>(|c| {
         for ((_, run), organisation) in organisations.iter().zip(&ids) {
             for practice in run.iter() {
-                let id: i32 = diesel::insert_into(practice_table::table)
-                    .values((
-                        practice_table::ods_code.eq(&practice.code),
-                        practice_table::name.eq(format!("Practice {}", practice.code)),
-                        practice_table::is_demo.eq(false),
-                        practice_table::created_at.eq(now),
-                    ))
-                    .returning(practice_table::id)
-                    .get_result(c)?;
-                diesel::insert_into(memberships::table)
-                    .values((
-                        memberships::practice_id.eq(id),
-                        memberships::organisation_id.eq(organisation),
-                        memberships::joined_on.eq(joined),
-                    ))
-                    .execute(c)?;
-                let email = format!("rep-{}@national.example", practice.code.to_lowercase());
-                let user: i32 = diesel::insert_into(users::table)
-                    .values((
-                        users::email.eq(&email),
-                        users::email_normalized.eq(&email),
-                        users::name.eq(format!("Representative of {}", practice.code)),
-                        users::password_hash.eq("!no-password"),
-                        users::created_at.eq(now),
-                        users::sessions_valid_after.eq(now),
-                    ))
-                    .returning(users::id)
-                    .get_result(c)?;
-                diesel::insert_into(representatives::table)
-                    .values((
-                        representatives::practice_id.eq(id),
-                        representatives::user_id.eq(user),
-                        representatives::kind.eq("nominated"),
-                        representatives::started_on.eq(joined),
-                        representatives::created_at.eq(now),
-                    ))
-                    .execute(c)?;
+                let (name, email) = (
+                    format!("Practice {}", practice.code),
+                    format!("rep-{}@national.example", practice.code.to_lowercase()),
+                );
+                let id = common::insert_practice_with_representative(
+                    c,
+                    *organisation,
+                    (&practice.code, &name, &email),
+                    joined,
+                    now,
+                )?;
                 sizes.push((id, extract, practice.patients));
             }
         }

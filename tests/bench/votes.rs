@@ -67,51 +67,18 @@ fn options() -> Options {
 /// N member practices of 08V, each with a nominated representative, written
 /// straight to the database (no password hashing: they vote by link).
 fn populate(app: &common::TestApp, practices: usize) -> i32 {
-    use quorate::db::schema::{memberships, practices as practice_table, representatives, users};
     let organisation = app.create_organisation("ccg", "08V", "Bench CCG");
     let now = Utc::now().naive_utc();
     let joined = NaiveDate::from_ymd_opt(2024, 4, 1).expect("date");
     let mut conn = app.pool.get().expect("connection");
     conn.transaction::<_, diesel::result::Error, _>(|c| {
         for n in 0..practices {
-            let code = format!("B{n:05}");
-            let practice: i32 = diesel::insert_into(practice_table::table)
-                .values((
-                    practice_table::ods_code.eq(&code),
-                    practice_table::name.eq(format!("Bench practice {n}")),
-                    practice_table::is_demo.eq(false),
-                    practice_table::created_at.eq(now),
-                ))
-                .returning(practice_table::id)
-                .get_result(c)?;
-            diesel::insert_into(memberships::table)
-                .values((
-                    memberships::practice_id.eq(practice),
-                    memberships::organisation_id.eq(organisation),
-                    memberships::joined_on.eq(joined),
-                ))
-                .execute(c)?;
-            let email = format!("rep{n}@bench.example");
-            let user: i32 = diesel::insert_into(users::table)
-                .values((
-                    users::email.eq(&email),
-                    users::email_normalized.eq(&email),
-                    users::name.eq(format!("Representative {n}")),
-                    users::password_hash.eq("!no-password"),
-                    users::created_at.eq(now),
-                    users::sessions_valid_after.eq(now),
-                ))
-                .returning(users::id)
-                .get_result(c)?;
-            diesel::insert_into(representatives::table)
-                .values((
-                    representatives::practice_id.eq(practice),
-                    representatives::user_id.eq(user),
-                    representatives::kind.eq("nominated"),
-                    representatives::started_on.eq(joined),
-                    representatives::created_at.eq(now),
-                ))
-                .execute(c)?;
+            let (code, name, email) = (
+                format!("B{n:05}"),
+                format!("Bench practice {n}"),
+                format!("rep{n}@bench.example"),
+            );
+            common::insert_practice_with_representative(c, organisation, (&code, &name, &email), joined, now)?;
         }
         Ok(())
     })

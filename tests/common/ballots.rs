@@ -270,6 +270,20 @@ pub async fn vote_with_link(app: &TestApp, ballot_id: i64, token: &str, option: 
     .await
 }
 
+/// The ballot's results through the API, as the board sees them.
+pub async fn results(app: &TestApp, electorate: &Electorate, id: i64) -> Value {
+    let (status, results) = app
+        .api(
+            reqwest::Method::GET,
+            &format!("/api/v1/ballots/{id}/results"),
+            Some(&electorate.admin_token),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{results}");
+    results
+}
+
 /// Logs `email` in (on this client).
 pub async fn log_in(app: &TestApp, email: &str) {
     assert_eq!(app.login(email, PASSWORD).await.status(), 303, "login {email}");

@@ -163,9 +163,22 @@ pub async fn spawn_app_configured(backend: Backend, extra: &[(&str, &str)], file
         path
     });
     let settings = settings_with_file(&database_url, &data_dir, extra, file.as_deref());
+    start(settings, backend, postgres, dir)
+        .await
+        .expect("the application starts")
+}
+
+/// Starts a server with `settings`, and the test's pool on its database.
+/// Its `Err` is why it refused to start.
+async fn start(
+    settings: Settings,
+    backend: Backend,
+    postgres: Option<PostgresDatabase>,
+    dir: tempfile::TempDir,
+) -> Result<TestApp, String> {
     let app = Application::build(settings.clone(), false)
         .await
-        .expect("the application starts");
+        .map_err(|e| e.to_string())?;
     let address = format!("http://127.0.0.1:{}", app.port());
     let setup_token = app.setup_token.clone();
     let server = app.into_server();
@@ -180,19 +193,19 @@ pub async fn spawn_app_configured(backend: Backend, extra: &[(&str, &str)], file
         },
     )
     .expect("test pool");
-    TestApp {
+    Ok(TestApp {
         address,
         client: client(),
-        database_url,
+        database_url: settings.database_url.redacted(),
         pool,
-        data_dir,
+        data_dir: settings.data_dir.clone(),
         setup_token,
         backend,
         settings,
         server: Some(handle),
         postgres,
         _dir: dir,
-    }
+    })
 }
 
 impl TestApp {
@@ -211,37 +224,14 @@ impl TestApp {
     /// Another server with `settings` (this app's, changed). Its `Err` is
     /// why it refused to start.
     pub async fn server_with(&self, settings: Settings) -> Result<TestApp, String> {
-        let dir = tempfile::tempdir().expect("temporary folder");
-        let data_dir = settings.data_dir.clone();
-        let app = Application::build(settings.clone(), false)
-            .await
-            .map_err(|e| e.to_string())?;
-        let address = format!("http://127.0.0.1:{}", app.port());
-        let server = app.into_server();
-        let handle = server.handle();
-        actix_web::rt::spawn(server);
-        let pool = db::connect(
-            &settings.database_url,
-            &PoolOptions {
-                max_size: 2,
-                connection_timeout: Duration::from_secs(10),
-            },
-        )
-        .expect("test pool");
-        Ok(TestApp {
-            address,
-            client: client(),
-            database_url: settings.database_url.redacted(),
-            pool,
-            data_dir,
-            setup_token: None,
-            backend: self.backend,
+        // The first server's test drops the database.
+        start(
             settings,
-            server: Some(handle),
-            // The first server's test drops the database.
-            postgres: None,
-            _dir: dir,
-        })
+            self.backend,
+            None,
+            tempfile::tempdir().expect("temporary folder"),
+        )
+        .await
     }
 
     /// The URL of a database on this app's backend with nothing in it (a
@@ -479,6 +469,57 @@ pub fn csrf_in(body: &str) -> Option<String> {
     let start = body.find(marker)? + marker.len();
     let end = body[start..].find('"')? + start;
     Some(body[start..end].to_owned())
+}
+
+/// A member practice of `organisation` with a nominated representative
+/// who has no password (they vote by link), written straight to the
+/// database for the load benches; the practice's id.
+pub fn insert_practice_with_representative(
+    c: &mut db::DbConn,
+    organisation: i32,
+    (code, name, email): (&str, &str, &str),
+    joined: chrono::NaiveDate,
+    now: chrono::NaiveDateTime,
+) -> diesel::QueryResult<i32> {
+    use diesel::prelude::*;
+    use quorate::db::schema::{memberships, practices, representatives, users};
+    let practice: i32 = diesel::insert_into(practices::table)
+        .values((
+            practices::ods_code.eq(code),
+            practices::name.eq(name),
+            practices::is_demo.eq(false),
+            practices::created_at.eq(now),
+        ))
+        .returning(practices::id)
+        .get_result(c)?;
+    diesel::insert_into(memberships::table)
+        .values((
+            memberships::practice_id.eq(practice),
+            memberships::organisation_id.eq(organisation),
+            memberships::joined_on.eq(joined),
+        ))
+        .execute(c)?;
+    let user: i32 = diesel::insert_into(users::table)
+        .values((
+            users::email.eq(email),
+            users::email_normalized.eq(email.to_lowercase()),
+            users::name.eq(format!("Representative of {name}")),
+            users::password_hash.eq("!no-password"),
+            users::created_at.eq(now),
+            users::sessions_valid_after.eq(now),
+        ))
+        .returning(users::id)
+        .get_result(c)?;
+    diesel::insert_into(representatives::table)
+        .values((
+            representatives::practice_id.eq(practice),
+            representatives::user_id.eq(user),
+            representatives::kind.eq("nominated"),
+            representatives::started_on.eq(joined),
+            representatives::created_at.eq(now),
+        ))
+        .execute(c)?;
+    Ok(practice)
 }
 
 /// Runs each test body on SQLite, and on PostgreSQL too when the suite was
