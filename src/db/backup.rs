@@ -62,10 +62,9 @@ pub fn backup(url: &DatabaseUrl, to: &Path) -> Result<Backup, String> {
             })
         }
         Backend::Postgres => {
-            let mut dump = Command::new("pg_dump");
+            let mut dump = postgres_tool("pg_dump", &url.url);
             dump.args(["--format=custom", "--no-owner", "--no-privileges", "--file"])
-                .arg(to)
-                .arg(format!("--dbname={}", url.url));
+                .arg(to);
             run(dump, "pg_dump")?;
             Ok(Backup {
                 bytes: size_of(to)?,
@@ -157,7 +156,7 @@ fn restore_postgres(url: &DatabaseUrl, from: &Path) -> Result<(), String> {
         ));
     }
     drop(conn);
-    let mut restore = Command::new("pg_restore");
+    let mut restore = postgres_tool("pg_restore", &url.url);
     restore
         .args([
             "--no-owner",
@@ -165,7 +164,6 @@ fn restore_postgres(url: &DatabaseUrl, from: &Path) -> Result<(), String> {
             "--exit-on-error",
             "--single-transaction",
         ])
-        .arg(format!("--dbname={}", url.url))
         .arg(from);
     run(restore, "pg_restore").map_err(|e| format!("{}: {e}", from.display()))
 }
@@ -231,6 +229,39 @@ fn open_sqlite(path: &str) -> Result<diesel::SqliteConnection, String> {
     Ok(conn)
 }
 
+/// `pg_dump` or `pg_restore` for the database at `url`, its password (if
+/// the URL has one) given in PGPASSWORD rather than on the command line,
+/// where any user of the machine could read it.
+fn postgres_tool(name: &str, url: &str) -> Command {
+    let (url, password) = without_password(url);
+    let mut command = Command::new(name);
+    command.arg(format!("--dbname={url}"));
+    if let Some(password) = password {
+        command.env("PGPASSWORD", password);
+    }
+    command
+}
+
+/// The URL with the password taken out of its user information, and the
+/// password (percent-decoded, as libpq reads it).
+fn without_password(url: &str) -> (String, Option<String>) {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return (url.to_owned(), None);
+    };
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, password)) => (
+                format!("{scheme}://{user}@{host}{tail}"),
+                Some(crate::format::percent_decoded(password)),
+            ),
+            None => (url.to_owned(), None),
+        },
+        None => (url.to_owned(), None),
+    }
+}
+
 fn run(mut command: Command, name: &str) -> Result<(), String> {
     let output = command
         .output()
@@ -249,4 +280,28 @@ fn size_of(path: &Path) -> Result<u64, String> {
     std::fs::metadata(path)
         .map(|m| m.len())
         .map_err(|e| format!("{}: {e}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_password;
+
+    #[test]
+    fn the_password_leaves_the_url() {
+        assert_eq!(
+            without_password("postgres://quorate:s%40cret@db.example:5432/quorate?sslmode=require"),
+            (
+                "postgres://quorate@db.example:5432/quorate?sslmode=require".to_owned(),
+                Some("s@cret".to_owned())
+            )
+        );
+        assert_eq!(
+            without_password("postgres://postgres@127.0.0.1:5432/test"),
+            ("postgres://postgres@127.0.0.1:5432/test".to_owned(), None)
+        );
+        assert_eq!(
+            without_password("postgresql://db.example/quorate"),
+            ("postgresql://db.example/quorate".to_owned(), None)
+        );
+    }
 }

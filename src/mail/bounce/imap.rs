@@ -76,9 +76,9 @@ impl Mailbox {
             host: host.to_owned(),
             port,
             tls,
-            user: percent_decoded(user),
+            user: crate::format::percent_decoded(user),
             password,
-            folder: percent_decoded(if folder.is_empty() { "INBOX" } else { folder }),
+            folder: crate::format::percent_decoded(if folder.is_empty() { "INBOX" } else { folder }),
         }))
     }
 
@@ -95,25 +95,6 @@ impl Mailbox {
 }
 
 /// "bounce%40ccg.example.org" → "bounce@ccg.example.org".
-fn percent_decoded(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("");
-            if let Ok(byte) = u8::from_str_radix(hex, 16) {
-                out.push(byte);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 /// What one round did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PollReport {
@@ -290,7 +271,7 @@ mod tests {
             .expect("set");
         assert_eq!((local.port, local.tls, local.folder.as_str()), (1143, false, "INBOX"));
         assert!(Mailbox::from_settings(&settings("", None)).expect("valid").is_none());
-        assert_eq!(percent_decoded("a%2Fb%zz%4"), "a/b%zz%4");
+        assert_eq!(crate::format::percent_decoded("a%2Fb%zz%4"), "a/b%zz%4");
     }
 
     #[test]
