@@ -9,7 +9,7 @@
 //! audit chain must verify and every certificate with it.
 //!
 //! The database is not everything: the secret key (`secret_key` or
-//! DATA_DIR/secret.key) and the signing keys (DATA_DIR/signing-keys/) are
+//! DATA_DIR/quorate-secret.key) and the signing keys (DATA_DIR/signing-keys/) are
 //! kept apart from it on purpose, and must be backed up with it.
 
 use std::path::{Path, PathBuf};
