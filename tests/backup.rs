@@ -137,6 +137,26 @@ backend_tests! {
         assert!((10..=20).contains(&turnout), "{results}");
         restored.stop().await;
 
+        // A backup whose certificate was altered is refused before it
+        // replaces anything (SQLite: the file can be edited here).
+        if app.backend == common::Backend::Sqlite {
+            let altered = dir.path().join("altered.backup");
+            std::fs::copy(&file, &altered).expect("copy");
+            {
+                use diesel::prelude::*;
+                let mut conn = diesel::SqliteConnection::establish(path_str(&altered)).expect("open");
+                diesel::sql_query("UPDATE certificates SET document = replace(document, 'Apply for', 'Refuse')")
+                    .execute(&mut conn)
+                    .expect("alter");
+            }
+            let before = std::fs::read(restored_url.trim_start_matches("sqlite://")).expect("restored database");
+            let refused = quorate(&app, &restored_url, &["restore", path_str(&altered), "--force"]);
+            assert_ne!(refused.status.code(), Some(0), "{}", said(&refused));
+            assert!(said(&refused).contains("do not verify"), "{}", said(&refused));
+            assert_eq!(std::fs::read(restored_url.trim_start_matches("sqlite://")).expect("still there"), before, "nothing replaced");
+            assert!(!Path::new(&format!("{}.restoring", restored_url.trim_start_matches("sqlite://"))).exists(), "no copy left");
+        }
+
         // Restoring again over what is there is refused, changing nothing.
         let over = quorate(&app, &restored_url, &["restore", path_str(&file)]);
         assert_ne!(over.status.code(), Some(0), "{}", said(&over));

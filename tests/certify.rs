@@ -373,7 +373,9 @@ backend_tests! {
         let (first, _) = counted_ballot(&app, &e).await;
         assert_eq!(issue(&officer, first).await.status(), 303);
         let first_cert: Value = app.get(&format!("/ballots/{first}/certificate.json")).await.json().await.expect("json");
-        std::fs::remove_file(app.data_dir.join("signing-keys").join("08V.key")).expect("the key file is lost");
+        let key_file = app.data_dir.join("signing-keys").join("08V.key");
+        let first_key = std::fs::read_to_string(&key_file).expect("the first key");
+        std::fs::remove_file(&key_file).expect("the key file is lost");
         app.mail_worker(None, &[]).run_until_idle().await.expect("the first ballot's mail goes");
         let (second, _) = counted_ballot(&app, &e).await;
         let refused = issue(&officer, second).await;
@@ -384,6 +386,12 @@ backend_tests! {
         let fingerprint = quorate::certify::service::replace_key(&app.pool, &app.data_dir, "08V").expect("replaced");
         let again = quorate::certify::service::replace_key(&app.pool, &app.data_dir, "08V").expect_err("already current");
         assert!(again.to_string().contains("already holds the current key"), "{again}");
+        // The lost file found again: a retired key is never made current again.
+        let current_key = std::fs::read_to_string(&key_file).expect("the new key");
+        std::fs::write(&key_file, &first_key).expect("the old file back");
+        let retired = quorate::certify::service::replace_key(&app.pool, &app.data_dir, "08V").expect_err("retired");
+        assert!(retired.to_string().contains("holds an earlier key of 08V"), "{retired}");
+        std::fs::write(&key_file, &current_key).expect("the current key back");
         assert_eq!(issue(&officer, second).await.status(), 303);
         let second_cert: Value = app.get(&format!("/ballots/{second}/certificate.json")).await.json().await.expect("json");
         assert_ne!(first_cert["certificate"]["public_key"], second_cert["certificate"]["public_key"], "a new key");

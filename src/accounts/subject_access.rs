@@ -220,6 +220,7 @@ fn gather(c: &mut DbConn, user_id: i32) -> AppResult<Value> {
         "emails": emails,
         "actions_in_the_audit_log": actions,
         "failed_sign_ins": failed_sign_ins,
+        "before_sending": "Entries in the audit log may name other people (for example whom an email went to): remove what is not about this person before you send it.",
         "not_included": [
             "password, two-factor and token secrets (only their hashes are kept)",
             "the text of emails sent: their links would let whoever holds this export act for you; ask for a copy of one",

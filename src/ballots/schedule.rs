@@ -131,10 +131,13 @@ impl Scheduler {
         }
         drop(conn);
         let a_day_since = |at: NaiveDateTime| now - at >= chrono::Duration::hours(24);
-        if let Some(retention) = &self.retention
-            && self.purged_at.is_none_or(a_day_since)
+        if self.purged_at.is_none_or(a_day_since)
+            && let Some(retention) = self.retention.clone()
             && crate::retention::service::due(pool, now)?
         {
+            // Tried once a day, whatever happens: a failing purge must not
+            // run again every round.
+            self.purged_at = Some(now);
             let purged = crate::retention::service::purge(
                 pool,
                 &retention.data_dir,
@@ -147,7 +150,6 @@ impl Scheduler {
                 tracing::warn!(organisation = %code, "retention purge left for now: {why}");
             }
             report.purged = true;
-            self.purged_at = Some(now);
         }
         Ok(report)
     }

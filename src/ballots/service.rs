@@ -749,6 +749,10 @@ pub(super) fn close_and_count_in(
         return Ok(None);
     }
     if loaded.state == BallotState::Open {
+        // Extended since the scheduler read the timetable: not due yet.
+        if early_reason.is_none() && loaded.ballot.closes_at > now {
+            return Ok(None);
+        }
         if store::transition(conn, id, "open", "closed", now)? == 0 {
             return Ok(None);
         }
@@ -865,6 +869,9 @@ pub fn close(pool: &Pool, outbox: &Outbox, actor: &SessionUser, id: i32, reason:
     let reason = reason.split_whitespace().collect::<Vec<_>>().join(" ");
     let mut conn = pool.get()?;
     crate::db::write_transaction(&mut conn, |c| {
+        // Two closes (or a close and the scheduler) take turns: the second
+        // reads the state the first left, before writing a reason.
+        crate::db::lock_row(c, crate::db::Locked::Ballot(id))?;
         let loaded = require_runs(c, actor, id)?;
         let now = now();
         refuse_while_suspended(&loaded)?;

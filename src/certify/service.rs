@@ -542,10 +542,21 @@ fn current_key(
     let on_this_server = super::keys::read_key(data_dir, code).map_err(AppError::Internal)?;
     match (on_this_server, current) {
         (Some(key), Some(row)) if hex::encode(key.verifying_key().to_bytes()) == row.public_key => Ok(key),
-        (Some(key), Some(row)) => Err(AppError::NotSetUp {
-            what: format!("sign for {code}"),
-            detail: key_mismatch(data_dir, code, &row.fingerprint, &fingerprint(&key.verifying_key())),
-        }),
+        (Some(key), Some(row)) => {
+            let retired = store::keys::of_organisation(conn, organisation.id)?
+                .iter()
+                .any(|k| k.public_key == hex::encode(key.verifying_key().to_bytes()));
+            Err(AppError::NotSetUp {
+                what: format!("sign for {code}"),
+                detail: key_mismatch(
+                    data_dir,
+                    code,
+                    &row.fingerprint,
+                    &fingerprint(&key.verifying_key()),
+                    retired,
+                ),
+            })
+        }
         (None, Some(row)) => Err(AppError::NotSetUp {
             what: format!("sign for {code}"),
             detail: format!(
@@ -581,11 +592,21 @@ pub fn sign_as(
     ))
 }
 
-fn key_mismatch(data_dir: &std::path::Path, code: &str, recorded: &str, here: &str) -> String {
-    format!(
-        "The signing key of {code} in {} (fingerprint {here}) is not the one the database records as current ({recorded}), which another server signs with: give every server the same key file, or run `quorate keys replace {code}` to make this one current",
-        super::keys::key_path(data_dir, code).display()
-    )
+/// Why a server's key file for `code` will not do. A key the organisation
+/// used before (retired) is never made current again.
+fn key_mismatch(data_dir: &std::path::Path, code: &str, recorded: &str, here: &str, retired: bool) -> String {
+    let path = super::keys::key_path(data_dir, code);
+    if retired {
+        format!(
+            "{} holds an earlier key of {code} (fingerprint {here}), since replaced by {recorded}: copy the current key file from a server that has it",
+            path.display()
+        )
+    } else {
+        format!(
+            "The signing key of {code} in {} (fingerprint {here}) is not the one the database records as current ({recorded}), which another server signs with: give every server the same key file, or run `quorate keys replace {code}` to make this one current",
+            path.display()
+        )
+    }
 }
 
 /// Records `key` as the organisation's current key, retiring (and auditing)
@@ -642,7 +663,18 @@ pub fn replace_key(pool: &Pool, data_dir: &std::path::Path, organisation_code: &
         let current = store::keys::of_organisation(c, organisation.id)?
             .into_iter()
             .find(|k| k.retired_at.is_none());
+        let known = store::keys::of_organisation(c, organisation.id)?;
         let key = match super::keys::read_key(data_dir, code).map_err(AppError::BadRequest)? {
+            Some(key)
+                if known
+                    .iter()
+                    .any(|k| k.retired_at.is_some() && k.public_key == hex::encode(key.verifying_key().to_bytes())) =>
+            {
+                return Err(AppError::Conflict(format!(
+                    "{} holds an earlier key of {code}, since replaced: a retired key is never made current again. Move that file away (keep it) to make a new key, or copy the current key file from a server that has it",
+                    super::keys::key_path(data_dir, code).display()
+                )));
+            }
             Some(key)
                 if current.as_ref().map(|k| k.public_key.as_str())
                     == Some(&hex::encode(key.verifying_key().to_bytes())) =>
@@ -681,12 +713,18 @@ pub fn check_keys(pool: &Pool, data_dir: &std::path::Path) -> Result<Vec<String>
         let Some(key) = super::keys::read_key(data_dir, &code)? else {
             continue;
         };
-        if hex::encode(key.verifying_key().to_bytes()) != row.public_key {
+        let here = hex::encode(key.verifying_key().to_bytes());
+        if here != row.public_key {
+            let retired = store::keys::of_organisation(&mut conn, organisation.id)
+                .map_err(|e| e.to_string())?
+                .iter()
+                .any(|k| k.public_key == here);
             return Err(key_mismatch(
                 data_dir,
                 &code,
                 &row.fingerprint,
                 &fingerprint(&key.verifying_key()),
+                retired,
             ));
         }
     }

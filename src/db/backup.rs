@@ -75,39 +75,56 @@ pub fn backup(url: &DatabaseUrl, to: &Path) -> Result<Backup, String> {
 }
 
 /// Puts a backup back as the database `url` names, migrates it and checks
-/// it. SQLite: an existing database file is replaced only with `force` (stop
-/// every server first) and kept beside it. PostgreSQL: the database must be
-/// empty (made with `createdb`).
+/// it. SQLite: the copy is migrated and checked beside the database before
+/// it takes its place; an existing database file is replaced only with
+/// `force` (stop every server first) and kept beside it. PostgreSQL: the
+/// database must be empty (made with `createdb`).
 pub fn restore(url: &DatabaseUrl, from: &Path, force: bool) -> Result<Restored, String> {
     if !from.is_file() {
         return Err(format!("{} is not a file", from.display()));
     }
-    let kept = match url.backend() {
-        Backend::Sqlite => restore_sqlite(&url.url, from, force)?,
+    match url.backend() {
+        Backend::Sqlite => restore_sqlite(&url.url, from, force),
         Backend::Postgres => {
             restore_postgres(url, from)?;
-            None
+            super::migrate(url).map_err(|e| e.to_string())?;
+            let (audit_entries, certificates) = check_restored(url)?;
+            Ok(Restored {
+                audit_entries,
+                certificates,
+                kept: None,
+            })
         }
-    };
-    super::migrate(url).map_err(|e| e.to_string())?;
-    let (audit_entries, certificates) = check_restored(url)?;
-    Ok(Restored {
-        audit_entries,
-        certificates,
-        kept,
-    })
+    }
 }
 
-fn restore_sqlite(path: &str, from: &Path, force: bool) -> Result<Option<PathBuf>, String> {
+fn restore_sqlite(path: &str, from: &Path, force: bool) -> Result<Restored, String> {
     check_sqlite_file(from)?;
     let target = PathBuf::from(path);
-    let kept = if target.exists() {
-        if !force {
-            return Err(format!(
-                "{} exists: stop every server, then restore with --force (the file is kept beside it)",
-                target.display()
-            ));
+    if target.exists() && !force {
+        return Err(format!(
+            "{} exists: stop every server, then restore with --force (the file is kept beside it)",
+            target.display()
+        ));
+    }
+    if let Some(parent) = target.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|e| format!("creating {}: {e}", parent.display()))?;
+    }
+    // The copy is made, migrated and checked beside the target, and takes
+    // its place only when every check passed: the database is never
+    // half-written, nor replaced by a copy that does not verify.
+    let partial = format!("{path}.restoring");
+    let checked = prepare_copy(from, &partial);
+    let (audit_entries, certificates) = match checked {
+        Ok(counts) => counts,
+        Err(why) => {
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{partial}{suffix}"));
+            }
+            return Err(why);
         }
+    };
+    let kept = if target.exists() {
         let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
         let kept = PathBuf::from(format!("{path}.before-restore-{stamp}"));
         // The write-ahead log belongs to the file it is moved with.
@@ -120,20 +137,31 @@ fn restore_sqlite(path: &str, from: &Path, force: bool) -> Result<Option<PathBuf
         }
         Some(kept)
     } else {
-        if let Some(parent) = target.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).map_err(|e| format!("creating {}: {e}", parent.display()))?;
-        }
         None
     };
-    // Copied beside the target then renamed, so the database file is never
-    // half-written.
-    let partial = PathBuf::from(format!("{path}.restoring"));
-    std::fs::copy(from, &partial).map_err(|e| format!("copying {}: {e}", from.display()))?;
-    std::fs::File::open(&partial)
-        .and_then(|f| f.sync_all())
-        .map_err(|e| format!("writing {}: {e}", partial.display()))?;
     std::fs::rename(&partial, &target).map_err(|e| format!("moving the copy into place: {e}"))?;
-    Ok(kept)
+    Ok(Restored {
+        audit_entries,
+        certificates,
+        kept,
+    })
+}
+
+/// Copies the backup to `partial`, migrates and checks it, and leaves it as
+/// one file (no write-ahead log beside it): its audit entries and
+/// certificates.
+fn prepare_copy(from: &Path, partial: &str) -> Result<(usize, usize), String> {
+    std::fs::copy(from, partial).map_err(|e| format!("copying {}: {e}", from.display()))?;
+    let url = DatabaseUrl::parse(&format!("sqlite://{partial}"))?;
+    super::migrate(&url).map_err(|e| e.to_string())?;
+    let counts = check_restored(&url)?;
+    open_sqlite(partial)?
+        .batch_execute("PRAGMA journal_mode = DELETE;")
+        .map_err(|e| format!("finishing {partial}: {e}"))?;
+    std::fs::File::open(partial)
+        .and_then(|f| f.sync_all())
+        .map_err(|e| format!("writing {partial}: {e}"))?;
+    Ok(counts)
 }
 
 fn restore_postgres(url: &DatabaseUrl, from: &Path) -> Result<(), String> {
@@ -242,24 +270,39 @@ fn postgres_tool(name: &str, url: &str) -> Command {
     command
 }
 
-/// The URL with the password taken out of its user information, and the
-/// password (percent-decoded, as libpq reads it).
+/// The URL with the password taken out (of its user information or its
+/// `password=` parameter), and the password (percent-decoded, as libpq
+/// reads it).
 fn without_password(url: &str) -> (String, Option<String>) {
     let Some((scheme, rest)) = url.split_once("://") else {
         return (url.to_owned(), None);
     };
-    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(authority_end);
-    match authority.rsplit_once('@') {
+    let (rest, query) = match rest.split_once('?') {
+        Some((rest, query)) => (rest, Some(query)),
+        None => (rest, None),
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(authority_end);
+    let (authority, mut password) = match authority.rsplit_once('@') {
         Some((userinfo, host)) => match userinfo.split_once(':') {
-            Some((user, password)) => (
-                format!("{scheme}://{user}@{host}{tail}"),
-                Some(crate::format::percent_decoded(password)),
-            ),
-            None => (url.to_owned(), None),
+            Some((user, password)) => (format!("{user}@{host}"), Some(crate::format::percent_decoded(password))),
+            None => (authority.to_owned(), None),
         },
-        None => (url.to_owned(), None),
+        None => (authority.to_owned(), None),
+    };
+    let mut kept = Vec::new();
+    for parameter in query.into_iter().flat_map(|q| q.split('&')) {
+        match parameter.strip_prefix("password=") {
+            Some(value) => password = Some(crate::format::percent_decoded(value)),
+            None => kept.push(parameter),
+        }
     }
+    let query = if kept.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", kept.join("&"))
+    };
+    (format!("{scheme}://{authority}{path}{query}"), password)
 }
 
 fn run(mut command: Command, name: &str) -> Result<(), String> {
@@ -302,6 +345,13 @@ mod tests {
         assert_eq!(
             without_password("postgresql://db.example/quorate"),
             ("postgresql://db.example/quorate".to_owned(), None)
+        );
+        assert_eq!(
+            without_password("postgres://quorate@db.example/quorate?sslmode=require&password=p%26w&application_name=q"),
+            (
+                "postgres://quorate@db.example/quorate?sslmode=require&application_name=q".to_owned(),
+                Some("p&w".to_owned())
+            )
         );
     }
 }

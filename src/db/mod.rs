@@ -324,11 +324,13 @@ pub enum Locked {
 pub fn lock_row(conn: &mut DbConn, row: Locked) -> diesel::QueryResult<()> {
     if let DbConn::Postgres(c) = conn {
         let (sql, id) = match row {
-            Locked::Organisation(id) => ("SELECT id FROM organisations WHERE id = $1 FOR UPDATE", id),
-            Locked::Practice(id) => ("SELECT id FROM practices WHERE id = $1 FOR UPDATE", id),
-            // NO KEY UPDATE: the votes' and answers' foreign-key checks (KEY
-            // SHARE) do not wait for a scheduler step; the steps wait for
-            // each other.
+            // NO KEY UPDATE throughout: writers of other rows that refer to
+            // this one (votes, emails, audit entries: their foreign-key
+            // checks take KEY SHARE) never wait for the lock, so it cannot
+            // join a cycle with the audit log's lock; the lock's own takers
+            // wait for each other.
+            Locked::Organisation(id) => ("SELECT id FROM organisations WHERE id = $1 FOR NO KEY UPDATE", id),
+            Locked::Practice(id) => ("SELECT id FROM practices WHERE id = $1 FOR NO KEY UPDATE", id),
             Locked::Ballot(id) => ("SELECT id FROM ballots WHERE id = $1 FOR NO KEY UPDATE", id),
             Locked::Consultation(id) => ("SELECT id FROM consultations WHERE id = $1 FOR NO KEY UPDATE", id),
         };

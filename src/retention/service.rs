@@ -16,8 +16,8 @@ use crate::registry::store::Organisation;
 #[derive(Debug, Default)]
 pub struct PurgeReport {
     pub organisations: Vec<(String, Removed)>,
-    /// Organisations left for now, and why (their signing key is not on
-    /// this server, so their record could not be signed).
+    /// Organisations left for now, and why (most often: their signing key
+    /// is not on this server, so their record could not be signed).
     pub skipped: Vec<(String, String)>,
     pub not_organisations: Removed,
 }
@@ -85,10 +85,11 @@ pub fn purge(
             }
             Ok(removed)
         });
+        // One organisation's failure leaves the others to be purged.
         match done {
             Ok(removed) => report.organisations.push((code, removed)),
             Err(AppError::NotSetUp { detail, .. }) => report.skipped.push((code, detail)),
-            Err(e) => return Err(e),
+            Err(e) => report.skipped.push((code, e.to_string())),
         }
     }
     report.not_organisations = run(&mut conn, dry_run, |c| {

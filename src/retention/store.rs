@@ -28,7 +28,13 @@ pub fn organisations_with_work(
         .filter(ballots::id.eq_any(voting_tokens::table.select(voting_tokens::ballot_id)))
         .select(ballots::organisation_id)
         .load(conn)?;
-    ids.extend(messages_past(conn, messages_before)?.into_iter().filter_map(|(_, o)| o));
+    ids.extend(
+        messages_past(messages_before)
+            .filter(outbox_messages::organisation_id.is_not_null())
+            .select(outbox_messages::organisation_id.assume_not_null())
+            .distinct()
+            .load::<i32>(conn)?,
+    );
     ids.extend(
         mail_bounces::table
             .filter(mail_bounces::received_at.lt(messages_before))
@@ -57,8 +63,22 @@ pub fn delete_voting_links(conn: &mut DbConn, ballot_ids: &[i32]) -> QueryResult
     diesel::delete(voting_tokens::table.filter(voting_tokens::ballot_id.eq_any(ballot_ids))).execute(conn)
 }
 
-/// (id, organisation) of every email done with before `before` and not yet purged.
-fn messages_past(conn: &mut DbConn, before: NaiveDateTime) -> QueryResult<Vec<(i32, Option<i32>)>> {
+/// Emails done with before `before` and not yet purged.
+fn messages_past(
+    before: NaiveDateTime,
+) -> diesel::dsl::Filter<
+    diesel::dsl::Filter<
+        diesel::dsl::Filter<outbox_messages::table, diesel::dsl::EqAny<outbox_messages::state, [&'static str; 3]>>,
+        diesel::dsl::NotEq<outbox_messages::recipient_email, &'static str>,
+    >,
+    diesel::dsl::Or<
+        diesel::dsl::Lt<outbox_messages::sent_at, NaiveDateTime>,
+        diesel::dsl::And<
+            diesel::dsl::IsNull<outbox_messages::sent_at>,
+            diesel::dsl::Lt<outbox_messages::created_at, NaiveDateTime>,
+        >,
+    >,
+> {
     outbox_messages::table
         .filter(outbox_messages::state.eq_any(DONE_WITH))
         .filter(outbox_messages::recipient_email.ne(PURGED))
@@ -67,32 +87,27 @@ fn messages_past(conn: &mut DbConn, before: NaiveDateTime) -> QueryResult<Vec<(i
                 .is_null()
                 .and(outbox_messages::created_at.lt(before))),
         )
-        .select((outbox_messages::id, outbox_messages::organisation_id))
-        .load(conn)
 }
 
 /// Blanks the sealed text, address and name of an organisation's emails
 /// (or, with `None`, of emails that are no organisation's) done with
 /// before `before`; what was sent when stays.
 pub fn purge_messages(conn: &mut DbConn, organisation_id: Option<i32>, before: NaiveDateTime) -> QueryResult<usize> {
-    let ids: Vec<i32> = messages_past(conn, before)?
-        .into_iter()
-        .filter(|(_, organisation)| *organisation == organisation_id)
-        .map(|(id, _)| id)
-        .collect();
-    let mut purged = 0;
-    for chunk in ids.chunks(1_000) {
-        purged += diesel::update(outbox_messages::table.filter(outbox_messages::id.eq_any(chunk)))
-            .set((
-                outbox_messages::recipient_email.eq(PURGED),
-                outbox_messages::recipient_name.eq(""),
-                outbox_messages::body_text.eq(""),
-                outbox_messages::body_html.eq(""),
-                outbox_messages::last_error.eq(None::<String>),
-            ))
-            .execute(conn)?;
+    let blank = (
+        outbox_messages::recipient_email.eq(PURGED),
+        outbox_messages::recipient_name.eq(""),
+        outbox_messages::body_text.eq(""),
+        outbox_messages::body_html.eq(""),
+        outbox_messages::last_error.eq(None::<String>),
+    );
+    match organisation_id {
+        Some(id) => diesel::update(messages_past(before).filter(outbox_messages::organisation_id.eq(id)))
+            .set(blank)
+            .execute(conn),
+        None => diesel::update(messages_past(before).filter(outbox_messages::organisation_id.is_null()))
+            .set(blank)
+            .execute(conn),
     }
-    Ok(purged)
 }
 
 /// Bounce reports (whole messages, with addresses) received before `before`.

@@ -38,6 +38,24 @@ impl Suspension {
         now + self.time_left()
     }
 
+    /// The close the resume form suggests: the fair close at `now`, at
+    /// least five minutes on (the form is sent a little later, and the fair
+    /// close moves with the clock), rounded up to a quarter hour.
+    pub fn suggested_close(&self, now: NaiveDateTime) -> NaiveDateTime {
+        use chrono::Timelike;
+        let target = self.fair_close(now) + Duration::minutes(5);
+        let minute = target
+            .with_second(0)
+            .and_then(|t| t.with_nanosecond(0))
+            .unwrap_or(target);
+        let past_quarter = i64::from(minute.minute() % 15);
+        if past_quarter == 0 && minute == target {
+            target
+        } else {
+            minute + Duration::minutes(15 - past_quarter)
+        }
+    }
+
     /// "Suspended at 9:00am on 12 January 2027 by Ann Officer: a link was
     /// sent to the wrong practice. Resumed at … ; voting then closed at …
     /// instead of …."
@@ -204,6 +222,31 @@ mod tests {
         assert_eq!(s.time_left(), Duration::hours(56));
         let now = at(11, 9);
         assert_eq!(s.fair_close(now), at(13, 17));
+        // Suggested: at least five minutes after the fair close, on a
+        // quarter hour, whatever the seconds (the form drops them).
+        let suggested = s.suggested_close(now);
+        assert!(suggested >= s.fair_close(now) + Duration::minutes(5), "{suggested}");
+        assert_eq!(chrono::Timelike::minute(&suggested) % 15, 0);
+        assert_eq!(chrono::Timelike::second(&suggested), 0);
+        for seconds in [0, 1, 59, 299, 300, 301, 899, 900] {
+            let later = now + Duration::seconds(seconds);
+            let suggested = s.suggested_close(later);
+            assert!(
+                suggested >= s.fair_close(later) + Duration::minutes(5),
+                "{later}: {suggested}"
+            );
+            assert!(
+                suggested < s.fair_close(later) + Duration::minutes(20),
+                "{later}: {suggested}"
+            );
+            assert_eq!(
+                (
+                    chrono::Timelike::minute(&suggested) % 15,
+                    chrono::Timelike::second(&suggested)
+                ),
+                (0, 0)
+            );
+        }
         assert_eq!(check_resume(&s, now, Some(at(13, 17)), ""), Ok(None));
         let short = check_resume(&s, now, Some(at(12, 17)), "").expect_err("less time needs a reason");
         assert_eq!(short[0].field, "short-reason");

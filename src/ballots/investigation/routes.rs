@@ -55,11 +55,9 @@ async fn page(
     let active = loaded.suspension();
     let mut form = form;
     if let (Some(s), true) = (active, form.closes_date.is_empty() && form.closes_time.is_empty()) {
-        // The close that gives back the voting time left, rounded up to the
-        // next quarter hour.
-        let fair = s.fair_close(now);
-        let rounded = fair + chrono::Duration::minutes((15 - i64::from(chrono::Timelike::minute(&fair)) % 15) % 15);
-        (form.closes_date, form.closes_time) = crate::time::to_london_fields(rounded);
+        // The close that gives back the voting time left (the form drops
+        // seconds: a fair close at 9:00:37 suggested as 9:00 was refused).
+        (form.closes_date, form.closes_time) = crate::time::to_london_fields(s.suggested_close(now));
     }
     let page = InvestigationPage {
         id,
