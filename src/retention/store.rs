@@ -63,22 +63,22 @@ pub fn delete_voting_links(conn: &mut DbConn, ballot_ids: &[i32]) -> QueryResult
     diesel::delete(voting_tokens::table.filter(voting_tokens::ballot_id.eq_any(ballot_ids))).execute(conn)
 }
 
+/// Done with (sent, failed or cancelled) and not yet purged.
+type DoneWith = diesel::dsl::Filter<
+    diesel::dsl::Filter<outbox_messages::table, diesel::dsl::EqAny<outbox_messages::state, [&'static str; 3]>>,
+    diesel::dsl::NotEq<outbox_messages::recipient_email, &'static str>,
+>;
+/// Sent before a time, or never sent and made before it.
+type EndedBefore = diesel::dsl::Or<
+    diesel::dsl::Lt<outbox_messages::sent_at, NaiveDateTime>,
+    diesel::dsl::And<
+        diesel::dsl::IsNull<outbox_messages::sent_at>,
+        diesel::dsl::Lt<outbox_messages::created_at, NaiveDateTime>,
+    >,
+>;
+
 /// Emails done with before `before` and not yet purged.
-fn messages_past(
-    before: NaiveDateTime,
-) -> diesel::dsl::Filter<
-    diesel::dsl::Filter<
-        diesel::dsl::Filter<outbox_messages::table, diesel::dsl::EqAny<outbox_messages::state, [&'static str; 3]>>,
-        diesel::dsl::NotEq<outbox_messages::recipient_email, &'static str>,
-    >,
-    diesel::dsl::Or<
-        diesel::dsl::Lt<outbox_messages::sent_at, NaiveDateTime>,
-        diesel::dsl::And<
-            diesel::dsl::IsNull<outbox_messages::sent_at>,
-            diesel::dsl::Lt<outbox_messages::created_at, NaiveDateTime>,
-        >,
-    >,
-> {
+fn messages_past(before: NaiveDateTime) -> diesel::dsl::Filter<DoneWith, EndedBefore> {
     outbox_messages::table
         .filter(outbox_messages::state.eq_any(DONE_WITH))
         .filter(outbox_messages::recipient_email.ne(PURGED))
