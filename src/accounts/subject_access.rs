@@ -18,12 +18,8 @@ use crate::db::{DbConn, Pool};
 use crate::error::{AppError, AppResult};
 use crate::time::rfc3339;
 
-fn at(t: NaiveDateTime) -> String {
-    rfc3339(t)
-}
-
 fn maybe(t: Option<NaiveDateTime>) -> Value {
-    t.map_or(Value::Null, |t| json!(at(t)))
+    t.map_or(Value::Null, |t| json!(rfc3339(t)))
 }
 
 /// The account's data as JSON, audited as exported by `by`.
@@ -113,7 +109,7 @@ fn gather(c: &mut DbConn, user_id: i32) -> AppResult<Value> {
         .load::<(String, Option<String>, NaiveDateTime, Option<NaiveDateTime>)>(c)?
         .into_iter()
         .map(|(provider, email, linked, used)| {
-            json!({"provider": provider, "email": email, "linked_at": at(linked), "last_used_at": maybe(used)})
+            json!({"provider": provider, "email": email, "linked_at": rfc3339(linked), "last_used_at": maybe(used)})
         })
         .collect();
     let tokens: Vec<Value> = api_tokens::table
@@ -127,7 +123,7 @@ fn gather(c: &mut DbConn, user_id: i32) -> AppResult<Value> {
         .load::<(String, NaiveDateTime, Option<NaiveDateTime>, Option<NaiveDateTime>)>(c)?
         .into_iter()
         .map(|(name, created, used, revoked)| {
-            json!({"name": name, "created_at": at(created), "last_used_at": maybe(used), "revoked_at": maybe(revoked)})
+            json!({"name": name, "created_at": rfc3339(created), "last_used_at": maybe(used), "revoked_at": maybe(revoked)})
         })
         .collect();
     let requests: Vec<Value> = account_requests::table
@@ -142,7 +138,7 @@ fn gather(c: &mut DbConn, user_id: i32) -> AppResult<Value> {
         .load::<(String, NaiveDateTime, Option<String>, Option<NaiveDateTime>, Option<String>)>(c)?
         .into_iter()
         .map(|(provider, asked, decision, decided, reason)| {
-            json!({"provider": provider, "requested_at": at(asked), "decision": decision, "decided_at": maybe(decided), "reason": reason})
+            json!({"provider": provider, "requested_at": rfc3339(asked), "decision": decision, "decided_at": maybe(decided), "reason": reason})
         })
         .collect();
     let emails: Vec<Value> = outbox_messages::table
@@ -162,7 +158,7 @@ fn gather(c: &mut DbConn, user_id: i32) -> AppResult<Value> {
         .load::<(String, String, String, NaiveDateTime, Option<NaiveDateTime>)>(c)?
         .into_iter()
         .map(|(template, subject, state, queued, sent)| {
-            json!({"kind": template, "subject": subject, "state": state, "queued_at": at(queued), "sent_at": maybe(sent)})
+            json!({"kind": template, "subject": subject, "state": state, "queued_at": rfc3339(queued), "sent_at": maybe(sent)})
         })
         .collect();
     let responses: Vec<Value> = consultation_responses::table
@@ -182,7 +178,7 @@ fn gather(c: &mut DbConn, user_id: i32) -> AppResult<Value> {
             json!({
                 "consultation": title, "for_practice": practice,
                 "positions": serde_json::from_str::<Value>(&positions).unwrap_or(Value::String(positions)),
-                "comment": comment, "submitted_at": at(submitted),
+                "comment": comment, "submitted_at": rfc3339(submitted),
             })
         })
         .collect();
@@ -192,7 +188,7 @@ fn gather(c: &mut DbConn, user_id: i32) -> AppResult<Value> {
         .select((audit_log::at, audit_log::action, audit_log::summary))
         .load::<(NaiveDateTime, String, String)>(c)?
         .into_iter()
-        .map(|(when, action, summary)| json!({"at": at(when), "action": action, "summary": summary}))
+        .map(|(when, action, summary)| json!({"at": rfc3339(when), "action": action, "summary": summary}))
         .collect();
     let failed_sign_ins: Vec<String> = login_failures::table
         .filter(login_failures::subject.eq(super::model::account_subject(
@@ -202,13 +198,13 @@ fn gather(c: &mut DbConn, user_id: i32) -> AppResult<Value> {
         .select(login_failures::failed_at)
         .load::<NaiveDateTime>(c)?
         .into_iter()
-        .map(at)
+        .map(rfc3339)
         .collect();
     Ok(json!({
         "format": "quorate-subject-access-1",
-        "exported_at": at(chrono::Utc::now().naive_utc()),
+        "exported_at": rfc3339(chrono::Utc::now().naive_utc()),
         "account": {
-            "email": email, "name": name, "created_at": at(created_at),
+            "email": email, "name": name, "created_at": rfc3339(created_at),
             "roles": roles,
             "two_factor_enrolled_at": maybe(two_factor),
             "single_sign_on": links,

@@ -7,7 +7,7 @@ use chrono::{Duration, NaiveDateTime};
 use super::model::{PURGE_FORMAT, Policy, PurgeRecord, Removed};
 use super::store;
 use crate::audit::model::Actor;
-use crate::audit::service::{Event, record};
+use crate::audit::service::Event;
 use crate::db::{DbConn, Pool};
 use crate::error::{AppError, AppResult};
 use crate::registry::store::Organisation;
@@ -166,7 +166,7 @@ fn write_record(
         &text,
         signed.as_ref().map(|(s, f)| (s.as_str(), f.as_str())),
     )?;
-    record_event(
+    crate::audit::service::record(
         conn,
         &purger(),
         Event {
@@ -189,10 +189,6 @@ fn write_record(
         },
     )?;
     Ok(())
-}
-
-fn record_event(conn: &mut DbConn, actor: &Actor, event: Event<'_>) -> diesel::QueryResult<()> {
-    record(conn, actor, event)
 }
 
 /// An organisation's purge records, each with whether its signature holds
