@@ -192,6 +192,8 @@ const ACCESS: &[(&str, &str, Access)] = &[
     ("POST", "/ballots/{id}/receipt", Access::Public),
     ("GET", "/ballots/{id}/results", Access::Views),
     ("GET", "/ballots/{id}/results.csv", Access::Views),
+    ("GET", "/ballots/{id}/stages.csv", Access::Views),
+    ("GET", "/ballots/{id}/papers.blt", Access::Views),
     ("GET", "/ballots/{id}/trustees", Access::Oversees),
     ("POST", "/ballots/{id}/trustees", Access::Runs),
     ("GET", "/ballots/{id}/trustees.json", Access::Oversees),

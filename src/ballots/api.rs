@@ -428,12 +428,15 @@ pub async fn electorate(state: web::Data<AppState>, user: ApiUser, id: web::Path
     })))
 }
 
-/// `{"option": "…"}`, or for a verifiable ballot a paper encrypted by the
-/// voter: `{"paper": {…}}`, or the file `quorate vote` wrote, as it is.
+/// `{"option": "…"}`, for an election `{"ranking": ["…", "…"]}` (the
+/// candidates' keys, first preference first), or for a verifiable ballot a
+/// paper encrypted by the voter: `{"paper": {…}}`, or the file `quorate
+/// vote` wrote, as it is.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct VoteBody {
     option: Option<String>,
+    ranking: Option<Vec<String>>,
     /// The practice's ODS code, when the representative has several.
     practice: Option<String>,
     paper: Option<crate::crypto::paper::EncryptedPaper>,
@@ -451,7 +454,17 @@ impl VoteBody {
                 ));
             }
         }
-        match (self.option, self.paper) {
+        let ranking = self.ranking.map(|keys| super::election::ranking::encode(&keys));
+        let option = match (self.option, ranking) {
+            (Some(_), Some(_)) => {
+                return Err(AppError::invalid(
+                    "ranking",
+                    "Send either an option or a ranking, not both",
+                ));
+            }
+            (option, ranking) => option.or(ranking),
+        };
+        match (option, self.paper) {
             (Some(option), None) => Ok((casting::Choice::Option(option), self.practice)),
             (None, Some(paper)) => Ok((casting::Choice::Paper(Box::new(paper)), self.practice)),
             (Some(_), Some(_)) => Err(AppError::invalid(
@@ -625,6 +638,7 @@ pub fn results_json(results: &service::Results) -> serde_json::Value {
         "recorded_votes": results.recorded.as_ref().map(|votes| votes.iter().map(|(code, name, option, _)| json!({
             "practice": code, "name": name, "option": option,
         })).collect::<Vec<_>>()),
+        "stv": results.result.stv,
     })
 }
 

@@ -317,8 +317,14 @@ pub struct PreparedVote {
 #[derive(Debug, Clone)]
 pub enum Choice {
     Option(String),
-    Seeded { option: String, seed: [u8; 32] },
+    Seeded {
+        option: String,
+        seed: [u8; 32],
+    },
     Paper(Box<crate::crypto::paper::EncryptedPaper>),
+    /// An election's paper as the page's number boxes: each candidate's
+    /// option key and what was typed beside it.
+    Boxes(Vec<(String, String)>),
 }
 
 /// Resolves the credential and checks the vote: the ballot is open, the
@@ -391,10 +397,26 @@ pub fn prepare_choice(
                 "This ballot takes an option, not an encrypted paper: send {\"option\": \"…\"}",
             ));
         }
+        Choice::Boxes(boxes) if loaded.kind.is_election() => (ranking_from_boxes(loaded, &boxes)?, PaperSource::Fresh),
+        Choice::Boxes(_) => return Err(AppError::invalid("option", "Choose an option")),
         Choice::Option(option) => (option, PaperSource::Fresh),
         Choice::Seeded { option, seed } => (option, PaperSource::Seeded(seed)),
     };
     let option = option.trim();
+    if loaded.kind.is_election() {
+        // Verifiable elections are refused when drafted, so the paper is plain.
+        let ranking = super::election::ranking::decode(option, &loaded.option_keys())
+            .map_err(|why| AppError::invalid("ranking", why))?;
+        let keys: Vec<&str> = ranking.iter().map(|&c| loaded.options[c].option_key.as_str()).collect();
+        return Ok(prepared(
+            &resolved,
+            super::election::ranking::encode(&keys),
+            super::election::ranking::in_words(&ranking, &loaded.ballot_options()),
+            secret,
+            may_change,
+            None,
+        ));
+    }
     let Some(chosen) = loaded.options.iter().find(|o| o.option_key == option) else {
         let keys: Vec<&str> = loaded.options.iter().map(|o| o.option_key.as_str()).collect();
         return Err(AppError::invalid(
@@ -428,6 +450,40 @@ pub fn prepare_choice(
         may_change,
         encrypted,
     ))
+}
+
+/// The ranking the number boxes give, as stored ("bea>ann"), or an error
+/// for each box that is wrong, naming the box.
+fn ranking_from_boxes(loaded: &super::service::Loaded, boxes: &[(String, String)]) -> AppResult<String> {
+    let names: Vec<String> = loaded.options.iter().map(|o| o.label.clone()).collect();
+    let typed: Vec<(usize, &str)> = loaded
+        .options
+        .iter()
+        .enumerate()
+        .map(|(c, o)| {
+            let text = boxes
+                .iter()
+                .find(|(key, _)| *key == o.option_key)
+                .map_or("", |(_, t)| t.as_str());
+            (c, text)
+        })
+        .collect();
+    match crate::ballots::stv::paper::ranking_from_boxes(&typed, &names) {
+        Ok(ranking) => {
+            let keys: Vec<&str> = ranking.iter().map(|&c| loaded.options[c].option_key.as_str()).collect();
+            Ok(super::election::ranking::encode(&keys))
+        }
+        Err(errors) => Err(AppError::Invalid(
+            errors
+                .into_iter()
+                .map(|e| {
+                    let candidate = e.candidate.unwrap_or(0);
+                    let key = loaded.options.get(candidate).map_or("", |o| o.option_key.as_str());
+                    crate::error::FieldError::new(&format!("rank-{key}"), e.message)
+                })
+                .collect(),
+        )),
+    }
 }
 
 fn prepared(

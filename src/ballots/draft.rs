@@ -45,7 +45,7 @@ pub fn checked_draft(
     let Some(kind) = BallotKind::parse(request.kind.trim()) else {
         errors.push(FieldError::new(
             "kind",
-            "Choose the kind of ballot: general, co_commissioning, constitution_amendment or motion",
+            "Choose the kind of ballot: general, co_commissioning, constitution_amendment, motion or election",
         ));
         return Err(errors);
     };
@@ -128,6 +128,17 @@ pub fn checked_draft(
         .and(Some(request.deadline_label.trim().to_owned()))
         .filter(|label| !label.is_empty());
     errors.extend(rules.check());
+    if let Some(seats) = rules.seats.filter(|_| kind.is_election()) {
+        if options.len() <= seats as usize && options.len() >= 2 {
+            errors.push(FieldError::new(
+                "options",
+                format!(
+                    "There are {} candidates for {seats} seats: an election needs more candidates than seats (with no more, they are elected unopposed and no vote is held)",
+                    options.len()
+                ),
+            ));
+        }
+    }
     // A missing time is reported once; the other checks still run.
     let opens_at = request.opens_at.unwrap_or(now + Duration::days(1));
     let closes_at = request.closes_at.unwrap_or(opens_at + Duration::days(1));

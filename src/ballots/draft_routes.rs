@@ -52,6 +52,9 @@ pub struct BallotForm {
     reminder_days: String,
     deadline: String,
     deadline_label: String,
+    /// An election's seats and count rule.
+    seats: String,
+    count_rule: String,
 }
 
 /// "Level 1 — greater involvement" → "level_1_greater_involvement".
@@ -131,6 +134,8 @@ impl BallotForm {
         self.allow_early_close = yes(rules.allow_early_close);
         self.allow_vote_change = yes(rules.allow_vote_change);
         self.constituencies = service::constituency_lines(&rules.constituencies);
+        self.seats = rules.seats.map(|n| n.to_string()).unwrap_or_default();
+        self.count_rule = rules.count_rule.clone().unwrap_or_default();
         self.reminder_days = rules
             .reminder_days
             .iter()
@@ -196,6 +201,17 @@ impl BallotForm {
                 }
                 Some(options)
             }
+        };
+        let election = kind.is_some_and(BallotKind::is_election);
+        let seats = if election {
+            number(
+                "seats",
+                &self.seats,
+                "Enter the number of seats to fill as a whole number, like 2",
+                &mut errors,
+            )
+        } else {
+            None
         };
         let patients_per_vote = number(
             "patients-per-vote",
@@ -281,6 +297,8 @@ impl BallotForm {
             reminder_days: Some(reminder_days),
             // Set with the trustees, on their page.
             trustee_threshold: None,
+            seats,
+            count_rule: election.then(|| self.count_rule.clone()),
         };
         DraftRequest {
             kind: self.kind.clone(),
@@ -313,6 +331,8 @@ struct FormPage {
     for_against: bool,
     is_motion: bool,
     is_amendment: bool,
+    is_election: bool,
+    count_rules: Vec<Choice>,
     motion_kinds: Vec<Choice>,
     secrecy: Vec<Choice>,
     weighting: Vec<Choice>,
@@ -349,6 +369,15 @@ fn form_page(organisation: &str, action: String, editing: bool, form: BallotForm
         for_against: kind.is_for_against(),
         is_motion: kind == BallotKind::Motion,
         is_amendment: kind == BallotKind::ConstitutionAmendment,
+        is_election: kind.is_election(),
+        count_rules: choices(
+            "count-rule",
+            &[
+                ("scottish", crate::ballots::stv::CountRule::Scottish.description()),
+                ("meek", crate::ballots::stv::CountRule::Meek.description()),
+            ],
+            &form.count_rule,
+        ),
         motion_kinds: choices("motion-kind", &motion_kinds, &form.motion_kind),
         secrecy: choices(
             "secrecy",

@@ -17,13 +17,17 @@ pub enum BallotKind {
     CoCommissioning,
     ConstitutionAmendment,
     Motion,
+    /// Seats filled by single transferable vote; the options are the
+    /// candidates and a paper ranks them.
+    Election,
 }
 
 impl BallotKind {
-    pub const ALL: [BallotKind; 4] = [
+    pub const ALL: [BallotKind; 5] = [
         BallotKind::CoCommissioning,
         BallotKind::ConstitutionAmendment,
         BallotKind::Motion,
+        BallotKind::Election,
         BallotKind::General,
     ];
 
@@ -33,6 +37,7 @@ impl BallotKind {
             BallotKind::CoCommissioning => "co_commissioning",
             BallotKind::ConstitutionAmendment => "constitution_amendment",
             BallotKind::Motion => "motion",
+            BallotKind::Election => "election",
         }
     }
 
@@ -42,6 +47,7 @@ impl BallotKind {
             BallotKind::CoCommissioning => "Co-commissioning level",
             BallotKind::ConstitutionAmendment => "Constitution amendment",
             BallotKind::Motion => "Motion",
+            BallotKind::Election => "Election (single transferable vote)",
         }
     }
 
@@ -51,6 +57,7 @@ impl BallotKind {
             "co_commissioning" => Some(BallotKind::CoCommissioning),
             "constitution_amendment" => Some(BallotKind::ConstitutionAmendment),
             "motion" => Some(BallotKind::Motion),
+            "election" => Some(BallotKind::Election),
             _ => None,
         }
     }
@@ -63,7 +70,7 @@ impl BallotKind {
             description: description.to_owned(),
         };
         match self {
-            BallotKind::General => Vec::new(),
+            BallotKind::General | BallotKind::Election => Vec::new(),
             BallotKind::CoCommissioning => vec![
                 option(
                     "level_1",
@@ -93,6 +100,11 @@ impl BallotKind {
     /// For / Against / Abstain questions (the others choose one option).
     pub fn is_for_against(self) -> bool {
         matches!(self, BallotKind::ConstitutionAmendment | BallotKind::Motion)
+    }
+
+    /// Candidates ranked on the paper and counted by STV.
+    pub fn is_election(self) -> bool {
+        self == BallotKind::Election
     }
 }
 
@@ -228,6 +240,8 @@ pub fn check_draft(input: &DraftInput, now: NaiveDateTime) -> Vec<FieldError> {
                 "A motion or amendment has the options for, against and abstain",
             ));
         }
+    } else if input.kind.is_election() {
+        errors.extend(super::election::ranking::check_candidates(&input.options));
     } else if input.options.len() < 2 || input.options.len() > MAX_OPTIONS {
         errors.push(FieldError::new(
             "options",
@@ -434,6 +448,13 @@ pub struct BallotRules {
     pub deadline: Option<NaiveDate>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deadline_label: Option<String>,
+    /// An election: how many seats it fills. (Absent for other ballots, so
+    /// their stored rules and certificates are as before.)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seats: Option<u32>,
+    /// An election: "scottish" or "meek" (`stv::CountRule`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count_rule: Option<String>,
 }
 
 /// The same rules with every field optional: what an API client or the
@@ -457,6 +478,8 @@ pub struct RulesInput {
     pub constituencies: Option<BTreeMap<String, String>>,
     pub reminder_days: Option<Vec<u32>>,
     pub trustee_threshold: Option<u32>,
+    pub seats: Option<u32>,
+    pub count_rule: Option<String>,
 }
 
 /// The rule on changing a vote, in the words every page and email use.
@@ -485,8 +508,17 @@ impl BallotRules {
             (BallotKind::Motion, Some(MotionKind::Recall | MotionKind::Merger)) => settings.dissolution,
             _ => settings.ordinary,
         };
+        let election = kind.is_election();
         BallotRules {
-            secrecy: "verifiable".into(),
+            // An election's preferences cannot be counted from encrypted
+            // totals: it is secret where no weight can name a paper's
+            // practice, and recorded otherwise.
+            secrecy: match (election, settings.weighting) {
+                (false, _) => "verifiable",
+                (true, Weighting::PerPractice) => "secret",
+                (true, _) => "recorded",
+            }
+            .into(),
             weighting: weighting.into(),
             patients_per_vote,
             list_size_date: None,
@@ -518,6 +550,8 @@ impl BallotRules {
             trustee_threshold: None,
             deadline: None,
             deadline_label: None,
+            seats: election.then_some(1),
+            count_rule: election.then(|| "scottish".to_owned()),
         }
     }
 
@@ -548,6 +582,15 @@ impl BallotRules {
         if input.trustee_threshold.is_some() {
             self.trustee_threshold = input.trustee_threshold;
         }
+        // Only an election has seats and a count rule.
+        if self.seats.is_some() {
+            if input.seats.is_some() {
+                self.seats = input.seats;
+            }
+            if input.count_rule.is_some() {
+                self.count_rule = input.count_rule;
+            }
+        }
         self
     }
 
@@ -567,10 +610,17 @@ impl BallotRules {
         // A plain secret ballot's board lists every paper with its weight and
         // constituency: where weights differ or constituencies are small, a
         // paper names its practice. Only the verifiable mode keeps those secret.
+        let plain_secret_ok =
+            self.secrecy != "secret" || (self.weighting == "per_practice" && self.constituencies.is_empty());
         require(
-            self.secrecy != "secret" || (self.weighting == "per_practice" && self.constituencies.is_empty()),
+            plain_secret_ok || self.seats.is_some(),
             "secrecy",
             "A weighted secret ballot, or one with constituencies, must be verifiable: in a plain secret ballot a paper's weight or constituency could name its practice",
+        );
+        require(
+            self.seats.is_none() || self.secrecy != "secret" || self.weighting == "per_practice",
+            "secrecy",
+            "A weighted election must be recorded: its board lists every ranking with its weight, which could name the practice, and an election cannot be counted from encrypted totals",
         );
         require(
             self.trustee_threshold.is_none_or(|t| (1..=20).contains(&t)),
@@ -627,6 +677,30 @@ impl BallotRules {
             "reminder-days",
             "Give at most 5 reminders, each 1 to 60 days before the close",
         );
+        if let Some(seats) = self.seats {
+            require(
+                (1..=super::election::model::MAX_SEATS).contains(&seats),
+                "seats",
+                "Seats to fill must be a whole number from 1 to 50",
+            );
+            require(
+                self.count_rule
+                    .as_deref()
+                    .is_some_and(|r| r.parse::<crate::ballots::stv::CountRule>().is_ok()),
+                "count-rule",
+                "The count rule must be scottish or meek",
+            );
+            require(
+                !self.is_verifiable(),
+                "secrecy",
+                "An election cannot be verifiable: its preferences are counted paper by paper, which encrypted totals cannot do. Choose secret (one practice, one vote) or recorded",
+            );
+            require(
+                self.constituencies.is_empty(),
+                "constituencies",
+                "An election counts one electorate for its seats: hold one election for each constituency",
+            );
+        }
         let names_ok = self
             .constituencies
             .iter()
@@ -708,6 +782,11 @@ impl BallotRules {
         }
     }
 
+    /// An election's count rule (`None` for other ballots).
+    pub fn count_rule(&self) -> Option<crate::ballots::stv::CountRule> {
+        self.count_rule.as_deref()?.parse().ok()
+    }
+
     pub fn deputies_may_vote(&self) -> bool {
         self.voters == "nominated_or_deputy"
     }
@@ -737,7 +816,15 @@ impl BallotRules {
                 format!("As extracted on or before {}", crate::time::day(day)),
             ));
         }
+        if let (Some(seats), Some(rule)) = (self.seats, self.count_rule()) {
+            rows.push((
+                "Seats",
+                format!("{seats} to fill; voters number the candidates in order of preference, as many as they wish"),
+            ));
+            rows.push(("Count", rule.description().to_owned()));
+        }
         let decision = match self.decision(kind) {
+            _ if kind.is_election() => String::new(),
             Decision::ForAgainst {
                 threshold,
                 base,
@@ -757,7 +844,9 @@ impl BallotRules {
             Decision::Plurality => "The option with the most votes wins".to_owned(),
             Decision::AbsoluteMajority => "An option needs more than half of the votes cast".to_owned(),
         };
-        rows.push(("Majority needed", decision));
+        if !decision.is_empty() {
+            rows.push(("Majority needed", decision));
+        }
         if !self.constituencies.is_empty() {
             let names: std::collections::BTreeSet<&str> = self.constituencies.values().map(String::as_str).collect();
             rows.push((

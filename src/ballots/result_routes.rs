@@ -48,6 +48,121 @@ struct ResultsPage {
     recorded: Option<Vec<RecordedRow>>,
     /// A re-run: the void ballot's record, in words, and its page.
     rerun_of: Option<KeyValue>,
+    /// An election's count, stage by stage.
+    stages: Option<StageTable>,
+}
+
+/// The STV count as returning officers publish it: a column per stage.
+#[derive(Serialize)]
+struct StageTable {
+    ballot: i32,
+    /// The recorded draw for ties decided by lot: names, and the
+    /// candidates' numbers as `quorate stv count --tie-order` takes them.
+    tie_order: String,
+    tie_order_numbers: String,
+    rule_name: String,
+    rule: String,
+    quota: String,
+    valid_papers: u64,
+    stages: Vec<StageHead>,
+    rows: Vec<StageRow>,
+    elected: Vec<KeyValue>,
+}
+
+#[derive(Serialize)]
+struct StageHead {
+    number: usize,
+    action: String,
+    tie: Option<String>,
+}
+
+#[derive(Serialize)]
+struct StageRow {
+    label: String,
+    cells: Vec<String>,
+    /// The candidate's standing at the end of the count.
+    standing: String,
+}
+
+fn stage_table(ballot: i32, report: &crate::ballots::stv::report::CountReport) -> StageTable {
+    let standing = |s: crate::ballots::stv::Standing| {
+        match s {
+            crate::ballots::stv::Standing::Elected => "Elected",
+            crate::ballots::stv::Standing::Excluded => "Excluded",
+            crate::ballots::stv::Standing::Withdrawn => "Withdrawn",
+            crate::ballots::stv::Standing::Hopeful => "",
+        }
+        .to_owned()
+    };
+    let mut rows: Vec<StageRow> = report
+        .candidates
+        .iter()
+        .enumerate()
+        .map(|(c, name)| StageRow {
+            label: name.clone(),
+            cells: report
+                .stages
+                .iter()
+                .map(|s| s.votes.get(c).map(|v| v.votes.clone()).unwrap_or_default())
+                .collect(),
+            standing: report
+                .final_votes
+                .get(c)
+                .map(|v| standing(v.standing))
+                .unwrap_or_default(),
+        })
+        .collect();
+    type Cell = fn(&crate::ballots::stv::report::StageReport) -> String;
+    let totals: [(&str, Cell); 3] = [
+        ("Non-transferable", |s| s.non_transferable.clone()),
+        ("Lost to rounding", |s| s.residual.clone()),
+        ("Quota", |s| s.quota.clone()),
+    ];
+    for (label, cell) in totals {
+        rows.push(StageRow {
+            label: label.to_owned(),
+            cells: report.stages.iter().map(cell).collect(),
+            standing: String::new(),
+        });
+    }
+    StageTable {
+        ballot,
+        tie_order: report.tie_order.join(", "),
+        tie_order_numbers: report
+            .tie_order
+            .iter()
+            .filter_map(|name| report.candidates.iter().position(|c| c == name))
+            .map(|c| (c + 1).to_string())
+            .collect::<Vec<_>>()
+            .join(","),
+        rule_name: report.rule.clone(),
+        rule: report.rule_description.clone(),
+        quota: report.quota.clone(),
+        valid_papers: report.valid_papers,
+        stages: report
+            .stages
+            .iter()
+            .map(|s| StageHead {
+                number: s.stage,
+                action: s.action.clone(),
+                tie: s.tie.clone(),
+            })
+            .collect(),
+        rows,
+        elected: report
+            .elected
+            .iter()
+            .map(|name| KeyValue {
+                key: name.clone(),
+                value: report
+                    .final_votes
+                    .iter()
+                    .find(|v| v.candidate == *name)
+                    .map(|v| v.votes.clone())
+                    .unwrap_or_default(),
+            })
+            .collect(),
+    }
 }
 
 #[derive(Serialize)]
@@ -128,10 +243,20 @@ pub async fn results(ui: Ui, user: CurrentUser, id: web::Path<String>) -> AppRes
         outcome: super::words::outcome_sentence(loaded, &results.result),
         carried: matches!(
             results.result.outcome,
-            count_rules::Outcome::Carried | count_rules::Outcome::Won { .. }
+            count_rules::Outcome::Carried | count_rules::Outcome::Won { .. } | count_rules::Outcome::Elected { .. }
         ),
+        stages: results.result.stv.as_ref().map(|report| stage_table(id, report)),
         counted_at: loaded.ballot.counted_at.map(crate::time::date_time).unwrap_or_default(),
-        overall: count_view(loaded, "Overall", "overall", &results.result.overall),
+        overall: count_view(
+            loaded,
+            if loaded.kind.is_election() {
+                "First preferences"
+            } else {
+                "Overall"
+            },
+            "overall",
+            &results.result.overall,
+        ),
         constituencies: results
             .result
             .constituencies
@@ -153,7 +278,7 @@ pub async fn results(ui: Ui, user: CurrentUser, id: web::Path<String>) -> AppRes
                 .iter()
                 .map(|(code, name, option, _)| RecordedRow {
                     practice: format!("{name} ({code})"),
-                    option: loaded.option_label(option),
+                    option: loaded.paper_words(option),
                 })
                 .collect()
         }),
@@ -171,11 +296,50 @@ pub async fn results_csv(ui: Ui, user: CurrentUser, id: web::Path<String>) -> Ap
             service::results_csv(&results)
         })
         .await?;
-    Ok(HttpResponse::Ok()
-        .content_type("text/csv; charset=utf-8")
+    Ok(download(
+        "text/csv; charset=utf-8",
+        format!("ballot-{id}-result.csv"),
+        csv,
+    ))
+}
+
+/// A download of a counted ballot: `name` is the file's name.
+fn download(content_type: &str, name: String, body: String) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(content_type)
         .insert_header((
             actix_web::http::header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"ballot-{id}-result.csv\""),
+            format!("attachment; filename=\"{name}\""),
         ))
-        .body(csv))
+        .body(body)
+}
+
+/// `GET /ballots/{id}/stages.csv`: an election's count, stage by stage.
+pub async fn stages_csv(ui: Ui, user: CurrentUser, id: web::Path<String>) -> AppResult<HttpResponse> {
+    let id = ballot_id(&id)?;
+    let grants = user.grants();
+    let csv = ui
+        .state()
+        .run(move |pool| service::stages_csv(&service::results(pool, &grants, id)?))
+        .await?;
+    Ok(download(
+        "text/csv; charset=utf-8",
+        format!("ballot-{id}-stages.csv"),
+        csv,
+    ))
+}
+
+/// `GET /ballots/{id}/papers.blt`: an election's papers for other STV software.
+pub async fn papers_blt(ui: Ui, user: CurrentUser, id: web::Path<String>) -> AppResult<HttpResponse> {
+    let id = ballot_id(&id)?;
+    let grants = user.grants();
+    let blt = ui
+        .state()
+        .run(move |pool| service::papers_blt(pool, &service::results(pool, &grants, id)?))
+        .await?;
+    Ok(download(
+        "text/plain; charset=utf-8",
+        format!("ballot-{id}-papers.blt"),
+        blt,
+    ))
 }

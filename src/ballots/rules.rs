@@ -156,6 +156,11 @@ pub enum Outcome {
     },
     /// No option has more than half of the weight cast.
     NoMajority,
+    /// An election's count: the candidates (option keys) elected, in the
+    /// order the count elected them.
+    Elected {
+        candidates: Vec<String>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -255,6 +260,11 @@ pub struct BallotResult {
     pub overall: Count,
     pub constituencies: Vec<(String, Count)>,
     pub outcome: Outcome,
+    /// An election's count, stage by stage (`overall` then holds the first
+    /// preferences). Absent for other ballots, so their stored results and
+    /// certificates are as before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stv: Option<super::stv::report::CountReport>,
 }
 
 pub fn result(
@@ -317,6 +327,7 @@ pub fn result_from_tallies(
         overall,
         constituencies,
         outcome,
+        stv: None,
     }
 }
 

@@ -29,8 +29,8 @@ pub use super::links::reissue_link;
 pub use super::schedule::{ScheduleReport, Scheduler};
 pub use super::views::{
     ElectorView, PracticeBallot, PrivacyReport, Progress, Results, Summary, constituency_lines, constitution_for,
-    deadline_warnings, electorate, for_practice, frozen_constitution, list, progress, results, results_csv,
-    weight_privacy,
+    deadline_warnings, electorate, for_practice, frozen_constitution, list, papers_blt, progress, results, results_csv,
+    stages_csv, weight_privacy,
 };
 
 pub(super) fn now() -> NaiveDateTime {
@@ -142,6 +142,17 @@ impl Loaded {
 
     pub fn option_keys(&self) -> Vec<String> {
         self.options.iter().map(|o| o.option_key.clone()).collect()
+    }
+
+    /// A paper's option in words: an election's ranking as "1. Ann; 2. Bea",
+    /// any other ballot's option by its label.
+    pub fn paper_words(&self, option: &str) -> String {
+        if self.kind.is_election() {
+            if let Ok(ranking) = super::election::ranking::decode(option, &self.option_keys()) {
+                return super::election::ranking::in_words(&ranking, &self.ballot_options());
+            }
+        }
+        self.option_label(option)
     }
 
     pub fn option_label(&self, key: &str) -> String {
@@ -851,6 +862,20 @@ fn count_papers(conn: &mut DbConn, loaded: &Loaded) -> AppResult<BallotResult> {
             constituency: p.constituency,
         })
         .collect();
+    if let (Some(seats), Some(rule)) = (loaded.rules.seats, loaded.rules.count_rule()) {
+        let keys = loaded.option_keys();
+        let names: Vec<String> = loaded.options.iter().map(|o| o.label.clone()).collect();
+        let election = super::election::count::Election {
+            title: &loaded.ballot.title,
+            keys: &keys,
+            names: &names,
+            seats,
+            rule,
+            tie_order: super::election::count::draw_tie_order(keys.len()),
+        };
+        return super::election::count::result(&election, &electors, &papers, loaded.rules.quorum())
+            .map_err(|why| AppError::Internal(format!("ballot {}: {why}", loaded.ballot.id)));
+    }
     Ok(rules::result(
         &loaded.option_keys(),
         &electors,

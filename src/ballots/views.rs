@@ -252,6 +252,47 @@ pub fn results(pool: &Pool, grants: &Grants, id: i32) -> AppResult<Results> {
     })
 }
 
+/// An election's stage table as CSV (see `stv::report::csv`).
+pub fn stages_csv(results: &Results) -> AppResult<String> {
+    let report = results.result.stv.as_ref().ok_or(AppError::NotFound)?;
+    Ok(super::stv::report::csv(report))
+}
+
+/// An election's papers as a BLT file, so a scrutineer can recount them
+/// with other STV software, or with `quorate stv count` and the tie order
+/// the result page gives. Identical rankings are written once with their
+/// weights added: the file keeps no order of casting.
+pub fn papers_blt(pool: &Pool, results: &Results) -> AppResult<String> {
+    let loaded = &results.loaded;
+    let (Some(seats), Some(report)) = (loaded.rules.seats, results.result.stv.as_ref()) else {
+        return Err(AppError::NotFound);
+    };
+    let keys = loaded.option_keys();
+    let names: Vec<String> = loaded.options.iter().map(|o| o.label.clone()).collect();
+    let mut conn = pool.get()?;
+    let papers = store::papers(&mut conn, loaded.ballot.id)?
+        .into_iter()
+        .map(|paper| {
+            let ranking = super::election::ranking::decode(&paper.option_key, &keys)
+                .map_err(|why| AppError::Internal(format!("ballot {}: {why}", loaded.ballot.id)))?;
+            Ok(super::stv::RankedPaper {
+                weight: u64::try_from(paper.weight).unwrap_or(0),
+                ranking,
+            })
+        })
+        .collect::<AppResult<Vec<_>>>()?;
+    let profile = super::stv::Profile::new(
+        loaded.ballot.title.clone(),
+        seats as usize,
+        names.clone(),
+        Default::default(),
+        papers,
+        super::election::count::recorded_tie_order(report, &names),
+    )
+    .map_err(|e| AppError::Internal(format!("ballot {}: {e}", loaded.ballot.id)))?;
+    Ok(super::stv::blt::write(&profile))
+}
+
 /// The result as CSV: one row per option, overall and per constituency.
 pub fn results_csv(results: &Results) -> AppResult<String> {
     let mut writer = csv::Writer::from_writer(Vec::new());

@@ -22,7 +22,12 @@ pub struct VoteForm {
     /// A verifiable ballot: the nonce the paper shown for checking was
     /// encrypted from (hex), so that casting or checking it makes the same paper.
     nonce: String,
+    /// An election's number boxes, `rank_<candidate key>` (and any other field).
+    #[serde(flatten)]
+    other: std::collections::BTreeMap<String, String>,
 }
+
+const RANK_PREFIX: &str = "rank_";
 
 impl VoteForm {
     fn seed(&self, ui: &Ui) -> Option<[u8; 32]> {
@@ -30,7 +35,19 @@ impl VoteForm {
         Some(ui.state().outbox.paper_seed(&bytes))
     }
 
+    /// What was typed in an election's number boxes, by candidate key.
+    fn boxes(&self) -> Vec<(String, String)> {
+        self.other
+            .iter()
+            .filter_map(|(name, typed)| Some((name.strip_prefix(RANK_PREFIX)?.to_owned(), typed.clone())))
+            .collect()
+    }
+
     fn choice(&self, ui: &Ui) -> casting::Choice {
+        let boxes = self.boxes();
+        if self.option.is_empty() && !boxes.is_empty() {
+            return casting::Choice::Boxes(boxes);
+        }
         match self.seed(ui) {
             Some(seed) => casting::Choice::Seeded {
                 option: self.option.clone(),
@@ -63,6 +80,50 @@ struct ChoiceView {
     papers: Vec<String>,
     /// A constitution amendment's word difference, to read before choosing.
     diff: Vec<super::diff::Piece>,
+    /// An election: a number box per candidate, and the seats to fill.
+    ranked: Vec<RankBox>,
+    seats: u32,
+}
+
+#[derive(Serialize)]
+struct RankBox {
+    id: String,
+    name: String,
+    label: String,
+    description: String,
+    value: String,
+    error: Option<String>,
+}
+
+/// The number boxes of an election's paper, filled in as the voter left
+/// them (or from the ranking they are changing), each with its error.
+fn rank_boxes(loaded: &service::Loaded, form: &VoteForm, errors: &[FieldError]) -> Vec<RankBox> {
+    let typed = form.boxes();
+    let from_ranking = super::election::ranking::decode(&form.option, &loaded.option_keys()).unwrap_or_default();
+    loaded
+        .options
+        .iter()
+        .enumerate()
+        .map(|(c, o)| {
+            let id = format!("rank-{}", o.option_key);
+            let value = match typed.iter().find(|(key, _)| *key == o.option_key) {
+                Some((_, text)) => text.clone(),
+                None => from_ranking
+                    .iter()
+                    .position(|&r| r == c)
+                    .map(|place| (place + 1).to_string())
+                    .unwrap_or_default(),
+            };
+            RankBox {
+                error: errors.iter().find(|e| e.field == id).map(|e| e.message.clone()),
+                name: format!("{RANK_PREFIX}{}", o.option_key),
+                id,
+                label: o.label.clone(),
+                description: o.description.clone(),
+                value,
+            }
+        })
+        .collect()
 }
 
 #[derive(Serialize)]
@@ -255,10 +316,16 @@ async fn choose(
         practices,
         closes: crate::time::date_time(loaded.ballot.closes_at),
         options: choices("option", &options, &form.option),
+        ranked: if loaded.kind.is_election() {
+            rank_boxes(&loaded, &form, &errors)
+        } else {
+            Vec::new()
+        },
+        seats: loaded.rules.seats.unwrap_or(0),
         descriptions: loaded
             .options
             .iter()
-            .filter(|o| !o.description.is_empty())
+            .filter(|o| !o.description.is_empty() && !loaded.kind.is_election())
             .map(|o| OptionView {
                 label: o.label.clone(),
                 description: o.description.clone(),
@@ -300,11 +367,12 @@ async fn confirm(
                 _ => format!("/ballots/{}/vote/check", vote.ballot_id),
             };
             // "Change your choice" comes back with the choice made.
+            let option = vote.option_key.replace('>', "%3E");
             let back_href = match &credential {
-                Credential::Link(token) => format!("/vote/{token}?option={}", vote.option_key),
+                Credential::Link(token) => format!("/vote/{token}?option={option}"),
                 _ => format!(
-                    "/ballots/{}/vote?option={}&practice={}",
-                    vote.ballot_id, vote.option_key, vote.practice_code
+                    "/ballots/{}/vote?option={option}&practice={}",
+                    vote.ballot_id, vote.practice_code
                 ),
             };
             ui.page(

@@ -90,6 +90,24 @@ pub fn count_sentence(loaded: &Loaded, count: &Count) -> String {
                 names.join(" and ")
             )
         }
+        Outcome::Elected { candidates } => {
+            let names: Vec<String> = candidates.iter().map(|c| loaded.option_label(c)).collect();
+            let seats = loaded.rules.seats.unwrap_or(0) as usize;
+            let unfilled = seats.saturating_sub(names.len());
+            let rule = loaded.rules.count_rule().map_or("", |r| r.as_str());
+            let rule = if rule == "meek" { "Meek STV" } else { "Scottish STV" };
+            let papers = count.tally.turnout().practices;
+            format!(
+                "Elected: {}{}, by {rule} from {papers} {}; {quorum}",
+                names.join(", "),
+                if unfilled > 0 {
+                    format!(" ({unfilled} of {seats} seats left unfilled)")
+                } else {
+                    String::new()
+                },
+                if papers == 1 { "paper" } else { "papers" },
+            )
+        }
         Outcome::NoMajority => {
             let leader = count
                 .tally

@@ -770,13 +770,25 @@ fn verify_board(cert: &Certificate, board: &Board) -> Vec<Check> {
             constituency: p.constituency.clone(),
         })
         .collect();
-    let recount = rules::result(
-        &options,
-        &electors,
-        &papers,
-        cert.rules.quorum(),
-        cert.rules.decision(cert.ballot.kind),
-    );
+    let recount = match recount(cert, &options, &electors, &papers) {
+        Ok(recount) => recount,
+        Err(why) => {
+            checks.push(check("tally", false, format!("the board cannot be counted: {why}")));
+            return checks;
+        }
+    };
+    if let Some(report) = &cert.result.stv {
+        checks.push(check(
+            "STV count",
+            recount.stv.as_ref() == Some(report),
+            format!(
+                "{} recounted from the board stage by stage ({} stages; elected {})",
+                report.rule_description,
+                report.stages.len(),
+                report.elected.join(", ")
+            ),
+        ));
+    }
     checks.push(check(
         "tally",
         recount.overall.tally == cert.result.overall.tally
@@ -798,6 +810,41 @@ fn verify_board(cert: &Certificate, board: &Board) -> Vec<Check> {
         format!("{:?}", recount.outcome),
     ));
     checks
+}
+
+/// The count of a plain board's papers, as the certificate's rules make
+/// it: an election by its STV rule, with the tie order its count recorded.
+fn recount(
+    cert: &Certificate,
+    keys: &[String],
+    electors: &[Elector],
+    papers: &[Paper],
+) -> Result<BallotResult, String> {
+    use crate::ballots::election::count;
+    if let (Some(seats), Some(rule)) = (cert.rules.seats, cert.rules.count_rule()) {
+        let names: Vec<String> = cert.ballot.options.iter().map(|o| o.label.clone()).collect();
+        let tie_order = match &cert.result.stv {
+            Some(report) => count::recorded_tie_order(report, &names)
+                .ok_or("the certificate's tie order does not name the candidates")?,
+            None => (0..keys.len()).collect(),
+        };
+        let election = count::Election {
+            title: &cert.ballot.title,
+            keys,
+            names: &names,
+            seats,
+            rule,
+            tie_order,
+        };
+        return count::result(&election, electors, papers, cert.rules.quorum());
+    }
+    Ok(rules::result(
+        keys,
+        electors,
+        papers,
+        cert.rules.quorum(),
+        cert.rules.decision(cert.ballot.kind),
+    ))
 }
 
 pub fn all_passed(checks: &[Check]) -> bool {

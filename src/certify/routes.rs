@@ -378,7 +378,7 @@ pub async fn board(ui: Ui, id: web::Path<String>) -> AppResult<HttpResponse> {
             let board = service::board(pool, id)?;
             let mut conn = pool.get()?;
             let loaded = crate::ballots::service::load(&mut conn, id)?;
-            let labels = |key: &str| loaded.option_label(key);
+            let labels = |key: &str| loaded.paper_words(key);
             let page = match board {
                 BoardFile::Plain(board) => BoardPage {
                     ballot: id,
@@ -972,7 +972,15 @@ pub async fn certificate_pdf(state: web::Data<AppState>, id: web::Path<String>) 
             .iter()
             .map(|r| Block::Field(r.key.clone(), r.value.clone())),
     );
-    blocks.push(Block::Heading("Votes for each option".into()));
+    let report = signed.certificate.result.stv.as_ref();
+    blocks.push(Block::Heading(
+        if report.is_some() {
+            "First preferences"
+        } else {
+            "Votes for each option"
+        }
+        .into(),
+    ));
     // One line per count (overall, each constituency).
     let mut scopes: Vec<(String, Vec<String>)> = Vec::new();
     for t in &page.tally {
@@ -992,6 +1000,27 @@ pub async fn certificate_pdf(state: web::Data<AppState>, id: web::Path<String>) 
             .into_iter()
             .map(|(scope, parts)| Block::Field(scope, parts.join("; "))),
     );
+    if let Some(report) = report {
+        blocks.push(Block::Heading("The count, stage by stage".into()));
+        blocks.push(Block::Text(format!(
+            "{}. Quota {}. Elected, in order: {}. Ties left to lot are settled by the recorded draw: {}.",
+            report.rule_description,
+            report.quota,
+            report.elected.join(", "),
+            report.tie_order.join(", ")
+        )));
+        for stage in &report.stages {
+            let votes: Vec<String> = stage
+                .votes
+                .iter()
+                .map(|v| format!("{} {}", v.candidate, v.votes))
+                .collect();
+            blocks.push(Block::Field(
+                format!("Stage {}: {}", stage.stage, stage.action),
+                format!("{}; non-transferable {}", votes.join("; "), stage.non_transferable),
+            ));
+        }
+    }
     blocks.push(Block::Heading("The returning officer certifies".into()));
     blocks.extend(page.statements.iter().map(|s| Block::Text(format!("• {s}"))));
     if !page.officer_statement.is_empty() {

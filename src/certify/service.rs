@@ -210,7 +210,7 @@ pub fn check_receipt(pool: &Pool, ballot_id: i32, code: &str) -> AppResult<(Load
     let digest = crate::ballots::model::receipt_digest(code);
     let found = board.find(&digest).map(|(paper, proof)| ReceiptCheck {
         holds: super::model::proof_holds(paper, &proof, &board.merkle_root),
-        option_label: loaded.option_label(&paper.option),
+        option_label: loaded.paper_words(&paper.option),
         paper: paper.clone(),
         proof,
         root: board.merkle_root.clone(),

@@ -235,6 +235,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/ballots/{id}/vote/receipt").route(post().to(ballots::recorded_routes::resend_signed_in)))
         .service(resource("/ballots/{id}/results").route(get().to(ballots::result_routes::results)))
         .service(resource("/ballots/{id}/results.csv").route(get().to(ballots::result_routes::results_csv)))
+        .service(resource("/ballots/{id}/stages.csv").route(get().to(ballots::result_routes::stages_csv)))
+        .service(resource("/ballots/{id}/papers.blt").route(get().to(ballots::result_routes::papers_blt)))
         .service(
             resource("/vote/{token}")
                 .route(get().to(ballots::vote_routes::link_form))

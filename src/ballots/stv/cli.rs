@@ -27,7 +27,7 @@ pub fn count_command(file: &Path, rule: CountRule, output: Output, tie_order: Op
         Output::Text => report::text(&count),
         Output::Json => serde_json::to_string_pretty(&report::CountReport::new(&count))
             .map_err(|e| Failure::Failed(format!("cannot write the count as JSON: {e}")))?,
-        Output::Csv => report::csv(&count),
+        Output::Csv => report::csv(&report::CountReport::new(&count)),
     })
 }
 

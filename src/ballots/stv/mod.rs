@@ -278,7 +278,7 @@ impl fmt::Display for CountRule {
 }
 
 /// Where a candidate stands at the end of a stage.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Standing {
     Hopeful,

@@ -4,17 +4,18 @@
 
 use std::fmt::Write as _;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::format::SafeCsv;
 
 use super::{Count, StageAction, Standing, Tie, TiePurpose};
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CountReport {
     pub title: String,
-    pub rule: &'static str,
-    pub rule_description: &'static str,
+    pub rule: String,
+    pub rule_description: String,
     pub seats: usize,
     pub candidates: Vec<String>,
     pub valid_papers: u64,
@@ -26,14 +27,16 @@ pub struct CountReport {
     pub stages: Vec<StageReport>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CandidateVotes {
     pub candidate: String,
     pub votes: String,
     pub standing: Standing,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct StageReport {
     pub stage: usize,
     pub action: String,
@@ -64,8 +67,8 @@ impl CountReport {
         };
         CountReport {
             title: count.title.clone(),
-            rule: count.rule.as_str(),
-            rule_description: count.rule.description(),
+            rule: count.rule.as_str().to_owned(),
+            rule_description: count.rule.description().to_owned(),
             seats: count.seats,
             candidates: count.candidates.clone(),
             valid_papers: count.valid,
@@ -213,45 +216,38 @@ pub fn text(count: &Count) -> String {
     out
 }
 
-/// The stage table as CSV: a column per stage, a row per candidate.
-pub fn csv(count: &Count) -> String {
-    let arithmetic = count.arithmetic();
+/// The stage table as CSV: a column per stage, a row per candidate. From
+/// the report, so a stored result writes the same table as a fresh count.
+pub fn csv(report: &CountReport) -> String {
     let mut rows: Vec<Vec<String>> = Vec::new();
     let mut header = vec!["".to_string()];
     let mut actions = vec!["Action".to_string()];
-    for stage in &count.stages {
-        header.push(format!("Stage {}", stage.number));
-        actions.push(action_words(count, &stage.action));
+    for stage in &report.stages {
+        header.push(format!("Stage {}", stage.stage));
+        actions.push(stage.action.clone());
     }
     rows.push(header);
     rows.push(actions);
-    for (candidate, name) in count.candidates.iter().enumerate() {
+    for (candidate, name) in report.candidates.iter().enumerate() {
         let mut row = vec![name.clone()];
-        row.extend(count.stages.iter().map(|s| arithmetic.format(s.votes[candidate])));
+        row.extend(
+            report
+                .stages
+                .iter()
+                .map(|s| s.votes.get(candidate).map(|v| v.votes.clone()).unwrap_or_default()),
+        );
         rows.push(row);
     }
-    let mut add = |label: &str, cell: &dyn Fn(&super::Stage) -> String| {
+    let mut add = |label: &str, cell: &dyn Fn(&StageReport) -> String| {
         let mut row = vec![label.to_string()];
-        row.extend(count.stages.iter().map(cell));
+        row.extend(report.stages.iter().map(cell));
         rows.push(row);
     };
-    add("Non-transferable", &|s| arithmetic.format(s.non_transferable));
-    add("Lost to rounding", &|s| arithmetic.format(s.residual));
-    add("Quota", &|s| arithmetic.format(s.quota));
-    add("Elected", &|s| {
-        s.elected
-            .iter()
-            .map(|c| count.candidates[*c].as_str())
-            .collect::<Vec<_>>()
-            .join("; ")
-    });
-    add("Excluded", &|s| {
-        s.excluded
-            .iter()
-            .map(|c| count.candidates[*c].as_str())
-            .collect::<Vec<_>>()
-            .join("; ")
-    });
+    add("Non-transferable", &|s| s.non_transferable.clone());
+    add("Lost to rounding", &|s| s.residual.clone());
+    add("Quota", &|s| s.quota.clone());
+    add("Elected", &|s| s.elected.join("; "));
+    add("Excluded", &|s| s.excluded.join("; "));
     let mut writer = csv::Writer::from_writer(Vec::new());
     for row in rows {
         // Writing to memory cannot fail.

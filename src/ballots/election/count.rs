@@ -1,0 +1,196 @@
+//! An election's result from its ranked papers: the first preferences as
+//! the ballot's tally (turnout, quorum and every page that shows a tally
+//! read them as for any ballot) and the STV count stage by stage. The
+//! server's count and `quorate verify`'s recount from the board both run
+//! this. Pure: no I/O.
+
+use super::ranking;
+use crate::ballots::rules::{self, BallotResult, Decision, Elector, Outcome, Paper, Quorum};
+use crate::ballots::stv::{self, CountRule, Profile, RankedPaper, report::CountReport};
+
+/// What the count needs to know of the election.
+pub struct Election<'a> {
+    pub title: &'a str,
+    /// The candidates' option keys and names, in the ballot's order.
+    pub keys: &'a [String],
+    pub names: &'a [String],
+    pub seats: u32,
+    pub rule: CountRule,
+    /// Who goes first where the rule says "by lot": positions in `keys`.
+    pub tie_order: Vec<usize>,
+}
+
+/// The result of an election's papers (each paper's option is a stored
+/// ranking, see [`ranking`]). Fails, naming the paper, when a paper's
+/// ranking is not one of this election's.
+pub fn result(
+    election: &Election<'_>,
+    electors: &[Elector],
+    papers: &[Paper],
+    quorum: Quorum,
+) -> Result<BallotResult, String> {
+    let mut firsts = Vec::with_capacity(papers.len());
+    let mut ranked = Vec::with_capacity(papers.len());
+    for (number, paper) in papers.iter().enumerate() {
+        let ranking = ranking::decode(&paper.option, election.keys)
+            .map_err(|why| format!("paper {} (\"{}\"): {why}", number + 1, paper.option))?;
+        firsts.push(Paper {
+            option: election.keys[ranking[0]].clone(),
+            weight: paper.weight,
+            constituency: paper.constituency.clone(),
+        });
+        ranked.push(RankedPaper {
+            weight: paper.weight,
+            ranking,
+        });
+    }
+    let mut result = rules::result(election.keys, electors, &firsts, quorum, Decision::Plurality);
+    if !result.overall.quorum_met {
+        result.overall.outcome = Outcome::QuorumNotMet;
+        result.outcome = Outcome::QuorumNotMet;
+        return Ok(result);
+    }
+    let profile = Profile::new(
+        election.title.to_owned(),
+        election.seats as usize,
+        election.names.to_vec(),
+        Default::default(),
+        ranked,
+        Some(election.tie_order.clone()),
+    )
+    .map_err(|e| e.to_string())?;
+    let count = stv::count(&profile, election.rule);
+    let elected = Outcome::Elected {
+        candidates: count.elected.iter().map(|&c| election.keys[c].clone()).collect(),
+    };
+    result.overall.outcome = elected.clone();
+    result.outcome = elected;
+    result.stv = Some(CountReport::new(&count));
+    Ok(result)
+}
+
+/// A tie order drawn at random: the recorded draw that settles ties the
+/// rule leaves to lot. It is kept in the count report, so a recount uses it.
+pub fn draw_tie_order(candidates: usize) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..candidates).collect();
+    crate::ballots::store::shuffle(&mut order);
+    order
+}
+
+/// The recorded tie order of a stored count, as positions in `names`.
+pub fn recorded_tie_order(report: &CountReport, names: &[String]) -> Option<Vec<usize>> {
+    report
+        .tie_order
+        .iter()
+        .map(|name| names.iter().position(|n| n == name))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::registry::constitution::QuorumBasis;
+
+    fn keys() -> Vec<String> {
+        ["ann", "bea", "cal"].iter().map(|s| s.to_string()).collect()
+    }
+
+    fn names() -> Vec<String> {
+        ["Ann", "Bea", "Cal"].iter().map(|s| s.to_string()).collect()
+    }
+
+    fn paper(option: &str) -> Paper {
+        Paper {
+            option: option.into(),
+            weight: 1,
+            constituency: None,
+        }
+    }
+
+    fn electors(n: usize) -> Vec<Elector> {
+        vec![
+            Elector {
+                weight: 1,
+                constituency: None
+            };
+            n
+        ]
+    }
+
+    const NO_QUORUM: Quorum = Quorum {
+        basis: QuorumBasis::None,
+        percent: 0,
+    };
+
+    #[test]
+    fn the_alternative_vote_transfers_the_lowest() {
+        // Ann 4, Bea 3, Cal 2 (all to Bea): Bea wins 5 to 4 after Cal goes.
+        let (keys, names) = (keys(), names());
+        let election = Election {
+            title: "Chair",
+            keys: &keys,
+            names: &names,
+            seats: 1,
+            rule: CountRule::Scottish,
+            tie_order: vec![0, 1, 2],
+        };
+        let mut papers = vec![paper("ann"); 4];
+        papers.extend(vec![paper("bea>ann"); 3]);
+        papers.extend(vec![paper("cal>bea"); 2]);
+        let result = result(&election, &electors(10), &papers, NO_QUORUM).expect("counts");
+        assert_eq!(
+            result.outcome,
+            Outcome::Elected {
+                candidates: vec!["bea".into()]
+            }
+        );
+        assert_eq!(result.overall.tally.votes("ann").practices, 4, "first preferences");
+        assert_eq!(result.overall.tally.turnout().practices, 9);
+        let report = result.stv.expect("stage table");
+        assert_eq!(report.elected, vec!["Bea".to_string()]);
+        assert_eq!(report.stages.len(), 2);
+        assert_eq!(recorded_tie_order(&report, &names), Some(vec![0, 1, 2]));
+    }
+
+    #[test]
+    fn a_paper_from_another_election_is_named() {
+        let (keys, names) = (keys(), names());
+        let election = Election {
+            title: "Chair",
+            keys: &keys,
+            names: &names,
+            seats: 1,
+            rule: CountRule::Meek,
+            tie_order: vec![0, 1, 2],
+        };
+        let why = result(&election, &electors(2), &[paper("ann"), paper("dan")], NO_QUORUM).expect_err("refused");
+        assert!(why.starts_with("paper 2 (\"dan\")"), "{why}");
+    }
+
+    #[test]
+    fn no_count_without_quorum() {
+        let (keys, names) = (keys(), names());
+        let election = Election {
+            title: "Chair",
+            keys: &keys,
+            names: &names,
+            seats: 1,
+            rule: CountRule::Scottish,
+            tie_order: vec![0, 1, 2],
+        };
+        let quorum = Quorum {
+            basis: QuorumBasis::Practices,
+            percent: 50,
+        };
+        let result = result(&election, &electors(10), &[paper("ann")], quorum).expect("counts");
+        assert_eq!(result.outcome, Outcome::QuorumNotMet);
+        assert!(result.stv.is_none());
+    }
+
+    #[test]
+    fn a_drawn_tie_order_lists_every_candidate_once() {
+        let mut order = draw_tie_order(12);
+        order.sort_unstable();
+        assert_eq!(order, (0..12).collect::<Vec<_>>());
+    }
+}
