@@ -158,19 +158,65 @@ pub fn load(pool: &Pool) -> AppResult<Option<DemoAccounts>> {
     }))
 }
 
-/// A draft co-commissioning ballot for the board to look at and publish.
+/// Draft ballots for the board to look at and publish: a co-commissioning
+/// question and an election by single transferable vote.
 fn demo_ballot(conn: &mut crate::db::DbConn, ccg: i32, now: chrono::NaiveDateTime) -> AppResult<()> {
-    use crate::ballots::model::{BallotKind, BallotRules};
+    use crate::ballots::model::{BallotKind, BallotOption};
+    let candidate = |key: &str, label: &str, description: &str| BallotOption {
+        key: key.into(),
+        label: label.into(),
+        description: description.into(),
+    };
+    demo_draft(
+        conn,
+        ccg,
+        now,
+        BallotKind::CoCommissioning,
+        "Demo: primary care co-commissioning",
+        "Which level of primary care co-commissioning should the CCG apply to NHS England for?",
+        "This is a demonstration ballot. The board recommends level 2, joint commissioning.\n\nPublish it to send the notices (to the .eml files in the mail folder unless an SMTP server is set).",
+        &BallotKind::CoCommissioning.preset_options(),
+    )?;
+    demo_draft(
+        conn,
+        ccg,
+        now,
+        BallotKind::Election,
+        "Demo: GP members of the governing body",
+        "Elect two GP members of the governing body",
+        "This is a demonstration election, counted by single transferable vote. Number the candidates in order of preference.",
+        &[
+            candidate("okafor", "Dr Chidi Okafor", "GP partner, demonstration practice"),
+            candidate("hughes", "Dr Megan Hughes", "Salaried GP, demonstration practice"),
+            candidate("patel", "Dr Anjali Patel", "GP partner, demonstration practice"),
+            candidate("brennan", "Dr Sean Brennan", "GP partner, demonstration practice"),
+        ],
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+fn demo_draft(
+    conn: &mut crate::db::DbConn,
+    ccg: i32,
+    now: chrono::NaiveDateTime,
+    kind: crate::ballots::model::BallotKind,
+    title: &str,
+    question: &str,
+    papers: &str,
+    options: &[crate::ballots::model::BallotOption],
+) -> AppResult<()> {
     let settings = crate::registry::service::load_constitution(conn, ccg)?;
-    let kind = BallotKind::CoCommissioning;
-    let rules = serde_json::to_string(&BallotRules::defaults(&settings, kind, None))
-        .map_err(|e| AppError::Internal(format!("demo ballot rules: {e}")))?;
+    let mut rules = crate::ballots::model::BallotRules::defaults(&settings, kind, None);
+    if kind.is_election() {
+        rules.seats = Some(2);
+    }
+    let rules = serde_json::to_string(&rules).map_err(|e| AppError::Internal(format!("demo ballot rules: {e}")))?;
     let opens_at = now + chrono::Duration::days(i64::from(settings.minimum_notice_days) + 1);
     let draft = crate::ballots::store::DraftRow {
         kind: kind.as_str().to_owned(),
-        title: "Demo: primary care co-commissioning".into(),
-        question: "Which level of primary care co-commissioning should the CCG apply to NHS England for?".into(),
-        papers: "This is a demonstration ballot. The board recommends level 2, joint commissioning.\n\nPublish it to send the notices (to the .eml files in the mail folder unless an SMTP server is set).".into(),
+        title: title.into(),
+        question: question.into(),
+        papers: papers.into(),
         current_text: String::new(),
         proposed_text: String::new(),
         motion_kind: String::new(),
@@ -181,6 +227,6 @@ fn demo_ballot(conn: &mut crate::db::DbConn, ccg: i32, now: chrono::NaiveDateTim
         updated_at: now,
     };
     let id = crate::ballots::store::insert(conn, ccg, &draft, None, now)?;
-    crate::ballots::store::replace_options(conn, id, &kind.preset_options())?;
+    crate::ballots::store::replace_options(conn, id, options)?;
     Ok(())
 }

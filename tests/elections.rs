@@ -14,11 +14,12 @@ const OFFICER: &str = "ro@example.org";
 const BIN: &str = env!("CARGO_BIN_EXE_quorate");
 
 fn candidates() -> Value {
+    // Entered out of order: the paper lists them by surname.
     json!([
-        {"key": "ann", "label": "Dr Ann Able", "description": "GP partner, Practice 1"},
-        {"key": "bea", "label": "Dr Bea Best", "description": "Salaried GP, Practice 2"},
         {"key": "cal", "label": "Dr Cal Cole", "description": "GP partner, Practice 3"},
+        {"key": "ann", "label": "Dr Ann Able", "description": "GP partner, Practice 1"},
         {"key": "dee", "label": "Dr Dee Dunn", "description": "GP partner, Practice 4"},
+        {"key": "bea", "label": "Dr Bea Best", "description": "Salaried GP, Practice 2"},
     ])
 }
 
@@ -80,7 +81,7 @@ backend_tests! {
         let verifiable = draft_refused(&app, &e, election(json!({"secrecy": "verifiable"}))).await;
         assert!(verifiable.contains("An election cannot be verifiable"), "{verifiable}");
         let mut same = election(json!({}));
-        same["options"][1]["label"] = json!("dr ann able");
+        same["options"][1]["label"] = json!("dr cal cole");
         assert!(draft_refused(&app, &e, same).await.contains("both called"));
         let weighted = draft_refused(&app, &e, election(json!({"weighting": "list_size"}))).await;
         assert!(weighted.contains("A weighted election must be recorded"), "a weighted plain secret election could name a voter: {weighted}");
@@ -91,7 +92,12 @@ backend_tests! {
         assert_eq!(draft["kind"], "election");
         assert_eq!(draft["rules"]["seats"], 2);
         assert_eq!(draft["rules"]["count_rule"], "scottish");
+        assert_eq!(draft["rules"]["paper_order"], "alphabetical");
         assert_eq!(action(&app, &e, id, "publish", None).await.0, 200);
+        let (_, published) = app.api(reqwest::Method::GET, &format!("/api/v1/ballots/{id}"), Some(&e.admin_token), None).await;
+        let order: Vec<&str> = published["options"].as_array().expect("options").iter().filter_map(|o| o["key"].as_str()).collect();
+        assert_eq!(order, ["ann", "bea", "cal", "dee"], "alphabetical by surname from publication");
+        assert!(draft_refused(&app, &e, election(json!({"paper_order": "by height"}))).await.contains("alphabetical, random or as_entered"));
         open_when_due(&app, &e, id).await;
         let links = voting_links(&app, id);
         let link = |n: usize| links[e.rep_of(&format!("F84{n:03}"))].clone();
@@ -102,6 +108,11 @@ backend_tests! {
             (vec!["ann", "zed"], "\"zed\" is not a candidate"),
             (vec![], "at least one"),
         ] {
+            let (status, refused) = vote_ranking(&app, id, &link(1), &bad).await;
+            assert_eq!(status, 422, "{refused}");
+            assert!(refused["error"]["message"].as_str().unwrap_or_default().contains(why), "{refused}");
+        }
+        for (bad, why) in [(vec!["ann>bea"], "Preference 1"), (vec!["ann", " "], "Preference 2")] {
             let (status, refused) = vote_ranking(&app, id, &link(1), &bad).await;
             assert_eq!(status, 422, "{refused}");
             assert!(refused["error"]["message"].as_str().unwrap_or_default().contains(why), "{refused}");
@@ -130,13 +141,26 @@ backend_tests! {
         assert!(refused.contains("You gave 2 to both Dr Bea Best and Dr Cal Cole"), "{refused}");
         assert!(refused.contains("href=\"#rank-cal\""), "the error summary links to the box: {refused}");
         assert!(refused.contains("value=\"2\""), "the numbers typed are kept");
-        let response = rep.submit(&page, &confirm, &[("rank_cal", "1"), ("rank_bea", "")]).await;
+        let response = rep.submit(&page, &confirm, &[]).await;
+        assert_eq!(response.status(), 422);
+        let empty = response.text().await.expect("body");
+        assert!(empty.contains("href=\"#ranking\"") && empty.contains("id=\"ranking-error\""), "a whole-paper error has its place: {empty}");
+        let response = rep.submit(&page, &confirm, &[("rank_cal", "1"), ("rank_bea", "2"), ("rank_dee", " ")]).await;
         assert_eq!(response.status(), 200);
         let check = response.text().await.expect("body");
-        assert!(check.contains("1. Dr Cal Cole"), "{check}");
+        assert!(check.contains("1. Dr Cal Cole; 2. Dr Bea Best"), "{check}");
+        // "Change your choice" comes back with the numbers filled in.
+        assert!(check.contains("?option&#x3D;cal%3Ebea&amp;practice&#x3D;F84012"), "{check}");
+        let (_, again) = rep.get_text(&format!("/ballots/{id}/vote?option=cal%3Ebea&practice=F84012")).await;
+        assert!(again.contains("id=\"rank-cal\" name=\"rank_cal\" type=\"text\" inputmode=\"numeric\" value=\"1\""), "{again}");
+        // Cast what the check page carries, as the browser would.
+        let hidden = check.split("name=\"option\" value=\"").nth(1).and_then(|rest| rest.split('"').next()).expect("hidden option");
+        assert_eq!(hidden, "cal&gt;bea");
         let csrf = common::csrf_in(&check).expect("csrf");
-        let response = rep.post_form(&page, &[("_csrf", &csrf), ("option", "cal"), ("practice", "F84012")]).await;
+        let response = rep.post_form(&page, &[("_csrf", &csrf), ("option", "cal>bea"), ("practice", "F84012")]).await;
         assert_eq!(response.status(), 200);
+        let receipt = response.text().await.expect("body");
+        assert!(!receipt.contains("Dr Cal Cole") && !receipt.contains("cal&gt;bea"), "a secret paper's receipt page does not repeat it: {receipt}");
         assert_eq!(paper_count(&app, id), 1);
 
         // The rest by the API: a hand-worked count. Quota 12/3 + 1 = 5:
@@ -162,6 +186,12 @@ backend_tests! {
         assert_eq!(stv["elected"], json!(["Dr Ann Able", "Dr Cal Cole"]));
         assert_eq!(stv["quota"], "5.00000");
         assert_eq!(stv["valid_papers"], 12);
+        // Ties left to lot follow the draw published with the rules, before any paper.
+        let (_, counted) = app.api(reqwest::Method::GET, &format!("/api/v1/ballots/{id}"), Some(&e.admin_token), None).await;
+        let drawn: Vec<String> = counted["rules"]["tie_order"].as_array().expect("drawn at publication").iter()
+            .filter_map(|k| k.as_str()).map(|k| published["options"].as_array().expect("options").iter()
+                .find(|o| o["key"] == k).and_then(|o| o["label"].as_str()).expect("candidate").to_owned()).collect();
+        assert_eq!(stv["tie_order"], json!(drawn));
         let actions: Vec<&str> = stv["stages"].as_array().expect("stages").iter().filter_map(|s| s["action"].as_str()).collect();
         assert_eq!(actions[0], "First preferences");
         assert!(actions[1].starts_with("Dr Dee Dunn excluded"), "{actions:?}");
@@ -193,9 +223,25 @@ backend_tests! {
         let offline: Value = serde_json::from_slice(&offline.stdout).expect("json");
         assert_eq!(offline["elected"], stv["elected"]);
         assert_eq!(offline["final_votes"], stv["final_votes"]);
-        // Nothing of a draft is shown to members.
-        let motion = create_ballot(&app, &e, json!({})).await;
+        // A counted ballot that is not an election has no stage table, and
+        // takes no ranking.
+        let motion = create_ballot(&app, &e, json!({"rules": {"allow_early_close": true}})).await;
+        assert_eq!(action(&app, &e, motion, "publish", None).await.0, 200);
+        open_when_due(&app, &e, motion).await;
+        let motion_link = voting_links(&app, motion)[e.rep_of("F84001")].clone();
+        let (status, refused) = vote_ranking(&app, motion, &motion_link, &["for"]).await;
+        assert_eq!(status, 422, "{refused}");
+        assert!(refused["error"]["message"].as_str().unwrap_or_default().contains("not an election"), "{refused}");
+        assert_eq!(action(&app, &e, motion, "close", None).await.0, 200);
         assert_eq!(rep.get_text(&format!("/ballots/{motion}/stages.csv")).await.0, 404);
+        assert_eq!(rep.get_text(&format!("/ballots/{motion}/papers.blt")).await.0, 404);
+
+        // The LMC's checklist says whether a published ranking is one of a kind.
+        let observer = app.new_visitor();
+        log_in(&observer, common::ballots::OBSERVER).await;
+        let (_, checklist) = observer.get_text(&format!("/ballots/{id}/evidence")).await;
+        assert!(checklist.contains("Published rankings cannot single out a paper"), "{checklist}");
+        assert!(checklist.contains("1 of the 12 papers has a ranking no other paper has"), "{checklist}");
 
         // The certificate carries the stage table and is recounted from the board.
         let officer = app.new_visitor();

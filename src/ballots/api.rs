@@ -454,24 +454,15 @@ impl VoteBody {
                 ));
             }
         }
-        let ranking = self.ranking.map(|keys| super::election::ranking::encode(&keys));
-        let option = match (self.option, ranking) {
-            (Some(_), Some(_)) => {
-                return Err(AppError::invalid(
-                    "ranking",
-                    "Send either an option or a ranking, not both",
-                ));
-            }
-            (option, ranking) => option.or(ranking),
-        };
-        match (option, self.paper) {
-            (Some(option), None) => Ok((casting::Choice::Option(option), self.practice)),
-            (None, Some(paper)) => Ok((casting::Choice::Paper(Box::new(paper)), self.practice)),
-            (Some(_), Some(_)) => Err(AppError::invalid(
+        match (self.option, self.ranking, self.paper) {
+            (Some(option), None, None) => Ok((casting::Choice::Option(option), self.practice)),
+            (None, Some(ranking), None) => Ok((casting::Choice::Ranking(ranking), self.practice)),
+            (None, None, Some(paper)) => Ok((casting::Choice::Paper(Box::new(paper)), self.practice)),
+            (None, None, None) => Err(AppError::invalid("option", "Choose an option")),
+            _ => Err(AppError::invalid(
                 "paper",
-                "Send either an option or an encrypted paper, not both",
+                "Send one of an option, a ranking or an encrypted paper, not more",
             )),
-            (None, None) => Err(AppError::invalid("option", "Choose an option")),
         }
     }
 }

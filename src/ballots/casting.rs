@@ -325,6 +325,8 @@ pub enum Choice {
     /// An election's paper as the page's number boxes: each candidate's
     /// option key and what was typed beside it.
     Boxes(Vec<(String, String)>),
+    /// An election's paper as the API sends it: candidates' keys in order.
+    Ranking(Vec<String>),
 }
 
 /// Resolves the credential and checks the vote: the ballot is open, the
@@ -398,7 +400,13 @@ pub fn prepare_choice(
             ));
         }
         Choice::Boxes(boxes) if loaded.kind.is_election() => (ranking_from_boxes(loaded, &boxes)?, PaperSource::Fresh),
-        Choice::Boxes(_) => return Err(AppError::invalid("option", "Choose an option")),
+        Choice::Ranking(keys) if loaded.kind.is_election() => (ranking_from_keys(&keys)?, PaperSource::Fresh),
+        Choice::Boxes(_) | Choice::Ranking(_) => {
+            return Err(AppError::invalid(
+                "ranking",
+                "This ballot is not an election: send {\"option\": \"…\"}",
+            ));
+        }
         Choice::Option(option) => (option, PaperSource::Fresh),
         Choice::Seeded { option, seed } => (option, PaperSource::Seeded(seed)),
     };
@@ -452,6 +460,33 @@ pub fn prepare_choice(
     ))
 }
 
+/// The ranking an API client sends, as stored; each key is checked against
+/// the candidates afterwards, as a stored ranking is.
+fn ranking_from_keys(keys: &[String]) -> AppResult<String> {
+    if keys.len() > super::election::ranking::MAX_CANDIDATES {
+        return Err(AppError::invalid(
+            "ranking",
+            format!(
+                "A ranking lists at most {} candidates",
+                super::election::ranking::MAX_CANDIDATES
+            ),
+        ));
+    }
+    if let Some(place) = keys
+        .iter()
+        .position(|k| k.trim().is_empty() || k.contains(super::election::ranking::SEPARATOR))
+    {
+        return Err(AppError::invalid(
+            "ranking",
+            format!(
+                "Preference {} of the ranking is not a candidate's key: give each candidate's key on its own",
+                place + 1
+            ),
+        ));
+    }
+    Ok(super::election::ranking::encode(keys))
+}
+
 /// The ranking the number boxes give, as stored ("bea>ann"), or an error
 /// for each box that is wrong, naming the box.
 fn ranking_from_boxes(loaded: &super::service::Loaded, boxes: &[(String, String)]) -> AppResult<String> {
@@ -476,10 +511,9 @@ fn ranking_from_boxes(loaded: &super::service::Loaded, boxes: &[(String, String)
         Err(errors) => Err(AppError::Invalid(
             errors
                 .into_iter()
-                .map(|e| {
-                    let candidate = e.candidate.unwrap_or(0);
-                    let key = loaded.options.get(candidate).map_or("", |o| o.option_key.as_str());
-                    crate::error::FieldError::new(&format!("rank-{key}"), e.message)
+                .map(|e| match e.candidate.and_then(|c| loaded.options.get(c)) {
+                    Some(option) => crate::error::FieldError::new(&format!("rank-{}", option.option_key), e.message),
+                    None => crate::error::FieldError::new("ranking", e.message),
                 })
                 .collect(),
         )),

@@ -55,6 +55,7 @@ pub struct BallotForm {
     /// An election's seats and count rule.
     seats: String,
     count_rule: String,
+    paper_order: String,
 }
 
 /// "Level 1 — greater involvement" → "level_1_greater_involvement".
@@ -136,6 +137,7 @@ impl BallotForm {
         self.constituencies = service::constituency_lines(&rules.constituencies);
         self.seats = rules.seats.map(|n| n.to_string()).unwrap_or_default();
         self.count_rule = rules.count_rule.clone().unwrap_or_default();
+        self.paper_order = rules.paper_order.clone().unwrap_or_default();
         self.reminder_days = rules
             .reminder_days
             .iter()
@@ -299,6 +301,7 @@ impl BallotForm {
             trustee_threshold: None,
             seats,
             count_rule: election.then(|| self.count_rule.clone()),
+            paper_order: election.then(|| self.paper_order.clone()),
         };
         DraftRequest {
             kind: self.kind.clone(),
@@ -333,6 +336,7 @@ struct FormPage {
     is_amendment: bool,
     is_election: bool,
     count_rules: Vec<Choice>,
+    paper_orders: Vec<Choice>,
     motion_kinds: Vec<Choice>,
     secrecy: Vec<Choice>,
     weighting: Vec<Choice>,
@@ -378,10 +382,18 @@ fn form_page(organisation: &str, action: String, editing: bool, form: BallotForm
             ],
             &form.count_rule,
         ),
-        motion_kinds: choices("motion-kind", &motion_kinds, &form.motion_kind),
-        secrecy: choices(
-            "secrecy",
+        paper_orders: choices(
+            "paper-order",
             &[
+                ("alphabetical", "Alphabetical by surname"),
+                ("random", "In an order drawn at random when the ballot is published"),
+                ("as_entered", "In the order listed above"),
+            ],
+            &form.paper_order,
+        ),
+        motion_kinds: choices("motion-kind", &motion_kinds, &form.motion_kind),
+        secrecy: {
+            let all: &[(&str, &str)] = &[
                 (
                     "verifiable",
                     "Secret and verifiable: each paper is encrypted, only the totals are decrypted — by trustees you name — and anyone can check the count",
@@ -394,9 +406,15 @@ fn form_page(organisation: &str, action: String, editing: bool, form: BallotForm
                     "recorded",
                     "Recorded: each practice's vote is shown to the board and the LMC, and to members after the close",
                 ),
-            ],
-            &form.secrecy,
-        ),
+            ];
+            // An election cannot be counted from encrypted totals.
+            let offered: Vec<(&str, &str)> = all
+                .iter()
+                .copied()
+                .filter(|(value, _)| !(kind.is_election() && *value == "verifiable"))
+                .collect();
+            choices("secrecy", &offered, &form.secrecy)
+        },
         weighting: choices(
             "weighting",
             &[

@@ -102,6 +102,15 @@ impl BallotKind {
         matches!(self, BallotKind::ConstitutionAmendment | BallotKind::Motion)
     }
 
+    /// What pages and notices call the options.
+    pub fn options_heading(self) -> &'static str {
+        if self.is_election() {
+            "The candidates"
+        } else {
+            "The options"
+        }
+    }
+
     /// Candidates ranked on the paper and counted by STV.
     pub fn is_election(self) -> bool {
         self == BallotKind::Election
@@ -455,6 +464,14 @@ pub struct BallotRules {
     /// An election: "scottish" or "meek" (`stv::CountRule`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count_rule: Option<String>,
+    /// An election: the candidates' order on the paper, fixed at
+    /// publication (`election::ranking::paper_order`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paper_order: Option<String>,
+    /// An election: the candidates' keys in the order of a random draw made
+    /// at publication, which settles ties the count rule leaves to lot.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tie_order: Option<Vec<String>>,
 }
 
 /// The same rules with every field optional: what an API client or the
@@ -480,6 +497,7 @@ pub struct RulesInput {
     pub trustee_threshold: Option<u32>,
     pub seats: Option<u32>,
     pub count_rule: Option<String>,
+    pub paper_order: Option<String>,
 }
 
 /// The rule on changing a vote, in the words every page and email use.
@@ -552,6 +570,8 @@ impl BallotRules {
             deadline_label: None,
             seats: election.then_some(1),
             count_rule: election.then(|| "scottish".to_owned()),
+            paper_order: election.then(|| "alphabetical".to_owned()),
+            tie_order: None,
         }
     }
 
@@ -589,6 +609,9 @@ impl BallotRules {
             }
             if input.count_rule.is_some() {
                 self.count_rule = input.count_rule;
+            }
+            if input.paper_order.is_some() {
+                self.paper_order = input.paper_order;
             }
         }
         self
@@ -689,6 +712,13 @@ impl BallotRules {
                     .is_some_and(|r| r.parse::<crate::ballots::stv::CountRule>().is_ok()),
                 "count-rule",
                 "The count rule must be scottish or meek",
+            );
+            require(
+                self.paper_order
+                    .as_deref()
+                    .is_none_or(|o| super::election::ranking::PAPER_ORDERS.contains(&o)),
+                "paper-order",
+                "The order of candidates on the paper must be alphabetical, random or as_entered",
             );
             require(
                 !self.is_verifiable(),
@@ -822,6 +852,15 @@ impl BallotRules {
                 format!("{seats} to fill; voters number the candidates in order of preference, as many as they wish"),
             ));
             rows.push(("Count", rule.description().to_owned()));
+            rows.push((
+                "Order on the paper",
+                match self.paper_order.as_deref() {
+                    Some("random") => "Drawn at random when the ballot was published",
+                    Some("as_entered") => "As the returning officer listed them",
+                    _ => "Alphabetical by surname",
+                }
+                .to_owned(),
+            ));
         }
         let decision = match self.decision(kind) {
             _ if kind.is_election() => String::new(),

@@ -47,6 +47,7 @@ impl NoticeContext {
                 "question": ballot.question,
                 "kind": loaded.kind.label(),
                 "options": options,
+                "options_heading": loaded.kind.options_heading(),
                 "rules": rules,
                 "opens": crate::time::date_time(ballot.opens_at),
                 "closes": crate::time::date_time(ballot.closes_at),

@@ -90,7 +90,7 @@ fn stage_table(ballot: i32, report: &crate::ballots::stv::report::CountReport) -
             crate::ballots::stv::Standing::Elected => "Elected",
             crate::ballots::stv::Standing::Excluded => "Excluded",
             crate::ballots::stv::Standing::Withdrawn => "Withdrawn",
-            crate::ballots::stv::Standing::Hopeful => "",
+            crate::ballots::stv::Standing::Hopeful => "Not elected",
         }
         .to_owned()
     };
@@ -204,7 +204,11 @@ fn count_view(loaded: &Loaded, name: &str, chart_id: &str, count: &count_rules::
         .collect();
     CountView {
         name: name.to_owned(),
-        sentence: super::words::count_sentence(loaded, count),
+        sentence: if loaded.kind.is_election() {
+            "The first preference on each paper, before any transfer; the count below elects by transfers.".to_owned()
+        } else {
+            super::words::count_sentence(loaded, count)
+        },
         chart: bar_chart(chart_id, &format!("Votes for each option: {name}"), &bars),
         rows,
         turnout_practices: cast.practices,

@@ -143,6 +143,7 @@ struct BallotPage {
     is_amendment: bool,
     diff: Vec<Piece>,
     options: Vec<OptionView>,
+    options_heading: &'static str,
     opens: String,
     closes: String,
     extension: Option<KeyValue>,
@@ -430,6 +431,7 @@ async fn ballot_page(
         } else {
             Vec::new()
         },
+        options_heading: loaded.kind.options_heading(),
         options: loaded
             .options
             .iter()

@@ -444,11 +444,22 @@ fn publish_in_transaction(
     let mut conn = pool.get()?;
     let mut preview = None;
     let outcome = crate::db::write_transaction(&mut conn, |c| {
-        let loaded = require_runs(c, actor, id)?;
+        let mut loaded = require_runs(c, actor, id)?;
         loaded
             .state
             .after(super::model::Transition::Publish)
             .map_err(AppError::Conflict)?;
+        if let Some(order) = loaded.rules.paper_order.as_deref() {
+            // The candidates' order is fixed now (a random order drawn once).
+            let names: Vec<String> = loaded.options.iter().map(|o| o.label.clone()).collect();
+            let positions = super::election::ranking::paper_order(&names, order);
+            loaded.options = positions.iter().map(|&p| loaded.options[p].clone()).collect();
+            store::replace_options(c, id, &loaded.ballot_options())?;
+            // Ties left to lot are drawn now, before any paper exists.
+            loaded.rules.tie_order = Some(super::election::count::draw_tie_order(&loaded.option_keys()));
+            let rules = serde_json::to_string(&loaded.rules).map_err(|e| AppError::Internal(format!("rules: {e}")))?;
+            store::set_rules(c, id, &rules)?;
+        }
         let now = now();
         let settings = crate::registry::service::load_constitution(c, loaded.organisation.id)?;
         let ballot = &loaded.ballot;
@@ -865,13 +876,19 @@ fn count_papers(conn: &mut DbConn, loaded: &Loaded) -> AppResult<BallotResult> {
     if let (Some(seats), Some(rule)) = (loaded.rules.seats, loaded.rules.count_rule()) {
         let keys = loaded.option_keys();
         let names: Vec<String> = loaded.options.iter().map(|o| o.label.clone()).collect();
+        let tie_order = loaded
+            .rules
+            .tie_order
+            .as_deref()
+            .and_then(|order| super::election::count::tie_order_positions(order, &keys))
+            .ok_or_else(|| AppError::Internal(format!("ballot {}: no tie order drawn", loaded.ballot.id)))?;
         let election = super::election::count::Election {
             title: &loaded.ballot.title,
             keys: &keys,
             names: &names,
             seats,
             rule,
-            tie_order: super::election::count::draw_tie_order(keys.len()),
+            tie_order,
         };
         return super::election::count::result(&election, &electors, &papers, loaded.rules.quorum())
             .map_err(|why| AppError::Internal(format!("ballot {}: {why}", loaded.ballot.id)));

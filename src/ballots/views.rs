@@ -264,7 +264,7 @@ pub fn stages_csv(results: &Results) -> AppResult<String> {
 /// weights added: the file keeps no order of casting.
 pub fn papers_blt(pool: &Pool, results: &Results) -> AppResult<String> {
     let loaded = &results.loaded;
-    let (Some(seats), Some(report)) = (loaded.rules.seats, results.result.stv.as_ref()) else {
+    let (Some(seats), Some(_)) = (loaded.rules.seats, results.result.stv.as_ref()) else {
         return Err(AppError::NotFound);
     };
     let keys = loaded.option_keys();
@@ -287,7 +287,11 @@ pub fn papers_blt(pool: &Pool, results: &Results) -> AppResult<String> {
         names.clone(),
         Default::default(),
         papers,
-        super::election::count::recorded_tie_order(report, &names),
+        loaded
+            .rules
+            .tie_order
+            .as_deref()
+            .and_then(|order| super::election::count::tie_order_positions(order, &keys)),
     )
     .map_err(|e| AppError::Internal(format!("ballot {}: {e}", loaded.ballot.id)))?;
     Ok(super::stv::blt::write(&profile))

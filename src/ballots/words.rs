@@ -90,6 +90,9 @@ pub fn count_sentence(loaded: &Loaded, count: &Count) -> String {
                 names.join(" and ")
             )
         }
+        Outcome::Elected { candidates } if candidates.is_empty() => {
+            format!("Nobody elected: no paper with a preference was cast; {quorum}")
+        }
         Outcome::Elected { candidates } => {
             let names: Vec<String> = candidates.iter().map(|c| loaded.option_label(c)).collect();
             let seats = loaded.rules.seats.unwrap_or(0) as usize;

@@ -76,6 +76,9 @@ pub struct Facts {
     /// A secret ballot: practices whose vote its totals could show, of all
     /// (see `ballots::privacy`).
     pub privacy_at_risk: Option<(usize, usize)>,
+    /// A counted secret election: papers whose whole ranking no other paper
+    /// has, of all papers (the board publishes every ranking).
+    pub unique_rankings: Option<(usize, usize)>,
     /// A verifiable ballot: None before the count; then whether every
     /// paper's proofs, the aggregates and the trustees' decryptions check.
     pub verifiable: Option<Option<bool>>,
@@ -352,6 +355,24 @@ pub fn checklist(f: &Facts) -> Vec<Line> {
                 Status::Amber,
                 format!(
                     "{at_risk} of the {practices} practices have a weight no other practice in their group has: if one were alone in choosing an option, the published totals would show how it voted."
+                ),
+            )
+        });
+    }
+    if let Some((unique, papers)) = f.unique_rankings {
+        lines.push(if unique == 0 {
+            line(
+                "Published rankings cannot single out a paper",
+                Status::Green,
+                format!("Each of the {papers} rankings on the board is shared with at least one other paper."),
+            )
+        } else {
+            line(
+                "Published rankings cannot single out a paper",
+                Status::Amber,
+                format!(
+                    "{unique} of the {papers} papers {} a ranking no other paper has. The board publishes every ranking, so a voter who had been told to number the candidates in an unusual order could be checked there.",
+                    if unique == 1 { "has" } else { "have" }
                 ),
             )
         });

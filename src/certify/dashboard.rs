@@ -1,7 +1,7 @@
 //! The LMC's view: for each organisation it covers, every ballot with its
 //! checklist; and a ballot's evidence pack (checklist, timeline, certificate).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use super::checklist::{Facts, Line, Status, checklist, overall};
 use super::model::Signed;
@@ -74,6 +74,19 @@ fn facts(
             let exposure = crate::ballots::privacy::exposure(&electors);
             (exposure.at_risk, exposure.practices)
         });
+    let unique_rankings = if loaded.kind.is_election()
+        && loaded.rules.secrecy() == crate::ballots::model::Secrecy::Secret
+        && loaded.state == BallotState::Counted
+    {
+        let papers = ballot_store::papers(conn, id)?;
+        let mut seen: HashMap<&str, usize> = HashMap::new();
+        for paper in &papers {
+            *seen.entry(paper.option_key.as_str()).or_default() += 1;
+        }
+        Some((seen.values().filter(|n| **n == 1).count(), papers.len()))
+    } else {
+        None
+    };
     let (verifiable, trustees) = if loaded.rules.is_verifiable() {
         let verified = match (&certificate_valid, loaded.state) {
             (Some(valid), _) => Some(*valid),
@@ -110,6 +123,7 @@ fn facts(
         rerun_of: loaded.interruptions.rerun_of.as_ref().map(|v| v.in_words()),
         deadline,
         privacy_at_risk,
+        unique_rankings,
         verifiable,
         trustees,
         published: b.published_at.is_some(),

@@ -39,15 +39,26 @@ pub fn result(
             weight: paper.weight,
             constituency: paper.constituency.clone(),
         });
-        ranked.push(RankedPaper {
-            weight: paper.weight,
-            ranking,
-        });
+        // A practice of weight 0 (no registered patients) took part, which
+        // turnout shows, but its paper moves no votes.
+        if paper.weight > 0 {
+            ranked.push(RankedPaper {
+                weight: paper.weight,
+                ranking,
+            });
+        }
     }
     let mut result = rules::result(election.keys, electors, &firsts, quorum, Decision::Plurality);
     if !result.overall.quorum_met {
         result.overall.outcome = Outcome::QuorumNotMet;
         result.outcome = Outcome::QuorumNotMet;
+        return Ok(result);
+    }
+    if ranked.is_empty() {
+        // Without a valid vote nobody is elected: seats are not filled by lot.
+        let nobody = Outcome::Elected { candidates: Vec::new() };
+        result.overall.outcome = nobody.clone();
+        result.outcome = nobody;
         return Ok(result);
     }
     let profile = Profile::new(
@@ -69,21 +80,25 @@ pub fn result(
     Ok(result)
 }
 
-/// A tie order drawn at random: the recorded draw that settles ties the
-/// rule leaves to lot. It is kept in the count report, so a recount uses it.
-pub fn draw_tie_order(candidates: usize) -> Vec<usize> {
-    let mut order: Vec<usize> = (0..candidates).collect();
+/// A tie order drawn at random when the election is published, before any
+/// paper exists: the recorded draw that settles ties the rule leaves to lot.
+/// Kept in the rules (as option keys) and in the count report.
+pub fn draw_tie_order(keys: &[String]) -> Vec<String> {
+    let mut order = keys.to_vec();
     crate::ballots::store::shuffle(&mut order);
     order
 }
 
-/// The recorded tie order of a stored count, as positions in `names`.
-pub fn recorded_tie_order(report: &CountReport, names: &[String]) -> Option<Vec<usize>> {
-    report
-        .tie_order
+/// The recorded draw as positions in `keys`, when it names each once.
+pub fn tie_order_positions(order: &[String], keys: &[String]) -> Option<Vec<usize>> {
+    let positions: Vec<usize> = order
         .iter()
-        .map(|name| names.iter().position(|n| n == name))
-        .collect()
+        .map(|key| keys.iter().position(|k| k == key))
+        .collect::<Option<_>>()?;
+    let mut sorted = positions.clone();
+    sorted.sort_unstable();
+    sorted.dedup();
+    (sorted.len() == keys.len() && positions.len() == keys.len()).then_some(positions)
 }
 
 #[cfg(test)]
@@ -149,7 +164,7 @@ mod tests {
         let report = result.stv.expect("stage table");
         assert_eq!(report.elected, vec!["Bea".to_string()]);
         assert_eq!(report.stages.len(), 2);
-        assert_eq!(recorded_tie_order(&report, &names), Some(vec![0, 1, 2]));
+        assert_eq!(report.tie_order, names, "the draw, by name");
     }
 
     #[test]
@@ -189,8 +204,71 @@ mod tests {
 
     #[test]
     fn a_drawn_tie_order_lists_every_candidate_once() {
-        let mut order = draw_tie_order(12);
-        order.sort_unstable();
-        assert_eq!(order, (0..12).collect::<Vec<_>>());
+        let keys = keys();
+        let order = draw_tie_order(&keys);
+        let mut positions = tie_order_positions(&order, &keys).expect("every candidate");
+        positions.sort_unstable();
+        assert_eq!(positions, vec![0, 1, 2]);
+        assert_eq!(
+            tie_order_positions(&["ann".into(), "ann".into(), "cal".into()], &keys),
+            None
+        );
+        assert_eq!(tie_order_positions(&["ann".into()], &keys), None);
+    }
+
+    #[test]
+    fn a_tie_left_to_lot_follows_the_recorded_draw() {
+        // Ann and Bea have one paper each for one seat: the rule excludes
+        // one "by lot", the first in the draw, so the other is elected.
+        let (keys, names) = (keys(), names());
+        let papers = [paper("ann"), paper("bea")];
+        let elected = |tie_order: Vec<usize>| {
+            let election = Election {
+                title: "Chair",
+                keys: &keys,
+                names: &names,
+                seats: 1,
+                rule: CountRule::Scottish,
+                tie_order,
+            };
+            result(&election, &electors(2), &papers, NO_QUORUM)
+                .expect("counts")
+                .outcome
+        };
+        let ann = Outcome::Elected {
+            candidates: vec!["ann".into()],
+        };
+        let bea = Outcome::Elected {
+            candidates: vec!["bea".into()],
+        };
+        assert_eq!(elected(vec![1, 0, 2]), ann, "Bea is drawn first to go");
+        assert_eq!(elected(vec![0, 1, 2]), bea, "Ann is drawn first to go");
+    }
+
+    #[test]
+    fn weightless_papers_take_part_but_move_no_votes_and_no_papers_elect_nobody() {
+        let (keys, names) = (keys(), names());
+        let election = Election {
+            title: "Chair",
+            keys: &keys,
+            names: &names,
+            seats: 1,
+            rule: CountRule::Meek,
+            tie_order: vec![0, 1, 2],
+        };
+        let mut weightless = paper("cal");
+        weightless.weight = 0;
+        let result_of = |papers: &[Paper]| result(&election, &electors(3), papers, NO_QUORUM).expect("counts");
+        let counted = result_of(&[paper("ann"), weightless.clone()]);
+        assert_eq!(counted.overall.tally.turnout().practices, 2);
+        assert_eq!(
+            counted.outcome,
+            Outcome::Elected {
+                candidates: vec!["ann".into()]
+            }
+        );
+        let nobody = result_of(&[weightless]);
+        assert_eq!(nobody.outcome, Outcome::Elected { candidates: vec![] });
+        assert!(nobody.stv.is_none());
     }
 }

@@ -65,6 +65,29 @@ pub fn in_words(ranking: &[usize], options: &[BallotOption]) -> String {
         .join("; ")
 }
 
+/// The order of the candidates on the paper: "alphabetical" by surname (the
+/// last word of the name, then the whole name), "random" (a draw made once,
+/// at publication, and kept as the options' order) or "as_entered". Returns
+/// the positions of `names` in paper order.
+pub fn paper_order(names: &[String], order: &str) -> Vec<usize> {
+    let mut positions: Vec<usize> = (0..names.len()).collect();
+    match order {
+        "alphabetical" => {
+            let key = |c: &usize| {
+                let name = names[*c].to_lowercase();
+                let surname = name.split_whitespace().last().unwrap_or_default().to_owned();
+                (surname, name)
+            };
+            positions.sort_by_key(key);
+        }
+        "random" => crate::ballots::store::shuffle(&mut positions),
+        _ => {}
+    }
+    positions
+}
+
+pub const PAPER_ORDERS: [&str; 3] = ["alphabetical", "random", "as_entered"];
+
 /// The candidates of an election's draft: between 2 and
 /// [`MAX_CANDIDATES`], each with a name of its own (the count and the BLT
 /// file know candidates by name).
@@ -150,6 +173,19 @@ mod tests {
     fn a_ranking_in_words() {
         let options = vec![candidate("ada", "Ada L"), candidate("bob", "Bob S")];
         assert_eq!(in_words(&[1, 0], &options), "1. Bob S; 2. Ada L");
+    }
+
+    #[test]
+    fn candidates_are_ordered_by_surname_or_by_a_draw() {
+        let names: Vec<String> = ["Dr Zoe Adams", "Prof Amy Zane", "Dr Bob Adams"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(paper_order(&names, "alphabetical"), vec![2, 0, 1]);
+        assert_eq!(paper_order(&names, "as_entered"), vec![0, 1, 2]);
+        let mut drawn = paper_order(&names, "random");
+        drawn.sort_unstable();
+        assert_eq!(drawn, vec![0, 1, 2]);
     }
 
     #[test]

@@ -96,6 +96,52 @@ impl CountReport {
     }
 }
 
+/// A stage's figures and who it elected or excluded, without words.
+pub type StageFigures = (
+    usize,
+    Vec<(String, String)>,
+    String,
+    String,
+    String,
+    Vec<String>,
+    Vec<String>,
+);
+
+impl CountReport {
+    /// What a recount must reproduce: seats, quota, the elected, the tie
+    /// order and every stage's votes, remainders and decisions. The words
+    /// (rule description, stage actions, tie sentences) are left out, so a
+    /// change of wording does not fail an earlier certificate.
+    #[allow(clippy::type_complexity)]
+    pub fn figures(&self) -> (usize, u64, u64, String, Vec<String>, Vec<String>, Vec<StageFigures>) {
+        let votes = |votes: &[CandidateVotes]| -> Vec<(String, String)> {
+            votes.iter().map(|v| (v.candidate.clone(), v.votes.clone())).collect()
+        };
+        (
+            self.seats,
+            self.valid_papers,
+            self.invalid_papers,
+            self.quota.clone(),
+            self.elected.clone(),
+            self.tie_order.clone(),
+            self.stages
+                .iter()
+                .map(|s| {
+                    (
+                        s.stage,
+                        votes(&s.votes),
+                        s.non_transferable.clone(),
+                        s.residual.clone(),
+                        s.quota.clone(),
+                        s.elected.clone(),
+                        s.excluded.clone(),
+                    )
+                })
+                .collect(),
+        )
+    }
+}
+
 pub fn action_words(count: &Count, action: &StageAction) -> String {
     let arithmetic = count.arithmetic();
     match action {
