@@ -16,6 +16,7 @@ pub mod notices;
 pub mod plan;
 pub mod plan_routes;
 pub mod privacy;
+pub mod proxy;
 pub mod recorded;
 pub mod recorded_routes;
 pub mod result_routes;

@@ -132,6 +132,18 @@ mod tests {
         ]
     }
 
+    /// An election for one seat among `keys`.
+    fn chair<'a>(keys: &'a [String], names: &'a [String], rule: CountRule, tie_order: Vec<usize>) -> Election<'a> {
+        Election {
+            title: "Chair",
+            keys,
+            names,
+            seats: 1,
+            rule,
+            tie_order,
+        }
+    }
+
     const NO_QUORUM: Quorum = Quorum {
         basis: QuorumBasis::None,
         percent: 0,
@@ -141,14 +153,7 @@ mod tests {
     fn the_alternative_vote_transfers_the_lowest() {
         // Ann 4, Bea 3, Cal 2 (all to Bea): Bea wins 5 to 4 after Cal goes.
         let (keys, names) = (keys(), names());
-        let election = Election {
-            title: "Chair",
-            keys: &keys,
-            names: &names,
-            seats: 1,
-            rule: CountRule::Scottish,
-            tie_order: vec![0, 1, 2],
-        };
+        let election = chair(&keys, &names, CountRule::Scottish, vec![0, 1, 2]);
         let mut papers = vec![paper("ann"); 4];
         papers.extend(vec![paper("bea>ann"); 3]);
         papers.extend(vec![paper("cal>bea"); 2]);
@@ -170,14 +175,7 @@ mod tests {
     #[test]
     fn a_paper_from_another_election_is_named() {
         let (keys, names) = (keys(), names());
-        let election = Election {
-            title: "Chair",
-            keys: &keys,
-            names: &names,
-            seats: 1,
-            rule: CountRule::Meek,
-            tie_order: vec![0, 1, 2],
-        };
+        let election = chair(&keys, &names, CountRule::Meek, vec![0, 1, 2]);
         let why = result(&election, &electors(2), &[paper("ann"), paper("dan")], NO_QUORUM).expect_err("refused");
         assert!(why.starts_with("paper 2 (\"dan\")"), "{why}");
     }
@@ -185,14 +183,7 @@ mod tests {
     #[test]
     fn no_count_without_quorum() {
         let (keys, names) = (keys(), names());
-        let election = Election {
-            title: "Chair",
-            keys: &keys,
-            names: &names,
-            seats: 1,
-            rule: CountRule::Scottish,
-            tie_order: vec![0, 1, 2],
-        };
+        let election = chair(&keys, &names, CountRule::Scottish, vec![0, 1, 2]);
         let quorum = Quorum {
             basis: QuorumBasis::Practices,
             percent: 50,
@@ -223,14 +214,7 @@ mod tests {
         let (keys, names) = (keys(), names());
         let papers = [paper("ann"), paper("bea")];
         let elected = |tie_order: Vec<usize>| {
-            let election = Election {
-                title: "Chair",
-                keys: &keys,
-                names: &names,
-                seats: 1,
-                rule: CountRule::Scottish,
-                tie_order,
-            };
+            let election = chair(&keys, &names, CountRule::Scottish, tie_order);
             result(&election, &electors(2), &papers, NO_QUORUM)
                 .expect("counts")
                 .outcome
@@ -248,14 +232,7 @@ mod tests {
     #[test]
     fn weightless_papers_take_part_but_move_no_votes_and_no_papers_elect_nobody() {
         let (keys, names) = (keys(), names());
-        let election = Election {
-            title: "Chair",
-            keys: &keys,
-            names: &names,
-            seats: 1,
-            rule: CountRule::Meek,
-            tie_order: vec![0, 1, 2],
-        };
+        let election = chair(&keys, &names, CountRule::Meek, vec![0, 1, 2]);
         let mut weightless = paper("cal");
         weightless.weight = 0;
         let result_of = |papers: &[Paper]| result(&election, &electors(3), papers, NO_QUORUM).expect("counts");
