@@ -277,4 +277,42 @@ backend_tests! {
         let pdf = officer.get(&format!("/ballots/{id}/certificate.pdf")).await;
         assert_eq!(pdf.status(), 200);
     }
+
+
+    async fn a_weighted_election_is_recorded_and_a_weightless_paper_moves_nothing(app: TestApp) {
+        // Practice 1 has no registered patients: weight 0.
+        let e = electorate(&app, &[0, 3_000, 2_000, 1_000]);
+        let body = election(json!({"weighting": "list_size", "secrecy": "recorded", "seats": 1, "count_rule": "meek", "paper_order": "as_entered"}));
+        let id = create_ballot(&app, &e, body).await;
+        assert_eq!(action(&app, &e, id, "publish", None).await.0, 200);
+        open_when_due(&app, &e, id).await;
+        let links = voting_links(&app, id);
+        for (code, ranking) in [
+            ("F84001", vec!["dee", "ann"]),
+            ("F84002", vec!["ann"]),
+            ("F84003", vec!["bea", "cal"]),
+            ("F84004", vec!["cal", "bea"]),
+        ] {
+            let (status, cast) = vote_ranking(&app, id, &links[e.rep_of(code)], &ranking).await;
+            assert_eq!(status, 201, "{cast}");
+        }
+        assert_eq!(action(&app, &e, id, "close", None).await.0, 200);
+        let results = ballots::results(&app, &e, id).await;
+        // Weights 0, 3,000, 2,000 and 1,000: 6,000 valid, whoever wins.
+        assert_eq!(results["overall"]["turnout"]["practices"], 4, "the weightless practice took part");
+        assert_eq!(results["stv"]["valid_papers"], 6_000);
+        assert_eq!(results["stv"]["rule"], "meek");
+        let dee = results["stv"]["final_votes"].as_array().expect("final").iter().find(|v| v["candidate"] == "Dr Dee Dunn").expect("dee").clone();
+        assert_eq!(dee["votes"], "0.000000000", "the weightless paper moved no votes");
+        // Recorded: how each practice voted, its ranking in words.
+        let admin = app.new_visitor();
+        log_in(&admin, common::ballots::ADMIN).await;
+        let (status, page) = admin.get_text(&format!("/ballots/{id}/results")).await;
+        assert_eq!(status, 200, "{page}");
+        assert!(page.contains("1. Dr Dee Dunn; 2. Dr Ann Able"), "{page}");
+        let (status, blt) = admin.get_text(&format!("/ballots/{id}/papers.blt")).await;
+        assert_eq!(status, 200, "{blt}");
+        let profile = quorate::ballots::stv::blt::parse(&blt).expect("BLT");
+        assert_eq!(profile.papers().iter().map(|p| p.weight).sum::<u64>(), 6_000, "no line for the weightless paper: {blt}");
+    }
 }

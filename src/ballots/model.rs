@@ -855,7 +855,7 @@ impl BallotRules {
             rows.push((
                 "Order on the paper",
                 match self.paper_order.as_deref() {
-                    Some("random") => "Drawn at random when the ballot was published",
+                    Some("random") => "Drawn at random when the ballot is published",
                     Some("as_entered") => "As the returning officer listed them",
                     _ => "Alphabetical by surname",
                 }

@@ -449,9 +449,10 @@ fn publish_in_transaction(
             .state
             .after(super::model::Transition::Publish)
             .map_err(AppError::Conflict)?;
-        if let Some(order) = loaded.rules.paper_order.as_deref() {
+        if loaded.kind.is_election() {
             // The candidates' order is fixed now (a random order drawn once).
             let names: Vec<String> = loaded.options.iter().map(|o| o.label.clone()).collect();
+            let order = loaded.rules.paper_order.as_deref().unwrap_or("as_entered");
             let positions = super::election::ranking::paper_order(&names, order);
             loaded.options = positions.iter().map(|&p| loaded.options[p].clone()).collect();
             store::replace_options(c, id, &loaded.ballot_options())?;
@@ -876,12 +877,7 @@ fn count_papers(conn: &mut DbConn, loaded: &Loaded) -> AppResult<BallotResult> {
     if let (Some(seats), Some(rule)) = (loaded.rules.seats, loaded.rules.count_rule()) {
         let keys = loaded.option_keys();
         let names: Vec<String> = loaded.options.iter().map(|o| o.label.clone()).collect();
-        let tie_order = loaded
-            .rules
-            .tie_order
-            .as_deref()
-            .and_then(|order| super::election::count::tie_order_positions(order, &keys))
-            .ok_or_else(|| AppError::Internal(format!("ballot {}: no tie order drawn", loaded.ballot.id)))?;
+        let tie_order = super::election::count::recorded_draw(loaded.rules.tie_order.as_deref(), &keys);
         let election = super::election::count::Election {
             title: &loaded.ballot.title,
             keys: &keys,

@@ -270,8 +270,10 @@ pub fn papers_blt(pool: &Pool, results: &Results) -> AppResult<String> {
     let keys = loaded.option_keys();
     let names: Vec<String> = loaded.options.iter().map(|o| o.label.clone()).collect();
     let mut conn = pool.get()?;
+    // A paper of weight 0 moved no votes in the count, and BLT has no such line.
     let papers = store::papers(&mut conn, loaded.ballot.id)?
         .into_iter()
+        .filter(|paper| paper.weight > 0)
         .map(|paper| {
             let ranking = super::election::ranking::decode(&paper.option_key, &keys)
                 .map_err(|why| AppError::Internal(format!("ballot {}: {why}", loaded.ballot.id)))?;
@@ -291,7 +293,8 @@ pub fn papers_blt(pool: &Pool, results: &Results) -> AppResult<String> {
             .rules
             .tie_order
             .as_deref()
-            .and_then(|order| super::election::count::tie_order_positions(order, &keys)),
+            .and_then(|order| super::election::count::tie_order_positions(order, &keys))
+            .or_else(|| Some((0..keys.len()).collect())),
     )
     .map_err(|e| AppError::Internal(format!("ballot {}: {e}", loaded.ballot.id)))?;
     Ok(super::stv::blt::write(&profile))

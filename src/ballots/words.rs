@@ -91,7 +91,7 @@ pub fn count_sentence(loaded: &Loaded, count: &Count) -> String {
             )
         }
         Outcome::Elected { candidates } if candidates.is_empty() => {
-            format!("Nobody elected: no paper with a preference was cast; {quorum}")
+            format!("Nobody elected: no paper that carries a vote was cast; {quorum}")
         }
         Outcome::Elected { candidates } => {
             let names: Vec<String> = candidates.iter().map(|c| loaded.option_label(c)).collect();

@@ -359,12 +359,12 @@ pub fn checklist(f: &Facts) -> Vec<Line> {
             )
         });
     }
-    if let Some((unique, papers)) = f.unique_rankings {
+    if let Some((unique, papers)) = f.unique_rankings.filter(|(_, papers)| *papers > 0) {
         lines.push(if unique == 0 {
             line(
                 "Published rankings cannot single out a paper",
                 Status::Green,
-                format!("Each of the {papers} rankings on the board is shared with at least one other paper."),
+                format!("The ranking on each of the {papers} papers on the board is shared with at least one other paper."),
             )
         } else {
             line(

@@ -784,7 +784,7 @@ fn verify_board(cert: &Certificate, board: &Board) -> Vec<Check> {
             recount.stv.as_ref().map(CountReport::figures) == Some(report.figures()),
             format!(
                 "{} recounted from the board stage by stage ({} stages; elected {})",
-                report.rule_description,
+                cert.rules.count_rule().map_or("an unknown rule", |r| r.description()),
                 report.stages.len(),
                 report.elected.join(", ")
             ),
@@ -829,12 +829,12 @@ fn recount(
     use crate::ballots::election::count;
     if let (Some(seats), Some(rule)) = (cert.rules.seats, cert.rules.count_rule()) {
         let names: Vec<String> = cert.ballot.options.iter().map(|o| o.label.clone()).collect();
-        let tie_order = cert
-            .rules
-            .tie_order
-            .as_deref()
-            .and_then(|order| count::tie_order_positions(order, keys))
-            .ok_or("the rules do not record a draw that names each candidate once")?;
+        if let Some(order) = &cert.rules.tie_order {
+            if count::tie_order_positions(order, keys).is_none() {
+                return Err("the rules' tie_order does not name each candidate's key exactly once".to_owned());
+            }
+        }
+        let tie_order = count::recorded_draw(cert.rules.tie_order.as_deref(), keys);
         let election = count::Election {
             title: &cert.ballot.title,
             keys,

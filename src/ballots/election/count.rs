@@ -89,6 +89,15 @@ pub fn draw_tie_order(keys: &[String]) -> Vec<String> {
     order
 }
 
+/// The draw a count uses, as positions in `keys`: the one recorded at
+/// publication or, for a ballot without one, the candidates' own order (as
+/// a BLT file alone is counted by Droop and OpenSTV).
+pub fn recorded_draw(order: Option<&[String]>, keys: &[String]) -> Vec<usize> {
+    order
+        .and_then(|order| tie_order_positions(order, keys))
+        .unwrap_or_else(|| (0..keys.len()).collect())
+}
+
 /// The recorded draw as positions in `keys`, when it names each once.
 pub fn tie_order_positions(order: &[String], keys: &[String]) -> Option<Vec<usize>> {
     let positions: Vec<usize> = order
@@ -205,6 +214,13 @@ mod tests {
             None
         );
         assert_eq!(tie_order_positions(&["ann".into()], &keys), None);
+        let drawn: Vec<String> = ["cal", "ann", "bea"].iter().map(|s| s.to_string()).collect();
+        assert_eq!(recorded_draw(Some(&drawn), &keys), vec![2, 0, 1]);
+        assert_eq!(
+            recorded_draw(None, &keys),
+            vec![0, 1, 2],
+            "no draw: the candidates' order"
+        );
     }
 
     #[test]

@@ -36,6 +36,14 @@ pub struct ProxyRules {
     pub per_holder: u32,
 }
 
+impl ProxyRules {
+    /// What is wrong with the rules, if anything.
+    pub fn problem(&self) -> Option<&'static str> {
+        (self.allowed && !(1..=50).contains(&self.per_holder))
+            .then_some("The most proxies one person may hold must be from 1 to 50")
+    }
+}
+
 /// A proxy instrument as it stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Appointment {
@@ -53,7 +61,8 @@ pub struct Appointment {
 
 impl Appointment {
     /// Made and not revoked: it blocks another appointment and counts
-    /// towards the holder's limit, accepted or not.
+    /// towards the holder's limit, accepted or not (a place is kept while
+    /// the proxy decides; revoking frees it).
     pub fn standing(&self) -> bool {
         self.revoked_at.is_none()
     }
@@ -68,11 +77,18 @@ pub enum Problem {
     OwnProxy,
     AlreadyVoted,
     AlreadyAppointed(Holder),
-    HolderFull { holder: Holder, limit: u32 },
+    HolderFull {
+        holder: Holder,
+        limit: u32,
+    },
     NotAccepted,
     Revoked,
     Used,
-    DirectionNotFollowed { direction: String },
+    DirectionNotFollowed {
+        direction: String,
+    },
+    /// The practice votes itself while its appointment stands.
+    ProxyStanding(Holder),
 }
 
 impl Problem {
@@ -100,6 +116,10 @@ impl Problem {
             Problem::DirectionNotFollowed { direction } => {
                 format!("The practice directed its proxy to vote \"{direction}\"; the vote must be that")
             }
+            Problem::ProxyStanding(holder) => format!(
+                "The practice has appointed {} as its proxy: revoke the appointment before voting yourself",
+                holder.words()
+            ),
         }
     }
 }
@@ -162,6 +182,15 @@ pub fn check_appointment(standing: &Standing<'_>, practice: &str, holder: &Holde
         });
     }
     problems
+}
+
+/// Whether `practice` may vote itself: not while an appointment it made
+/// stands (a practice is never both voted for by proxy and voting).
+pub fn check_own_vote(appointments: &[Appointment], practice: &str) -> Result<(), Problem> {
+    match appointments.iter().find(|a| a.practice == practice && a.standing()) {
+        Some(appointment) => Err(Problem::ProxyStanding(appointment.holder.clone())),
+        None => Ok(()),
+    }
 }
 
 /// Whether the appointing practice may still revoke: until the proxy votes.
@@ -331,6 +360,20 @@ mod tests {
             vec![],
             "after revoking, a practice may appoint again"
         );
+    }
+
+    #[test]
+    fn a_practice_with_a_standing_proxy_does_not_vote_itself() {
+        let mut appointments = vec![appointment("F84001", Holder::Chair)];
+        assert_eq!(
+            check_own_vote(&appointments, "F84001"),
+            Err(Problem::ProxyStanding(Holder::Chair))
+        );
+        assert_eq!(check_own_vote(&appointments, "F84002"), Ok(()));
+        appointments[0].revoked_at = Some(at(11));
+        assert_eq!(check_own_vote(&appointments, "F84001"), Ok(()));
+        assert!(rules(0).problem().is_some(), "a limit of none is refused");
+        assert!(rules(2).problem().is_none());
     }
 
     #[test]
