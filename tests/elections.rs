@@ -86,6 +86,11 @@ backend_tests! {
         let weighted = draft_refused(&app, &e, election(json!({"weighting": "list_size"}))).await;
         assert!(weighted.contains("A weighted election must be recorded"), "a weighted plain secret election could name a voter: {weighted}");
         assert!(draft_refused(&app, &e, election(json!({"count_rule": "borda"}))).await.contains("scottish or meek"));
+        let mut motion = election(json!({}));
+        motion["kind"] = json!("motion");
+        motion["motion_kind"] = json!("application");
+        motion.as_object_mut().map(|m| m.remove("options"));
+        assert!(draft_refused(&app, &e, motion).await.contains("Only an election has seats"));
 
         let id = create_ballot(&app, &e, election(json!({}))).await;
         let (_, draft) = app.api(reqwest::Method::GET, &format!("/api/v1/ballots/{id}"), Some(&e.admin_token), None).await;

@@ -128,6 +128,19 @@ pub fn checked_draft(
         .and(Some(request.deadline_label.trim().to_owned()))
         .filter(|label| !label.is_empty());
     errors.extend(rules.check());
+    let election_rules = [
+        ("seats", request.rules.seats.is_some()),
+        ("count-rule", request.rules.count_rule.is_some()),
+        ("paper-order", request.rules.paper_order.is_some()),
+    ];
+    if !kind.is_election() {
+        for (field, _) in election_rules.iter().filter(|(_, given)| *given) {
+            errors.push(FieldError::new(
+                field,
+                "Only an election has seats, a count rule and an order of candidates on the paper",
+            ));
+        }
+    }
     if let Some(seats) = rules.seats.filter(|_| kind.is_election()) {
         if options.len() <= seats as usize && options.len() >= 2 {
             errors.push(FieldError::new(
