@@ -96,76 +96,20 @@ impl CountReport {
     }
 }
 
-/// A stage's figures, who it elected or excluded, and whether a tie was
-/// decided, without words.
-pub type StageFigures = (
-    usize,
-    Vec<(String, String)>,
-    String,
-    String,
-    String,
-    Vec<String>,
-    Vec<String>,
-    bool,
-);
-
-/// A whole count's figures (see [`CountReport::figures`]).
-#[derive(Debug, PartialEq, Eq)]
-pub struct Figures {
-    pub rule: String,
-    pub seats: usize,
-    pub candidates: Vec<String>,
-    pub valid_papers: u64,
-    pub invalid_papers: u64,
-    pub quota: String,
-    pub elected: Vec<String>,
-    pub final_votes: Vec<(String, String, Standing)>,
-    pub tie_order: Vec<String>,
-    pub stages: Vec<StageFigures>,
-}
-
 impl CountReport {
-    /// What a recount must reproduce: the rule, seats, candidates, quota,
-    /// the elected and everyone's final votes and standing, the tie order,
-    /// and every stage's votes, remainders, decisions and whether a tie was
-    /// decided. The words (rule description, stage actions, tie sentences)
-    /// are left out, so a change of wording does not fail an earlier
-    /// certificate.
-    pub fn figures(&self) -> Figures {
-        let votes = |votes: &[CandidateVotes]| -> Vec<(String, String)> {
-            votes.iter().map(|v| (v.candidate.clone(), v.votes.clone())).collect()
-        };
-        Figures {
-            rule: self.rule.clone(),
-            seats: self.seats,
-            candidates: self.candidates.clone(),
-            valid_papers: self.valid_papers,
-            invalid_papers: self.invalid_papers,
-            quota: self.quota.clone(),
-            elected: self.elected.clone(),
-            final_votes: self
-                .final_votes
-                .iter()
-                .map(|v| (v.candidate.clone(), v.votes.clone(), v.standing))
-                .collect(),
-            tie_order: self.tie_order.clone(),
-            stages: self
-                .stages
-                .iter()
-                .map(|s| {
-                    (
-                        s.stage,
-                        votes(&s.votes),
-                        s.non_transferable.clone(),
-                        s.residual.clone(),
-                        s.quota.clone(),
-                        s.elected.clone(),
-                        s.excluded.clone(),
-                        s.tie.is_some(),
-                    )
-                })
-                .collect(),
+    /// The report without its words (rule description, stage actions, tie
+    /// sentences; whether a stage had a tie stays): what a recount must
+    /// reproduce, so a change of wording does not fail an earlier certificate.
+    pub fn figures(&self) -> CountReport {
+        let mut bare = self.clone();
+        bare.rule_description.clear();
+        for stage in &mut bare.stages {
+            stage.action.clear();
+            if let Some(tie) = stage.tie.as_mut() {
+                tie.clear();
+            }
         }
+        bare
     }
 }
 
