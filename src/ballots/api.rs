@@ -127,6 +127,7 @@ impl BallotBody {
             deadline,
             deadline_label: self.deadline_label,
             edge_errors,
+            candidates_from_nominations: false,
         }
     }
 }

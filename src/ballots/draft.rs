@@ -30,6 +30,9 @@ pub struct DraftRequest {
     pub deadline: Option<NaiveDate>,
     pub deadline_label: String,
     pub edge_errors: Vec<FieldError>,
+    /// Set by the service, never by a form: the election's candidates are
+    /// the published list of nominations.
+    pub candidates_from_nominations: bool,
 }
 
 const MAX_TEXT_CHARS: usize = 50_000;
@@ -142,7 +145,7 @@ pub fn checked_draft(
         }
     }
     if let Some(seats) = rules.seats.filter(|_| kind.is_election()) {
-        if options.len() <= seats as usize && options.len() >= 2 {
+        if options.len() <= seats as usize && options.len() >= 2 && !request.candidates_from_nominations {
             errors.push(FieldError::new(
                 "options",
                 format!(
@@ -162,6 +165,7 @@ pub fn checked_draft(
         options: options.clone(),
         opens_at,
         closes_at,
+        candidates_from_nominations: request.candidates_from_nominations,
     };
     let mut missing = Vec::new();
     for (field, value, message) in [

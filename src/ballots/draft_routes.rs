@@ -59,7 +59,7 @@ pub struct BallotForm {
 }
 
 /// "Level 1 — greater involvement" → "level_1_greater_involvement".
-fn option_key(label: &str, taken: &[String]) -> String {
+pub(super) fn option_key(label: &str, taken: &[String]) -> String {
     let mut key = String::new();
     for c in label.chars() {
         if c.is_ascii_alphanumeric() {
@@ -319,6 +319,7 @@ impl BallotForm {
             deadline,
             deadline_label: self.deadline_label.clone(),
             edge_errors: errors,
+            candidates_from_nominations: false,
         }
     }
 }

@@ -224,6 +224,9 @@ pub struct DraftInput {
     pub options: Vec<BallotOption>,
     pub opens_at: NaiveDateTime,
     pub closes_at: NaiveDateTime,
+    /// An election whose candidates are the published list of nominations:
+    /// their number is what the nominations gave (checked at publication).
+    pub candidates_from_nominations: bool,
 }
 
 pub const MAX_OPTIONS: usize = 20;
@@ -250,7 +253,10 @@ pub fn check_draft(input: &DraftInput, now: NaiveDateTime) -> Vec<FieldError> {
             ));
         }
     } else if input.kind.is_election() {
-        errors.extend(super::election::ranking::check_candidates(&input.options));
+        // No candidates yet: they will come from a call for nominations.
+        if !input.options.is_empty() && !input.candidates_from_nominations {
+            errors.extend(super::election::ranking::check_candidates(&input.options));
+        }
     } else if input.options.len() < 2 || input.options.len() > MAX_OPTIONS {
         errors.push(FieldError::new(
             "options",
@@ -1081,6 +1087,7 @@ mod tests {
             options,
             opens_at: at(10, 9),
             closes_at: at(17, 17),
+            candidates_from_nominations: false,
         }
     }
 

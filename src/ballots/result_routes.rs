@@ -247,7 +247,10 @@ pub async fn results(ui: Ui, user: CurrentUser, id: web::Path<String>) -> AppRes
         outcome: super::words::outcome_sentence(loaded, &results.result),
         carried: matches!(
             results.result.outcome,
-            count_rules::Outcome::Carried | count_rules::Outcome::Won { .. } | count_rules::Outcome::Elected { .. }
+            count_rules::Outcome::Carried
+                | count_rules::Outcome::Won { .. }
+                | count_rules::Outcome::Elected { .. }
+                | count_rules::Outcome::ElectedUnopposed { .. }
         ),
         stages: results.result.stv.as_ref().map(|report| stage_table(id, report)),
         counted_at: loaded.ballot.counted_at.map(crate::time::date_time).unwrap_or_default(),

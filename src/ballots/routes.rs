@@ -98,6 +98,8 @@ pub async fn list(ui: Ui, user: CurrentUser, code: web::Path<String>) -> AppResu
 pub(super) struct OptionView {
     pub label: String,
     pub description: String,
+    /// An election's candidate: the statement, in paragraphs.
+    pub statement: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -144,6 +146,9 @@ struct BallotPage {
     diff: Vec<Piece>,
     options: Vec<OptionView>,
     options_heading: &'static str,
+    /// An election's nominations page, once nominations were called.
+    nominations: Option<String>,
+    may_call_nominations: bool,
     opens: String,
     closes: String,
     extension: Option<KeyValue>,
@@ -339,6 +344,19 @@ async fn ballot_page(
             value: c.title,
         })
         .collect();
+    let (nominations, statements) = if loaded.kind.is_election() {
+        ui.state()
+            .run(move |pool| {
+                let mut conn = pool.get()?;
+                Ok((
+                    super::election::service::has_call(&mut conn, id)?,
+                    super::election::service::statements(&mut conn, id)?,
+                ))
+            })
+            .await?
+    } else {
+        (false, Default::default())
+    };
     let b = &loaded.ballot;
     let constitution = service::frozen_constitution(&loaded)
         .map(|settings| key_values(settings.describe()))
@@ -438,8 +456,14 @@ async fn ballot_page(
             .map(|o| OptionView {
                 label: o.label.clone(),
                 description: o.description.clone(),
+                statement: statements.get(&o.option_key).map(|s| paragraphs(s)).unwrap_or_default(),
             })
             .collect(),
+        nominations: nominations.then(|| format!("/ballots/{id}/nominations")),
+        may_call_nominations: access.runs
+            && loaded.kind.is_election()
+            && loaded.state == BallotState::Draft
+            && !nominations,
         opens: crate::time::date_time(b.opens_at),
         closes: crate::time::date_time(b.closes_at),
         extension: b.original_closes_at.map(|original| KeyValue {

@@ -161,6 +161,11 @@ pub enum Outcome {
     Elected {
         candidates: Vec<String>,
     },
+    /// An election with no more validly nominated candidates than seats:
+    /// all are declared elected and no vote is held.
+    ElectedUnopposed {
+        candidates: Vec<String>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

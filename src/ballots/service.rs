@@ -223,7 +223,7 @@ impl Access {
     }
 }
 
-fn access(conn: &mut DbConn, grants: &Grants, loaded: &Loaded) -> AppResult<Access> {
+pub(super) fn access(conn: &mut DbConn, grants: &Grants, loaded: &Loaded) -> AppResult<Access> {
     let runs = grants.runs_organisation(loaded.organisation.id);
     let observes = grants.observes_organisation(&loaded.covering_lmc_ids);
     let member = if runs || observes {
@@ -338,6 +338,7 @@ pub fn update_draft(pool: &Pool, actor: &SessionUser, id: i32, request: &DraftRe
         }
         let settings = crate::registry::service::load_constitution(c, loaded.organisation.id)?;
         let now = now();
+        let request = &candidates_kept(c, &loaded, request)?;
         let (mut row, options) = super::draft::checked_draft(request, &settings, now).map_err(AppError::Invalid)?;
         // The trustees' threshold is set with the trustees, not on this form.
         if let Ok(mut rules) = serde_json::from_str::<super::model::BallotRules>(&row.rules) {
@@ -361,6 +362,39 @@ pub fn update_draft(pool: &Pool, actor: &SessionUser, id: i32, request: &DraftRe
         )?;
         Ok(())
     })
+}
+
+/// A draft election that called for nominations keeps its candidates:
+/// they are the published list (or none, until it is published), so the
+/// form must send them back unchanged, and the kind cannot change.
+fn candidates_kept(conn: &mut DbConn, loaded: &Loaded, request: &DraftRequest) -> AppResult<DraftRequest> {
+    let mut request = request.clone();
+    if !loaded.kind.is_election() || !super::election::service::has_call(conn, loaded.ballot.id)? {
+        return Ok(request);
+    }
+    if request.kind.trim() != loaded.kind.as_str() {
+        return Err(AppError::invalid(
+            "kind",
+            "Nominations have been called for this election: it stays an election",
+        ));
+    }
+    let stored = loaded.ballot_options();
+    let same = request.options.as_ref().is_some_and(|given| {
+        given.len() == stored.len()
+            && given
+                .iter()
+                .zip(&stored)
+                .all(|(a, b)| a.label.trim() == b.label && a.description.trim() == b.description)
+    });
+    if !same {
+        return Err(AppError::invalid(
+            "options",
+            "The candidates are those the returning officer lists from the nominations: they cannot be changed here",
+        ));
+    }
+    request.options = Some(stored);
+    request.candidates_from_nominations = true;
+    Ok(request)
 }
 
 /// What publication did.
@@ -429,6 +463,10 @@ enum Publication<'a> {
     Preview,
     /// The practices without a nominated representative the board accepted.
     Confirmed(&'a [String]),
+    /// An election with no more validly nominated candidates than seats:
+    /// the electorate is frozen as at a publication, but no vote is held;
+    /// the candidates are declared elected at once.
+    Unopposed,
 }
 
 /// Rolls a preview's transaction back; never seen outside this module.
@@ -449,7 +487,9 @@ fn publish_in_transaction(
             .state
             .after(super::model::Transition::Publish)
             .map_err(AppError::Conflict)?;
+        let unopposed = matches!(publication, Publication::Unopposed);
         if loaded.kind.is_election() {
+            ready_for_poll(c, &loaded, unopposed)?;
             // The candidates' order is fixed now (a random order drawn once).
             let names: Vec<String> = loaded.options.iter().map(|o| o.label.clone()).collect();
             let order = loaded.rules.paper_order.as_deref().unwrap_or("as_entered");
@@ -464,13 +504,17 @@ fn publish_in_transaction(
         let now = now();
         let settings = crate::registry::service::load_constitution(c, loaded.organisation.id)?;
         let ballot = &loaded.ballot;
-        if ballot.opens_at <= now {
+        if unopposed {
+            // Nothing opens: the result is declared now.
+        } else if ballot.opens_at <= now {
             return Err(AppError::invalid(
                 "opens-at",
                 "Voting must open after the ballot is published: change the opening time first",
             ));
         }
-        check_notice(now, ballot.opens_at, settings.minimum_notice_days).map_err(|e| AppError::Invalid(vec![e]))?;
+        if !unopposed {
+            check_notice(now, ballot.opens_at, settings.minimum_notice_days).map_err(|e| AppError::Invalid(vec![e]))?;
+        }
         let frozen_settings =
             serde_json::to_string(&settings.to_form()).map_err(|e| AppError::Internal(format!("settings: {e}")))?;
         store::set_constitution(c, id, &frozen_settings)?;
@@ -580,6 +624,10 @@ fn publish_in_transaction(
             if !nominated.contains_key(&elector.practice_id) {
                 without_representative.push((practice.ods_code.clone(), practice.name.clone()));
             }
+            if unopposed {
+                // No notice of a poll and no links: the result is announced.
+                continue;
+            }
             for rep in [nominated.get(&elector.practice_id), deputies.get(&elector.practice_id)]
                 .into_iter()
                 .flatten()
@@ -624,7 +672,7 @@ fn publish_in_transaction(
         }
         store::insert_tokens(c, &tokens)?;
         let observers = crate::accounts::store::holders_of(c, "lmc_observer", &loaded.covering_lmc_ids)?;
-        for (user_id, name, email) in &observers {
+        for (user_id, name, email) in observers.iter().filter(|_| !unopposed) {
             mails.push(notice.to_observer(*user_id, name, email));
         }
         let notices = outbox.enqueue_all(c, mails)?;
@@ -647,11 +695,20 @@ fn publish_in_transaction(
             &actor.actor(),
             Event {
                 organisation_id: Some(loaded.organisation.id),
-                action: "ballot.publish",
+                action: if unopposed {
+                    "ballot.freeze_electorate"
+                } else {
+                    "ballot.publish"
+                },
                 object_kind: "ballot",
                 object_key: &id.to_string(),
                 summary: format!(
-                    "Published \"{}\": electorate of {} practices (weight {total_weight}, digest {electorate_digest}); {notices} notices written; {} practices without a nominated representative{}{}",
+                    "{} \"{}\": electorate of {} practices (weight {total_weight}, digest {electorate_digest}); {notices} notices written; {} practices without a nominated representative{}{}",
+                    if unopposed {
+                        "Declared unopposed, so no vote is held; froze the electorate of"
+                    } else {
+                        "Published"
+                    },
                     ballot.title,
                     frozen.len(),
                     without_representative.len(),
@@ -671,6 +728,9 @@ fn publish_in_transaction(
                 ),
             },
         )?;
+        if unopposed {
+            declare_unopposed_in(c, outbox, &actor.actor(), id, now)?;
+        }
         let published = Published {
             electors: frozen.len(),
             total_weight,
@@ -691,6 +751,65 @@ fn publish_in_transaction(
         (Err(AppError::Internal(why)), Some(published)) if why == PREVIEW_ROLLBACK => Ok(published),
         (outcome, _) => outcome,
     }
+}
+
+/// Whether a draft election can go to a poll (or, `unopposed`, be declared
+/// without one): with nominations, once the list is published and
+/// withdrawals are closed; a poll needs more candidates than seats.
+fn ready_for_poll(conn: &mut DbConn, loaded: &Loaded, unopposed: bool) -> AppResult<()> {
+    let nominations = super::election::service::has_call(conn, loaded.ballot.id)?;
+    if nominations {
+        super::election::service::check_ready_for_poll(conn, loaded, now())?;
+    }
+    let seats = loaded.rules.seats.unwrap_or(1) as usize;
+    let candidates = loaded.options.len();
+    let contested = candidates > seats;
+    match (unopposed, contested) {
+        (false, false) if nominations => Err(AppError::Conflict(format!(
+            "There {} {} for {seats} {}: no vote is held. Declare {} elected unopposed instead.",
+            if candidates == 1 { "is" } else { "are" },
+            crate::format::plural(candidates, "validly nominated candidate", "validly nominated candidates"),
+            if seats == 1 { "seat" } else { "seats" },
+            if candidates == 1 { "the candidate" } else { "them" }
+        ))),
+        (false, false) => Err(AppError::invalid(
+            "options",
+            "An election needs more candidates than seats: give the candidates, or call for nominations",
+        )),
+        (true, true) => Err(AppError::Conflict(format!(
+            "There are {candidates} candidates for {seats} seats: the election is contested, so the poll goes ahead."
+        ))),
+        (true, false) if !nominations => Err(AppError::Conflict(
+            "Only an election that called for nominations is declared unopposed.".into(),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// `POST …/nominations/declare`: declares the candidates of an uncontested
+/// election elected without a vote. The electorate is frozen (the practices
+/// that would have voted, which the certificate names) and each is told
+/// the result; the ballot is counted at once, with no papers.
+pub fn declare_unopposed(pool: &Pool, outbox: &Outbox, actor: &SessionUser, id: i32) -> AppResult<()> {
+    publish_in_transaction(pool, outbox, actor, id, Publication::Unopposed).map(|_| ())
+}
+
+fn declare_unopposed_in(
+    conn: &mut DbConn,
+    outbox: &Outbox,
+    actor: &Actor,
+    id: i32,
+    now: NaiveDateTime,
+) -> AppResult<()> {
+    store::set_voting_period(conn, id, now, now)?;
+    for (from, to) in [("published", "open"), ("open", "closed")] {
+        if store::transition(conn, id, from, to, now)? == 0 {
+            return Err(AppError::Conflict(format!("ballot {id} changed meanwhile")));
+        }
+    }
+    let loaded = load(conn, id)?;
+    let result = count_papers(conn, &loaded)?;
+    record_count(conn, outbox, &loaded, &result, actor, now)
 }
 
 /// Opens voting (the scheduler, at the published time).
@@ -852,7 +971,11 @@ pub(super) fn record_count(
         outbox,
         loaded,
         "ballot_result",
-        json!({"outcome": words, "results_url": format!("{}/ballots/{id}/results", outbox.base_url())}),
+        json!({
+            "outcome": words,
+            "results_url": format!("{}/ballots/{id}/results", outbox.base_url()),
+            "unopposed": matches!(result.outcome, super::rules::Outcome::ElectedUnopposed { .. }),
+        }),
     )?;
     Ok(())
 }

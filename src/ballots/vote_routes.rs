@@ -303,6 +303,17 @@ async fn choose(
         }
     }
     let (confirm_action, _) = vote_paths(&credential, loaded.ballot.id);
+    let statements = if loaded.kind.is_election() {
+        let id = loaded.ballot.id;
+        ui.state()
+            .run(move |pool| {
+                let mut conn = pool.get()?;
+                super::election::service::statements(&mut conn, id)
+            })
+            .await?
+    } else {
+        Default::default()
+    };
     let options: Vec<(&str, &str)> = loaded
         .options
         .iter()
@@ -325,10 +336,11 @@ async fn choose(
         descriptions: loaded
             .options
             .iter()
-            .filter(|o| !o.description.is_empty() && !loaded.kind.is_election())
+            .filter(|o| (!o.description.is_empty() && !loaded.kind.is_election()) || statements.contains_key(&o.option_key))
             .map(|o| OptionView {
                 label: o.label.clone(),
                 description: o.description.clone(),
+                statement: statements.get(&o.option_key).map(|s| super::routes::paragraphs(s)).unwrap_or_default(),
             })
             .collect(),
         confirm_action,

@@ -90,6 +90,24 @@ pub fn count_sentence(loaded: &Loaded, count: &Count) -> String {
                 names.join(" and ")
             )
         }
+        Outcome::ElectedUnopposed { candidates } if candidates.is_empty() => {
+            let seats = loaded.rules.seats.unwrap_or(0);
+            format!("No vote held: nobody was validly nominated, so all {seats} seats are left unfilled")
+        }
+        Outcome::ElectedUnopposed { candidates } => {
+            let names: Vec<String> = candidates.iter().map(|c| loaded.option_label(c)).collect();
+            let seats = loaded.rules.seats.unwrap_or(0) as usize;
+            let unfilled = seats.saturating_sub(names.len());
+            format!(
+                "Elected unopposed: {}; no vote was held, as there were no more validly nominated candidates than seats{}",
+                names.join(", "),
+                if unfilled > 0 {
+                    format!(" ({unfilled} of {seats} seats left unfilled)")
+                } else {
+                    String::new()
+                }
+            )
+        }
         Outcome::Elected { candidates } if candidates.is_empty() => {
             format!("Nobody elected: no paper that carries a vote was cast; {quorum}")
         }

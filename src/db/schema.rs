@@ -605,7 +605,59 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    nomination_calls (ballot_id) {
+        ballot_id -> Integer,
+        opens_at -> Timestamp,
+        closes_at -> Timestamp,
+        withdrawals_close -> Timestamp,
+        nominators_required -> Integer,
+        statement_word_limit -> Integer,
+        eligibility -> Text,
+        called_at -> Timestamp,
+        list_published_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    nominations (id) {
+        id -> Integer,
+        ballot_id -> Integer,
+        candidate_name -> Text,
+        candidate_email -> Text,
+        post -> Text,
+        candidate_practice_id -> Nullable<Integer>,
+        submitted_at -> Timestamp,
+        submitted_by -> Nullable<Integer>,
+        token_digest -> Text,
+        accepted_at -> Nullable<Timestamp>,
+        declared_at -> Nullable<Timestamp>,
+        interests -> Text,
+        statement -> Text,
+        ballot_line -> Text,
+        withdrawn_at -> Nullable<Timestamp>,
+        decision -> Nullable<Text>,
+        decision_reasons -> Text,
+        option_key -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    nomination_supporters (nomination_id, practice_id) {
+        nomination_id -> Integer,
+        practice_id -> Integer,
+        user_id -> Nullable<Integer>,
+        supported_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(nomination_supporters -> nominations (nomination_id));
+diesel::joinable!(nomination_supporters -> practices (practice_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
+    nomination_calls,
+    nominations,
+    nomination_supporters,
     mail_bounces,
     ballot_suspensions,
     ballot_voids,

@@ -238,6 +238,28 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/ballots/{id}/stages.csv").route(get().to(ballots::result_routes::stages_csv)))
         .service(resource("/ballots/{id}/papers.blt").route(get().to(ballots::result_routes::papers_blt)))
         .service(
+            resource("/ballots/{id}/nominations")
+                .route(get().to(ballots::election::routes::nominations))
+                .route(post().to(ballots::election::routes::nominate)),
+        )
+        .service(
+            resource("/ballots/{id}/nominations/call")
+                .route(get().to(ballots::election::routes::call_form))
+                .route(post().to(ballots::election::routes::call)),
+        )
+        .service(resource("/ballots/{id}/nominations/publish").route(post().to(ballots::election::routes::publish_list)))
+        .service(resource("/ballots/{id}/nominations/declare").route(post().to(ballots::election::routes::declare)))
+        .service(
+            resource("/ballots/{id}/nominations/{nomination}/second")
+                .route(post().to(ballots::election::routes::second)),
+        )
+        .service(
+            resource("/nominations/{token}")
+                .route(get().to(ballots::election::routes::candidate))
+                .route(post().to(ballots::election::routes::answer)),
+        )
+        .service(resource("/nominations/{token}/withdraw").route(post().to(ballots::election::routes::withdraw)))
+        .service(
             resource("/vote/{token}")
                 .route(get().to(ballots::vote_routes::link_form))
                 .route(post().to(ballots::vote_routes::link_vote)),

@@ -49,6 +49,25 @@ pub fn result(
         }
     }
     let mut result = rules::result(election.keys, electors, &firsts, quorum, Decision::Plurality);
+    if election.keys.len() <= election.seats as usize {
+        // Uncontested: no poll is held, so there is no quorum to meet and
+        // no paper to count; a paper here means the poll was held wrongly.
+        if !papers.is_empty() {
+            return Err(format!(
+                "{} papers in an uncontested election ({} candidates for {} seats)",
+                papers.len(),
+                election.keys.len(),
+                election.seats
+            ));
+        }
+        let unopposed = Outcome::ElectedUnopposed {
+            candidates: election.keys.to_vec(),
+        };
+        result.overall.quorum_met = true;
+        result.overall.outcome = unopposed.clone();
+        result.outcome = unopposed;
+        return Ok(result);
+    }
     if !result.overall.quorum_met {
         result.overall.outcome = Outcome::QuorumNotMet;
         result.outcome = Outcome::QuorumNotMet;
