@@ -194,6 +194,16 @@ const ACCESS: &[(&str, &str, Access)] = &[
     ("GET", "/ballots/{id}/results.csv", Access::Views),
     ("GET", "/ballots/{id}/stages.csv", Access::Views),
     ("GET", "/ballots/{id}/papers.blt", Access::Views),
+    ("GET", "/ballots/{id}/nominations", Access::Views),
+    ("POST", "/ballots/{id}/nominations", Access::Member),
+    ("GET", "/ballots/{id}/nominations/call", Access::Runs),
+    ("POST", "/ballots/{id}/nominations/call", Access::Runs),
+    ("POST", "/ballots/{id}/nominations/publish", Access::Runs),
+    ("POST", "/ballots/{id}/nominations/declare", Access::Runs),
+    ("POST", "/ballots/{id}/nominations/{nomination}/second", Access::Member),
+    ("GET", "/nominations/{token}", Access::Secret),
+    ("POST", "/nominations/{token}", Access::Secret),
+    ("POST", "/nominations/{token}/withdraw", Access::Secret),
     ("GET", "/ballots/{id}/trustees", Access::Oversees),
     ("POST", "/ballots/{id}/trustees", Access::Runs),
     ("GET", "/ballots/{id}/trustees.json", Access::Oversees),
@@ -367,6 +377,8 @@ struct World {
     ballot_draft: i64,
     ballot_verifiable: i64,
     ballot_done: i64,
+    /// A draft election that has called for nominations.
+    ballot_election: i64,
     consultation: i64,
     document: i64,
     question: i64,
@@ -440,12 +452,47 @@ async fn world(app: &TestApp) -> World {
     open_when_due(app, &e, ballot_open).await;
 
     let ballot_draft = create_ballot(app, &e, json!({})).await;
+    let ballot_election = create_ballot(
+        app,
+        &e,
+        json!({
+            "kind": "election", "title": "GP members", "question": "Elect two", "options": [],
+            "opens_at": ballots::rfc3339_in(5 * 86_400), "closes_at": ballots::rfc3339_in(6 * 86_400),
+            "rules": {"seats": 2, "count_rule": "scottish"},
+        }),
+    )
+    .await;
     let (ballot_verifiable, _trustees) = ballots::verifiable_ballot(app, &e, 2, 2, json!({})).await;
     assert_eq!(action(app, &e, ballot_verifiable, "publish", None).await.0, 200);
 
     // A published consultation with a document and a question.
     let board = app.new_visitor();
     log_in(&board, ADMIN).await;
+    let now = chrono::Utc::now().naive_utc();
+    let (opens, closes, withdrawals) = (
+        quorate::time::to_london_fields(now),
+        quorate::time::to_london_fields(now + chrono::Duration::days(2)),
+        quorate::time::to_london_fields(now + chrono::Duration::days(3)),
+    );
+    let call = format!("/ballots/{ballot_election}/nominations/call");
+    let called = board
+        .submit(
+            &call,
+            &call,
+            &[
+                ("opens_date", &opens.0),
+                ("opens_time", &opens.1),
+                ("closes_date", &closes.0),
+                ("closes_time", &closes.1),
+                ("withdrawals_date", &withdrawals.0),
+                ("withdrawals_time", &withdrawals.1),
+                ("nominators_required", "2"),
+                ("statement_word_limit", "250"),
+                ("eligibility", "gp_at_member_practice"),
+            ],
+        )
+        .await;
+    assert_eq!(called.status(), 303, "nominations called");
     let closes = quorate::time::to_london_fields(chrono::Utc::now().naive_utc() + chrono::Duration::days(14));
     let created = board
         .submit(
@@ -597,6 +644,7 @@ async fn world(app: &TestApp) -> World {
         ballot_draft,
         ballot_verifiable,
         ballot_done,
+        ballot_election,
         consultation,
         document: i64::from(document),
         question: i64::from(question),
@@ -618,6 +666,8 @@ fn concrete(path: &str, w: &World) -> String {
         .any(|p| path.contains(p))
     {
         w.ballot_done
+    } else if path.contains("/nominations") {
+        w.ballot_election
     } else if path.contains("trustees") || path.contains("election") {
         w.ballot_verifiable
     } else if path.contains("/edit") {
@@ -660,6 +710,7 @@ fn concrete(path: &str, w: &World) -> String {
         .replace("{id}", &id.to_string())
         .replace("{doc}", &w.document.to_string())
         .replace("{question}", &w.question.to_string())
+        .replace("{nomination}", "1")
         .replace("{token}", "madeUpTokenMadeUpToken00")
         .replace("{action}", "open")
         .replace("{decision}", "approve")

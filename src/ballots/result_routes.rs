@@ -41,6 +41,8 @@ struct ResultsPage {
     organisation: String,
     outcome: String,
     carried: bool,
+    /// An uncontested election, declared without a poll: no tally to show.
+    unopposed: bool,
     counted_at: String,
     overall: CountView,
     constituencies: Vec<CountView>,
@@ -252,6 +254,7 @@ pub async fn results(ui: Ui, user: CurrentUser, id: web::Path<String>) -> AppRes
                 | count_rules::Outcome::Elected { .. }
                 | count_rules::Outcome::ElectedUnopposed { .. }
         ),
+        unopposed: matches!(results.result.outcome, count_rules::Outcome::ElectedUnopposed { .. }),
         stages: results.result.stv.as_ref().map(|report| stage_table(id, report)),
         counted_at: loaded.ballot.counted_at.map(crate::time::date_time).unwrap_or_default(),
         overall: count_view(

@@ -768,7 +768,11 @@ fn ready_for_poll(conn: &mut DbConn, loaded: &Loaded, unopposed: bool) -> AppRes
         (false, false) if nominations => Err(AppError::Conflict(format!(
             "There {} {} for {seats} {}: no vote is held. Declare {} elected unopposed instead.",
             if candidates == 1 { "is" } else { "are" },
-            crate::format::plural(candidates, "validly nominated candidate", "validly nominated candidates"),
+            crate::format::plural(
+                candidates,
+                "validly nominated candidate",
+                "validly nominated candidates"
+            ),
             if seats == 1 { "seat" } else { "seats" },
             if candidates == 1 { "the candidate" } else { "them" }
         ))),

@@ -175,7 +175,12 @@ pub fn transition(conn: &mut DbConn, id: i32, from: &str, to: &str, now: NaiveDa
 }
 
 /// An unopposed election's voting period: the moment it was declared.
-pub fn set_voting_period(conn: &mut DbConn, id: i32, opens_at: NaiveDateTime, closes_at: NaiveDateTime) -> QueryResult<usize> {
+pub fn set_voting_period(
+    conn: &mut DbConn,
+    id: i32,
+    opens_at: NaiveDateTime,
+    closes_at: NaiveDateTime,
+) -> QueryResult<usize> {
     diesel::update(ballots::table.find(id))
         .set((ballots::opens_at.eq(opens_at), ballots::closes_at.eq(closes_at)))
         .execute(conn)

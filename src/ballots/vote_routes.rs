@@ -336,11 +336,16 @@ async fn choose(
         descriptions: loaded
             .options
             .iter()
-            .filter(|o| (!o.description.is_empty() && !loaded.kind.is_election()) || statements.contains_key(&o.option_key))
+            .filter(|o| {
+                (!o.description.is_empty() && !loaded.kind.is_election()) || statements.contains_key(&o.option_key)
+            })
             .map(|o| OptionView {
                 label: o.label.clone(),
                 description: o.description.clone(),
-                statement: statements.get(&o.option_key).map(|s| super::routes::paragraphs(s)).unwrap_or_default(),
+                statement: statements
+                    .get(&o.option_key)
+                    .map(|s| super::routes::paragraphs(s))
+                    .unwrap_or_default(),
             })
             .collect(),
         confirm_action,

@@ -247,7 +247,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(get().to(ballots::election::routes::call_form))
                 .route(post().to(ballots::election::routes::call)),
         )
-        .service(resource("/ballots/{id}/nominations/publish").route(post().to(ballots::election::routes::publish_list)))
+        .service(
+            resource("/ballots/{id}/nominations/publish").route(post().to(ballots::election::routes::publish_list)),
+        )
         .service(resource("/ballots/{id}/nominations/declare").route(post().to(ballots::election::routes::declare)))
         .service(
             resource("/ballots/{id}/nominations/{nomination}/second")

@@ -44,7 +44,12 @@ impl CallForm {
             }
         };
         let opens_at = time("opens-at", "When nominations open", &self.opens_date, &self.opens_time);
-        let closes_at = time("closes-at", "When nominations close", &self.closes_date, &self.closes_time);
+        let closes_at = time(
+            "closes-at",
+            "When nominations close",
+            &self.closes_date,
+            &self.closes_time,
+        );
         let withdrawals_close = time(
             "withdrawals-close",
             "When withdrawals close",
@@ -141,7 +146,12 @@ pub async fn call_form(ui: Ui, user: CurrentUser, id: web::Path<String>) -> AppR
     call_page(&ui, &user, id, None, Vec::new()).await
 }
 
-pub async fn call(ui: Ui, user: CurrentUser, id: web::Path<String>, form: CsrfForm<CallForm>) -> AppResult<HttpResponse> {
+pub async fn call(
+    ui: Ui,
+    user: CurrentUser,
+    id: web::Path<String>,
+    form: CsrfForm<CallForm>,
+) -> AppResult<HttpResponse> {
     let id = ballot_id(&id)?;
     let form = form.0;
     let request = form.request();
@@ -155,7 +165,9 @@ pub async fn call(ui: Ui, user: CurrentUser, id: web::Path<String>, form: CsrfFo
             &format!("/ballots/{id}/nominations"),
             Some(Flash {
                 heading: "Nominations called".into(),
-                body: Some("Member practices' representatives can nominate candidates here while nominations are open.".into()),
+                body: Some(
+                    "Member practices' representatives can nominate candidates here while nominations are open.".into(),
+                ),
             }),
         )),
         Err(AppError::Invalid(errors)) => call_page(&ui, &user, id, Some(form), errors).await,
@@ -245,8 +257,8 @@ fn entry_view(found: &Nominations, entry: &service::Entry, reasons: &HashMap<i32
     let (status_label, status_colour) = entry.status(list_published);
     let problems = if list_published {
         row.decision_reasons
-            .split("; ")
-            .filter(|r| !r.is_empty())
+            .lines()
+            .filter(|r| !r.trim().is_empty())
             .map(str::to_owned)
             .collect()
     } else {
@@ -266,7 +278,14 @@ fn entry_view(found: &Nominations, entry: &service::Entry, reasons: &HashMap<i32
         nominators: entry
             .supporters
             .iter()
-            .map(|s| format!("{} ({}), {}", s.practice_name, s.ods_code, crate::time::date_time(s.supported_at)))
+            .map(|s| {
+                format!(
+                    "{} ({}), {}",
+                    s.practice_name,
+                    s.ods_code,
+                    crate::time::date_time(s.supported_at)
+                )
+            })
             .collect(),
         status_label,
         status_colour,
@@ -306,7 +325,10 @@ fn nominations_page(found: &Nominations, form: NominateForm, reasons: &HashMap<i
     let when = crate::time::date_time;
     let draft = found.loaded.state == crate::ballots::model::BallotState::Draft;
     let phase = if let Some(at) = call.list_published_at {
-        format!("The returning officer published the list of candidates at {}.", when(at))
+        format!(
+            "The returning officer published the list of candidates at {}.",
+            when(at)
+        )
     } else if found.now < call.opens_at {
         format!("Nominations open at {}.", when(call.opens_at))
     } else if found.open() {
@@ -415,14 +437,23 @@ async fn show_nominations(
     errors: Vec<FieldError>,
 ) -> AppResult<HttpResponse> {
     let grants = user.0.grants();
-    let found = ui.state().run(move |pool| service::nominations(pool, &grants, id)).await?;
+    let found = ui
+        .state()
+        .run(move |pool| service::nominations(pool, &grants, id))
+        .await?;
     let page = nominations_page(&found, form, &reasons);
     let status = if errors.is_empty() {
         StatusCode::OK
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
-    ui.form_errors(status, "ballots/nominations", &format!("Nominations: {}", page.title), errors, &page)
+    ui.form_errors(
+        status,
+        "ballots/nominations",
+        &format!("Nominations: {}", page.title),
+        errors,
+        &page,
+    )
 }
 
 pub async fn nominations(ui: Ui, user: CurrentUser, id: web::Path<String>) -> AppResult<HttpResponse> {
@@ -466,7 +497,13 @@ pub async fn nominate(
 }
 
 fn refused(ui: &Ui, id: i32, heading: &str, why: String) -> AppResult<HttpResponse> {
-    problem_page(ui, StatusCode::CONFLICT, heading, id, vec![FieldError::new("nominations", why)])
+    problem_page(
+        ui,
+        StatusCode::CONFLICT,
+        heading,
+        id,
+        vec![FieldError::new("nominations", why)],
+    )
 }
 
 fn nomination_id(raw: &str) -> AppResult<i32> {
@@ -541,7 +578,11 @@ pub async fn publish_list(
                 heading: "List of candidates published".into(),
                 body: Some(format!(
                     "{} and {} rejected. Each candidate has been emailed the decision.",
-                    crate::format::plural(valid, "candidate is validly nominated", "candidates are validly nominated"),
+                    crate::format::plural(
+                        valid,
+                        "candidate is validly nominated",
+                        "candidates are validly nominated"
+                    ),
                     rejected
                 )),
             }),
@@ -638,8 +679,8 @@ fn candidate_view(page: &CandidatePage, token: String, form: Option<AnswerForm>)
         status_colour,
         problems: if list_published {
             row.decision_reasons
-                .split("; ")
-                .filter(|r| !r.is_empty())
+                .lines()
+                .filter(|r| !r.trim().is_empty())
                 .map(str::to_owned)
                 .collect()
         } else {
@@ -649,8 +690,16 @@ fn candidate_view(page: &CandidatePage, token: String, form: Option<AnswerForm>)
         may_withdraw: page.may_withdraw(),
         withdrawn: row.withdrawn_at.is_some(),
         form: form.unwrap_or_else(|| AnswerForm {
-            accept: if row.accepted_at.is_some() { "yes".into() } else { String::new() },
-            declare: if row.declared_at.is_some() { "yes".into() } else { String::new() },
+            accept: if row.accepted_at.is_some() {
+                "yes".into()
+            } else {
+                String::new()
+            },
+            declare: if row.declared_at.is_some() {
+                "yes".into()
+            } else {
+                String::new()
+            },
             interests: row.interests.clone(),
             statement: row.statement.clone(),
             ballot_line: row.ballot_line.clone(),

@@ -12,7 +12,7 @@ use std::collections::{BTreeSet, HashMap};
 use chrono::NaiveDateTime;
 use serde_json::json;
 
-use super::model::{self, Eligibility, ElectionTerms, Nomination, PaperOrder, Post, Problem};
+use super::model::{self, ElectionTerms, Eligibility, Nomination, PaperOrder, Post, Problem};
 use super::store::{self, Call, CandidateAnswers, NewNomination, NominationRow, Supporter};
 use crate::accounts::model::{EmailAddress, Grants};
 use crate::accounts::service::SessionUser;
@@ -70,7 +70,10 @@ fn post(stored: &str) -> Post {
 }
 
 pub fn post_words(stored: &str) -> &'static str {
-    POSTS.iter().find(|(key, _)| *key == stored).map_or("Other", |(_, words)| words)
+    POSTS
+        .iter()
+        .find(|(key, _)| *key == stored)
+        .map_or("Other", |(_, words)| words)
 }
 
 pub fn eligibility_words(stored: &str) -> &'static str {
@@ -84,7 +87,10 @@ pub fn eligibility_words(stored: &str) -> &'static str {
 pub fn terms(call: &Call, loaded: &Loaded) -> ElectionTerms {
     ElectionTerms {
         seats: loaded.rules.seats.unwrap_or(1),
-        rule: loaded.rules.count_rule().unwrap_or(crate::ballots::stv::CountRule::Scottish),
+        rule: loaded
+            .rules
+            .count_rule()
+            .unwrap_or(crate::ballots::stv::CountRule::Scottish),
         eligibility: eligibility(&call.eligibility),
         paper_order: if loaded.rules.paper_order.as_deref() == Some("random") {
             PaperOrder::Random
@@ -478,7 +484,8 @@ pub fn nominate(
     crate::db::write_transaction(&mut conn, |c| {
         crate::db::lock_row(c, crate::db::Locked::Ballot(ballot_id))?;
         let found = load_nominations(c, &actor.grants(), ballot_id)?;
-        let (practice_id, practice_code, practice_name) = acting_practice(&found, &request.practice, "practice")?.clone();
+        let (practice_id, practice_code, practice_name) =
+            acting_practice(&found, &request.practice, "practice")?.clone();
         refuse_unless_open(&found)?;
         draft_election(&found.loaded)?;
         let mut errors = Vec::new();
@@ -495,9 +502,11 @@ pub fn nominate(
                 "candidate-name",
                 "The candidate's name must not contain \", | or >",
             ));
-        } else if let Some(same) = found.entries.iter().find(|e| {
-            e.row.withdrawn_at.is_none() && e.row.candidate_name.to_lowercase() == name.to_lowercase()
-        }) {
+        } else if let Some(same) = found
+            .entries
+            .iter()
+            .find(|e| e.row.withdrawn_at.is_none() && e.row.candidate_name.to_lowercase() == name.to_lowercase())
+        {
             errors.push(FieldError::new(
                 "candidate-name",
                 format!(
@@ -533,7 +542,10 @@ pub fn nominate(
             if post(&request.post) == Post::Other {
                 errors.push(FieldError::new("post", Problem::NotAGp.words()));
             }
-            if !candidate_practice.as_ref().is_some_and(|p| members.contains(&p.ods_code)) {
+            if !candidate_practice
+                .as_ref()
+                .is_some_and(|p| members.contains(&p.ods_code))
+            {
                 errors.push(FieldError::new(
                     "candidate-practice",
                     format!(
@@ -655,7 +667,9 @@ impl CandidatePage {
     /// Consent, declaration and statement can change until the list is
     /// published (and not after withdrawing).
     pub fn may_answer(&self) -> bool {
-        !self.found.list_published() && self.entry.row.withdrawn_at.is_none() && self.found.loaded.state == BallotState::Draft
+        !self.found.list_published()
+            && self.entry.row.withdrawn_at.is_none()
+            && self.found.loaded.state == BallotState::Draft
     }
 
     /// Until withdrawals close, and while the ballot paper is not published.
@@ -668,7 +682,9 @@ impl CandidatePage {
 
 fn candidate_in(conn: &mut DbConn, raw: &str) -> AppResult<CandidatePage> {
     let row = store::nomination_by_token(conn, &crate::token::digest(raw.trim()))?.ok_or_else(|| {
-        AppError::Gone("This nomination link is not known. Use the link in the latest email about your nomination.".into())
+        AppError::Gone(
+            "This nomination link is not known. Use the link in the latest email about your nomination.".into(),
+        )
     })?;
     let found = load_nominations(conn, &Grants(Vec::new()), row.ballot_id)?;
     let entry = found
@@ -717,7 +733,8 @@ pub fn answer(pool: &Pool, raw: &str, answers: &Answers) -> AppResult<()> {
             return Err(AppError::Conflict(if page.entry.row.withdrawn_at.is_some() {
                 "You have withdrawn: the nomination can no longer change.".into()
             } else {
-                "The returning officer has published the list of candidates: the nomination can no longer change.".into()
+                "The returning officer has published the list of candidates: the nomination can no longer change."
+                    .into()
             }));
         }
         let mut errors = Vec::new();
@@ -742,7 +759,10 @@ pub fn answer(pool: &Pool, raw: &str, answers: &Answers) -> AppResult<()> {
         }
         let interests = crate::web::form::lf_lines(answers.interests.trim());
         if interests.chars().count() > 10_000 {
-            errors.push(FieldError::new("interests", "Your interests must be 10,000 characters or less"));
+            errors.push(FieldError::new(
+                "interests",
+                "Your interests must be 10,000 characters or less",
+            ));
         }
         if answers.declare && !answers.accept {
             errors.push(FieldError::new(
@@ -812,11 +832,7 @@ pub fn withdraw(pool: &Pool, raw: &str) -> AppResult<()> {
         store::withdraw(c, row.id, page.found.now)?;
         let loaded = &page.found.loaded;
         if let Some(key) = row.option_key.as_deref() {
-            let remaining: Vec<BallotOption> = loaded
-                .ballot_options()
-                .into_iter()
-                .filter(|o| o.key != key)
-                .collect();
+            let remaining: Vec<BallotOption> = loaded.ballot_options().into_iter().filter(|o| o.key != key).collect();
             crate::ballots::store::replace_options(c, loaded.ballot.id, &remaining)?;
         }
         audit(
@@ -858,7 +874,9 @@ pub fn publish_list(
         let found = load_nominations(c, &actor.grants(), ballot_id)?;
         draft_election(&found.loaded)?;
         if found.list_published() {
-            return Err(AppError::Conflict("The list of candidates has been published already.".into()));
+            return Err(AppError::Conflict(
+                "The list of candidates has been published already.".into(),
+            ));
         }
         if found.now <= found.call.closes_at {
             return Err(AppError::Conflict(format!(
@@ -869,14 +887,20 @@ pub fn publish_list(
         let mut errors = Vec::new();
         for (id, reason) in rejections {
             if !found.entries.iter().any(|e| e.row.id == *id) {
-                errors.push(FieldError::new("rejections", format!("There is no nomination {id} in this election")));
+                errors.push(FieldError::new(
+                    "rejections",
+                    format!("There is no nomination {id} in this election"),
+                ));
             } else if reason.trim().is_empty() {
                 errors.push(FieldError::new(
                     &format!("reason-{id}"),
                     "Enter why the nomination is rejected: the reason is published with the list",
                 ));
             } else if reason.chars().count() > 1000 {
-                errors.push(FieldError::new(&format!("reason-{id}"), "The reason must be 1,000 characters or less"));
+                errors.push(FieldError::new(
+                    &format!("reason-{id}"),
+                    "The reason must be 1,000 characters or less",
+                ));
             }
         }
         if !errors.is_empty() {
@@ -895,7 +919,7 @@ pub fn publish_list(
             if let Some(reason) = rejections.get(&row.id) {
                 reasons.push(reason.split_whitespace().collect::<Vec<_>>().join(" "));
             }
-            let reasons = reasons.join("; ");
+            let stored = reasons.join("\n");
             if reasons.is_empty() {
                 let taken: Vec<String> = options.iter().map(|o| o.key.clone()).collect();
                 let key = crate::ballots::draft_routes::option_key(&row.candidate_name, &taken);
@@ -907,7 +931,7 @@ pub fn publish_list(
                 });
                 valid += 1;
             } else {
-                store::decide(c, row.id, "rejected", &reasons, None)?;
+                store::decide(c, row.id, "rejected", &stored, None)?;
                 rejected += 1;
             }
             mails.push(candidate_mail(
@@ -935,7 +959,9 @@ pub fn publish_list(
         }
         crate::ballots::store::replace_options(c, ballot_id, &options)?;
         if store::publish_list(c, ballot_id, found.now)? == 0 {
-            return Err(AppError::Conflict("The list of candidates has been published already.".into()));
+            return Err(AppError::Conflict(
+                "The list of candidates has been published already.".into(),
+            ));
         }
         outbox.enqueue_all(c, mails)?;
         audit(
@@ -993,4 +1019,3 @@ pub fn statements(conn: &mut DbConn, ballot_id: i32) -> AppResult<HashMap<String
 pub fn has_call(conn: &mut DbConn, ballot_id: i32) -> AppResult<bool> {
     Ok(store::call(conn, ballot_id)?.is_some())
 }
-

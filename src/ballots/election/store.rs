@@ -129,20 +129,14 @@ pub struct CandidateAnswers {
 }
 
 pub fn set_answers(conn: &mut DbConn, id: i32, answers: &CandidateAnswers) -> QueryResult<usize> {
-    diesel::update(nominations::table.find(id))
-        .set(answers)
-        .execute(conn)
+    diesel::update(nominations::table.find(id)).set(answers).execute(conn)
 }
 
 /// Withdraws once: 0 when withdrawn already.
 pub fn withdraw(conn: &mut DbConn, id: i32, now: NaiveDateTime) -> QueryResult<usize> {
-    diesel::update(
-        nominations::table
-            .find(id)
-            .filter(nominations::withdrawn_at.is_null()),
-    )
-    .set(nominations::withdrawn_at.eq(now))
-    .execute(conn)
+    diesel::update(nominations::table.find(id).filter(nominations::withdrawn_at.is_null()))
+        .set(nominations::withdrawn_at.eq(now))
+        .execute(conn)
 }
 
 pub fn decide(
@@ -206,12 +200,14 @@ pub fn supporters_of(conn: &mut DbConn, ballot_id: i32) -> QueryResult<Vec<Suppo
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .map(|(nomination_id, practice_id, ods_code, practice_name, supported_at)| Supporter {
-            nomination_id,
-            practice_id,
-            ods_code,
-            practice_name,
-            supported_at,
-        })
+        .map(
+            |(nomination_id, practice_id, ods_code, practice_name, supported_at)| Supporter {
+                nomination_id,
+                practice_id,
+                ods_code,
+                practice_name,
+                supported_at,
+            },
+        )
         .collect())
 }
