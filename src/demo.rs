@@ -191,7 +191,35 @@ fn demo_ballot(conn: &mut crate::db::DbConn, ccg: i32, now: chrono::NaiveDateTim
             candidate("patel", "Dr Anjali Patel", "GP partner, demonstration practice"),
             candidate("brennan", "Dr Sean Brennan", "GP partner, demonstration practice"),
         ],
-    )
+    )?;
+    // An election whose candidates come from nominations, open now.
+    let id = demo_draft(
+        conn,
+        ccg,
+        now,
+        BallotKind::Election,
+        "Demo: GP members of the primary care commissioning committee",
+        "Elect two GP members of the primary care commissioning committee",
+        "This is a demonstration election with nominations: member practices' representatives nominate candidates until nominations close.",
+        &[],
+    )?;
+    let voting_opens = now + chrono::Duration::days(28);
+    crate::ballots::store::set_voting_period(conn, id, voting_opens, voting_opens + chrono::Duration::days(14))?;
+    crate::ballots::election::store::insert_call(
+        conn,
+        &crate::ballots::election::store::Call {
+            ballot_id: id,
+            opens_at: now,
+            closes_at: now + chrono::Duration::days(14),
+            withdrawals_close: now + chrono::Duration::days(16),
+            nominators_required: 2,
+            statement_word_limit: 250,
+            eligibility: "gp_at_member_practice".into(),
+            called_at: now,
+            list_published_at: None,
+        },
+    )?;
+    Ok(())
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -204,7 +232,7 @@ fn demo_draft(
     question: &str,
     papers: &str,
     options: &[crate::ballots::model::BallotOption],
-) -> AppResult<()> {
+) -> AppResult<i32> {
     let settings = crate::registry::service::load_constitution(conn, ccg)?;
     let mut rules = crate::ballots::model::BallotRules::defaults(&settings, kind, None);
     if kind.is_election() {
@@ -228,5 +256,5 @@ fn demo_draft(
     };
     let id = crate::ballots::store::insert(conn, ccg, &draft, None, now)?;
     crate::ballots::store::replace_options(conn, id, options)?;
-    Ok(())
+    Ok(id)
 }

@@ -360,7 +360,7 @@ backend_tests! {
         close_nominations(&app, id, true);
         let fay = consent_link(&app, "Dr Fay Gold");
         // The page no longer offers it; a form kept open from before is refused.
-        let late = app.new_visitor().submit("/login", &format!("{fay}/withdraw"), &[]).await;
+        let late = app.new_visitor().submit("/login", &format!("{fay}/withdraw"), &[("confirm", "yes")]).await;
         assert_eq!(late.status(), 422, "withdrawals have closed");
         assert!(late.text().await.expect("body").contains("you remain a candidate"));
         // The draft's candidates can no longer be edited by hand.
@@ -436,7 +436,9 @@ backend_tests! {
         assert_eq!(officer.submit(&page, &format!("{page}/publish"), &[]).await.status(), 303);
         // Three for two seats, until Fay withdraws.
         let fay = consent_link(&app, "Dr Fay Gold");
-        assert_eq!(app.new_visitor().submit(&fay, &format!("{fay}/withdraw"), &[]).await.status(), 303);
+        let unconfirmed = app.new_visitor().submit(&fay, &format!("{fay}/withdraw"), &[]).await;
+        assert_eq!(unconfirmed.status(), 422, "withdrawing is confirmed");
+        assert_eq!(app.new_visitor().submit(&fay, &format!("{fay}/withdraw"), &[("confirm", "yes")]).await.status(), 303);
         let declare = officer.submit(&page, &format!("{page}/declare"), &[]).await;
         assert_eq!(declare.status(), 409, "withdrawals are still open");
         close_nominations(&app, id, true);

@@ -230,6 +230,7 @@ struct EntryView {
 
 #[derive(Serialize)]
 struct NominationsPage {
+    list_published: bool,
     id: i32,
     title: String,
     organisation: String,
@@ -372,6 +373,7 @@ fn nominations_page(found: &Nominations, form: NominateForm, reasons: &HashMap<i
     });
     let runs = found.access.runs;
     NominationsPage {
+        list_published: found.list_published(),
         id: found.loaded.ballot.id,
         title: found.loaded.ballot.title.clone(),
         organisation: found.loaded.organisation.name.clone(),
@@ -640,7 +642,7 @@ struct CandidateView {
     title: String,
     organisation: String,
     name: String,
-    eligibility: &'static str,
+    eligibility: String,
     nominated_by: Vec<String>,
     closes: String,
     withdrawals_close: String,
@@ -665,7 +667,7 @@ fn candidate_view(page: &CandidatePage, token: String, form: Option<AnswerForm>)
         title: found.loaded.ballot.title.clone(),
         organisation: found.loaded.organisation.name.clone(),
         name: row.candidate_name.clone(),
-        eligibility: service::eligibility_words(&found.call.eligibility),
+        eligibility: service::eligibility_words(&found.call.eligibility).to_lowercase(),
         nominated_by: page
             .entry
             .supporters
@@ -759,9 +761,13 @@ pub async fn answer(ui: Ui, token: web::Path<String>, form: CsrfForm<AnswerForm>
 pub async fn withdraw(
     ui: Ui,
     token: web::Path<String>,
-    _form: CsrfForm<HashMap<String, String>>,
+    form: CsrfForm<HashMap<String, String>>,
 ) -> AppResult<HttpResponse> {
     let token = token.into_inner();
+    if form.0.get("confirm").map(String::as_str) != Some("yes") {
+        let error = FieldError::new("confirm", "Tick the box to confirm that you withdraw");
+        return candidate_page(&ui, token, None, vec![error]).await;
+    }
     let raw = token.clone();
     match ui.state().run(move |pool| service::withdraw(pool, &raw)).await {
         Ok(()) => Ok(ui.see_other(
@@ -771,7 +777,7 @@ pub async fn withdraw(
                 body: Some("You are no longer a candidate in this election.".into()),
             }),
         )),
-        Err(AppError::Conflict(why)) => candidate_page(&ui, token, None, vec![FieldError::new("withdraw", why)]).await,
+        Err(AppError::Conflict(why)) => candidate_page(&ui, token, None, vec![FieldError::new("confirm", why)]).await,
         Err(other) => Err(other),
     }
 }

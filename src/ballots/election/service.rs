@@ -537,14 +537,16 @@ pub fn nominate(
                 }
             }
         };
-        if found.terms.eligibility == Eligibility::GpAtMemberPractice && errors.is_empty() {
+        if found.terms.eligibility == Eligibility::GpAtMemberPractice {
             let members = member_codes(c, &found.loaded, found.now)?;
-            if post(&request.post) == Post::Other {
+            if request.post == "other" {
                 errors.push(FieldError::new("post", Problem::NotAGp.words()));
             }
-            if !candidate_practice
-                .as_ref()
-                .is_some_and(|p| members.contains(&p.ods_code))
+            let unknown = errors.iter().any(|e| e.field == "candidate-practice");
+            if !unknown
+                && !candidate_practice
+                    .as_ref()
+                    .is_some_and(|p| members.contains(&p.ods_code))
             {
                 errors.push(FieldError::new(
                     "candidate-practice",
