@@ -201,6 +201,10 @@ const ACCESS: &[(&str, &str, Access)] = &[
     ("POST", "/ballots/{id}/nominations/publish", Access::Runs),
     ("POST", "/ballots/{id}/nominations/declare", Access::Runs),
     ("POST", "/ballots/{id}/nominations/{nomination}/second", Access::Member),
+    ("GET", "/ballots/{id}/proxy", Access::Member),
+    ("POST", "/ballots/{id}/proxy", Access::Member),
+    ("POST", "/ballots/{id}/proxy/{instrument}/accept", Access::Member),
+    ("POST", "/ballots/{id}/proxy/{instrument}/revoke", Access::Member),
     ("GET", "/nominations/{token}", Access::Secret),
     ("POST", "/nominations/{token}", Access::Secret),
     ("POST", "/nominations/{token}/withdraw", Access::Secret),
@@ -447,7 +451,7 @@ async fn world(app: &TestApp) -> World {
     let page = format!("/ballots/{ballot_done}/certificate");
     let issued = officer.submit(&page, &page, &[("statement", "Observed.")]).await;
     assert_eq!(issued.status(), 303, "certificate issued");
-    let ballot_open = create_ballot(app, &e, json!({})).await;
+    let ballot_open = create_ballot(app, &e, json!({"rules": {"proxy_limit": 2}})).await;
     assert_eq!(action(app, &e, ballot_open, "publish", None).await.0, 200);
     open_when_due(app, &e, ballot_open).await;
 
@@ -711,6 +715,7 @@ fn concrete(path: &str, w: &World) -> String {
         .replace("{doc}", &w.document.to_string())
         .replace("{question}", &w.question.to_string())
         .replace("{nomination}", "1")
+        .replace("{instrument}", "1")
         .replace("{token}", "madeUpTokenMadeUpToken00")
         .replace("{action}", "open")
         .replace("{decision}", "approve")

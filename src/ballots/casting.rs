@@ -71,6 +71,8 @@ pub struct Resolved {
     pub method: &'static str,
     pub token_digest: Option<String>,
     pub already_voted: bool,
+    /// The voter votes for the practice as its proxy, under this instrument.
+    pub proxy: Option<super::proxy::store::AppointmentRow>,
 }
 
 /// Why voting is not possible now, if it is not.
@@ -154,6 +156,7 @@ fn resolve_checking(
     check_voted: bool,
 ) -> AppResult<Resolved> {
     let mut conn = pool.get()?;
+    let mut proxy = None;
     let (ballot_id, practice_id, voter, token_digest, token_used) = match credential {
         Credential::Link(raw) => {
             let digest = crate::token::digest(raw.trim());
@@ -184,7 +187,8 @@ fn resolve_checking(
         }
         Credential::SignedIn(user) | Credential::Api(user) => {
             let ballot_id = ballot_id.ok_or(AppError::NotFound)?;
-            let practice_id = represented_practice(&mut conn, user, ballot_id, practice_code)?;
+            let (practice_id, held) = represented_practice(&mut conn, user, ballot_id, practice_code)?;
+            proxy = held;
             (
                 ballot_id,
                 practice_id,
@@ -210,6 +214,7 @@ fn resolve_checking(
         method: credential.method(),
         token_digest,
         already_voted,
+        proxy,
     })
 }
 
@@ -237,13 +242,9 @@ pub fn link_reader(pool: &Pool, raw: &str) -> AppResult<LinkReader> {
 }
 
 /// The practice (in the ballot's electorate) that `user` may vote for now.
-fn represented_practice(
-    conn: &mut DbConn,
-    user: &SessionUser,
-    ballot_id: i32,
-    practice_code: Option<&str>,
-) -> AppResult<i32> {
-    let loaded = load(conn, ballot_id)?;
+/// The practices in the ballot's electorate a signed-in user is a voting
+/// representative of (nominated, or a deputy where deputies may vote).
+pub(super) fn own_practices(conn: &mut DbConn, user: &SessionUser, loaded: &Loaded) -> AppResult<Vec<i32>> {
     let candidates: Vec<i32> = user
         .grants()
         .0
@@ -256,12 +257,45 @@ fn represented_practice(
     let mut voting_for: Vec<i32> = Vec::new();
     for rep in current.iter().filter(|r| r.user_id == user.id) {
         let may_vote = rep.kind == "nominated" || loaded.rules.deputies_may_vote();
-        if may_vote && store::elector(conn, ballot_id, rep.practice_id)?.is_some() {
+        if may_vote && store::elector(conn, loaded.ballot.id, rep.practice_id)?.is_some() {
             voting_for.push(rep.practice_id);
         }
     }
     voting_for.sort_unstable();
     voting_for.dedup();
+    Ok(voting_for)
+}
+
+/// The practice a signed-in user votes for: one they are a voting
+/// representative of, or one whose proxy appointment their practice holds
+/// and accepted (then with the instrument).
+fn represented_practice(
+    conn: &mut DbConn,
+    user: &SessionUser,
+    ballot_id: i32,
+    practice_code: Option<&str>,
+) -> AppResult<(i32, Option<super::proxy::store::AppointmentRow>)> {
+    let loaded = load(conn, ballot_id)?;
+    let mut voting_for = own_practices(conn, user, &loaded)?;
+    let held: Vec<super::proxy::store::AppointmentRow> = if loaded.rules.proxy_limit.is_some() && !voting_for.is_empty()
+    {
+        super::proxy::store::of_ballot(conn, ballot_id)?
+            .into_iter()
+            .filter(|a| a.revoked_at.is_none() && a.accepted_at.is_some() && voting_for.contains(&a.holder_practice_id))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let own = voting_for.clone();
+    voting_for.extend(held.iter().map(|a| a.practice_id));
+    voting_for.sort_unstable();
+    voting_for.dedup();
+    let with_instrument = |practice_id: i32| {
+        let instrument = (!own.contains(&practice_id))
+            .then(|| held.iter().find(|a| a.practice_id == practice_id).cloned())
+            .flatten();
+        (practice_id, instrument)
+    };
     let who = if loaded.rules.deputies_may_vote() {
         "nominated voting representative or deputy"
     } else {
@@ -271,11 +305,11 @@ fn represented_practice(
         ([], _) => Err(AppError::Forbidden(format!(
             "Only the {who} of a practice in this ballot's electorate can vote in it."
         ))),
-        ([only], None) => Ok(*only),
+        ([only], None) => Ok(with_instrument(*only)),
         (_, Some(code)) => {
             let code = code.trim().to_ascii_uppercase();
             let practice = Practice::find_by_code(conn, &code)?.filter(|p| voting_for.contains(&p.id));
-            practice.map(|p| p.id).ok_or_else(|| {
+            practice.map(|p| with_instrument(p.id)).ok_or_else(|| {
                 AppError::invalid(
                     "practice",
                     format!("You cannot vote for practice {code} in this ballot"),
@@ -310,6 +344,10 @@ pub struct PreparedVote {
     pub may_change: bool,
     /// A verifiable ballot's encrypted paper (the option is then not kept).
     pub encrypted: Option<PaperVote>,
+    /// Proxies are allowed in the ballot: the writer checks instruments.
+    pub proxies: bool,
+    /// Cast by proxy under this instrument (its id).
+    pub proxy: Option<i32>,
 }
 
 /// What a voter casts: an option, or (verifiable ballots) an option to be
@@ -373,6 +411,14 @@ pub fn prepare_choice(
     let may_change = loaded.rules.votes_may_change();
     if resolved.already_voted && !may_change {
         return Err(already_voted(false));
+    }
+    if loaded.rules.proxy_limit.is_some() && resolved.proxy.is_none() {
+        // A practice whose proxy appointment stands does not vote itself.
+        let mut conn = pool.get()?;
+        let standing = super::proxy::service::standing_appointment(&mut conn, loaded.ballot.id, resolved.practice.id)?;
+        if let Some(words) = standing {
+            return Err(AppError::Conflict(words));
+        }
     }
     let verifiable = loaded.rules.is_verifiable();
     let (option, source) = match choice {
@@ -439,6 +485,15 @@ pub fn prepare_choice(
             },
         ));
     };
+    if let Some(direction) = resolved.proxy.as_ref().and_then(|a| a.direction.as_deref()) {
+        if direction != chosen.option_key {
+            let label = loaded.option_label(direction);
+            return Err(AppError::invalid(
+                "option",
+                format!("The practice directed its proxy to vote \"{label}\": the vote must be that"),
+            ));
+        }
+    }
     let encrypted = if verifiable {
         let election = super::verifiable::casting::election(loaded)?;
         Some(super::verifiable::casting::make_paper(
@@ -547,6 +602,8 @@ fn prepared(
         secret,
         may_change,
         encrypted,
+        proxies: loaded.rules.proxy_limit.is_some(),
+        proxy: resolved.proxy.as_ref().map(|a| a.id),
     }
 }
 
@@ -711,6 +768,7 @@ fn write_all(
     // Encrypted papers: every proof is checked before anything is written,
     // and a paper opened for a check is never cast.
     check_papers(conn, votes, &mut results)?;
+    check_proxies(conn, votes, &mut results)?;
 
     // A link works once, unless the ballot lets a practice change its vote.
     let digests: Vec<String> = votes
@@ -867,6 +925,44 @@ fn write_all(
 
 /// Refuses, in `results`, every pending encrypted paper whose proofs do not
 /// verify (checked together per ballot) or that was opened for a check.
+/// Proxy instruments as they stand when the vote is written (a revocation
+/// and a vote take turns on the ballot's row): a proxy's vote needs its
+/// instrument standing and accepted; a practice's own vote needs none
+/// standing, so a practice is never both voted for by proxy and voting.
+fn check_proxies(
+    conn: &mut DbConn,
+    votes: &[&PreparedVote],
+    results: &mut [Option<AppResult<Receipt>>],
+) -> AppResult<()> {
+    let checked: Vec<&&PreparedVote> = votes.iter().filter(|v| v.proxies).collect();
+    if checked.is_empty() {
+        return Ok(());
+    }
+    let ballots: Vec<i32> = checked.iter().map(|v| v.ballot_id).collect();
+    let practices: Vec<i32> = checked.iter().map(|v| v.practice_id).collect();
+    let standing = super::proxy::store::standing_for(conn, &ballots, &practices)?;
+    for (i, vote) in votes.iter().enumerate() {
+        if results[i].is_some() || !vote.proxies {
+            continue;
+        }
+        let instrument = standing
+            .iter()
+            .find(|a| a.ballot_id == vote.ballot_id && a.practice_id == vote.practice_id);
+        results[i] = match (vote.proxy, instrument) {
+            (Some(id), Some(a)) if a.id == id && a.accepted_at.is_some() => None,
+            (Some(_), _) => Some(Err(AppError::Conflict(
+                "The practice revoked its proxy appointment: the proxy can no longer vote for it.".into(),
+            ))),
+            (None, Some(_)) => Some(Err(AppError::Conflict(
+                "The practice has appointed a proxy to vote for it: revoke the appointment before voting yourself."
+                    .into(),
+            ))),
+            (None, None) => None,
+        };
+    }
+    Ok(())
+}
+
 fn check_papers(
     conn: &mut DbConn,
     votes: &[&PreparedVote],
@@ -922,6 +1018,14 @@ fn check_papers(
 }
 
 fn audit_summary(vote: &PreparedVote, changed: bool) -> String {
+    let summary = own_audit_summary(vote, changed);
+    match vote.proxy {
+        Some(instrument) => format!("{summary}, by proxy (instrument {instrument})"),
+        None => summary,
+    }
+}
+
+fn own_audit_summary(vote: &PreparedVote, changed: bool) -> String {
     match (vote.secret, changed) {
         (true, _) => format!("{} ({}) voted", vote.practice_name, vote.practice_code),
         (false, false) => format!(

@@ -56,6 +56,8 @@ pub struct BallotForm {
     seats: String,
     count_rule: String,
     paper_order: String,
+    /// The most proxies one representative may hold; blank for none.
+    proxy_limit: String,
 }
 
 /// "Level 1 — greater involvement" → "level_1_greater_involvement".
@@ -138,6 +140,7 @@ impl BallotForm {
         self.seats = rules.seats.map(|n| n.to_string()).unwrap_or_default();
         self.count_rule = rules.count_rule.clone().unwrap_or_default();
         self.paper_order = rules.paper_order.clone().unwrap_or_default();
+        self.proxy_limit = rules.proxy_limit.map(|n| n.to_string()).unwrap_or_default();
         self.reminder_days = rules
             .reminder_days
             .iter()
@@ -205,6 +208,16 @@ impl BallotForm {
             }
         };
         let election = kind.is_some_and(BallotKind::is_election);
+        let proxy_limit = if self.proxy_limit.trim().is_empty() {
+            Some(0)
+        } else {
+            number(
+                "proxy-limit",
+                &self.proxy_limit,
+                "Enter the most proxies one representative may hold as a whole number, like 2, or leave it blank",
+                &mut errors,
+            )
+        };
         let seats = if election {
             number(
                 "seats",
@@ -302,6 +315,7 @@ impl BallotForm {
             seats,
             count_rule: election.then(|| self.count_rule.clone()),
             paper_order: election.then(|| self.paper_order.clone()),
+            proxy_limit,
         };
         DraftRequest {
             kind: self.kind.clone(),

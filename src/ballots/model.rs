@@ -478,6 +478,10 @@ pub struct BallotRules {
     /// at publication, which settles ties the count rule leaves to lot.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tie_order: Option<Vec<String>>,
+    /// Proxy votes are allowed: the most practices one representative may
+    /// vote for by proxy (absent: no proxies).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proxy_limit: Option<u32>,
 }
 
 /// The same rules with every field optional: what an API client or the
@@ -504,6 +508,7 @@ pub struct RulesInput {
     pub seats: Option<u32>,
     pub count_rule: Option<String>,
     pub paper_order: Option<String>,
+    pub proxy_limit: Option<u32>,
 }
 
 /// The rule on changing a vote, in the words every page and email use.
@@ -578,6 +583,7 @@ impl BallotRules {
             count_rule: election.then(|| "scottish".to_owned()),
             paper_order: election.then(|| "alphabetical".to_owned()),
             tie_order: None,
+            proxy_limit: None,
         }
     }
 
@@ -607,6 +613,10 @@ impl BallotRules {
         }
         if input.trustee_threshold.is_some() {
             self.trustee_threshold = input.trustee_threshold;
+        }
+        // 0 says "no proxies", as leaving it out does.
+        if let Some(limit) = input.proxy_limit {
+            self.proxy_limit = (limit > 0).then_some(limit);
         }
         // Only an election has seats and a count rule.
         if self.seats.is_some() {
@@ -706,6 +716,22 @@ impl BallotRules {
             "reminder-days",
             "Give at most 5 reminders, each 1 to 60 days before the close",
         );
+        if let Some(limit) = self.proxy_limit {
+            let rules = super::proxy::model::ProxyRules {
+                allowed: true,
+                per_holder: limit,
+            };
+            require(
+                rules.problem().is_none(),
+                "proxy-limit",
+                "The most proxies one representative may hold must be from 1 to 50",
+            );
+            require(
+                !self.is_verifiable(),
+                "proxy-limit",
+                "A verifiable ballot takes no proxy votes: each practice encrypts its own paper. Choose secret or recorded to allow proxies",
+            );
+        }
         if let Some(seats) = self.seats {
             require(
                 (1..=super::election::model::MAX_SEATS).contains(&seats),
@@ -866,6 +892,15 @@ impl BallotRules {
                     _ => "Alphabetical by surname",
                 }
                 .to_owned(),
+            ));
+        }
+        if let Some(limit) = self.proxy_limit {
+            rows.push((
+                "Proxy votes",
+                format!(
+                    "Allowed: a practice may appoint another member practice's voting representative to vote for it, with or without a direction; one representative may hold at most {}",
+                    crate::format::plural(limit as usize, "proxy", "proxies")
+                ),
             ));
         }
         let decision = match self.decision(kind) {

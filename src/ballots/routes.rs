@@ -148,6 +148,8 @@ struct BallotPage {
     options_heading: &'static str,
     /// An election's nominations page, once nominations were called.
     nominations: Option<String>,
+    /// The proxy page, for a signed-in voter in a ballot that takes proxies.
+    proxy_href: Option<String>,
     may_call_nominations: bool,
     opens: String,
     closes: String,
@@ -460,6 +462,7 @@ async fn ballot_page(
             })
             .collect(),
         nominations: nominations.then(|| format!("/ballots/{id}/nominations")),
+        proxy_href: (loaded.rules.proxy_limit.is_some() && link_base.is_none()).then(|| format!("/ballots/{id}/proxy")),
         may_call_nominations: access.runs
             && loaded.kind.is_election()
             && loaded.state == BallotState::Draft
@@ -734,6 +737,8 @@ struct ElectoratePage {
     rows: Vec<ElectorRowView>,
     /// Those who run it may send a practice that has not voted a new link.
     may_reissue: bool,
+    /// A ballot that takes proxy votes: its instruments, in words.
+    proxies: Option<Vec<String>>,
 }
 
 pub async fn electorate(ui: Ui, user: CurrentUser, id: web::Path<String>) -> AppResult<HttpResponse> {
@@ -744,7 +749,18 @@ pub async fn electorate(ui: Ui, user: CurrentUser, id: web::Path<String>) -> App
         .run(move |pool| service::electorate(pool, &grants, id))
         .await?;
     let open = matches!(loaded.state, BallotState::Published | BallotState::Open);
+    let proxies = if loaded.rules.proxy_limit.is_some() {
+        let for_words = loaded.clone();
+        Some(
+            ui.state()
+                .run(move |pool| super::proxy::service::instruments_in_words(pool, &for_words))
+                .await?,
+        )
+    } else {
+        None
+    };
     let page = ElectoratePage {
+        proxies,
         may_reissue: open && user.grants().runs_organisation(loaded.organisation.id),
         id,
         title: loaded.ballot.title.clone(),

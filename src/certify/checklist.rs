@@ -94,6 +94,8 @@ pub struct Facts {
     pub void: Option<String>,
     /// A re-run: the void ballot's record in words.
     pub rerun_of: Option<String>,
+    /// A ballot that takes proxy votes: how its instruments stand.
+    pub proxies: Option<crate::ballots::proxy::service::ProxyCounts>,
 }
 
 /// How voting ended.
@@ -376,6 +378,18 @@ pub fn checklist(f: &Facts) -> Vec<Line> {
                 ),
             )
         });
+    }
+    if let Some(proxies) = f.proxies {
+        lines.push(line(
+            "Proxy votes are on record",
+            Status::Green,
+            format!(
+                "{} cast by proxy, each under an instrument on record ({} appointed, {} revoked). Each proxy accepted before voting, and no practice both voted and was voted for by proxy.",
+                crate::format::plural(proxies.votes, "vote was", "votes were"),
+                proxies.appointed,
+                proxies.revoked
+            ),
+        ));
     }
     if let Some(verified) = f.verifiable {
         let trustees = f.trustees.as_ref().map_or_else(String::new, |(names, t)| {

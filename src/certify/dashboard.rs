@@ -116,7 +116,13 @@ fn facts(
             .collect();
         (words, warnings)
     });
+    let proxies = if loaded.rules.proxy_limit.is_some() {
+        Some(crate::ballots::proxy::service::counts(conn, id)?)
+    } else {
+        None
+    };
     let facts = Facts {
+        proxies,
         suspensions: loaded.interruptions.suspensions.iter().map(|s| s.in_words()).collect(),
         suspended_now: loaded.suspension().is_some(),
         void: loaded.interruptions.void.as_ref().map(|v| v.in_words()),

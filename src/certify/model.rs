@@ -231,6 +231,10 @@ pub struct Votes {
     /// Papers set aside at the count. Submissions are checked when they are
     /// made and refused then, so none is recorded that could be rejected.
     pub rejected_at_count: u64,
+    /// A ballot that took proxy votes: how many of `cast` were by proxy.
+    /// (Absent for other ballots, so their certificates are as before.)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by_proxy: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -442,6 +442,11 @@ pub fn issue(
                 weight_cast: turnout.weight,
                 turnout: percent(turnout.practices, electorate.practices),
                 rejected_at_count: 0,
+                by_proxy: if loaded.rules.proxy_limit.is_some() {
+                    Some(crate::ballots::proxy::service::counts(c, ballot_id)?.votes as u64)
+                } else {
+                    None
+                },
             },
             outcome_in_words: crate::ballots::words::outcome_sentence(&loaded, &result),
             quorum_met: result.overall.quorum_met,

@@ -654,7 +654,23 @@ diesel::table! {
 diesel::joinable!(nomination_supporters -> nominations (nomination_id));
 diesel::joinable!(nomination_supporters -> practices (practice_id));
 
+diesel::table! {
+    proxy_appointments (id) {
+        id -> Integer,
+        ballot_id -> Integer,
+        practice_id -> Integer,
+        holder_practice_id -> Integer,
+        direction -> Nullable<Text>,
+        made_by -> Nullable<Integer>,
+        made_at -> Timestamp,
+        accepted_by -> Nullable<Integer>,
+        accepted_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
+    proxy_appointments,
     nomination_calls,
     nominations,
     nomination_supporters,

@@ -256,6 +256,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(post().to(ballots::election::routes::second)),
         )
         .service(
+            resource("/ballots/{id}/proxy")
+                .route(get().to(ballots::proxy::routes::proxy_page))
+                .route(post().to(ballots::proxy::routes::appoint)),
+        )
+        .service(resource("/ballots/{id}/proxy/{instrument}/accept").route(post().to(ballots::proxy::routes::accept)))
+        .service(resource("/ballots/{id}/proxy/{instrument}/revoke").route(post().to(ballots::proxy::routes::revoke)))
+        .service(
             resource("/nominations/{token}")
                 .route(get().to(ballots::election::routes::candidate))
                 .route(post().to(ballots::election::routes::answer)),

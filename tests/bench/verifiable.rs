@@ -348,6 +348,7 @@ fn run(practices: usize, constituencies: usize, file: Option<&str>) {
             weight_cast: turnout.weight,
             turnout: "100%".into(),
             rejected_at_count: 0,
+            by_proxy: None,
         },
         outcome_in_words: String::new(),
         quorum_met: result.overall.quorum_met,

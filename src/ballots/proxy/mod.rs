@@ -2,7 +2,11 @@
 //! or the chair to vote for it, with or without a direction; the proxy
 //! accepts; the practice may revoke until the proxy votes.
 //!
-//! Built so far: the pure rules (`model.rs`). The instruments' store, the
-//! proxy form, acceptance and casting by proxy follow in the same shape.
+//! The rules are pure (`model.rs`); the instruments are kept in `store.rs`;
+//! `service.rs` appoints, accepts and revokes; casting by proxy is
+//! casting's, which checks the instrument when the vote is written.
 
 pub mod model;
+pub mod routes;
+pub mod service;
+pub mod store;
