@@ -320,4 +320,42 @@ backend_tests! {
         let profile = quorate::ballots::stv::blt::parse(&blt).expect("BLT");
         assert_eq!(profile.papers().iter().map(|p| p.weight).sum::<u64>(), 6_000, "no line for the weightless paper: {blt}");
     }
+
+    async fn an_election_for_one_locality_is_voted_by_its_practices_only(app: TestApp) {
+        let e = electorate(&app, &[1_000; 6]);
+        let localities = json!({"F84001": "North", "F84002": "North", "F84003": "North", "F84004": "South", "F84005": "South", "F84006": "South"});
+        // The locality must be one of the constituencies; only an election has one.
+        let unknown = draft_refused(&app, &e, election(json!({"constituencies": localities, "locality": "East"}))).await;
+        assert!(unknown.contains("The locality must be one of the constituencies listed"), "{unknown}");
+        let whole = draft_refused(&app, &e, election(json!({"constituencies": localities}))).await;
+        assert!(whole.contains("naming it as the election's locality"), "{whole}");
+        let mut motion = election(json!({"locality": "North"}));
+        motion["kind"] = json!("motion");
+        motion["motion_kind"] = json!("application");
+        motion.as_object_mut().map(|m| m.remove("options"));
+        motion["rules"].as_object_mut().map(|r| { r.remove("seats"); r.remove("count_rule"); });
+        assert!(draft_refused(&app, &e, motion).await.contains("Only an election is held for one locality"));
+
+        let id = create_ballot(&app, &e, election(json!({"constituencies": localities, "locality": "North", "seats": 1}))).await;
+        assert_eq!(action(&app, &e, id, "publish", None).await.0, 200);
+        let links = voting_links(&app, id);
+        let mut told: Vec<&str> = links.keys().map(String::as_str).collect();
+        told.sort_unstable();
+        assert_eq!(told, [e.rep_of("F84001"), e.rep_of("F84002"), e.rep_of("F84003")], "only the North's practices get a link");
+        open_when_due(&app, &e, id).await;
+        // A South practice's representative, signed in, is not in the electorate.
+        let south = quorate::accounts::service::create_api_token_for(&app.pool, e.rep_of("F84004"), "south").expect("token");
+        let (status, refused) = vote_ranking(&app, id, &south, &["ann"]).await;
+        assert_eq!(status, 403, "{refused}");
+        for n in 1..=3 {
+            let (status, cast) = vote_ranking(&app, id, &links[e.rep_of(&format!("F84{n:03}"))], &["bea", "ann"]).await;
+            assert_eq!(status, 201, "{cast}");
+        }
+        assert_eq!(action(&app, &e, id, "close", None).await.0, 200);
+        let results = ballots::results(&app, &e, id).await;
+        assert_eq!(results["overall"]["electorate"]["practices"], 3, "{results}");
+        assert_eq!(results["outcome"]["candidates"], json!(["bea"]), "{results}");
+        let (_, ballot) = app.api(reqwest::Method::GET, &format!("/api/v1/ballots/{id}"), Some(&e.admin_token), None).await;
+        assert_eq!(ballot["rules"]["locality"], "North");
+    }
 }

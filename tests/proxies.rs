@@ -70,6 +70,14 @@ async fn vote_as(app: &TestApp, token: &str, id: i64, practice: &str, option: &s
 backend_tests! {
     async fn a_proxy_votes_once_for_the_practice_that_appointed_it(app: TestApp) {
         let e = electorate(&app, &[1_000; 5]);
+        // A secret ballot's proxy decides: a direction would put the vote on record.
+        let secret = create_ballot(&app, &e, json!({"rules": {"secrecy": "secret", "proxy_limit": 2}})).await;
+        assert_eq!(action(&app, &e, secret, "publish", None).await.0, 200);
+        let first = signed_in(&app, 1).await;
+        let (status, directed) = appoint(&first, secret, "F84001", "F84002", "for").await;
+        assert_eq!(status, 422);
+        assert!(directed.contains("In a secret ballot the proxy decides how to vote"), "{directed}");
+        assert_eq!(appoint(&first, secret, "F84001", "F84002", "").await.0, 303, "free to decide");
         // Rules that cannot take proxies are refused.
         for (rules, why) in [
             (json!({"proxy_limit": 51}), "from 1 to 50"),
@@ -122,11 +130,12 @@ backend_tests! {
         assert!(own.contains("A practice cannot appoint its own representative as its proxy"), "{own}");
         let (status, again) = appoint(&one, id, "F84001", "F84004", "").await;
         assert_eq!(status, 422, "{again}");
+        assert!(again.contains("The practice has already appointed the representative of F84002 as its proxy: revoke that first"), "{again}");
 
         open_when_due(&app, &e, id).await;
         // Practice 1 cannot vote itself while its appointment stands.
         let (status, body) = vote_with_link(&app, id, &link(1), "against").await;
-        assert_eq!(status, 409, "{body}");
+        assert_eq!(status, 403, "{body}");
         assert!(body.to_string().contains("revoke the appointment before voting yourself"), "{body}");
         // The proxy cannot vote before accepting.
         let token_two = quorate::accounts::service::create_api_token_for(&app.pool, &rep(2), "proxy").expect("token");
@@ -183,7 +192,7 @@ backend_tests! {
         assert!(electorate_page.contains("the proxy voted"), "{electorate_page}");
         assert!(electorate_page.contains("Practice 4 (F84004) appointed the voting representative of Practice 5 (F84005), free to decide"), "{electorate_page}");
         let (_, checklist) = observer.get_text(&format!("/ballots/{id}/evidence")).await;
-        assert!(checklist.contains("1 vote was cast by proxy, each under an instrument on record (2 appointed, 1 revoked)"), "{checklist}");
+        assert!(checklist.contains("1 vote was cast by proxy, each under an accepted instrument on record (2 appointed, 1 revoked)"), "{checklist}");
         app.create_user("ro@example.org", "returning_officer", Some("08V"));
         let officer = app.new_visitor();
         log_in(&officer, "ro@example.org").await;

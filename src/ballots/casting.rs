@@ -417,7 +417,11 @@ pub fn prepare_choice(
         let mut conn = pool.get()?;
         let standing = super::proxy::service::standing_appointment(&mut conn, loaded.ballot.id, resolved.practice.id)?;
         if let Some(words) = standing {
-            return Err(AppError::Conflict(words));
+            // Its proxy may have voted already: then that is the answer.
+            if store::has_voted(&mut conn, loaded.ballot.id, resolved.practice.id)? {
+                return Err(already_voted(may_change));
+            }
+            return Err(AppError::Forbidden(words));
         }
     }
     let verifiable = loaded.rules.is_verifiable();

@@ -58,6 +58,8 @@ pub struct BallotForm {
     paper_order: String,
     /// The most proxies one representative may hold; blank for none.
     proxy_limit: String,
+    /// An election for one constituency: its name.
+    locality: String,
 }
 
 /// "Level 1 — greater involvement" → "level_1_greater_involvement".
@@ -141,6 +143,7 @@ impl BallotForm {
         self.count_rule = rules.count_rule.clone().unwrap_or_default();
         self.paper_order = rules.paper_order.clone().unwrap_or_default();
         self.proxy_limit = rules.proxy_limit.map(|n| n.to_string()).unwrap_or_default();
+        self.locality = rules.locality.clone().unwrap_or_default();
         self.reminder_days = rules
             .reminder_days
             .iter()
@@ -316,6 +319,7 @@ impl BallotForm {
             count_rule: election.then(|| self.count_rule.clone()),
             paper_order: election.then(|| self.paper_order.clone()),
             proxy_limit,
+            locality: election.then(|| self.locality.clone()),
         };
         DraftRequest {
             kind: self.kind.clone(),

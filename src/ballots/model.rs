@@ -482,6 +482,10 @@ pub struct BallotRules {
     /// vote for by proxy (absent: no proxies).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub proxy_limit: Option<u32>,
+    /// An election for one constituency (a locality): only the member
+    /// practices `constituencies` assigns to it vote, nominate and stand.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locality: Option<String>,
 }
 
 /// The same rules with every field optional: what an API client or the
@@ -509,6 +513,7 @@ pub struct RulesInput {
     pub count_rule: Option<String>,
     pub paper_order: Option<String>,
     pub proxy_limit: Option<u32>,
+    pub locality: Option<String>,
 }
 
 /// The rule on changing a vote, in the words every page and email use.
@@ -584,6 +589,7 @@ impl BallotRules {
             paper_order: election.then(|| "alphabetical".to_owned()),
             tie_order: None,
             proxy_limit: None,
+            locality: None,
         }
     }
 
@@ -613,6 +619,10 @@ impl BallotRules {
         }
         if input.trustee_threshold.is_some() {
             self.trustee_threshold = input.trustee_threshold;
+        }
+        let locality = input.locality.map(|l| l.trim().to_owned());
+        if let Some(locality) = locality {
+            self.locality = (!locality.is_empty()).then_some(locality);
         }
         // 0 says "no proxies", as leaving it out does.
         if let Some(limit) = input.proxy_limit {
@@ -757,10 +767,23 @@ impl BallotRules {
                 "secrecy",
                 "An election cannot be verifiable: its preferences are counted paper by paper, which encrypted totals cannot do. Choose secret (one practice, one vote) or recorded",
             );
+            match &self.locality {
+                None => require(
+                    self.constituencies.is_empty(),
+                    "constituencies",
+                    "An election counts one electorate for its seats: hold one election for each constituency, naming it as the election's locality",
+                ),
+                Some(locality) => require(
+                    self.constituencies.values().any(|name| name == locality),
+                    "locality",
+                    "The locality must be one of the constituencies listed: give each of its practices a line, like F84012, North",
+                ),
+            }
+        } else {
             require(
-                self.constituencies.is_empty(),
-                "constituencies",
-                "An election counts one electorate for its seats: hold one election for each constituency",
+                self.locality.is_none(),
+                "locality",
+                "Only an election is held for one locality; another ballot takes constituencies instead",
             );
         }
         let names_ok = self
@@ -927,7 +950,12 @@ impl BallotRules {
         if !decision.is_empty() {
             rows.push(("Majority needed", decision));
         }
-        if !self.constituencies.is_empty() {
+        if let Some(locality) = &self.locality {
+            rows.push((
+                "Locality",
+                format!("{locality}: only its member practices vote, nominate and stand"),
+            ));
+        } else if !self.constituencies.is_empty() {
             let names: std::collections::BTreeSet<&str> = self.constituencies.values().map(String::as_str).collect();
             rows.push((
                 "Constituencies",

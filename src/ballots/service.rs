@@ -378,6 +378,16 @@ fn candidates_kept(conn: &mut DbConn, loaded: &Loaded, request: &DraftRequest) -
             "Nominations have been called for this election: it stays an election",
         ));
     }
+    if request
+        .rules
+        .seats
+        .is_some_and(|seats| Some(seats) != loaded.rules.seats)
+    {
+        return Err(AppError::invalid(
+            "seats",
+            "Nominations have been called for these seats: their number can no longer change",
+        ));
+    }
     let stored = loaded.ballot_options();
     let same = request.options.as_ref().is_some_and(|given| {
         given.len() == stored.len()
@@ -529,19 +539,26 @@ fn publish_in_transaction(
         let size_day = loaded.rules.list_size_date.unwrap_or(today);
         let sizes = list_sizes::latest_on(c, &ids, size_day)?;
         let constituencies = &loaded.rules.constituencies;
+        let locality = loaded.rules.locality.as_deref();
         let register: Vec<Member> = members
             .iter()
+            // An election for one locality: only its practices, counted as one group.
+            .filter(|p| locality.is_none_or(|l| constituencies.get(&p.ods_code).map(String::as_str) == Some(l)))
             .map(|p| Member {
                 practice_id: p.id,
                 code: p.ods_code.clone(),
                 active: status_on(p, today) == PracticeStatus::Active,
                 list_size: sizes.get(&p.id).and_then(|(_, n)| u32::try_from(*n).ok()),
-                constituency: constituencies.get(&p.ods_code).cloned(),
+                constituency: if locality.is_some() {
+                    None
+                } else {
+                    constituencies.get(&p.ods_code).cloned()
+                },
             })
             .collect();
         let frozen = freeze_electorate(&register, loaded.rules.weighting()).map_err(|e| AppError::Invalid(vec![e]))?;
         let by_id: HashMap<i32, &Practice> = members.iter().map(|p| (p.id, p)).collect();
-        if !constituencies.is_empty() {
+        if !constituencies.is_empty() && locality.is_none() {
             let mut unassigned: Vec<&str> = frozen
                 .iter()
                 .filter(|e| e.elector.constituency.is_none())

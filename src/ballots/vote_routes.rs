@@ -196,10 +196,24 @@ async fn practice_choices(ui: &Ui, user: &CurrentUser, id: i32, current: &str) -
                 .filter(|g| g.role == crate::accounts::model::Role::PracticeRep)
                 .filter_map(|g| g.practice_id)
                 .collect();
+            // And the practices whose proxy one of theirs holds and accepted.
+            let proxied: Vec<i32> = super::proxy::store::of_ballot(&mut conn, id)?
+                .into_iter()
+                .filter(|a| a.revoked_at.is_none() && a.accepted_at.is_some())
+                .filter(|a| represented.contains(&a.holder_practice_id))
+                .map(|a| a.practice_id)
+                .collect();
             Ok(super::store::electorate_with_practices(&mut conn, id)?
                 .into_iter()
-                .filter(|(e, _, _)| represented.contains(&e.practice_id))
-                .map(|(_, code, name)| (code, name))
+                .filter(|(e, _, _)| represented.contains(&e.practice_id) || proxied.contains(&e.practice_id))
+                .map(|(e, code, name)| {
+                    let by_proxy = if proxied.contains(&e.practice_id) {
+                        ", as its proxy"
+                    } else {
+                        ""
+                    };
+                    (code, format!("{name}{by_proxy}"))
+                })
                 .collect())
         })
         .await?;

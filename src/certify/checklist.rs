@@ -384,7 +384,7 @@ pub fn checklist(f: &Facts) -> Vec<Line> {
             "Proxy votes are on record",
             Status::Green,
             format!(
-                "{} cast by proxy, each under an instrument on record ({} appointed, {} revoked). Each proxy accepted before voting, and no practice both voted and was voted for by proxy.",
+                "{} cast by proxy, each under an accepted instrument on record ({} appointed, {} revoked); the electorate page lists them.",
                 crate::format::plural(proxies.votes, "vote was", "votes were"),
                 proxies.appointed,
                 proxies.revoked

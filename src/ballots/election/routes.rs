@@ -213,6 +213,8 @@ struct EntryView {
     /// Problems now, before the list is published; the decision's reasons after.
     problems: Vec<String>,
     consent: String,
+    /// Accepted and not withdrawn: what the candidate wrote is shown.
+    standing: bool,
     statement: Vec<String>,
     interests: Vec<String>,
     /// For those who run the election only.
@@ -266,6 +268,7 @@ fn entry_view(found: &Nominations, entry: &service::Entry, reasons: &HashMap<i32
         entry.problems.iter().map(super::model::Problem::words).collect()
     };
     let open = found.open() && !list_published && row.withdrawn_at.is_none();
+    let standing = row.accepted_at.is_some() && row.withdrawn_at.is_none();
     EntryView {
         id: row.id,
         name: row.candidate_name.clone(),
@@ -296,8 +299,18 @@ fn entry_view(found: &Nominations, entry: &service::Entry, reasons: &HashMap<i32
             (Some(at), None) => format!("Accepted {}; declaration not made", crate::time::date_time(at)),
             _ => "Not accepted yet".into(),
         },
-        statement: paragraphs(&row.statement),
-        interests: paragraphs(&row.interests),
+        standing,
+        // What a candidate wrote is shown once they stand: accepted, not withdrawn.
+        statement: if standing {
+            paragraphs(&row.statement)
+        } else {
+            Vec::new()
+        },
+        interests: if standing {
+            paragraphs(&row.interests)
+        } else {
+            Vec::new()
+        },
         email: found.access.runs.then(|| row.candidate_email.clone()),
         second_choices: if open {
             let free: Vec<(&str, &str)> = found

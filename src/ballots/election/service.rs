@@ -141,6 +141,7 @@ fn draft_election(loaded: &Loaded) -> AppResult<()> {
 pub fn call_nominations(pool: &Pool, actor: &SessionUser, ballot_id: i32, request: &CallRequest) -> AppResult<()> {
     let mut conn = pool.get()?;
     crate::db::write_transaction(&mut conn, |c| {
+        crate::db::lock_row(c, crate::db::Locked::Ballot(ballot_id))?;
         let loaded = crate::ballots::service::require_runs(c, actor, ballot_id)?;
         draft_election(&loaded)?;
         let existing = store::call(c, ballot_id)?;
@@ -305,10 +306,19 @@ impl Nominations {
     }
 }
 
-/// The election's member practices (their ODS codes), as the register
-/// stands on the day.
+/// The election's member practices as the register stands on the day:
+/// those of its locality, for an election held for one.
+fn electing_practices(conn: &mut DbConn, loaded: &Loaded, now: NaiveDateTime) -> AppResult<Vec<Practice>> {
+    let mut members = Practice::members_on(conn, loaded.organisation.id, london_day(now))?;
+    if let Some(locality) = &loaded.rules.locality {
+        members.retain(|p| loaded.rules.constituencies.get(&p.ods_code) == Some(locality));
+    }
+    Ok(members)
+}
+
+/// Their ODS codes.
 fn member_codes(conn: &mut DbConn, loaded: &Loaded, now: NaiveDateTime) -> AppResult<BTreeSet<String>> {
-    Ok(Practice::members_on(conn, loaded.organisation.id, london_day(now))?
+    Ok(electing_practices(conn, loaded, now)?
         .into_iter()
         .map(|p| p.ods_code)
         .collect())
@@ -319,7 +329,7 @@ fn gather(conn: &mut DbConn, loaded: Loaded, access: Access, grants: &Grants) ->
     let call = store::call(conn, ballot_id)?.ok_or(AppError::NotFound)?;
     let terms = terms(&call, &loaded);
     let now = now();
-    let members = Practice::members_on(conn, loaded.organisation.id, london_day(now))?;
+    let members = electing_practices(conn, &loaded, now)?;
     let codes: BTreeSet<String> = members.iter().map(|p| p.ods_code.clone()).collect();
     let by_id: HashMap<i32, &Practice> = members.iter().map(|p| (p.id, p)).collect();
     let mut supporters: HashMap<i32, Vec<Supporter>> = HashMap::new();
@@ -413,8 +423,15 @@ fn acting_practice<'a>(found: &'a Nominations, code: &str, field: &str) -> AppRe
     let code = code.trim().to_ascii_uppercase();
     if found.represented.is_empty() {
         return Err(AppError::Forbidden(format!(
-            "Only the representatives of {}'s member practices can nominate candidates.",
-            found.loaded.organisation.name
+            "Only the representatives of {}'s member practices{} can nominate candidates.",
+            found.loaded.organisation.name,
+            found
+                .loaded
+                .rules
+                .locality
+                .as_deref()
+                .map(|l| format!(" in {l}"))
+                .unwrap_or_default()
         )));
     }
     found
@@ -698,6 +715,16 @@ fn candidate_in(conn: &mut DbConn, raw: &str) -> AppResult<CandidatePage> {
     Ok(CandidatePage { found, entry })
 }
 
+/// The candidate's nomination for a change: the ballot's row is held first,
+/// so the list's publication and the change take turns, and the
+/// nomination is read after.
+fn locked_candidate(conn: &mut DbConn, raw: &str) -> AppResult<CandidatePage> {
+    if let Some(row) = store::nomination_by_token(conn, &crate::token::digest(raw.trim()))? {
+        crate::db::lock_row(conn, crate::db::Locked::Ballot(row.ballot_id))?;
+    }
+    candidate_in(conn, raw)
+}
+
 /// `GET /nominations/TOKEN`: the candidate's own nomination.
 pub fn candidate(pool: &Pool, raw: &str) -> AppResult<CandidatePage> {
     let mut conn = pool.get()?;
@@ -729,8 +756,7 @@ pub struct Answers {
 pub fn answer(pool: &Pool, raw: &str, answers: &Answers) -> AppResult<()> {
     let mut conn = pool.get()?;
     crate::db::write_transaction(&mut conn, |c| {
-        let page = candidate_in(c, raw)?;
-        crate::db::lock_row(c, crate::db::Locked::Ballot(page.found.loaded.ballot.id))?;
+        let page = locked_candidate(c, raw)?;
         if !page.may_answer() {
             return Err(AppError::Conflict(if page.entry.row.withdrawn_at.is_some() {
                 "You have withdrawn: the nomination can no longer change.".into()
@@ -819,8 +845,7 @@ pub fn answer(pool: &Pool, raw: &str, answers: &Answers) -> AppResult<()> {
 pub fn withdraw(pool: &Pool, raw: &str) -> AppResult<()> {
     let mut conn = pool.get()?;
     crate::db::write_transaction(&mut conn, |c| {
-        let page = candidate_in(c, raw)?;
-        crate::db::lock_row(c, crate::db::Locked::Ballot(page.found.loaded.ballot.id))?;
+        let page = locked_candidate(c, raw)?;
         let row = &page.entry.row;
         if row.withdrawn_at.is_some() {
             return Ok(());
@@ -831,7 +856,9 @@ pub fn withdraw(pool: &Pool, raw: &str) -> AppResult<()> {
                 crate::time::date_time(page.found.call.withdrawals_close)
             )));
         }
-        store::withdraw(c, row.id, page.found.now)?;
+        if store::withdraw(c, row.id, page.found.now)? == 0 {
+            return Ok(());
+        }
         let loaded = &page.found.loaded;
         if let Some(key) = row.option_key.as_deref() {
             let remaining: Vec<BallotOption> = loaded.ballot_options().into_iter().filter(|o| o.key != key).collect();

@@ -115,7 +115,8 @@ fn view(found: &ProxyPage, form: AppointForm) -> Page {
         .collect();
     let holder_pairs: Vec<(&str, &str)> = holders.iter().map(|(c, n)| (c.as_str(), n.as_str())).collect();
     let mut directions: Vec<(&str, &str)> = vec![("", "Leave it to the proxy")];
-    if !found.loaded.kind.is_election() {
+    let recorded = found.loaded.rules.secrecy() == crate::ballots::model::Secrecy::Recorded;
+    if !found.loaded.kind.is_election() && recorded {
         directions.extend(
             found
                 .loaded

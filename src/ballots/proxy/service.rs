@@ -13,7 +13,6 @@ use serde_json::json;
 use super::model::{self, Appointment, Holder, ProxyRules, Standing};
 use super::store::{self, AppointmentRow, NewAppointment};
 use crate::accounts::service::SessionUser;
-use crate::audit::service::{Event, record};
 use crate::ballots::casting::own_practices;
 use crate::ballots::model::BallotState;
 use crate::ballots::service::Loaded;
@@ -126,7 +125,9 @@ fn proxies_allowed(loaded: &Loaded) -> AppResult<u32> {
 }
 
 fn voting_period(loaded: &Loaded) -> bool {
-    matches!(loaded.state, BallotState::Published | BallotState::Open) && loaded.suspension().is_none()
+    matches!(loaded.state, BallotState::Published | BallotState::Open)
+        && loaded.suspension().is_none()
+        && now() < loaded.ballot.closes_at
 }
 
 pub fn page(pool: &Pool, user: &SessionUser, ballot_id: i32) -> AppResult<ProxyPage> {
@@ -194,27 +195,6 @@ fn page_in(conn: &mut DbConn, user: &SessionUser, loaded: Loaded, limit: u32) ->
     })
 }
 
-fn audit(
-    conn: &mut DbConn,
-    user: &SessionUser,
-    loaded: &Loaded,
-    action: &'static str,
-    summary: String,
-) -> AppResult<()> {
-    record(
-        conn,
-        &user.actor(),
-        Event {
-            organisation_id: Some(loaded.organisation.id),
-            action,
-            object_kind: "ballot",
-            object_key: &loaded.ballot.id.to_string(),
-            summary,
-        },
-    )?;
-    Ok(())
-}
-
 /// Loads the ballot for a change to its proxies, holding its row so that a
 /// vote being written and this change take turns.
 fn for_change(conn: &mut DbConn, user: &SessionUser, ballot_id: i32) -> AppResult<(Loaded, u32)> {
@@ -263,8 +243,14 @@ pub fn appoint(
             ));
         };
         let direction = direction.trim();
+        let secret = loaded.rules.secrecy() == crate::ballots::model::Secrecy::Secret;
         let direction = if direction.is_empty() || loaded.kind.is_election() {
             None
+        } else if secret {
+            return Err(AppError::invalid(
+                "direction",
+                "In a secret ballot the proxy decides how to vote: a direction would put the practice's vote on record",
+            ));
         } else if loaded.options.iter().any(|o| o.option_key == direction) {
             Some(direction.to_owned())
         } else {
@@ -357,7 +343,7 @@ pub fn appoint(
             });
         }
         outbox.enqueue_all(c, mails)?;
-        audit(
+        crate::ballots::service::audit_ballot(
             c,
             user,
             &loaded,
@@ -397,7 +383,7 @@ pub fn accept(pool: &Pool, user: &SessionUser, ballot_id: i32, id: i32) -> AppRe
         }
         let codes = names(c, &loaded)?;
         let name = |id: i32| codes.get(&id).map(|(c, n)| format!("{n} ({c})")).unwrap_or_default();
-        audit(
+        crate::ballots::service::audit_ballot(
             c,
             user,
             &loaded,
@@ -429,7 +415,7 @@ pub fn revoke(pool: &Pool, user: &SessionUser, ballot_id: i32, id: i32) -> AppRe
             .map_err(|problem| AppError::Conflict(problem.words()))?;
         store::revoke(c, id, now())?;
         let name = |id: i32| codes.get(&id).map(|(c, n)| format!("{n} ({c})")).unwrap_or_default();
-        audit(
+        crate::ballots::service::audit_ballot(
             c,
             user,
             &loaded,
