@@ -333,7 +333,10 @@ backend_tests! {
         motion["kind"] = json!("motion");
         motion["motion_kind"] = json!("application");
         motion.as_object_mut().map(|m| m.remove("options"));
-        motion["rules"].as_object_mut().map(|r| { r.remove("seats"); r.remove("count_rule"); });
+        if let Some(rules) = motion["rules"].as_object_mut() {
+            rules.remove("seats");
+            rules.remove("count_rule");
+        }
         assert!(draft_refused(&app, &e, motion).await.contains("Only an election is held for one locality"));
 
         let id = create_ballot(&app, &e, election(json!({"constituencies": localities, "locality": "North", "seats": 1}))).await;
