@@ -182,15 +182,21 @@ impl BallotForm {
     fn request(&self) -> DraftRequest {
         let mut errors = Vec::new();
         // Each message says which of the two times it is about.
-        let mut time = |field: &str, which: &str, date: &str, time: &str| match crate::time::from_london(date, time) {
-            Ok(t) => Some(t),
-            Err(message) => {
-                errors.push(FieldError::new(field, format!("{which}: {message}")));
-                None
-            }
-        };
-        let opens_at = time("opens-at", "When voting opens", &self.opens_date, &self.opens_time);
-        let closes_at = time("closes-at", "When voting closes", &self.closes_date, &self.closes_time);
+        let time = crate::web::form::london_time;
+        let opens_at = time(
+            "opens-at",
+            "When voting opens",
+            &self.opens_date,
+            &self.opens_time,
+            &mut errors,
+        );
+        let closes_at = time(
+            "closes-at",
+            "When voting closes",
+            &self.closes_date,
+            &self.closes_time,
+            &mut errors,
+        );
         let kind = BallotKind::parse(&self.kind);
         // For / Against / Abstain are fixed; the other kinds' options are
         // the form's lines, "Label | description".

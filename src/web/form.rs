@@ -52,6 +52,24 @@ pub fn lf_lines(text: &str) -> String {
     text.replace("\r\n", "\n").replace('\r', "\n")
 }
 
+/// A UK date and time from a form's two fields as UTC, or `None` with the
+/// reason added to `errors` against `field`, saying `which` time it is.
+pub fn london_time(
+    field: &str,
+    which: &str,
+    date: &str,
+    time: &str,
+    errors: &mut Vec<crate::error::FieldError>,
+) -> Option<chrono::NaiveDateTime> {
+    match crate::time::from_london(date, time) {
+        Ok(at) => Some(at),
+        Err(message) => {
+            errors.push(crate::error::FieldError::new(field, format!("{which}: {message}")));
+            None
+        }
+    }
+}
+
 #[cfg(test)]
 mod line_tests {
     #[test]

@@ -36,25 +36,27 @@ pub struct CallForm {
 impl CallForm {
     fn request(&self) -> CallRequest {
         let mut errors = Vec::new();
-        let mut time = |field: &str, which: &str, date: &str, time: &str| match crate::time::from_london(date, time) {
-            Ok(t) => Some(t),
-            Err(message) => {
-                errors.push(FieldError::new(field, format!("{which}: {message}")));
-                None
-            }
-        };
-        let opens_at = time("opens-at", "When nominations open", &self.opens_date, &self.opens_time);
+        let time = crate::web::form::london_time;
+        let opens_at = time(
+            "opens-at",
+            "When nominations open",
+            &self.opens_date,
+            &self.opens_time,
+            &mut errors,
+        );
         let closes_at = time(
             "closes-at",
             "When nominations close",
             &self.closes_date,
             &self.closes_time,
+            &mut errors,
         );
         let withdrawals_close = time(
             "withdrawals-close",
             "When withdrawals close",
             &self.withdrawals_date,
             &self.withdrawals_time,
+            &mut errors,
         );
         let whole = |text: &str| text.trim().replace(',', "").parse::<u32>().ok();
         CallRequest {
