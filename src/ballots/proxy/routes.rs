@@ -131,7 +131,15 @@ fn view(found: &ProxyPage, form: AppointForm) -> Page {
         limit: found.limit,
         open: found.open_for_proxies,
         may_appoint: !appointable.is_empty(),
-        practices: choices("practice", &appointable, &form.practice),
+        // One practice to appoint for: it is the answer already.
+        practices: choices(
+            "practice",
+            &appointable,
+            match appointable.as_slice() {
+                [(only, _)] if form.practice.is_empty() => only,
+                _ => &form.practice,
+            },
+        ),
         holders: choices("holder", &holder_pairs, &form.holder),
         directions: choices("direction", &directions, &form.direction),
         held: found
