@@ -278,6 +278,11 @@ backend_tests! {
         let (status, page) = one.get_text(&format!("/ballots/{id}/nominations")).await;
         assert_eq!(status, 200);
         assert!(page.contains("Nominations are open until"), "{page}");
+        // The ballot's page sends the officer to the nominations, not to a
+        // publication that would be refused.
+        let (_, ballot_page) = officer.get_text(&format!("/ballots/{id}")).await;
+        assert!(!ballot_page.contains(&format!("href=\"/ballots/{id}/publish\"")), "{ballot_page}");
+        assert!(ballot_page.contains("The ballot is published from the"), "{ballot_page}");
 
         // Refused with the reason, nothing stored.
         let refused = nominate(&one, id, "F84001", "Dr Zed Zim", "other", "F84002").await;

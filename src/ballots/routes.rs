@@ -510,7 +510,9 @@ async fn ballot_page(
         oversees: access.oversees(),
         progress,
         may_edit: access.runs && loaded.state == BallotState::Draft,
-        may_publish: access.runs && loaded.state == BallotState::Draft,
+        // An election with nominations is published from its nominations
+        // page, once the list is out and withdrawals have closed.
+        may_publish: access.runs && loaded.state == BallotState::Draft && !nominations,
         may_extend: access.runs
             && matches!(loaded.state, BallotState::Published | BallotState::Open)
             && b.original_closes_at.is_none()
