@@ -415,13 +415,15 @@ pub fn prepare_choice(
     if loaded.rules.proxy_limit.is_some() && resolved.proxy.is_none() {
         // A practice whose proxy appointment stands does not vote itself.
         let mut conn = pool.get()?;
-        let standing = super::proxy::service::standing_appointment(&mut conn, loaded.ballot.id, resolved.practice.id)?;
-        if let Some(words) = standing {
-            // Its proxy may have voted already: then that is the answer.
-            if store::has_voted(&mut conn, loaded.ballot.id, resolved.practice.id)? {
-                return Err(already_voted(may_change));
+        match super::proxy::service::check_own_vote(&mut conn, loaded.ballot.id, &resolved.practice) {
+            Err(AppError::Forbidden(standing)) => {
+                // Its proxy may have voted already: then that is the answer.
+                if store::has_voted(&mut conn, loaded.ballot.id, resolved.practice.id)? {
+                    return Err(already_voted(may_change));
+                }
+                return Err(AppError::Forbidden(standing));
             }
-            return Err(AppError::Forbidden(words));
+            other => other?,
         }
     }
     let verifiable = loaded.rules.is_verifiable();
@@ -489,14 +491,9 @@ pub fn prepare_choice(
             },
         ));
     };
-    if let Some(direction) = resolved.proxy.as_ref().and_then(|a| a.direction.as_deref()) {
-        if direction != chosen.option_key {
-            let label = loaded.option_label(direction);
-            return Err(AppError::invalid(
-                "option",
-                format!("The practice directed its proxy to vote \"{label}\": the vote must be that"),
-            ));
-        }
+    if let Some(instrument) = &resolved.proxy {
+        let mut conn = pool.get()?;
+        super::proxy::service::check_proxy_vote(&mut conn, loaded, instrument, &chosen.option_key)?;
     }
     let encrypted = if verifiable {
         let election = super::verifiable::casting::election(loaded)?;

@@ -84,18 +84,7 @@ fn publish_page(
             .collect(),
         confirmed: false,
     };
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
-    ui.form_errors(
-        status,
-        "ballots/publish",
-        &format!("Publish: {}", ballot.title),
-        errors,
-        &page,
-    )
+    ui.form_page("ballots/publish", &format!("Publish: {}", ballot.title), errors, &page)
 }
 
 /// What publishing would do, run and rolled back; its problems, if any,
@@ -300,14 +289,8 @@ async fn close_page(
             .collect(),
         form,
     };
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
     let heading = if early { "Close voting early" } else { "Close voting" };
-    ui.form_errors(
-        status,
+    ui.form_page(
         "ballots/close",
         &format!("{heading}: {}", loaded.ballot.title),
         errors,

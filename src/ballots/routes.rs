@@ -346,18 +346,20 @@ async fn ballot_page(
             value: c.title,
         })
         .collect();
-    let (nominations, statements) = if loaded.kind.is_election() {
+    let (nominations, statements, ready) = if loaded.kind.is_election() {
+        let election = loaded.clone();
         ui.state()
             .run(move |pool| {
                 let mut conn = pool.get()?;
                 Ok((
                     super::election::service::has_call(&mut conn, id)?,
                     super::election::service::statements(&mut conn, id)?,
+                    election.state != BallotState::Draft || service::ready_for_poll(&mut conn, &election)?,
                 ))
             })
             .await?
     } else {
-        (false, Default::default())
+        (false, Default::default(), true)
     };
     let b = &loaded.ballot;
     let constitution = service::frozen_constitution(&loaded)
@@ -510,9 +512,10 @@ async fn ballot_page(
         oversees: access.oversees(),
         progress,
         may_edit: access.runs && loaded.state == BallotState::Draft,
-        // An election with nominations is published from its nominations
-        // page, once the list is out and withdrawals have closed.
-        may_publish: access.runs && loaded.state == BallotState::Draft && !nominations,
+        // Offered only when publication would be taken: an election needs
+        // its candidates (with nominations, the list out and withdrawals
+        // closed) and more of them than seats.
+        may_publish: access.runs && loaded.state == BallotState::Draft && ready,
         may_extend: access.runs
             && matches!(loaded.state, BallotState::Published | BallotState::Open)
             && b.original_closes_at.is_none()
@@ -596,12 +599,7 @@ async fn reason_page(
         closes: crate::time::date_time(loaded.ballot.closes_at),
         form,
     };
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
-    ui.form_errors(status, template, title, errors, &page)
+    ui.form_page(template, title, errors, &page)
 }
 
 pub async fn cancel_form(ui: Ui, user: CurrentUser, id: web::Path<String>) -> AppResult<HttpResponse> {

@@ -58,9 +58,21 @@ pub(super) fn audit_ballot(
     action: &str,
     summary: String,
 ) -> AppResult<()> {
+    audit_ballot_by(conn, &actor.actor(), loaded, action, summary)
+}
+
+/// `audit_ballot` for an actor who is not signed in (a candidate with
+/// their nomination link, the scheduler).
+pub(super) fn audit_ballot_by(
+    conn: &mut DbConn,
+    actor: &Actor,
+    loaded: &Loaded,
+    action: &str,
+    summary: String,
+) -> AppResult<()> {
     Ok(record(
         conn,
-        &actor.actor(),
+        actor,
         Event {
             organisation_id: Some(loaded.organisation.id),
             action,
@@ -499,7 +511,7 @@ fn publish_in_transaction(
             .map_err(AppError::Conflict)?;
         let unopposed = matches!(publication, Publication::Unopposed);
         if loaded.kind.is_election() {
-            ready_for_poll(c, &loaded, unopposed)?;
+            poll_or_declaration(c, &loaded, unopposed)?;
             // The candidates' order is fixed now (a random order drawn once).
             let names: Vec<String> = loaded.options.iter().map(|o| o.label.clone()).collect();
             let order = loaded.rules.paper_order.as_deref().unwrap_or("as_entered");
@@ -770,10 +782,20 @@ fn publish_in_transaction(
     }
 }
 
+/// Whether a draft election could go to a poll now, for the pages that
+/// offer its publication: the same rule publication applies.
+pub fn ready_for_poll(conn: &mut DbConn, loaded: &Loaded) -> AppResult<bool> {
+    match poll_or_declaration(conn, loaded, false) {
+        Ok(()) => Ok(true),
+        Err(AppError::Conflict(_) | AppError::Invalid(_)) => Ok(false),
+        Err(other) => Err(other),
+    }
+}
+
 /// Whether a draft election can go to a poll (or, `unopposed`, be declared
 /// without one): with nominations, once the list is published and
 /// withdrawals are closed; a poll needs more candidates than seats.
-fn ready_for_poll(conn: &mut DbConn, loaded: &Loaded, unopposed: bool) -> AppResult<()> {
+fn poll_or_declaration(conn: &mut DbConn, loaded: &Loaded, unopposed: bool) -> AppResult<()> {
     let nominations = super::election::service::has_call(conn, loaded.ballot.id)?;
     if nominations {
         super::election::service::check_ready_for_poll(conn, loaded, now())?;

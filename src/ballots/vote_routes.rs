@@ -372,13 +372,8 @@ async fn choose(
             Vec::new()
         },
     };
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
     let title = format!("Vote: {}", loaded.ballot.title);
-    ui.form_errors(status, "ballots/vote", &title, errors, &page)
+    ui.form_page("ballots/vote", &title, errors, &page)
 }
 
 async fn confirm(

@@ -539,14 +539,8 @@ fn verify_page(
     outcome: Option<(String, Vec<Check>)>,
     errors: Vec<FieldError>,
 ) -> AppResult<HttpResponse> {
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
     let (summary, checks) = outcome.unwrap_or_default();
-    ui.form_errors(
-        status,
+    ui.form_page(
         "certify/verify",
         "Verify a certificate",
         errors,

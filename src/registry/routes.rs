@@ -76,18 +76,7 @@ fn new_organisation_page(
         kinds: choices("kind", &kinds, &form.kind),
         form,
     };
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
-    ui.form_errors(
-        status,
-        "registry/new_organisation",
-        "Create an organisation",
-        errors,
-        &page,
-    )
+    ui.form_page("registry/new_organisation", "Create an organisation", errors, &page)
 }
 
 pub async fn new_organisation_form(ui: Ui, user: CurrentUser) -> AppResult<HttpResponse> {
@@ -770,13 +759,8 @@ async fn end_role_page(
         ballots_awaiting: ending.ballots_awaiting,
         form,
     };
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
     let title = format!("End {}'s role", ending.record.name);
-    ui.form_errors(status, "registry/end_role", &title, errors, &page)
+    ui.form_page("registry/end_role", &title, errors, &page)
 }
 
 pub async fn end_representative_form(

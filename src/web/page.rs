@@ -59,6 +59,23 @@ impl Ui {
         self.page_with_status(StatusCode::OK, template, title, Vec::new(), page)
     }
 
+    /// A form's page: 200 when it is shown fresh, 422 when it comes back
+    /// with `errors` (an error summary, and the answers kept).
+    pub fn form_page<T: Serialize>(
+        &self,
+        template: &str,
+        title: &str,
+        errors: Vec<FieldError>,
+        page: &T,
+    ) -> AppResult<HttpResponse> {
+        let status = if errors.is_empty() {
+            StatusCode::OK
+        } else {
+            StatusCode::UNPROCESSABLE_ENTITY
+        };
+        self.page_with_status(status, template, title, errors, page)
+    }
+
     /// The form again, with an error summary and the answers kept.
     pub fn form_errors<T: Serialize>(
         &self,

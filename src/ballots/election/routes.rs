@@ -135,12 +135,7 @@ async fn call_page(
         eligibilities: choices("eligibility", &service::ELIGIBILITIES, &form.eligibility),
         form,
     };
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
-    ui.form_errors(status, "ballots/nomination_call", "Call for nominations", errors, &page)
+    ui.form_page("ballots/nomination_call", "Call for nominations", errors, &page)
 }
 
 pub async fn call_form(ui: Ui, user: CurrentUser, id: web::Path<String>) -> AppResult<HttpResponse> {
@@ -459,13 +454,7 @@ async fn show_nominations(
         .run(move |pool| service::nominations(pool, &grants, id))
         .await?;
     let page = nominations_page(&found, form, &reasons);
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
-    ui.form_errors(
-        status,
+    ui.form_page(
         "ballots/nominations",
         &format!("Nominations: {}", page.title),
         errors,
@@ -734,12 +723,7 @@ async fn candidate_page(
     let lookup = token.clone();
     let page = ui.state().run(move |pool| service::candidate(pool, &lookup)).await?;
     let view = candidate_view(&page, token, form);
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
-    ui.form_errors(status, "ballots/candidate", "Your nomination", errors, &view)
+    ui.form_page("ballots/candidate", "Your nomination", errors, &view)
 }
 
 pub async fn candidate(ui: Ui, token: web::Path<String>) -> AppResult<HttpResponse> {

@@ -17,7 +17,6 @@ use super::store::{self, Call, CandidateAnswers, NewNomination, NominationRow, S
 use crate::accounts::model::{EmailAddress, Grants};
 use crate::accounts::service::SessionUser;
 use crate::audit::model::Actor;
-use crate::audit::service::{Event, record};
 use crate::ballots::model::{BallotOption, BallotState};
 use crate::ballots::service::{Access, Loaded, london_day};
 use crate::db::{DbConn, Pool};
@@ -109,21 +108,6 @@ fn now() -> NaiveDateTime {
     chrono::Utc::now().naive_utc()
 }
 
-fn audit(conn: &mut DbConn, actor: &Actor, loaded: &Loaded, action: &'static str, summary: String) -> AppResult<()> {
-    record(
-        conn,
-        actor,
-        Event {
-            organisation_id: Some(loaded.organisation.id),
-            action,
-            object_kind: "ballot",
-            object_key: &loaded.ballot.id.to_string(),
-            summary,
-        },
-    )?;
-    Ok(())
-}
-
 fn draft_election(loaded: &Loaded) -> AppResult<()> {
     if !loaded.kind.is_election() {
         return Err(AppError::NotFound);
@@ -213,9 +197,9 @@ pub fn call_nominations(pool: &Pool, actor: &SessionUser, ballot_id: i32, reques
         } else {
             store::insert_call(c, &call)?;
         }
-        audit(
+        crate::ballots::service::audit_ballot(
             c,
-            &actor.actor(),
+            actor,
             &loaded,
             if existing.is_some() {
                 "nomination.call_change"
@@ -282,6 +266,8 @@ pub struct Nominations {
     pub entries: Vec<Entry>,
     /// The member practices the user represents: (id, code, name).
     pub represented: Vec<(i32, String, String)>,
+    /// The ODS codes of the practices that nominate and stand.
+    pub members: BTreeSet<String>,
     pub now: NaiveDateTime,
 }
 
@@ -314,14 +300,6 @@ fn electing_practices(conn: &mut DbConn, loaded: &Loaded, now: NaiveDateTime) ->
         members.retain(|p| loaded.rules.constituencies.get(&p.ods_code) == Some(locality));
     }
     Ok(members)
-}
-
-/// Their ODS codes.
-fn member_codes(conn: &mut DbConn, loaded: &Loaded, now: NaiveDateTime) -> AppResult<BTreeSet<String>> {
-    Ok(electing_practices(conn, loaded, now)?
-        .into_iter()
-        .map(|p| p.ods_code)
-        .collect())
 }
 
 fn gather(conn: &mut DbConn, loaded: Loaded, access: Access, grants: &Grants) -> AppResult<Nominations> {
@@ -378,6 +356,7 @@ fn gather(conn: &mut DbConn, loaded: Loaded, access: Access, grants: &Grants) ->
         terms,
         entries,
         represented,
+        members: codes,
         now,
     })
 }
@@ -555,7 +534,6 @@ pub fn nominate(
             }
         };
         if found.terms.eligibility == Eligibility::GpAtMemberPractice {
-            let members = member_codes(c, &found.loaded, found.now)?;
             if request.post == "other" {
                 errors.push(FieldError::new("post", Problem::NotAGp.words()));
             }
@@ -563,7 +541,7 @@ pub fn nominate(
             if !unknown
                 && !candidate_practice
                     .as_ref()
-                    .is_some_and(|p| members.contains(&p.ods_code))
+                    .is_some_and(|p| found.members.contains(&p.ods_code))
             {
                 errors.push(FieldError::new(
                     "candidate-practice",
@@ -614,9 +592,9 @@ pub fn nominate(
                 }),
             ),
         )?;
-        audit(
+        crate::ballots::service::audit_ballot(
             c,
-            &actor.actor(),
+            actor,
             loaded,
             "nomination.submit",
             format!(
@@ -660,9 +638,9 @@ pub fn second(pool: &Pool, actor: &SessionUser, ballot_id: i32, nomination_id: i
             ));
         }
         store::insert_supporter(c, nomination_id, practice_id, actor.id, found.now)?;
-        audit(
+        crate::ballots::service::audit_ballot(
             c,
-            &actor.actor(),
+            actor,
             &found.loaded,
             "nomination.second",
             format!(
@@ -816,7 +794,7 @@ pub fn answer(pool: &Pool, raw: &str, answers: &Answers) -> AppResult<()> {
             (true, false) => "accepted the nomination without yet making the declaration",
             _ => "has not accepted the nomination",
         };
-        audit(
+        crate::ballots::service::audit_ballot_by(
             c,
             &candidate_actor(row),
             &page.found.loaded,
@@ -864,7 +842,7 @@ pub fn withdraw(pool: &Pool, raw: &str) -> AppResult<()> {
             let remaining: Vec<BallotOption> = loaded.ballot_options().into_iter().filter(|o| o.key != key).collect();
             crate::ballots::store::replace_options(c, loaded.ballot.id, &remaining)?;
         }
-        audit(
+        crate::ballots::service::audit_ballot_by(
             c,
             &candidate_actor(row),
             loaded,
@@ -993,9 +971,9 @@ pub fn publish_list(
             ));
         }
         outbox.enqueue_all(c, mails)?;
-        audit(
+        crate::ballots::service::audit_ballot(
             c,
-            &actor.actor(),
+            actor,
             &found.loaded,
             "nomination.list_publish",
             format!(

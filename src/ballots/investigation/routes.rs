@@ -69,12 +69,7 @@ async fn page(
         suspended: active.is_some(),
         form,
     };
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
-    ui.form_errors(status, template, title, errors, &page)
+    ui.form_page(template, title, errors, &page)
 }
 
 /// What went wrong, shown on the form again, or on a problem page when the

@@ -56,7 +56,9 @@ pub struct Appointment {
     pub made_at: NaiveDateTime,
     pub accepted_at: Option<NaiveDateTime>,
     pub revoked_at: Option<NaiveDateTime>,
-    pub used_at: Option<NaiveDateTime>,
+    /// The proxy has voted for the practice. (When is the vote's own
+    /// record: a practice votes once, and not itself while this stands.)
+    pub used: bool,
 }
 
 impl Appointment {
@@ -198,7 +200,7 @@ pub fn check_revocation(appointment: &Appointment) -> Result<(), Problem> {
     if appointment.revoked_at.is_some() {
         return Err(Problem::Revoked);
     }
-    if appointment.used_at.is_some() {
+    if appointment.used {
         return Err(Problem::Used);
     }
     Ok(())
@@ -210,7 +212,7 @@ pub fn check_proxy_vote(appointment: &Appointment, voted: bool, vote: &str) -> R
     if appointment.revoked_at.is_some() {
         return Err(Problem::Revoked);
     }
-    if appointment.used_at.is_some() {
+    if appointment.used {
         return Err(Problem::Used);
     }
     if appointment.accepted_at.is_none() {
@@ -261,7 +263,7 @@ mod tests {
             made_at: at(9),
             accepted_at: Some(at(10)),
             revoked_at: None,
-            used_at: None,
+            used: false,
         }
     }
 
@@ -392,10 +394,10 @@ mod tests {
         proxy.accepted_at = None;
         assert_eq!(check_proxy_vote(&proxy, false, "against"), Err(Problem::NotAccepted));
         proxy.accepted_at = Some(at(10));
-        proxy.used_at = Some(at(12));
+        proxy.used = true;
         assert_eq!(check_proxy_vote(&proxy, false, "against"), Err(Problem::Used));
         assert_eq!(check_revocation(&proxy), Err(Problem::Used), "used: too late to revoke");
-        proxy.used_at = None;
+        proxy.used = false;
         assert_eq!(check_revocation(&proxy), Ok(()));
         proxy.revoked_at = Some(at(11));
         assert_eq!(check_proxy_vote(&proxy, false, "against"), Err(Problem::Revoked));

@@ -172,12 +172,7 @@ async fn show(
     let actor = (*user.0).clone();
     let found = ui.state().run(move |pool| service::page(pool, &actor, id)).await?;
     let page = view(&found, form);
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
-    ui.form_errors(status, "ballots/proxy", "Proxy votes", errors, &page)
+    ui.form_page("ballots/proxy", "Proxy votes", errors, &page)
 }
 
 pub async fn proxy_page(ui: Ui, user: CurrentUser, id: web::Path<String>) -> AppResult<HttpResponse> {

@@ -26,18 +26,30 @@ fn now() -> NaiveDateTime {
     chrono::Utc::now().naive_utc()
 }
 
-/// Why `practice` may not vote itself now: its appointment stands.
-pub fn standing_appointment(conn: &mut DbConn, ballot_id: i32, practice_id: i32) -> AppResult<Option<String>> {
-    let standing = store::standing_for(conn, &[ballot_id], &[practice_id])?;
-    let Some(appointment) = standing.first() else {
-        return Ok(None);
-    };
-    let holder = Practice::find(conn, appointment.holder_practice_id)?
-        .map(|p| format!("the voting representative of {} ({})", p.name, p.ods_code))
-        .unwrap_or_else(|| "a proxy".into());
-    Ok(Some(format!(
-        "The practice has appointed {holder} as its proxy: revoke the appointment before voting yourself."
-    )))
+/// Whether `practice` may vote itself: not while its appointment stands
+/// (`model::check_own_vote`); the refusal names the proxy.
+pub fn check_own_vote(conn: &mut DbConn, ballot_id: i32, practice: &Practice) -> AppResult<()> {
+    let mut appointments = Vec::new();
+    for row in store::standing_for(conn, &[ballot_id], &[practice.id])? {
+        appointments.push(appointment_alone(conn, &row, false)?);
+    }
+    model::check_own_vote(&appointments, &practice.ods_code).map_err(|problem| AppError::Forbidden(problem.words()))
+}
+
+/// Whether the proxy may cast `vote` under the instrument
+/// (`model::check_proxy_vote`): a direction names the option by its label.
+pub fn check_proxy_vote(conn: &mut DbConn, loaded: &Loaded, row: &AppointmentRow, vote: &str) -> AppResult<()> {
+    let appointment = appointment_alone(conn, row, false)?;
+    model::check_proxy_vote(&appointment, false, vote).map_err(|problem| match problem {
+        model::Problem::DirectionNotFollowed { direction } => AppError::invalid(
+            "option",
+            format!(
+                "The practice directed its proxy to vote \"{}\": the vote must be that",
+                loaded.option_label(&direction)
+            ),
+        ),
+        other => AppError::Conflict(other.words()),
+    })
 }
 
 /// How the ballot's proxies stand, for the electorate page, the
@@ -86,9 +98,20 @@ fn as_appointment(row: &AppointmentRow, codes: &HashMap<i32, (String, String)>, 
         made_at: row.made_at,
         accepted_at: row.accepted_at,
         revoked_at: row.revoked_at,
-        used_at: (row.revoked_at.is_none() && row.accepted_at.is_some() && voted.contains(&row.practice_id))
-            .then_some(row.made_at),
+        used: row.revoked_at.is_none() && row.accepted_at.is_some() && voted.contains(&row.practice_id),
     }
+}
+
+/// One instrument as the rules take it, its two practices looked up.
+fn appointment_alone(conn: &mut DbConn, row: &AppointmentRow, voted: bool) -> AppResult<Appointment> {
+    let mut codes = HashMap::new();
+    for id in [row.practice_id, row.holder_practice_id] {
+        if let Some(p) = Practice::find(conn, id)? {
+            codes.insert(id, (p.ods_code, p.name));
+        }
+    }
+    let voted = if voted { vec![row.practice_id] } else { Vec::new() };
+    Ok(as_appointment(row, &codes, &voted))
 }
 
 /// What the proxy page shows a signed-in representative.
