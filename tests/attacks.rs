@@ -205,7 +205,7 @@ backend_tests! {
 
     async fn a_new_representative_gets_a_fresh_link_and_the_old_one_stops_working(app: TestApp) {
         let electorate = ballots::electorate(&app, &[5000, 6000]);
-        let id = ballots::create_ballot(&app, &electorate, serde_json::json!({"opens_at": ballots::rfc3339_in(3)})).await;
+        let id = ballots::create_ballot(&app, &electorate, serde_json::json!({})).await;
         assert_eq!(ballots::action(&app, &electorate, id, "publish", None).await.0, 200);
         let old_link = ballots::voting_links(&app, id)[electorate.rep_of("F84001")].clone();
         let board = app.new_visitor();

@@ -161,13 +161,13 @@ async fn the_server_keeps_the_timetable_by_itself() {
     let id = create_ballot(
         &app,
         &e,
-        json!({"opens_at": ballots::rfc3339_in(2), "closes_at": ballots::rfc3339_in(5)}),
+        json!({"opens_at": ballots::rfc3339_in(5), "closes_at": ballots::rfc3339_in(8)}),
     )
     .await;
     assert_eq!(action(&app, &e, id, "publish", None).await.0, 200);
     let links = ballots::voting_links(&app, id);
     let mut state = String::new();
-    for _ in 0..60 {
+    for _ in 0..120 {
         let (_, body) = app
             .api(
                 reqwest::Method::GET,
@@ -186,7 +186,7 @@ async fn the_server_keeps_the_timetable_by_itself() {
     let (status, _) = vote_with_link(&app, id, &links[e.rep_of("F84001")], "for").await;
     assert_eq!(status, 201);
     let mut results = serde_json::Value::Null;
-    for _ in 0..80 {
+    for _ in 0..120 {
         let (status, body) = app
             .api(
                 reqwest::Method::GET,

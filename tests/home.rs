@@ -44,7 +44,7 @@ backend_tests! {
         let electorate = ballots::electorate(&app, &[5000, 6000]);
         let rep = electorate.rep_of("F84001").to_owned();
         let consultation = publish_consultation(&app).await;
-        let id = ballots::create_ballot(&app, &electorate, serde_json::json!({"opens_at": ballots::rfc3339_in(3), "rules": {"allow_early_close": true}})).await;
+        let id = ballots::create_ballot(&app, &electorate, serde_json::json!({"rules": {"allow_early_close": true}})).await;
         assert_eq!(ballots::action(&app, &electorate, id, "publish", None).await.0, 200);
 
         let manager = app.new_visitor();

@@ -95,7 +95,6 @@ backend_tests! {
                 "papers": "Why the quorum changes.\r\n\r\nWhat it means for small practices.",
                 "current_text": "A general meeting is quorate when half of the member practices are present.",
                 "proposed_text": "A general meeting is quorate when one third of the member practices are present.",
-                "opens_at": common::ballots::rfc3339_in(4),
             }),
         )
         .await;

@@ -9,7 +9,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::ballots::{action, create_ballot, electorate, open_when_due, rfc3339_in, vote_with_link, voting_links};
+use common::ballots::{action, create_ballot, electorate, open_when_due, vote_with_link, voting_links};
 use common::{Backend, TestApp};
 use serde_json::json;
 
@@ -42,7 +42,7 @@ async fn metrics_count_requests_and_votes_for_whoever_holds_the_token(backend: B
     assert_eq!(scrape(&app, Some("not-the-token-not-the-token")).await.status(), 401);
 
     let e = electorate(&app, &[1_000, 2_000]);
-    let ballot = create_ballot(&app, &e, json!({"opens_at": rfc3339_in(3)})).await;
+    let ballot = create_ballot(&app, &e, json!({})).await;
     assert_eq!(action(&app, &e, ballot, "publish", None).await.0, 200);
     open_when_due(&app, &e, ballot).await;
     let rep = e.practices[0].2.clone();

@@ -212,13 +212,13 @@ async fn practice_choices(ui: &Ui, user: &CurrentUser, id: i32, current: &str) -
                     } else {
                         ""
                     };
-                    (code, format!("{name}{by_proxy}"))
+                    let label = format!("{name} ({code}){by_proxy}");
+                    (code, label)
                 })
                 .collect())
         })
         .await?;
-    let labels: Vec<(String, String)> = codes.iter().map(|(c, n)| (c.clone(), format!("{n} ({c})"))).collect();
-    let refs: Vec<(&str, &str)> = labels.iter().map(|(c, l)| (c.as_str(), l.as_str())).collect();
+    let refs: Vec<(&str, &str)> = codes.iter().map(|(c, l)| (c.as_str(), l.as_str())).collect();
     Ok(choices("practice", &refs, current))
 }
 
