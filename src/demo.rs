@@ -150,6 +150,7 @@ pub fn load(pool: &Pool) -> AppResult<Option<DemoAccounts>> {
             accounts.push((email, role.label().to_owned()));
         }
         demo_ballot(c, ccg, now)?;
+        demo_interests(c, ccg, now)?;
         Ok(accounts)
     })?;
     Ok(Some(DemoAccounts {
@@ -257,4 +258,89 @@ fn demo_draft(
     let id = crate::ballots::store::insert(conn, ccg, &draft, None, now)?;
     crate::ballots::store::replace_options(conn, id, options)?;
     Ok(id)
+}
+
+/// A small register of interests: a lay chair with nothing to declare, a GP
+/// member with shares in the local federation (declared late) and declined
+/// hospitality, and an executive with an entry withheld for safety.
+fn demo_interests(conn: &mut crate::db::DbConn, ccg: i32, now: chrono::NaiveDateTime) -> AppResult<()> {
+    use crate::committee::register::store::{NewInterest, NewPerson, insert_interest, insert_person};
+    let today = crate::time::london_day(now);
+    let ago = |days: i64| today - chrono::Duration::days(days);
+    let person = |name: &str, position: &str| NewPerson {
+        organisation_id: ccg,
+        name: name.to_owned(),
+        email: None,
+        position: position.to_owned(),
+        decision_maker: true,
+        user_id: None,
+        added_at: now,
+    };
+    insert_person(
+        conn,
+        &person("Demo Lay Chair", "Lay chair, primary care commissioning committee"),
+    )?;
+    let gp = insert_person(conn, &person("Dr Demo GP Member", "Governing body GP member"))?;
+    let executive = insert_person(conn, &person("Demo Director of Finance", "Executive member"))?;
+    let interest =
+        |person_id: i32, kind: &str, counterparty: &str, description: &str, starts_on, declared_on| NewInterest {
+            person_id,
+            category: if kind == "hospitality" { "indirect" } else { "financial" }.to_owned(),
+            kind: kind.to_owned(),
+            counterparty: counterparty.to_owned(),
+            description: description.to_owned(),
+            starts_on,
+            ends_on: None,
+            declared_on,
+            value_pence: None,
+            accepted: None,
+            management: "Leaves the meeting for items concerning the company".to_owned(),
+            agreed_by: "The lay chair".to_owned(),
+            withheld_reason: None,
+            recorded_by: None,
+            recorded_at: now,
+        };
+    insert_interest(
+        conn,
+        &interest(
+            gp,
+            "shareholdings",
+            "Demo Health Federation Ltd",
+            "Shares in the GP federation that provides extended access",
+            ago(120),
+            ago(40),
+        ),
+    )?;
+    insert_interest(
+        conn,
+        &NewInterest {
+            value_pence: Some(6_500),
+            accepted: Some(false),
+            management: "None needed: declined".to_owned(),
+            ..interest(
+                gp,
+                "hospitality",
+                "Demo Pharma UK",
+                "Dinner after a sponsored educational evening",
+                ago(20),
+                ago(18),
+            )
+        },
+    )?;
+    insert_interest(
+        conn,
+        &NewInterest {
+            category: "non_financial_personal".to_owned(),
+            withheld_reason: Some("Publishing it could put a family member at risk".to_owned()),
+            ..interest(
+                executive,
+                "other",
+                "Demo Refuge Trust",
+                "Trustee of a local charity",
+                ago(300),
+                ago(300),
+            )
+        },
+    )?;
+    Ok(())
 }

@@ -7,6 +7,7 @@ pub mod ballots;
 pub mod calendar;
 pub mod certify;
 pub mod cli;
+pub mod committee;
 pub mod config;
 pub mod consult;
 pub mod crypto;

@@ -669,7 +669,44 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    interest_people (id) {
+        id -> Integer,
+        organisation_id -> Integer,
+        name -> Text,
+        email -> Nullable<Text>,
+        position -> Text,
+        decision_maker -> Bool,
+        user_id -> Nullable<Integer>,
+        added_at -> Timestamp,
+        left_on -> Nullable<Date>,
+    }
+}
+
+diesel::table! {
+    interests (id) {
+        id -> Integer,
+        person_id -> Integer,
+        category -> Text,
+        kind -> Text,
+        counterparty -> Text,
+        description -> Text,
+        starts_on -> Date,
+        ends_on -> Nullable<Date>,
+        declared_on -> Date,
+        value_pence -> Nullable<BigInt>,
+        accepted -> Nullable<Bool>,
+        management -> Text,
+        agreed_by -> Text,
+        withheld_reason -> Nullable<Text>,
+        recorded_by -> Nullable<Integer>,
+        recorded_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
+    interest_people,
+    interests,
     proxy_appointments,
     nomination_calls,
     nominations,
@@ -772,3 +809,4 @@ diesel::joinable!(outbox_messages -> organisations (organisation_id));
 diesel::joinable!(outbox_messages -> practices (practice_id));
 diesel::joinable!(password_tokens -> users (user_id));
 diesel::joinable!(account_requests -> users (user_id));
+diesel::joinable!(interests -> interest_people (person_id));

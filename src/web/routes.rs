@@ -5,7 +5,7 @@ use actix_web::web;
 use super::allow::{get, patch, post, put, resource};
 
 use super::{assets, health, pages};
-use crate::{accounts, audit, ballots, certify, consult, home, mail, registry};
+use crate::{accounts, audit, ballots, certify, committee, consult, home, mail, registry};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(resource("/healthz").route(get().to(health::healthz)))
@@ -105,6 +105,20 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/organisations/create").route(get().to(registry::routes::new_organisation_form)))
         .service(resource("/organisations/{code}").route(get().to(registry::routes::organisation)))
         .service(resource("/organisations/{code}/practices").route(get().to(registry::routes::register)))
+        .service(resource("/organisations/{code}/interests").route(get().to(committee::register::routes::register)))
+        .service(
+            resource("/organisations/{code}/interests.csv").route(get().to(committee::register::routes::register_csv)),
+        )
+        .service(
+            resource("/organisations/{code}/interests/people")
+                .route(get().to(committee::register::routes::person_form))
+                .route(post().to(committee::register::routes::add_person)),
+        )
+        .service(
+            resource("/organisations/{code}/interests/declare")
+                .route(get().to(committee::register::routes::declare_form))
+                .route(post().to(committee::register::routes::declare)),
+        )
         .service(
             resource("/organisations/{code}/sign-in")
                 .route(get().to(accounts::sso::routes::policy_form))

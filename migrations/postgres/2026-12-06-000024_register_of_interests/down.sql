@@ -1,0 +1,2 @@
+DROP TABLE interests;
+DROP TABLE interest_people;

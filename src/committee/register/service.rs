@@ -1,0 +1,478 @@
+//! The register of interests, each use-case one transaction: the
+//! organisation's administrators add the people it is kept for and record
+//! their declarations; anyone reads the public register of decision-makers'
+//! interests, and those who run or oversee the organisation read all of it.
+//! Every change is audited.
+
+use chrono::{NaiveDate, NaiveDateTime};
+
+use super::model::{self, Category, Declaration, Kind};
+use super::store::{self, InterestRow, NewInterest, NewPerson, PersonRow};
+use crate::accounts::model::{EmailAddress, Grants, OrganisationFacts};
+use crate::accounts::service::SessionUser;
+use crate::audit::service::{Event, record};
+use crate::db::{DbConn, Pool};
+use crate::error::{AppError, AppResult, FieldError};
+use crate::registry::store::Organisation;
+
+fn now() -> NaiveDateTime {
+    chrono::Utc::now().naive_utc()
+}
+
+/// Today in England, the day declarations are dated by.
+pub fn today() -> NaiveDate {
+    crate::time::london_day(now())
+}
+
+fn organisation(conn: &mut DbConn, code: &str) -> AppResult<Organisation> {
+    Organisation::find_by_code(conn, &code.trim().to_ascii_uppercase())?.ok_or(AppError::NotFound)
+}
+
+/// Whether `grants` see the whole register: those who run the organisation
+/// and the observers of an LMC that covers it.
+fn sees_all(conn: &mut DbConn, grants: &Grants, organisation: &Organisation) -> AppResult<bool> {
+    let lmcs = Organisation::covering_lmcs(conn, organisation.id)?;
+    Ok(grants.may_oversee_organisation(&OrganisationFacts {
+        id: organisation.id,
+        covering_lmc_ids: lmcs.iter().map(|l| l.id).collect(),
+        member_practice_ids: Vec::new(),
+    }))
+}
+
+fn administered(conn: &mut DbConn, actor: &SessionUser, code: &str) -> AppResult<Organisation> {
+    let organisation = organisation(conn, code)?;
+    if !actor.grants().administers_organisation(organisation.id) {
+        return Err(AppError::Forbidden(format!(
+            "Only administrators of {} keep its register of interests.",
+            organisation.name
+        )));
+    }
+    Ok(organisation)
+}
+
+/// One declaration as the register shows it.
+pub struct Entry {
+    pub row: InterestRow,
+    pub declaration: Declaration,
+}
+
+impl Entry {
+    fn from_row(row: InterestRow) -> AppResult<Entry> {
+        let stored = |what: &str| AppError::Internal(format!("interest {} has an unknown {what}", row.id));
+        let declaration = Declaration {
+            category: Category::parse(&row.category).ok_or_else(|| stored("category"))?,
+            kind: Kind::parse(&row.kind).ok_or_else(|| stored("kind"))?,
+            counterparty: row.counterparty.clone(),
+            description: row.description.clone(),
+            starts_on: row.starts_on,
+            ends_on: row.ends_on,
+            declared_on: row.declared_on,
+            value_pence: row.value_pence,
+            accepted: row.accepted,
+            management: row.management.clone(),
+            agreed_by: row.agreed_by.clone(),
+            withheld_reason: row.withheld_reason.clone(),
+        };
+        Ok(Entry { row, declaration })
+    }
+}
+
+/// A person with the entries the viewer may see.
+pub struct PersonEntries {
+    pub person: PersonRow,
+    pub entries: Vec<Entry>,
+}
+
+/// The register as one viewer sees it.
+pub struct Register {
+    pub organisation: Organisation,
+    /// The organisation's own view: everyone, every entry kept, with what
+    /// is not public marked. Otherwise the public register.
+    pub full: bool,
+    pub may_administer: bool,
+    pub today: NaiveDate,
+    pub people: Vec<PersonEntries>,
+}
+
+/// The register of `code` on `today`: public (decision-makers' entries that
+/// are not withheld and ended no more than six months ago), or, for those
+/// who run or oversee the organisation, every entry still kept.
+pub fn register(pool: &Pool, grants: &Grants, code: &str, today: NaiveDate, public_only: bool) -> AppResult<Register> {
+    let mut conn = pool.get()?;
+    let organisation = organisation(&mut conn, code)?;
+    let full = !public_only && sees_all(&mut conn, grants, &organisation)?;
+    let mut entries: std::collections::BTreeMap<i32, Vec<Entry>> = Default::default();
+    for row in store::interests_of_organisation(&mut conn, organisation.id)? {
+        let entry = Entry::from_row(row)?;
+        let shown = if full {
+            !entry.declaration.expired_on(today)
+        } else {
+            entry.declaration.public_on(today)
+        };
+        if shown {
+            entries.entry(entry.row.person_id).or_default().push(entry);
+        }
+    }
+    let people = store::people(&mut conn, organisation.id)?
+        .into_iter()
+        .filter(|p| full || p.decision_maker)
+        .map(|person| PersonEntries {
+            entries: entries.remove(&person.id).unwrap_or_default(),
+            person,
+        })
+        .collect();
+    Ok(Register {
+        may_administer: grants.administers_organisation(organisation.id),
+        organisation,
+        full,
+        today,
+        people,
+    })
+}
+
+/// The public register as CSV: one row per entry, the columns the
+/// guidance's template register has.
+pub fn register_csv(register: &Register) -> AppResult<String> {
+    use crate::format::SafeCsv;
+    let mut out = csv::Writer::from_writer(Vec::new());
+    let write = |out: &mut csv::Writer<Vec<u8>>, cells: Vec<String>| {
+        out.write_safe(cells)
+            .map_err(|e| AppError::Internal(format!("writing the register CSV: {e}")))
+    };
+    write(
+        &mut out,
+        [
+            "Name",
+            "Position",
+            "Category",
+            "Type",
+            "With",
+            "Description",
+            "From",
+            "To",
+            "Declared",
+            "Declared late",
+            "Value",
+            "Accepted",
+            "Action taken to manage the interest",
+            "Agreed by",
+        ]
+        .map(String::from)
+        .to_vec(),
+    )?;
+    for person in &register.people {
+        for entry in &person.entries {
+            let d = &entry.declaration;
+            write(
+                &mut out,
+                vec![
+                    person.person.name.clone(),
+                    person.person.position.clone(),
+                    d.category.words().to_owned(),
+                    d.kind.words().to_owned(),
+                    d.counterparty.clone(),
+                    d.description.clone(),
+                    d.starts_on.to_string(),
+                    d.ends_on.map(|e| e.to_string()).unwrap_or_default(),
+                    d.declared_on.to_string(),
+                    if d.declared_late() { "yes" } else { "no" }.to_owned(),
+                    d.value_pence.map(model::pounds).unwrap_or_default(),
+                    match d.accepted {
+                        Some(true) => "accepted",
+                        Some(false) => "declined",
+                        None => "",
+                    }
+                    .to_owned(),
+                    d.management.clone(),
+                    d.agreed_by.clone(),
+                ],
+            )?;
+        }
+    }
+    let bytes = out
+        .into_inner()
+        .map_err(|e| AppError::Internal(format!("writing the register CSV: {e}")))?;
+    String::from_utf8(bytes).map_err(|e| AppError::Internal(format!("the register CSV: {e}")))
+}
+
+/// The organisation's people, for the declaration form's choice.
+pub fn people(pool: &Pool, actor: &SessionUser, code: &str) -> AppResult<(Organisation, Vec<PersonRow>)> {
+    let mut conn = pool.get()?;
+    let organisation = administered(&mut conn, actor, code)?;
+    let people = store::people(&mut conn, organisation.id)?;
+    Ok((organisation, people))
+}
+
+/// A person to add, as the form sends it.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct PersonForm {
+    pub name: String,
+    pub email: String,
+    pub position: String,
+    /// "yes" or "no".
+    pub decision_maker: String,
+}
+
+fn required_text(field: &str, value: &str, what: &str, max: usize, errors: &mut Vec<FieldError>) -> String {
+    let value = value.split_whitespace().collect::<Vec<_>>().join(" ");
+    if value.is_empty() {
+        errors.push(FieldError::new(field, format!("Enter {what}")));
+    } else if value.chars().count() > max {
+        errors.push(FieldError::new(
+            field,
+            format!("{what} must be {max} characters or fewer"),
+        ));
+    }
+    value
+}
+
+/// Adds a person to the organisation's register (administrators only).
+/// An account with the same email address is linked, so the person's
+/// committee work finds their interests.
+pub fn add_person(pool: &Pool, actor: &SessionUser, code: &str, form: &PersonForm) -> AppResult<i32> {
+    let mut errors = Vec::new();
+    let name = required_text("name", &form.name, "the person's name", 200, &mut errors);
+    let position = required_text(
+        "position",
+        &form.position,
+        "their position, like Governing body GP member",
+        200,
+        &mut errors,
+    );
+    let email = match form.email.trim() {
+        "" => None,
+        typed => EmailAddress::parse("email", typed).map_err(|e| errors.push(e)).ok(),
+    };
+    let decision_maker = match form.decision_maker.as_str() {
+        "yes" => true,
+        "no" => false,
+        _ => {
+            errors.push(FieldError::new(
+                "decision-maker",
+                "Say whether the person is a decision-maker, whose interests are published",
+            ));
+            false
+        }
+    };
+    let mut conn = pool.get()?;
+    let organisation = administered(&mut conn, actor, code)?;
+    if !errors.is_empty() {
+        return Err(AppError::Invalid(errors));
+    }
+    crate::db::write_transaction(&mut conn, |c| {
+        let user_id = match &email {
+            Some(e) => crate::accounts::store::User::find_by_email(c, e.normalized())?.map(|u| u.id),
+            None => None,
+        };
+        let id = store::insert_person(
+            c,
+            &NewPerson {
+                organisation_id: organisation.id,
+                name: name.clone(),
+                email: email.as_ref().map(|e| e.as_str().to_owned()),
+                position: position.clone(),
+                decision_maker,
+                user_id,
+                added_at: now(),
+            },
+        )?;
+        record(
+            c,
+            &actor.actor(),
+            Event {
+                organisation_id: Some(organisation.id),
+                action: "interests.person_add",
+                object_kind: "interest_person",
+                object_key: &id.to_string(),
+                summary: format!(
+                    "{name}, {position}, added to the register of interests{}",
+                    if decision_maker { " as a decision-maker" } else { "" }
+                ),
+            },
+        )?;
+        Ok(id)
+    })
+}
+
+/// A declaration as the form sends it.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct DeclarationForm {
+    pub person: String,
+    pub category: String,
+    pub kind: String,
+    pub counterparty: String,
+    pub description: String,
+    pub starts: String,
+    pub ends: String,
+    pub declared: String,
+    pub value: String,
+    /// "accepted", "declined" or empty.
+    pub accepted: String,
+    pub management: String,
+    pub agreed_by: String,
+    pub withheld_reason: String,
+}
+
+fn read_declaration(form: &DeclarationForm, today: NaiveDate) -> Result<Declaration, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let category = Category::parse(&form.category);
+    if category.is_none() {
+        errors.push(FieldError::new("category", "Choose the category of interest"));
+    }
+    let kind = Kind::parse(&form.kind);
+    if kind.is_none() {
+        errors.push(FieldError::new("kind", "Choose the type of interest"));
+    }
+    let date = |field: &str, text: &str, what: &str, errors: &mut Vec<FieldError>| {
+        crate::web::form::optional_date(field, text, &format!("Enter {what} as a date, like 2026-04-01"), errors)
+    };
+    let starts = date("starts", &form.starts, "when the interest arose", &mut errors);
+    if form.starts.trim().is_empty() {
+        errors.push(FieldError::new("starts", "Enter when the interest arose"));
+    }
+    let ends = date("ends", &form.ends, "when the interest ended", &mut errors);
+    let declared = if form.declared.trim().is_empty() {
+        Some(today)
+    } else {
+        date("declared", &form.declared, "when it was declared", &mut errors)
+    };
+    let value_pence = match form.value.trim() {
+        "" => None,
+        typed => match model::parse_pounds(typed) {
+            Some(pence) => Some(pence),
+            None => {
+                errors.push(FieldError::new("value", "Enter the value in pounds, like 45 or 45.50"));
+                None
+            }
+        },
+    };
+    let accepted = match form.accepted.as_str() {
+        "accepted" => Some(true),
+        "declined" => Some(false),
+        _ => None,
+    };
+    let withheld_reason = Some(form.withheld_reason.trim().to_owned()).filter(|r| !r.is_empty());
+    let (Some(category), Some(kind), Some(starts_on), Some(declared_on)) = (category, kind, starts, declared) else {
+        return Err(errors);
+    };
+    let declaration = Declaration {
+        category,
+        kind,
+        counterparty: form.counterparty.split_whitespace().collect::<Vec<_>>().join(" "),
+        description: form.description.trim().to_owned(),
+        starts_on,
+        ends_on: ends,
+        declared_on,
+        value_pence,
+        accepted,
+        management: form.management.trim().to_owned(),
+        agreed_by: form.agreed_by.split_whitespace().collect::<Vec<_>>().join(" "),
+        withheld_reason,
+    };
+    errors.extend(
+        declaration
+            .problems(today)
+            .into_iter()
+            .map(|p| FieldError::new(p.field, p.message)),
+    );
+    if declaration.management.is_empty() {
+        errors.push(FieldError::new(
+            "management",
+            "Enter the action agreed to manage the interest, or \"No action needed\" with the reason",
+        ));
+    }
+    if declaration.agreed_by.is_empty() {
+        errors.push(FieldError::new("agreed-by", "Enter who agreed the action"));
+    }
+    if errors.is_empty() {
+        Ok(declaration)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Records a declaration on a person's register (administrators only).
+/// One declared more than 28 days after the interest arose is recorded and
+/// flagged late in the audit log and on the register.
+pub fn declare(pool: &Pool, actor: &SessionUser, code: &str, form: &DeclarationForm) -> AppResult<i32> {
+    let today = today();
+    let mut conn = pool.get()?;
+    let organisation = administered(&mut conn, actor, code)?;
+    let person = match form.person.trim().parse::<i32>() {
+        Ok(id) => store::person(&mut conn, organisation.id, id)?,
+        Err(_) => None,
+    };
+    let declaration = read_declaration(form, today);
+    let (person, declaration) = match (person, declaration) {
+        (Some(person), Ok(declaration)) => (person, declaration),
+        (person, declaration) => {
+            let mut errors = Vec::new();
+            if person.is_none() {
+                errors.push(FieldError::new("person", "Choose whose interest this is"));
+            }
+            errors.extend(declaration.err().unwrap_or_default());
+            return Err(AppError::Invalid(errors));
+        }
+    };
+    let row = NewInterest {
+        person_id: person.id,
+        category: declaration.category.key().to_owned(),
+        kind: declaration.kind.key().to_owned(),
+        counterparty: declaration.counterparty.clone(),
+        description: declaration.description.clone(),
+        starts_on: declaration.starts_on,
+        ends_on: declaration.ends_on,
+        declared_on: declaration.declared_on,
+        value_pence: declaration.value_pence,
+        accepted: declaration.accepted,
+        management: declaration.management.clone(),
+        agreed_by: declaration.agreed_by.clone(),
+        withheld_reason: declaration.withheld_reason.clone(),
+        recorded_by: Some(actor.id),
+        recorded_at: now(),
+    };
+    crate::db::write_transaction(&mut conn, |c| {
+        if store::same_declared(c, &row)? {
+            return Err(AppError::Conflict(format!(
+                "{} already has this interest on the register: {} with {} from {}.",
+                person.name,
+                declaration.kind.words().to_lowercase(),
+                declaration.counterparty,
+                crate::time::day(declaration.starts_on)
+            )));
+        }
+        let id = store::insert_interest(c, &row)?;
+        let mut summary = format!(
+            "{}: {} ({}) with {}, from {}",
+            person.name,
+            declaration.kind.words(),
+            declaration.category.words().to_lowercase(),
+            declaration.counterparty,
+            declaration.starts_on
+        );
+        if declaration.declared_late() {
+            summary.push_str(&format!(
+                "; declared late, on {}, more than {} days after it arose",
+                declaration.declared_on,
+                model::DECLARE_WITHIN_DAYS
+            ));
+        }
+        if let Some(reason) = &declaration.withheld_reason {
+            summary.push_str(&format!("; withheld from the public register: {reason}"));
+        }
+        record(
+            c,
+            &actor.actor(),
+            Event {
+                organisation_id: Some(organisation.id),
+                action: "interests.declare",
+                object_kind: "interest",
+                object_key: &id.to_string(),
+                summary,
+            },
+        )?;
+        Ok(id)
+    })
+}

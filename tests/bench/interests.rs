@@ -1,0 +1,122 @@
+//! Register of interests benchmark: an organisation with 500 people and
+//! 5,000 declarations, its public register page, the organisation's own
+//! view and the public CSV, each read 60 times over HTTP.
+//! `cargo bench --bench interests [-- --postgres]` (PostgreSQL from
+//! QUORATE_TEST_POSTGRES_URL).
+
+#[path = "../common/mod.rs"]
+mod common;
+
+use std::time::Instant;
+
+use chrono::{Duration, NaiveDate};
+use quorate::committee::register::store::{self, NewInterest, NewPerson};
+
+const PEOPLE: usize = 500;
+const PER_PERSON: usize = 10;
+
+fn seed(app: &common::TestApp, organisation_id: i32) {
+    let mut conn = app.pool.get().expect("connection");
+    let now = chrono::Utc::now().naive_utc();
+    let today = quorate::committee::register::service::today();
+    let kinds = [
+        "shareholdings",
+        "outside_employment",
+        "hospitality",
+        "sponsored_posts",
+        "clinical_private_practice",
+    ];
+    quorate::db::write_transaction::<_, diesel::result::Error, _>(&mut conn, |c| {
+        for p in 0..PEOPLE {
+            let person = store::insert_person(
+                c,
+                &NewPerson {
+                    organisation_id,
+                    name: format!("Person {p:03}"),
+                    email: None,
+                    position: if p % 5 == 0 { "Lay member" } else { "Governing body GP member" }.to_owned(),
+                    decision_maker: p % 10 != 9,
+                    user_id: None,
+                    added_at: now,
+                },
+            )?;
+            for d in 0..PER_PERSON {
+                let starts_on: NaiveDate = today - Duration::days(30 + (p * 7 + d * 90) as i64 % 2_500);
+                let kind = kinds[(p + d) % kinds.len()];
+                store::insert_interest(
+                    c,
+                    &NewInterest {
+                        person_id: person,
+                        category: if kind == "hospitality" { "indirect" } else { "financial" }.to_owned(),
+                        kind: kind.to_owned(),
+                        counterparty: format!("Provider {} Ltd", (p * 13 + d) % 400),
+                        description: "Shares held in a company that provides services to the organisation, declared at appointment and reviewed each year".to_owned(),
+                        starts_on,
+                        // A third have ended, some long ago.
+                        ends_on: (d % 3 == 0).then(|| starts_on + Duration::days(200)),
+                        declared_on: starts_on + Duration::days((d % 40) as i64),
+                        value_pence: (kind == "hospitality").then_some(4_550),
+                        accepted: (kind == "hospitality").then_some(d % 2 == 0),
+                        management: "Leaves the meeting for items concerning the provider".to_owned(),
+                        agreed_by: "The chair".to_owned(),
+                        withheld_reason: (p % 50 == 7 && d == 0).then(|| "Risk to the person's safety".to_owned()),
+                        recorded_by: None,
+                        recorded_at: now,
+                    },
+                )?;
+            }
+        }
+        Ok(())
+    })
+    .expect("seed");
+}
+
+async fn time(app: &common::TestApp, label: &str, path: &str) {
+    let mut times = Vec::new();
+    let mut size = 0;
+    for _ in 0..60 {
+        let started = Instant::now();
+        let response = app.get(path).await;
+        assert_eq!(response.status(), 200, "{path}");
+        size = response.bytes().await.expect("body").len();
+        times.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    times.sort_by(f64::total_cmp);
+    println!(
+        "{label}: median {:.1} ms, p95 {:.1} ms over 60 requests ({} KB)",
+        times[30],
+        times[57],
+        size / 1024
+    );
+}
+
+fn main() {
+    let postgres = std::env::args().any(|a| a == "--postgres");
+    actix_web::rt::System::new().block_on(async move {
+        let backend = if postgres {
+            common::Backend::Postgres
+        } else {
+            common::Backend::Sqlite
+        };
+        let app = common::spawn_app(backend).await;
+        let organisation = app.create_organisation("ccg", "08V", "Tower Hamlets CCG");
+        let started = Instant::now();
+        seed(&app, organisation);
+        println!(
+            "{backend:?}: {PEOPLE} people, {} declarations seeded in {:.0} ms",
+            PEOPLE * PER_PERSON,
+            started.elapsed().as_secs_f64() * 1000.0
+        );
+        let public = app.new_visitor();
+        time(&public, "public register page", "/organisations/08V/interests").await;
+        time(&public, "public register CSV", "/organisations/08V/interests.csv").await;
+        app.create_user("board@bench.example", "org_admin", Some("08V"));
+        assert_eq!(app.login("board@bench.example", common::PASSWORD).await.status(), 303);
+        time(
+            &app,
+            "the organisation's view (every entry kept)",
+            "/organisations/08V/interests",
+        )
+        .await;
+    });
+}

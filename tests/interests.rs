@@ -1,0 +1,275 @@
+//! The register of interests over HTTP, on both backends: an organisation
+//! administrator adds people and records their declarations, with every
+//! wrong field named and nothing written; a declaration more than 28 days
+//! late is flagged; the public register (page and CSV) shows decision-
+//! makers' interests and hides one withheld with a reason, one that ended
+//! more than six months ago and those of people who are not decision-
+//! makers; the organisation and its LMC see everything still kept, each
+//! marked with why it is not public; every change is audited.
+
+mod common;
+
+use chrono::{Duration, Months, NaiveDate};
+use common::TestApp;
+use common::ballots::{ADMIN, OBSERVER, electorate, log_in};
+
+const REGISTER: &str = "/organisations/08V/interests";
+const PEOPLE: &str = "/organisations/08V/interests/people";
+const DECLARE: &str = "/organisations/08V/interests/declare";
+
+fn today() -> NaiveDate {
+    quorate::committee::register::service::today()
+}
+
+fn days_ago(days: i64) -> String {
+    (today() - Duration::days(days)).to_string()
+}
+
+fn months_ago(months: u32) -> String {
+    today()
+        .checked_sub_months(Months::new(months))
+        .expect("date")
+        .to_string()
+}
+
+fn audit(app: &TestApp) -> Vec<(String, String)> {
+    let mut conn = app.pool.get().expect("connection");
+    quorate::audit::store::all(&mut conn)
+        .expect("audit")
+        .into_iter()
+        .map(|e| (e.entry.action, e.entry.summary))
+        .collect()
+}
+
+fn count_interests(app: &TestApp) -> usize {
+    use diesel::prelude::*;
+    let mut conn = app.pool.get().expect("connection");
+    quorate::db::schema::interests::table
+        .count()
+        .get_result::<i64>(&mut conn)
+        .expect("count") as usize
+}
+
+fn count_people(app: &TestApp) -> usize {
+    use diesel::prelude::*;
+    let mut conn = app.pool.get().expect("connection");
+    quorate::db::schema::interest_people::table
+        .count()
+        .get_result::<i64>(&mut conn)
+        .expect("count") as usize
+}
+
+/// Adds a person; their id, from where the form sends the administrator.
+async fn add_person(board: &TestApp, name: &str, position: &str, decision_maker: &str) -> String {
+    let response = board
+        .submit(
+            PEOPLE,
+            PEOPLE,
+            &[
+                ("name", name),
+                ("position", position),
+                ("email", ""),
+                ("decision_maker", decision_maker),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), 303);
+    let location = response.headers()["location"].to_str().expect("location").to_owned();
+    location.split("person=").nth(1).expect("the person's id").to_owned()
+}
+
+async fn declare(board: &TestApp, fields: &[(&str, &str)]) -> (u16, String) {
+    let response = board.submit(DECLARE, DECLARE, fields).await;
+    (response.status().as_u16(), response.text().await.expect("body"))
+}
+
+fn declaration<'a>(person: &'a str, counterparty: &'a str, starts: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("person", person),
+        ("category", "financial"),
+        ("kind", "shareholdings"),
+        ("counterparty", counterparty),
+        ("description", "Shares in the federation that provides extended access"),
+        ("starts", starts),
+        ("management", "Leaves the meeting for items on extended access"),
+        ("agreed_by", "The chair of the committee"),
+    ]
+}
+
+fn with<'a>(mut fields: Vec<(&'a str, &'a str)>, more: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    for (name, value) in more {
+        fields.retain(|(n, _)| n != name);
+        fields.push((name, value));
+    }
+    fields
+}
+
+backend_tests! {
+    async fn the_public_register_shows_what_the_guidance_publishes_and_the_organisation_sees_the_rest(app: TestApp) {
+        let e = electorate(&app, &[1_000]);
+        let board = app.new_visitor();
+        log_in(&board, ADMIN).await;
+
+        // A person with every field wrong: each named, nobody added.
+        let refused = board
+            .submit(PEOPLE, PEOPLE, &[("name", " "), ("position", ""), ("email", "not-an-address"), ("decision_maker", "")])
+            .await;
+        assert_eq!(refused.status(), 422);
+        let page = refused.text().await.expect("body");
+        for message in ["Enter the person&#x27;s name", "Enter their position", "correct format", "Say whether the person is a decision-maker"] {
+            assert!(page.contains(message), "{message}: {page}");
+        }
+        assert_eq!(count_people(&app), 0);
+
+        let ada = add_person(&board, "Dr Ada Lovelace", "Governing body GP member", "yes").await;
+        let sam = add_person(&board, "Sam Clerk", "Governance officer", "no").await;
+
+        // Shares declared 60 days after they were bought: recorded, flagged late.
+        let late_start = days_ago(60);
+        let (status, _) = declare(&board, &declaration(&ada, "Riverside Health Ltd", &late_start)).await;
+        assert_eq!(status, 303);
+        // The same again is refused, and not written twice.
+        let (status, body) = declare(&board, &declaration(&ada, "Riverside Health Ltd", &late_start)).await;
+        assert_eq!(status, 409);
+        assert!(body.contains("already has this interest on the register"), "{body}");
+        assert_eq!(count_interests(&app), 1);
+
+        // Hospitality needs its value and whether it was accepted.
+        let recent = days_ago(3);
+        let hospitality = with(
+            declaration(&ada, "Pharmaco UK", &recent),
+            &[("category", "indirect"), ("kind", "hospitality"), ("description", "Dinner at a sponsored educational event")],
+        );
+        let (status, body) = declare(&board, &hospitality).await;
+        assert_eq!(status, 422);
+        assert!(body.contains("Enter the value of the gift or hospitality") && body.contains("accepted or declined"), "{body}");
+        let (status, body) = declare(&board, &with(hospitality.clone(), &[("value", "45.5")])).await;
+        assert_eq!(status, 422, "pence need two digits");
+        assert!(body.contains("Enter the value in pounds"), "{body}");
+        let (status, _) = declare(&board, &with(hospitality, &[("value", "45.50"), ("accepted", "declined")])).await;
+        assert_eq!(status, 303);
+
+        // Dates out of order, a future declaration, an unknown person and type: all named.
+        let tomorrow = (today() + Duration::days(1)).to_string();
+        let (status, body) = declare(
+            &board,
+            &with(
+                declaration("999999", "Somebody", &recent),
+                &[("ends", &days_ago(10)), ("declared", &tomorrow), ("kind", "bribes")],
+            ),
+        )
+        .await;
+        assert_eq!(status, 422);
+        for message in ["Choose whose interest this is", "Choose the type of interest"] {
+            assert!(body.contains(message), "{message}: {body}");
+        }
+        let (status, body) = declare(&board, &with(declaration(&ada, "Somebody", &recent), &[("ends", &days_ago(10)), ("declared", &tomorrow)])).await;
+        assert_eq!(status, 422);
+        assert!(body.contains("cannot end before it started") && body.contains("cannot be in the future"), "{body}");
+        assert_eq!(count_interests(&app), 2);
+
+        // Ended eight months ago: kept, no longer public.
+        let (two_years, eight_months) = (months_ago(24), months_ago(8));
+        let ended = with(
+            declaration(&ada, "Old Partners LLP", &two_years),
+            &[("kind", "outside_employment"), ("ends", &eight_months), ("declared", &two_years)],
+        );
+        assert_eq!(declare(&board, &ended).await.0, 303);
+        // Ended seven years ago: past keeping, shown to nobody.
+        let (nine_years, seven_years) = (months_ago(108), months_ago(84));
+        let expired = with(
+            declaration(&ada, "Long Gone Ltd", &nine_years),
+            &[("ends", &seven_years), ("declared", &nine_years)],
+        );
+        assert_eq!(declare(&board, &expired).await.0, 303);
+        // Withheld with a reason.
+        let withheld = with(
+            declaration(&ada, "Safehouse Trust", &recent),
+            &[("category", "non_financial_personal"), ("kind", "other"), ("withheld_reason", "Publishing it would put the member at risk")],
+        );
+        assert_eq!(declare(&board, &withheld).await.0, 303);
+        // Not a decision-maker.
+        assert_eq!(declare(&board, &declaration(&sam, "Clerks Guild", &recent)).await.0, 303);
+
+        // The public register.
+        let public = app.new_visitor();
+        let (status, page) = public.get_text(REGISTER).await;
+        assert_eq!(status, 200);
+        assert!(page.contains("Riverside Health Ltd") && page.contains("Pharmaco UK"), "{page}");
+        assert!(page.contains("£45.50, declined"), "{page}");
+        assert!(page.contains("Declared late"), "{page}");
+        for hidden in ["Old Partners LLP", "Long Gone Ltd", "Safehouse Trust", "Clerks Guild", "Sam Clerk", "at risk"] {
+            assert!(!page.contains(hidden), "{hidden} is not public: {page}");
+        }
+        assert!(!page.contains("Record a declaration"), "the public cannot record");
+        let csv = public.get("/organisations/08V/interests.csv").await;
+        assert_eq!(csv.status(), 200);
+        assert!(csv.headers()["content-type"].to_str().expect("type").starts_with("text/csv"));
+        let csv = csv.text().await.expect("csv");
+        let mut reader = csv::Reader::from_reader(csv.as_bytes());
+        let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
+        assert_eq!(rows.len(), 2, "{csv}");
+        let riverside = rows.iter().find(|r| &r[4] == "Riverside Health Ltd").expect("the shares");
+        assert_eq!((&riverside[0], &riverside[9]), ("Dr Ada Lovelace", "yes"));
+        let pharmaco = rows.iter().find(|r| &r[4] == "Pharmaco UK").expect("the hospitality");
+        assert_eq!((&pharmaco[9], &pharmaco[10], &pharmaco[11]), ("no", "£45.50", "declined"));
+
+        // A member practice's representative sees the public register only.
+        let rep = app.new_visitor();
+        log_in(&rep, e.rep_of("F84001")).await;
+        let (status, page) = rep.get_text(REGISTER).await;
+        assert_eq!(status, 200);
+        assert!(!page.contains("Safehouse Trust"));
+        assert_eq!(rep.get(DECLARE).await.status(), 403);
+
+        // The LMC's observer sees all that is kept, each marked with why it is not public.
+        let observer = app.new_visitor();
+        log_in(&observer, OBSERVER).await;
+        let (status, page) = observer.get_text(REGISTER).await;
+        assert_eq!(status, 200);
+        assert!(page.contains("Old Partners LLP") && page.contains("no longer on the public register"), "{page}");
+        assert!(page.contains("Withheld from the public register: Publishing it would put the member at risk"), "{page}");
+        assert!(page.contains("Clerks Guild") && page.contains("Not a decision-maker"), "{page}");
+        assert!(!page.contains("Long Gone Ltd"), "past its keeping");
+        assert!(page.contains("1 entry was declared more than 28 days after the interest arose"), "{page}");
+        let (_, as_public) = observer.get_text(&format!("{REGISTER}?view=public")).await;
+        assert!(!as_public.contains("Old Partners LLP") && as_public.contains("Riverside Health Ltd"));
+
+        // Audited, the late one said so.
+        let log = audit(&app);
+        assert_eq!(log.iter().filter(|(a, _)| a == "interests.person_add").count(), 2);
+        assert_eq!(log.iter().filter(|(a, _)| a == "interests.declare").count(), 6);
+        assert!(log.iter().any(|(a, s)| a == "interests.declare" && s.contains("Riverside Health Ltd") && s.contains("declared late")), "{log:?}");
+        assert!(log.iter().any(|(a, s)| a == "interests.declare" && s.contains("withheld from the public register")));
+
+        assert_eq!(public.get("/organisations/ZZZ99/interests").await.status(), 404);
+        assert_eq!(public.get("/organisations/ZZZ99/interests.csv").await.status(), 404);
+    }
+
+    async fn only_the_organisations_administrators_keep_its_register(app: TestApp) {
+        let _e = electorate(&app, &[1_000]);
+        let board = app.new_visitor();
+        log_in(&board, ADMIN).await;
+        let ada = add_person(&board, "Dr Ada Lovelace", "Governing body GP member", "yes").await;
+        let observer = app.new_visitor();
+        log_in(&observer, OBSERVER).await;
+        assert_eq!(observer.get(PEOPLE).await.status(), 403);
+        let token = observer.csrf_token(REGISTER).await;
+        let mut fields = vec![("_csrf", token.as_str())];
+        let start = days_ago(2);
+        fields.extend(declaration(&ada, "Riverside Health Ltd", &start));
+        assert_eq!(observer.post_form(DECLARE, &fields).await.status(), 403);
+        assert_eq!(count_interests(&app), 0);
+        app.create_organisation("ccg", "07T", "Other CCG");
+        app.create_user("other@example.org", "org_admin", Some("07T"));
+        let other = app.new_visitor();
+        log_in(&other, "other@example.org").await;
+        assert_eq!(other.get(DECLARE).await.status(), 403);
+        // An administrator of another organisation cannot record against this one's people.
+        let token = other.csrf_token("/organisations/07T/interests").await;
+        let mut fields = vec![("_csrf", token.as_str())];
+        fields.extend(declaration(&ada, "Riverside Health Ltd", &start));
+        assert_eq!(other.post_form("/organisations/07T/interests/declare", &fields).await.status(), 422, "not a person of 07T");
+        assert_eq!(count_interests(&app), 0);
+    }
+}
