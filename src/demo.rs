@@ -276,7 +276,7 @@ fn demo_interests(conn: &mut crate::db::DbConn, ccg: i32, now: chrono::NaiveDate
         user_id: None,
         added_at: now,
     };
-    insert_person(
+    let chair = insert_person(
         conn,
         &person("Demo Lay Chair", "Lay chair, primary care commissioning committee"),
     )?;
@@ -340,6 +340,72 @@ fn demo_interests(conn: &mut crate::db::DbConn, ccg: i32, now: chrono::NaiveDate
                 ago(300),
                 ago(300),
             )
+        },
+    )?;
+    demo_committee(
+        conn,
+        ccg,
+        now,
+        &[(chair, "lay_chair"), (gp, "gp"), (executive, "executive")],
+    )
+}
+
+/// A primary care commissioning committee of the demo people, with a
+/// meeting next week whose first item is about the federation the GP
+/// member holds shares in.
+fn demo_committee(
+    conn: &mut crate::db::DbConn,
+    ccg: i32,
+    now: chrono::NaiveDateTime,
+    members: &[(i32, &str)],
+) -> AppResult<()> {
+    use crate::committee::store::{
+        CommitteeTerms, NewItem, NewMember, insert_committee, insert_item, insert_meeting, insert_member,
+    };
+    let committee = insert_committee(
+        conn,
+        ccg,
+        &CommitteeTerms {
+            name: "Primary care commissioning committee".to_owned(),
+            quorum_numerator: 1,
+            quorum_denominator: 3,
+            quorum_including: r#"[{"roles":["lay_chair","lay_vice_chair"],"at_least":1}]"#.to_owned(),
+            casting_vote: true,
+            withhold_papers: true,
+        },
+        now,
+    )?;
+    for (person_id, role) in members {
+        insert_member(
+            conn,
+            &NewMember {
+                committee_id: committee,
+                person_id: *person_id,
+                role: (*role).to_owned(),
+                voting: true,
+                substitute_for: None,
+            },
+        )?;
+    }
+    let meeting = insert_meeting(
+        conn,
+        committee,
+        "Meeting in public",
+        now + chrono::Duration::days(7),
+        "Committee room, Demo House, or online",
+        now,
+    )?;
+    insert_item(
+        conn,
+        &NewItem {
+            meeting_id: meeting,
+            position: 1,
+            title: "Extended access: award of the contract".to_owned(),
+            description: "The procurement panel's recommendation.".to_owned(),
+            private: false,
+            subjects: "Demo Health Federation Ltd".to_owned(),
+            motion: "That the committee awards the extended access contract as the panel recommends.".to_owned(),
+            status: "open".to_owned(),
         },
     )?;
     Ok(())

@@ -270,6 +270,24 @@ const ACCESS: &[(&str, &str, Access)] = &[
     ("GET", "/organisations/{code}/consultations/new", Access::Runs),
     ("GET", "/organisations/{code}/deliveries", Access::Oversees),
     ("POST", "/organisations/{code}/deliveries/{id}/resend", Access::Runs),
+    ("GET", "/organisations/{code}/committees", Access::Public),
+    ("GET", "/organisations/{code}/committees/new", Access::Administers),
+    ("POST", "/organisations/{code}/committees/new", Access::Administers),
+    ("GET", "/committees/{id}", Access::Public),
+    ("GET", "/committees/{id}/terms", Access::Administers),
+    ("POST", "/committees/{id}/terms", Access::Administers),
+    ("POST", "/committees/{id}/members", Access::Administers),
+    ("POST", "/committees/{id}/members/{person}/remove", Access::Administers),
+    ("POST", "/committees/{id}/meetings", Access::Administers),
+    ("GET", "/meetings/{id}", Access::Public),
+    ("GET", "/meetings/{id}/calendar.ics", Access::Public),
+    ("POST", "/meetings/{id}/items", Access::Administers),
+    ("POST", "/meetings/{id}/attendance", Access::Administers),
+    ("POST", "/meetings/{id}/items/{item}/declarations", Access::Administers),
+    ("POST", "/meetings/{id}/items/{item}/decision", Access::Administers),
+    ("POST", "/meetings/{id}/minutes", Access::Administers),
+    ("POST", "/meetings/{id}/minutes/approve", Access::Administers),
+    ("POST", "/meetings/{id}/minutes/publish", Access::Administers),
     ("GET", "/organisations/{code}/interests", Access::Public),
     ("GET", "/organisations/{code}/interests.csv", Access::Public),
     ("GET", "/organisations/{code}/interests/people", Access::Administers),
@@ -399,6 +417,11 @@ struct World {
     proposal: i32,
     /// A practice's staff member's request for an account, waiting.
     account_request: i32,
+    /// A committee with one member, and a meeting of it with one item.
+    committee: i32,
+    person: i32,
+    meeting: i32,
+    item: i32,
     sessions: BTreeMap<Role, TestApp>,
     tokens: BTreeMap<Role, String>,
 }
@@ -622,6 +645,7 @@ async fn world(app: &TestApp) -> World {
         quorate::accounts::sso::store::AccountRequest::waiting_for_organisation(&mut conn, e.organisation_id)
             .expect("requests")[0]
             .id;
+    let (committee, person, meeting, item) = committee_world(&mut conn, e.organisation_id);
     drop(conn);
 
     let mut sessions = BTreeMap::new();
@@ -664,9 +688,83 @@ async fn world(app: &TestApp) -> World {
         delivery,
         proposal,
         account_request,
+        committee,
+        person,
+        meeting,
+        item,
         sessions,
         tokens,
     }
+}
+
+/// A committee of the organisation with one voting member, and a meeting
+/// next week with one agenda item.
+fn committee_world(conn: &mut quorate::db::DbConn, organisation_id: i32) -> (i32, i32, i32, i32) {
+    use quorate::committee::register::store as register;
+    use quorate::committee::store;
+    let now = chrono::Utc::now().naive_utc();
+    let person = register::insert_person(
+        conn,
+        &register::NewPerson {
+            organisation_id,
+            name: "Lay Chair".into(),
+            email: None,
+            position: "Lay chair".into(),
+            decision_maker: true,
+            user_id: None,
+            added_at: now,
+        },
+    )
+    .expect("person");
+    let committee = store::insert_committee(
+        conn,
+        organisation_id,
+        &store::CommitteeTerms {
+            name: "Primary care commissioning committee".into(),
+            quorum_numerator: 1,
+            quorum_denominator: 3,
+            quorum_including: "[]".into(),
+            casting_vote: true,
+            withhold_papers: true,
+        },
+        now,
+    )
+    .expect("committee");
+    store::insert_member(
+        conn,
+        &store::NewMember {
+            committee_id: committee,
+            person_id: person,
+            role: "lay_chair".into(),
+            voting: true,
+            substitute_for: None,
+        },
+    )
+    .expect("member");
+    let meeting = store::insert_meeting(
+        conn,
+        committee,
+        "Meeting in public",
+        now + chrono::Duration::days(7),
+        "Room 1",
+        now,
+    )
+    .expect("meeting");
+    let item = store::insert_item(
+        conn,
+        &store::NewItem {
+            meeting_id: meeting,
+            position: 1,
+            title: "Extended access".into(),
+            description: String::new(),
+            private: false,
+            subjects: String::new(),
+            motion: "That the committee approves the plan".into(),
+            status: "open".into(),
+        },
+    )
+    .expect("item");
+    (committee, person, meeting, item)
 }
 
 /// The route's path with the organisation's objects in it.
@@ -701,6 +799,10 @@ fn concrete(path: &str, w: &World) -> String {
         i64::from(w.proposal)
     } else if path.contains("/account-requests/{id}") {
         i64::from(w.account_request)
+    } else if path.contains("/committees/{id}") {
+        i64::from(w.committee)
+    } else if path.contains("/meetings/{id}") {
+        i64::from(w.meeting)
     } else {
         0
     };
@@ -721,6 +823,8 @@ fn concrete(path: &str, w: &World) -> String {
         .replace("{doc}", &w.document.to_string())
         .replace("{question}", &w.question.to_string())
         .replace("{nomination}", "1")
+        .replace("{person}", &w.person.to_string())
+        .replace("{item}", &w.item.to_string())
         .replace("{instrument}", "1")
         .replace("{token}", "madeUpTokenMadeUpToken00")
         .replace("{action}", "open")

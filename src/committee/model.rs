@@ -153,6 +153,10 @@ pub struct Requirement {
 impl Requirement {
     /// The roles in words: "lay chair or lay vice-chair".
     pub fn who(&self) -> String {
+        let lay: BTreeSet<Role> = [Role::LayChair, Role::LayViceChair, Role::LayMember].into();
+        if self.roles == lay {
+            return "lay member (the chair and vice-chair count)".to_owned();
+        }
         let names: Vec<&str> = self.roles.iter().map(|r| r.noun()).collect();
         match names.as_slice() {
             [] => "nobody".to_owned(),
@@ -228,6 +232,7 @@ pub enum TermsProblem {
     SubstituteVotes(String),
     SubstituteOfUnknown(String),
     SubstituteOfNonVoting(String),
+    SubstituteRole(String),
     DuplicateMember(String),
     TwoChairs,
 }
@@ -258,6 +263,10 @@ impl std::fmt::Display for TermsProblem {
             TermsProblem::SubstituteOfNonVoting(name) => {
                 write!(f, "{name} is named as a substitute for a member who does not vote")
             }
+            TermsProblem::SubstituteRole(name) => write!(
+                f,
+                "{name} can substitute only for a member in the same role, and not for the chair or vice-chair"
+            ),
             TermsProblem::DuplicateMember(name) => write!(f, "{name} is listed twice"),
             TermsProblem::TwoChairs => write!(f, "The committee has one chair and at most one vice-chair"),
         }
@@ -316,6 +325,9 @@ impl Terms {
                 match self.member(of) {
                     None => problems.push(TermsProblem::SubstituteOfUnknown(member.name.clone())),
                     Some(m) if !m.voting => problems.push(TermsProblem::SubstituteOfNonVoting(member.name.clone())),
+                    Some(m) if !member.voting && !may_substitute(member, m) => {
+                        problems.push(TermsProblem::SubstituteRole(member.name.clone()))
+                    }
                     Some(_) => {}
                 }
             }
@@ -415,6 +427,9 @@ impl Action {
 pub enum Exclusion {
     /// A conflict of interest, managed by this action.
     Conflict(Action),
+    /// To be substituted, but no substitute was present and free of
+    /// conflict: the member left and the seat stayed empty.
+    Unsubstituted,
     /// A non-voting member who is not standing in for anyone.
     NonVoting,
 }
@@ -482,15 +497,12 @@ pub fn item_voters(
 ) -> ItemVoters {
     let present = |id: i32| attendance.get(&id) == Some(&Attendance::Present);
     let mut voters = Vec::new();
-    let mut standing_in = BTreeMap::new();
+    let mut standing_in: BTreeMap<i32, i32> = BTreeMap::new();
     let mut excluded = Vec::new();
-    let substitute_of = |id: i32| {
-        terms.members.iter().find(|s| {
-            s.substitute_for == Some(id) && !s.voting && present(s.id) && actions.get(&s.id).is_none_or(|a| a.votes())
-        })
-    };
+    let mut seen = BTreeSet::new();
     for member in &terms.members {
-        if !member.voting {
+        // A member listed twice still has one seat.
+        if !member.voting || !seen.insert(member.id) {
             continue;
         }
         let action = actions.get(&member.id).copied();
@@ -503,22 +515,35 @@ pub fn item_voters(
                 voters.push(member.id);
                 continue;
             }
-            (true, Some(action)) => {
-                excluded.push((member.id, Exclusion::Conflict(action)));
-                action == Action::Substituted
-            }
+            (true, Some(action)) => action == Action::Substituted,
+            // Only a member who sent apologies is deputised for; a
+            // declaration is made by a member present.
             (false, _) => attendance.get(&member.id) == Some(&Attendance::Apologies),
         };
-        if replaced
-            && let Some(substitute) = substitute_of(member.id)
-            && !standing_in.contains_key(&substitute.id)
-        {
+        let substitute = replaced
+            .then(|| {
+                terms.members.iter().find(|s| {
+                    may_substitute(s, member)
+                        && present(s.id)
+                        && actions.get(&s.id).is_none_or(|a| a.votes())
+                        && !standing_in.contains_key(&s.id)
+                })
+            })
+            .flatten();
+        if let Some(substitute) = substitute {
             voters.push(substitute.id);
             standing_in.insert(substitute.id, member.id);
         }
+        match action {
+            Some(Action::Substituted) if present(member.id) && substitute.is_none() => {
+                excluded.push((member.id, Exclusion::Unsubstituted));
+            }
+            Some(action) if present(member.id) => excluded.push((member.id, Exclusion::Conflict(action))),
+            _ => {}
+        }
     }
     for member in &terms.members {
-        if !member.voting && present(member.id) && !standing_in.contains_key(&member.id) {
+        if !member.voting && present(member.id) && !standing_in.contains_key(&member.id) && seen.insert(member.id) {
             match actions.get(&member.id) {
                 Some(action) if !action.votes() => excluded.push((member.id, Exclusion::Conflict(*action))),
                 _ => excluded.push((member.id, Exclusion::NonVoting)),
@@ -532,6 +557,18 @@ pub fn item_voters(
         excluded,
         quorum,
     }
+}
+
+/// Whether `substitute` may stand in for `member` under the terms: a
+/// non-voting member named as their substitute, in the same role (a GP
+/// for a GP), never an attendee and never for the chair or vice-chair,
+/// who are replaced in the chair by each other instead.
+pub fn may_substitute(substitute: &Member, member: &Member) -> bool {
+    substitute.substitute_for == Some(member.id)
+        && !substitute.voting
+        && substitute.role == member.role
+        && !substitute.role.is_attendee()
+        && !matches!(member.role, Role::LayChair | Role::LayViceChair)
 }
 
 fn check_quorum(terms: &Terms, voters: &[i32], standing_in: &BTreeMap<i32, i32>) -> QuorumCheck {
@@ -636,7 +673,7 @@ impl std::fmt::Display for DecisionProblem {
             DecisionProblem::CastingAbstains => write!(f, "A casting vote is for or against"),
             DecisionProblem::NoPresidingChair => write!(
                 f,
-                "The votes are tied and neither the chair nor the vice-chair may vote on the item, so nobody can give a casting vote"
+                "Neither the chair nor the vice-chair may vote on the item, so nobody can give a casting vote: the tie stands and the motion is not carried"
             ),
         }
     }
@@ -674,7 +711,8 @@ pub fn decide(
     }
     let count = |v: Vote| votes.values().filter(|x| **x == v).count();
     let (for_votes, against, abstentions) = (count(Vote::For), count(Vote::Against), count(Vote::Abstain));
-    let tied = for_votes == against;
+    // Nothing to break when nobody voted for or against.
+    let tied = for_votes == against && for_votes > 0;
     let voter_set: BTreeSet<i32> = item.voters.iter().copied().collect();
     let casting = match (tied, casting) {
         (false, Some(_)) => return Err(DecisionProblem::CastingWithoutTie),
@@ -685,9 +723,11 @@ pub fn decide(
             Some(chair) => Some((chair.id, vote)),
             None => return Err(DecisionProblem::NoPresidingChair),
         },
-        (true, None) if terms.casting_vote && for_votes > 0 => match terms.presiding(&voter_set) {
+        // With nobody able to preside the tie stands, and the motion is
+        // not carried (the sentence says why).
+        (true, None) if terms.casting_vote => match terms.presiding(&voter_set) {
             Some(chair) => return Err(DecisionProblem::CastingNeeded(chair.name.clone())),
-            None => return Err(DecisionProblem::NoPresidingChair),
+            None => None,
         },
         (true, None) => None,
     };
@@ -731,7 +771,14 @@ impl Decision {
                 vote.key()
             ));
         } else if self.for_votes == self.against && self.for_votes > 0 {
-            text.push_str("; the votes being tied, the motion is not carried");
+            let voters: BTreeSet<i32> = item.voters.iter().copied().collect();
+            if terms.casting_vote && terms.presiding(&voters).is_none() {
+                text.push_str(
+                    "; the votes being tied and neither the chair nor the vice-chair able to vote on the item, no casting vote could be given, so the motion is not carried",
+                );
+            } else {
+                text.push_str("; the votes being tied, the motion is not carried");
+            }
         }
         text.push_str(". ");
         let voted: Vec<String> = item
@@ -750,6 +797,10 @@ impl Decision {
                 Exclusion::Conflict(action) => {
                     Some(format!("{} (declared an interest and {})", name(*id), action.words()))
                 }
+                Exclusion::Unsubstituted => Some(format!(
+                    "{} (declared an interest and left the meeting for the item; no substitute was available)",
+                    name(*id)
+                )),
                 Exclusion::NonVoting => None,
             })
             .collect();
@@ -1000,6 +1051,106 @@ mod tests {
         );
     }
 
+    #[test]
+    fn nobody_for_or_against_is_no_tie_to_break() {
+        let terms = pccc();
+        let item = item_voters(&terms, &present(&[1, 3, 4]), &BTreeMap::new());
+        let abstaining = BTreeMap::from([(1, Vote::Abstain), (3, Vote::Abstain), (4, Vote::Abstain)]);
+        assert_eq!(
+            decide(&terms, &item, &abstaining, Some(Vote::For)),
+            Err(DecisionProblem::CastingWithoutTie)
+        );
+        assert_eq!(
+            decide(&terms, &item, &abstaining, None).map(|d| d.outcome),
+            Ok(Outcome::Lost)
+        );
+    }
+
+    #[test]
+    fn a_tie_with_nobody_to_preside_stands_and_the_minutes_say_why() {
+        let terms = pccc();
+        let actions = BTreeMap::from([(1, Action::LeavesForItem), (2, Action::LeavesForItem)]);
+        let mut terms_without_chair_rule = terms.clone();
+        terms_without_chair_rule.quorum.including.remove(0);
+        let item = item_voters(&terms_without_chair_rule, &present(&[1, 2, 3, 4, 6, 7]), &actions);
+        assert!(item.quorum.quorate(), "{}", item.quorum.words());
+        let tied = BTreeMap::from([(3, Vote::For), (4, Vote::Against), (6, Vote::For), (7, Vote::Against)]);
+        let decision = decide(&terms_without_chair_rule, &item, &tied, None).expect("decided");
+        assert_eq!(decision.outcome, Outcome::Lost);
+        assert!(
+            decision.sentence(&terms_without_chair_rule, &item).contains(
+                "neither the chair nor the vice-chair able to vote on the item, no casting vote could be given"
+            ),
+            "{}",
+            decision.sentence(&terms_without_chair_rule, &item)
+        );
+        assert_eq!(
+            decide(&terms_without_chair_rule, &item, &tied, Some(Vote::For)),
+            Err(DecisionProblem::NoPresidingChair)
+        );
+    }
+
+    #[test]
+    fn a_member_to_be_substituted_with_no_substitute_free_leaves_an_empty_seat_and_the_minutes_say_so() {
+        let terms = pccc();
+        let actions = BTreeMap::from([(6, Action::Substituted), (8, Action::LeavesForItem)]);
+        let item = item_voters(&terms, &present(&[1, 3, 4, 6, 8]), &actions);
+        assert_eq!(item.voters, vec![1, 3, 4]);
+        assert!(item.excluded.contains(&(6, Exclusion::Unsubstituted)));
+        let votes = BTreeMap::from([(1, Vote::For), (3, Vote::For), (4, Vote::Against)]);
+        let sentence = decide(&terms, &item, &votes, None)
+            .expect("decided")
+            .sentence(&terms, &item);
+        assert!(
+            sentence
+                .contains("M6 (declared an interest and left the meeting for the item; no substitute was available)"),
+            "{sentence}"
+        );
+        assert!(
+            sentence.contains("M8 (declared an interest and left the meeting for the item)"),
+            "{sentence}"
+        );
+    }
+
+    #[test]
+    fn a_second_named_substitute_fills_a_seat_the_first_cannot() {
+        let mut terms = pccc();
+        let mut second = member(10, Role::Gp, false);
+        second.substitute_for = Some(7);
+        let mut also_for_six = member(11, Role::Gp, false);
+        also_for_six.substitute_for = Some(6);
+        terms.members.push(second);
+        terms.members.push(also_for_six);
+        let actions = BTreeMap::from([(6, Action::Substituted), (8, Action::LeavesForItem)]);
+        let item = item_voters(&terms, &present(&[1, 3, 4, 6, 8, 11]), &actions);
+        assert_eq!(item.standing_in, BTreeMap::from([(11, 6)]));
+    }
+
+    #[test]
+    fn only_a_member_in_the_same_role_substitutes_and_never_for_the_chair() {
+        let mut terms = pccc();
+        let mut attendee = member(10, Role::LmcAttendee, false);
+        attendee.substitute_for = Some(7);
+        let mut for_the_chair = member(11, Role::LayMember, false);
+        for_the_chair.substitute_for = Some(1);
+        terms.members.push(attendee);
+        terms.members.push(for_the_chair);
+        let problems: Vec<String> = terms.problems().iter().map(ToString::to_string).collect();
+        assert!(
+            problems.iter().any(|p| p.starts_with("M10 can substitute only")),
+            "{problems:?}"
+        );
+        assert!(
+            problems.iter().any(|p| p.starts_with("M11 can substitute only")),
+            "{problems:?}"
+        );
+        let mut attendance = present(&[3, 4, 10, 11]);
+        attendance.insert(1, Attendance::Apologies);
+        attendance.insert(7, Attendance::Apologies);
+        let item = item_voters(&terms, &attendance, &BTreeMap::new());
+        assert!(item.standing_in.is_empty(), "{:?}", item.standing_in);
+    }
+
     fn arbitrary_meeting() -> impl Strategy<Value = (Terms, BTreeMap<i32, Attendance>, BTreeMap<i32, Action>)> {
         let attendance = prop::collection::vec(0usize..3, 9);
         let actions = prop::collection::vec(0usize..5, 9);
@@ -1058,14 +1209,15 @@ mod tests {
             let casting = casting.map(|c| [Vote::For, Vote::Against][c]);
             let for_votes = votes.values().filter(|v| **v == Vote::For).count();
             let against = votes.values().filter(|v| **v == Vote::Against).count();
+            let tie = for_votes == against && for_votes > 0;
             match decide(&terms, &item, &votes, casting) {
                 Ok(decision) => {
-                    prop_assert_eq!(decision.casting.is_some(), for_votes == against && casting.is_some());
-                    let carried = for_votes > against || (for_votes == against && casting == Some(Vote::For));
+                    prop_assert_eq!(decision.casting.is_some(), tie && casting.is_some());
+                    let carried = for_votes > against || (tie && casting == Some(Vote::For));
                     prop_assert_eq!(decision.outcome == Outcome::Carried, carried);
                 }
-                Err(DecisionProblem::CastingWithoutTie) => prop_assert!(for_votes != against),
-                Err(DecisionProblem::CastingNeeded(_)) => prop_assert!(for_votes == against && casting.is_none()),
+                Err(DecisionProblem::CastingWithoutTie) => prop_assert!(!tie),
+                Err(DecisionProblem::CastingNeeded(_)) => prop_assert!(tie && casting.is_none()),
                 Err(other) => prop_assert!(false, "unexpected {other:?}"),
             }
         }

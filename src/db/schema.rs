@@ -704,7 +704,101 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    committees (id) {
+        id -> Integer,
+        organisation_id -> Integer,
+        name -> Text,
+        quorum_numerator -> Integer,
+        quorum_denominator -> Integer,
+        quorum_including -> Text,
+        casting_vote -> Bool,
+        withhold_papers -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    committee_members (id) {
+        id -> Integer,
+        committee_id -> Integer,
+        person_id -> Integer,
+        role -> Text,
+        voting -> Bool,
+        substitute_for -> Nullable<Integer>,
+    }
+}
+
+diesel::table! {
+    meetings (id) {
+        id -> Integer,
+        committee_id -> Integer,
+        title -> Text,
+        starts_at -> Timestamp,
+        location -> Text,
+        created_at -> Timestamp,
+        noticed_at -> Nullable<Timestamp>,
+        minutes -> Nullable<Text>,
+        minutes_approved_at -> Nullable<Timestamp>,
+        minutes_approved_by -> Nullable<Integer>,
+        minutes_published_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    meeting_attendance (meeting_id, person_id) {
+        meeting_id -> Integer,
+        person_id -> Integer,
+        attendance -> Text,
+    }
+}
+
+diesel::table! {
+    agenda_items (id) {
+        id -> Integer,
+        meeting_id -> Integer,
+        position -> Integer,
+        title -> Text,
+        description -> Text,
+        private -> Bool,
+        subjects -> Text,
+        motion -> Text,
+        status -> Text,
+        proposer_id -> Nullable<Integer>,
+        seconder_id -> Nullable<Integer>,
+        result -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    item_declarations (id) {
+        id -> Integer,
+        item_id -> Integer,
+        person_id -> Integer,
+        interest_id -> Nullable<Integer>,
+        action -> Text,
+        recorded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    item_votes (item_id, person_id, casting) {
+        item_id -> Integer,
+        person_id -> Integer,
+        vote -> Text,
+        casting -> Bool,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
+    committees,
+    committee_members,
+    meetings,
+    meeting_attendance,
+    agenda_items,
+    item_declarations,
+    item_votes,
     interest_people,
     interests,
     proxy_appointments,
@@ -810,3 +904,6 @@ diesel::joinable!(outbox_messages -> practices (practice_id));
 diesel::joinable!(password_tokens -> users (user_id));
 diesel::joinable!(account_requests -> users (user_id));
 diesel::joinable!(interests -> interest_people (person_id));
+diesel::joinable!(committee_members -> committees (committee_id));
+diesel::joinable!(meetings -> committees (committee_id));
+diesel::joinable!(agenda_items -> meetings (meeting_id));

@@ -105,6 +105,32 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/organisations/create").route(get().to(registry::routes::new_organisation_form)))
         .service(resource("/organisations/{code}").route(get().to(registry::routes::organisation)))
         .service(resource("/organisations/{code}/practices").route(get().to(registry::routes::register)))
+        .service(resource("/organisations/{code}/committees").route(get().to(committee::routes::list)))
+        .service(
+            resource("/organisations/{code}/committees/new")
+                .route(get().to(committee::routes::new_form))
+                .route(post().to(committee::routes::create)),
+        )
+        .service(resource("/committees/{id}").route(get().to(committee::routes::show)))
+        .service(
+            resource("/committees/{id}/terms")
+                .route(get().to(committee::routes::terms_form))
+                .route(post().to(committee::routes::update_terms)),
+        )
+        .service(resource("/committees/{id}/members").route(post().to(committee::routes::add_member)))
+        .service(
+            resource("/committees/{id}/members/{person}/remove").route(post().to(committee::routes::remove_member)),
+        )
+        .service(resource("/committees/{id}/meetings").route(post().to(committee::routes::create_meeting)))
+        .service(resource("/meetings/{id}").route(get().to(committee::routes::meeting)))
+        .service(resource("/meetings/{id}/calendar.ics").route(get().to(committee::routes::calendar)))
+        .service(resource("/meetings/{id}/items").route(post().to(committee::routes::add_item)))
+        .service(resource("/meetings/{id}/attendance").route(post().to(committee::routes::attendance)))
+        .service(resource("/meetings/{id}/items/{item}/declarations").route(post().to(committee::routes::declare)))
+        .service(resource("/meetings/{id}/items/{item}/decision").route(post().to(committee::routes::decide)))
+        .service(resource("/meetings/{id}/minutes").route(post().to(committee::routes::save_minutes)))
+        .service(resource("/meetings/{id}/minutes/approve").route(post().to(committee::routes::approve_minutes)))
+        .service(resource("/meetings/{id}/minutes/publish").route(post().to(committee::routes::publish_minutes)))
         .service(resource("/organisations/{code}/interests").route(get().to(committee::register::routes::register)))
         .service(
             resource("/organisations/{code}/interests.csv").route(get().to(committee::register::routes::register_csv)),

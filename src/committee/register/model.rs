@@ -211,8 +211,38 @@ impl Declaration {
                     "Say whether the gift or hospitality was accepted or declined",
                 ));
             }
-        } else if self.value_pence.is_some() || self.accepted.is_some() {
-            problems.push(problem("value", "A value is recorded only for gifts and hospitality"));
+        } else {
+            if self.value_pence.is_some() {
+                problems.push(problem("value", "A value is recorded only for gifts and hospitality"));
+            }
+            if self.accepted.is_some() {
+                problems.push(problem(
+                    "accepted",
+                    "Accepted or declined is recorded only for gifts and hospitality",
+                ));
+            }
+        }
+        if self.management.trim().is_empty() {
+            problems.push(problem(
+                "management",
+                "Enter the action agreed to manage the interest, or \"No action needed\" with the reason",
+            ));
+        } else if self.management.chars().count() > 2000 {
+            problems.push(problem(
+                "management",
+                "The action taken must be 2,000 characters or fewer",
+            ));
+        }
+        if self.agreed_by.trim().is_empty() {
+            problems.push(problem("agreed-by", "Enter who agreed the action"));
+        } else if self.agreed_by.chars().count() > 200 {
+            problems.push(problem(
+                "agreed-by",
+                "Who agreed the action must be 200 characters or fewer",
+            ));
+        }
+        if self.withheld_reason.as_deref().is_some_and(|r| r.chars().count() > 500) {
+            problems.push(problem("withheld-reason", "The reason must be 500 characters or fewer"));
         }
         if self
             .withheld_reason

@@ -54,6 +54,7 @@ struct RegisterPage {
     entries: Vec<EntryView>,
     people: Vec<PersonView>,
     late: usize,
+    withheld_hidden: usize,
 }
 
 fn register_view(register: &Register) -> RegisterPage {
@@ -104,6 +105,7 @@ fn register_view(register: &Register) -> RegisterPage {
         may_administer: register.may_administer,
         today: crate::time::day(register.today),
         late: entries.iter().filter(|e| e.late).count(),
+        withheld_hidden: register.withheld_hidden,
         people: register
             .people
             .iter()

@@ -58,23 +58,29 @@ pub struct Entry {
 
 impl Entry {
     fn from_row(row: InterestRow) -> AppResult<Entry> {
-        let stored = |what: &str| AppError::Internal(format!("interest {} has an unknown {what}", row.id));
-        let declaration = Declaration {
-            category: Category::parse(&row.category).ok_or_else(|| stored("category"))?,
-            kind: Kind::parse(&row.kind).ok_or_else(|| stored("kind"))?,
-            counterparty: row.counterparty.clone(),
-            description: row.description.clone(),
-            starts_on: row.starts_on,
-            ends_on: row.ends_on,
-            declared_on: row.declared_on,
-            value_pence: row.value_pence,
-            accepted: row.accepted,
-            management: row.management.clone(),
-            agreed_by: row.agreed_by.clone(),
-            withheld_reason: row.withheld_reason.clone(),
-        };
+        let declaration = declaration_of(&row)
+            .ok_or_else(|| AppError::Internal(format!("interest {} has an unknown category or type", row.id)))?;
         Ok(Entry { row, declaration })
     }
+}
+
+/// A stored declaration as the rules take it; `None` if its category or
+/// type is not one the rules know.
+pub fn declaration_of(row: &InterestRow) -> Option<Declaration> {
+    Some(Declaration {
+        category: Category::parse(&row.category)?,
+        kind: Kind::parse(&row.kind)?,
+        counterparty: row.counterparty.clone(),
+        description: row.description.clone(),
+        starts_on: row.starts_on,
+        ends_on: row.ends_on,
+        declared_on: row.declared_on,
+        value_pence: row.value_pence,
+        accepted: row.accepted,
+        management: row.management.clone(),
+        agreed_by: row.agreed_by.clone(),
+        withheld_reason: row.withheld_reason.clone(),
+    })
 }
 
 /// A person with the entries the viewer may see.
@@ -92,22 +98,33 @@ pub struct Register {
     pub may_administer: bool,
     pub today: NaiveDate,
     pub people: Vec<PersonEntries>,
+    /// In the full view of someone who does not administer the register:
+    /// how many withheld entries were left out. Their details and reasons
+    /// are for the administrators only.
+    pub withheld_hidden: usize,
 }
 
 /// The register of `code` on `today`: public (decision-makers' entries that
 /// are not withheld and ended no more than six months ago), or, for those
-/// who run or oversee the organisation, every entry still kept.
+/// who run or oversee the organisation, every entry still kept (withheld
+/// ones only for its administrators, who keep the register).
 pub fn register(pool: &Pool, grants: &Grants, code: &str, today: NaiveDate, public_only: bool) -> AppResult<Register> {
     let mut conn = pool.get()?;
     let organisation = organisation(&mut conn, code)?;
     let full = !public_only && sees_all(&mut conn, grants, &organisation)?;
+    let may_administer = grants.administers_organisation(organisation.id);
     let mut entries: std::collections::BTreeMap<i32, Vec<Entry>> = Default::default();
+    let mut withheld_hidden = 0;
     for row in store::interests_of_organisation(&mut conn, organisation.id)? {
         let entry = Entry::from_row(row)?;
-        let shown = if full {
-            !entry.declaration.expired_on(today)
-        } else {
-            entry.declaration.public_on(today)
+        let kept = !entry.declaration.expired_on(today);
+        let shown = match (full, entry.declaration.withheld_reason.is_some()) {
+            (true, true) if !may_administer => {
+                withheld_hidden += usize::from(kept);
+                false
+            }
+            (true, _) => kept,
+            (false, _) => entry.declaration.public_on(today),
         };
         if shown {
             entries.entry(entry.row.person_id).or_default().push(entry);
@@ -122,11 +139,12 @@ pub fn register(pool: &Pool, grants: &Grants, code: &str, today: NaiveDate, publ
         })
         .collect();
     Ok(Register {
-        may_administer: grants.administers_organisation(organisation.id),
+        may_administer,
         organisation,
         full,
         today,
         people,
+        withheld_hidden,
     })
 }
 
@@ -233,13 +251,7 @@ fn required_text(field: &str, value: &str, what: &str, max: usize, errors: &mut 
 pub fn add_person(pool: &Pool, actor: &SessionUser, code: &str, form: &PersonForm) -> AppResult<i32> {
     let mut errors = Vec::new();
     let name = required_text("name", &form.name, "the person's name", 200, &mut errors);
-    let position = required_text(
-        "position",
-        &form.position,
-        "their position, like Governing body GP member",
-        200,
-        &mut errors,
-    );
+    let position = required_text("position", &form.position, "their position", 200, &mut errors);
     let email = match form.email.trim() {
         "" => None,
         typed => EmailAddress::parse("email", typed).map_err(|e| errors.push(e)).ok(),
@@ -261,6 +273,15 @@ pub fn add_person(pool: &Pool, actor: &SessionUser, code: &str, form: &PersonFor
         return Err(AppError::Invalid(errors));
     }
     crate::db::write_transaction(&mut conn, |c| {
+        if store::people(c, organisation.id)?
+            .iter()
+            .any(|p| p.name.eq_ignore_ascii_case(&name) && p.position.eq_ignore_ascii_case(&position))
+        {
+            return Err(AppError::invalid(
+                "name",
+                format!("{name}, {position}, is on the register already"),
+            ));
+        }
         let user_id = match &email {
             Some(e) => crate::accounts::store::User::find_by_email(c, e.normalized())?.map(|u| u.id),
             None => None,
@@ -315,6 +336,26 @@ pub struct DeclarationForm {
     pub withheld_reason: String,
 }
 
+/// The years a date on the register may fall in: wide enough for any
+/// interest, narrow enough that both databases store it as typed.
+const YEARS: std::ops::RangeInclusive<i32> = 1900..=2100;
+
+fn read_date(field: &str, text: &str, what: &str, errors: &mut Vec<FieldError>) -> Option<NaiveDate> {
+    use chrono::Datelike;
+    let message = format!("Enter {what} as a date, like 2026-04-01");
+    let date = crate::web::form::optional_date(field, text, &message, errors)?;
+    if YEARS.contains(&date.year()) {
+        Some(date)
+    } else {
+        errors.push(FieldError::new(
+            field,
+            format!("Enter {what} as a date between 1900 and 2100"),
+        ));
+        None
+    }
+}
+
+/// Reads the form into a declaration, naming every wrong field at once.
 fn read_declaration(form: &DeclarationForm, today: NaiveDate) -> Result<Declaration, Vec<FieldError>> {
     let mut errors = Vec::new();
     let category = Category::parse(&form.category);
@@ -325,67 +366,60 @@ fn read_declaration(form: &DeclarationForm, today: NaiveDate) -> Result<Declarat
     if kind.is_none() {
         errors.push(FieldError::new("kind", "Choose the type of interest"));
     }
-    let date = |field: &str, text: &str, what: &str, errors: &mut Vec<FieldError>| {
-        crate::web::form::optional_date(field, text, &format!("Enter {what} as a date, like 2026-04-01"), errors)
-    };
-    let starts = date("starts", &form.starts, "when the interest arose", &mut errors);
+    let starts = read_date("starts", &form.starts, "when the interest arose", &mut errors);
     if form.starts.trim().is_empty() {
         errors.push(FieldError::new("starts", "Enter when the interest arose"));
     }
-    let ends = date("ends", &form.ends, "when the interest ended", &mut errors);
+    let ends = read_date("ends", &form.ends, "when the interest ended", &mut errors);
     let declared = if form.declared.trim().is_empty() {
         Some(today)
     } else {
-        date("declared", &form.declared, "when it was declared", &mut errors)
+        read_date("declared", &form.declared, "when it was declared", &mut errors)
     };
-    let value_pence = match form.value.trim() {
-        "" => None,
-        typed => match model::parse_pounds(typed) {
-            Some(pence) => Some(pence),
-            None => {
-                errors.push(FieldError::new("value", "Enter the value in pounds, like 45 or 45.50"));
-                None
-            }
-        },
+    let value_typed = !form.value.trim().is_empty();
+    let value_pence = if value_typed {
+        let pence = model::parse_pounds(&form.value);
+        if pence.is_none() {
+            errors.push(FieldError::new("value", "Enter the value in pounds, like 45 or 45.50"));
+        }
+        pence
+    } else {
+        None
     };
     let accepted = match form.accepted.as_str() {
         "accepted" => Some(true),
         "declined" => Some(false),
         _ => None,
     };
-    let withheld_reason = Some(form.withheld_reason.trim().to_owned()).filter(|r| !r.is_empty());
-    let (Some(category), Some(kind), Some(starts_on), Some(declared_on)) = (category, kind, starts, declared) else {
-        return Err(errors);
-    };
+    // What could not be read stands in as a placeholder, so the rest of
+    // the form is still checked; the placeholder's own checks are dropped.
     let declaration = Declaration {
-        category,
-        kind,
+        category: category.unwrap_or(Category::Financial),
+        kind: kind.unwrap_or(Kind::Other),
         counterparty: form.counterparty.split_whitespace().collect::<Vec<_>>().join(" "),
         description: form.description.trim().to_owned(),
-        starts_on,
+        starts_on: starts.unwrap_or(today),
         ends_on: ends,
-        declared_on,
+        declared_on: declared.unwrap_or(today),
         value_pence,
         accepted,
         management: form.management.trim().to_owned(),
         agreed_by: form.agreed_by.split_whitespace().collect::<Vec<_>>().join(" "),
-        withheld_reason,
+        withheld_reason: Some(form.withheld_reason.trim().to_owned()).filter(|r| !r.is_empty()),
+    };
+    let unread = |field: &str| match field {
+        "value" | "accepted" => kind.is_none() || (field == "value" && value_typed && value_pence.is_none()),
+        "ends" => starts.is_none(),
+        "declared" => declared.is_none(),
+        _ => false,
     };
     errors.extend(
         declaration
             .problems(today)
             .into_iter()
+            .filter(|p| !unread(p.field))
             .map(|p| FieldError::new(p.field, p.message)),
     );
-    if declaration.management.is_empty() {
-        errors.push(FieldError::new(
-            "management",
-            "Enter the action agreed to manage the interest, or \"No action needed\" with the reason",
-        ));
-    }
-    if declaration.agreed_by.is_empty() {
-        errors.push(FieldError::new("agreed-by", "Enter who agreed the action"));
-    }
     if errors.is_empty() {
         Ok(declaration)
     } else {
@@ -459,8 +493,9 @@ pub fn declare(pool: &Pool, actor: &SessionUser, code: &str, form: &DeclarationF
                 model::DECLARE_WITHIN_DAYS
             ));
         }
-        if let Some(reason) = &declaration.withheld_reason {
-            summary.push_str(&format!("; withheld from the public register: {reason}"));
+        // The reason stays with the entry, not in the permanent log.
+        if declaration.withheld_reason.is_some() {
+            summary.push_str("; withheld from the public register, with a recorded reason");
         }
         record(
             c,
