@@ -15,6 +15,7 @@ mod common;
 use chrono::{Duration, Utc};
 use common::TestApp;
 use common::ballots::{ADMIN, OBSERVER, electorate, log_in};
+use common::smtp::SmtpSink;
 
 fn audit(app: &TestApp) -> Vec<(String, String)> {
     let mut conn = app.pool.get().expect("connection");
@@ -35,12 +36,21 @@ fn id_after(response: &reqwest::Response, prefix: &str) -> i32 {
 }
 
 async fn person(board: &TestApp, name: &str, position: &str) -> i32 {
+    person_at(board, name, position, "").await
+}
+
+async fn person_at(board: &TestApp, name: &str, position: &str, email: &str) -> i32 {
     let page = "/organisations/08V/interests/people";
     let response = board
         .submit(
             page,
             page,
-            &[("name", name), ("position", position), ("decision_maker", "yes")],
+            &[
+                ("name", name),
+                ("position", position),
+                ("email", email),
+                ("decision_maker", "yes"),
+            ],
         )
         .await;
     assert_eq!(response.status(), 303);
@@ -57,6 +67,31 @@ async fn post(board: &TestApp, page: &str, action: &str, fields: &[(&str, &str)]
     (response.status().as_u16(), response.text().await.expect("body"))
 }
 
+async fn upload(board: &TestApp, meeting: &str, item: i32, name: &'static str, bytes: &'static [u8]) -> u16 {
+    let csrf = board.csrf_token(meeting).await;
+    let form = reqwest::multipart::Form::new()
+        .text("_csrf", csrf)
+        .part("paper", reqwest::multipart::Part::bytes(bytes).file_name(name));
+    board
+        .client
+        .post(board.url(&format!("{meeting}/items/{item}/papers")))
+        .multipart(form)
+        .send()
+        .await
+        .expect("upload")
+        .status()
+        .as_u16()
+}
+
+fn paper_ids(app: &TestApp, item: i32) -> Vec<i32> {
+    let mut conn = app.pool.get().expect("connection");
+    quorate::committee::store::papers(&mut conn, &[item])
+        .expect("papers")
+        .iter()
+        .map(|p| p.id)
+        .collect()
+}
+
 fn london(at: chrono::DateTime<Utc>) -> (String, String) {
     let local = at.with_timezone(&chrono_tz::Europe::London);
     (local.format("%Y-%m-%d").to_string(), local.format("%H:%M").to_string())
@@ -68,12 +103,15 @@ backend_tests! {
         let board = app.new_visitor();
         log_in(&board, ADMIN).await;
 
-        let chair = person(&board, "Pat Chair", "Lay chair").await;
+        let sink = SmtpSink::start();
+        let chair = person_at(&board, "Pat Chair", "Lay chair", "pat.chair@example.org").await;
         let vice = person(&board, "Val Vice", "Lay vice-chair").await;
         let lay = person(&board, "Lee Lay", "Lay member").await;
         let exec_a = person(&board, "Ann Exec", "Director of commissioning").await;
         let exec_b = person(&board, "Bob Exec", "Chief finance officer").await;
-        let gp1 = person(&board, "Dr Gee One", "GP member").await;
+        // Dr Gee One has an account: the register links it by address.
+        app.create_user("gee.one@example.org", "committee_member", Some("08V"));
+        let gp1 = person_at(&board, "Dr Gee One", "GP member", "gee.one@example.org").await;
         let gp2 = person(&board, "Dr Gee Two", "GP member").await;
         let gp3 = person(&board, "Dr Gee Three", "GP member (substitute)").await;
         let lmc = person(&board, "Lou LMC", "LMC representative").await;
@@ -156,6 +194,34 @@ backend_tests! {
         };
         let (access_item, private_item, noted_item) = (item_ids[0], item_ids[1], item_ids[2]);
 
+        // Papers: a file that is not what it says is refused; the private item's paper is for members only.
+        assert_eq!(upload(&board, &meeting, access_item, "evil.pdf", b"MZ not a pdf").await, 422);
+        assert_eq!(upload(&board, &meeting, access_item, "bid-evaluation.pdf", b"%PDF-1.4 evaluation").await, 303);
+        assert_eq!(upload(&board, &meeting, private_item, "dispute.pdf", b"%PDF-1.4 dispute").await, 303);
+        assert_eq!(upload(&board, &meeting, noted_item, "finance.pdf", b"%PDF-1.4 finance").await, 303);
+        let access_paper = format!("{meeting}/items/{access_item}/papers/{}", paper_ids(&app, access_item)[0]);
+        let private_paper = format!("{meeting}/items/{private_item}/papers/{}", paper_ids(&app, private_item)[0]);
+        let finance_paper = format!("{meeting}/items/{noted_item}/papers/{}", paper_ids(&app, noted_item)[0]);
+        let stranger = app.new_visitor();
+        assert_eq!(stranger.get(&access_paper).await.status(), 200);
+        assert_eq!(stranger.get(&private_paper).await.status(), 404, "never served to the public");
+        let (_, public_page) = stranger.get_text(&meeting).await;
+        assert!(!public_page.contains("dispute.pdf") && public_page.contains("bid-evaluation.pdf"), "{public_page}");
+
+        // Notice to the members with an address on the register, with the whole agenda.
+        assert_eq!(post(&board, &meeting, &format!("{meeting}/notice"), &[]).await.0, 303);
+        app.mail_worker(Some(&sink.url()), &[]).run_until_idle().await.expect("worker");
+        let notices: Vec<_> = sink
+            .received()
+            .into_iter()
+            .filter(|m| m.parsed().subject().unwrap_or_default().starts_with("Notice of meeting: Primary care commissioning committee"))
+            .collect();
+        let mut to: Vec<String> = notices.iter().flat_map(|m| m.to.clone()).collect();
+        to.sort();
+        assert_eq!(to, vec!["gee.one@example.org", "pat.chair@example.org"]);
+        let text = notices[0].parsed().body_text(0).expect("text").into_owned();
+        assert!(text.contains("2. Contract dispute with Limehouse Practice (private part)") && text.contains(&format!("/meetings/{first}/calendar.ics")), "{text}");
+
         // The register's entry naming the item is shown to the secretary.
         let (_, secretary) = board.get_text(&meeting).await;
         assert!(secretary.contains("Dr Gee One: Shareholdings and other ownership interests with Riverside Health Ltd"), "{secretary}");
@@ -187,6 +253,13 @@ backend_tests! {
         assert_eq!(post(&board, &meeting, &declarations, &[("person", &gp1.to_string()), ("interest", &interest_id.to_string()), ("action", "substituted")]).await.0, 303);
         let (_, page_now) = board.get_text(&meeting).await;
         assert!(page_now.contains("Substituting for Dr Gee One"), "{page_now}");
+        // The committee withholds an item's papers from a member conflicted on it; his others he sees,
+        // the private part's too, as a member.
+        let gee = app.new_visitor();
+        log_in(&gee, "gee.one@example.org").await;
+        assert_eq!(gee.get(&access_paper).await.status(), 403);
+        assert_eq!(gee.get(&finance_paper).await.status(), 200);
+        assert_eq!(gee.get(&private_paper).await.status(), 200);
         assert!(page_now.contains("Quorate: 4 voting member(s) able to vote, of the 3 needed from 7"), "{page_now}");
 
         let decision = format!("{meeting}/items/{access_item}/decision");
@@ -300,7 +373,7 @@ backend_tests! {
         assert!(!seen.contains("Record the decision"), "observers do not act");
 
         let log = audit(&app);
-        for action in ["committee.create", "committee.member_add", "meeting.create", "meeting.item_add", "meeting.attendance", "meeting.declaration", "meeting.decision", "meeting.minutes_save", "meeting.minutes_approve", "meeting.minutes_publish"] {
+        for action in ["committee.create", "committee.member_add", "meeting.create", "meeting.item_add", "meeting.paper", "meeting.notice", "meeting.attendance", "meeting.declaration", "meeting.decision", "meeting.minutes_save", "meeting.minutes_approve", "meeting.minutes_publish"] {
             assert!(log.iter().any(|(a, _)| a == action), "{action} audited");
         }
         assert!(log.iter().any(|(a, s)| a == "meeting.decision" && s.contains("casting vote")), "{log:?}");

@@ -12,6 +12,7 @@ mod common;
 use chrono::{Duration, Months, NaiveDate};
 use common::TestApp;
 use common::ballots::{ADMIN, OBSERVER, electorate, log_in};
+use common::smtp::SmtpSink;
 
 const REGISTER: &str = "/organisations/08V/interests";
 const PEOPLE: &str = "/organisations/08V/interests/people";
@@ -61,6 +62,10 @@ fn count_people(app: &TestApp) -> usize {
 
 /// Adds a person; their id, from where the form sends the administrator.
 async fn add_person(board: &TestApp, name: &str, position: &str, decision_maker: &str) -> String {
+    add_person_at(board, name, position, decision_maker, "").await
+}
+
+async fn add_person_at(board: &TestApp, name: &str, position: &str, decision_maker: &str, email: &str) -> String {
     let response = board
         .submit(
             PEOPLE,
@@ -68,7 +73,7 @@ async fn add_person(board: &TestApp, name: &str, position: &str, decision_maker:
             &[
                 ("name", name),
                 ("position", position),
-                ("email", ""),
+                ("email", email),
                 ("decision_maker", decision_maker),
             ],
         )
@@ -94,6 +99,17 @@ fn declaration<'a>(person: &'a str, counterparty: &'a str, starts: &'a str) -> V
         ("management", "Leaves the meeting for items on extended access"),
         ("agreed_by", "The chair of the committee"),
     ]
+}
+
+fn subjects_to(sink: &SmtpSink, start: &str) -> Vec<String> {
+    let mut to: Vec<String> = sink
+        .received()
+        .into_iter()
+        .filter(|m| m.parsed().subject().unwrap_or_default().starts_with(start))
+        .flat_map(|m| m.to)
+        .collect();
+    to.sort();
+    to
 }
 
 fn with<'a>(mut fields: Vec<(&'a str, &'a str)>, more: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
@@ -298,5 +314,93 @@ backend_tests! {
         fields.extend(declaration(&ada, "Riverside Health Ltd", &start));
         assert_eq!(other.post_form("/organisations/07T/interests/declare", &fields).await.status(), 422, "not a person of 07T");
         assert_eq!(count_interests(&app), 0);
+    }
+
+    async fn the_annual_round_asks_everyone_and_reminds_only_those_without_a_return(app: TestApp) {
+        let _e = electorate(&app, &[1_000]);
+        let sink = SmtpSink::start();
+        let board = app.new_visitor();
+        log_in(&board, ADMIN).await;
+        let ada = add_person_at(&board, "Dr Ada Lovelace", "GP member", "yes", "ada@example.org").await;
+        let ben = add_person_at(&board, "Ben Lay", "Lay member", "yes", "ben@example.org").await;
+        let _cy = add_person_at(&board, "Cy Exec", "Executive", "yes", "cy@example.org").await;
+        let dee = add_person(&board, "Dee Nomail", "Practice manager", "no").await;
+
+        let rounds = "/organisations/08V/interests/rounds";
+        let (status, body) = {
+            let r = board.submit(REGISTER, rounds, &[("title", ""), ("due", &days_ago(1))]).await;
+            (r.status().as_u16(), r.text().await.expect("body"))
+        };
+        assert_eq!(status, 422);
+        assert!(body.contains("Enter the round&#x27;s title") || body.contains("Enter the round's title"), "{body}");
+        assert!(body.contains("The date due must be within the next year"), "{body}");
+        let due = (today() + Duration::days(30)).to_string();
+        assert_eq!(board.submit(REGISTER, rounds, &[("title", "Annual declaration 2027"), ("due", &due)]).await.status(), 303);
+        app.mail_worker(Some(&sink.url()), &[]).run_until_idle().await.expect("worker");
+        assert_eq!(
+            subjects_to(&sink, "Declare your interests by"),
+            vec!["ada@example.org", "ben@example.org", "cy@example.org"],
+            "everyone with an address is asked"
+        );
+        let round = {
+            let mut conn = app.pool.get().expect("connection");
+            quorate::committee::register::store::rounds(&mut conn, _e.organisation_id).expect("rounds")[0].id
+        };
+
+        // Ada's declaration during the round is her return; Ben makes a nil return.
+        let start = days_ago(5);
+        assert_eq!(declare(&board, &declaration(&ada, "Riverside Health Ltd", &start)).await.0, 303);
+        let returns = format!("{rounds}/{round}/returns");
+        let refused = board.submit(REGISTER, &returns, &[("person", "999999"), ("kind", "maybe")]).await;
+        assert_eq!(refused.status(), 422);
+        let refused = refused.text().await.expect("body");
+        assert!(refused.contains("Choose whose return this is") && refused.contains("Say whether it is a nil return"), "{refused}");
+        assert_eq!(board.submit(REGISTER, &returns, &[("person", &ben), ("kind", "nil")]).await.status(), 303);
+
+        let (_, page) = board.get_text(REGISTER).await;
+        assert!(page.contains("2 returns made, 1 of them nil returns"), "{page}");
+        assert!(page.contains("Cy Exec, Executive") && page.contains("Dee Nomail, Practice manager (no email address)"), "{page}");
+
+        // The reminder goes to the one non-declarer with an address, and to nobody else.
+        let remind = format!("{rounds}/{round}/remind");
+        let reminded = board.submit(REGISTER, &remind, &[]).await;
+        assert_eq!(reminded.status(), 303);
+        app.mail_worker(Some(&sink.url()), &[]).run_until_idle().await.expect("worker");
+        assert_eq!(subjects_to(&sink, "Reminder: declare your interests"), vec!["cy@example.org"]);
+        let log = audit(&app);
+        assert!(log.iter().any(|(a, s)| a == "interests.reminder" && s.contains("1 reminded by email of 2 with no return (Cy Exec, Dee Nomail)")), "{log:?}");
+
+        // Once everyone has returned, there is nobody to remind.
+        for who in [&_cy, &dee] {
+            assert_eq!(board.submit(REGISTER, &returns, &[("person", who), ("kind", "nil")]).await.status(), 303);
+        }
+        let nobody = board.submit(REGISTER, &remind, &[]).await;
+        assert_eq!(nobody.status(), 409);
+        assert!(nobody.text().await.expect("body").contains("Everyone on the register has made a return"));
+
+        // The breaches register: every wrong field named; kept from the public.
+        let breaches = "/organisations/08V/interests/breaches";
+        let refused = board.submit(REGISTER, breaches, &[("person", "x"), ("occurred", "2999-01-01"), ("description", ""), ("action_taken", "")]).await;
+        assert_eq!(refused.status(), 422);
+        let refused = refused.text().await.expect("body");
+        for message in ["Choose a person on the register, or nobody", "between 1900 and 2100", "Describe the breach", "Enter the action taken"] {
+            assert!(refused.contains(message), "{message}: {refused}");
+        }
+        let occurred = days_ago(10);
+        let recorded = board
+            .submit(REGISTER, breaches, &[("person", &ada), ("occurred", &occurred), ("description", "Voted on an item she had declared an interest in"), ("action_taken", "Decision re-taken at the next meeting")])
+            .await;
+        assert_eq!(recorded.status(), 303);
+        let observer = app.new_visitor();
+        log_in(&observer, OBSERVER).await;
+        let (_, seen) = observer.get_text(REGISTER).await;
+        assert!(seen.contains("Dr Ada Lovelace: Voted on an item she had declared an interest in"), "{seen}");
+        assert!(!seen.contains("Remind those with no return"), "observers do not act");
+        let (_, public) = app.new_visitor().get_text(REGISTER).await;
+        assert!(!public.contains("Voted on an item") && !public.contains("Annual declaration 2027"), "{public}");
+        let log = audit(&app);
+        for action in ["interests.round_open", "interests.return", "interests.reminder", "interests.breach"] {
+            assert!(log.iter().any(|(a, _)| a == action), "{action}");
+        }
     }
 }

@@ -142,6 +142,19 @@ const ACCESS: &[(&str, &str, Access)] = &[
     ("POST", "/api/v1/ballots/{id}/trustees/upload", Access::OwnerOnly),
     ("POST", "/api/v1/ballots/{id}/votes", Access::Member),
     ("POST", "/api/v1/ballots/{id}/{action}", Access::Runs),
+    ("GET", "/api/v1/organisations/{code}/committees", Access::SignedIn),
+    ("GET", "/api/v1/committees/{id}", Access::SignedIn),
+    ("GET", "/api/v1/meetings/{id}", Access::SignedIn),
+    (
+        "POST",
+        "/api/v1/meetings/{id}/items/{item}/declarations",
+        Access::Administers,
+    ),
+    (
+        "POST",
+        "/api/v1/meetings/{id}/items/{item}/decision",
+        Access::Administers,
+    ),
     ("GET", "/api/v1/consultations/{id}", Access::Views),
     ("GET", "/api/v1/consultations/{id}/questions", Access::Views),
     ("GET", "/api/v1/consultations/{id}/response", Access::Member),
@@ -285,6 +298,21 @@ const ACCESS: &[(&str, &str, Access)] = &[
     ("POST", "/meetings/{id}/attendance", Access::Administers),
     ("POST", "/meetings/{id}/items/{item}/declarations", Access::Administers),
     ("POST", "/meetings/{id}/items/{item}/decision", Access::Administers),
+    ("POST", "/meetings/{id}/notice", Access::Administers),
+    ("POST", "/meetings/{id}/items/{item}/papers", Access::Administers),
+    ("GET", "/meetings/{id}/items/{item}/papers/{paper}", Access::Public),
+    ("POST", "/organisations/{code}/interests/rounds", Access::Administers),
+    (
+        "POST",
+        "/organisations/{code}/interests/rounds/{round}/returns",
+        Access::Administers,
+    ),
+    (
+        "POST",
+        "/organisations/{code}/interests/rounds/{round}/remind",
+        Access::Administers,
+    ),
+    ("POST", "/organisations/{code}/interests/breaches", Access::Administers),
     ("POST", "/meetings/{id}/minutes", Access::Administers),
     ("POST", "/meetings/{id}/minutes/approve", Access::Administers),
     ("POST", "/meetings/{id}/minutes/publish", Access::Administers),
@@ -422,6 +450,7 @@ struct World {
     person: i32,
     meeting: i32,
     item: i32,
+    paper: i32,
     sessions: BTreeMap<Role, TestApp>,
     tokens: BTreeMap<Role, String>,
 }
@@ -646,6 +675,17 @@ async fn world(app: &TestApp) -> World {
             .expect("requests")[0]
             .id;
     let (committee, person, meeting, item) = committee_world(&mut conn, e.organisation_id);
+    let paper = quorate::committee::store::add_paper(
+        &mut conn,
+        item,
+        "paper.pdf",
+        "application/pdf",
+        b"%PDF-1.4 matrix",
+        "0",
+        bystander_user,
+        chrono::Utc::now().naive_utc(),
+    )
+    .expect("paper");
     drop(conn);
 
     let mut sessions = BTreeMap::new();
@@ -692,6 +732,7 @@ async fn world(app: &TestApp) -> World {
         person,
         meeting,
         item,
+        paper,
         sessions,
         tokens,
     }
@@ -825,6 +866,8 @@ fn concrete(path: &str, w: &World) -> String {
         .replace("{nomination}", "1")
         .replace("{person}", &w.person.to_string())
         .replace("{item}", &w.item.to_string())
+        .replace("{paper}", &w.paper.to_string())
+        .replace("{round}", "1")
         .replace("{instrument}", "1")
         .replace("{token}", "madeUpTokenMadeUpToken00")
         .replace("{action}", "open")
@@ -868,7 +911,12 @@ fn body_for(w: &World, method: &str, template: &str) -> Body {
         (_, "/api/v1/consultations/{id}/response") => {
             Body::Json(json!({"practice": "F84001", "positions": ["support", "support"]}))
         }
+        (_, "/api/v1/meetings/{id}/items/{item}/declarations") => Body::Json(
+            json!({"person": w.person, "action": "leaves", "kind": "other", "category": "indirect", "counterparty": "Matrix Ltd", "description": "Matrix"}),
+        ),
+        (_, "/api/v1/meetings/{id}/items/{item}/decision") => Body::Json(json!({"outcome": "defer"})),
         (_, "/ballots/{id}/trustees/upload" | "/organisations/{code}/import") => Body::Upload("file"),
+        (_, "/meetings/{id}/items/{item}/papers") => Body::Upload("paper"),
         (_, "/consultations/{id}/documents") => Body::Upload("document"),
         (
             _,

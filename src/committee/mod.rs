@@ -9,6 +9,7 @@
 //! `ics.rs` a meeting's calendar file. `register/` keeps the register of
 //! interests.
 
+pub mod api;
 pub mod ics;
 pub mod model;
 pub mod register;

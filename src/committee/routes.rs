@@ -501,6 +501,14 @@ struct ItemPage {
     /// A form with errors is shown open, so the summary's links reach it.
     declaration_open: bool,
     decision_open: bool,
+    papers: Vec<PaperLine>,
+}
+
+#[derive(Serialize)]
+struct PaperLine {
+    name: String,
+    size: String,
+    href: String,
 }
 
 #[derive(Serialize)]
@@ -525,6 +533,7 @@ struct MeetingPage {
     to_approve: Vec<Choice>,
     item_form: ItemForm,
     private_choices: Vec<Choice>,
+    noticed: Option<String>,
 }
 
 fn error_for(errors: &[FieldError], field: &str) -> Option<String> {
@@ -626,6 +635,18 @@ fn meeting_page_view(view: &MeetingView, errors: &[FieldError], item_form: ItemF
             let declaration_open = has_error(&|f| declaration_fields.contains(&f));
             let decision_open = has_error(&|f| !declaration_fields.contains(&f));
             ItemPage {
+                papers: item
+                    .papers
+                    .iter()
+                    .map(|p| PaperLine {
+                        name: p.file_name.clone(),
+                        size: format!(
+                            "{} KB",
+                            crate::format::count(u64::try_from(p.size_bytes).unwrap_or(0).div_ceil(1024))
+                        ),
+                        href: format!("/meetings/{}/items/{}/papers/{}", view.meeting.id, item.row.id, p.id),
+                    })
+                    .collect(),
                 declaration_open,
                 decision_open,
                 id: item.row.id,
@@ -816,6 +837,7 @@ fn meeting_page_view(view: &MeetingView, errors: &[FieldError], item_form: ItemF
             &[("no", "No: in public"), ("yes", "Yes: in private")],
             &item_form.private,
         ),
+        noticed: m.noticed_at.map(crate::time::date_time),
         item_form,
     }
 }
@@ -1079,4 +1101,109 @@ pub async fn publish_minutes(
         .run(move |pool| service::publish_minutes(pool, &actor, id))
         .await;
     after(&ui, user, id, done, "Minutes published", "", ItemForm::default()).await
+}
+
+pub async fn notice(
+    ui: Ui,
+    user: CurrentUser,
+    id: web::Path<String>,
+    _form: CsrfForm<HashMap<String, String>>,
+) -> AppResult<HttpResponse> {
+    let id = id_of(&id)?;
+    let actor = (*user.0).clone();
+    let outbox = ui.state().outbox.clone();
+    let done = ui
+        .state()
+        .run(move |pool| service::send_notice(pool, &outbox, &actor, id).map(|_| ()))
+        .await;
+    after(
+        &ui,
+        user,
+        id,
+        done,
+        "Notice of the meeting sent",
+        "",
+        ItemForm::default(),
+    )
+    .await
+}
+
+#[derive(Debug, actix_multipart::form::MultipartForm)]
+pub struct PaperUpload {
+    #[multipart(rename = "_csrf")]
+    csrf: Option<actix_multipart::form::text::Text<String>>,
+    paper: Option<actix_multipart::form::bytes::Bytes>,
+}
+
+pub async fn upload_paper(
+    req: actix_web::HttpRequest,
+    ui: Ui,
+    user: CurrentUser,
+    path: web::Path<(String, String)>,
+    form: actix_multipart::form::MultipartForm<PaperUpload>,
+) -> AppResult<HttpResponse> {
+    let (id, item) = path.into_inner();
+    let (id, item) = (id_of(&id)?, id_of(&item)?);
+    let form = form.into_inner();
+    crate::web::csrf::verify(&req, form.csrf.as_ref().map(|t| t.0.as_str()))?;
+    let actor = (*user.0).clone();
+    let done = match form
+        .paper
+        .filter(|f| f.file_name.as_deref().is_some_and(|n| !n.is_empty()))
+    {
+        None => {
+            // Only the secretary is told what is missing.
+            let check = actor.clone();
+            ui.state()
+                .run(move |pool| service::add_paper(pool, &check, id, item, "", &[]).map(|_| ()))
+                .await
+                .and_then(|()| Err(AppError::Internal("an empty paper was taken".into())))
+                .map_err(|e| match e {
+                    AppError::Invalid(_) => AppError::invalid("paper", "Choose a paper to upload"),
+                    other => other,
+                })
+        }
+        Some(file) => {
+            let name = file.file_name.clone().unwrap_or_default();
+            let data = file.data;
+            ui.state()
+                .run(move |pool| service::add_paper(pool, &actor, id, item, &name, &data).map(|_| ()))
+                .await
+        }
+    };
+    after(
+        &ui,
+        user,
+        id,
+        done,
+        "Paper added",
+        &format!("item-{item}-"),
+        ItemForm::default(),
+    )
+    .await
+}
+
+pub async fn download_paper(
+    ui: Ui,
+    user: MaybeUser,
+    path: web::Path<(String, String, String)>,
+) -> AppResult<HttpResponse> {
+    let (id, item, paper) = path.into_inner();
+    let (id, item, paper) = (id_of(&id)?, id_of(&item)?, id_of(&paper)?);
+    let (grants, user_id) = viewer(&user);
+    let (name, content_type, content) = ui
+        .state()
+        .run(move |pool| service::paper(pool, &grants, user_id, id, item, paper))
+        .await?;
+    let ascii: String = name
+        .chars()
+        .map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '_' })
+        .collect();
+    Ok(HttpResponse::Ok()
+        .content_type(content_type)
+        .insert_header((
+            actix_web::http::header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{ascii}\""),
+        ))
+        .body(content))
 }

@@ -24,7 +24,10 @@ use crate::accounts::service::SessionUser;
 use crate::audit::service::{Event, record};
 use crate::db::{DbConn, Pool};
 use crate::error::{AppError, AppResult, FieldError};
+use crate::mail::model::EventKind;
+use crate::mail::service::{Mail, Outbox};
 use crate::registry::store::Organisation;
+use serde_json::json;
 
 fn now() -> NaiveDateTime {
     chrono::Utc::now().naive_utc()
@@ -1010,6 +1013,7 @@ pub struct ItemView {
     pub voters: ItemVoters,
     pub votes: BTreeMap<i32, Vote>,
     pub casting: Option<(i32, Vote)>,
+    pub papers: Vec<store::PaperInfo>,
 }
 
 /// How a declared interest withheld from the public register is named to
@@ -1043,6 +1047,7 @@ pub fn meeting_view(pool: &Pool, grants: &Grants, user_id: Option<i32>, id: i32)
     let item_ids: Vec<i32> = rows.iter().map(|i| i.id).collect();
     let declarations = store::declarations(&mut conn, &item_ids)?;
     let votes = store::votes(&mut conn, &item_ids)?;
+    let papers = store::papers(&mut conn, &item_ids)?;
     let member_ids: BTreeSet<i32> = terms.members.iter().map(|m| m.id).collect();
     let today = crate::time::london_day(meeting.starts_at);
     let interests: Vec<InterestRow> = register_store::interests_of_organisation(&mut conn, organisation.id)?
@@ -1094,6 +1099,7 @@ pub fn meeting_view(pool: &Pool, grants: &Grants, user_id: Option<i32>, id: i32)
             .find(|v| v.item_id == row.id && v.casting)
             .and_then(|v| Some((v.person_id, Vote::parse(&v.vote)?)));
         items.push(ItemView {
+            papers: papers.iter().filter(|p| p.item_id == row.id).cloned().collect(),
             subjects,
             actions,
             declarations: declared,
@@ -1520,4 +1526,178 @@ pub fn checklist(view: &MeetingView, item: &ItemView) -> Vec<(String, bool)> {
 /// The day of a meeting in England, for its page and calendar file.
 pub fn meeting_day(meeting: &MeetingRow) -> NaiveDate {
     crate::time::london_day(meeting.starts_at)
+}
+
+/// Sends the notice of the meeting, with its agenda, to every member with
+/// an email address on the register (administrators only); again if the
+/// agenda changes. The number sent.
+pub fn send_notice(pool: &Pool, outbox: &Outbox, actor: &SessionUser, meeting_id: i32) -> AppResult<usize> {
+    let view = meeting_view(pool, &actor.grants(), Some(actor.id), meeting_id)?;
+    if !view.access.administers {
+        return Err(AppError::Forbidden(
+            "Only the committee's secretary gives notice of its meetings.".into(),
+        ));
+    }
+    if view.items.is_empty() {
+        return Err(AppError::invalid(
+            "notice",
+            "Set the agenda before giving notice of the meeting",
+        ));
+    }
+    let mut conn = pool.get()?;
+    let people = register_store::people(&mut conn, view.organisation.id)?;
+    let base = outbox.base_url().trim_end_matches('/').to_owned();
+    let items: Vec<String> = view
+        .items
+        .iter()
+        .map(|i| {
+            format!(
+                "{}. {}{}",
+                i.row.position,
+                i.row.title,
+                if i.row.private { " (private part)" } else { "" }
+            )
+        })
+        .collect();
+    let when = crate::time::date_time(view.meeting.starts_at);
+    let mails: Vec<Mail> = view
+        .terms
+        .members
+        .iter()
+        .filter_map(|m| {
+            let person = people.iter().find(|p| p.id == m.id)?;
+            let email = person.email.clone()?;
+            Some(Mail {
+                template: "meeting_notice",
+                to_email: email,
+                to_name: person.name.clone(),
+                sender: view.organisation.name.clone(),
+                reason: format!(
+                    "You get this email because you are a member of {}'s {}.",
+                    view.organisation.name, view.committee.name
+                ),
+                event: EventKind::Organisation,
+                event_id: Some(view.organisation.id),
+                organisation_id: Some(view.organisation.id),
+                practice_id: None,
+                user_id: person.user_id,
+                context: json!({
+                    "organisation": view.organisation.name,
+                    "committee": view.committee.name,
+                    "title": view.meeting.title,
+                    "when": when,
+                    "location": view.meeting.location,
+                    "items": items,
+                    "meeting_url": format!("{base}/meetings/{meeting_id}"),
+                    "calendar_url": format!("{base}/meetings/{meeting_id}/calendar.ics"),
+                }),
+                sealed: false,
+            })
+        })
+        .collect();
+    if mails.is_empty() {
+        return Err(AppError::invalid(
+            "notice",
+            "No member has an email address on the register of interests: add them there first",
+        ));
+    }
+    let sent = mails.len();
+    crate::db::write_transaction(&mut conn, |c| {
+        outbox.enqueue_all(c, mails)?;
+        store::mark_noticed(c, meeting_id, now())?;
+        audit(
+            c,
+            actor,
+            view.organisation.id,
+            "meeting.notice",
+            "meeting",
+            meeting_id,
+            format!(
+                "Notice of {} on {when} sent to {sent} of {} members{}",
+                view.meeting.title,
+                view.terms.members.len(),
+                if view.meeting.noticed_at.is_some() {
+                    ", again"
+                } else {
+                    ""
+                }
+            ),
+        )?;
+        Ok(sent)
+    })
+}
+
+/// Adds a paper to an agenda item (administrators only): the same file
+/// types and size as a consultation's documents.
+pub fn add_paper(
+    pool: &Pool,
+    actor: &SessionUser,
+    meeting_id: i32,
+    item_id: i32,
+    file_name: &str,
+    bytes: &[u8],
+) -> AppResult<i32> {
+    let mut conn = pool.get()?;
+    // Who may add is settled before the file is looked at.
+    let (meeting, _, organisation) = administered_meeting(&mut conn, actor, meeting_id)?;
+    let item = store::items(&mut conn, meeting_id)?
+        .into_iter()
+        .find(|i| i.id == item_id)
+        .ok_or(AppError::NotFound)?;
+    let (name, content_type) = crate::consult::model::check_document(file_name, bytes)
+        .map_err(|e| AppError::Invalid(vec![FieldError::new("paper", e.message)]))?;
+    let sha256 = crate::token::digest_bytes(bytes);
+    crate::db::write_transaction(&mut conn, |c| {
+        let id = store::add_paper(c, item_id, &name, content_type, bytes, &sha256, actor.id, now())?;
+        audit(
+            c,
+            actor,
+            organisation.id,
+            "meeting.paper",
+            "meeting",
+            meeting_id,
+            format!(
+                "Paper \"{name}\" added to item {} of {} ({} bytes, SHA-256 {sha256})",
+                item.position,
+                meeting.title,
+                bytes.len()
+            ),
+        )?;
+        Ok(id)
+    })
+}
+
+/// A paper for download: a private item's only for those who see all, and
+/// none for a member conflicted on the item when the committee withholds
+/// papers from them. (file name, content type, content).
+pub fn paper(
+    pool: &Pool,
+    grants: &Grants,
+    user_id: Option<i32>,
+    meeting_id: i32,
+    item_id: i32,
+    paper_id: i32,
+) -> AppResult<(String, String, Vec<u8>)> {
+    let view = meeting_view(pool, grants, user_id, meeting_id)?;
+    let item = view
+        .items
+        .iter()
+        .find(|i| i.row.id == item_id)
+        .ok_or(AppError::NotFound)?;
+    if view.terms.withhold_papers_from_conflicted
+        && let Some(user) = user_id
+    {
+        let mut conn = pool.get()?;
+        let conflicted = register_store::people(&mut conn, view.organisation.id)?
+            .iter()
+            .filter(|p| p.user_id == Some(user))
+            .any(|p| item.actions.get(&p.id).is_some_and(|a| !a.votes()));
+        if conflicted {
+            return Err(AppError::Forbidden(
+                "The committee withholds an item's papers from a member with a conflict of interest on it.".into(),
+            ));
+        }
+    }
+    let mut conn = pool.get()?;
+    store::paper(&mut conn, item_id, paper_id)?.ok_or(AppError::NotFound)
 }

@@ -373,3 +373,70 @@ pub fn insert_votes(conn: &mut DbConn, item_id: i32, rows: &[(i32, &str, bool)])
     }
     Ok(())
 }
+
+/// A paper's details, without its content.
+#[derive(Debug, Clone, Queryable)]
+pub struct PaperInfo {
+    pub id: i32,
+    pub item_id: i32,
+    pub file_name: String,
+    pub size_bytes: i32,
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn add_paper(
+    conn: &mut DbConn,
+    item_id: i32,
+    file_name: &str,
+    content_type: &str,
+    content: &[u8],
+    sha256: &str,
+    uploaded_by: i32,
+    now: NaiveDateTime,
+) -> QueryResult<i32> {
+    use crate::db::schema::item_papers;
+    diesel::insert_into(item_papers::table)
+        .values((
+            item_papers::item_id.eq(item_id),
+            item_papers::file_name.eq(file_name),
+            item_papers::content_type.eq(content_type),
+            item_papers::size_bytes.eq(i32::try_from(content.len()).unwrap_or(i32::MAX)),
+            item_papers::sha256.eq(sha256),
+            item_papers::content.eq(content),
+            item_papers::uploaded_by.eq(uploaded_by),
+            item_papers::uploaded_at.eq(now),
+        ))
+        .returning(item_papers::id)
+        .get_result(conn)
+}
+
+pub fn papers(conn: &mut DbConn, item_ids: &[i32]) -> QueryResult<Vec<PaperInfo>> {
+    use crate::db::schema::item_papers;
+    item_papers::table
+        .filter(item_papers::item_id.eq_any(item_ids))
+        .order(item_papers::id.asc())
+        .select((
+            item_papers::id,
+            item_papers::item_id,
+            item_papers::file_name,
+            item_papers::size_bytes,
+        ))
+        .load(conn)
+}
+
+/// A paper of the item: (file name, content type, content).
+pub fn paper(conn: &mut DbConn, item_id: i32, id: i32) -> QueryResult<Option<(String, String, Vec<u8>)>> {
+    use crate::db::schema::item_papers;
+    item_papers::table
+        .filter(item_papers::item_id.eq(item_id))
+        .filter(item_papers::id.eq(id))
+        .select((item_papers::file_name, item_papers::content_type, item_papers::content))
+        .first(conn)
+        .optional()
+}
+
+pub fn mark_noticed(conn: &mut DbConn, id: i32, now: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(meetings::table.find(id))
+        .set(meetings::noticed_at.eq(now))
+        .execute(conn)
+}

@@ -791,7 +791,58 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    item_papers (id) {
+        id -> Integer,
+        item_id -> Integer,
+        file_name -> Text,
+        content_type -> Text,
+        size_bytes -> Integer,
+        sha256 -> Text,
+        content -> Binary,
+        uploaded_by -> Nullable<Integer>,
+        uploaded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    interest_rounds (id) {
+        id -> Integer,
+        organisation_id -> Integer,
+        title -> Text,
+        due_on -> Date,
+        opened_at -> Timestamp,
+        last_reminded_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    interest_returns (round_id, person_id) {
+        round_id -> Integer,
+        person_id -> Integer,
+        nil -> Bool,
+        returned_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    interest_breaches (id) {
+        id -> Integer,
+        organisation_id -> Integer,
+        person_id -> Nullable<Integer>,
+        occurred_on -> Date,
+        description -> Text,
+        action_taken -> Text,
+        recorded_by -> Nullable<Integer>,
+        recorded_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
+    item_papers,
+    interest_rounds,
+    interest_returns,
+    interest_breaches,
     committees,
     committee_members,
     meetings,
@@ -907,3 +958,4 @@ diesel::joinable!(interests -> interest_people (person_id));
 diesel::joinable!(committee_members -> committees (committee_id));
 diesel::joinable!(meetings -> committees (committee_id));
 diesel::joinable!(agenda_items -> meetings (meeting_id));
+diesel::joinable!(item_papers -> agenda_items (item_id));

@@ -129,6 +129,31 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/meetings/{id}/items/{item}/declarations").route(post().to(committee::routes::declare)))
         .service(resource("/meetings/{id}/items/{item}/decision").route(post().to(committee::routes::decide)))
         .service(resource("/meetings/{id}/minutes").route(post().to(committee::routes::save_minutes)))
+        .service(resource("/meetings/{id}/notice").route(post().to(committee::routes::notice)))
+        .service(
+            resource("/meetings/{id}/items/{item}/papers")
+                .app_data(consult::routes::upload_config())
+                .route(post().to(committee::routes::upload_paper)),
+        )
+        .service(
+            resource("/meetings/{id}/items/{item}/papers/{paper}").route(get().to(committee::routes::download_paper)),
+        )
+        .service(
+            resource("/organisations/{code}/interests/rounds")
+                .route(post().to(committee::register::routes::open_round)),
+        )
+        .service(
+            resource("/organisations/{code}/interests/rounds/{round}/returns")
+                .route(post().to(committee::register::routes::record_return)),
+        )
+        .service(
+            resource("/organisations/{code}/interests/rounds/{round}/remind")
+                .route(post().to(committee::register::routes::remind)),
+        )
+        .service(
+            resource("/organisations/{code}/interests/breaches")
+                .route(post().to(committee::register::routes::record_breach)),
+        )
         .service(resource("/meetings/{id}/minutes/approve").route(post().to(committee::routes::approve_minutes)))
         .service(resource("/meetings/{id}/minutes/publish").route(post().to(committee::routes::publish_minutes)))
         .service(resource("/organisations/{code}/interests").route(get().to(committee::register::routes::register)))
@@ -445,6 +470,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(resource("/ballots/{id}/election").route(get().to(ballots::api::election)))
                 .service(resource("/ballots/{id}/votes").route(post().to(ballots::api::vote)))
                 .service(resource("/ballots/{id}/results").route(get().to(ballots::api::results)))
+                .service(resource("/organisations/{code}/committees").route(get().to(committee::api::list)))
+                .service(resource("/committees/{id}").route(get().to(committee::api::show)))
+                .service(resource("/meetings/{id}").route(get().to(committee::api::meeting)))
+                .service(resource("/meetings/{id}/items/{item}/declarations").route(post().to(committee::api::declare)))
+                .service(resource("/meetings/{id}/items/{item}/decision").route(post().to(committee::api::decide)))
                 .service(resource("/organisations/{code}/consultations").route(get().to(consult::api::list)))
                 .service(resource("/consultations/{id}").route(get().to(consult::api::show)))
                 .service(resource("/consultations/{id}/questions").route(get().to(consult::api::questions)))

@@ -135,21 +135,265 @@ pub struct RegisterQuery {
     view: String,
 }
 
+#[derive(Serialize)]
+struct RoundView {
+    id: i32,
+    title: String,
+    due: String,
+    returned: usize,
+    nil: usize,
+    reminded: Option<String>,
+    non_declarers: Vec<String>,
+    people: Vec<Choice>,
+    kinds: Vec<Choice>,
+}
+
+#[derive(Serialize)]
+struct BreachView {
+    occurred: String,
+    person: String,
+    description: String,
+    action_taken: String,
+}
+
+#[derive(Serialize)]
+struct FullRegisterPage {
+    #[serde(flatten)]
+    register: RegisterPage,
+    round: Option<RoundView>,
+    breaches: Vec<BreachView>,
+    breach_people: Vec<Choice>,
+    round_form: service::RoundForm,
+    breach_form: service::BreachForm,
+}
+
+async fn register_page(
+    ui: &Ui,
+    user: &MaybeUser,
+    code: String,
+    public_only: bool,
+    status: StatusCode,
+    errors: Vec<FieldError>,
+    forms: (service::RoundForm, service::BreachForm),
+) -> AppResult<HttpResponse> {
+    let grants = grants_of(user);
+    let (register, round, breaches) = ui
+        .state()
+        .run(move |pool| {
+            let register = service::register(pool, &grants, &code, service::today(), public_only)?;
+            let (round, breaches) = if register.full {
+                (
+                    service::round_status(pool, &grants, &code)?,
+                    service::breaches(pool, &grants, &code)?,
+                )
+            } else {
+                (None, Vec::new())
+            };
+            Ok((register, round, breaches))
+        })
+        .await?;
+    let names: Vec<(String, String)> = register
+        .people
+        .iter()
+        .map(|p| {
+            (
+                p.person.id.to_string(),
+                format!("{}, {}", p.person.name, p.person.position),
+            )
+        })
+        .collect();
+    let name_of = |id: i32| {
+        register
+            .people
+            .iter()
+            .find(|p| p.person.id == id)
+            .map_or_else(String::new, |p| p.person.name.clone())
+    };
+    let mut person_pairs: Vec<(&str, &str)> = vec![("", "Choose a person")];
+    person_pairs.extend(names.iter().map(|(v, l)| (v.as_str(), l.as_str())));
+    let mut breach_pairs: Vec<(&str, &str)> = vec![("", "Nobody named")];
+    breach_pairs.extend(names.iter().map(|(v, l)| (v.as_str(), l.as_str())));
+    let page = FullRegisterPage {
+        round: round.map(|r| RoundView {
+            id: r.round.id,
+            title: r.round.title.clone(),
+            due: crate::time::day(r.round.due_on),
+            returned: r.returns.len(),
+            nil: r.returns.iter().filter(|(_, nil, _)| *nil).count(),
+            reminded: r.round.last_reminded_at.map(crate::time::date_time),
+            non_declarers: r
+                .non_declarers
+                .iter()
+                .map(|p| {
+                    format!(
+                        "{}, {}{}",
+                        p.name,
+                        p.position,
+                        if p.email.is_none() { " (no email address)" } else { "" }
+                    )
+                })
+                .collect(),
+            people: choices("return-person", &person_pairs, ""),
+            kinds: choices(
+                "return-kind",
+                &[
+                    ("nil", "A nil return: no interests to declare"),
+                    ("declared", "Interests declared"),
+                ],
+                "",
+            ),
+        }),
+        breaches: breaches
+            .iter()
+            .map(|b| BreachView {
+                occurred: crate::time::day(b.occurred_on),
+                person: b.person_id.map(name_of).unwrap_or_default(),
+                description: b.description.clone(),
+                action_taken: b.action_taken.clone(),
+            })
+            .collect(),
+        breach_people: choices("breach-person", &breach_pairs, &forms.1.person),
+        round_form: forms.0,
+        breach_form: forms.1,
+        register: register_view(&register),
+    };
+    ui.form_errors(status, "committee/register", "Register of interests", errors, &page)
+}
+
 pub async fn register(
     ui: Ui,
     user: MaybeUser,
     code: web::Path<String>,
     query: web::Query<RegisterQuery>,
 ) -> AppResult<HttpResponse> {
-    let grants = grants_of(&user);
-    let public_only = query.view == "public";
+    register_page(
+        &ui,
+        &user,
+        code.into_inner(),
+        query.view == "public",
+        StatusCode::OK,
+        Vec::new(),
+        Default::default(),
+    )
+    .await
+}
+
+/// After a keeper's form on the register page: back to it, or the page
+/// again with what was wrong.
+async fn after(
+    ui: &Ui,
+    user: CurrentUser,
+    code: String,
+    done: AppResult<Flash>,
+    forms: (service::RoundForm, service::BreachForm),
+) -> AppResult<HttpResponse> {
+    let code = code.to_ascii_uppercase();
+    let user = MaybeUser(Some(user.0));
+    match done {
+        Ok(flash) => Ok(ui.see_other(&format!("/organisations/{code}/interests"), Some(flash))),
+        Err(AppError::Invalid(errors)) => {
+            register_page(ui, &user, code, false, StatusCode::UNPROCESSABLE_ENTITY, errors, forms).await
+        }
+        Err(AppError::Conflict(why)) => {
+            let errors = vec![FieldError::new("round", why)];
+            register_page(ui, &user, code, false, StatusCode::CONFLICT, errors, forms).await
+        }
+        Err(other) => Err(other),
+    }
+}
+
+pub async fn open_round(
+    ui: Ui,
+    user: CurrentUser,
+    code: web::Path<String>,
+    form: CsrfForm<service::RoundForm>,
+) -> AppResult<HttpResponse> {
     let code = code.into_inner();
-    let register = ui
+    let form = form.0;
+    let actor = (*user.0).clone();
+    let outbox = ui.state().outbox.clone();
+    let (lookup, sent) = (code.clone(), form.clone());
+    let done = ui
         .state()
-        .run(move |pool| service::register(pool, &grants, &code, service::today(), public_only))
-        .await?;
-    let page = register_view(&register);
-    ui.page("committee/register", "Register of interests", &page)
+        .run(move |pool| service::open_round(pool, &outbox, &actor, &lookup, &sent))
+        .await
+        .map(|_| Flash {
+            heading: "Declaration round opened".into(),
+            body: Some("Everyone on the register with an email address has been asked to declare.".into()),
+        });
+    after(&ui, user, code, done, (form, Default::default())).await
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ReturnForm {
+    person: String,
+    kind: String,
+}
+
+pub async fn record_return(
+    ui: Ui,
+    user: CurrentUser,
+    path: web::Path<(String, String)>,
+    form: CsrfForm<ReturnForm>,
+) -> AppResult<HttpResponse> {
+    let (code, round) = path.into_inner();
+    let round: i32 = round.parse().map_err(|_| AppError::NotFound)?;
+    let actor = (*user.0).clone();
+    let lookup = code.clone();
+    let form = form.0;
+    let done = ui
+        .state()
+        .run(move |pool| service::record_return(pool, &actor, &lookup, round, &form.person, &form.kind))
+        .await
+        .map(|()| Flash {
+            heading: "Return recorded".into(),
+            body: None,
+        });
+    after(&ui, user, code, done, Default::default()).await
+}
+
+pub async fn remind(
+    ui: Ui,
+    user: CurrentUser,
+    path: web::Path<(String, String)>,
+    _form: CsrfForm<std::collections::HashMap<String, String>>,
+) -> AppResult<HttpResponse> {
+    let (code, round) = path.into_inner();
+    let round: i32 = round.parse().map_err(|_| AppError::NotFound)?;
+    let actor = (*user.0).clone();
+    let outbox = ui.state().outbox.clone();
+    let lookup = code.clone();
+    let done = ui
+        .state()
+        .run(move |pool| service::remind(pool, &outbox, &actor, &lookup, round))
+        .await
+        .map(|reminded| Flash {
+            heading: format!("{reminded} reminded by email"),
+            body: Some("Those with no email address on the register are listed: remind them another way.".into()),
+        });
+    after(&ui, user, code, done, Default::default()).await
+}
+
+pub async fn record_breach(
+    ui: Ui,
+    user: CurrentUser,
+    code: web::Path<String>,
+    form: CsrfForm<service::BreachForm>,
+) -> AppResult<HttpResponse> {
+    let code = code.into_inner();
+    let form = form.0;
+    let actor = (*user.0).clone();
+    let (lookup, sent) = (code.clone(), form.clone());
+    let done = ui
+        .state()
+        .run(move |pool| service::record_breach(pool, &actor, &lookup, &sent))
+        .await
+        .map(|_| Flash {
+            heading: "Breach recorded".into(),
+            body: None,
+        });
+    after(&ui, user, code, done, (Default::default(), form)).await
 }
 
 pub async fn register_csv(ui: Ui, code: web::Path<String>) -> AppResult<HttpResponse> {

@@ -13,6 +13,8 @@ use crate::accounts::service::SessionUser;
 use crate::audit::service::{Event, record};
 use crate::db::{DbConn, Pool};
 use crate::error::{AppError, AppResult, FieldError};
+use crate::mail::model::EventKind;
+use crate::mail::service::{Mail, Outbox};
 use crate::registry::store::Organisation;
 
 fn now() -> NaiveDateTime {
@@ -478,6 +480,12 @@ pub fn declare(pool: &Pool, actor: &SessionUser, code: &str, form: &DeclarationF
             )));
         }
         let id = store::insert_interest(c, &row)?;
+        // A declaration made during a round is the person's return in it.
+        if let Some(round) = store::rounds(c, organisation.id)?.into_iter().next()
+            && !store::returns(c, round.id)?.iter().any(|(p, _, _)| *p == person.id)
+        {
+            store::save_return(c, round.id, person.id, false, now())?;
+        }
         let mut summary = format!(
             "{}: {} ({}) with {}, from {}",
             person.name,
@@ -506,6 +514,403 @@ pub fn declare(pool: &Pool, actor: &SessionUser, code: &str, form: &DeclarationF
                 object_kind: "interest",
                 object_key: &id.to_string(),
                 summary,
+            },
+        )?;
+        Ok(id)
+    })
+}
+
+/// How the current declaration round stands, for the organisation's view.
+pub struct RoundStatus {
+    pub round: store::RoundRow,
+    /// (person, nil return, when).
+    pub returns: Vec<(i32, bool, NaiveDateTime)>,
+    /// Those on the register (who have not left) with no return yet.
+    pub non_declarers: Vec<PersonRow>,
+}
+
+/// The latest round, with its returns and who has not made one.
+pub fn current_round(conn: &mut DbConn, organisation_id: i32) -> AppResult<Option<RoundStatus>> {
+    let Some(round) = store::rounds(conn, organisation_id)?.into_iter().next() else {
+        return Ok(None);
+    };
+    let returns = store::returns(conn, round.id)?;
+    let non_declarers = store::people(conn, organisation_id)?
+        .into_iter()
+        .filter(|p| p.left_on.is_none() && !returns.iter().any(|(person, _, _)| *person == p.id))
+        .collect();
+    Ok(Some(RoundStatus {
+        round,
+        returns,
+        non_declarers,
+    }))
+}
+
+/// The organisation's breaches register (those who see all only).
+pub fn breaches(pool: &Pool, grants: &Grants, code: &str) -> AppResult<Vec<store::BreachRow>> {
+    let mut conn = pool.get()?;
+    let organisation = organisation(&mut conn, code)?;
+    if !sees_all(&mut conn, grants, &organisation)? {
+        return Ok(Vec::new());
+    }
+    Ok(store::breaches(&mut conn, organisation.id)?)
+}
+
+/// The round's status for the register page (those who see all only).
+pub fn round_status(pool: &Pool, grants: &Grants, code: &str) -> AppResult<Option<RoundStatus>> {
+    let mut conn = pool.get()?;
+    let organisation = organisation(&mut conn, code)?;
+    if !sees_all(&mut conn, grants, &organisation)? {
+        return Ok(None);
+    }
+    current_round(&mut conn, organisation.id)
+}
+
+/// A declaration round to open, as the form sends it.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct RoundForm {
+    pub title: String,
+    pub due: String,
+}
+
+fn round_mail(
+    template: &'static str,
+    organisation: &Organisation,
+    round: &store::RoundRow,
+    person: &PersonRow,
+    email: &str,
+    register_url: String,
+) -> Mail {
+    Mail {
+        template,
+        to_email: email.to_owned(),
+        to_name: person.name.clone(),
+        sender: organisation.name.clone(),
+        reason: format!(
+            "You get this email because you are on {}'s register of interests as {}.",
+            organisation.name, person.position
+        ),
+        event: EventKind::Organisation,
+        event_id: Some(organisation.id),
+        organisation_id: Some(organisation.id),
+        practice_id: None,
+        user_id: person.user_id,
+        context: serde_json::json!({
+            "organisation": organisation.name,
+            "title": round.title,
+            "due": crate::time::day(round.due_on),
+            "position": person.position,
+            "register_url": register_url,
+        }),
+        sealed: false,
+    }
+}
+
+/// Opens an annual declaration round (administrators only): everyone on
+/// the register with an email address is asked to declare their interests
+/// or make a nil return by the date due.
+pub fn open_round(pool: &Pool, outbox: &Outbox, actor: &SessionUser, code: &str, form: &RoundForm) -> AppResult<i32> {
+    let today = today();
+    let mut errors = Vec::new();
+    let title = required_text(
+        "title",
+        &form.title,
+        "the round's title, like Annual declaration 2027",
+        200,
+        &mut errors,
+    );
+    let due = read_date("due", &form.due, "the date returns are due", &mut errors);
+    if form.due.trim().is_empty() {
+        errors.push(FieldError::new("due", "Enter the date returns are due"));
+    }
+    if let Some(due) = due
+        && (due < today || due > today + chrono::Duration::days(366))
+    {
+        errors.push(FieldError::new("due", "The date due must be within the next year"));
+    }
+    let mut conn = pool.get()?;
+    let organisation = administered(&mut conn, actor, code)?;
+    let Some(due) = due.filter(|_| errors.is_empty()) else {
+        return Err(AppError::Invalid(errors));
+    };
+    let register_url = format!(
+        "{}/organisations/{}/interests",
+        outbox.base_url(),
+        organisation.ods_code
+    );
+    crate::db::write_transaction(&mut conn, |c| {
+        let id = store::insert_round(c, organisation.id, &title, due, now())?;
+        let round = store::rounds(c, organisation.id)?
+            .into_iter()
+            .find(|r| r.id == id)
+            .ok_or(AppError::NotFound)?;
+        let people: Vec<PersonRow> = store::people(c, organisation.id)?
+            .into_iter()
+            .filter(|p| p.left_on.is_none())
+            .collect();
+        let mails: Vec<Mail> = people
+            .iter()
+            .filter_map(|p| {
+                let email = p.email.as_deref()?;
+                Some(round_mail(
+                    "interests_round",
+                    &organisation,
+                    &round,
+                    p,
+                    email,
+                    register_url.clone(),
+                ))
+            })
+            .collect();
+        let asked = mails.len();
+        outbox.enqueue_all(c, mails)?;
+        record(
+            c,
+            &actor.actor(),
+            Event {
+                organisation_id: Some(organisation.id),
+                action: "interests.round_open",
+                object_kind: "interest_round",
+                object_key: &id.to_string(),
+                summary: format!(
+                    "{title} opened, returns due {}: {asked} of {} people emailed (the others have no email address)",
+                    crate::time::day(due),
+                    people.len()
+                ),
+            },
+        )?;
+        Ok(id)
+    })
+}
+
+fn round_of(conn: &mut DbConn, organisation: &Organisation, round_id: i32) -> AppResult<store::RoundRow> {
+    store::rounds(conn, organisation.id)?
+        .into_iter()
+        .find(|r| r.id == round_id)
+        .ok_or(AppError::NotFound)
+}
+
+/// Records a person's return in a round (administrators only): a nil
+/// return, or that their interests are declared.
+pub fn record_return(
+    pool: &Pool,
+    actor: &SessionUser,
+    code: &str,
+    round_id: i32,
+    person: &str,
+    kind: &str,
+) -> AppResult<()> {
+    let mut conn = pool.get()?;
+    let organisation = administered(&mut conn, actor, code)?;
+    let round = round_of(&mut conn, &organisation, round_id)?;
+    let mut errors = Vec::new();
+    let person = match person.trim().parse::<i32>() {
+        Ok(id) => store::person(&mut conn, organisation.id, id)?,
+        Err(_) => None,
+    };
+    if person.is_none() {
+        errors.push(FieldError::new("return-person", "Choose whose return this is"));
+    }
+    let nil = match kind {
+        "nil" => Some(true),
+        "declared" => Some(false),
+        _ => {
+            errors.push(FieldError::new(
+                "return-kind",
+                "Say whether it is a nil return or the person's interests are declared",
+            ));
+            None
+        }
+    };
+    let (Some(person), Some(nil)) = (person, nil) else {
+        return Err(AppError::Invalid(errors));
+    };
+    crate::db::write_transaction(&mut conn, |c| {
+        store::save_return(c, round.id, person.id, nil, now())?;
+        record(
+            c,
+            &actor.actor(),
+            Event {
+                organisation_id: Some(organisation.id),
+                action: "interests.return",
+                object_kind: "interest_round",
+                object_key: &round.id.to_string(),
+                summary: format!(
+                    "{}: {} in {}",
+                    person.name,
+                    if nil {
+                        "nil return (no interests to declare)"
+                    } else {
+                        "interests declared"
+                    },
+                    round.title
+                ),
+            },
+        )?;
+        Ok(())
+    })
+}
+
+/// Reminds those in the round who have made no return and have an email
+/// address (administrators only); the number reminded.
+pub fn remind(pool: &Pool, outbox: &Outbox, actor: &SessionUser, code: &str, round_id: i32) -> AppResult<usize> {
+    let mut conn = pool.get()?;
+    let organisation = administered(&mut conn, actor, code)?;
+    let round = round_of(&mut conn, &organisation, round_id)?;
+    let register_url = format!(
+        "{}/organisations/{}/interests",
+        outbox.base_url(),
+        organisation.ods_code
+    );
+    crate::db::write_transaction(&mut conn, |c| {
+        let returns = store::returns(c, round.id)?;
+        let missing: Vec<PersonRow> = store::people(c, organisation.id)?
+            .into_iter()
+            .filter(|p| p.left_on.is_none() && !returns.iter().any(|(person, _, _)| *person == p.id))
+            .collect();
+        if missing.is_empty() {
+            return Err(AppError::Conflict(format!(
+                "Everyone on the register has made a return in {}.",
+                round.title
+            )));
+        }
+        let mails: Vec<Mail> = missing
+            .iter()
+            .filter_map(|p| {
+                let email = p.email.as_deref()?;
+                Some(round_mail(
+                    "interests_reminder",
+                    &organisation,
+                    &round,
+                    p,
+                    email,
+                    register_url.clone(),
+                ))
+            })
+            .collect();
+        let reminded = mails.len();
+        outbox.enqueue_all(c, mails)?;
+        store::set_reminded(c, round.id, now())?;
+        let names: Vec<&str> = missing.iter().map(|p| p.name.as_str()).collect();
+        record(
+            c,
+            &actor.actor(),
+            Event {
+                organisation_id: Some(organisation.id),
+                action: "interests.reminder",
+                object_kind: "interest_round",
+                object_key: &round.id.to_string(),
+                summary: format!(
+                    "{}: {reminded} reminded by email of {} with no return ({})",
+                    round.title,
+                    missing.len(),
+                    names.join(", ")
+                ),
+            },
+        )?;
+        Ok(reminded)
+    })
+}
+
+/// A breach of the organisation's conflicts of interest policy, as the
+/// form sends it.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct BreachForm {
+    pub person: String,
+    pub occurred: String,
+    pub description: String,
+    pub action_taken: String,
+}
+
+/// Records a breach (administrators only); the breaches register is kept
+/// for the organisation and its LMC, not published.
+pub fn record_breach(pool: &Pool, actor: &SessionUser, code: &str, form: &BreachForm) -> AppResult<i32> {
+    let today = today();
+    let mut conn = pool.get()?;
+    let organisation = administered(&mut conn, actor, code)?;
+    let mut errors = Vec::new();
+    let person = match form.person.trim() {
+        "" => None,
+        typed => match typed.parse::<i32>().ok() {
+            Some(id) => {
+                let found = store::person(&mut conn, organisation.id, id)?;
+                if found.is_none() {
+                    errors.push(FieldError::new(
+                        "breach-person",
+                        "Choose a person on the register, or nobody",
+                    ));
+                }
+                found
+            }
+            None => {
+                errors.push(FieldError::new(
+                    "breach-person",
+                    "Choose a person on the register, or nobody",
+                ));
+                None
+            }
+        },
+    };
+    let occurred = read_date("occurred", &form.occurred, "when the breach happened", &mut errors);
+    if form.occurred.trim().is_empty() {
+        errors.push(FieldError::new("occurred", "Enter when the breach happened"));
+    }
+    if occurred.is_some_and(|d| d > today) {
+        errors.push(FieldError::new(
+            "occurred",
+            "The breach cannot have happened in the future",
+        ));
+    }
+    let description = form.description.trim().to_owned();
+    if description.is_empty() {
+        errors.push(FieldError::new("breach-description", "Describe the breach"));
+    } else if description.chars().count() > 2000 {
+        errors.push(FieldError::new(
+            "breach-description",
+            "Describe the breach in 2,000 characters or fewer",
+        ));
+    }
+    let action = form.action_taken.trim().to_owned();
+    if action.is_empty() {
+        errors.push(FieldError::new("action-taken", "Enter the action taken"));
+    } else if action.chars().count() > 2000 {
+        errors.push(FieldError::new(
+            "action-taken",
+            "Enter the action taken in 2,000 characters or fewer",
+        ));
+    }
+    let Some(occurred) = occurred.filter(|_| errors.is_empty()) else {
+        return Err(AppError::Invalid(errors));
+    };
+    crate::db::write_transaction(&mut conn, |c| {
+        let id = store::insert_breach(
+            c,
+            organisation.id,
+            person.as_ref().map(|p| p.id),
+            occurred,
+            &description,
+            &action,
+            actor.id,
+            now(),
+        )?;
+        record(
+            c,
+            &actor.actor(),
+            Event {
+                organisation_id: Some(organisation.id),
+                action: "interests.breach",
+                object_kind: "interest_breach",
+                object_key: &id.to_string(),
+                summary: format!(
+                    "Breach on {}{} recorded",
+                    crate::time::day(occurred),
+                    person
+                        .as_ref()
+                        .map(|p| format!(" involving {}", p.name))
+                        .unwrap_or_default()
+                ),
             },
         )?;
         Ok(id)

@@ -4,7 +4,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use crate::db::DbConn;
-use crate::db::schema::{interest_people, interests};
+use crate::db::schema::{interest_breaches, interest_people, interest_returns, interest_rounds, interests};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = interest_people, check_for_backend(crate::db::MultiBackend))]
@@ -131,4 +131,125 @@ pub fn same_declared(conn: &mut DbConn, row: &NewInterest) -> QueryResult<bool> 
             .filter(interests::starts_on.eq(row.starts_on)),
     ))
     .get_result(conn)
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = interest_rounds, check_for_backend(crate::db::MultiBackend))]
+pub struct RoundRow {
+    pub id: i32,
+    pub organisation_id: i32,
+    pub title: String,
+    pub due_on: NaiveDate,
+    pub opened_at: NaiveDateTime,
+    pub last_reminded_at: Option<NaiveDateTime>,
+}
+
+pub fn insert_round(
+    conn: &mut DbConn,
+    organisation_id: i32,
+    title: &str,
+    due_on: NaiveDate,
+    now: NaiveDateTime,
+) -> QueryResult<i32> {
+    diesel::insert_into(interest_rounds::table)
+        .values((
+            interest_rounds::organisation_id.eq(organisation_id),
+            interest_rounds::title.eq(title),
+            interest_rounds::due_on.eq(due_on),
+            interest_rounds::opened_at.eq(now),
+        ))
+        .returning(interest_rounds::id)
+        .get_result(conn)
+}
+
+/// The organisation's rounds, the latest first.
+pub fn rounds(conn: &mut DbConn, organisation_id: i32) -> QueryResult<Vec<RoundRow>> {
+    interest_rounds::table
+        .filter(interest_rounds::organisation_id.eq(organisation_id))
+        .order(interest_rounds::id.desc())
+        .select(RoundRow::as_select())
+        .load(conn)
+}
+
+pub fn set_reminded(conn: &mut DbConn, round_id: i32, now: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(interest_rounds::table.find(round_id))
+        .set(interest_rounds::last_reminded_at.eq(now))
+        .execute(conn)
+}
+
+/// The round's returns: (person, nil, when).
+pub fn returns(conn: &mut DbConn, round_id: i32) -> QueryResult<Vec<(i32, bool, NaiveDateTime)>> {
+    interest_returns::table
+        .filter(interest_returns::round_id.eq(round_id))
+        .select((
+            interest_returns::person_id,
+            interest_returns::nil,
+            interest_returns::returned_at,
+        ))
+        .load(conn)
+}
+
+/// Records a person's return in the round, replacing an earlier one.
+pub fn save_return(conn: &mut DbConn, round_id: i32, person_id: i32, nil: bool, now: NaiveDateTime) -> QueryResult<()> {
+    diesel::delete(
+        interest_returns::table
+            .filter(interest_returns::round_id.eq(round_id))
+            .filter(interest_returns::person_id.eq(person_id)),
+    )
+    .execute(conn)?;
+    diesel::insert_into(interest_returns::table)
+        .values((
+            interest_returns::round_id.eq(round_id),
+            interest_returns::person_id.eq(person_id),
+            interest_returns::nil.eq(nil),
+            interest_returns::returned_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = interest_breaches, check_for_backend(crate::db::MultiBackend))]
+pub struct BreachRow {
+    pub id: i32,
+    pub organisation_id: i32,
+    pub person_id: Option<i32>,
+    pub occurred_on: NaiveDate,
+    pub description: String,
+    pub action_taken: String,
+    pub recorded_by: Option<i32>,
+    pub recorded_at: NaiveDateTime,
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn insert_breach(
+    conn: &mut DbConn,
+    organisation_id: i32,
+    person_id: Option<i32>,
+    occurred_on: NaiveDate,
+    description: &str,
+    action_taken: &str,
+    recorded_by: i32,
+    now: NaiveDateTime,
+) -> QueryResult<i32> {
+    diesel::insert_into(interest_breaches::table)
+        .values((
+            interest_breaches::organisation_id.eq(organisation_id),
+            interest_breaches::person_id.eq(person_id),
+            interest_breaches::occurred_on.eq(occurred_on),
+            interest_breaches::description.eq(description),
+            interest_breaches::action_taken.eq(action_taken),
+            interest_breaches::recorded_by.eq(recorded_by),
+            interest_breaches::recorded_at.eq(now),
+        ))
+        .returning(interest_breaches::id)
+        .get_result(conn)
+}
+
+pub fn breaches(conn: &mut DbConn, organisation_id: i32) -> QueryResult<Vec<BreachRow>> {
+    interest_breaches::table
+        .filter(interest_breaches::organisation_id.eq(organisation_id))
+        .order(interest_breaches::occurred_on.desc())
+        .select(BreachRow::as_select())
+        .load(conn)
 }

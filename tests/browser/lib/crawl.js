@@ -6,7 +6,7 @@
 // tokens blanked, and the names of its query parameters), so the crawl sees
 // every kind of page rather than all eight practices or every sort order.
 // A "Sign in with …" button leaves for the provider (journey 7 follows it).
-const SKIP_PATH = [/^\/logout$/, /^\/login\/sso\//, /^\/assets\//, /\.(csv|pdf|json|eml|zip|txt|png|svg|ico|xml|key)$/i];
+const SKIP_PATH = [/^\/logout$/, /^\/login\/sso\//, /^\/assets\//, /\.(csv|pdf|json|eml|zip|txt|png|svg|ico|xml|key|ics)$/i, /\/papers\/\d+$/];
 
 function shape(url) {
   const segments = url.pathname.split('/').map((s) => {

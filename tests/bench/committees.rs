@@ -1,7 +1,9 @@
-//! Register of interests benchmark: an organisation with 500 people and
-//! 5,000 declarations, its public register page, the organisation's own
-//! view and the public CSV, each read 60 times over HTTP.
-//! `cargo bench --bench interests [-- --postgres]` (PostgreSQL from
+//! Committees benchmark: an organisation with 500 people and 5,000
+//! declarations, its public register page, the organisation's own view and
+//! the public CSV; and a meeting of a committee of 20 members with 30
+//! agenda items, each with declarations and recorded votes, as the public
+//! and as the secretary see it. Each page is read 60 times over HTTP.
+//! `cargo bench --bench committees [-- --postgres]` (PostgreSQL from
 //! QUORATE_TEST_POSTGRES_URL).
 
 #[path = "../common/mod.rs"]
