@@ -275,6 +275,7 @@ fn demo_interests(conn: &mut crate::db::DbConn, ccg: i32, now: chrono::NaiveDate
         decision_maker: true,
         user_id: None,
         added_at: now,
+        appointed_on: None,
     };
     let chair = insert_person(
         conn,

@@ -285,6 +285,34 @@ backend_tests! {
         let (status, body) = post(&board, &meeting, &decision, &refs).await;
         assert_eq!(status, 422);
         assert!(body.contains("Dr Gee One may not vote on this item"), "{body}");
+        // The API refuses it too, naming the member; a token sees what its holder sees.
+        let token = quorate::accounts::service::create_api_token_for(&app.pool, ADMIN, "committee").expect("token");
+        let api_decision = format!("/api/v1/meetings/{first}/items/{access_item}/decision");
+        let mut api_votes = serde_json::Map::new();
+        for (person, vote) in [(chair, "for"), (lay, "for"), (exec_a, "against"), (gp3, "against"), (gp1, "for")] {
+            api_votes.insert(person.to_string(), serde_json::json!(vote));
+        }
+        let (status, body) = app
+            .api(reqwest::Method::POST, &api_decision, Some(&token), Some(serde_json::json!({"outcome": "vote", "votes": api_votes, "casting": "for"})))
+            .await;
+        assert_eq!(status, 422, "{body}");
+        assert!(body.to_string().contains("Dr Gee One may not vote on this item"), "{body}");
+        let (status, body) = app
+            .api(reqwest::Method::POST, &api_decision, Some(&token), Some(serde_json::json!({"outcome": "vote", "ballot": 1})))
+            .await;
+        assert_eq!(status, 400, "an unknown field is refused: {body}");
+        let rep_token = quorate::accounts::service::create_api_token_for(&app.pool, _e.rep_of("F84001"), "rep").expect("token");
+        let (status, as_rep) = app.api(reqwest::Method::GET, &format!("/api/v1/meetings/{first}"), Some(&rep_token), None).await;
+        assert_eq!(status, 200);
+        assert_eq!(as_rep["part"], "public");
+        assert!(!as_rep.to_string().contains("Limehouse"), "{as_rep}");
+        let (_, as_secretary) = app.api(reqwest::Method::GET, &format!("/api/v1/meetings/{first}"), Some(&token), None).await;
+        assert!(as_secretary.to_string().contains("Limehouse"), "{as_secretary}");
+        let item = &as_secretary["items"][0];
+        assert_eq!(item["quorum"]["quorate"], true);
+        assert!(item["voters"].as_array().expect("voters").iter().any(|v| v["substituting_for"] == gp1), "{item}");
+        assert_eq!(app.api(reqwest::Method::GET, &format!("/api/v1/meetings/{first}"), None, None).await.0, 401);
+
         // A tie needs the chair's casting vote.
         let tied = votes(&[]);
         let refs: Vec<(&str, &str)> = tied.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();

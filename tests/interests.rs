@@ -403,4 +403,32 @@ backend_tests! {
             assert!(log.iter().any(|(a, _)| a == action), "{action}");
         }
     }
+
+    async fn an_interest_held_on_appointment_is_late_only_28_days_after_it(app: TestApp) {
+        let _e = electorate(&app, &[1_000]);
+        let board = app.new_visitor();
+        log_in(&board, ADMIN).await;
+        let tomorrow = (today() + Duration::days(1)).to_string();
+        let refused = board
+            .submit(PEOPLE, PEOPLE, &[("name", "Dr New"), ("position", "GP member"), ("decision_maker", "yes"), ("appointed", &tomorrow)])
+            .await;
+        assert_eq!(refused.status(), 422);
+        assert!(refused.text().await.expect("body").contains("Enter an appointment that has begun"));
+        let appointed = days_ago(10);
+        let response = board
+            .submit(PEOPLE, PEOPLE, &[("name", "Dr New"), ("position", "GP member"), ("decision_maker", "yes"), ("appointed", &appointed)])
+            .await;
+        assert_eq!(response.status(), 303);
+        let new = response.headers()["location"].to_str().expect("location").split("person=").nth(1).expect("id").to_owned();
+        let old = add_person(&board, "Dr Old", "GP member", "yes").await;
+        let years_ago = days_ago(1_000);
+        assert_eq!(declare(&board, &declaration(&new, "Held Before Ltd", &years_ago)).await.0, 303);
+        assert_eq!(declare(&board, &declaration(&old, "Held Long Ltd", &years_ago)).await.0, 303);
+        let csv = app.new_visitor().get("/organisations/08V/interests.csv").await.text().await.expect("csv");
+        let mut reader = csv::Reader::from_reader(csv.as_bytes());
+        let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
+        let late = |with: &str| rows.iter().find(|r| &r[4] == with).map(|r| r[9].to_owned()).expect("row");
+        assert_eq!(late("Held Before Ltd"), "no", "declared within 28 days of the appointment");
+        assert_eq!(late("Held Long Ltd"), "yes", "no appointment recorded: counted from when it arose");
+    }
 }

@@ -754,6 +754,7 @@ fn committee_world(conn: &mut quorate::db::DbConn, organisation_id: i32) -> (i32
             decision_maker: true,
             user_id: None,
             added_at: now,
+            appointed_on: None,
         },
     )
     .expect("person");

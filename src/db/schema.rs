@@ -680,6 +680,7 @@ diesel::table! {
         user_id -> Nullable<Integer>,
         added_at -> Timestamp,
         left_on -> Nullable<Date>,
+        appointed_on -> Nullable<Date>,
     }
 }
 

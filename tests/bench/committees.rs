@@ -40,6 +40,7 @@ fn seed(app: &common::TestApp, organisation_id: i32) {
                     decision_maker: p % 10 != 9,
                     user_id: None,
                     added_at: now,
+                    appointed_on: None,
                 },
             )?;
             for d in 0..PER_PERSON {

@@ -259,7 +259,14 @@ impl Declaration {
 
     /// Declared more than 28 days after the interest arose.
     pub fn declared_late(&self) -> bool {
-        (self.declared_on - self.starts_on).num_days() > DECLARE_WITHIN_DAYS
+        self.declared_late_after(None)
+    }
+
+    /// Declared more than 28 days after the interest arose or, for one
+    /// already held when the person was appointed, after the appointment.
+    pub fn declared_late_after(&self, appointed_on: Option<NaiveDate>) -> bool {
+        let due_from = appointed_on.map_or(self.starts_on, |a| a.max(self.starts_on));
+        (self.declared_on - due_from).num_days() > DECLARE_WITHIN_DAYS
     }
 
     /// Still held on `today`.
@@ -381,6 +388,28 @@ mod tests {
         assert!(!d.declared_late(), "28 days is in time");
         d.declared_on = date(2026, 1, 30);
         assert!(d.declared_late());
+    }
+
+    #[test]
+    fn an_interest_held_on_appointment_is_due_28_days_after_it() {
+        let mut d = shares();
+        d.starts_on = date(2020, 1, 1);
+        d.declared_on = date(2026, 2, 20);
+        assert!(d.declared_late(), "years after it arose");
+        assert!(
+            !d.declared_late_after(Some(date(2026, 2, 1))),
+            "within 28 days of the appointment"
+        );
+        assert!(
+            d.declared_late_after(Some(date(2026, 1, 1))),
+            "50 days after the appointment"
+        );
+        d.starts_on = date(2026, 3, 1);
+        d.declared_on = date(2026, 4, 15);
+        assert!(
+            d.declared_late_after(Some(date(2026, 1, 1))),
+            "arose after the appointment: due from when it arose"
+        );
     }
 
     #[test]

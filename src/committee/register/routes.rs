@@ -86,7 +86,7 @@ fn register_view(register: &Register) -> RegisterPage {
                     None => format!("From {}", crate::time::day(d.starts_on)),
                 },
                 declared: crate::time::day(d.declared_on),
-                late: d.declared_late(),
+                late: d.declared_late_after(person.person.appointed_on),
                 value: match (d.value_pence, d.accepted) {
                     (Some(v), Some(true)) => format!("{}, accepted", model::pounds(v)),
                     (Some(v), Some(false)) => format!("{}, declined", model::pounds(v)),

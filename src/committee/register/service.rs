@@ -195,7 +195,12 @@ pub fn register_csv(register: &Register) -> AppResult<String> {
                     d.starts_on.to_string(),
                     d.ends_on.map(|e| e.to_string()).unwrap_or_default(),
                     d.declared_on.to_string(),
-                    if d.declared_late() { "yes" } else { "no" }.to_owned(),
+                    if d.declared_late_after(person.person.appointed_on) {
+                        "yes"
+                    } else {
+                        "no"
+                    }
+                    .to_owned(),
                     d.value_pence.map(model::pounds).unwrap_or_default(),
                     match d.accepted {
                         Some(true) => "accepted",
@@ -232,6 +237,8 @@ pub struct PersonForm {
     pub position: String,
     /// "yes" or "no".
     pub decision_maker: String,
+    /// When they took up the position (optional).
+    pub appointed: String,
 }
 
 fn required_text(field: &str, value: &str, what: &str, max: usize, errors: &mut Vec<FieldError>) -> String {
@@ -269,6 +276,18 @@ pub fn add_person(pool: &Pool, actor: &SessionUser, code: &str, form: &PersonFor
             false
         }
     };
+    let appointed_on = read_date(
+        "appointed",
+        &form.appointed,
+        "when they took up the position",
+        &mut errors,
+    );
+    if appointed_on.is_some_and(|d| d > today()) {
+        errors.push(FieldError::new(
+            "appointed",
+            "Enter an appointment that has begun, today or earlier",
+        ));
+    }
     let mut conn = pool.get()?;
     let organisation = administered(&mut conn, actor, code)?;
     if !errors.is_empty() {
@@ -298,6 +317,7 @@ pub fn add_person(pool: &Pool, actor: &SessionUser, code: &str, form: &PersonFor
                 decision_maker,
                 user_id,
                 added_at: now(),
+                appointed_on,
             },
         )?;
         record(
@@ -494,9 +514,9 @@ pub fn declare(pool: &Pool, actor: &SessionUser, code: &str, form: &DeclarationF
             declaration.counterparty,
             declaration.starts_on
         );
-        if declaration.declared_late() {
+        if declaration.declared_late_after(person.appointed_on) {
             summary.push_str(&format!(
-                "; declared late, on {}, more than {} days after it arose",
+                "; declared late, on {}, more than {} days after it arose or the person was appointed",
                 declaration.declared_on,
                 model::DECLARE_WITHIN_DAYS
             ));

@@ -18,6 +18,7 @@ pub struct PersonRow {
     pub user_id: Option<i32>,
     pub added_at: NaiveDateTime,
     pub left_on: Option<NaiveDate>,
+    pub appointed_on: Option<NaiveDate>,
 }
 
 #[derive(Debug, Clone, Insertable)]
@@ -30,6 +31,7 @@ pub struct NewPerson {
     pub decision_maker: bool,
     pub user_id: Option<i32>,
     pub added_at: NaiveDateTime,
+    pub appointed_on: Option<NaiveDate>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]

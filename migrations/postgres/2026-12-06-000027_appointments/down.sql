@@ -1,0 +1,1 @@
+ALTER TABLE interest_people DROP COLUMN appointed_on;
