@@ -431,4 +431,37 @@ backend_tests! {
         assert_eq!(late("Held Before Ltd"), "no", "declared within 28 days of the appointment");
         assert_eq!(late("Held Long Ltd"), "yes", "no appointment recorded: counted from when it arose");
     }
+
+    async fn a_long_register_is_read_fifty_people_to_a_page(app: TestApp) {
+        let e = electorate(&app, &[1_000]);
+        {
+            let mut conn = app.pool.get().expect("connection");
+            for n in 0..60 {
+                quorate::committee::register::store::insert_person(
+                    &mut conn,
+                    &quorate::committee::register::store::NewPerson {
+                        organisation_id: e.organisation_id,
+                        name: format!("Person {n:02}"),
+                        email: None,
+                        position: "GP member".into(),
+                        decision_maker: true,
+                        user_id: None,
+                        added_at: chrono::Utc::now().naive_utc(),
+                        appointed_on: None,
+                    },
+                )
+                .expect("person");
+            }
+        }
+        let public = app.new_visitor();
+        let (_, first) = public.get_text(REGISTER).await;
+        assert!(first.contains("People 1 to 50 of 60") && first.contains("Person 49") && !first.contains("Person 50"), "{first}");
+        assert!(first.contains("Next people") && first.contains("/organisations/08V/interests?page") && !first.contains("Previous people"), "{first}");
+        let (_, second) = public.get_text(&format!("{REGISTER}?page=2")).await;
+        assert!(second.contains("People 51 to 60 of 60") && second.contains("Person 59") && !second.contains("Person 49"), "{second}");
+        assert!(second.contains("Previous people") && !second.contains("Next people"), "{second}");
+        let (status, beyond) = public.get_text(&format!("{REGISTER}?page=99")).await;
+        assert_eq!(status, 200);
+        assert!(beyond.contains("People 51 to 60 of 60"), "a page past the end shows the last");
+    }
 }

@@ -1050,10 +1050,8 @@ pub fn meeting_view(pool: &Pool, grants: &Grants, user_id: Option<i32>, id: i32)
     let papers = store::papers(&mut conn, &item_ids)?;
     let member_ids: BTreeSet<i32> = terms.members.iter().map(|m| m.id).collect();
     let today = crate::time::london_day(meeting.starts_at);
-    let interests: Vec<InterestRow> = register_store::interests_of_organisation(&mut conn, organisation.id)?
-        .into_iter()
-        .filter(|i| member_ids.contains(&i.person_id))
-        .collect();
+    let member_list: Vec<i32> = member_ids.iter().copied().collect();
+    let interests: Vec<InterestRow> = register_store::interests_of_people(&mut conn, &member_list)?;
     let interest_of = |id: Option<i32>| interests.iter().find(|i| Some(i.id) == id);
     let mut items = Vec::new();
     for row in rows {
@@ -1080,8 +1078,10 @@ pub fn meeting_view(pool: &Pool, grants: &Grants, user_id: Option<i32>, id: i32)
                 ))
             })
             .collect();
+        // Shown to the secretary only, so worked out only for them.
         let standing: Vec<(i32, i32, String)> = interests
             .iter()
+            .filter(|_| access.administers)
             .filter(|i| !actions.contains_key(&i.person_id))
             .filter(|i| {
                 super::register::service::declaration_of(i).is_some_and(|d| d.current(today) && d.touches(&subjects))

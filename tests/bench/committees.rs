@@ -121,5 +121,106 @@ fn main() {
             "/organisations/08V/interests",
         )
         .await;
+
+        let meeting = seed_meeting(&app, organisation);
+        let path = format!("/meetings/{meeting}");
+        time(&public, "meeting page, 30 items and 20 members, public part", &path).await;
+        time(
+            &app,
+            "meeting page, 30 items and 20 members, the secretary's view with its forms",
+            &path,
+        )
+        .await;
     });
+}
+
+/// A committee of the first 20 people (a lay chair and vice-chair, lay
+/// members, executives and GPs, two of them non-voting substitutes), a
+/// meeting with 30 items (every fifth private), attendance, two
+/// declarations per item and every eligible member's vote on each.
+fn seed_meeting(app: &common::TestApp, organisation_id: i32) -> i32 {
+    use quorate::committee::store as committee;
+    let mut conn = app.pool.get().expect("connection");
+    let now = chrono::Utc::now().naive_utc();
+    let people = store::people(&mut conn, organisation_id).expect("people");
+    quorate::db::write_transaction::<_, diesel::result::Error, _>(&mut conn, |c| {
+        let id = committee::insert_committee(
+            c,
+            organisation_id,
+            &committee::CommitteeTerms {
+                name: "Primary care commissioning committee".into(),
+                quorum_numerator: 1,
+                quorum_denominator: 3,
+                quorum_including:
+                    r#"[{"roles":["lay_chair","lay_vice_chair"],"at_least":1},{"roles":["executive"],"at_least":1}]"#
+                        .into(),
+                casting_vote: true,
+                withhold_papers: true,
+            },
+            now,
+        )?;
+        let members: Vec<i32> = people.iter().take(20).map(|p| p.id).collect();
+        for (n, person) in members.iter().enumerate() {
+            let (role, voting, substitute_for) = match n {
+                0 => ("lay_chair", true, None),
+                1 => ("lay_vice_chair", true, None),
+                2..=4 => ("lay_member", true, None),
+                5..=9 => ("executive", true, None),
+                18 | 19 => ("gp", false, Some(members[n - 8])),
+                _ => ("gp", true, None),
+            };
+            committee::insert_member(
+                c,
+                &committee::NewMember {
+                    committee_id: id,
+                    person_id: *person,
+                    role: role.into(),
+                    voting,
+                    substitute_for,
+                },
+            )?;
+        }
+        let meeting = committee::insert_meeting(
+            c,
+            id,
+            "Meeting in public",
+            now - chrono::Duration::hours(2),
+            "Room 3",
+            now,
+        )?;
+        let attendance: Vec<(i32, &str)> = members
+            .iter()
+            .enumerate()
+            .map(|(n, p)| (*p, if n % 7 == 3 { "apologies" } else { "present" }))
+            .collect();
+        committee::set_attendance(c, meeting, &attendance)?;
+        for position in 1..=30 {
+            let item = committee::insert_item(
+                c,
+                &committee::NewItem {
+                    meeting_id: meeting,
+                    position,
+                    title: format!("Item {position}: contract for Provider {position} Ltd"),
+                    description: "The panel's recommendation and the finance report.".into(),
+                    private: position % 5 == 0,
+                    subjects: format!("Provider {position} Ltd\nF8400{}", position % 10),
+                    motion: format!("That the committee approves recommendation {position}"),
+                    status: "open".into(),
+                },
+            )?;
+            let gp = 10 + position as usize % 8;
+            let executive = 5 + position as usize % 5;
+            committee::save_declaration(c, item, members[gp], None, "substituted", now)?;
+            committee::save_declaration(c, item, members[executive], None, "leaves", now)?;
+            let votes: Vec<(i32, &str, bool)> = members
+                .iter()
+                .enumerate()
+                .filter(|(n, _)| *n < 18 && n % 7 != 3 && *n != gp && *n != executive)
+                .map(|(n, p)| (*p, if n % 3 == 0 { "against" } else { "for" }, false))
+                .collect();
+            committee::insert_votes(c, item, &votes)?;
+        }
+        Ok(meeting)
+    })
+    .expect("seed the meeting")
 }

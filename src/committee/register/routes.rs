@@ -55,12 +55,41 @@ struct RegisterPage {
     people: Vec<PersonView>,
     late: usize,
     withheld_hidden: usize,
+    page: usize,
+    pages: usize,
+    showing: String,
+    previous_href: Option<String>,
+    next_href: Option<String>,
 }
 
-fn register_view(register: &Register) -> RegisterPage {
+/// People shown on one page of the register (a page of 50 people and their
+/// entries stays quick to load and to read; the CSV has everyone).
+const PEOPLE_PER_PAGE: usize = 50;
+
+fn register_view(register: &Register, page: usize, public_only: bool) -> RegisterPage {
     let code = register.organisation.ods_code.clone();
+    let pages = register.people.len().div_ceil(PEOPLE_PER_PAGE).max(1);
+    let page = page.clamp(1, pages);
+    let shown = &register.people[((page - 1) * PEOPLE_PER_PAGE).min(register.people.len())
+        ..(page * PEOPLE_PER_PAGE).min(register.people.len())];
+    let late = register
+        .people
+        .iter()
+        .map(|p| {
+            p.entries
+                .iter()
+                .filter(|e| e.declaration.declared_late_after(p.person.appointed_on))
+                .count()
+        })
+        .sum();
+    let href = |n: usize| {
+        format!(
+            "/organisations/{code}/interests?{}page={n}",
+            if public_only { "view=public&" } else { "" }
+        )
+    };
     let mut entries = Vec::new();
-    for person in &register.people {
+    for person in shown {
         for entry in &person.entries {
             let d = &entry.declaration;
             let not_public = if !register.full {
@@ -104,10 +133,23 @@ fn register_view(register: &Register) -> RegisterPage {
         full: register.full,
         may_administer: register.may_administer,
         today: crate::time::day(register.today),
-        late: entries.iter().filter(|e| e.late).count(),
+        late,
         withheld_hidden: register.withheld_hidden,
-        people: register
-            .people
+        page,
+        pages,
+        showing: if pages > 1 {
+            format!(
+                "People {} to {} of {}, with their entries.",
+                (page - 1) * PEOPLE_PER_PAGE + 1,
+                (page - 1) * PEOPLE_PER_PAGE + shown.len(),
+                register.people.len()
+            )
+        } else {
+            String::new()
+        },
+        previous_href: (page > 1).then(|| href(page - 1)),
+        next_href: (page < pages).then(|| href(page + 1)),
+        people: shown
             .iter()
             .map(|p| PersonView {
                 name: p.person.name.clone(),
@@ -133,6 +175,8 @@ fn grants_of(user: &MaybeUser) -> Grants {
 pub struct RegisterQuery {
     /// "public" shows the organisation's own people the public register.
     view: String,
+    /// The page of people, from 1.
+    page: String,
 }
 
 #[derive(Serialize)]
@@ -171,7 +215,7 @@ async fn register_page(
     ui: &Ui,
     user: &MaybeUser,
     code: String,
-    public_only: bool,
+    (public_only, page): (bool, usize),
     status: StatusCode,
     errors: Vec<FieldError>,
     forms: (service::RoundForm, service::BreachForm),
@@ -255,7 +299,7 @@ async fn register_page(
         breach_people: choices("breach-person", &breach_pairs, &forms.1.person),
         round_form: forms.0,
         breach_form: forms.1,
-        register: register_view(&register),
+        register: register_view(&register, page, public_only),
     };
     ui.form_errors(status, "committee/register", "Register of interests", errors, &page)
 }
@@ -270,7 +314,7 @@ pub async fn register(
         &ui,
         &user,
         code.into_inner(),
-        query.view == "public",
+        (query.view == "public", query.page.trim().parse().unwrap_or(1)),
         StatusCode::OK,
         Vec::new(),
         Default::default(),
@@ -292,11 +336,20 @@ async fn after(
     match done {
         Ok(flash) => Ok(ui.see_other(&format!("/organisations/{code}/interests"), Some(flash))),
         Err(AppError::Invalid(errors)) => {
-            register_page(ui, &user, code, false, StatusCode::UNPROCESSABLE_ENTITY, errors, forms).await
+            register_page(
+                ui,
+                &user,
+                code,
+                (false, 1),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                errors,
+                forms,
+            )
+            .await
         }
         Err(AppError::Conflict(why)) => {
             let errors = vec![FieldError::new("round", why)];
-            register_page(ui, &user, code, false, StatusCode::CONFLICT, errors, forms).await
+            register_page(ui, &user, code, (false, 1), StatusCode::CONFLICT, errors, forms).await
         }
         Err(other) => Err(other),
     }

@@ -121,6 +121,19 @@ pub fn interests_of_organisation(conn: &mut DbConn, organisation_id: i32) -> Que
         .load(conn)
 }
 
+/// Every declaration of these people, by person then start.
+pub fn interests_of_people(conn: &mut DbConn, person_ids: &[i32]) -> QueryResult<Vec<InterestRow>> {
+    interests::table
+        .filter(interests::person_id.eq_any(person_ids))
+        .order((
+            interests::person_id.asc(),
+            interests::starts_on.asc(),
+            interests::id.asc(),
+        ))
+        .select(InterestRow::as_select())
+        .load(conn)
+}
+
 /// Whether an identical declaration is on the register already (a form
 /// sent twice).
 pub fn same_declared(conn: &mut DbConn, row: &NewInterest) -> QueryResult<bool> {
