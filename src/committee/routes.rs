@@ -1195,15 +1195,5 @@ pub async fn download_paper(
         .state()
         .run(move |pool| service::paper(pool, &grants, user_id, id, item, paper))
         .await?;
-    let ascii: String = name
-        .chars()
-        .map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '_' })
-        .collect();
-    Ok(HttpResponse::Ok()
-        .content_type(content_type)
-        .insert_header((
-            actix_web::http::header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{ascii}\""),
-        ))
-        .body(content))
+    Ok(crate::web::page::attachment(&name, content_type, content))
 }

@@ -1232,17 +1232,7 @@ async fn document_response(
         .state()
         .run(move |pool| service::document(pool, &grants, id, doc))
         .await?;
-    let ascii: String = name
-        .chars()
-        .map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '_' })
-        .collect();
-    Ok(HttpResponse::Ok()
-        .content_type(content_type)
-        .insert_header((
-            actix_web::http::header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{ascii}\""),
-        ))
-        .body(content))
+    Ok(crate::web::page::attachment(&name, content_type, content))
 }
 
 #[derive(Debug, Default, Deserialize)]

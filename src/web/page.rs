@@ -177,3 +177,19 @@ pub fn navigation(user: Option<&SessionUser>, path: &str) -> Vec<NavItem> {
         })
         .collect()
 }
+
+/// A file to download, its name kept to printable ASCII so the header
+/// cannot be broken by what an uploader called it.
+pub fn attachment(file_name: &str, content_type: String, body: Vec<u8>) -> actix_web::HttpResponse {
+    let ascii: String = file_name
+        .chars()
+        .map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '_' })
+        .collect();
+    actix_web::HttpResponse::Ok()
+        .content_type(content_type)
+        .insert_header((
+            actix_web::http::header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{}\"", ascii.replace('"', "_")),
+        ))
+        .body(body)
+}
