@@ -126,6 +126,11 @@ backend_tests! {
         ]).await;
         assert_eq!(status, 303);
 
+        // A declaration round is open: a new interest declared at the meeting is the member's return.
+        let due = (Utc::now() + Duration::days(30)).format("%Y-%m-%d").to_string();
+        let register_page = "/organisations/08V/interests";
+        assert_eq!(post(&board, register_page, "/organisations/08V/interests/rounds", &[("title", "Annual declaration"), ("due", &due)]).await.0, 303);
+
         // The terms of reference: one third, with the chair or vice-chair, a lay member and an executive.
         let new = "/organisations/08V/committees/new";
         let (status, body) = post(&board, new, new, &[("name", ""), ("share", "5/3"), ("chair", "yes"), ("lay", "x"), ("casting_vote", "yes"), ("withhold_papers", "yes")]).await;
@@ -225,6 +230,31 @@ backend_tests! {
         // The register's entry naming the item is shown to the secretary.
         let (_, secretary) = board.get_text(&meeting).await;
         assert!(secretary.contains("Dr Gee One: Shareholdings and other ownership interests with Riverside Health Ltd"), "{secretary}");
+        // The meeting page carries no forms for the items: each item's page does.
+        assert!(!secretary.contains("Record the decision</button>") && secretary.contains(&format!("href=\"/meetings/{first}/items/{access_item}\"")), "{secretary}");
+        let item_page = format!("{meeting}/items/{access_item}");
+        let (status, own) = board.get_text(&item_page).await;
+        assert_eq!(status, 200);
+        assert!(own.contains("Record the decision</button>") && own.contains("bid-evaluation.pdf"), "{own}");
+        let (status, public_item) = stranger.get_text(&item_page).await;
+        assert_eq!(status, 200);
+        assert!(!public_item.contains("Record the decision") && !public_item.contains("_csrf"), "{public_item}");
+        assert_eq!(stranger.get(&format!("{meeting}/items/{private_item}")).await.status(), 404, "the private part is not public");
+        assert_eq!(stranger.get(&format!("{meeting}/items/999999")).await.status(), 404);
+
+        // Before anything is declared at the meeting, Dr Gee One's shares on the register name what
+        // item 1 is about: the committee withholds its papers from him, and does not show him their links.
+        let gee = app.new_visitor();
+        log_in(&gee, "gee.one@example.org").await;
+        assert_eq!(gee.get(&access_paper).await.status(), 403);
+        let (_, gee_page) = gee.get_text(&meeting).await;
+        assert!(!gee_page.contains("bid-evaluation.pdf") && gee_page.contains("The papers for this item are withheld from you"), "{gee_page}");
+        assert!(gee_page.contains("finance.pdf"), "{gee_page}");
+        let gee_token = quorate::accounts::service::create_api_token_for(&app.pool, "gee.one@example.org", "gee").expect("token");
+        let (status, as_gee) = app.api(reqwest::Method::GET, &format!("/api/v1/meetings/{first}"), Some(&gee_token), None).await;
+        assert_eq!(status, 200);
+        assert_eq!(as_gee["items"][0]["papers_withheld"], true);
+        assert!(!as_gee.to_string().contains("bid-evaluation.pdf") && as_gee.to_string().contains("finance.pdf"), "{as_gee}");
 
         // Attendance: every member must be accounted for.
         let attendance = format!("{meeting}/attendance");
@@ -251,12 +281,10 @@ backend_tests! {
         assert_eq!(status, 422);
         assert!(body.contains("Choose the action agreed for the item") && body.contains(&format!("href=\"#item-{access_item}-action\"")), "{body}");
         assert_eq!(post(&board, &meeting, &declarations, &[("person", &gp1.to_string()), ("interest", &interest_id.to_string()), ("action", "substituted")]).await.0, 303);
-        let (_, page_now) = board.get_text(&meeting).await;
+        let (_, page_now) = board.get_text(&item_page).await;
         assert!(page_now.contains("Substituting for Dr Gee One"), "{page_now}");
         // The committee withholds an item's papers from a member conflicted on it; his others he sees,
         // the private part's too, as a member.
-        let gee = app.new_visitor();
-        log_in(&gee, "gee.one@example.org").await;
         assert_eq!(gee.get(&access_paper).await.status(), 403);
         assert_eq!(gee.get(&finance_paper).await.status(), 200);
         assert_eq!(gee.get(&private_paper).await.status(), 200);
@@ -324,6 +352,8 @@ backend_tests! {
         assert_eq!(post(&board, &meeting, &decision, &refs).await.0, 303);
         let (status, _) = post(&board, &meeting, &decision, &refs).await;
         assert_eq!(status, 409, "decided once");
+        assert_eq!(upload(&board, &meeting, access_item, "late.pdf", b"%PDF-1.4 late").await, 422, "a decided item's papers are on record");
+        assert_eq!(paper_ids(&app, access_item).len(), 1);
 
         // Item 2 (private): a new interest declared at the meeting takes the only executive out; not quorate.
         let declarations = format!("{meeting}/items/{private_item}/declarations");
@@ -332,6 +362,12 @@ backend_tests! {
             ("counterparty", "Limehouse Practice"), ("description", "Spouse is a partner"), ("action", "leaves"),
         ]).await;
         assert_eq!(status, 303, "{body}");
+        let returned: Vec<i32> = {
+            let mut conn = app.pool.get().expect("connection");
+            let round = quorate::committee::register::store::rounds(&mut conn, _e.organisation_id).expect("rounds")[0].id;
+            quorate::committee::register::store::returns(&mut conn, round).expect("returns").iter().map(|r| r.0).collect()
+        };
+        assert_eq!(returned, vec![exec_a], "the interest declared at the meeting is Ann Exec's return");
         let decision = format!("{meeting}/items/{private_item}/decision");
         let mut inquorate = vec![("outcome".to_owned(), "vote".to_owned())];
         inquorate.extend([chair, lay, gp1].iter().map(|p| (format!("vote-{p}"), "for".to_owned())));
@@ -405,5 +441,19 @@ backend_tests! {
             assert!(log.iter().any(|(a, _)| a == action), "{action} audited");
         }
         assert!(log.iter().any(|(a, s)| a == "meeting.decision" && s.contains("casting vote")), "{log:?}");
+
+        // A member who leaves the organisation must come off the committee first, or they would count
+        // towards its quorum.
+        let ann_page = format!("/organisations/08V/interests/people/{exec_a}");
+        let yesterday = (Utc::now() - Duration::days(1)).format("%Y-%m-%d").to_string();
+        let leaving = [("name", "Ann Exec"), ("position", "Director of commissioning"), ("decision_maker", "yes"), ("left", yesterday.as_str())];
+        let (status, body) = post(&board, &ann_page, &ann_page, &leaving).await;
+        assert_eq!(status, 422);
+        assert!(body.contains("sits on Primary care commissioning committee: take them off first"), "{body}");
+        assert_eq!(post(&board, &page, &format!("{page}/members/{exec_a}/remove"), &[]).await.0, 303);
+        assert_eq!(post(&board, &ann_page, &ann_page, &leaving).await.0, 303);
+        // The meeting's record still names her and what she declared.
+        let (_, seen) = observer.get_text(&meeting).await;
+        assert!(seen.contains("Ann Exec declared an interest (Other with Limehouse Practice: Spouse is a partner) and left the meeting for the item"), "{seen}");
     }
 }

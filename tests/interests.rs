@@ -432,6 +432,123 @@ backend_tests! {
         assert_eq!(late("Held Long Ltd"), "yes", "no appointment recorded: counted from when it arose");
     }
 
+    async fn leavers_are_neither_asked_nor_published_for_long_and_returns_must_agree_with_the_register(app: TestApp) {
+        let _e = electorate(&app, &[1_000]);
+        let sink = SmtpSink::start();
+        let board = app.new_visitor();
+        log_in(&board, ADMIN).await;
+        let ada = add_person_at(&board, "Dr Ada Lovelace", "GP member", "yes", "ada@example.org").await;
+        let ben = add_person_at(&board, "Ben Lay", "Lay member", "yes", "ben@example.org").await;
+        let cy = add_person_at(&board, "Cy Exec", "Executive", "yes", "cy@example.org").await;
+        let dee = add_person(&board, "Dee Nomail", "Practice manager", "no").await;
+        // Ben's shares, running when he left seven months ago; Ada's, running now.
+        let (two_years, seven_months) = (months_ago(24), months_ago(7));
+        assert_eq!(declare(&board, &with(declaration(&ben, "Ben Holdings Ltd", &two_years), &[("declared", &two_years)])).await.0, 303);
+        assert_eq!(declare(&board, &declaration(&ada, "Riverside Health Ltd", &days_ago(3))).await.0, 303);
+
+        // Ben's page: his details, every wrong field named, nothing changed.
+        let ben_page = format!("{PEOPLE}/{ben}");
+        let (status, page) = board.get_text(&ben_page).await;
+        assert_eq!(status, 200);
+        assert!(page.contains("Ben Holdings Ltd") && page.contains("value=\"ben@example.org\""), "{page}");
+        let refused = board
+            .submit(&ben_page, &ben_page, &[("name", "Ben Lay"), ("position", ""), ("decision_maker", "yes"), ("appointed", &days_ago(10)), ("left", &days_ago(20))])
+            .await;
+        assert_eq!(refused.status(), 422);
+        let refused = refused.text().await.expect("body");
+        assert!(refused.contains("Enter their position") && refused.contains("Enter a date they left on or after"), "{refused}");
+        assert_eq!(board.get(&format!("{PEOPLE}/999999")).await.status(), 404);
+        let left = board
+            .submit(&ben_page, &ben_page, &[("name", "Ben Lay"), ("position", "Lay member"), ("email", "ben@example.org"), ("decision_maker", "yes"), ("left", &seven_months)])
+            .await;
+        assert_eq!(left.status(), 303);
+        assert!(audit(&app).iter().any(|(a, s)| a == "interests.person_update" && s.starts_with("Ben Lay: left")), "{:?}", audit(&app));
+        // Someone else's administrator cannot change him.
+        let observer = app.new_visitor();
+        log_in(&observer, OBSERVER).await;
+        assert_eq!(observer.get(&ben_page).await.status(), 403);
+
+        // His running interest left the public register six months after he did; the organisation keeps it.
+        let (_, public) = app.new_visitor().get_text(REGISTER).await;
+        assert!(!public.contains("Ben Holdings Ltd") && !public.contains("Ben Lay") && public.contains("Riverside Health Ltd"), "{public}");
+        let (_, full) = board.get_text(REGISTER).await;
+        assert!(full.contains("Ben Holdings Ltd") && full.contains("(left "), "{full}");
+
+        // Returns must agree with the register: no nil return over a running interest, no "declared" with none.
+        let rounds = "/organisations/08V/interests/rounds";
+        let due = (today() + Duration::days(30)).to_string();
+        assert_eq!(board.submit(REGISTER, rounds, &[("title", "Annual declaration 2027"), ("due", &due)]).await.status(), 303);
+        let again = board.submit(REGISTER, rounds, &[("title", "Another"), ("due", &due)]).await;
+        assert_eq!(again.status(), 409, "one round at a time");
+        assert!(again.text().await.expect("body").contains("Annual declaration 2027 is open until"));
+        app.mail_worker(Some(&sink.url()), &[]).run_until_idle().await.expect("worker");
+        assert_eq!(
+            subjects_to(&sink, "Declare your interests by"),
+            vec!["ada@example.org", "cy@example.org"],
+            "the leaver is not asked, and the second round sent nothing"
+        );
+        let round = {
+            let mut conn = app.pool.get().expect("connection");
+            quorate::committee::register::store::rounds(&mut conn, _e.organisation_id).expect("rounds")[0].id
+        };
+        let returns = format!("{rounds}/{round}/returns");
+        let (_, page) = board.get_text(REGISTER).await;
+        assert!(page.contains("<li>Cy Exec, Executive</li>") && !page.contains("<li>Ben Lay, Lay member</li>"), "{page}");
+        let return_of = |who: &str, kind: &str| (who.to_owned(), kind.to_owned());
+        for ((who, kind), message) in [
+            (return_of(&ada, "nil"), "has 1 interest running on the register, so cannot make a nil return"),
+            (return_of(&cy, "declared"), "has no interest running on the register"),
+            (return_of(&ben, "nil"), "has left and makes no return"),
+        ] {
+            let refused = board.submit(REGISTER, &returns, &[("person", &who), ("kind", &kind)]).await;
+            assert_eq!(refused.status(), 422);
+            let body = refused.text().await.expect("body");
+            assert!(body.contains(message), "{message}: {body}");
+        }
+        assert_eq!(board.submit(REGISTER, &returns, &[("person", &cy), ("kind", "nil")]).await.status(), 303);
+
+        // Ada's interest ends: the end is checked, recorded once, and then her nil return is right.
+        let riverside = {
+            let mut conn = app.pool.get().expect("connection");
+            quorate::committee::register::store::interests_of_organisation(&mut conn, _e.organisation_id)
+                .expect("interests")
+                .into_iter()
+                .find(|i| i.counterparty == "Riverside Health Ltd")
+                .expect("Ada's shares")
+                .id
+        };
+        let ada_page = format!("{PEOPLE}/{ada}");
+        let end = format!("/organisations/08V/interests/entries/{riverside}/end");
+        let tomorrow = (today() + Duration::days(1)).to_string();
+        for (ended, message) in [(days_ago(10), "Enter an end on or after the day the interest arose"), (tomorrow, "Enter an end today or earlier"), (String::new(), "Enter when the interest ended")] {
+            let refused = board.submit(&ada_page, &end, &[("ended", &ended)]).await;
+            assert_eq!(refused.status(), 422);
+            let body = refused.text().await.expect("body");
+            assert!(body.contains(message) && body.contains(&format!("href=\"#ended-{riverside}\"")), "{message}: {body}");
+        }
+        assert_eq!(board.submit(&ada_page, &end, &[("ended", &days_ago(1))]).await.status(), 303);
+        let twice = board.submit(&ada_page, &end, &[("ended", &days_ago(1))]).await;
+        assert_eq!(twice.status(), 409);
+        assert!(twice.text().await.expect("body").contains("recorded as ended already"));
+        assert!(audit(&app).iter().any(|(a, s)| a == "interests.end" && s.contains("Riverside Health Ltd ended on")));
+        assert_eq!(board.submit(REGISTER, &returns, &[("person", &ada), ("kind", "nil")]).await.status(), 303);
+        // Still public for six months after it ended.
+        let (_, public) = app.new_visitor().get_text(REGISTER).await;
+        assert!(public.contains("Riverside Health Ltd"), "{public}");
+
+        // The one left without a return has no address: nobody is emailed, and the page says so.
+        let remind = format!("{rounds}/{round}/remind");
+        let nobody = board.submit(REGISTER, &remind, &[]).await;
+        assert_eq!(nobody.status(), 409);
+        assert!(nobody.text().await.expect("body").contains("None of the 1 with no return has an email address"));
+        let reminded_at = {
+            let mut conn = app.pool.get().expect("connection");
+            quorate::committee::register::store::rounds(&mut conn, _e.organisation_id).expect("rounds")[0].last_reminded_at
+        };
+        assert_eq!(reminded_at, None, "no reminder is recorded when nobody was emailed");
+        let _ = dee;
+    }
+
     async fn a_long_register_is_read_fifty_people_to_a_page(app: TestApp) {
         let e = electorate(&app, &[1_000]);
         {

@@ -320,6 +320,22 @@ const ACCESS: &[(&str, &str, Access)] = &[
     ("GET", "/organisations/{code}/interests.csv", Access::Public),
     ("GET", "/organisations/{code}/interests/people", Access::Administers),
     ("POST", "/organisations/{code}/interests/people", Access::Administers),
+    (
+        "GET",
+        "/organisations/{code}/interests/people/{person}",
+        Access::Administers,
+    ),
+    (
+        "POST",
+        "/organisations/{code}/interests/people/{person}",
+        Access::Administers,
+    ),
+    (
+        "POST",
+        "/organisations/{code}/interests/entries/{interest}/end",
+        Access::Administers,
+    ),
+    ("GET", "/meetings/{id}/items/{item}", Access::Public),
     ("GET", "/organisations/{code}/interests/declare", Access::Administers),
     ("POST", "/organisations/{code}/interests/declare", Access::Administers),
     ("GET", "/organisations/{code}/import", Access::Administers),
@@ -448,6 +464,8 @@ struct World {
     /// A committee with one member, and a meeting of it with one item.
     committee: i32,
     person: i32,
+    /// An interest of that person on the register.
+    interest: i32,
     meeting: i32,
     item: i32,
     paper: i32,
@@ -675,6 +693,27 @@ async fn world(app: &TestApp) -> World {
             .expect("requests")[0]
             .id;
     let (committee, person, meeting, item) = committee_world(&mut conn, e.organisation_id);
+    let interest = quorate::committee::register::store::insert_interest(
+        &mut conn,
+        &quorate::committee::register::store::NewInterest {
+            person_id: person,
+            category: "financial".into(),
+            kind: "shareholdings".into(),
+            counterparty: "Matrix Ltd".into(),
+            description: "Shares".into(),
+            starts_on: chrono::NaiveDate::from_ymd_opt(2025, 1, 1).expect("date"),
+            ends_on: None,
+            declared_on: chrono::NaiveDate::from_ymd_opt(2025, 1, 2).expect("date"),
+            value_pence: None,
+            accepted: None,
+            management: "Leaves for items on it".into(),
+            agreed_by: "The chair".into(),
+            withheld_reason: None,
+            recorded_by: None,
+            recorded_at: chrono::Utc::now().naive_utc(),
+        },
+    )
+    .expect("interest");
     let paper = quorate::committee::store::add_paper(
         &mut conn,
         item,
@@ -730,6 +769,7 @@ async fn world(app: &TestApp) -> World {
         account_request,
         committee,
         person,
+        interest,
         meeting,
         item,
         paper,
@@ -866,6 +906,7 @@ fn concrete(path: &str, w: &World) -> String {
         .replace("{question}", &w.question.to_string())
         .replace("{nomination}", "1")
         .replace("{person}", &w.person.to_string())
+        .replace("{interest}", &w.interest.to_string())
         .replace("{item}", &w.item.to_string())
         .replace("{paper}", &w.paper.to_string())
         .replace("{round}", "1")

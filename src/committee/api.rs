@@ -112,7 +112,9 @@ fn meeting_json(view: &MeetingView) -> Value {
                 }).collect::<Vec<_>>(),
                 "votes": item.votes.iter().map(|(person, vote)| json!({"person": person, "vote": vote.key()})).collect::<Vec<_>>(),
                 "casting_vote": item.casting.map(|(person, vote)| json!({"person": person, "vote": vote.key()})),
-                "papers": item.papers.iter().map(|p| json!({
+                // A conflicted member is not given the papers' addresses.
+                "papers_withheld": view.papers_withheld.contains(&item.row.id),
+                "papers": item.papers.iter().filter(|_| !view.papers_withheld.contains(&item.row.id)).map(|p| json!({
                     "id": p.id, "file_name": p.file_name, "size_bytes": p.size_bytes,
                     "url": format!("/meetings/{}/items/{}/papers/{}", m.id, item.row.id, p.id),
                 })).collect::<Vec<_>>(),

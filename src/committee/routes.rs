@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::model::{Action, Attendance, Exclusion, Role};
 use super::register::model::{Category, Kind};
-use super::service::{self, ItemDeclarationForm, ItemForm, MeetingForm, MeetingView, MemberForm, TermsForm};
+use super::service::{self, ItemDeclarationForm, ItemForm, ItemView, MeetingForm, MeetingView, MemberForm, TermsForm};
 use crate::accounts::model::Grants;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::web::auth::{CurrentUser, MaybeUser};
@@ -502,6 +502,31 @@ struct ItemPage {
     declaration_open: bool,
     decision_open: bool,
     papers: Vec<PaperLine>,
+    /// The viewer has a conflict on the item and the committee withholds
+    /// its papers from them: the links are not shown.
+    papers_withheld: bool,
+}
+
+impl ItemPage {
+    /// The item as the meeting page lists it: its record, without the
+    /// secretary's forms, which are on the item's own page.
+    fn without_forms(mut self) -> ItemPage {
+        for list in [
+            &mut self.present,
+            &mut self.seconders,
+            &mut self.outcomes,
+            &mut self.declarants,
+            &mut self.interests,
+            &mut self.categories,
+            &mut self.kinds,
+            &mut self.actions,
+            &mut self.casting_choices,
+        ] {
+            list.clear();
+        }
+        self.voters.clear();
+        self
+    }
 }
 
 #[derive(Serialize)]
@@ -540,9 +565,11 @@ fn error_for(errors: &[FieldError], field: &str) -> Option<String> {
     errors.iter().find(|e| e.field == field).map(|e| e.message.clone())
 }
 
-fn meeting_page_view(view: &MeetingView, errors: &[FieldError], item_form: ItemForm) -> MeetingPage {
-    let name = |id: i32| view.terms.member(id).map_or_else(String::new, |m| m.name.clone());
-    let attendance_choices = [("present", "Present"), ("apologies", "Apologies"), ("absent", "Absent")];
+/// One agenda item as a page shows it; with `forms`, the secretary's
+/// forms for it too (declarations, papers and the decision), which only
+/// the item's own page carries.
+fn item_view(view: &MeetingView, item: &ItemView, errors: &[FieldError], forms: bool) -> ItemPage {
+    let name = |id: i32| view.name(id);
     let present_members: Vec<(String, String)> = view
         .terms
         .members
@@ -577,185 +604,189 @@ fn meeting_page_view(view: &MeetingView, errors: &[FieldError], item_form: ItemF
             )
         })
         .collect();
+    let prefix = format!("item-{}-", item.row.id);
+    let field = |name: &str| format!("{prefix}{name}");
+    let interests: Vec<(String, String)> =
+        std::iter::once(("new".to_owned(), "A new interest, described below".to_owned()))
+            .chain(
+                item.standing
+                    .iter()
+                    .map(|(person, id, what)| (id.to_string(), format!("{}: {what}", name(*person)))),
+            )
+            .collect();
+    let interest_pairs: Vec<(&str, &str)> = interests.iter().map(|(v, l)| (v.as_str(), l.as_str())).collect();
+    let voters = item
+        .voters
+        .voters
+        .iter()
+        .map(|id| {
+            let f = field(&format!("vote-{id}"));
+            VoterLine {
+                name: name(*id),
+                substituting: item.voters.standing_in.get(id).map(|m| name(*m)),
+                legend: format!("{}'s vote", name(*id)),
+                choices: choices(
+                    &f,
+                    &[("for", "For"), ("against", "Against"), ("abstain", "Abstain")],
+                    item.votes.get(id).map_or("", |v| v.key()),
+                ),
+                message: error_for(errors, &f),
+                field: format!("vote-{id}"),
+                vote: item.votes.get(id).map(|v| v.key().to_owned()),
+            }
+        })
+        .collect();
+    let checklist = if view.access.sees_all && item.row.status != "open" {
+        service::checklist(view, item)
+            .into_iter()
+            .map(|(line, met)| CheckLine { line, met })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let declaration_fields = [
+        "person",
+        "interest",
+        "category",
+        "kind",
+        "counterparty",
+        "description",
+        "action",
+    ];
+    let has_error =
+        |names: &dyn Fn(&str) -> bool| errors.iter().filter_map(|e| e.field.strip_prefix(&prefix)).any(names);
+    let declaration_open = has_error(&|f| declaration_fields.contains(&f));
+    let decision_open = has_error(&|f| !declaration_fields.contains(&f));
+    let page = ItemPage {
+        papers_withheld: view.papers_withheld.contains(&item.row.id),
+        papers: item
+            .papers
+            .iter()
+            .filter(|_| !view.papers_withheld.contains(&item.row.id))
+            .map(|p| PaperLine {
+                name: p.file_name.clone(),
+                size: format!(
+                    "{} KB",
+                    crate::format::count(u64::try_from(p.size_bytes).unwrap_or(0).div_ceil(1024))
+                ),
+                href: format!("/meetings/{}/items/{}/papers/{}", view.meeting.id, item.row.id, p.id),
+            })
+            .collect(),
+        declaration_open,
+        decision_open,
+        id: item.row.id,
+        position: item.row.position,
+        title: item.row.title.clone(),
+        description: item.row.description.clone(),
+        private: item.row.private,
+        subjects: item.subjects.join(", "),
+        motion: item.row.motion.clone(),
+        open: item.row.status == "open",
+        status: match item.row.status.as_str() {
+            "carried" => "Carried",
+            "lost" => "Not carried",
+            "deferred" => "Deferred",
+            "noted" => "Noted",
+            _ if !item.voters.quorum.quorate() && !view.attendance.is_empty() => "Not quorate: cannot be decided",
+            _ => "To be decided",
+        }
+        .to_owned(),
+        result: item.row.result.clone(),
+        declarations: item
+            .declarations
+            .iter()
+            .map(|(person, what, withheld, action)| {
+                let what = if *withheld && !view.access.administers {
+                    service::WITHHELD
+                } else {
+                    what.as_str()
+                };
+                format!(
+                    "{} declared an interest ({what}) and {}.",
+                    name(*person),
+                    action.words()
+                )
+            })
+            .collect(),
+        // The register's entries that name the item's subjects: for
+        // the secretary, who records the declarations.
+        standing: if view.access.administers {
+            item.standing
+                .iter()
+                .map(|(person, _, what)| format!("{}: {what}", name(*person)))
+                .collect()
+        } else {
+            Vec::new()
+        },
+        excluded: item
+            .voters
+            .excluded
+            .iter()
+            .filter_map(|(id, why)| match why {
+                Exclusion::Conflict(action) => Some(format!("{} {}", name(*id), action.words())),
+                Exclusion::Unsubstituted => Some(format!("{} left; no substitute was available", name(*id))),
+                Exclusion::NonVoting => None,
+            })
+            .collect(),
+        // Before attendance is recorded there is nothing to count.
+        quorate: item.voters.quorum.quorate() || view.attendance.is_empty(),
+        quorum: if view.attendance.is_empty() {
+            format!(
+                "Quorate with {} able to vote; counted for this item once attendance is recorded.",
+                view.terms.quorum.words()
+            )
+        } else {
+            item.voters.quorum.words()
+        },
+        voters,
+        casting: item
+            .casting
+            .map(|(chair, vote)| format!("{} gave a casting vote {}", name(chair), vote.key())),
+        casting_choices: choices(
+            &field("casting"),
+            &[
+                ("", "No casting vote (the votes are not tied)"),
+                ("for", "For"),
+                ("against", "Against"),
+            ],
+            "",
+        ),
+        show_casting: view.terms.casting_vote,
+        present: choices(&field("proposer"), &present_pairs, ""),
+        seconders: choices(&field("seconder"), &present_pairs, ""),
+        outcomes: if item.row.motion.is_empty() {
+            choices(
+                &field("outcome"),
+                &[("note", "Noted"), ("defer", "Deferred to a later meeting")],
+                "",
+            )
+        } else {
+            choices(
+                &field("outcome"),
+                &[
+                    ("vote", "Voted on, as recorded below"),
+                    ("defer", "Deferred to a later meeting"),
+                ],
+                "",
+            )
+        },
+        declarants: choices(&field("person"), &declarant_pairs, ""),
+        interests: choices(&field("interest"), &interest_pairs, "new"),
+        categories: choices(&field("category"), &category_pairs, ""),
+        kinds: choices(&field("kind"), &kind_pairs, ""),
+        actions: choices(&field("action"), &action_pairs, ""),
+        checklist,
+        prefix,
+    };
+    if forms { page } else { page.without_forms() }
+}
+
+fn meeting_page_view(view: &MeetingView, errors: &[FieldError], item_form: ItemForm) -> MeetingPage {
+    let attendance_choices = [("present", "Present"), ("apologies", "Apologies"), ("absent", "Absent")];
     let items = view
         .items
         .iter()
-        .map(|item| {
-            let prefix = format!("item-{}-", item.row.id);
-            let field = |name: &str| format!("{prefix}{name}");
-            let interests: Vec<(String, String)> =
-                std::iter::once(("new".to_owned(), "A new interest, described below".to_owned()))
-                    .chain(
-                        item.standing
-                            .iter()
-                            .map(|(person, id, what)| (id.to_string(), format!("{}: {what}", name(*person)))),
-                    )
-                    .collect();
-            let interest_pairs: Vec<(&str, &str)> = interests.iter().map(|(v, l)| (v.as_str(), l.as_str())).collect();
-            let voters = item
-                .voters
-                .voters
-                .iter()
-                .map(|id| {
-                    let f = field(&format!("vote-{id}"));
-                    VoterLine {
-                        name: name(*id),
-                        substituting: item.voters.standing_in.get(id).map(|m| name(*m)),
-                        legend: format!("{}'s vote", name(*id)),
-                        choices: choices(
-                            &f,
-                            &[("for", "For"), ("against", "Against"), ("abstain", "Abstain")],
-                            item.votes.get(id).map_or("", |v| v.key()),
-                        ),
-                        message: error_for(errors, &f),
-                        field: format!("vote-{id}"),
-                        vote: item.votes.get(id).map(|v| v.key().to_owned()),
-                    }
-                })
-                .collect();
-            let checklist = if view.access.sees_all && item.row.status != "open" {
-                service::checklist(view, item)
-                    .into_iter()
-                    .map(|(line, met)| CheckLine { line, met })
-                    .collect()
-            } else {
-                Vec::new()
-            };
-            let declaration_fields = [
-                "person",
-                "interest",
-                "category",
-                "kind",
-                "counterparty",
-                "description",
-                "action",
-            ];
-            let has_error =
-                |names: &dyn Fn(&str) -> bool| errors.iter().filter_map(|e| e.field.strip_prefix(&prefix)).any(names);
-            let declaration_open = has_error(&|f| declaration_fields.contains(&f));
-            let decision_open = has_error(&|f| !declaration_fields.contains(&f));
-            ItemPage {
-                papers: item
-                    .papers
-                    .iter()
-                    .map(|p| PaperLine {
-                        name: p.file_name.clone(),
-                        size: format!(
-                            "{} KB",
-                            crate::format::count(u64::try_from(p.size_bytes).unwrap_or(0).div_ceil(1024))
-                        ),
-                        href: format!("/meetings/{}/items/{}/papers/{}", view.meeting.id, item.row.id, p.id),
-                    })
-                    .collect(),
-                declaration_open,
-                decision_open,
-                id: item.row.id,
-                position: item.row.position,
-                title: item.row.title.clone(),
-                description: item.row.description.clone(),
-                private: item.row.private,
-                subjects: item.subjects.join(", "),
-                motion: item.row.motion.clone(),
-                open: item.row.status == "open",
-                status: match item.row.status.as_str() {
-                    "carried" => "Carried",
-                    "lost" => "Not carried",
-                    "deferred" => "Deferred",
-                    "noted" => "Noted",
-                    _ if !item.voters.quorum.quorate() && !view.attendance.is_empty() => {
-                        "Not quorate: cannot be decided"
-                    }
-                    _ => "To be decided",
-                }
-                .to_owned(),
-                result: item.row.result.clone(),
-                declarations: item
-                    .declarations
-                    .iter()
-                    .map(|(person, what, withheld, action)| {
-                        let what = if *withheld && !view.access.administers {
-                            service::WITHHELD
-                        } else {
-                            what.as_str()
-                        };
-                        format!(
-                            "{} declared an interest ({what}) and {}.",
-                            name(*person),
-                            action.words()
-                        )
-                    })
-                    .collect(),
-                // The register's entries that name the item's subjects: for
-                // the secretary, who records the declarations.
-                standing: if view.access.administers {
-                    item.standing
-                        .iter()
-                        .map(|(person, _, what)| format!("{}: {what}", name(*person)))
-                        .collect()
-                } else {
-                    Vec::new()
-                },
-                excluded: item
-                    .voters
-                    .excluded
-                    .iter()
-                    .filter_map(|(id, why)| match why {
-                        Exclusion::Conflict(action) => Some(format!("{} {}", name(*id), action.words())),
-                        Exclusion::Unsubstituted => Some(format!("{} left; no substitute was available", name(*id))),
-                        Exclusion::NonVoting => None,
-                    })
-                    .collect(),
-                // Before attendance is recorded there is nothing to count.
-                quorate: item.voters.quorum.quorate() || view.attendance.is_empty(),
-                quorum: if view.attendance.is_empty() {
-                    format!(
-                        "Quorate with {} able to vote; counted for this item once attendance is recorded.",
-                        view.terms.quorum.words()
-                    )
-                } else {
-                    item.voters.quorum.words()
-                },
-                voters,
-                casting: item
-                    .casting
-                    .map(|(chair, vote)| format!("{} gave a casting vote {}", name(chair), vote.key())),
-                casting_choices: choices(
-                    &field("casting"),
-                    &[
-                        ("", "No casting vote (the votes are not tied)"),
-                        ("for", "For"),
-                        ("against", "Against"),
-                    ],
-                    "",
-                ),
-                show_casting: view.terms.casting_vote,
-                present: choices(&field("proposer"), &present_pairs, ""),
-                seconders: choices(&field("seconder"), &present_pairs, ""),
-                outcomes: if item.row.motion.is_empty() {
-                    choices(
-                        &field("outcome"),
-                        &[("note", "Noted"), ("defer", "Deferred to a later meeting")],
-                        "",
-                    )
-                } else {
-                    choices(
-                        &field("outcome"),
-                        &[
-                            ("vote", "Voted on, as recorded below"),
-                            ("defer", "Deferred to a later meeting"),
-                        ],
-                        "",
-                    )
-                },
-                declarants: choices(&field("person"), &declarant_pairs, ""),
-                interests: choices(&field("interest"), &interest_pairs, "new"),
-                categories: choices(&field("category"), &category_pairs, ""),
-                kinds: choices(&field("kind"), &kind_pairs, ""),
-                actions: choices(&field("action"), &action_pairs, ""),
-                checklist,
-                prefix,
-            }
-        })
+        .map(|item| item_view(view, item, errors, false))
         .collect();
     let members = view
         .terms
@@ -860,6 +891,86 @@ async fn meeting_page(
     ui.form_errors(status, "committee/meeting", &title, errors, &page)
 }
 
+#[derive(Serialize)]
+struct ItemOwnPage {
+    meeting_id: i32,
+    meeting: String,
+    committee_id: i32,
+    committee: String,
+    organisation: String,
+    administers: bool,
+    item: ItemPage,
+}
+
+async fn item_page(
+    ui: &Ui,
+    user: &MaybeUser,
+    id: i32,
+    item_id: i32,
+    status: StatusCode,
+    errors: Vec<FieldError>,
+) -> AppResult<HttpResponse> {
+    let (grants, user_id) = viewer(user);
+    let view = ui
+        .state()
+        .run(move |pool| service::meeting_view(pool, &grants, user_id, id))
+        .await?;
+    let item = view
+        .items
+        .iter()
+        .find(|i| i.row.id == item_id)
+        .ok_or(AppError::NotFound)?;
+    let title = format!("Item {}: {}", item.row.position, item.row.title);
+    let page = ItemOwnPage {
+        meeting_id: view.meeting.id,
+        meeting: view.meeting.title.clone(),
+        committee_id: view.committee.id,
+        committee: view.committee.name.clone(),
+        organisation: view.organisation.name.clone(),
+        administers: view.access.administers,
+        item: item_view(&view, item, &errors, view.access.administers),
+    };
+    ui.form_errors(status, "committee/item", &title, errors, &page)
+}
+
+/// An agenda item's own page: its record, and for the secretary the forms
+/// for its declarations, papers and decision.
+pub async fn item(ui: Ui, user: MaybeUser, path: web::Path<(String, String)>) -> AppResult<HttpResponse> {
+    let (id, item) = path.into_inner();
+    let (id, item) = (id_of(&id)?, id_of(&item)?);
+    item_page(&ui, &user, id, item, StatusCode::OK, Vec::new()).await
+}
+
+/// After a secretary's form on an item's page: on to `next`, or the item's
+/// page again with what was wrong (fields prefixed with the item).
+async fn after_item(
+    ui: &Ui,
+    user: CurrentUser,
+    (id, item): (i32, i32),
+    done: AppResult<()>,
+    heading: &str,
+    next: &str,
+) -> AppResult<HttpResponse> {
+    let prefix = format!("item-{item}-");
+    let user = MaybeUser(Some(user.0));
+    let (status, errors) = match done {
+        Ok(()) => return Ok(ui.see_other(next, flash(heading))),
+        Err(AppError::Invalid(errors)) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            errors
+                .into_iter()
+                .map(|e| FieldError::new(&format!("{prefix}{}", e.field), e.message))
+                .collect(),
+        ),
+        Err(AppError::Conflict(why)) => (
+            StatusCode::CONFLICT,
+            vec![FieldError::new(&format!("{prefix}outcome"), why)],
+        ),
+        Err(other) => return Err(other),
+    };
+    item_page(ui, &user, id, item, status, errors).await
+}
+
 pub async fn meeting(ui: Ui, user: MaybeUser, id: web::Path<String>) -> AppResult<HttpResponse> {
     let id = id_of(&id)?;
     meeting_page(&ui, &user, id, StatusCode::OK, Vec::new(), ItemForm::default()).await
@@ -913,54 +1024,23 @@ pub async fn calendar(ui: Ui, id: web::Path<String>) -> AppResult<HttpResponse> 
 }
 
 /// After a secretary's form on the meeting page: back to the page, or the
-/// page again with what was wrong (fields prefixed for an item's form).
+/// page again with what was wrong.
 async fn after(
     ui: &Ui,
     user: CurrentUser,
     id: i32,
     done: AppResult<()>,
     heading: &str,
-    prefix: &str,
     item_form: ItemForm,
 ) -> AppResult<HttpResponse> {
-    let prefixed = |errors: Vec<FieldError>| {
-        errors
-            .into_iter()
-            .map(|e| FieldError::new(&format!("{prefix}{}", e.field), e.message))
-            .collect::<Vec<_>>()
-    };
     let user = MaybeUser(Some(user.0));
-    match done {
-        Ok(()) => Ok(ui.see_other(&format!("/meetings/{id}"), flash(heading))),
-        Err(AppError::Invalid(errors)) => {
-            meeting_page(
-                ui,
-                &user,
-                id,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                prefixed(errors),
-                item_form,
-            )
-            .await
-        }
-        Err(AppError::Conflict(why)) => {
-            let field = if prefix.is_empty() {
-                "minutes".to_owned()
-            } else {
-                format!("{prefix}outcome")
-            };
-            meeting_page(
-                ui,
-                &user,
-                id,
-                StatusCode::CONFLICT,
-                vec![FieldError::new(&field, why)],
-                item_form,
-            )
-            .await
-        }
-        Err(other) => Err(other),
-    }
+    let (status, errors) = match done {
+        Ok(()) => return Ok(ui.see_other(&format!("/meetings/{id}"), flash(heading))),
+        Err(AppError::Invalid(errors)) => (StatusCode::UNPROCESSABLE_ENTITY, errors),
+        Err(AppError::Conflict(why)) => (StatusCode::CONFLICT, vec![FieldError::new("minutes", why)]),
+        Err(other) => return Err(other),
+    };
+    meeting_page(ui, &user, id, status, errors, item_form).await
 }
 
 pub async fn add_item(
@@ -978,7 +1058,7 @@ pub async fn add_item(
         .run(move |pool| service::add_item(pool, &actor, id, &sent).map(|_| ()))
         .await;
     let kept = if done.is_ok() { ItemForm::default() } else { form };
-    after(&ui, user, id, done, "Item added to the agenda", "", kept).await
+    after(&ui, user, id, done, "Item added to the agenda", kept).await
 }
 
 pub async fn attendance(
@@ -994,7 +1074,7 @@ pub async fn attendance(
         .state()
         .run(move |pool| service::record_attendance(pool, &actor, id, &sent))
         .await;
-    after(&ui, user, id, done, "Attendance recorded", "", ItemForm::default()).await
+    after(&ui, user, id, done, "Attendance recorded", ItemForm::default()).await
 }
 
 pub async fn declare(
@@ -1011,16 +1091,8 @@ pub async fn declare(
         .state()
         .run(move |pool| service::declare_for_item(pool, &actor, id, item, &sent))
         .await;
-    after(
-        &ui,
-        user,
-        id,
-        done,
-        "Declaration recorded",
-        &format!("item-{item}-"),
-        ItemForm::default(),
-    )
-    .await
+    let next = format!("/meetings/{id}/items/{item}");
+    after_item(&ui, user, (id, item), done, "Declaration recorded", &next).await
 }
 
 pub async fn decide(
@@ -1037,16 +1109,8 @@ pub async fn decide(
         .state()
         .run(move |pool| service::decide_item(pool, &actor, id, item, &sent))
         .await;
-    after(
-        &ui,
-        user,
-        id,
-        done,
-        "Decision recorded",
-        &format!("item-{item}-"),
-        ItemForm::default(),
-    )
-    .await
+    let next = format!("/meetings/{id}#item-{item}-heading");
+    after_item(&ui, user, (id, item), done, "Decision recorded", &next).await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -1069,7 +1133,7 @@ pub async fn save_minutes(
         .state()
         .run(move |pool| service::save_minutes(pool, &actor, id, &text))
         .await;
-    after(&ui, user, id, done, "Draft minutes saved", "", ItemForm::default()).await
+    after(&ui, user, id, done, "Draft minutes saved", ItemForm::default()).await
 }
 
 pub async fn approve_minutes(
@@ -1085,7 +1149,7 @@ pub async fn approve_minutes(
         .state()
         .run(move |pool| service::approve_minutes(pool, &actor, id, earlier))
         .await;
-    after(&ui, user, id, done, "Minutes approved", "", ItemForm::default()).await
+    after(&ui, user, id, done, "Minutes approved", ItemForm::default()).await
 }
 
 pub async fn publish_minutes(
@@ -1100,7 +1164,7 @@ pub async fn publish_minutes(
         .state()
         .run(move |pool| service::publish_minutes(pool, &actor, id))
         .await;
-    after(&ui, user, id, done, "Minutes published", "", ItemForm::default()).await
+    after(&ui, user, id, done, "Minutes published", ItemForm::default()).await
 }
 
 pub async fn notice(
@@ -1116,16 +1180,7 @@ pub async fn notice(
         .state()
         .run(move |pool| service::send_notice(pool, &outbox, &actor, id).map(|_| ()))
         .await;
-    after(
-        &ui,
-        user,
-        id,
-        done,
-        "Notice of the meeting sent",
-        "",
-        ItemForm::default(),
-    )
-    .await
+    after(&ui, user, id, done, "Notice of the meeting sent", ItemForm::default()).await
 }
 
 #[derive(Debug, actix_multipart::form::MultipartForm)]
@@ -1171,16 +1226,8 @@ pub async fn upload_paper(
                 .await
         }
     };
-    after(
-        &ui,
-        user,
-        id,
-        done,
-        "Paper added",
-        &format!("item-{item}-"),
-        ItemForm::default(),
-    )
-    .await
+    let next = format!("/meetings/{id}/items/{item}");
+    after_item(&ui, user, (id, item), done, "Paper added", &next).await
 }
 
 pub async fn download_paper(

@@ -943,6 +943,12 @@ pub fn declare_for_item(
                         recorded_at: now(),
                     },
                 )?;
+                super::register::service::count_as_return(
+                    c,
+                    organisation.id,
+                    member.id,
+                    super::register::service::today(),
+                )?;
                 audit(
                     c,
                     actor,
@@ -997,6 +1003,23 @@ pub struct MeetingView {
     pub to_approve: Vec<(i32, String, NaiveDateTime)>,
     /// The meeting whose minutes approved this one's, if any.
     pub approved_at: Option<(i32, String)>,
+    /// Everyone on the organisation's register by id, for naming those who
+    /// declared at the meeting and have since left the committee.
+    pub names: BTreeMap<i32, String>,
+    /// Items whose papers are withheld from the viewer, a member with a
+    /// conflict on them, when the committee's terms say so.
+    pub papers_withheld: BTreeSet<i32>,
+}
+
+impl MeetingView {
+    /// A member's name, or a former member's from the register.
+    pub fn name(&self, person: i32) -> String {
+        self.terms
+            .member(person)
+            .map(|m| m.name.clone())
+            .or_else(|| self.names.get(&person).cloned())
+            .unwrap_or_default()
+    }
 }
 
 pub struct ItemView {
@@ -1048,10 +1071,24 @@ pub fn meeting_view(pool: &Pool, grants: &Grants, user_id: Option<i32>, id: i32)
     let declarations = store::declarations(&mut conn, &item_ids)?;
     let votes = store::votes(&mut conn, &item_ids)?;
     let papers = store::papers(&mut conn, &item_ids)?;
-    let member_ids: BTreeSet<i32> = terms.members.iter().map(|m| m.id).collect();
+    // Members' interests, and those of anyone who declared at the meeting
+    // and has since left the committee, so the record keeps its words.
+    let mut declarants: BTreeSet<i32> = terms.members.iter().map(|m| m.id).collect();
+    declarants.extend(declarations.iter().map(|d| d.person_id));
     let today = crate::time::london_day(meeting.starts_at);
-    let member_list: Vec<i32> = member_ids.iter().copied().collect();
-    let interests: Vec<InterestRow> = register_store::interests_of_people(&mut conn, &member_list)?;
+    let declarant_list: Vec<i32> = declarants.iter().copied().collect();
+    let interests: Vec<InterestRow> = register_store::interests_of_people(&mut conn, &declarant_list)?;
+    let viewer_people: Vec<i32> = people
+        .iter()
+        .filter(|p| user_id.is_some() && p.user_id == user_id)
+        .map(|p| p.id)
+        .collect();
+    let touching = |person: i32, subjects: &[String]| {
+        interests.iter().filter(|i| i.person_id == person).any(|i| {
+            super::register::service::declaration_of(i).is_some_and(|d| d.current(today) && d.touches(subjects))
+        })
+    };
+    let mut papers_withheld = BTreeSet::new();
     let interest_of = |id: Option<i32>| interests.iter().find(|i| Some(i.id) == id);
     let mut items = Vec::new();
     for row in rows {
@@ -1088,6 +1125,17 @@ pub fn meeting_view(pool: &Pool, grants: &Grants, user_id: Option<i32>, id: i32)
             })
             .map(|i| (i.person_id, i.id, described(i)))
             .collect();
+        // A member is conflicted on the item by what was declared at the
+        // meeting or, before that (when papers go out), by a running
+        // interest on the register that names what the item is about.
+        if terms.withhold_papers_from_conflicted
+            && viewer_people.iter().any(|p| match actions.get(p) {
+                Some(action) => !action.votes(),
+                None => touching(*p, &subjects),
+            })
+        {
+            papers_withheld.insert(row.id);
+        }
         let voters = model::item_voters(&terms, &attendance, &actions);
         let item_votes: BTreeMap<i32, Vote> = votes
             .iter()
@@ -1124,6 +1172,8 @@ pub fn meeting_view(pool: &Pool, grants: &Grants, user_id: Option<i32>, id: i32)
         None => None,
     };
     Ok(MeetingView {
+        names: people.into_iter().map(|p| (p.id, p.name)).collect(),
+        papers_withheld,
         meeting,
         committee,
         organisation,
@@ -1368,7 +1418,9 @@ pub fn draft_minutes(view: &MeetingView) -> String {
         for (person, interest, withheld, action) in &item.declarations {
             text.push_str(&format!(
                 "{} declared an interest ({}) and {}.\n",
-                view.terms.member(*person).map_or("A member", |m| m.name.as_str()),
+                Some(view.name(*person))
+                    .filter(|n| !n.is_empty())
+                    .unwrap_or_else(|| "A member".to_owned()),
                 if *withheld { WITHHELD } else { interest.as_str() },
                 action.words()
             ));
@@ -1644,6 +1696,15 @@ pub fn add_paper(
         .into_iter()
         .find(|i| i.id == item_id)
         .ok_or(AppError::NotFound)?;
+    if item.status != "open" {
+        return Err(AppError::invalid(
+            "paper",
+            format!(
+                "Item {} is decided: its papers are on record as they were",
+                item.position
+            ),
+        ));
+    }
     let (name, content_type) = crate::consult::model::check_document(file_name, bytes)
         .map_err(|e| AppError::Invalid(vec![FieldError::new("paper", e.message)]))?;
     let sha256 = crate::token::digest_bytes(bytes);
@@ -1667,6 +1728,10 @@ pub fn add_paper(
     })
 }
 
+/// Why a member cannot have an item's papers.
+pub const PAPERS_WITHHELD: &str = "The committee withholds an item's papers from a member with a conflict of interest on it: \
+     declared for the item, or on the register of interests naming what the item is about.";
+
 /// A paper for download: a private item's only for those who see all, and
 /// none for a member conflicted on the item when the committee withholds
 /// papers from them. (file name, content type, content).
@@ -1684,19 +1749,8 @@ pub fn paper(
         .iter()
         .find(|i| i.row.id == item_id)
         .ok_or(AppError::NotFound)?;
-    if view.terms.withhold_papers_from_conflicted
-        && let Some(user) = user_id
-    {
-        let mut conn = pool.get()?;
-        let conflicted = register_store::people(&mut conn, view.organisation.id)?
-            .iter()
-            .filter(|p| p.user_id == Some(user))
-            .any(|p| item.actions.get(&p.id).is_some_and(|a| !a.votes()));
-        if conflicted {
-            return Err(AppError::Forbidden(
-                "The committee withholds an item's papers from a member with a conflict of interest on it.".into(),
-            ));
-        }
+    if view.papers_withheld.contains(&item.row.id) {
+        return Err(AppError::Forbidden(PAPERS_WITHHELD.into()));
     }
     let mut conn = pool.get()?;
     store::paper(&mut conn, item_id, paper_id)?.ok_or(AppError::NotFound)

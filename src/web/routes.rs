@@ -126,6 +126,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(resource("/meetings/{id}/calendar.ics").route(get().to(committee::routes::calendar)))
         .service(resource("/meetings/{id}/items").route(post().to(committee::routes::add_item)))
         .service(resource("/meetings/{id}/attendance").route(post().to(committee::routes::attendance)))
+        .service(resource("/meetings/{id}/items/{item}").route(get().to(committee::routes::item)))
         .service(resource("/meetings/{id}/items/{item}/declarations").route(post().to(committee::routes::declare)))
         .service(resource("/meetings/{id}/items/{item}/decision").route(post().to(committee::routes::decide)))
         .service(resource("/meetings/{id}/minutes").route(post().to(committee::routes::save_minutes)))
@@ -164,6 +165,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             resource("/organisations/{code}/interests/people")
                 .route(get().to(committee::register::routes::person_form))
                 .route(post().to(committee::register::routes::add_person)),
+        )
+        .service(
+            resource("/organisations/{code}/interests/people/{person}")
+                .route(get().to(committee::register::routes::edit_person_form))
+                .route(post().to(committee::register::routes::update_person)),
+        )
+        .service(
+            resource("/organisations/{code}/interests/entries/{interest}/end")
+                .route(post().to(committee::register::routes::end_interest)),
         )
         .service(
             resource("/organisations/{code}/interests/declare")

@@ -127,8 +127,18 @@ fn main() {
         time(&public, "meeting page, 30 items and 20 members, public part", &path).await;
         time(
             &app,
-            "meeting page, 30 items and 20 members, the secretary's view with its forms",
+            "meeting page, 30 items and 20 members, the secretary's view",
             &path,
+        )
+        .await;
+        let first_item = {
+            let mut conn = app.pool.get().expect("connection");
+            quorate::committee::store::items(&mut conn, meeting).expect("items")[0].id
+        };
+        time(
+            &app,
+            "one item's page with the secretary's forms (20 members)",
+            &format!("{path}/items/{first_item}"),
         )
         .await;
     });

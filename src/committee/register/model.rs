@@ -285,6 +285,17 @@ impl Declaration {
             })
     }
 
+    /// The declaration as the register keeps it once its holder has left
+    /// (on `left_on`): an interest still running then ended, for the
+    /// register, when they left; the entry itself is not changed.
+    pub fn held_until_leaving(&self, left_on: Option<NaiveDate>) -> Declaration {
+        let mut kept = self.clone();
+        if let Some(left) = left_on {
+            kept.ends_on = Some(kept.ends_on.map_or(left, |end| end.min(left)));
+        }
+        kept
+    }
+
     /// Past its keeping: ended more than six years ago, so retention may
     /// delete it.
     pub fn expired_on(&self, today: NaiveDate) -> bool {
@@ -378,6 +389,24 @@ mod tests {
             agreed_by: "The chair".into(),
             withheld_reason: None,
         }
+    }
+
+    #[test]
+    fn a_leavers_running_interest_leaves_the_public_register_six_months_after_they_left() {
+        let d = shares();
+        let left = date(2026, 3, 31);
+        let kept = d.held_until_leaving(Some(left));
+        assert_eq!(kept.ends_on, Some(left));
+        assert!(kept.public_on(date(2026, 9, 30)));
+        assert!(!kept.public_on(date(2026, 10, 1)));
+        assert!(d.public_on(date(2026, 10, 1)), "the entry itself is unchanged");
+        let mut ended_earlier = shares();
+        ended_earlier.ends_on = Some(date(2026, 2, 1));
+        assert_eq!(
+            ended_earlier.held_until_leaving(Some(left)).ends_on,
+            Some(date(2026, 2, 1))
+        );
+        assert_eq!(d.held_until_leaving(None).ends_on, None);
     }
 
     #[test]

@@ -42,6 +42,9 @@ struct PersonView {
     decision_maker: bool,
     declared: usize,
     declare_href: Option<String>,
+    edit_href: Option<String>,
+    /// When they left, if they have.
+    left: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -159,6 +162,14 @@ fn register_view(register: &Register, page: usize, public_only: bool) -> Registe
                 declare_href: register
                     .may_administer
                     .then(|| format!("/organisations/{code}/interests/declare?person={}", p.person.id)),
+                edit_href: register
+                    .may_administer
+                    .then(|| format!("/organisations/{code}/interests/people/{}", p.person.id)),
+                left: p
+                    .person
+                    .left_on
+                    .filter(|left| *left <= register.today)
+                    .map(crate::time::day),
             })
             .collect(),
         entries,
@@ -205,6 +216,8 @@ struct FullRegisterPage {
     #[serde(flatten)]
     register: RegisterPage,
     round: Option<RoundView>,
+    /// A round is open until its date due: no other can be opened.
+    round_open: bool,
     breaches: Vec<BreachView>,
     breach_people: Vec<Choice>,
     round_form: service::RoundForm,
@@ -253,11 +266,19 @@ async fn register_page(
             .find(|p| p.person.id == id)
             .map_or_else(String::new, |p| p.person.name.clone())
     };
+    let today = register.today;
+    let in_post: Vec<&(String, String)> = names
+        .iter()
+        .zip(&register.people)
+        .filter(|(_, p)| p.person.active_on(today))
+        .map(|(n, _)| n)
+        .collect();
     let mut person_pairs: Vec<(&str, &str)> = vec![("", "Choose a person")];
-    person_pairs.extend(names.iter().map(|(v, l)| (v.as_str(), l.as_str())));
+    person_pairs.extend(in_post.iter().map(|(v, l)| (v.as_str(), l.as_str())));
     let mut breach_pairs: Vec<(&str, &str)> = vec![("", "Nobody named")];
     breach_pairs.extend(names.iter().map(|(v, l)| (v.as_str(), l.as_str())));
     let page = FullRegisterPage {
+        round_open: round.as_ref().is_some_and(|r| today <= r.round.due_on),
         round: round.map(|r| RoundView {
             id: r.round.id,
             title: r.round.title.clone(),
@@ -282,7 +303,10 @@ async fn register_page(
                 "return-kind",
                 &[
                     ("nil", "A nil return: no interests to declare"),
-                    ("declared", "Interests declared"),
+                    (
+                        "declared",
+                        "Interests declared: those running on the register are complete",
+                    ),
                 ],
                 "",
             ),
@@ -468,11 +492,42 @@ pub async fn register_csv(ui: Ui, code: web::Path<String>) -> AppResult<HttpResp
 }
 
 #[derive(Serialize)]
+struct PersonEntryLine {
+    id: i32,
+    interest: String,
+    counterparty: String,
+    description: String,
+    dates: String,
+    declared: String,
+    running: bool,
+    field: String,
+    label: String,
+    message: Option<String>,
+}
+
+#[derive(Serialize)]
 struct PersonPage {
     code: String,
     organisation: String,
+    heading: String,
+    action: String,
+    button: &'static str,
+    editing: bool,
+    person_id: Option<i32>,
+    entries: Vec<PersonEntryLine>,
     form: PersonForm,
     decision_maker: Vec<Choice>,
+}
+
+fn decision_maker_choices(chosen: &str) -> Vec<Choice> {
+    choices(
+        "decision-maker",
+        &[
+            ("yes", "Yes: a decision-maker, whose interests are published"),
+            ("no", "No: kept on the register for the organisation only"),
+        ],
+        chosen,
+    )
 }
 
 async fn person_page(
@@ -485,19 +540,178 @@ async fn person_page(
     let actor = (*user.0).clone();
     let (organisation, _) = ui.state().run(move |pool| service::people(pool, &actor, &code)).await?;
     let page = PersonPage {
+        action: format!("/organisations/{}/interests/people", organisation.ods_code),
+        heading: "Add a person to the register of interests".into(),
+        button: "Add the person",
+        editing: false,
+        person_id: None,
+        entries: Vec::new(),
         code: organisation.ods_code,
         organisation: organisation.name,
-        decision_maker: choices(
-            "decision-maker",
-            &[
-                ("yes", "Yes: a decision-maker, whose interests are published"),
-                ("no", "No: kept on the register for the organisation only"),
-            ],
-            &form.decision_maker,
-        ),
+        decision_maker: decision_maker_choices(&form.decision_maker),
         form,
     };
     ui.form_page("committee/person", "Add a person to the register", errors, &page)
+}
+
+/// A person's own page: their details to edit, and their interests, each
+/// running one with a form to record its end. `form` is what was sent, or
+/// `None` for the stored details.
+async fn edit_person_page(
+    ui: &Ui,
+    user: &CurrentUser,
+    (code, id): (String, i32),
+    form: Option<PersonForm>,
+    status: StatusCode,
+    errors: Vec<FieldError>,
+) -> AppResult<HttpResponse> {
+    let actor = (*user.0).clone();
+    let record = ui
+        .state()
+        .run(move |pool| service::person_record(pool, &actor, &code, id))
+        .await?;
+    let person = &record.person;
+    let date = |d: Option<chrono::NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
+    let form = form.unwrap_or_else(|| PersonForm {
+        name: person.name.clone(),
+        email: person.email.clone().unwrap_or_default(),
+        position: person.position.clone(),
+        decision_maker: if person.decision_maker { "yes" } else { "no" }.into(),
+        appointed: date(person.appointed_on),
+        left: date(person.left_on),
+    });
+    let today = service::today();
+    let entries = record
+        .entries
+        .iter()
+        .map(|e| {
+            let d = &e.declaration;
+            let field = format!("ended-{}", e.row.id);
+            PersonEntryLine {
+                id: e.row.id,
+                interest: d.kind.words().to_owned(),
+                counterparty: d.counterparty.clone(),
+                description: d.description.clone(),
+                dates: match d.ends_on {
+                    Some(end) => format!("{} to {}", crate::time::day(d.starts_on), crate::time::day(end)),
+                    None => format!("From {}", crate::time::day(d.starts_on)),
+                },
+                declared: crate::time::day(d.declared_on),
+                running: d.ends_on.is_none() && d.starts_on <= today,
+                label: format!("When the interest with {} ended", d.counterparty),
+                message: errors.iter().find(|x| x.field == field).map(|x| x.message.clone()),
+                field,
+            }
+        })
+        .collect();
+    let page = PersonPage {
+        action: format!(
+            "/organisations/{}/interests/people/{}",
+            record.organisation.ods_code, person.id
+        ),
+        heading: person.name.clone(),
+        button: "Save the changes",
+        editing: true,
+        person_id: Some(person.id),
+        entries,
+        code: record.organisation.ods_code.clone(),
+        organisation: record.organisation.name.clone(),
+        decision_maker: decision_maker_choices(&form.decision_maker),
+        form,
+    };
+    ui.form_errors(status, "committee/person", &person.name, errors, &page)
+}
+
+fn person_path(path: web::Path<(String, String)>) -> AppResult<(String, i32)> {
+    let (code, id) = path.into_inner();
+    Ok((code, id.parse().map_err(|_| AppError::NotFound)?))
+}
+
+pub async fn edit_person_form(ui: Ui, user: CurrentUser, path: web::Path<(String, String)>) -> AppResult<HttpResponse> {
+    let path = person_path(path)?;
+    edit_person_page(&ui, &user, path, None, StatusCode::OK, Vec::new()).await
+}
+
+pub async fn update_person(
+    ui: Ui,
+    user: CurrentUser,
+    path: web::Path<(String, String)>,
+    form: CsrfForm<PersonForm>,
+) -> AppResult<HttpResponse> {
+    let (code, id) = person_path(path)?;
+    let form = form.0;
+    let actor = (*user.0).clone();
+    let (lookup, sent) = (code.clone(), form.clone());
+    match ui
+        .state()
+        .run(move |pool| service::update_person(pool, &actor, &lookup, id, &sent))
+        .await
+    {
+        Ok(()) => Ok(ui.see_other(
+            &format!("/organisations/{}/interests/people/{id}", code.to_ascii_uppercase()),
+            Some(Flash {
+                heading: "Changes saved".into(),
+                body: None,
+            }),
+        )),
+        Err(AppError::Invalid(errors)) => {
+            edit_person_page(
+                &ui,
+                &user,
+                (code, id),
+                Some(form),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                errors,
+            )
+            .await
+        }
+        Err(other) => Err(other),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct EndForm {
+    ended: String,
+}
+
+pub async fn end_interest(
+    ui: Ui,
+    user: CurrentUser,
+    path: web::Path<(String, String)>,
+    form: CsrfForm<EndForm>,
+) -> AppResult<HttpResponse> {
+    let (code, interest) = person_path(path)?;
+    let actor = (*user.0).clone();
+    let lookup = code.clone();
+    let ended = form.0.ended;
+    let done = ui
+        .state()
+        .run(move |pool| service::end_interest(pool, &actor, &lookup, interest, &ended))
+        .await;
+    let field = format!("ended-{interest}");
+    let (status, errors) = match done {
+        Ok(person) => {
+            return Ok(ui.see_other(
+                &format!("/organisations/{}/interests/people/{person}", code.to_ascii_uppercase()),
+                Some(Flash {
+                    heading: "End of the interest recorded".into(),
+                    body: Some("It stays on the public register for six months after it ended.".into()),
+                }),
+            ));
+        }
+        Err(AppError::Invalid(errors)) => (StatusCode::UNPROCESSABLE_ENTITY, errors),
+        Err(AppError::Conflict(why)) => (StatusCode::CONFLICT, vec![FieldError::new(&field, why)]),
+        Err(other) => return Err(other),
+    };
+    // Back to the page of the person whose interest it is.
+    let actor = (*user.0).clone();
+    let lookup = code.clone();
+    let person = ui
+        .state()
+        .run(move |pool| service::person_of_interest(pool, &actor, &lookup, interest))
+        .await?;
+    edit_person_page(&ui, &user, (code, person), None, status, errors).await
 }
 
 pub async fn person_form(ui: Ui, user: CurrentUser, code: web::Path<String>) -> AppResult<HttpResponse> {

@@ -117,28 +117,37 @@ pub fn register(pool: &Pool, grants: &Grants, code: &str, today: NaiveDate, publ
     let may_administer = grants.administers_organisation(organisation.id);
     let mut entries: std::collections::BTreeMap<i32, Vec<Entry>> = Default::default();
     let mut withheld_hidden = 0;
+    let people = store::people(&mut conn, organisation.id)?;
+    let left_on: std::collections::BTreeMap<i32, Option<NaiveDate>> =
+        people.iter().map(|p| (p.id, p.left_on)).collect();
     for row in store::interests_of_organisation(&mut conn, organisation.id)? {
         let entry = Entry::from_row(row)?;
-        let kept = !entry.declaration.expired_on(today);
+        // A leaver's running interests count as ended when they left.
+        let held = entry
+            .declaration
+            .held_until_leaving(left_on.get(&entry.row.person_id).copied().flatten());
+        let kept = !held.expired_on(today);
         let shown = match (full, entry.declaration.withheld_reason.is_some()) {
             (true, true) if !may_administer => {
                 withheld_hidden += usize::from(kept);
                 false
             }
             (true, _) => kept,
-            (false, _) => entry.declaration.public_on(today),
+            (false, _) => held.public_on(today),
         };
         if shown {
             entries.entry(entry.row.person_id).or_default().push(entry);
         }
     }
-    let people = store::people(&mut conn, organisation.id)?
+    let people = people
         .into_iter()
-        .filter(|p| full || p.decision_maker)
         .map(|person| PersonEntries {
             entries: entries.remove(&person.id).unwrap_or_default(),
             person,
         })
+        // The public register: decision-makers in post, and those who have
+        // left while their entries are still published.
+        .filter(|p| full || (p.person.decision_maker && (p.person.active_on(today) || !p.entries.is_empty())))
         .collect();
     Ok(Register {
         may_administer,
@@ -239,25 +248,21 @@ pub struct PersonForm {
     pub decision_maker: String,
     /// When they took up the position (optional).
     pub appointed: String,
+    /// When they left it (optional; editing only).
+    pub left: String,
 }
 
-fn required_text(field: &str, value: &str, what: &str, max: usize, errors: &mut Vec<FieldError>) -> String {
-    let value = value.split_whitespace().collect::<Vec<_>>().join(" ");
-    if value.is_empty() {
-        errors.push(FieldError::new(field, format!("Enter {what}")));
-    } else if value.chars().count() > max {
-        errors.push(FieldError::new(
-            field,
-            format!("{what} must be {max} characters or fewer"),
-        ));
-    }
-    value
+/// A person's details, read from the form.
+struct PersonFields {
+    name: String,
+    position: String,
+    email: Option<EmailAddress>,
+    decision_maker: bool,
+    appointed_on: Option<NaiveDate>,
+    left_on: Option<NaiveDate>,
 }
 
-/// Adds a person to the organisation's register (administrators only).
-/// An account with the same email address is linked, so the person's
-/// committee work finds their interests.
-pub fn add_person(pool: &Pool, actor: &SessionUser, code: &str, form: &PersonForm) -> AppResult<i32> {
+fn read_person(form: &PersonForm) -> Result<PersonFields, Vec<FieldError>> {
     let mut errors = Vec::new();
     let name = required_text("name", &form.name, "the person's name", 200, &mut errors);
     let position = required_text("position", &form.position, "their position", 200, &mut errors);
@@ -288,11 +293,60 @@ pub fn add_person(pool: &Pool, actor: &SessionUser, code: &str, form: &PersonFor
             "Enter an appointment that has begun, today or earlier",
         ));
     }
+    let left_on = read_date("left", &form.left, "when they left the position", &mut errors);
+    if let (Some(appointed), Some(left)) = (appointed_on, left_on)
+        && left < appointed
+    {
+        errors.push(FieldError::new(
+            "left",
+            "Enter a date they left on or after the date they took up the position",
+        ));
+    }
+    if errors.is_empty() {
+        Ok(PersonFields {
+            name,
+            position,
+            email,
+            decision_maker,
+            appointed_on,
+            left_on,
+        })
+    } else {
+        Err(errors)
+    }
+}
+
+fn required_text(field: &str, value: &str, what: &str, max: usize, errors: &mut Vec<FieldError>) -> String {
+    let value = value.split_whitespace().collect::<Vec<_>>().join(" ");
+    if value.is_empty() {
+        errors.push(FieldError::new(field, format!("Enter {what}")));
+    } else if value.chars().count() > max {
+        errors.push(FieldError::new(
+            field,
+            format!("{what} must be {max} characters or fewer"),
+        ));
+    }
+    value
+}
+
+/// Adds a person to the organisation's register (administrators only).
+/// An account with the same email address is linked, so the person's
+/// committee work finds their interests.
+pub fn add_person(pool: &Pool, actor: &SessionUser, code: &str, form: &PersonForm) -> AppResult<i32> {
+    let fields = read_person(&PersonForm {
+        left: String::new(),
+        ..form.clone()
+    });
     let mut conn = pool.get()?;
     let organisation = administered(&mut conn, actor, code)?;
-    if !errors.is_empty() {
-        return Err(AppError::Invalid(errors));
-    }
+    let PersonFields {
+        name,
+        position,
+        email,
+        decision_maker,
+        appointed_on,
+        ..
+    } = fields.map_err(AppError::Invalid)?;
     crate::db::write_transaction(&mut conn, |c| {
         if store::people(c, organisation.id)?
             .iter()
@@ -336,6 +390,212 @@ pub fn add_person(pool: &Pool, actor: &SessionUser, code: &str, form: &PersonFor
         )?;
         Ok(id)
     })
+}
+
+/// A person on the register with every entry kept for them, for the
+/// administrators' page that edits them.
+pub struct PersonRecord {
+    pub organisation: Organisation,
+    pub person: PersonRow,
+    pub entries: Vec<Entry>,
+}
+
+fn person_of(conn: &mut DbConn, organisation: &Organisation, id: i32) -> AppResult<PersonRow> {
+    store::person(conn, organisation.id, id)?.ok_or(AppError::NotFound)
+}
+
+/// A person and their entries (administrators only).
+pub fn person_record(pool: &Pool, actor: &SessionUser, code: &str, id: i32) -> AppResult<PersonRecord> {
+    let mut conn = pool.get()?;
+    let organisation = administered(&mut conn, actor, code)?;
+    let person = person_of(&mut conn, &organisation, id)?;
+    let entries = store::interests_of_people(&mut conn, &[person.id])?
+        .into_iter()
+        .map(Entry::from_row)
+        .collect::<AppResult<Vec<_>>>()?;
+    Ok(PersonRecord {
+        organisation,
+        person,
+        entries,
+    })
+}
+
+/// Whose interest `interest_id` is (administrators only).
+pub fn person_of_interest(pool: &Pool, actor: &SessionUser, code: &str, interest_id: i32) -> AppResult<i32> {
+    let mut conn = pool.get()?;
+    let organisation = administered(&mut conn, actor, code)?;
+    store::interests_of_organisation(&mut conn, organisation.id)?
+        .into_iter()
+        .find(|i| i.id == interest_id)
+        .map(|i| i.person_id)
+        .ok_or(AppError::NotFound)
+}
+
+/// Changes a person's details (administrators only): their position,
+/// address, whether they decide, when they were appointed and when they
+/// left. A leaver must first come off the committees they sit on.
+pub fn update_person(pool: &Pool, actor: &SessionUser, code: &str, id: i32, form: &PersonForm) -> AppResult<()> {
+    let fields = read_person(form);
+    let mut conn = pool.get()?;
+    let organisation = administered(&mut conn, actor, code)?;
+    let before = person_of(&mut conn, &organisation, id)?;
+    let fields = fields.map_err(AppError::Invalid)?;
+    crate::db::write_transaction(&mut conn, |c| {
+        if store::people(c, organisation.id)?.iter().any(|p| {
+            p.id != before.id
+                && p.name.eq_ignore_ascii_case(&fields.name)
+                && p.position.eq_ignore_ascii_case(&fields.position)
+        }) {
+            return Err(AppError::invalid(
+                "name",
+                format!("{}, {}, is on the register already", fields.name, fields.position),
+            ));
+        }
+        if fields.left_on.is_some_and(|left| left <= today()) {
+            let committees = store::committees_of_person(c, before.id)?;
+            if !committees.is_empty() {
+                return Err(AppError::invalid(
+                    "left",
+                    format!(
+                        "{} sits on {}: take them off first, or they would still count towards its quorum",
+                        before.name,
+                        committees.join(" and ")
+                    ),
+                ));
+            }
+        }
+        let user_id = match &fields.email {
+            Some(e) => crate::accounts::store::User::find_by_email(c, e.normalized())?.map(|u| u.id),
+            None => None,
+        };
+        let changes = store::PersonChanges {
+            name: fields.name.clone(),
+            email: fields.email.as_ref().map(|e| e.as_str().to_owned()),
+            position: fields.position.clone(),
+            decision_maker: fields.decision_maker,
+            user_id,
+            appointed_on: fields.appointed_on,
+            left_on: fields.left_on,
+        };
+        let mut changed = Vec::new();
+        let day = |d: Option<NaiveDate>| d.map_or_else(|| "none".to_owned(), crate::time::day);
+        if before.name != changes.name {
+            changed.push(format!("name {} to {}", before.name, changes.name));
+        }
+        if before.position != changes.position {
+            changed.push(format!("position {} to {}", before.position, changes.position));
+        }
+        if before.email != changes.email {
+            changed.push("email address changed".to_owned());
+        }
+        if before.decision_maker != changes.decision_maker {
+            changed.push(if changes.decision_maker {
+                "now a decision-maker".to_owned()
+            } else {
+                "no longer a decision-maker".to_owned()
+            });
+        }
+        if before.appointed_on != changes.appointed_on {
+            changed.push(format!("appointed {}", day(changes.appointed_on)));
+        }
+        if before.left_on != changes.left_on {
+            changed.push(format!("left {}", day(changes.left_on)));
+        }
+        if changed.is_empty() {
+            return Ok(());
+        }
+        store::update_person(c, before.id, &changes)?;
+        record(
+            c,
+            &actor.actor(),
+            Event {
+                organisation_id: Some(organisation.id),
+                action: "interests.person_update",
+                object_kind: "interest_person",
+                object_key: &before.id.to_string(),
+                summary: format!("{}: {}", before.name, changed.join("; ")),
+            },
+        )?;
+        Ok(())
+    })
+}
+
+/// Records when one of a person's interests ended (administrators only);
+/// it stays on the public register for six months after.
+pub fn end_interest(pool: &Pool, actor: &SessionUser, code: &str, interest_id: i32, ended: &str) -> AppResult<i32> {
+    let today = today();
+    let mut conn = pool.get()?;
+    let organisation = administered(&mut conn, actor, code)?;
+    let row = store::interests_of_organisation(&mut conn, organisation.id)?
+        .into_iter()
+        .find(|i| i.id == interest_id)
+        .ok_or(AppError::NotFound)?;
+    let person = person_of(&mut conn, &organisation, row.person_id)?;
+    if row.ends_on.is_some() {
+        return Err(AppError::Conflict(format!(
+            "The interest with {} is recorded as ended already.",
+            row.counterparty
+        )));
+    }
+    let field = format!("ended-{interest_id}");
+    let mut errors = Vec::new();
+    let ends_on = read_date(&field, ended, "when the interest ended", &mut errors);
+    if ended.trim().is_empty() {
+        errors.push(FieldError::new(&field, "Enter when the interest ended"));
+    }
+    match ends_on {
+        Some(end) if end < row.starts_on => errors.push(FieldError::new(
+            &field,
+            format!(
+                "Enter an end on or after the day the interest arose, {}",
+                crate::time::day(row.starts_on)
+            ),
+        )),
+        Some(end) if end > today => errors.push(FieldError::new(&field, "Enter an end today or earlier")),
+        _ => {}
+    }
+    let Some(ends_on) = ends_on.filter(|_| errors.is_empty()) else {
+        return Err(AppError::Invalid(errors));
+    };
+    crate::db::write_transaction(&mut conn, |c| {
+        if store::end_interest(c, row.id, ends_on)? == 0 {
+            return Err(AppError::Conflict(format!(
+                "The interest with {} is recorded as ended already.",
+                row.counterparty
+            )));
+        }
+        record(
+            c,
+            &actor.actor(),
+            Event {
+                organisation_id: Some(organisation.id),
+                action: "interests.end",
+                object_kind: "interest",
+                object_key: &row.id.to_string(),
+                summary: format!(
+                    "{}: {} with {} ended on {}",
+                    person.name,
+                    Kind::parse(&row.kind).map_or("interest", |k| k.words()),
+                    row.counterparty,
+                    ends_on
+                ),
+            },
+        )?;
+        Ok(person.id)
+    })
+}
+
+/// A declaration recorded for `person_id` while a round is open (on or
+/// before its date due) is their return in it, unless they made one.
+/// Shared by the register's form and declarations made at a meeting.
+pub fn count_as_return(conn: &mut DbConn, organisation_id: i32, person_id: i32, today: NaiveDate) -> AppResult<()> {
+    if let Some(round) = store::rounds(conn, organisation_id)?.into_iter().next()
+        && today <= round.due_on
+        && !store::returns(conn, round.id)?.iter().any(|(p, _, _)| *p == person_id)
+    {
+        store::save_return(conn, round.id, person_id, false, now())?;
+    }
+    Ok(())
 }
 
 /// A declaration as the form sends it.
@@ -500,12 +760,7 @@ pub fn declare(pool: &Pool, actor: &SessionUser, code: &str, form: &DeclarationF
             )));
         }
         let id = store::insert_interest(c, &row)?;
-        // A declaration made during a round is the person's return in it.
-        if let Some(round) = store::rounds(c, organisation.id)?.into_iter().next()
-            && !store::returns(c, round.id)?.iter().any(|(p, _, _)| *p == person.id)
-        {
-            store::save_return(c, round.id, person.id, false, now())?;
-        }
+        count_as_return(c, organisation.id, person.id, today)?;
         let mut summary = format!(
             "{}: {} ({}) with {}, from {}",
             person.name,
@@ -549,16 +804,26 @@ pub struct RoundStatus {
     pub non_declarers: Vec<PersonRow>,
 }
 
+/// Those in post today with no return among `returns`.
+fn without_return(
+    conn: &mut DbConn,
+    organisation_id: i32,
+    returns: &[(i32, bool, NaiveDateTime)],
+) -> AppResult<Vec<PersonRow>> {
+    let today = today();
+    Ok(store::people(conn, organisation_id)?
+        .into_iter()
+        .filter(|p| p.active_on(today) && !returns.iter().any(|(person, _, _)| *person == p.id))
+        .collect())
+}
+
 /// The latest round, with its returns and who has not made one.
 pub fn current_round(conn: &mut DbConn, organisation_id: i32) -> AppResult<Option<RoundStatus>> {
     let Some(round) = store::rounds(conn, organisation_id)?.into_iter().next() else {
         return Ok(None);
     };
     let returns = store::returns(conn, round.id)?;
-    let non_declarers = store::people(conn, organisation_id)?
-        .into_iter()
-        .filter(|p| p.left_on.is_none() && !returns.iter().any(|(person, _, _)| *person == p.id))
-        .collect();
+    let non_declarers = without_return(conn, organisation_id, &returns)?;
     Ok(Some(RoundStatus {
         round,
         returns,
@@ -660,6 +925,15 @@ pub fn open_round(pool: &Pool, outbox: &Outbox, actor: &SessionUser, code: &str,
         organisation.ods_code
     );
     crate::db::write_transaction(&mut conn, |c| {
+        if let Some(open) = store::rounds(c, organisation.id)?.into_iter().next()
+            && today <= open.due_on
+        {
+            return Err(AppError::Conflict(format!(
+                "{} is open until {}: remind those with no return instead of asking everyone again.",
+                open.title,
+                crate::time::day(open.due_on)
+            )));
+        }
         let id = store::insert_round(c, organisation.id, &title, due, now())?;
         let round = store::rounds(c, organisation.id)?
             .into_iter()
@@ -667,7 +941,7 @@ pub fn open_round(pool: &Pool, outbox: &Outbox, actor: &SessionUser, code: &str,
             .ok_or(AppError::NotFound)?;
         let people: Vec<PersonRow> = store::people(c, organisation.id)?
             .into_iter()
-            .filter(|p| p.left_on.is_none())
+            .filter(|p| p.active_on(today))
             .collect();
         let mails: Vec<Mail> = people
             .iter()
@@ -746,6 +1020,40 @@ pub fn record_return(
     let (Some(person), Some(nil)) = (person, nil) else {
         return Err(AppError::Invalid(errors));
     };
+    let today = today();
+    if !person.active_on(today) {
+        return Err(AppError::invalid(
+            "return-person",
+            format!("{} has left and makes no return", person.name),
+        ));
+    }
+    // A return must agree with the register: a nil return with interests
+    // still running on it, or "declared" with nothing on it, is a mistake.
+    let running = store::interests_of_people(&mut conn, &[person.id])?
+        .iter()
+        .filter_map(declaration_of)
+        .filter(|d| d.current(today))
+        .count();
+    if nil && running > 0 {
+        return Err(AppError::invalid(
+            "return-kind",
+            format!(
+                "{} has {running} interest{} running on the register, so cannot make a nil return: record when {} ended first",
+                person.name,
+                if running == 1 { "" } else { "s" },
+                if running == 1 { "it" } else { "they" }
+            ),
+        ));
+    }
+    if !nil && running == 0 {
+        return Err(AppError::invalid(
+            "return-kind",
+            format!(
+                "{} has no interest running on the register: record their declarations first, or a nil return",
+                person.name
+            ),
+        ));
+    }
     crate::db::write_transaction(&mut conn, |c| {
         store::save_return(c, round.id, person.id, nil, now())?;
         record(
@@ -785,10 +1093,7 @@ pub fn remind(pool: &Pool, outbox: &Outbox, actor: &SessionUser, code: &str, rou
     );
     crate::db::write_transaction(&mut conn, |c| {
         let returns = store::returns(c, round.id)?;
-        let missing: Vec<PersonRow> = store::people(c, organisation.id)?
-            .into_iter()
-            .filter(|p| p.left_on.is_none() && !returns.iter().any(|(person, _, _)| *person == p.id))
-            .collect();
+        let missing = without_return(c, organisation.id, &returns)?;
         if missing.is_empty() {
             return Err(AppError::Conflict(format!(
                 "Everyone on the register has made a return in {}.",
@@ -810,6 +1115,12 @@ pub fn remind(pool: &Pool, outbox: &Outbox, actor: &SessionUser, code: &str, rou
             })
             .collect();
         let reminded = mails.len();
+        if reminded == 0 {
+            return Err(AppError::Conflict(format!(
+                "None of the {} with no return has an email address on the register: remind them another way.",
+                missing.len()
+            )));
+        }
         outbox.enqueue_all(c, mails)?;
         store::set_reminded(c, round.id, now())?;
         let names: Vec<&str> = missing.iter().map(|p| p.name.as_str()).collect();

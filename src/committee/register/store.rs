@@ -21,6 +21,14 @@ pub struct PersonRow {
     pub appointed_on: Option<NaiveDate>,
 }
 
+impl PersonRow {
+    /// Whether the person still holds their position on `day`: those who
+    /// have left are not asked to declare, nor counted as not declaring.
+    pub fn active_on(&self, day: NaiveDate) -> bool {
+        self.left_on.is_none_or(|left| left > day)
+    }
+}
+
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = interest_people)]
 pub struct NewPerson {
@@ -98,6 +106,45 @@ pub fn person(conn: &mut DbConn, organisation_id: i32, id: i32) -> QueryResult<O
         .select(PersonRow::as_select())
         .first(conn)
         .optional()
+}
+
+/// A person's details as an administrator edits them.
+#[derive(Debug, Clone, AsChangeset)]
+#[diesel(table_name = interest_people, treat_none_as_null = true)]
+pub struct PersonChanges {
+    pub name: String,
+    pub email: Option<String>,
+    pub position: String,
+    pub decision_maker: bool,
+    pub user_id: Option<i32>,
+    pub appointed_on: Option<NaiveDate>,
+    pub left_on: Option<NaiveDate>,
+}
+
+pub fn update_person(conn: &mut DbConn, id: i32, changes: &PersonChanges) -> QueryResult<usize> {
+    diesel::update(interest_people::table.find(id))
+        .set(changes)
+        .execute(conn)
+}
+
+/// Records when an interest ended; only one with no end yet, so a form
+/// sent twice changes nothing.
+pub fn end_interest(conn: &mut DbConn, id: i32, ends_on: NaiveDate) -> QueryResult<usize> {
+    diesel::update(interests::table.find(id).filter(interests::ends_on.is_null()))
+        .set(interests::ends_on.eq(ends_on))
+        .execute(conn)
+}
+
+/// The committees a person sits on, by name: a leaver must come off them
+/// first, or they would still count towards a quorum.
+pub fn committees_of_person(conn: &mut DbConn, person_id: i32) -> QueryResult<Vec<String>> {
+    use crate::db::schema::{committee_members, committees};
+    committee_members::table
+        .inner_join(committees::table)
+        .filter(committee_members::person_id.eq(person_id))
+        .order(committees::name.asc())
+        .select(committees::name)
+        .load(conn)
 }
 
 pub fn insert_interest(conn: &mut DbConn, row: &NewInterest) -> QueryResult<i32> {
