@@ -171,9 +171,10 @@ backend_tests! {
         assert!(committee_page.contains("one third of the voting members, including a lay chair or lay vice-chair and a lay member (the chair and vice-chair count) and an executive"), "{committee_page}");
         assert!(committee_page.contains("substitutes for Dr Gee One"), "{committee_page}");
 
-        // Two meetings: the one decided (yesterday) and the next (an hour ago), which approves its minutes.
+        // Two meetings: the one decided (called for tomorrow; it is held once notice is given) and
+        // the next (an hour ago), which approves its minutes.
         let meetings = format!("{page}/meetings");
-        let (day, time) = london(Utc::now() - Duration::days(1));
+        let (day, time) = london(Utc::now() + Duration::days(1));
         let response = board.submit(&page, &meetings, &[("title", "Meeting in public"), ("date", &day), ("time", &time), ("location", "Room 3, Mulberry Place")]).await;
         assert_eq!(response.status(), 303);
         let first = id_after(&response, "/meetings/");
@@ -225,6 +226,18 @@ backend_tests! {
         to.sort();
         assert_eq!(to, vec!["gee.one@example.org", "pat.chair@example.org"]);
         let text = notices[0].parsed().body_text(0).expect("text").into_owned();
+        // Time passes: the meeting is held (yesterday), and notice of it can no longer be given.
+        {
+            use diesel::prelude::*;
+            let mut conn = app.pool.get().expect("connection");
+            diesel::update(quorate::db::schema::meetings::table.find(first))
+                .set(quorate::db::schema::meetings::starts_at.eq((Utc::now() - Duration::days(1)).naive_utc()))
+                .execute(&mut conn)
+                .expect("the meeting is held");
+        }
+        let (status, body) = post(&board, &meeting, &format!("{meeting}/notice"), &[]).await;
+        assert_eq!(status, 422);
+        assert!(body.contains("The meeting has begun: notice is given before it"), "{body}");
         assert!(text.contains("2. Contract dispute with Limehouse Practice (private part)") && text.contains(&format!("/meetings/{first}/calendar.ics")), "{text}");
 
         // The register's entry naming the item is shown to the secretary.
@@ -452,6 +465,9 @@ backend_tests! {
         assert!(body.contains("sits on Primary care commissioning committee: take them off first"), "{body}");
         assert_eq!(post(&board, &page, &format!("{page}/members/{exec_a}/remove"), &[]).await.0, 303);
         assert_eq!(post(&board, &ann_page, &ann_page, &leaving).await.0, 303);
+        let (status, body) = post(&board, &page, &members, &[("person", &exec_a.to_string()), ("role", "executive"), ("voting", "yes")]).await;
+        assert_eq!(status, 422, "a leaver cannot be put back on the committee");
+        assert!(body.contains("They have left the organisation"), "{body}");
         // The meeting's record still names her and what she declared.
         let (_, seen) = observer.get_text(&meeting).await;
         assert!(seen.contains("Ann Exec declared an interest (Other with Limehouse Practice: Spouse is a partner) and left the meeting for the item"), "{seen}");

@@ -463,6 +463,10 @@ backend_tests! {
             .await;
         assert_eq!(left.status(), 303);
         assert!(audit(&app).iter().any(|(a, s)| a == "interests.person_update" && s.starts_with("Ben Lay: left")), "{:?}", audit(&app));
+        // An interest arising after he left is not his to declare here.
+        let (status, body) = declare(&board, &declaration(&ben, "After Leaving Ltd", &days_ago(2))).await;
+        assert_eq!(status, 422);
+        assert!(body.contains("Ben Lay left on") && body.contains("not one to declare here"), "{body}");
         // Someone else's administrator cannot change him.
         let observer = app.new_visitor();
         log_in(&observer, OBSERVER).await;

@@ -144,6 +144,91 @@ backend_tests! {
         assert!(purge(&app, 400, false).is_empty());
     }
 
+    async fn register_entries_six_years_past_their_end_are_purged_and_the_meetings_record_keeps_its_action(app: TestApp) {
+        use quorate::committee::register::store as register;
+        use quorate::committee::store as committee;
+        let e = electorate(&app, &[1_000]);
+        let now = Utc::now().naive_utc();
+        let today = quorate::committee::register::service::today();
+        let years_ago = |years: u32| today.checked_sub_months(chrono::Months::new(years * 12)).expect("date");
+        let (declaration, item, meeting) = {
+            let mut conn = app.pool.get().expect("connection");
+            let mut person = |name: &str, left_on: Option<chrono::NaiveDate>| {
+                let id = register::insert_person(&mut conn, &register::NewPerson {
+                    organisation_id: e.organisation_id, name: name.into(), email: None, position: "GP member".into(),
+                    decision_maker: true, user_id: None, added_at: now, appointed_on: None,
+                })
+                .expect("person");
+                if left_on.is_some() {
+                    diesel::update(quorate::db::schema::interest_people::table.find(id))
+                        .set(quorate::db::schema::interest_people::left_on.eq(left_on))
+                        .execute(&mut conn)
+                        .expect("left");
+                }
+                id
+            };
+            let (stayed, left) = (person("Dr Stayed", None), person("Dr Left", Some(years_ago(7))));
+            let mut interest = |person_id: i32, counterparty: &str, starts_on: chrono::NaiveDate, ends_on: Option<chrono::NaiveDate>| {
+                register::insert_interest(&mut conn, &register::NewInterest {
+                    person_id, category: "financial".into(), kind: "shareholdings".into(), counterparty: counterparty.into(),
+                    description: "Shares".into(), starts_on, ends_on, declared_on: starts_on, value_pence: None, accepted: None,
+                    management: "Leaves for items on it".into(), agreed_by: "The chair".into(), withheld_reason: None,
+                    recorded_by: None, recorded_at: now,
+                })
+                .expect("interest")
+            };
+            let ended_seven_years_ago = interest(stayed, "Ended Long Ago Ltd", years_ago(9), Some(years_ago(7)));
+            interest(stayed, "Ended Five Years Ago Ltd", years_ago(9), Some(years_ago(5)));
+            interest(stayed, "Running Ltd", years_ago(9), None);
+            interest(left, "Held When He Left Ltd", years_ago(9), None);
+            let id = committee::insert_committee(&mut conn, e.organisation_id, &committee::CommitteeTerms {
+                name: "Primary care commissioning committee".into(), quorum_numerator: 1, quorum_denominator: 3,
+                quorum_including: "[]".into(), casting_vote: true, withhold_papers: false,
+            }, now)
+            .expect("committee");
+            let meeting = committee::insert_meeting(&mut conn, id, "Meeting in public", now - Duration::days(2_600), "Room 1", now).expect("meeting");
+            let item = committee::insert_item(&mut conn, &committee::NewItem {
+                meeting_id: meeting, position: 1, title: "Extended access".into(), description: String::new(), private: false,
+                subjects: String::new(), motion: String::new(), status: "noted".into(),
+            })
+            .expect("item");
+            committee::save_declaration(&mut conn, item, stayed, Some(ended_seven_years_ago), "leaves", now).expect("declaration");
+            (ended_seven_years_ago, item, meeting)
+        };
+        let counterparties = || -> Vec<String> {
+            let mut conn = app.pool.get().expect("connection");
+            let mut all: Vec<String> = quorate::db::schema::interests::table
+                .select(quorate::db::schema::interests::counterparty)
+                .load(&mut conn)
+                .expect("interests");
+            all.sort();
+            all
+        };
+
+        let dry = purge(&app, 0, true);
+        assert_eq!(dry.organisations.len(), 1, "{dry:?}");
+        assert_eq!(dry.organisations[0].1.interests, 2, "{dry:?}");
+        assert_eq!(counterparties().len(), 4, "a dry run removes nothing");
+
+        let report = purge(&app, 0, false);
+        assert_eq!(report.organisations, dry.organisations);
+        assert_eq!(counterparties(), vec!["Ended Five Years Ago Ltd", "Running Ltd"]);
+        let declarations = {
+            let mut conn = app.pool.get().expect("connection");
+            committee::declarations(&mut conn, &[item]).expect("declarations")
+        };
+        assert_eq!(declarations.len(), 1, "the meeting's record of the declaration stays");
+        assert_eq!((declarations[0].interest_id, declarations[0].action.as_str()), (None, "leaves"));
+        let (status, page) = app.new_visitor().get_text(&format!("/meetings/{meeting}")).await;
+        assert_eq!(status, 200);
+        assert!(page.contains("removed from the register, six years after it ended") && page.contains("left the meeting for the item"), "{page}");
+        assert!(app.audited("retention.purge").iter().any(|s| s.contains("2 declarations of interest")));
+        let records = quorate::retention::service::records_of(&app.pool, "08V").expect("records");
+        assert_eq!((records[0].0.removed.interests, records[0].1), (2, true));
+        let _ = declaration;
+        assert!(purge(&app, 0, false).is_empty(), "purged once");
+    }
+
     async fn the_scheduler_purges_once_a_day(app: TestApp) {
         let e = electorate(&app, &[1_000, 2_000]);
         let id = create_ballot(&app, &e, json!({})).await;

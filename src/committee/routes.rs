@@ -498,9 +498,6 @@ struct ItemPage {
     checklist: Vec<CheckLine>,
     /// Field ids prefixed with the item, so each form's errors link to it.
     prefix: String,
-    /// A form with errors is shown open, so the summary's links reach it.
-    declaration_open: bool,
-    decision_open: bool,
     papers: Vec<PaperLine>,
     /// The viewer has a conflict on the item and the committee withholds
     /// its papers from them: the links are not shown.
@@ -559,6 +556,8 @@ struct MeetingPage {
     item_form: ItemForm,
     private_choices: Vec<Choice>,
     noticed: Option<String>,
+    /// Notice is given before the meeting begins.
+    may_notice: bool,
 }
 
 fn error_for(errors: &[FieldError], field: &str) -> Option<String> {
@@ -644,19 +643,6 @@ fn item_view(view: &MeetingView, item: &ItemView, errors: &[FieldError], forms: 
     } else {
         Vec::new()
     };
-    let declaration_fields = [
-        "person",
-        "interest",
-        "category",
-        "kind",
-        "counterparty",
-        "description",
-        "action",
-    ];
-    let has_error =
-        |names: &dyn Fn(&str) -> bool| errors.iter().filter_map(|e| e.field.strip_prefix(&prefix)).any(names);
-    let declaration_open = has_error(&|f| declaration_fields.contains(&f));
-    let decision_open = has_error(&|f| !declaration_fields.contains(&f));
     let page = ItemPage {
         papers_withheld: view.papers_withheld.contains(&item.row.id),
         papers: item
@@ -672,8 +658,6 @@ fn item_view(view: &MeetingView, item: &ItemView, errors: &[FieldError], forms: 
                 href: format!("/meetings/{}/items/{}/papers/{}", view.meeting.id, item.row.id, p.id),
             })
             .collect(),
-        declaration_open,
-        decision_open,
         id: item.row.id,
         position: item.row.position,
         title: item.row.title.clone(),
@@ -869,6 +853,7 @@ fn meeting_page_view(view: &MeetingView, errors: &[FieldError], item_form: ItemF
             &item_form.private,
         ),
         noticed: m.noticed_at.map(crate::time::date_time),
+        may_notice: view.access.administers && m.starts_at > chrono::Utc::now().naive_utc(),
         item_form,
     }
 }

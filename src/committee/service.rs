@@ -434,6 +434,15 @@ pub fn add_member(pool: &Pool, actor: &SessionUser, id: i32, form: &MemberForm) 
             }
         },
     };
+    if let Some(left) = person.as_ref().and_then(|p| p.left_on) {
+        errors.push(FieldError::new(
+            "person",
+            format!(
+                "They have left the organisation, or leave on {}",
+                crate::time::day(left)
+            ),
+        ));
+    }
     let (Some(person), Some(role)) = (person, role) else {
         return Err(AppError::Invalid(errors));
     };
@@ -1039,6 +1048,11 @@ pub struct ItemView {
     pub papers: Vec<store::PaperInfo>,
 }
 
+/// How a declared interest is named once its register entry has been
+/// deleted, six years after it ended.
+pub const PAST_KEEPING: &str =
+    "an interest since removed from the register, six years after it ended or its holder left";
+
 /// How a declared interest withheld from the public register is named to
 /// anyone but the register's keepers, and in the minutes.
 pub const WITHHELD: &str = "an interest withheld from the public register";
@@ -1109,7 +1123,7 @@ pub fn meeting_view(pool: &Pool, grants: &Grants, user_id: Option<i32>, id: i32)
                 let interest = interest_of(d.interest_id);
                 Some((
                     d.person_id,
-                    interest.map(described).unwrap_or_default(),
+                    interest.map_or_else(|| PAST_KEEPING.to_owned(), described),
                     interest.is_some_and(|i| i.withheld_reason.is_some()),
                     Action::parse(&d.action)?,
                 ))
@@ -1594,6 +1608,12 @@ pub fn send_notice(pool: &Pool, outbox: &Outbox, actor: &SessionUser, meeting_id
         return Err(AppError::invalid(
             "notice",
             "Set the agenda before giving notice of the meeting",
+        ));
+    }
+    if view.meeting.starts_at <= now() {
+        return Err(AppError::invalid(
+            "notice",
+            "The meeting has begun: notice is given before it",
         ));
     }
     let mut conn = pool.get()?;

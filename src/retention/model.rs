@@ -47,6 +47,10 @@ pub struct Removed {
     pub messages: u64,
     pub bounce_reports: u64,
     pub sign_in_records: u64,
+    /// Register of interests entries six years past their end (records
+    /// made before this was purged have none).
+    #[serde(default)]
+    pub interests: u64,
 }
 
 impl Removed {
@@ -61,6 +65,7 @@ impl Removed {
             (self.messages, "email", "emails"),
             (self.bounce_reports, "bounce report", "bounce reports"),
             (self.sign_in_records, "sign-in record", "sign-in records"),
+            (self.interests, "declaration of interest", "declarations of interest"),
         ]
         .into_iter()
         .filter(|(n, _, _)| *n > 0)
@@ -117,7 +122,11 @@ mod tests {
             messages: 2_000,
             bounce_reports: 0,
             sign_in_records: 0,
+            interests: 3,
         };
-        assert_eq!(removed.in_words(), "1 voting link, 2,000 emails");
+        assert_eq!(
+            removed.in_words(),
+            "1 voting link, 2,000 emails, 3 declarations of interest"
+        );
     }
 }

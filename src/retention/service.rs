@@ -65,7 +65,19 @@ pub fn purge(
     let cutoffs = policy.cutoffs(now);
     let mut conn = pool.get()?;
     let mut report = PurgeReport::default();
-    for id in store::organisations_with_work(&mut conn, cutoffs.voting_links, cutoffs.messages)? {
+    // The register of interests keeps an entry six years after it ends (a
+    // leaver's running ones, after they left), whatever the settings say.
+    let today = crate::time::london_day(now);
+    let kept_from = today
+        .checked_sub_months(chrono::Months::new(
+            crate::committee::register::model::KEPT_FOR_YEARS * 12,
+        ))
+        .unwrap_or(today);
+    let mut with_work = store::organisations_with_work(&mut conn, cutoffs.voting_links, cutoffs.messages)?;
+    with_work.extend(store::organisations_with_old_interests(&mut conn, kept_from)?);
+    with_work.sort_unstable();
+    with_work.dedup();
+    for id in with_work {
         let organisation = Organisation::with_ids(&mut conn, &[id])?
             .into_iter()
             .next()
@@ -79,6 +91,10 @@ pub fn purge(
                 messages: count(store::purge_messages(c, Some(id), cutoffs.messages)?),
                 bounce_reports: count(store::delete_bounces(c, Some(id), cutoffs.messages)?),
                 sign_in_records: 0,
+                interests: {
+                    let expired = expired_interests(c, id, kept_from, today)?;
+                    count(store::delete_interests(c, &expired)?)
+                },
             };
             if !dry_run && !removed.is_empty() {
                 write_record(c, data_dir, Some(&organisation), policy, &removed, ballots, now)?;
@@ -103,6 +119,7 @@ pub fn purge(
                 cutoffs.sign_in_records,
                 sessions_before.min(cutoffs.sign_in_records),
             )?),
+            interests: 0,
         };
         if !dry_run && !removed.is_empty() {
             write_record(c, data_dir, None, policy, &removed, Vec::new(), now)?;
@@ -110,6 +127,24 @@ pub fn purge(
         Ok(removed)
     })?;
     Ok(report)
+}
+
+/// The organisation's register entries past their keeping on `today`, as
+/// the register's rules judge them.
+fn expired_interests(
+    conn: &mut DbConn,
+    organisation_id: i32,
+    kept_from: chrono::NaiveDate,
+    today: chrono::NaiveDate,
+) -> AppResult<Vec<i32>> {
+    Ok(store::old_interests(conn, organisation_id, kept_from)?
+        .into_iter()
+        .filter(|(row, left_on)| {
+            crate::committee::register::service::declaration_of(row)
+                .is_some_and(|d| d.held_until_leaving(*left_on).expired_on(today))
+        })
+        .map(|(row, _)| row.id)
+        .collect())
 }
 
 /// Runs `step` in a write transaction, rolled back on a dry run.

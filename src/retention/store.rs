@@ -1,12 +1,13 @@
 //! Purge queries. Each answers how many rows it removed (or, counting, would).
 
-use chrono::NaiveDateTime;
+use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use crate::db::DbConn;
 use crate::db::schema::{
-    ballots, login_failures, login_lockouts, mail_bounces, outbox_messages, password_tokens, retention_purges,
-    revoked_sessions, setup_tokens, sso_link_requests, voting_tokens,
+    ballots, interest_people, interests, item_declarations, login_failures, login_lockouts, mail_bounces,
+    outbox_messages, password_tokens, retention_purges, revoked_sessions, setup_tokens, sso_link_requests,
+    voting_tokens,
 };
 
 /// A ballot is finished when it can take no more votes.
@@ -137,6 +138,52 @@ pub fn delete_sign_in_records(
             + diesel::delete(revoked_sessions::table.filter(revoked_sessions::revoked_at.lt(sessions_before)))
                 .execute(conn)?,
     )
+}
+
+/// Organisations with register entries that may be past their keeping:
+/// ended before `kept_from`, or held by someone who left before it.
+pub fn organisations_with_old_interests(conn: &mut DbConn, kept_from: NaiveDate) -> QueryResult<Vec<i32>> {
+    let mut ids: Vec<i32> = interests::table
+        .inner_join(interest_people::table)
+        .filter(
+            interests::ends_on
+                .lt(kept_from)
+                .or(interest_people::left_on.lt(kept_from)),
+        )
+        .select(interest_people::organisation_id)
+        .load(conn)?;
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(ids)
+}
+
+/// The organisation's register entries that may be past their keeping,
+/// with when their holder left, for the rules to judge.
+pub fn old_interests(
+    conn: &mut DbConn,
+    organisation_id: i32,
+    kept_from: NaiveDate,
+) -> QueryResult<Vec<(crate::committee::register::store::InterestRow, Option<NaiveDate>)>> {
+    use crate::committee::register::store::InterestRow;
+    interests::table
+        .inner_join(interest_people::table)
+        .filter(interest_people::organisation_id.eq(organisation_id))
+        .filter(
+            interests::ends_on
+                .lt(kept_from)
+                .or(interest_people::left_on.lt(kept_from)),
+        )
+        .select((InterestRow::as_select(), interest_people::left_on))
+        .load(conn)
+}
+
+/// Deletes register entries; a meeting's record of a declaration keeps
+/// its action and loses only the link to the entry.
+pub fn delete_interests(conn: &mut DbConn, ids: &[i32]) -> QueryResult<usize> {
+    diesel::update(item_declarations::table.filter(item_declarations::interest_id.eq_any(ids)))
+        .set(item_declarations::interest_id.eq(None::<i32>))
+        .execute(conn)?;
+    diesel::delete(interests::table.filter(interests::id.eq_any(ids))).execute(conn)
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]

@@ -269,6 +269,12 @@ impl Declaration {
         (self.declared_on - due_from).num_days() > DECLARE_WITHIN_DAYS
     }
 
+    /// Still held after `today`: running, and not ending today. A return
+    /// made on the day an interest ends need not declare it.
+    pub fn running_after(&self, today: NaiveDate) -> bool {
+        self.starts_on <= today && self.ends_on.is_none_or(|end| end > today)
+    }
+
     /// Still held on `today`.
     pub fn current(&self, today: NaiveDate) -> bool {
         self.starts_on <= today && self.ends_on.is_none_or(|end| end >= today)
@@ -288,9 +294,11 @@ impl Declaration {
     /// The declaration as the register keeps it once its holder has left
     /// (on `left_on`): an interest still running then ended, for the
     /// register, when they left; the entry itself is not changed.
-    pub fn held_until_leaving(&self, left_on: Option<NaiveDate>) -> Declaration {
-        let mut kept = self.clone();
-        if let Some(left) = left_on {
+    pub fn held_until_leaving(self, left_on: Option<NaiveDate>) -> Declaration {
+        let mut kept = self;
+        // One that arose after they left is not capped (it is refused when
+        // declared, but one recorded before the leaving date was set stays).
+        if let Some(left) = left_on.filter(|left| kept.starts_on <= *left) {
             kept.ends_on = Some(kept.ends_on.map_or(left, |end| end.min(left)));
         }
         kept
@@ -395,7 +403,7 @@ mod tests {
     fn a_leavers_running_interest_leaves_the_public_register_six_months_after_they_left() {
         let d = shares();
         let left = date(2026, 3, 31);
-        let kept = d.held_until_leaving(Some(left));
+        let kept = d.clone().held_until_leaving(Some(left));
         assert_eq!(kept.ends_on, Some(left));
         assert!(kept.public_on(date(2026, 9, 30)));
         assert!(!kept.public_on(date(2026, 10, 1)));
@@ -406,7 +414,16 @@ mod tests {
             ended_earlier.held_until_leaving(Some(left)).ends_on,
             Some(date(2026, 2, 1))
         );
-        assert_eq!(d.held_until_leaving(None).ends_on, None);
+        assert_eq!(d.clone().held_until_leaving(None).ends_on, None);
+        assert_eq!(
+            d.clone().held_until_leaving(Some(date(2025, 12, 31))).ends_on,
+            None,
+            "one that arose after they left is not ended by it"
+        );
+        assert!(d.running_after(date(2026, 6, 1)));
+        let mut ending = shares();
+        ending.ends_on = Some(date(2026, 6, 1));
+        assert!(ending.current(date(2026, 6, 1)) && !ending.running_after(date(2026, 6, 1)));
     }
 
     #[test]

@@ -121,11 +121,13 @@ pub fn register(pool: &Pool, grants: &Grants, code: &str, today: NaiveDate, publ
     let left_on: std::collections::BTreeMap<i32, Option<NaiveDate>> =
         people.iter().map(|p| (p.id, p.left_on)).collect();
     for row in store::interests_of_organisation(&mut conn, organisation.id)? {
-        let entry = Entry::from_row(row)?;
-        // A leaver's running interests count as ended when they left.
-        let held = entry
+        let mut entry = Entry::from_row(row)?;
+        // A leaver's running interests count, and are shown, as ended when
+        // they left.
+        entry.declaration = entry
             .declaration
             .held_until_leaving(left_on.get(&entry.row.person_id).copied().flatten());
+        let held = &entry.declaration;
         let kept = !held.expired_on(today);
         let shown = match (full, entry.declaration.withheld_reason.is_some()) {
             (true, true) if !may_administer => {
@@ -451,7 +453,7 @@ pub fn update_person(pool: &Pool, actor: &SessionUser, code: &str, id: i32, form
                 format!("{}, {}, is on the register already", fields.name, fields.position),
             ));
         }
-        if fields.left_on.is_some_and(|left| left <= today()) {
+        if fields.left_on.is_some() {
             let committees = store::committees_of_person(c, before.id)?;
             if !committees.is_empty() {
                 return Err(AppError::invalid(
@@ -487,6 +489,12 @@ pub fn update_person(pool: &Pool, actor: &SessionUser, code: &str, id: i32, form
         }
         if before.email != changes.email {
             changed.push("email address changed".to_owned());
+        }
+        if before.user_id != changes.user_id {
+            changed.push(match changes.user_id {
+                Some(_) => "linked to the account with their address".to_owned(),
+                None => "no longer linked to an account".to_owned(),
+            });
         }
         if before.decision_maker != changes.decision_maker {
             changed.push(if changes.decision_maker {
@@ -589,7 +597,9 @@ pub fn end_interest(pool: &Pool, actor: &SessionUser, code: &str, interest_id: i
 /// before its date due) is their return in it, unless they made one.
 /// Shared by the register's form and declarations made at a meeting.
 pub fn count_as_return(conn: &mut DbConn, organisation_id: i32, person_id: i32, today: NaiveDate) -> AppResult<()> {
+    let in_post = store::person(conn, organisation_id, person_id)?.is_some_and(|p| p.active_on(today));
     if let Some(round) = store::rounds(conn, organisation_id)?.into_iter().next()
+        && in_post
         && today <= round.due_on
         && !store::returns(conn, round.id)?.iter().any(|(p, _, _)| *p == person_id)
     {
@@ -732,6 +742,16 @@ pub fn declare(pool: &Pool, actor: &SessionUser, code: &str, form: &DeclarationF
             return Err(AppError::Invalid(errors));
         }
     };
+    if let Some(left) = person.left_on.filter(|left| declaration.starts_on > *left) {
+        return Err(AppError::invalid(
+            "starts",
+            format!(
+                "{} left on {}: an interest that arose after that is not one to declare here",
+                person.name,
+                crate::time::day(left)
+            ),
+        ));
+    }
     let row = NewInterest {
         person_id: person.id,
         category: declaration.category.key().to_owned(),
@@ -1032,7 +1052,7 @@ pub fn record_return(
     let running = store::interests_of_people(&mut conn, &[person.id])?
         .iter()
         .filter_map(declaration_of)
-        .filter(|d| d.current(today))
+        .filter(|d| d.running_after(today))
         .count();
     if nil && running > 0 {
         return Err(AppError::invalid(
@@ -1086,6 +1106,12 @@ pub fn remind(pool: &Pool, outbox: &Outbox, actor: &SessionUser, code: &str, rou
     let mut conn = pool.get()?;
     let organisation = administered(&mut conn, actor, code)?;
     let round = round_of(&mut conn, &organisation, round_id)?;
+    if store::rounds(&mut conn, organisation.id)?.first().map(|r| r.id) != Some(round.id) {
+        return Err(AppError::Conflict(format!(
+            "{} has been followed by a later round: remind people of that one.",
+            round.title
+        )));
+    }
     let register_url = format!(
         "{}/organisations/{}/interests",
         outbox.base_url(),
