@@ -444,6 +444,24 @@ backend_tests! {
         let unconfirmed = app.new_visitor().submit(&fay, &format!("{fay}/withdraw"), &[]).await;
         assert_eq!(unconfirmed.status(), 422, "withdrawing is confirmed");
         assert_eq!(app.new_visitor().submit(&fay, &format!("{fay}/withdraw"), &[("confirm", "yes")]).await.status(), 303);
+        // The returning officer was told of each step, through the outbox:
+        // each nomination, each seconding, each acceptance and the withdrawal.
+        let progress: Vec<String> = {
+            let mut conn = app.pool.get().expect("connection");
+            quorate::mail::store::for_organisation(&mut conn, organisation(&app), None, None, 1_000)
+                .expect("messages")
+                .into_iter()
+                .filter(|m| m.template == "nomination_progress")
+                .map(|m| {
+                    assert_eq!(m.recipient_email, OFFICER);
+                    m.subject
+                })
+                .collect()
+        };
+        for step in ["Dr Ada Okafor nominated", "Dr Ada Okafor seconded", "Dr Ada Okafor accepted", "Dr Fay Gold withdrew"] {
+            assert_eq!(progress.iter().filter(|s| s.starts_with(&format!("Nominations: {step},"))).count(), 1, "{step}: {progress:?}");
+        }
+        assert_eq!(progress.len(), 10, "three of each step and the withdrawal: {progress:?}");
         let declare = officer.submit(&page, &format!("{page}/declare"), &[]).await;
         assert_eq!(declare.status(), 409, "withdrawals are still open");
         close_nominations(&app, id, true);

@@ -526,9 +526,10 @@ pub async fn second(
     let (id, nomination) = (ballot_id(&id)?, nomination_id(&nomination)?);
     let practice = form.0.practice;
     let actor = (*user.0).clone();
+    let outbox = ui.state().outbox.clone();
     match ui
         .state()
-        .run(move |pool| service::second(pool, &actor, id, nomination, &practice))
+        .run(move |pool| service::second(pool, &outbox, &actor, id, nomination, &practice))
         .await
     {
         Ok(()) => Ok(ui.see_other(
@@ -741,7 +742,12 @@ pub async fn answer(ui: Ui, token: web::Path<String>, form: CsrfForm<AnswerForm>
         ballot_line: form.ballot_line.clone(),
     };
     let raw = token.clone();
-    match ui.state().run(move |pool| service::answer(pool, &raw, &answers)).await {
+    let outbox = ui.state().outbox.clone();
+    match ui
+        .state()
+        .run(move |pool| service::answer(pool, &outbox, &raw, &answers))
+        .await
+    {
         Ok(()) => Ok(ui.see_other(
             &format!("/nominations/{token}"),
             Some(Flash {
@@ -768,7 +774,8 @@ pub async fn withdraw(
         return candidate_page(&ui, token, None, vec![error]).await;
     }
     let raw = token.clone();
-    match ui.state().run(move |pool| service::withdraw(pool, &raw)).await {
+    let outbox = ui.state().outbox.clone();
+    match ui.state().run(move |pool| service::withdraw(pool, &outbox, &raw)).await {
         Ok(()) => Ok(ui.see_other(
             &format!("/nominations/{token}"),
             Some(Flash {

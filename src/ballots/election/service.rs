@@ -466,6 +466,58 @@ fn candidate_mail(
     }
 }
 
+const PROGRESS_TEMPLATE: &str = "nomination_progress";
+
+/// Emails to the organisation's returning officers (or, with none, its
+/// administrators) that a nomination moved on: `short` for the subject,
+/// `event` the sentence that says what happened.
+fn officer_mails(
+    conn: &mut DbConn,
+    outbox: &Outbox,
+    found: &Nominations,
+    short: &str,
+    event: &str,
+) -> AppResult<Vec<Mail>> {
+    let organisation = &found.loaded.organisation;
+    let mut officers = crate::accounts::store::holders_of(conn, "returning_officer", &[organisation.id])?;
+    let mut reason = format!(
+        "You get this email because you are a returning officer of {}.",
+        organisation.name
+    );
+    if officers.is_empty() {
+        officers = crate::accounts::store::holders_of(conn, "org_admin", &[organisation.id])?;
+        reason = format!(
+            "You get this email because you are an administrator of {}, which has no returning officer named.",
+            organisation.name
+        );
+    }
+    Ok(officers
+        .into_iter()
+        .map(|(user_id, name, email)| Mail {
+            template: PROGRESS_TEMPLATE,
+            to_email: email,
+            to_name: name,
+            sender: organisation.name.clone(),
+            reason: reason.clone(),
+            event: EventKind::Ballot,
+            event_id: Some(found.loaded.ballot.id),
+            organisation_id: Some(organisation.id),
+            practice_id: None,
+            user_id: Some(user_id),
+            context: json!({
+                "organisation": organisation.name,
+                "title": found.loaded.ballot.title,
+                "event_short": short,
+                "event": event,
+                "closes": crate::time::date_time(found.call.closes_at),
+                "withdrawals_close": crate::time::date_time(found.call.withdrawals_close),
+                "nominations_url": format!("{}/ballots/{}/nominations", outbox.base_url(), found.loaded.ballot.id),
+            }),
+            sealed: false,
+        })
+        .collect())
+}
+
 /// `POST …/nominations`: a member practice's representative nominates a
 /// candidate; the candidate is emailed a link to consent. Returns the
 /// nomination's id.
@@ -571,6 +623,18 @@ pub fn nominate(
         let id = store::insert_nomination(c, &row)?;
         store::insert_supporter(c, id, practice_id, actor.id, now)?;
         let stored = store::nomination(c, id)?.ok_or(AppError::NotFound)?;
+        let to_officers = officer_mails(
+            c,
+            outbox,
+            &found,
+            &format!("{name} nominated"),
+            &format!(
+                "{practice_name} ({practice_code}) nominated {name}, who has been emailed a link to accept. {} member practice{} must nominate each candidate.",
+                found.terms.nominators_required,
+                if found.terms.nominators_required == 1 { "" } else { "s" }
+            ),
+        )?;
+        outbox.enqueue_all(c, to_officers)?;
         let loaded = &found.loaded;
         outbox.enqueue(
             c,
@@ -613,7 +677,14 @@ pub fn nominate(
 
 /// `POST …/nominations/ID/second`: another member practice joins a
 /// nomination.
-pub fn second(pool: &Pool, actor: &SessionUser, ballot_id: i32, nomination_id: i32, practice: &str) -> AppResult<()> {
+pub fn second(
+    pool: &Pool,
+    outbox: &Outbox,
+    actor: &SessionUser,
+    ballot_id: i32,
+    nomination_id: i32,
+    practice: &str,
+) -> AppResult<()> {
     let mut conn = pool.get()?;
     crate::db::write_transaction(&mut conn, |c| {
         crate::db::lock_row(c, crate::db::Locked::Ballot(ballot_id))?;
@@ -638,6 +709,19 @@ pub fn second(pool: &Pool, actor: &SessionUser, ballot_id: i32, nomination_id: i
             ));
         }
         store::insert_supporter(c, nomination_id, practice_id, actor.id, found.now)?;
+        let to_officers = officer_mails(
+            c,
+            outbox,
+            &found,
+            &format!("{} seconded", entry.row.candidate_name),
+            &format!(
+                "{practice_name} ({practice_code}) also nominated {}: {} of the {} member practices needed.",
+                entry.row.candidate_name,
+                entry.supporters.len() + 1,
+                found.terms.nominators_required
+            ),
+        )?;
+        outbox.enqueue_all(c, to_officers)?;
         crate::ballots::service::audit_ballot(
             c,
             actor,
@@ -731,7 +815,7 @@ pub struct Answers {
 
 /// `POST /nominations/TOKEN`: the candidate consents (or not yet),
 /// declares, and writes the statement and the line for the ballot paper.
-pub fn answer(pool: &Pool, raw: &str, answers: &Answers) -> AppResult<()> {
+pub fn answer(pool: &Pool, outbox: &Outbox, raw: &str, answers: &Answers) -> AppResult<()> {
     let mut conn = pool.get()?;
     crate::db::write_transaction(&mut conn, |c| {
         let page = locked_candidate(c, raw)?;
@@ -789,6 +873,37 @@ pub fn answer(pool: &Pool, raw: &str, answers: &Answers) -> AppResult<()> {
             ballot_line,
         };
         store::set_answers(c, row.id, &changes)?;
+        // The officers hear of the steps that make a nomination valid, not
+        // of each edit to a statement.
+        let step = match (
+            row.accepted_at.is_none() && changes.accepted_at.is_some(),
+            row.declared_at.is_none() && changes.declared_at.is_some(),
+        ) {
+            (true, true) => Some("accepted the nomination and made the declaration of eligibility and interests"),
+            (true, false) => {
+                Some("accepted the nomination, and has yet to make the declaration of eligibility and interests")
+            }
+            (false, true) => Some("made the declaration of eligibility and interests"),
+            (false, false) => None,
+        };
+        if let Some(step) = step {
+            let to_officers = officer_mails(
+                c,
+                outbox,
+                &page.found,
+                &format!(
+                    "{} {}",
+                    row.candidate_name,
+                    if changes.accepted_at.is_some() && row.accepted_at.is_none() {
+                        "accepted"
+                    } else {
+                        "declared"
+                    }
+                ),
+                &format!("{} {step}.", row.candidate_name),
+            )?;
+            outbox.enqueue_all(c, to_officers)?;
+        }
         let state = match (changes.accepted_at.is_some(), changes.declared_at.is_some()) {
             (true, true) => "accepted the nomination and made the declaration",
             (true, false) => "accepted the nomination without yet making the declaration",
@@ -820,7 +935,7 @@ pub fn answer(pool: &Pool, raw: &str, answers: &Answers) -> AppResult<()> {
 /// `POST /nominations/TOKEN/withdraw`: the candidate withdraws, until
 /// withdrawals close. After the list is published, the candidate leaves
 /// the draft's ballot paper too.
-pub fn withdraw(pool: &Pool, raw: &str) -> AppResult<()> {
+pub fn withdraw(pool: &Pool, outbox: &Outbox, raw: &str) -> AppResult<()> {
     let mut conn = pool.get()?;
     crate::db::write_transaction(&mut conn, |c| {
         let page = locked_candidate(c, raw)?;
@@ -837,6 +952,22 @@ pub fn withdraw(pool: &Pool, raw: &str) -> AppResult<()> {
         if store::withdraw(c, row.id, page.found.now)? == 0 {
             return Ok(());
         }
+        let to_officers = officer_mails(
+            c,
+            outbox,
+            &page.found,
+            &format!("{} withdrew", row.candidate_name),
+            &format!(
+                "{} withdrew{}.",
+                row.candidate_name,
+                if row.option_key.is_some() {
+                    ", and leaves the list of candidates"
+                } else {
+                    ""
+                }
+            ),
+        )?;
+        outbox.enqueue_all(c, to_officers)?;
         let loaded = &page.found.loaded;
         if let Some(key) = row.option_key.as_deref() {
             let remaining: Vec<BallotOption> = loaded.ballot_options().into_iter().filter(|o| o.key != key).collect();
