@@ -65,6 +65,14 @@ struct RegisterPage {
     next_href: Option<String>,
 }
 
+/// "From 1 April 2026", or "1 April 2026 to 31 March 2027".
+fn dates_held(d: &model::Declaration) -> String {
+    match d.ends_on {
+        Some(end) => format!("{} to {}", crate::time::day(d.starts_on), crate::time::day(end)),
+        None => format!("From {}", crate::time::day(d.starts_on)),
+    }
+}
+
 /// People shown on one page of the register (a page of 50 people and their
 /// entries stays quick to load and to read; the CSV has everyone).
 const PEOPLE_PER_PAGE: usize = 50;
@@ -113,10 +121,7 @@ fn register_view(register: &Register, page: usize, public_only: bool) -> Registe
                 category: d.category.words().to_owned(),
                 counterparty: d.counterparty.clone(),
                 description: d.description.clone(),
-                dates: match d.ends_on {
-                    Some(end) => format!("{} to {}", crate::time::day(d.starts_on), crate::time::day(end)),
-                    None => format!("From {}", crate::time::day(d.starts_on)),
-                },
+                dates: dates_held(d),
                 declared: crate::time::day(d.declared_on),
                 late: d.declared_late_after(person.person.appointed_on),
                 value: match (d.value_pence, d.accepted) {
@@ -592,10 +597,7 @@ async fn edit_person_page(
                 interest: d.kind.words().to_owned(),
                 counterparty: d.counterparty.clone(),
                 description: d.description.clone(),
-                dates: match d.ends_on {
-                    Some(end) => format!("{} to {}", crate::time::day(d.starts_on), crate::time::day(end)),
-                    None => format!("From {}", crate::time::day(d.starts_on)),
-                },
+                dates: dates_held(d),
                 declared: crate::time::day(d.declared_on),
                 running: d.ends_on.is_none() && d.starts_on <= today,
                 label: format!("When the interest with {} ended", d.counterparty),
