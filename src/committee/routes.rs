@@ -457,7 +457,6 @@ struct VoterLine {
     field: String,
     choices: Vec<Choice>,
     message: Option<String>,
-    vote: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -483,8 +482,22 @@ struct ItemPage {
     excluded: Vec<String>,
     quorate: bool,
     quorum: String,
+    checklist: Vec<CheckLine>,
+    papers: Vec<PaperLine>,
+    /// The viewer has a conflict on the item and the committee withholds
+    /// its papers from them: the links are not shown.
+    papers_withheld: bool,
+}
+
+/// The secretary's forms for an undecided item, on the item's own page.
+#[derive(Serialize)]
+struct ItemForms {
+    id: i32,
+    position: i32,
+    has_motion: bool,
+    /// Field ids prefixed with the item, so each form's errors link to it.
+    prefix: String,
     voters: Vec<VoterLine>,
-    casting: Option<String>,
     casting_choices: Vec<Choice>,
     show_casting: bool,
     present: Vec<Choice>,
@@ -495,35 +508,6 @@ struct ItemPage {
     categories: Vec<Choice>,
     kinds: Vec<Choice>,
     actions: Vec<Choice>,
-    checklist: Vec<CheckLine>,
-    /// Field ids prefixed with the item, so each form's errors link to it.
-    prefix: String,
-    papers: Vec<PaperLine>,
-    /// The viewer has a conflict on the item and the committee withholds
-    /// its papers from them: the links are not shown.
-    papers_withheld: bool,
-}
-
-impl ItemPage {
-    /// The item as the meeting page lists it: its record, without the
-    /// secretary's forms, which are on the item's own page.
-    fn without_forms(mut self) -> ItemPage {
-        for list in [
-            &mut self.present,
-            &mut self.seconders,
-            &mut self.outcomes,
-            &mut self.declarants,
-            &mut self.interests,
-            &mut self.categories,
-            &mut self.kinds,
-            &mut self.actions,
-            &mut self.casting_choices,
-        ] {
-            list.clear();
-        }
-        self.voters.clear();
-        self
-    }
 }
 
 #[derive(Serialize)]
@@ -564,77 +548,10 @@ fn error_for(errors: &[FieldError], field: &str) -> Option<String> {
     errors.iter().find(|e| e.field == field).map(|e| e.message.clone())
 }
 
-/// One agenda item as a page shows it; with `forms`, the secretary's
-/// forms for it too (declarations, papers and the decision), which only
-/// the item's own page carries.
-fn item_view(view: &MeetingView, item: &ItemView, errors: &[FieldError], forms: bool) -> ItemPage {
+/// One agenda item's record as the meeting page and the item's own page
+/// show it.
+fn item_view(view: &MeetingView, item: &ItemView) -> ItemPage {
     let name = |id: i32| view.name(id);
-    let present_members: Vec<(String, String)> = view
-        .terms
-        .members
-        .iter()
-        .filter(|m| view.attendance.get(&m.id) == Some(&Attendance::Present))
-        .map(|m| (m.id.to_string(), m.name.clone()))
-        .collect();
-    let mut present_pairs: Vec<(&str, &str)> = vec![("", "Not recorded")];
-    present_pairs.extend(present_members.iter().map(|(v, l)| (v.as_str(), l.as_str())));
-    let member_names: Vec<(String, String)> = view
-        .terms
-        .members
-        .iter()
-        .map(|m| (m.id.to_string(), format!("{} ({})", m.name, m.role.noun())))
-        .collect();
-    let mut declarant_pairs: Vec<(&str, &str)> = vec![("", "Choose a member")];
-    declarant_pairs.extend(member_names.iter().map(|(v, l)| (v.as_str(), l.as_str())));
-    let category_pairs: Vec<(&str, &str)> = Category::ALL.iter().map(|c| (c.key(), c.words())).collect();
-    let mut kind_pairs: Vec<(&str, &str)> = vec![("", "Choose a type")];
-    kind_pairs.extend(Kind::ALL.iter().map(|k| (k.key(), k.words())));
-    let action_pairs: Vec<(&str, &str)> = Action::ALL
-        .iter()
-        .map(|a| {
-            (
-                a.key(),
-                match a {
-                    Action::RemainsAndVotes => "Remains and votes",
-                    Action::RemainsWithoutVoting => "Remains but does not vote",
-                    Action::LeavesForItem => "Leaves the meeting for the item",
-                    Action::Substituted => "Leaves, and their substitute votes instead",
-                },
-            )
-        })
-        .collect();
-    let prefix = format!("item-{}-", item.row.id);
-    let field = |name: &str| format!("{prefix}{name}");
-    let interests: Vec<(String, String)> =
-        std::iter::once(("new".to_owned(), "A new interest, described below".to_owned()))
-            .chain(
-                item.standing
-                    .iter()
-                    .map(|(person, id, what)| (id.to_string(), format!("{}: {what}", name(*person)))),
-            )
-            .collect();
-    let interest_pairs: Vec<(&str, &str)> = interests.iter().map(|(v, l)| (v.as_str(), l.as_str())).collect();
-    let voters = item
-        .voters
-        .voters
-        .iter()
-        .map(|id| {
-            let f = field(&format!("vote-{id}"));
-            VoterLine {
-                name: name(*id),
-                substituting: item.voters.standing_in.get(id).map(|m| name(*m)),
-                legend: format!("{}'s vote", name(*id)),
-                choices: choices(
-                    &f,
-                    &[("for", "For"), ("against", "Against"), ("abstain", "Abstain")],
-                    item.votes.get(id).map_or("", |v| v.key()),
-                ),
-                message: error_for(errors, &f),
-                field: format!("vote-{id}"),
-                vote: item.votes.get(id).map(|v| v.key().to_owned()),
-            }
-        })
-        .collect();
     let checklist = if view.access.sees_all && item.row.status != "open" {
         service::checklist(view, item)
             .into_iter()
@@ -643,7 +560,7 @@ fn item_view(view: &MeetingView, item: &ItemView, errors: &[FieldError], forms: 
     } else {
         Vec::new()
     };
-    let page = ItemPage {
+    ItemPage {
         papers_withheld: view.papers_withheld.contains(&item.row.id),
         papers: item
             .papers
@@ -722,10 +639,83 @@ fn item_view(view: &MeetingView, item: &ItemView, errors: &[FieldError], forms: 
         } else {
             item.voters.quorum.words()
         },
+        checklist,
+    }
+}
+
+/// The secretary's forms for an item: its declarations and its decision.
+fn item_forms(view: &MeetingView, item: &ItemView, errors: &[FieldError]) -> ItemForms {
+    let name = |id: i32| view.name(id);
+    let present_members: Vec<(String, String)> = view
+        .terms
+        .members
+        .iter()
+        .filter(|m| view.attendance.get(&m.id) == Some(&Attendance::Present))
+        .map(|m| (m.id.to_string(), m.name.clone()))
+        .collect();
+    let mut present_pairs: Vec<(&str, &str)> = vec![("", "Not recorded")];
+    present_pairs.extend(present_members.iter().map(|(v, l)| (v.as_str(), l.as_str())));
+    let member_names: Vec<(String, String)> = view
+        .terms
+        .members
+        .iter()
+        .map(|m| (m.id.to_string(), format!("{} ({})", m.name, m.role.noun())))
+        .collect();
+    let mut declarant_pairs: Vec<(&str, &str)> = vec![("", "Choose a member")];
+    declarant_pairs.extend(member_names.iter().map(|(v, l)| (v.as_str(), l.as_str())));
+    let category_pairs: Vec<(&str, &str)> = Category::ALL.iter().map(|c| (c.key(), c.words())).collect();
+    let mut kind_pairs: Vec<(&str, &str)> = vec![("", "Choose a type")];
+    kind_pairs.extend(Kind::ALL.iter().map(|k| (k.key(), k.words())));
+    let action_pairs: Vec<(&str, &str)> = Action::ALL
+        .iter()
+        .map(|a| {
+            (
+                a.key(),
+                match a {
+                    Action::RemainsAndVotes => "Remains and votes",
+                    Action::RemainsWithoutVoting => "Remains but does not vote",
+                    Action::LeavesForItem => "Leaves the meeting for the item",
+                    Action::Substituted => "Leaves, and their substitute votes instead",
+                },
+            )
+        })
+        .collect();
+    let prefix = format!("item-{}-", item.row.id);
+    let field = |name: &str| format!("{prefix}{name}");
+    let interests: Vec<(String, String)> =
+        std::iter::once(("new".to_owned(), "A new interest, described below".to_owned()))
+            .chain(
+                item.standing
+                    .iter()
+                    .map(|(person, id, what)| (id.to_string(), format!("{}: {what}", name(*person)))),
+            )
+            .collect();
+    let interest_pairs: Vec<(&str, &str)> = interests.iter().map(|(v, l)| (v.as_str(), l.as_str())).collect();
+    let voters = item
+        .voters
+        .voters
+        .iter()
+        .map(|id| {
+            let f = field(&format!("vote-{id}"));
+            VoterLine {
+                name: name(*id),
+                substituting: item.voters.standing_in.get(id).map(|m| name(*m)),
+                legend: format!("{}'s vote", name(*id)),
+                choices: choices(
+                    &f,
+                    &[("for", "For"), ("against", "Against"), ("abstain", "Abstain")],
+                    item.votes.get(id).map_or("", |v| v.key()),
+                ),
+                message: error_for(errors, &f),
+                field: format!("vote-{id}"),
+            }
+        })
+        .collect();
+    ItemForms {
+        id: item.row.id,
+        position: item.row.position,
+        has_motion: !item.row.motion.is_empty(),
         voters,
-        casting: item
-            .casting
-            .map(|(chair, vote)| format!("{} gave a casting vote {}", name(chair), vote.key())),
         casting_choices: choices(
             &field("casting"),
             &[
@@ -759,19 +749,13 @@ fn item_view(view: &MeetingView, item: &ItemView, errors: &[FieldError], forms: 
         categories: choices(&field("category"), &category_pairs, ""),
         kinds: choices(&field("kind"), &kind_pairs, ""),
         actions: choices(&field("action"), &action_pairs, ""),
-        checklist,
         prefix,
-    };
-    if forms { page } else { page.without_forms() }
+    }
 }
 
 fn meeting_page_view(view: &MeetingView, errors: &[FieldError], item_form: ItemForm) -> MeetingPage {
     let attendance_choices = [("present", "Present"), ("apologies", "Apologies"), ("absent", "Absent")];
-    let items = view
-        .items
-        .iter()
-        .map(|item| item_view(view, item, errors, false))
-        .collect();
+    let items = view.items.iter().map(|item| item_view(view, item)).collect();
     let members = view
         .terms
         .members
@@ -883,8 +867,9 @@ struct ItemOwnPage {
     committee_id: i32,
     committee: String,
     organisation: String,
-    administers: bool,
     item: ItemPage,
+    /// For the secretary, while the item is undecided.
+    forms: Option<ItemForms>,
 }
 
 async fn item_page(
@@ -912,8 +897,8 @@ async fn item_page(
         committee_id: view.committee.id,
         committee: view.committee.name.clone(),
         organisation: view.organisation.name.clone(),
-        administers: view.access.administers,
-        item: item_view(&view, item, &errors, view.access.administers),
+        item: item_view(&view, item),
+        forms: (view.access.administers && item.row.status == "open").then(|| item_forms(&view, item, &errors)),
     };
     ui.form_errors(status, "committee/item", &title, errors, &page)
 }

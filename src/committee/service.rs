@@ -866,12 +866,11 @@ pub fn declare_for_item(
     let existing: Option<InterestRow> = match (form.interest.as_str(), &member) {
         ("new", _) | ("", _) => None,
         (id, Some(member)) => {
-            let found = id.parse::<i32>().ok().and_then(|id| {
-                register_store::interests_of_organisation(&mut conn, organisation.id)
-                    .ok()?
-                    .into_iter()
-                    .find(|i| i.id == id && i.person_id == member.id)
-            });
+            let found = match id.parse::<i32>() {
+                Ok(id) => register_store::interest_in_organisation(&mut conn, organisation.id, id)?
+                    .filter(|i| i.person_id == member.id),
+                Err(_) => None,
+            };
             if found.is_none() {
                 errors.push(FieldError::new(
                     "interest",
@@ -952,12 +951,9 @@ pub fn declare_for_item(
                         recorded_at: now(),
                     },
                 )?;
-                super::register::service::count_as_return(
-                    c,
-                    organisation.id,
-                    member.id,
-                    super::register::service::today(),
-                )?;
+                if let Some(person) = people.iter().find(|p| p.id == member.id) {
+                    super::register::service::count_as_return(c, person, super::register::service::today())?;
+                }
                 audit(
                     c,
                     actor,
@@ -1021,13 +1017,12 @@ pub struct MeetingView {
 }
 
 impl MeetingView {
-    /// A member's name, or a former member's from the register.
+    /// A member's name, or a former member's, from the register.
     pub fn name(&self, person: i32) -> String {
-        self.terms
-            .member(person)
-            .map(|m| m.name.clone())
-            .or_else(|| self.names.get(&person).cloned())
-            .unwrap_or_default()
+        self.names
+            .get(&person)
+            .cloned()
+            .unwrap_or_else(|| "A member".to_owned())
     }
 }
 
@@ -1432,9 +1427,7 @@ pub fn draft_minutes(view: &MeetingView) -> String {
         for (person, interest, withheld, action) in &item.declarations {
             text.push_str(&format!(
                 "{} declared an interest ({}) and {}.\n",
-                Some(view.name(*person))
-                    .filter(|n| !n.is_empty())
-                    .unwrap_or_else(|| "A member".to_owned()),
+                view.name(*person),
                 if *withheld { WITHHELD } else { interest.as_str() },
                 action.words()
             ));
@@ -1749,7 +1742,7 @@ pub fn add_paper(
 }
 
 /// Why a member cannot have an item's papers.
-pub const PAPERS_WITHHELD: &str = "The committee withholds an item's papers from a member with a conflict of interest on it: \
+const PAPERS_WITHHELD: &str = "The committee withholds an item's papers from a member with a conflict of interest on it: \
      declared for the item, or on the register of interests naming what the item is about.";
 
 /// A paper for download: a private item's only for those who see all, and

@@ -143,7 +143,7 @@ pub fn delete_sign_in_records(
 /// Organisations with register entries that may be past their keeping:
 /// ended before `kept_from`, or held by someone who left before it.
 pub fn organisations_with_old_interests(conn: &mut DbConn, kept_from: NaiveDate) -> QueryResult<Vec<i32>> {
-    let mut ids: Vec<i32> = interests::table
+    interests::table
         .inner_join(interest_people::table)
         .filter(
             interests::ends_on
@@ -151,10 +151,8 @@ pub fn organisations_with_old_interests(conn: &mut DbConn, kept_from: NaiveDate)
                 .or(interest_people::left_on.lt(kept_from)),
         )
         .select(interest_people::organisation_id)
-        .load(conn)?;
-    ids.sort_unstable();
-    ids.dedup();
-    Ok(ids)
+        .distinct()
+        .load(conn)
 }
 
 /// The organisation's register entries that may be past their keeping,

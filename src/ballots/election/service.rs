@@ -468,16 +468,10 @@ fn candidate_mail(
 
 const PROGRESS_TEMPLATE: &str = "nomination_progress";
 
-/// Emails to the organisation's returning officers (or, with none, its
-/// administrators) that a nomination moved on: `short` for the subject,
-/// `event` the sentence that says what happened.
-fn officer_mails(
-    conn: &mut DbConn,
-    outbox: &Outbox,
-    found: &Nominations,
-    short: &str,
-    event: &str,
-) -> AppResult<Vec<Mail>> {
+/// Tells the organisation's returning officers (or, with none, its
+/// administrators), through the outbox, that a nomination moved on:
+/// `short` for the subject, `event` the sentence that says what happened.
+fn tell_officers(conn: &mut DbConn, outbox: &Outbox, found: &Nominations, short: &str, event: &str) -> AppResult<()> {
     let organisation = &found.loaded.organisation;
     let mut officers = crate::accounts::store::holders_of(conn, "returning_officer", &[organisation.id])?;
     let mut reason = format!(
@@ -491,7 +485,7 @@ fn officer_mails(
             organisation.name
         );
     }
-    Ok(officers
+    let mails = officers
         .into_iter()
         .map(|(user_id, name, email)| Mail {
             template: PROGRESS_TEMPLATE,
@@ -515,7 +509,9 @@ fn officer_mails(
             }),
             sealed: false,
         })
-        .collect())
+        .collect();
+    outbox.enqueue_all(conn, mails)?;
+    Ok(())
 }
 
 /// `POST …/nominations`: a member practice's representative nominates a
@@ -623,18 +619,20 @@ pub fn nominate(
         let id = store::insert_nomination(c, &row)?;
         store::insert_supporter(c, id, practice_id, actor.id, now)?;
         let stored = store::nomination(c, id)?.ok_or(AppError::NotFound)?;
-        let to_officers = officer_mails(
+        tell_officers(
             c,
             outbox,
             &found,
             &format!("{name} nominated"),
             &format!(
-                "{practice_name} ({practice_code}) nominated {name}, who has been emailed a link to accept. {} member practice{} must nominate each candidate.",
-                found.terms.nominators_required,
-                if found.terms.nominators_required == 1 { "" } else { "s" }
+                "{practice_name} ({practice_code}) nominated {name}, who has been emailed a link to accept. {} must nominate each candidate.",
+                crate::format::plural(
+                    found.terms.nominators_required as usize,
+                    "member practice",
+                    "member practices"
+                )
             ),
         )?;
-        outbox.enqueue_all(c, to_officers)?;
         let loaded = &found.loaded;
         outbox.enqueue(
             c,
@@ -709,7 +707,7 @@ pub fn second(
             ));
         }
         store::insert_supporter(c, nomination_id, practice_id, actor.id, found.now)?;
-        let to_officers = officer_mails(
+        tell_officers(
             c,
             outbox,
             &found,
@@ -721,7 +719,6 @@ pub fn second(
                 found.terms.nominators_required
             ),
         )?;
-        outbox.enqueue_all(c, to_officers)?;
         crate::ballots::service::audit_ballot(
             c,
             actor,
@@ -879,30 +876,26 @@ pub fn answer(pool: &Pool, outbox: &Outbox, raw: &str, answers: &Answers) -> App
             row.accepted_at.is_none() && changes.accepted_at.is_some(),
             row.declared_at.is_none() && changes.declared_at.is_some(),
         ) {
-            (true, true) => Some("accepted the nomination and made the declaration of eligibility and interests"),
-            (true, false) => {
-                Some("accepted the nomination, and has yet to make the declaration of eligibility and interests")
-            }
-            (false, true) => Some("made the declaration of eligibility and interests"),
+            (true, true) => Some((
+                "accepted",
+                "accepted the nomination and made the declaration of eligibility and interests",
+            )),
+            (true, false) => Some((
+                "accepted",
+                "accepted the nomination, and has yet to make the declaration of eligibility and interests",
+            )),
+            (false, true) => Some(("declared", "made the declaration of eligibility and interests")),
             (false, false) => None,
         };
-        if let Some(step) = step {
-            let to_officers = officer_mails(
+        if let Some((short, sentence)) = step {
+            let name = &row.candidate_name;
+            tell_officers(
                 c,
                 outbox,
                 &page.found,
-                &format!(
-                    "{} {}",
-                    row.candidate_name,
-                    if changes.accepted_at.is_some() && row.accepted_at.is_none() {
-                        "accepted"
-                    } else {
-                        "declared"
-                    }
-                ),
-                &format!("{} {step}.", row.candidate_name),
+                &format!("{name} {short}"),
+                &format!("{name} {sentence}."),
             )?;
-            outbox.enqueue_all(c, to_officers)?;
         }
         let state = match (changes.accepted_at.is_some(), changes.declared_at.is_some()) {
             (true, true) => "accepted the nomination and made the declaration",
@@ -952,7 +945,7 @@ pub fn withdraw(pool: &Pool, outbox: &Outbox, raw: &str) -> AppResult<()> {
         if store::withdraw(c, row.id, page.found.now)? == 0 {
             return Ok(());
         }
-        let to_officers = officer_mails(
+        tell_officers(
             c,
             outbox,
             &page.found,
@@ -967,7 +960,6 @@ pub fn withdraw(pool: &Pool, outbox: &Outbox, raw: &str) -> AppResult<()> {
                 }
             ),
         )?;
-        outbox.enqueue_all(c, to_officers)?;
         let loaded = &page.found.loaded;
         if let Some(key) = row.option_key.as_deref() {
             let remaining: Vec<BallotOption> = loaded.ballot_options().into_iter().filter(|o| o.key != key).collect();

@@ -426,9 +426,7 @@ pub fn person_record(pool: &Pool, actor: &SessionUser, code: &str, id: i32) -> A
 pub fn person_of_interest(pool: &Pool, actor: &SessionUser, code: &str, interest_id: i32) -> AppResult<i32> {
     let mut conn = pool.get()?;
     let organisation = administered(&mut conn, actor, code)?;
-    store::interests_of_organisation(&mut conn, organisation.id)?
-        .into_iter()
-        .find(|i| i.id == interest_id)
+    store::interest_in_organisation(&mut conn, organisation.id, interest_id)?
         .map(|i| i.person_id)
         .ok_or(AppError::NotFound)
 }
@@ -534,16 +532,16 @@ pub fn end_interest(pool: &Pool, actor: &SessionUser, code: &str, interest_id: i
     let today = today();
     let mut conn = pool.get()?;
     let organisation = administered(&mut conn, actor, code)?;
-    let row = store::interests_of_organisation(&mut conn, organisation.id)?
-        .into_iter()
-        .find(|i| i.id == interest_id)
-        .ok_or(AppError::NotFound)?;
+    let row = store::interest_in_organisation(&mut conn, organisation.id, interest_id)?.ok_or(AppError::NotFound)?;
     let person = person_of(&mut conn, &organisation, row.person_id)?;
-    if row.ends_on.is_some() {
-        return Err(AppError::Conflict(format!(
+    let ended_already = || {
+        AppError::Conflict(format!(
             "The interest with {} is recorded as ended already.",
             row.counterparty
-        )));
+        ))
+    };
+    if row.ends_on.is_some() {
+        return Err(ended_already());
     }
     let field = format!("ended-{interest_id}");
     let mut errors = Vec::new();
@@ -566,11 +564,9 @@ pub fn end_interest(pool: &Pool, actor: &SessionUser, code: &str, interest_id: i
         return Err(AppError::Invalid(errors));
     };
     crate::db::write_transaction(&mut conn, |c| {
+        // A form sent twice at once: the second finds it ended.
         if store::end_interest(c, row.id, ends_on)? == 0 {
-            return Err(AppError::Conflict(format!(
-                "The interest with {} is recorded as ended already.",
-                row.counterparty
-            )));
+            return Err(ended_already());
         }
         record(
             c,
@@ -593,17 +589,18 @@ pub fn end_interest(pool: &Pool, actor: &SessionUser, code: &str, interest_id: i
     })
 }
 
-/// A declaration recorded for `person_id` while a round is open (on or
+/// A declaration recorded for `person` while a round is open (on or
 /// before its date due) is their return in it, unless they made one.
 /// Shared by the register's form and declarations made at a meeting.
-pub fn count_as_return(conn: &mut DbConn, organisation_id: i32, person_id: i32, today: NaiveDate) -> AppResult<()> {
-    let in_post = store::person(conn, organisation_id, person_id)?.is_some_and(|p| p.active_on(today));
-    if let Some(round) = store::rounds(conn, organisation_id)?.into_iter().next()
-        && in_post
+pub fn count_as_return(conn: &mut DbConn, person: &PersonRow, today: NaiveDate) -> AppResult<()> {
+    if !person.active_on(today) {
+        return Ok(());
+    }
+    if let Some(round) = store::rounds(conn, person.organisation_id)?.into_iter().next()
         && today <= round.due_on
-        && !store::returns(conn, round.id)?.iter().any(|(p, _, _)| *p == person_id)
+        && !store::returns(conn, round.id)?.iter().any(|(p, _, _)| *p == person.id)
     {
-        store::save_return(conn, round.id, person_id, false, now())?;
+        store::save_return(conn, round.id, person.id, false, now())?;
     }
     Ok(())
 }
@@ -780,7 +777,7 @@ pub fn declare(pool: &Pool, actor: &SessionUser, code: &str, form: &DeclarationF
             )));
         }
         let id = store::insert_interest(c, &row)?;
-        count_as_return(c, organisation.id, person.id, today)?;
+        count_as_return(c, &person, today)?;
         let mut summary = format!(
             "{}: {} ({}) with {}, from {}",
             person.name,

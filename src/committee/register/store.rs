@@ -168,6 +168,17 @@ pub fn interests_of_organisation(conn: &mut DbConn, organisation_id: i32) -> Que
         .load(conn)
 }
 
+/// One declaration, if it is one of the organisation's people's.
+pub fn interest_in_organisation(conn: &mut DbConn, organisation_id: i32, id: i32) -> QueryResult<Option<InterestRow>> {
+    interests::table
+        .inner_join(interest_people::table)
+        .filter(interest_people::organisation_id.eq(organisation_id))
+        .filter(interests::id.eq(id))
+        .select(InterestRow::as_select())
+        .first(conn)
+        .optional()
+}
+
 /// Every declaration of these people, by person then start.
 pub fn interests_of_people(conn: &mut DbConn, person_ids: &[i32]) -> QueryResult<Vec<InterestRow>> {
     interests::table
