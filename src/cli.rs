@@ -287,7 +287,7 @@ enum AdminCommand {
         /// The user's full name.
         #[arg(long)]
         name: String,
-        /// system_admin, org_admin, returning_officer, practice_rep, lmc_observer or committee_member.
+        /// system_admin, org_admin, returning_officer, practice_rep, lmc_observer, committee_member or chair.
         #[arg(long)]
         role: String,
         /// ODS code of the organisation the role is for (of the practice, for practice_rep).

@@ -111,6 +111,7 @@ pub fn load(pool: &Pool) -> AppResult<Option<DemoAccounts>> {
                 Some(ccg),
                 None,
             ),
+            person("chair", "Demo Chair", Role::Chair, Some(ccg), None),
         ];
         for (id, code, name) in &practice_ids {
             people.push(person(

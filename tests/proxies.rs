@@ -4,7 +4,9 @@
 //! appointment cannot vote itself, and one that voted cannot be voted for
 //! by proxy; a revoked proxy cannot vote; the holder's limit holds. The
 //! electorate page lists the instruments; the certificate and the LMC's
-//! checklist say how many votes were cast by proxy.
+//! checklist say how many votes were cast by proxy. The organisation's
+//! chair may hold proxies too, within the same limit, and casts each
+//! separately.
 
 mod common;
 
@@ -147,6 +149,8 @@ backend_tests! {
         assert_eq!(post_instrument(&two, id, instrument, "accept").await, 303);
         let (_, page) = two.get_text(&format!("/ballots/{id}/proxy")).await;
         assert!(page.contains("Vote for Practice 1 (F84001)"), "{page}");
+        let (_, home) = two.get_text("/").await;
+        assert!(home.contains("The proxy of Practice 1 (F84001), held for Practice 2 (F84002): not voted yet"), "{home}");
         // As directed, and once.
         let (status, body) = vote_as(&app, &token_two, id, "F84001", "against").await;
         assert_eq!(status, 422, "{body}");
@@ -213,5 +217,96 @@ backend_tests! {
         for step in ["proxy.appoint", "proxy.accept", "proxy.revoke"] {
             assert!(actions.iter().any(|a| a == step), "{step}: {actions:?}");
         }
+    }
+
+    async fn the_chair_holds_proxies_and_casts_each_separately(app: TestApp) {
+        let e = electorate(&app, &[1_000; 4]);
+        let id = create_ballot(&app, &e, json!({"rules": {"secrecy": "recorded", "proxy_limit": 2, "allow_early_close": true}})).await;
+        assert_eq!(action(&app, &e, id, "publish", None).await.0, 200);
+        let (one, two, three) = (signed_in(&app, 1).await, signed_in(&app, 2).await, signed_in(&app, 3).await);
+        // With no chair named, the chair cannot be appointed.
+        let (_, page) = one.get_text(&format!("/ballots/{id}/proxy")).await;
+        assert!(!page.contains("The chair ("), "no chair to choose: {page}");
+        let (status, refused) = appoint(&one, id, "F84001", "chair", "").await;
+        assert_eq!(status, 422, "{refused}");
+        assert!(refused.contains("Tower Hamlets CCG has no chair named on Quorate"), "{refused}");
+
+        // The chair is also a deputy of practice 3 (deputies vote here).
+        const CHAIR: &str = "chair@example.org";
+        ballots::add_representative(&app, "F84003", e.practices[2].1, CHAIR, "deputy");
+        {
+            let mut conn = app.pool.get().expect("connection");
+            quorate::accounts::store::NewUserRole {
+                user_id: ballots::user_id(&app, CHAIR),
+                role: "chair",
+                organisation_id: Some(e.organisation_id),
+                practice_id: None,
+                created_at: chrono::Utc::now().naive_utc(),
+            }
+            .insert(&mut conn)
+            .expect("chair role");
+        }
+        let (_, page) = one.get_text(&format!("/ballots/{id}/proxy")).await;
+        assert!(page.contains("<option value=\"chair\">The chair (Test practice_rep)</option>"), "{page}");
+        let (status, page) = appoint(&one, id, "F84001", "chair", "for").await;
+        assert_eq!(status, 303, "{page}");
+        assert_eq!(app.emails_to(CHAIR, "proxy_appointed"), 1, "the chair is told");
+        assert_eq!(appoint(&two, id, "F84002", "chair", "").await.0, 303);
+        // The chair's limit is the ballot's, and a practice the chair
+        // represents cannot make the chair its proxy.
+        let (status, refused) = appoint(&three, id, "F84003", "chair", "").await;
+        assert_eq!(status, 422, "{refused}");
+        assert!(refused.contains("A practice cannot appoint its own representative as its proxy"), "{refused}");
+        assert!(refused.contains("The chair already holds 2 proxies, the most this ballot allows"), "{refused}");
+
+        let chair = app.new_visitor();
+        log_in(&chair, CHAIR).await;
+        let (status, page) = chair.get_text(&format!("/ballots/{id}/proxy")).await;
+        assert_eq!(status, 200, "{page}");
+        assert!(page.contains("Proxies you hold"), "{page}");
+        assert!(page.contains("For Practice 1 (F84001)") && page.contains("For Practice 2 (F84002)"), "{page}");
+        let (_, home) = chair.get_text("/").await;
+        assert!(home.contains("Proxies you hold"), "{home}");
+        assert!(home.contains("The proxy of Practice 1 (F84001), held as the chair: not accepted yet"), "{home}");
+        assert!(home.contains("Accept the proxy before voting closes"), "a deadline: {home}");
+        let first = instrument_of(&app, id, "F84001");
+        let second = instrument_of(&app, id, "F84002");
+        assert_eq!(post_instrument(&three, id, first, "accept").await, 403, "only the chair accepts the chair's proxy");
+        assert_eq!(post_instrument(&chair, id, first, "accept").await, 303);
+
+        open_when_due(&app, &e, id).await;
+        let token = quorate::accounts::service::create_api_token_for(&app.pool, CHAIR, "chair").expect("token");
+        let (status, body) = vote_as(&app, &token, id, "F84002", "for").await;
+        assert_eq!(status, 422, "not accepted yet: {body}");
+        assert!(body.to_string().contains("You cannot vote for practice F84002"), "{body}");
+        assert_eq!(post_instrument(&chair, id, second, "accept").await, 303);
+        let (_, page) = chair.get_text(&format!("/ballots/{id}/vote")).await;
+        assert!(page.contains("Practice 1 (F84001), as its proxy") && page.contains("Practice 2 (F84002), as its proxy"), "{page}");
+        assert!(page.contains("Practice 3 (F84003)"), "the chair's own practice too: {page}");
+        let (status, body) = vote_as(&app, &token, id, "F84001", "against").await;
+        assert_eq!(status, 422, "directed: {body}");
+        assert_eq!(vote_as(&app, &token, id, "F84001", "for").await.0, 201);
+        assert_eq!(vote_as(&app, &token, id, "F84001", "for").await.0, 409, "once");
+        assert_eq!(vote_as(&app, &token, id, "F84002", "against").await.0, 201, "separately");
+        assert_eq!(vote_as(&app, &token, id, "F84003", "for").await.0, 201, "and for its own practice");
+        let (_, home) = chair.get_text("/").await;
+        assert!(home.contains("The proxy of Practice 2 (F84002), held as the chair: voted"), "{home}");
+        // Used: practice 2 can neither revoke nor vote itself.
+        assert_eq!(post_instrument(&two, id, second, "revoke").await, 409);
+        let links = voting_links(&app, id);
+        assert_eq!(vote_with_link(&app, id, &links[e.rep_of("F84002")], "for").await.0, 409);
+
+        assert_eq!(action(&app, &e, id, "close", None).await.0, 200);
+        let result = ballots::results(&app, &e, id).await;
+        assert_eq!(result["overall"]["turnout"]["practices"], 3, "{result}");
+        let observer = app.new_visitor();
+        log_in(&observer, common::ballots::OBSERVER).await;
+        let (_, electorate_page) = observer.get_text(&format!("/ballots/{id}/electorate")).await;
+        assert!(electorate_page.contains("Practice 1 (F84001) appointed the chair, directed to vote"), "{electorate_page}");
+        assert!(electorate_page.contains("Practice 2 (F84002) appointed the chair, free to decide"), "{electorate_page}");
+        let (_, checklist) = observer.get_text(&format!("/ballots/{id}/evidence")).await;
+        assert!(checklist.contains("2 votes were cast by proxy"), "{checklist}");
+        let accepted = app.audited("proxy.accept");
+        assert!(accepted.iter().any(|a| a.contains("The chair accepted the proxy of Practice 1 (F84001)")), "{accepted:?}");
     }
 }

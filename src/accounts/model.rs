@@ -214,6 +214,9 @@ pub enum Role {
     PracticeRep,
     LmcObserver,
     CommitteeMember,
+    /// The organisation's chair (or a vice-chair who presides): may hold
+    /// member practices' proxies.
+    Chair,
 }
 
 /// What a role's grant is scoped to.
@@ -225,13 +228,14 @@ pub enum RoleScope {
 }
 
 impl Role {
-    pub const ALL: [Role; 6] = [
+    pub const ALL: [Role; 7] = [
         Role::SystemAdmin,
         Role::OrgAdmin,
         Role::ReturningOfficer,
         Role::PracticeRep,
         Role::LmcObserver,
         Role::CommitteeMember,
+        Role::Chair,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -242,6 +246,7 @@ impl Role {
             Role::PracticeRep => "practice_rep",
             Role::LmcObserver => "lmc_observer",
             Role::CommitteeMember => "committee_member",
+            Role::Chair => "chair",
         }
     }
 
@@ -257,6 +262,7 @@ impl Role {
             Role::PracticeRep => "Practice representative",
             Role::LmcObserver => "LMC observer",
             Role::CommitteeMember => "Committee member",
+            Role::Chair => "Chair",
         }
     }
 
@@ -317,6 +323,17 @@ impl Grants {
             .any(|lmc| self.holds_for_organisation(Role::LmcObserver, *lmc))
     }
 
+    /// A committee member or the chair: those who sit on its board or
+    /// committees and see its pages without running it.
+    pub fn sits_on_organisation(&self, organisation_id: i32) -> bool {
+        self.holds_for_organisation(Role::CommitteeMember, organisation_id) || self.chairs_organisation(organisation_id)
+    }
+
+    /// The organisation's chair, who may hold member practices' proxies.
+    pub fn chairs_organisation(&self, organisation_id: i32) -> bool {
+        self.holds_for_organisation(Role::Chair, organisation_id)
+    }
+
     pub fn represents_practice(&self, practice_id: i32) -> bool {
         self.0
             .iter()
@@ -329,7 +346,7 @@ impl Grants {
     pub fn may_view_organisation(&self, org: &OrganisationFacts) -> bool {
         self.runs_organisation(org.id)
             || self.observes_organisation(&org.covering_lmc_ids)
-            || self.holds_for_organisation(Role::CommitteeMember, org.id)
+            || self.sits_on_organisation(org.id)
             || org.member_practice_ids.iter().any(|p| self.represents_practice(*p))
     }
 

@@ -267,8 +267,8 @@ pub(super) fn own_practices(conn: &mut DbConn, user: &SessionUser, loaded: &Load
 }
 
 /// The practice a signed-in user votes for: one they are a voting
-/// representative of, or one whose proxy appointment their practice holds
-/// and accepted (then with the instrument).
+/// representative of, or one whose proxy appointment they hold (through
+/// their practice, or as the chair) and accepted (then with the instrument).
 fn represented_practice(
     conn: &mut DbConn,
     user: &SessionUser,
@@ -277,15 +277,11 @@ fn represented_practice(
 ) -> AppResult<(i32, Option<super::proxy::store::AppointmentRow>)> {
     let loaded = load(conn, ballot_id)?;
     let mut voting_for = own_practices(conn, user, &loaded)?;
-    let held: Vec<super::proxy::store::AppointmentRow> = if loaded.rules.proxy_limit.is_some() && !voting_for.is_empty()
-    {
-        super::proxy::store::of_ballot(conn, ballot_id)?
+    let held: Vec<super::proxy::store::AppointmentRow> =
+        super::proxy::service::held_by(conn, &user.grants(), &loaded, &voting_for)?
             .into_iter()
-            .filter(|a| a.revoked_at.is_none() && a.accepted_at.is_some() && voting_for.contains(&a.holder_practice_id))
-            .collect()
-    } else {
-        Vec::new()
-    };
+            .filter(|a| a.accepted_at.is_some())
+            .collect();
     let own = voting_for.clone();
     voting_for.extend(held.iter().map(|a| a.practice_id));
     voting_for.sort_unstable();

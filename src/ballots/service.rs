@@ -248,9 +248,8 @@ pub(super) fn access(conn: &mut DbConn, grants: &Grants, loaded: &Loaded) -> App
             .filter_map(|g| g.practice_id)
             .collect();
         let members_now = Practice::members_on(conn, loaded.organisation.id, london_day(now()))?;
-        grants.0.iter().any(|g| {
-            g.role == crate::accounts::model::Role::CommitteeMember && g.organisation_id == Some(loaded.organisation.id)
-        }) || members_now.iter().any(|p| represented.contains(&p.id))
+        grants.sits_on_organisation(loaded.organisation.id)
+            || members_now.iter().any(|p| represented.contains(&p.id))
             || store::electorate_with_practices(conn, loaded.ballot.id)?
                 .iter()
                 .any(|(e, _, _)| represented.contains(&e.practice_id))

@@ -196,11 +196,12 @@ async fn practice_choices(ui: &Ui, user: &CurrentUser, id: i32, current: &str) -
                 .filter(|g| g.role == crate::accounts::model::Role::PracticeRep)
                 .filter_map(|g| g.practice_id)
                 .collect();
-            // And the practices whose proxy one of theirs holds and accepted.
-            let proxied: Vec<i32> = super::proxy::store::of_ballot(&mut conn, id)?
+            // And the practices whose proxy they hold (through one of
+            // theirs, or as the chair) and accepted.
+            let loaded = super::service::load(&mut conn, id)?;
+            let proxied: Vec<i32> = super::proxy::service::held_by(&mut conn, &grants, &loaded, &represented)?
                 .into_iter()
-                .filter(|a| a.revoked_at.is_none() && a.accepted_at.is_some())
-                .filter(|a| represented.contains(&a.holder_practice_id))
+                .filter(|a| a.accepted_at.is_some())
                 .map(|a| a.practice_id)
                 .collect();
             Ok(super::store::electorate_with_practices(&mut conn, id)?

@@ -71,10 +71,7 @@ fn load(conn: &mut DbConn, grants: &Grants, id: i32) -> AppResult<Loaded> {
     let observes = grants.observes_organisation(&lmcs);
     let represented = member_practices(grants);
     let today = crate::ballots::service::london_day(now());
-    let member = grants
-        .0
-        .iter()
-        .any(|g| g.role == Role::CommitteeMember && g.organisation_id == Some(organisation.id))
+    let member = grants.sits_on_organisation(organisation.id)
         || Practice::members_on(conn, organisation.id, today)?
             .iter()
             .any(|p| represented.contains(&p.id));

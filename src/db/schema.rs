@@ -659,7 +659,7 @@ diesel::table! {
         id -> Integer,
         ballot_id -> Integer,
         practice_id -> Integer,
-        holder_practice_id -> Integer,
+        holder_practice_id -> Nullable<Integer>,
         direction -> Nullable<Text>,
         made_by -> Nullable<Integer>,
         made_at -> Timestamp,

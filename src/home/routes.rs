@@ -71,6 +71,15 @@ struct HomePage {
     links: Vec<Link>,
     practices: Vec<PracticeView>,
     deadlines: Vec<DeadlineRow>,
+    proxies: Vec<ProxyRow>,
+}
+
+/// A proxy the user holds, linking to the ballot's proxy page.
+#[derive(Serialize)]
+struct ProxyRow {
+    title: String,
+    href: String,
+    what: String,
 }
 
 fn role_words(kind: &str) -> &str {
@@ -258,7 +267,15 @@ pub async fn home(ui: Ui, user: CurrentUser) -> AppResult<HttpResponse> {
         .state()
         .run(move |pool| service::represented_practices(pool, &viewer))
         .await?;
-    let deadlines = service::deadlines(&practices, Utc::now().naive_utc())
+    let viewer = (*user.0).clone();
+    let proxies = ui
+        .state()
+        .run(move |pool| crate::ballots::proxy::service::held_for_home(pool, &viewer))
+        .await?;
+    let mut deadlines = service::deadlines(&practices, Utc::now().naive_utc());
+    deadlines.extend(service::proxy_deadlines(&proxies, Utc::now().naive_utc()));
+    deadlines.sort_by_key(|d| d.at);
+    let deadlines = deadlines
         .into_iter()
         .map(|d| DeadlineRow {
             when: crate::time::date_time(d.at),
@@ -272,6 +289,24 @@ pub async fn home(ui: Ui, user: CurrentUser) -> AppResult<HttpResponse> {
         links,
         practices: practices.iter().map(practice_view).collect(),
         deadlines,
+        proxies: proxies
+            .iter()
+            .map(|p| ProxyRow {
+                title: p.title.clone(),
+                href: format!("/ballots/{}/proxy", p.ballot_id),
+                what: format!(
+                    "The proxy of {}, held {}: {}",
+                    p.practice,
+                    p.held_as,
+                    match (p.accepted, p.voted) {
+                        (_, true) => "voted".to_owned(),
+                        (true, false) =>
+                            format!("not voted yet; voting closes {}", crate::time::date_time(p.closes_at)),
+                        (false, false) => "not accepted yet".to_owned(),
+                    }
+                ),
+            })
+            .collect(),
     };
     ui.page("home", "Home", &page)
 }

@@ -6,6 +6,7 @@ use chrono::{NaiveDateTime, Utc};
 use crate::accounts::model::Role;
 use crate::accounts::service::SessionUser;
 use crate::ballots::model::BallotState;
+use crate::ballots::proxy::service::HeldOnHome;
 use crate::ballots::service::{PracticeBallot, for_practice as ballots_for_practice, london_day};
 use crate::consult::model::ConsultationState;
 use crate::consult::service::{PracticeConsultation, for_practice as consultations_for_practice};
@@ -124,4 +125,25 @@ pub fn deadlines(practices: &[RepresentedPractice], now: NaiveDateTime) -> Vec<D
     }
     due.sort_by_key(|d| d.at);
     due
+}
+
+/// What is due for the proxies held: accepting, then voting, before the close.
+pub fn proxy_deadlines(held: &[HeldOnHome], now: NaiveDateTime) -> Vec<Deadline> {
+    held.iter()
+        .filter(|p| !p.voted && p.closes_at > now)
+        .map(|p| Deadline {
+            at: p.closes_at,
+            what: format!(
+                "{}: {} ({}, whose proxy you hold)",
+                if p.accepted {
+                    "Proxy vote closes"
+                } else {
+                    "Accept the proxy before voting closes"
+                },
+                p.title,
+                p.practice
+            ),
+            href: format!("/ballots/{}/proxy", p.ballot_id),
+        })
+        .collect()
 }

@@ -167,6 +167,7 @@ fn is_staff_role(role: &str) -> bool {
             crate::accounts::model::Role::OrgAdmin
                 | crate::accounts::model::Role::ReturningOfficer
                 | crate::accounts::model::Role::CommitteeMember
+                | crate::accounts::model::Role::Chair
                 | crate::accounts::model::Role::LmcObserver
         )
     )

@@ -175,8 +175,8 @@ mod tests {
         assert!(policy.requires([Role::PracticeRep, Role::ReturningOfficer]));
         assert!(!policy.requires([Role::PracticeRep, Role::OrgAdmin]));
         assert!(SecondFactorPolicy::parse("").expect("accepted").roles().is_empty());
-        let error = SecondFactorPolicy::parse("system_admin,chair").expect_err("refused");
-        assert!(error.contains("\"chair\" is not a role"), "{error}");
+        let error = SecondFactorPolicy::parse("system_admin,treasurer").expect_err("refused");
+        assert!(error.contains("\"treasurer\" is not a role"), "{error}");
     }
 
     #[test]

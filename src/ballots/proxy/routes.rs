@@ -1,10 +1,12 @@
 //! The proxy page: a practice's voting representative appoints or revokes
-//! its proxy; a proxy accepts and goes to vote for each practice it holds.
+//! its proxy (another member practice's voting representative, or the
+//! chair); a proxy accepts and goes to vote for each practice it holds.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
+use super::model::capitalised;
 use super::service::{self, ProxyPage};
 use crate::ballots::routes::{ballot_id, problem_page};
 use crate::error::{AppError, AppResult, FieldError};
@@ -55,6 +57,10 @@ struct Page {
     holders: Vec<Choice>,
     directions: Vec<Choice>,
     form: AppointForm,
+    /// The organisation's chair by name, who may be appointed.
+    chair: Option<String>,
+    /// The viewer is the chair.
+    chairs: bool,
 }
 
 fn view(found: &ProxyPage, form: AppointForm) -> Page {
@@ -71,10 +77,11 @@ fn view(found: &ProxyPage, form: AppointForm) -> Page {
             name: p.name.clone(),
             status: match (&p.appointment, p.voted) {
                 (Some((a, holder)), true) if a.accepted_at.is_some() => {
-                    format!("Your proxy, the voting representative of {holder}, has voted for the practice.")
+                    format!("Your proxy, {holder}, has voted for the practice.")
                 }
                 (Some((a, holder)), _) => format!(
-                    "The voting representative of {holder} is the practice's proxy, {}; {}.",
+                    "{} is the practice's proxy, {}; {}.",
+                    capitalised(holder),
                     direction_words(a.direction.as_deref()),
                     match a.accepted_at {
                         Some(at) => format!("accepted {}", crate::time::date_time(at)),
@@ -94,7 +101,8 @@ fn view(found: &ProxyPage, form: AppointForm) -> Page {
                 .iter()
                 .map(|(a, holder)| {
                     format!(
-                        "The voting representative of {holder}, appointed {}, revoked {}",
+                        "{}, appointed {}, revoked {}",
+                        capitalised(holder),
                         crate::time::date_time(a.made_at),
                         a.revoked_at.map(crate::time::date_time).unwrap_or_default()
                     )
@@ -108,10 +116,17 @@ fn view(found: &ProxyPage, form: AppointForm) -> Page {
         .filter(|p| p.may_appoint)
         .map(|p| (p.code.as_str(), p.name.as_str()))
         .collect();
+    // The chair first, when the organisation names one.
     let holders: Vec<(String, String)> = found
-        .electorate
+        .chair
         .iter()
-        .map(|(code, name)| (code.clone(), format!("{name} ({code})")))
+        .map(|name| (service::CHAIR.to_owned(), format!("The chair ({name})")))
+        .chain(
+            found
+                .electorate
+                .iter()
+                .map(|(code, name)| (code.clone(), format!("The voting representative of {name} ({code})"))),
+        )
         .collect();
     let holder_pairs: Vec<(&str, &str)> = holders.iter().map(|(c, n)| (c.as_str(), n.as_str())).collect();
     let mut directions: Vec<(&str, &str)> = vec![("", "Leave it to the proxy")];
@@ -159,6 +174,8 @@ fn view(found: &ProxyPage, form: AppointForm) -> Page {
             .collect(),
         own,
         form,
+        chair: found.chair.clone(),
+        chairs: found.viewer_chairs,
     }
 }
 

@@ -1,17 +1,23 @@
 //! Proxy votes, each use-case one transaction: a practice's voting
-//! representative appoints another member practice's voting representative
-//! as its proxy (with or without a direction); the proxy accepts; the
-//! practice may revoke until the proxy votes. Casting by proxy is casting's
-//! (`casting::represented_practice`, `casting::check_proxies`). Every step
-//! is audited; the proxy is told by email through the outbox.
+//! representative appoints another member practice's voting representative,
+//! or the organisation's chair, as its proxy (with or without a direction);
+//! the proxy accepts; the practice may revoke until the proxy votes.
+//! Casting by proxy is casting's (`casting::represented_practice`,
+//! `casting::check_proxies`). Every step is audited; the proxy is told by
+//! email through the outbox.
+//!
+//! The chair is whoever holds the organisation's `chair` role when they
+//! act (a vice-chair who presides may be given it too), as a practice's
+//! proxy is whichever of its voting representatives acts.
 
 use std::collections::HashMap;
 
 use chrono::NaiveDateTime;
 use serde_json::json;
 
-use super::model::{self, Appointment, Holder, ProxyRules, Standing};
+use super::model::{self, Appointment, Holder, ProxyRules, Standing, capitalised};
 use super::store::{self, AppointmentRow, NewAppointment};
+use crate::accounts::model::Grants;
 use crate::accounts::service::SessionUser;
 use crate::ballots::casting::own_practices;
 use crate::ballots::model::BallotState;
@@ -50,6 +56,45 @@ pub fn check_proxy_vote(conn: &mut DbConn, loaded: &Loaded, row: &AppointmentRow
         ),
         other => AppError::Conflict(other.words()),
     })
+}
+
+/// Whether the holder of `row` is among `practices` or, for the chair's
+/// instruments, whether these grants chair the ballot's organisation.
+fn is_holder(grants: &Grants, loaded: &Loaded, practices: &[i32], row: &AppointmentRow) -> bool {
+    match row.holder_practice_id {
+        Some(holder) => practices.contains(&holder),
+        None => grants.chairs_organisation(loaded.organisation.id),
+    }
+}
+
+/// The instruments standing (not revoked) in the ballot that a signed-in
+/// user holds: through a practice they vote for (`practices`), or as the
+/// organisation's chair.
+pub fn held_by(
+    conn: &mut DbConn,
+    grants: &Grants,
+    loaded: &Loaded,
+    practices: &[i32],
+) -> AppResult<Vec<AppointmentRow>> {
+    if loaded.rules.proxy_limit.is_none()
+        || (practices.is_empty() && !grants.chairs_organisation(loaded.organisation.id))
+    {
+        return Ok(Vec::new());
+    }
+    Ok(store::of_ballot(conn, loaded.ballot.id)?
+        .into_iter()
+        .filter(|a| a.revoked_at.is_none() && is_holder(grants, loaded, practices, a))
+        .collect())
+}
+
+/// The organisation's chair: every account holding its `chair` role
+/// (id, name, email).
+fn chairs(conn: &mut DbConn, loaded: &Loaded) -> AppResult<Vec<(i32, String, String)>> {
+    Ok(crate::accounts::store::holders_of(
+        conn,
+        "chair",
+        &[loaded.organisation.id],
+    )?)
 }
 
 /// How the ballot's proxies stand, for the electorate page, the
@@ -93,7 +138,9 @@ fn as_appointment(row: &AppointmentRow, codes: &HashMap<i32, (String, String)>, 
     let code = |id: i32| codes.get(&id).map(|(c, _)| c.clone()).unwrap_or_default();
     Appointment {
         practice: code(row.practice_id),
-        holder: Holder::Practice(code(row.holder_practice_id)),
+        holder: row
+            .holder_practice_id
+            .map_or(Holder::Chair, |id| Holder::Practice(code(id))),
         direction: row.direction.clone(),
         made_at: row.made_at,
         accepted_at: row.accepted_at,
@@ -105,7 +152,7 @@ fn as_appointment(row: &AppointmentRow, codes: &HashMap<i32, (String, String)>, 
 /// One instrument as the rules take it, its two practices looked up.
 fn appointment_alone(conn: &mut DbConn, row: &AppointmentRow, voted: bool) -> AppResult<Appointment> {
     let mut codes = HashMap::new();
-    for id in [row.practice_id, row.holder_practice_id] {
+    for id in std::iter::once(row.practice_id).chain(row.holder_practice_id) {
         if let Some(p) = Practice::find(conn, id)? {
             codes.insert(id, (p.ods_code, p.name));
         }
@@ -114,7 +161,23 @@ fn appointment_alone(conn: &mut DbConn, row: &AppointmentRow, voted: bool) -> Ap
     Ok(as_appointment(row, &codes, &voted))
 }
 
-/// What the proxy page shows a signed-in representative.
+/// The holder of an instrument in words: "the voting representative of
+/// Name (CODE)", or "the chair".
+pub fn holder_words(row: &AppointmentRow, codes: &HashMap<i32, (String, String)>) -> String {
+    holder_id_words(row.holder_practice_id, codes)
+}
+
+fn holder_id_words(holder_practice_id: Option<i32>, codes: &HashMap<i32, (String, String)>) -> String {
+    match holder_practice_id {
+        Some(id) => format!(
+            "the voting representative of {}",
+            codes.get(&id).map(|(c, n)| format!("{n} ({c})")).unwrap_or_default()
+        ),
+        None => Holder::Chair.words(),
+    }
+}
+
+/// What the proxy page shows a signed-in representative or the chair.
 pub struct ProxyPage {
     pub loaded: Loaded,
     pub limit: u32,
@@ -124,6 +187,10 @@ pub struct ProxyPage {
     pub held: Vec<HeldProxy>,
     /// The electorate, for the choice of proxy: (code, name).
     pub electorate: Vec<(String, String)>,
+    /// The organisation's chair by name, when one is named: a proxy too.
+    pub chair: Option<String>,
+    /// The viewer is the chair.
+    pub viewer_chairs: bool,
     pub open_for_proxies: bool,
 }
 
@@ -131,6 +198,7 @@ pub struct OwnPractice {
     pub code: String,
     pub name: String,
     pub voted: bool,
+    /// The standing instrument, with its holder in words.
     pub appointment: Option<(AppointmentRow, String)>,
     /// Earlier instruments, revoked.
     pub revoked: Vec<(AppointmentRow, String)>,
@@ -162,21 +230,22 @@ pub fn page(pool: &Pool, user: &SessionUser, ballot_id: i32) -> AppResult<ProxyP
 
 fn page_in(conn: &mut DbConn, user: &SessionUser, loaded: Loaded, limit: u32) -> AppResult<ProxyPage> {
     let own_ids = own_practices(conn, user, &loaded)?;
-    if own_ids.is_empty() {
+    let grants = user.grants();
+    if own_ids.is_empty() && !grants.chairs_organisation(loaded.organisation.id) {
         return Err(AppError::Forbidden(
-            "Only the voting representatives of the practices in the ballot's electorate appoint and hold proxies."
+            "Only the voting representatives of the practices in the ballot's electorate, and the organisation's chair, appoint and hold proxies."
                 .into(),
         ));
     }
     let codes = names(conn, &loaded)?;
     let voted = crate::ballots::store::voted_practice_ids(conn, loaded.ballot.id)?;
     let all = store::of_ballot(conn, loaded.ballot.id)?;
-    let name_of = |id: i32| {
-        codes
-            .get(&id)
-            .map(|(code, name)| format!("{name} ({code})"))
-            .unwrap_or_default()
-    };
+    let held_rows = held_by(conn, &grants, &loaded, &own_ids)?;
+    let loaded_organisation = loaded.organisation.id;
+    let chair = chairs(conn, &loaded)?
+        .into_iter()
+        .map(|(_, name, _)| name)
+        .collect::<Vec<_>>();
     let own = own_ids
         .iter()
         .filter_map(|id| codes.get(id).map(|c| (*id, c.clone())))
@@ -187,22 +256,21 @@ fn page_in(conn: &mut DbConn, user: &SessionUser, loaded: Loaded, limit: u32) ->
             appointment: all
                 .iter()
                 .find(|a| a.practice_id == id && a.revoked_at.is_none())
-                .map(|a| (a.clone(), name_of(a.holder_practice_id))),
+                .map(|a| (a.clone(), holder_words(a, &codes))),
             revoked: all
                 .iter()
                 .filter(|a| a.practice_id == id && a.revoked_at.is_some())
-                .map(|a| (a.clone(), name_of(a.holder_practice_id)))
+                .map(|a| (a.clone(), holder_words(a, &codes)))
                 .collect(),
         })
         .collect();
-    let held = all
-        .iter()
-        .filter(|a| a.revoked_at.is_none() && own_ids.contains(&a.holder_practice_id))
+    let held = held_rows
+        .into_iter()
         .filter_map(|a| {
             Some(HeldProxy {
-                row: a.clone(),
                 practice: codes.get(&a.practice_id)?.clone(),
                 voted: voted.contains(&a.practice_id),
+                row: a,
             })
         })
         .collect();
@@ -215,6 +283,8 @@ fn page_in(conn: &mut DbConn, user: &SessionUser, loaded: Loaded, limit: u32) ->
         own,
         held,
         electorate,
+        chair: (!chair.is_empty()).then(|| chair.join(" or ")),
+        viewer_chairs: grants.chairs_organisation(loaded_organisation),
     })
 }
 
@@ -232,8 +302,11 @@ fn for_change(conn: &mut DbConn, user: &SessionUser, ballot_id: i32) -> AppResul
     Ok((loaded, limit))
 }
 
+/// The value of the proxy form's holder field that names the chair.
+pub const CHAIR: &str = "chair";
+
 /// `POST …/proxy`: the practice's voting representative appoints another
-/// member practice's voting representative as its proxy.
+/// member practice's voting representative, or the chair, as its proxy.
 pub fn appoint(
     pool: &Pool,
     outbox: &Outbox,
@@ -259,11 +332,25 @@ pub fn appoint(
                 AppError::invalid("practice", "Choose the practice you appoint a proxy for")
             });
         };
-        let Some(holder_id) = by_code(holder) else {
-            return Err(AppError::invalid(
-                "holder",
-                "Choose the member practice whose voting representative is to be the proxy",
-            ));
+        let chair = chairs(c, &loaded)?;
+        let holder_id = if holder.trim() == CHAIR {
+            if chair.is_empty() {
+                return Err(AppError::invalid(
+                    "holder",
+                    format!(
+                        "{} has no chair named on Quorate: choose a member practice whose voting representative is to be the proxy",
+                        loaded.organisation.name
+                    ),
+                ));
+            }
+            None
+        } else {
+            Some(by_code(holder).ok_or_else(|| {
+                AppError::invalid(
+                    "holder",
+                    "Choose the member practice whose voting representative is to be the proxy, or the chair",
+                )
+            })?)
         };
         let direction = direction.trim();
         let secret = loaded.rules.secrecy() == crate::ballots::model::Secrecy::Secret;
@@ -300,8 +387,14 @@ pub fn appoint(
             appointments: &appointments,
         };
         let (practice_code, practice_name) = codes[&practice_id].clone();
-        let (holder_code, holder_name) = codes[&holder_id].clone();
-        let problems = model::check_appointment(&standing, &practice_code, &Holder::Practice(holder_code.clone()));
+        let holder = match holder_id {
+            Some(id) => Holder::Practice(codes[&id].0.clone()),
+            None => Holder::Chair,
+        };
+        let mut problems = model::check_appointment(&standing, &practice_code, &holder);
+        if holder == Holder::Chair && chair_represents(c, &chair, practice_id)? {
+            problems.insert(0, model::Problem::OwnProxy);
+        }
         if let Some(problem) = problems.first() {
             let field = match problem {
                 model::Problem::OwnProxy
@@ -332,51 +425,100 @@ pub fn appoint(
             .as_deref()
             .map(|d| format!("directed to vote \"{}\"", loaded.option_label(d)))
             .unwrap_or_else(|| "free to decide how to vote".into());
-        // The proxy's practice's voting representatives are told.
-        let today = crate::ballots::service::london_day(at);
-        let reps = representatives::voting_representatives_on(c, &[holder_id], today)?;
-        let mut mails = Vec::new();
-        for rep in reps
-            .iter()
-            .filter(|r| r.kind == "nominated" || loaded.rules.deputies_may_vote())
-        {
-            mails.push(Mail {
+        // The proxy is told: the holder practice's voting representatives,
+        // or the chair.
+        let recipients = match holder_id {
+            Some(holder_id) => {
+                let (holder_code, holder_name) = &codes[&holder_id];
+                let today = crate::ballots::service::london_day(at);
+                representatives::voting_representatives_on(c, &[holder_id], today)?
+                    .into_iter()
+                    .filter(|r| r.kind == "nominated" || loaded.rules.deputies_may_vote())
+                    .map(|r| Recipient {
+                        user_id: r.user_id,
+                        name: r.name,
+                        email: r.email,
+                        practice_id: Some(holder_id),
+                        appointed: "your practice's voting representative".into(),
+                        reason: format!(
+                            "You get this email because you are a voting representative of {holder_name} ({holder_code}), a member practice of {}.",
+                            loaded.organisation.name
+                        ),
+                    })
+                    .collect()
+            }
+            None => chair
+                .into_iter()
+                .map(|(user_id, name, email)| Recipient {
+                    user_id,
+                    name,
+                    email,
+                    practice_id: None,
+                    appointed: "you, the chair,".into(),
+                    reason: format!(
+                        "You get this email because you are the chair of {}.",
+                        loaded.organisation.name
+                    ),
+                })
+                .collect::<Vec<_>>(),
+        };
+        let mails = recipients
+            .into_iter()
+            .map(|to| Mail {
                 template: "proxy_appointed",
-                to_email: rep.email.clone(),
-                to_name: rep.name.clone(),
+                to_email: to.email,
+                to_name: to.name,
                 sender: loaded.organisation.name.clone(),
-                reason: format!(
-                    "You get this email because you are a voting representative of {holder_name} ({holder_code}), a member practice of {}.",
-                    loaded.organisation.name
-                ),
+                reason: to.reason,
                 event: EventKind::Ballot,
                 event_id: Some(ballot_id),
                 organisation_id: Some(loaded.organisation.id),
-                practice_id: Some(holder_id),
-                user_id: Some(rep.user_id),
+                practice_id: to.practice_id,
+                user_id: Some(to.user_id),
                 context: json!({
                     "organisation": loaded.organisation.name,
                     "title": loaded.ballot.title,
                     "appointing": format!("{practice_name} ({practice_code})"),
+                    "appointed": to.appointed,
                     "direction": direction_words,
                     "closes": crate::time::date_time(loaded.ballot.closes_at),
                     "proxy_url": format!("{}/ballots/{ballot_id}/proxy", outbox.base_url()),
                 }),
                 sealed: false,
-            });
-        }
+            })
+            .collect();
         outbox.enqueue_all(c, mails)?;
+        let holder_words = holder_id_words(holder_id, &codes);
         crate::ballots::service::audit_ballot(
             c,
             user,
             &loaded,
             "proxy.appoint",
             format!(
-                "{practice_name} ({practice_code}) appointed the voting representative of {holder_name} ({holder_code}) as its proxy, {direction_words} (instrument {id})"
+                "{practice_name} ({practice_code}) appointed {holder_words} as its proxy, {direction_words} (instrument {id})"
             ),
         )?;
         Ok(id)
     })
+}
+
+/// Who is told of an appointment, and how the email names them.
+struct Recipient {
+    user_id: i32,
+    name: String,
+    email: String,
+    practice_id: Option<i32>,
+    appointed: String,
+    reason: String,
+}
+
+/// Whether one of the chair's accounts is a voting representative of the
+/// practice: the chair would then hold the practice's own proxy.
+fn chair_represents(conn: &mut DbConn, chair: &[(i32, String, String)], practice_id: i32) -> AppResult<bool> {
+    let today = crate::ballots::service::london_day(now());
+    Ok(representatives::voting_representatives_on(conn, &[practice_id], today)?
+        .iter()
+        .any(|r| chair.iter().any(|(id, _, _)| *id == r.user_id)))
 }
 
 /// The instrument, checked to be this ballot's.
@@ -393,9 +535,11 @@ pub fn accept(pool: &Pool, user: &SessionUser, ballot_id: i32, id: i32) -> AppRe
     crate::db::write_transaction(&mut conn, |c| {
         let (loaded, _) = for_change(c, user, ballot_id)?;
         let row = instrument(c, ballot_id, id)?;
-        if !own_practices(c, user, &loaded)?.contains(&row.holder_practice_id) {
+        let own = own_practices(c, user, &loaded)?;
+        if !is_holder(&user.grants(), &loaded, &own, &row) {
             return Err(AppError::Forbidden(
-                "Only the voting representative of the practice appointed can accept a proxy.".into(),
+                "Only the proxy appointed (the voting representative of the practice named, or the chair) can accept a proxy."
+                    .into(),
             ));
         }
         if row.revoked_at.is_some() {
@@ -412,8 +556,8 @@ pub fn accept(pool: &Pool, user: &SessionUser, ballot_id: i32, id: i32) -> AppRe
             &loaded,
             "proxy.accept",
             format!(
-                "The voting representative of {} accepted the proxy of {} (instrument {id})",
-                name(row.holder_practice_id),
+                "{} accepted the proxy of {} (instrument {id})",
+                capitalised(&holder_words(&row, &codes)),
                 name(row.practice_id)
             ),
         )
@@ -444,12 +588,79 @@ pub fn revoke(pool: &Pool, user: &SessionUser, ballot_id: i32, id: i32) -> AppRe
             &loaded,
             "proxy.revoke",
             format!(
-                "{} revoked its appointment of the voting representative of {} as its proxy (instrument {id})",
+                "{} revoked its appointment of {} as its proxy (instrument {id})",
                 name(row.practice_id),
-                name(row.holder_practice_id)
+                holder_words(&row, &codes)
             ),
         )
     })
+}
+
+/// A proxy the user holds in a ballot still taking votes, for their home
+/// page: accept it, or vote with it.
+pub struct HeldOnHome {
+    pub ballot_id: i32,
+    pub title: String,
+    pub closes_at: NaiveDateTime,
+    /// The appointing practice: "Name (CODE)".
+    pub practice: String,
+    /// "as the chair", or "for Name (CODE)", the practice holding it.
+    pub held_as: String,
+    pub accepted: bool,
+    pub voted: bool,
+}
+
+/// The proxies a signed-in user holds, through a practice they are a
+/// voting representative of today or as an organisation's chair, in
+/// ballots published or open.
+pub fn held_for_home(pool: &Pool, user: &SessionUser) -> AppResult<Vec<HeldOnHome>> {
+    let mut conn = pool.get()?;
+    let grants = user.grants();
+    let chaired: Vec<i32> = grants
+        .0
+        .iter()
+        .filter(|g| g.role == crate::accounts::model::Role::Chair)
+        .filter_map(|g| g.organisation_id)
+        .collect();
+    let represented: Vec<i32> = grants
+        .0
+        .iter()
+        .filter(|g| g.role == crate::accounts::model::Role::PracticeRep)
+        .filter_map(|g| g.practice_id)
+        .collect();
+    let today = crate::ballots::service::london_day(now());
+    let mut voting_for: Vec<i32> = representatives::voting_representatives_on(&mut conn, &represented, today)?
+        .into_iter()
+        .filter(|r| r.user_id == user.id)
+        .map(|r| r.practice_id)
+        .collect();
+    voting_for.sort_unstable();
+    voting_for.dedup();
+    if voting_for.is_empty() && chaired.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut held = Vec::new();
+    for row in store::standing_held(&mut conn, &voting_for, &chaired)? {
+        let Some(ballot) = crate::ballots::store::find(&mut conn, row.ballot_id)? else {
+            continue;
+        };
+        let name = |conn: &mut DbConn, id: i32| -> AppResult<String> {
+            Ok(Practice::find(conn, id)?.map_or_else(String::new, |p| format!("{} ({})", p.name, p.ods_code)))
+        };
+        held.push(HeldOnHome {
+            ballot_id: ballot.id,
+            closes_at: ballot.closes_at,
+            practice: name(&mut conn, row.practice_id)?,
+            held_as: match row.holder_practice_id {
+                Some(id) => format!("for {}", name(&mut conn, id)?),
+                None => "as the chair".to_owned(),
+            },
+            accepted: row.accepted_at.is_some(),
+            voted: crate::ballots::store::has_voted(&mut conn, ballot.id, row.practice_id)?,
+            title: ballot.title,
+        });
+    }
+    Ok(held)
 }
 
 /// Every instrument of the ballot in words, for the electorate page: who
@@ -470,10 +681,10 @@ pub fn instruments_in_words(pool: &Pool, loaded: &Loaded) -> AppResult<Vec<Strin
             (None, None) => "not accepted yet".to_owned(),
         };
         lines.push(format!(
-            "Instrument {}: {} appointed the voting representative of {}, {}, {}; {state}",
+            "Instrument {}: {} appointed {}, {}, {}; {state}",
             a.id,
             name(a.practice_id),
-            name(a.holder_practice_id),
+            holder_words(&a, &codes),
             a.direction
                 .as_deref()
                 .map(|d| format!("directed to vote \"{}\"", loaded.option_label(d)))

@@ -13,7 +13,8 @@ pub struct AppointmentRow {
     pub id: i32,
     pub ballot_id: i32,
     pub practice_id: i32,
-    pub holder_practice_id: i32,
+    /// The holder's practice; `None` when the organisation's chair holds it.
+    pub holder_practice_id: Option<i32>,
     pub direction: Option<String>,
     pub made_by: Option<i32>,
     pub made_at: NaiveDateTime,
@@ -27,7 +28,7 @@ pub struct AppointmentRow {
 pub struct NewAppointment {
     pub ballot_id: i32,
     pub practice_id: i32,
-    pub holder_practice_id: i32,
+    pub holder_practice_id: Option<i32>,
     pub direction: Option<String>,
     pub made_by: Option<i32>,
     pub made_at: NaiveDateTime,
@@ -55,6 +56,35 @@ pub fn standing_for(conn: &mut DbConn, ballot_ids: &[i32], practice_ids: &[i32])
         .filter(proxy_appointments::ballot_id.eq_any(ballot_ids))
         .filter(proxy_appointments::practice_id.eq_any(practice_ids))
         .filter(proxy_appointments::revoked_at.is_null())
+        .select(AppointmentRow::as_select())
+        .load(conn)
+}
+
+/// The standing (not revoked) appointments held by these practices, or by
+/// the chair of these organisations, in ballots still taking votes.
+pub fn standing_held(
+    conn: &mut DbConn,
+    holder_practice_ids: &[i32],
+    chaired_organisation_ids: &[i32],
+) -> QueryResult<Vec<AppointmentRow>> {
+    use crate::db::schema::ballots;
+    let live = ballots::table
+        .filter(ballots::state.eq_any(["published", "open"]))
+        .select(ballots::id);
+    let chaired = ballots::table
+        .filter(ballots::organisation_id.eq_any(chaired_organisation_ids))
+        .select(ballots::id);
+    proxy_appointments::table
+        .filter(proxy_appointments::revoked_at.is_null())
+        .filter(proxy_appointments::ballot_id.eq_any(live))
+        .filter(
+            proxy_appointments::holder_practice_id.eq_any(holder_practice_ids).or(
+                proxy_appointments::holder_practice_id
+                    .is_null()
+                    .and(proxy_appointments::ballot_id.eq_any(chaired)),
+            ),
+        )
+        .order(proxy_appointments::id.asc())
         .select(AppointmentRow::as_select())
         .load(conn)
 }
