@@ -454,6 +454,15 @@ backend_tests! {
             assert!(log.iter().any(|(a, _)| a == action), "{action} audited");
         }
         assert!(log.iter().any(|(a, s)| a == "meeting.decision" && s.contains("casting vote")), "{log:?}");
+        // What the meeting's record says of its quorum, kept from now on.
+        let quorum_lines = |page: &str| -> Vec<String> {
+            page.lines()
+                .filter(|l| l.contains("uorate") || l.contains("needed from") || l.contains("voting member"))
+                .map(|l| l.trim().to_owned())
+                .collect()
+        };
+        let quorum_then = quorum_lines(&seen);
+        assert!(quorum_then.iter().any(|l| l.contains("needed from 7")), "{quorum_then:?}");
 
         // A member who leaves the organisation must come off the committee first, or they would count
         // towards its quorum.
@@ -471,5 +480,17 @@ backend_tests! {
         // The meeting's record still names her and what she declared.
         let (_, seen) = observer.get_text(&meeting).await;
         assert!(seen.contains("Ann Exec declared an interest (Other with Limehouse Practice: Spouse is a partner) and left the meeting for the item"), "{seen}");
+        // Neither her leaving nor new terms (half, not a third) rewrite the meeting's quorum or checklist:
+        // it is judged by the terms it was held under.
+        let terms = format!("{page}/terms");
+        let response = board.submit(&terms, &terms, &[
+            ("name", "Primary care commissioning committee"), ("share", "1/2"), ("chair", "yes"), ("lay", "1"),
+            ("executives", "1"), ("gps", "0"), ("casting_vote", "yes"), ("withhold_papers", "yes"),
+        ]).await;
+        assert_eq!(response.status(), 303);
+        let (_, committee_page) = app.new_visitor().get_text(&page).await;
+        assert!(committee_page.contains("half of the voting members"), "{committee_page}");
+        assert_eq!(quorum_lines(&seen), quorum_then, "the meeting keeps the terms it was held under");
+        assert!(seen.contains("Quorate after declarations and substitutions"), "{seen}");
     }
 }

@@ -256,7 +256,7 @@ backend_tests! {
         // represents cannot make the chair its proxy.
         let (status, refused) = appoint(&three, id, "F84003", "chair", "").await;
         assert_eq!(status, 422, "{refused}");
-        assert!(refused.contains("A practice cannot appoint its own representative as its proxy"), "{refused}");
+        assert!(refused.contains("The chair is one of the practice&#x27;s voting representatives, so cannot be its proxy"), "{refused}");
         assert!(refused.contains("The chair already holds 2 proxies, the most this ballot allows"), "{refused}");
 
         let chair = app.new_visitor();
@@ -265,6 +265,7 @@ backend_tests! {
         assert_eq!(status, 200, "{page}");
         assert!(page.contains("Proxies you hold"), "{page}");
         assert!(page.contains("For Practice 1 (F84001)") && page.contains("For Practice 2 (F84002)"), "{page}");
+        assert!(page.contains("Held as the chair. You are directed to vote"), "{page}");
         let (_, home) = chair.get_text("/").await;
         assert!(home.contains("Proxies you hold"), "{home}");
         assert!(home.contains("The proxy of Practice 1 (F84001), held as the chair: not accepted yet"), "{home}");

@@ -262,7 +262,7 @@ impl Role {
             Role::PracticeRep => "Practice representative",
             Role::LmcObserver => "LMC observer",
             Role::CommitteeMember => "Committee member",
-            Role::Chair => "Chair",
+            Role::Chair => "Chair of the organisation",
         }
     }
 

@@ -295,6 +295,12 @@ async fn ballot_page(
                     !(resolved.loaded.state == BallotState::Published && now >= resolved.loaded.ballot.opens_at)
                 });
                 let may_change = resolved.loaded.rules.votes_may_change();
+                // A proxy's only practice here is the one it votes for.
+                let whose = if resolved.proxy.is_some() {
+                    format!("{}, whose proxy you hold,", resolved.practice.name)
+                } else {
+                    "Your practice".to_owned()
+                };
                 Some(match (problem, resolved.already_voted) {
                     (Some(problem), _) => VotingView {
                         href: vote_href.clone(),
@@ -306,16 +312,16 @@ async fn ballot_page(
                         href: vote_href.clone(),
                         practice: resolved.practice.name,
                         can_vote: false,
-                        message: "Your practice has voted.".into(),
+                        message: format!("{whose} has voted."),
                     },
                     (None, voted) => VotingView {
                         href: vote_href.clone(),
                         practice: resolved.practice.name,
                         can_vote: true,
                         message: if voted {
-                            "Your practice has voted. You can change its vote until the close.".into()
+                            format!("{whose} has voted. You can change its vote until the close.")
                         } else {
-                            "Your practice has not voted yet.".into()
+                            format!("{whose} has not voted yet.")
                         },
                     },
                 })

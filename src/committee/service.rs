@@ -171,6 +171,84 @@ pub fn terms_of(committee: &CommitteeRow, members: &[MemberRow], people: &[Perso
     })
 }
 
+/// The terms of reference kept on a meeting when its attendance is
+/// recorded: a later change to the committee (a member taken off, a new
+/// quorum) does not rewrite the meeting's quorum lines or its checklist.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct TermsAtMeeting {
+    quorum_numerator: i32,
+    quorum_denominator: i32,
+    quorum_including: String,
+    casting_vote: bool,
+    withhold_papers: bool,
+    members: Vec<MemberAtMeeting>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct MemberAtMeeting {
+    person_id: i32,
+    role: String,
+    voting: bool,
+    substitute_for: Option<i32>,
+}
+
+impl TermsAtMeeting {
+    fn of(committee: &CommitteeRow, members: &[MemberRow]) -> Self {
+        TermsAtMeeting {
+            quorum_numerator: committee.quorum_numerator,
+            quorum_denominator: committee.quorum_denominator,
+            quorum_including: committee.quorum_including.clone(),
+            casting_vote: committee.casting_vote,
+            withhold_papers: committee.withhold_papers,
+            members: members
+                .iter()
+                .map(|m| MemberAtMeeting {
+                    person_id: m.person_id,
+                    role: m.role.clone(),
+                    voting: m.voting,
+                    substitute_for: m.substitute_for,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The terms a meeting is judged by: those kept when its attendance was
+/// recorded or, before that, the committee's current ones.
+fn meeting_terms(
+    conn: &mut DbConn,
+    meeting: &MeetingRow,
+    committee: &CommitteeRow,
+    people: &[PersonRow],
+) -> AppResult<Terms> {
+    let Some(kept) = &meeting.terms_at_meeting else {
+        return terms_of(committee, &store::members(conn, committee.id)?, people);
+    };
+    let kept: TermsAtMeeting = serde_json::from_str(kept)
+        .map_err(|_| AppError::Internal(format!("meeting {} has unreadable terms", meeting.id)))?;
+    let as_then = CommitteeRow {
+        quorum_numerator: kept.quorum_numerator,
+        quorum_denominator: kept.quorum_denominator,
+        quorum_including: kept.quorum_including,
+        casting_vote: kept.casting_vote,
+        withhold_papers: kept.withhold_papers,
+        ..committee.clone()
+    };
+    let members: Vec<MemberRow> = kept
+        .members
+        .into_iter()
+        .map(|m| MemberRow {
+            id: 0,
+            committee_id: committee.id,
+            person_id: m.person_id,
+            role: m.role,
+            voting: m.voting,
+            substitute_for: m.substitute_for,
+        })
+        .collect();
+    terms_of(&as_then, &members, people)
+}
+
 /// Terms of reference as the form sends them.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default)]
@@ -763,9 +841,18 @@ pub fn record_attendance(
 ) -> AppResult<()> {
     let mut conn = pool.get()?;
     let (meeting, committee, organisation) = administered_meeting(&mut conn, actor, meeting_id)?;
-    let members = store::members(&mut conn, committee.id)?;
     let people = register_store::people(&mut conn, organisation.id)?;
-    let terms = terms_of(&committee, &members, &people)?;
+    // Until an item is decided, attendance is taken against the current
+    // terms, which the meeting then keeps; after that, against those kept.
+    let decided = store::items(&mut conn, meeting_id)?.iter().any(|i| i.status != "open");
+    let (terms, keep) = if decided {
+        (meeting_terms(&mut conn, &meeting, &committee, &people)?, None)
+    } else {
+        let members = store::members(&mut conn, committee.id)?;
+        let keep = serde_json::to_string(&TermsAtMeeting::of(&committee, &members))
+            .map_err(|e| AppError::Internal(format!("terms kept on a meeting: {e}")))?;
+        (terms_of(&committee, &members, &people)?, Some(keep))
+    };
     let mut rows = Vec::new();
     let mut errors = Vec::new();
     for member in &terms.members {
@@ -783,6 +870,9 @@ pub fn record_attendance(
     }
     crate::db::write_transaction(&mut conn, |c| {
         store::set_attendance(c, meeting_id, &rows)?;
+        if let Some(keep) = &keep {
+            store::keep_terms_at_meeting(c, meeting_id, keep)?;
+        }
         let present = rows.iter().filter(|(_, a)| *a == "present").count();
         audit(
             c,
@@ -836,9 +926,8 @@ pub fn declare_for_item(
             item.position
         )));
     }
-    let members = store::members(&mut conn, committee.id)?;
     let people = register_store::people(&mut conn, organisation.id)?;
-    let terms = terms_of(&committee, &members, &people)?;
+    let terms = meeting_terms(&mut conn, &meeting, &committee, &people)?;
     let mut errors = Vec::new();
     let member = form
         .person
@@ -1065,9 +1154,8 @@ pub fn meeting_view(pool: &Pool, grants: &Grants, user_id: Option<i32>, id: i32)
     let mut conn = pool.get()?;
     let (meeting, committee, organisation) = meeting_of(&mut conn, id)?;
     let access = access(&mut conn, grants, user_id, &committee)?;
-    let members = store::members(&mut conn, committee.id)?;
     let people = register_store::people(&mut conn, organisation.id)?;
-    let terms = terms_of(&committee, &members, &people)?;
+    let terms = meeting_terms(&mut conn, &meeting, &committee, &people)?;
     let attendance: BTreeMap<i32, Attendance> = store::attendance(&mut conn, id)?
         .into_iter()
         .filter_map(|(person, a)| Some((person, Attendance::parse(&a)?)))

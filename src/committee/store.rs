@@ -137,6 +137,9 @@ pub struct MeetingRow {
     pub minutes_approved_at: Option<NaiveDateTime>,
     pub minutes_approved_by: Option<i32>,
     pub minutes_published_at: Option<NaiveDateTime>,
+    /// The terms of reference as they stood when attendance was recorded
+    /// (JSON), which the meeting is judged by from then on.
+    pub terms_at_meeting: Option<String>,
 }
 
 pub fn insert_meeting(
@@ -215,6 +218,12 @@ pub fn attendance(conn: &mut DbConn, meeting_id: i32) -> QueryResult<Vec<(i32, S
 
 /// Replaces the meeting's attendance record (a committee's few members,
 /// one row each).
+pub fn keep_terms_at_meeting(conn: &mut DbConn, meeting_id: i32, terms: &str) -> QueryResult<usize> {
+    diesel::update(meetings::table.find(meeting_id))
+        .set(meetings::terms_at_meeting.eq(terms))
+        .execute(conn)
+}
+
 pub fn set_attendance(conn: &mut DbConn, meeting_id: i32, rows: &[(i32, &str)]) -> QueryResult<()> {
     diesel::delete(meeting_attendance::table.filter(meeting_attendance::meeting_id.eq(meeting_id))).execute(conn)?;
     for (person, attendance) in rows {

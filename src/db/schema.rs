@@ -743,6 +743,7 @@ diesel::table! {
         minutes_approved_at -> Nullable<Timestamp>,
         minutes_approved_by -> Nullable<Integer>,
         minutes_published_at -> Nullable<Timestamp>,
+        terms_at_meeting -> Nullable<Text>,
     }
 }
 

@@ -77,6 +77,8 @@ pub enum Problem {
     NotInElectorate(String),
     HolderNotInElectorate(String),
     OwnProxy,
+    /// The chair is one of the appointing practice's voting representatives.
+    ChairRepresents,
     AlreadyVoted,
     AlreadyAppointed(Holder),
     HolderFull {
@@ -102,6 +104,9 @@ impl Problem {
                 format!("{code} is not in this ballot's electorate, so its representative cannot hold a proxy")
             }
             Problem::OwnProxy => "A practice cannot appoint its own representative as its proxy".to_owned(),
+            Problem::ChairRepresents => {
+                "The chair is one of the practice's voting representatives, so cannot be its proxy".to_owned()
+            }
             Problem::AlreadyVoted => "The practice has already voted, so it cannot be voted for by proxy".to_owned(),
             Problem::AlreadyAppointed(holder) => format!(
                 "The practice has already appointed {} as its proxy: revoke that first",

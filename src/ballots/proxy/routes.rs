@@ -38,6 +38,8 @@ struct OwnView {
 struct HeldView {
     id: i32,
     practice: String,
+    /// "as the chair", or "by Name (CODE)", the practice holding it.
+    held_as: String,
     direction: String,
     accepted: bool,
     voted: bool,
@@ -80,12 +82,17 @@ fn view(found: &ProxyPage, form: AppointForm) -> Page {
                     format!("Your proxy, {holder}, has voted for the practice.")
                 }
                 (Some((a, holder)), _) => format!(
-                    "{} is the practice's proxy, {}; {}.",
+                    "{} is the practice's proxy, {}; {}.{}",
                     capitalised(holder),
                     direction_words(a.direction.as_deref()),
                     match a.accepted_at {
                         Some(at) => format!("accepted {}", crate::time::date_time(at)),
                         None => "not accepted yet".into(),
+                    },
+                    if a.holder_practice_id.is_none() && found.chair.is_none() {
+                        " Nobody holds the chair's role on Quorate now, so the proxy cannot act: revoke the appointment and appoint another proxy, or vote yourself."
+                    } else {
+                        ""
                     }
                 ),
                 (None, true) => "The practice has voted.".into(),
@@ -163,6 +170,7 @@ fn view(found: &ProxyPage, form: AppointForm) -> Page {
             .map(|h| HeldView {
                 id: h.row.id,
                 practice: format!("{} ({})", h.practice.1, h.practice.0),
+                held_as: h.held_as.clone(),
                 direction: direction_words(h.row.direction.as_deref()),
                 accepted: h.row.accepted_at.is_some(),
                 voted: h.voted,

@@ -206,6 +206,8 @@ pub struct OwnPractice {
 
 pub struct HeldProxy {
     pub row: AppointmentRow,
+    /// "as the chair", or "by Name (CODE)", the practice holding it.
+    pub held_as: String,
     /// The appointing practice: code and name.
     pub practice: (String, String),
     pub voted: bool,
@@ -268,6 +270,10 @@ fn page_in(conn: &mut DbConn, user: &SessionUser, loaded: Loaded, limit: u32) ->
         .into_iter()
         .filter_map(|a| {
             Some(HeldProxy {
+                held_as: match a.holder_practice_id {
+                    Some(id) => format!("by {}", codes.get(&id).map(|(c, n)| format!("{n} ({c})"))?),
+                    None => "as the chair".to_owned(),
+                },
                 practice: codes.get(&a.practice_id)?.clone(),
                 voted: voted.contains(&a.practice_id),
                 row: a,
@@ -393,11 +399,12 @@ pub fn appoint(
         };
         let mut problems = model::check_appointment(&standing, &practice_code, &holder);
         if holder == Holder::Chair && chair_represents(c, &chair, practice_id)? {
-            problems.insert(0, model::Problem::OwnProxy);
+            problems.insert(0, model::Problem::ChairRepresents);
         }
         if let Some(problem) = problems.first() {
             let field = match problem {
                 model::Problem::OwnProxy
+                | model::Problem::ChairRepresents
                 | model::Problem::HolderFull { .. }
                 | model::Problem::HolderNotInElectorate(_) => "holder",
                 _ => "practice",
@@ -628,22 +635,38 @@ pub fn held_for_home(pool: &Pool, user: &SessionUser) -> AppResult<Vec<HeldOnHom
         .filter(|g| g.role == crate::accounts::model::Role::PracticeRep)
         .filter_map(|g| g.practice_id)
         .collect();
-    let today = crate::ballots::service::london_day(now());
-    let mut voting_for: Vec<i32> = representatives::voting_representatives_on(&mut conn, &represented, today)?
+    let at = now();
+    let today = crate::ballots::service::london_day(at);
+    let reps: Vec<(i32, String)> = representatives::voting_representatives_on(&mut conn, &represented, today)?
         .into_iter()
         .filter(|r| r.user_id == user.id)
-        .map(|r| r.practice_id)
+        .map(|r| (r.practice_id, r.kind))
         .collect();
+    let mut voting_for: Vec<i32> = reps.iter().map(|(id, _)| *id).collect();
     voting_for.sort_unstable();
     voting_for.dedup();
     if voting_for.is_empty() && chaired.is_empty() {
         return Ok(Vec::new());
     }
+    let mut ballots: HashMap<i32, Loaded> = HashMap::new();
     let mut held = Vec::new();
     for row in store::standing_held(&mut conn, &voting_for, &chaired)? {
-        let Some(ballot) = crate::ballots::store::find(&mut conn, row.ballot_id)? else {
-            continue;
+        let loaded = match ballots.entry(row.ballot_id) {
+            std::collections::hash_map::Entry::Occupied(kept) => kept.into_mut(),
+            std::collections::hash_map::Entry::Vacant(new) => {
+                new.insert(crate::ballots::service::load(&mut conn, row.ballot_id)?)
+            }
         };
+        // Only a voting representative holds the practice's proxies: a
+        // deputy only where the ballot lets deputies vote.
+        let holds = row.holder_practice_id.is_none_or(|holder| {
+            reps.iter()
+                .any(|(id, kind)| *id == holder && (kind == "nominated" || loaded.rules.deputies_may_vote()))
+        });
+        if !holds || loaded.ballot.closes_at <= at {
+            continue;
+        }
+        let ballot = &loaded.ballot;
         let name = |conn: &mut DbConn, id: i32| -> AppResult<String> {
             Ok(Practice::find(conn, id)?.map_or_else(String::new, |p| format!("{} ({})", p.name, p.ods_code)))
         };
@@ -657,7 +680,7 @@ pub fn held_for_home(pool: &Pool, user: &SessionUser) -> AppResult<Vec<HeldOnHom
             },
             accepted: row.accepted_at.is_some(),
             voted: crate::ballots::store::has_voted(&mut conn, ballot.id, row.practice_id)?,
-            title: ballot.title,
+            title: ballot.title.clone(),
         });
     }
     Ok(held)
