@@ -167,12 +167,14 @@ pub fn holder_words(row: &AppointmentRow, codes: &HashMap<i32, (String, String)>
     holder_id_words(row.holder_practice_id, codes)
 }
 
+/// A practice of the ballot as "Name (CODE)" (empty if not among `codes`).
+fn named(codes: &HashMap<i32, (String, String)>, id: i32) -> String {
+    codes.get(&id).map(|(c, n)| format!("{n} ({c})")).unwrap_or_default()
+}
+
 fn holder_id_words(holder_practice_id: Option<i32>, codes: &HashMap<i32, (String, String)>) -> String {
     match holder_practice_id {
-        Some(id) => format!(
-            "the voting representative of {}",
-            codes.get(&id).map(|(c, n)| format!("{n} ({c})")).unwrap_or_default()
-        ),
+        Some(id) => format!("the voting representative of {}", named(codes, id)),
         None => Holder::Chair.words(),
     }
 }
@@ -242,7 +244,11 @@ fn page_in(conn: &mut DbConn, user: &SessionUser, loaded: Loaded, limit: u32) ->
     let codes = names(conn, &loaded)?;
     let voted = crate::ballots::store::voted_practice_ids(conn, loaded.ballot.id)?;
     let all = store::of_ballot(conn, loaded.ballot.id)?;
-    let held_rows = held_by(conn, &grants, &loaded, &own_ids)?;
+    let held_rows: Vec<AppointmentRow> = all
+        .iter()
+        .filter(|a| a.revoked_at.is_none() && is_holder(&grants, &loaded, &own_ids, a))
+        .cloned()
+        .collect();
     let loaded_organisation = loaded.organisation.id;
     let chair = chairs(conn, &loaded)?
         .into_iter()
@@ -271,7 +277,7 @@ fn page_in(conn: &mut DbConn, user: &SessionUser, loaded: Loaded, limit: u32) ->
         .filter_map(|a| {
             Some(HeldProxy {
                 held_as: match a.holder_practice_id {
-                    Some(id) => format!("by {}", codes.get(&id).map(|(c, n)| format!("{n} ({c})"))?),
+                    Some(id) => format!("by {}", named(&codes, id)),
                     None => "as the chair".to_owned(),
                 },
                 practice: codes.get(&a.practice_id)?.clone(),
@@ -556,7 +562,7 @@ pub fn accept(pool: &Pool, user: &SessionUser, ballot_id: i32, id: i32) -> AppRe
             return Ok(());
         }
         let codes = names(c, &loaded)?;
-        let name = |id: i32| codes.get(&id).map(|(c, n)| format!("{n} ({c})")).unwrap_or_default();
+        let name = |id: i32| named(&codes, id);
         crate::ballots::service::audit_ballot(
             c,
             user,
@@ -588,7 +594,7 @@ pub fn revoke(pool: &Pool, user: &SessionUser, ballot_id: i32, id: i32) -> AppRe
         model::check_revocation(&as_appointment(&row, &codes, &voted))
             .map_err(|problem| AppError::Conflict(problem.words()))?;
         store::revoke(c, id, now())?;
-        let name = |id: i32| codes.get(&id).map(|(c, n)| format!("{n} ({c})")).unwrap_or_default();
+        let name = |id: i32| named(&codes, id);
         crate::ballots::service::audit_ballot(
             c,
             user,
@@ -692,7 +698,7 @@ pub fn instruments_in_words(pool: &Pool, loaded: &Loaded) -> AppResult<Vec<Strin
     let mut conn = pool.get()?;
     let codes = names(&mut conn, loaded)?;
     let voted = crate::ballots::store::voted_practice_ids(&mut conn, loaded.ballot.id)?;
-    let name = |id: i32| codes.get(&id).map(|(c, n)| format!("{n} ({c})")).unwrap_or_default();
+    let name = |id: i32| named(&codes, id);
     let when = crate::time::date_time;
     let rows = store::of_ballot(&mut conn, loaded.ballot.id)?;
     let mut lines = Vec::new();
